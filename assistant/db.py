@@ -1,0 +1,198 @@
+"""The SQLite database: one file in the data directory, schema changed by numbered migrations.
+
+Every store opens short-lived connections through `Database.connect()`; WAL mode and a busy
+timeout let the CLI, a bulk run and the UI share the file safely.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Append only: never edit a migration that has shipped; add a new one.
+MIGRATIONS: list[str] = [
+    # 1: reports, pages, chunks (+ FTS5 for BM25), which reports are indexed under which key
+    """
+    CREATE TABLE reports (
+        report_id TEXT PRIMARY KEY,          -- sha256 of the file bytes
+        file_name TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        n_pages INTEGER NOT NULL,
+        partnership TEXT,
+        period TEXT,
+        title TEXT,
+        previous_version TEXT,               -- report_id of the file this one replaces
+        parser_version TEXT NOT NULL,
+        no_text_pages TEXT NOT NULL DEFAULT '[]',   -- JSON list of page numbers
+        ocr_pages TEXT NOT NULL DEFAULT '[]',
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX reports_by_name ON reports(file_name);
+    CREATE TABLE pages (
+        report_id TEXT NOT NULL REFERENCES reports(report_id),
+        page INTEGER NOT NULL,               -- 1-based physical page number
+        text TEXT NOT NULL,                  -- normalised page text; chunk offsets index into it
+        raw_chars INTEGER NOT NULL,
+        ocr INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (report_id, page)
+    );
+    CREATE TABLE chunks (
+        chunk_id TEXT PRIMARY KEY,
+        index_key TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        page INTEGER NOT NULL,
+        page_end INTEGER NOT NULL,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        section TEXT,
+        ocr INTEGER NOT NULL DEFAULT 0,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX chunks_by_report ON chunks(index_key, report_id, seq);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        text, content='chunks', content_rowid='rowid', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+    CREATE TABLE report_index (
+        report_id TEXT NOT NULL,
+        index_key TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        n_chunks INTEGER NOT NULL,
+        indexed_at TEXT NOT NULL,
+        PRIMARY KEY (report_id, index_key)
+    );
+    """,
+    # 2: drafts and the LLM call log
+    """
+    CREATE TABLE drafts (
+        draft_id TEXT PRIMARY KEY,
+        draft_key TEXT NOT NULL,             -- report version, question, bank, template, engine, model
+        report_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        bank_name TEXT NOT NULL,
+        bank_version TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        model TEXT,
+        template TEXT,
+        template_version INTEGER,
+        settings_hash TEXT NOT NULL,
+        status TEXT NOT NULL,                -- ok | abstained | flagged | failed
+        answer TEXT,                         -- JSON value in the question's answer type
+        rationale TEXT NOT NULL DEFAULT '',
+        confidence REAL NOT NULL DEFAULT 0,
+        citations TEXT NOT NULL DEFAULT '[]',
+        marker TEXT,                         -- e.g. "drafted without an LLM"
+        error TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost REAL,
+        run_id TEXT,
+        superseded INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX drafts_current ON drafts(draft_key) WHERE superseded = 0;
+    CREATE INDEX drafts_by_report ON drafts(report_id, question_id);
+    CREATE TABLE llm_calls (
+        call_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        base_url TEXT,
+        model TEXT NOT NULL,
+        template TEXT,
+        template_version INTEGER,
+        settings_hash TEXT,
+        prompt_key TEXT NOT NULL,            -- sha256 of the exact request: the response cache key
+        request TEXT NOT NULL,
+        response TEXT,
+        status TEXT NOT NULL,                -- ok | error | cached
+        error TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost REAL,
+        latency_ms INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        draft_key TEXT,
+        run_id TEXT
+    );
+    CREATE INDEX llm_calls_by_prompt ON llm_calls(prompt_key, status);
+    """,
+]
+
+
+class Database:
+    """Opens connections to the tool's SQLite file and keeps its schema current."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in autocommit mode; use `transaction()` for multi-statement writes."""
+        conn = self._open()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction: takes the write lock up front so writers never deadlock."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in _split_sql(script):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], []
+    for line in script.splitlines():
+        if not line.strip() or line.strip().startswith("--"):
+            continue
+        buffer.append(line)
+        candidate = "\n".join(buffer)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            buffer = []
+    if buffer and "".join(buffer).strip():
+        statements.append("\n".join(buffer))
+    return statements

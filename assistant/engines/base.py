@@ -1,0 +1,116 @@
+"""The drafting-engine interface and registry.
+
+An engine turns (question, evidence) into a draft, and (free question, evidence) into an
+answer. Retrieval, quote verification and storage happen around it (assistant/drafting.py),
+so every engine — LLM, offline rules, test doubles — is judged by the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from assistant.index import Passage
+
+
+@dataclass
+class EvidenceBlock:
+    """A retrieved passage as shown to an engine, with a prompt-local id like 'E3'."""
+
+    block_id: str
+    passage: Passage
+
+    @property
+    def page(self) -> int:
+        return self.passage.page
+
+    @property
+    def section(self) -> str | None:
+        return self.passage.section
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+
+@dataclass
+class RawCitation:
+    """A citation as an engine proposes it, before verification."""
+
+    block_id: str
+    quote: str
+
+
+@dataclass
+class EngineResult:
+    """What an engine returns for one question; drafting.py verifies and stores it."""
+
+    status: str  # answered | not_found | failed
+    answer: Any = None
+    rationale: str = ""
+    confidence: float = 0.0
+    citations: list[RawCitation] = field(default_factory=list)
+    error: str | None = None
+    model: str | None = None
+    template: str | None = None
+    template_version: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    marker: str | None = None  # shown on every draft, e.g. "drafted without an LLM"
+    needs_citations: bool = True  # False for syntheses of other drafts (nothing to quote)
+
+
+@dataclass
+class DraftContext:
+    """Everything an engine may know about the item it drafts."""
+
+    report_name: str
+    period: str
+    report_id: str
+    run_id: str | None = None
+    draft_key: str | None = None
+    earlier: dict[str, Any] = field(default_factory=dict)  # question id → answer, same report
+
+
+class Engine(Protocol):
+    """A drafting engine, chosen by name."""
+
+    name: str
+    model: str | None
+
+    def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+        """Draft one audit question from the evidence blocks."""
+        ...
+
+    def ask(self, question: str, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+        """Answer a reviewer's free question (answer is free text)."""
+        ...
+
+
+_ENGINES: dict[str, Callable[..., Engine]] = {}
+
+
+def register_engine(name: str):
+    """Class decorator: make an engine available by name."""
+
+    def decorate(factory):
+        _ENGINES[name] = factory
+        return factory
+
+    return decorate
+
+
+def get_engine(name: str, **options: Any) -> Engine:
+    """Build a registered engine; unknown names list the known ones."""
+    import assistant.engines.llm  # noqa: F401  (registers)
+    import assistant.engines.offline  # noqa: F401
+
+    if name not in _ENGINES:
+        from assistant.errors import ConfigError
+
+        raise ConfigError(
+            f"unknown engine '{name}'", f"choose one of: {', '.join(sorted(_ENGINES))}"
+        )
+    return _ENGINES[name](**options)

@@ -1,0 +1,356 @@
+"""The LLM engine: any OpenAI-compatible endpoint through the `openai` package.
+
+Structured output (JSON schema where the server supports it, JSON mode otherwise) is parsed
+into a pydantic model; invalid output is re-asked once with the validation error, then the
+draft fails with the attempts and token usage recorded. 429/5xx/timeouts are retried with
+bounded backoff. Every call (and every cache hit) is written to the call log.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.calllog import CallLog, CallRecord, prompt_key
+from assistant.config import Settings
+from assistant.db import Database
+from assistant.engines.base import (
+    DraftContext,
+    EngineResult,
+    EvidenceBlock,
+    RawCitation,
+    register_engine,
+)
+from assistant.errors import ConfigError, EngineError
+from assistant.prompts import format_evidence_blocks, load_template
+
+MAX_BACKOFF_S = 30.0
+
+
+class _CitationOut(BaseModel):
+    block_id: str
+    quote: str
+
+
+class DraftOutput(BaseModel):
+    """What the model must return for an audit question."""
+
+    status: Literal["answered", "not_found"]
+    answer: Any = None
+    rationale: str = ""
+    confidence: float = Field(0.5, ge=0.0, le=1.0)
+    citations: list[_CitationOut] = Field(default_factory=list)
+
+
+class AskOutput(BaseModel):
+    """What the model must return for a free question."""
+
+    status: Literal["answered", "not_found"]
+    answer: str = ""
+    citations: list[_CitationOut] = Field(default_factory=list)
+
+
+_CITATIONS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"block_id": {"type": "string"}, "quote": {"type": "string"}},
+        "required": ["block_id", "quote"],
+        "additionalProperties": False,
+    },
+}
+
+
+def draft_schema(question) -> dict:
+    """Strict JSON schema for one question's draft."""
+    return {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["answered", "not_found"]},
+            "answer": {"anyOf": [question.json_schema_for_answer(), {"type": "null"}]},
+            "rationale": {"type": "string"},
+            "confidence": {"type": "number"},
+            "citations": _CITATIONS_SCHEMA,
+        },
+        "required": ["status", "answer", "rationale", "confidence", "citations"],
+        "additionalProperties": False,
+    }
+
+
+ASK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["answered", "not_found"]},
+        "answer": {"type": "string"},
+        "citations": _CITATIONS_SCHEMA,
+    },
+    "required": ["status", "answer", "citations"],
+    "additionalProperties": False,
+}
+
+
+def parse_json_object(content: str) -> dict:
+    """The JSON object in a reply (tolerates ``` fences and text around the object)."""
+    text = content.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
+    if fenced:
+        text = fenced.group(1).strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end <= start:
+            raise
+        value = json.loads(text[start : end + 1])
+    if not isinstance(value, dict):
+        raise ValueError("the reply is JSON but not an object")
+    return value
+
+
+class OpenAIProvider:
+    """Chat completions against an OpenAI-compatible endpoint, with retries, log and cache."""
+
+    name = "openai-compatible"
+
+    def __init__(self, settings: Settings, log: CallLog) -> None:
+        import openai
+
+        self.settings = settings
+        self.log = log
+        key = settings.llm_api_key()
+        base_url = settings.llm.base_url or None
+        if not key and not base_url:
+            raise ConfigError(
+                "the LLM engine has no endpoint",
+                "set OPENAI_API_KEY, or REVIEW_ASSISTANT_LLM__BASE_URL for a local server "
+                "(vLLM, Ollama, llama.cpp), or use --engine offline",
+            )
+        self.base_url = base_url
+        self.model = settings.llm.model
+        self.client = openai.OpenAI(
+            api_key=key or "not-needed",  # local servers ignore the key but the client wants one
+            base_url=base_url,
+            timeout=settings.llm.timeout,
+            max_retries=0,  # retries happen here, so each attempt is logged
+        )
+        self.json_schema = settings.llm.json_schema
+        self._lock = threading.Lock()
+
+    def _price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        price = self.settings.llm.prices.get(self.model)
+        if not price:
+            return None
+        return round((prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6, 6)
+
+    def complete(
+        self,
+        messages: list[dict],
+        schema: dict | None,
+        schema_name: str,
+        *,
+        template: tuple[str, int],
+        context: DraftContext | None = None,
+    ) -> tuple[str, int, int, float | None]:
+        """One chat completion's content and token usage (cached, retried, logged)."""
+        import openai
+
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.settings.llm.temperature,
+        }
+        if schema is not None and self.json_schema:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "strict": True, "schema": schema},
+            }
+        else:
+            body["response_format"] = {"type": "json_object"}
+        key = prompt_key(body)
+        common = dict(
+            provider=self.name, base_url=self.base_url, model=self.model, template=template[0],
+            template_version=template[1], settings_hash=self.settings.settings_hash(),
+            prompt_key=key, request=body, draft_key=context.draft_key if context else None,
+            run_id=context.run_id if context else None,
+        )
+        cached = self.log.cached_response(key)
+        if cached is not None:
+            self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
+            return cached[0], 0, 0, 0.0
+        attempts = self.settings.llm.max_retries + 1
+        last_error = ""
+        for attempt in range(1, attempts + 1):
+            started = time.perf_counter()
+            try:
+                response = self.client.chat.completions.create(**body)
+            except (
+                openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
+                openai.InternalServerError,
+            ) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                self.log.record(CallRecord(
+                    **common, response=None, status="error", error=last_error, attempt=attempt,
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                ))
+                if attempt < attempts:
+                    time.sleep(self._backoff(exc, attempt))
+                continue
+            except openai.BadRequestError as exc:
+                self._log_error(common, exc, attempt, started)
+                if "response_format" in str(exc) and body["response_format"]["type"] != "json_object":
+                    self.json_schema = False  # server lacks JSON-schema output: use JSON mode
+                    return self.complete(messages, schema, schema_name, template=template,
+                                         context=context)
+                raise EngineError(f"the endpoint rejected the request ({exc})",
+                                  "check llm.model and the endpoint's limits") from exc
+            except openai.AuthenticationError as exc:
+                self._log_error(common, exc, attempt, started)
+                raise EngineError("the endpoint refused the API key",
+                                  "check OPENAI_API_KEY / REVIEW_ASSISTANT_LLM__API_KEY") from exc
+            except openai.APIStatusError as exc:
+                self._log_error(common, exc, attempt, started)
+                raise EngineError(f"the endpoint answered {exc.status_code} ({exc})",
+                                  "check llm.base_url and llm.model") from exc
+            latency = int((time.perf_counter() - started) * 1000)
+            content = (response.choices[0].message.content or "") if response.choices else ""
+            usage = response.usage
+            p_tok = usage.prompt_tokens if usage else 0
+            c_tok = usage.completion_tokens if usage else 0
+            cost = self._price(p_tok, c_tok)
+            self.log.record(CallRecord(
+                **common, response=content, status="ok", prompt_tokens=p_tok,
+                completion_tokens=c_tok, cost=cost, latency_ms=latency, attempt=attempt,
+            ))
+            return content, p_tok, c_tok, cost
+        raise EngineError(
+            f"the endpoint kept failing after {attempts} attempts ({last_error})",
+            "a later re-run retries this item; lower --concurrency if these are 429s",
+            retryable=True,
+            attempts=attempts,
+        )
+
+    def _log_error(self, common: dict, exc: Exception, attempt: int, started: float) -> None:
+        self.log.record(CallRecord(
+            **common, response=None, status="error", error=f"{type(exc).__name__}: {exc}",
+            attempt=attempt, latency_ms=int((time.perf_counter() - started) * 1000),
+        ))
+
+    @staticmethod
+    def _backoff(exc: Exception, attempt: int) -> float:
+        """Honour Retry-After when the server sends one; else exponential with jitter."""
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None) or {}
+        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+            value = headers.get(name)
+            if value is not None:
+                try:
+                    return min(float(value) * scale, MAX_BACKOFF_S)
+                except ValueError:
+                    pass
+        return min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF_S) * (0.75 + random.random() / 2)
+
+
+@register_engine("llm")
+class LLMEngine:
+    """Drafts with a model behind an OpenAI-compatible endpoint."""
+
+    name = "llm"
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.provider = OpenAIProvider(settings, CallLog(db))
+        self.model = self.provider.model
+        self.draft_template = load_template("draft_answer")
+        self.ask_template = load_template("ask_question")
+        self.template = self.draft_template.name
+        self.template_version = self.draft_template.version
+
+    def _run(self, rendered, schema, schema_name, parse, context) -> tuple[Any, dict, str | None]:
+        """Call, parse; on invalid output re-ask once with the error. Returns (value, usage, err)."""
+        messages = rendered.messages()
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
+        template = (rendered.template_name, rendered.template_version)
+        error = None
+        for attempt in (1, 2):
+            content, p_tok, c_tok, cost = self.provider.complete(
+                messages, schema, schema_name, template=template, context=context
+            )
+            usage["prompt_tokens"] += p_tok
+            usage["completion_tokens"] += c_tok
+            usage["cost"] += cost or 0.0
+            try:
+                return parse(content), usage, None
+            except (ValueError, ValidationError) as exc:
+                error = _short_error(exc)
+                if attempt == 1:
+                    messages = messages + [
+                        {"role": "assistant", "content": content},
+                        {"role": "user", "content": (
+                            f"Your reply was not valid: {error}. Reply again with one JSON object "
+                            "that follows the rules and the allowed answer values."
+                        )},
+                    ]
+        return None, usage, f"invalid output after 2 attempts: {error}"
+
+    def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+        rendered = self.draft_template.render(
+            question_id=question.id, question_text=question.text, guidance=question.guidance,
+            answer_type=question.answer_type.value, answer_format=question.answer_format(),
+            evidence=format_evidence_blocks(evidence), report_name=context.report_name,
+            period=context.period,
+        )
+
+        def parse(content: str) -> DraftOutput:
+            out = DraftOutput.model_validate(parse_json_object(content))
+            if out.status == "answered":
+                out.answer = question.validate_answer(out.answer)
+            return out
+
+        out, usage, error = self._run(
+            rendered, draft_schema(question), f"draft_{question.id}", parse, context
+        )
+        common = dict(
+            model=self.model, template=rendered.template_name,
+            template_version=rendered.template_version, prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"], cost=usage["cost"] or None,
+        )
+        if out is None:
+            return EngineResult(status="failed", error=error, **common)
+        return EngineResult(
+            status=out.status, answer=out.answer, rationale=out.rationale,
+            confidence=out.confidence,
+            citations=[RawCitation(c.block_id, c.quote) for c in out.citations], **common,
+        )
+
+    def ask(self, question: str, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+        rendered = self.ask_template.render(
+            question=question, evidence=format_evidence_blocks(evidence),
+            report_name=context.report_name, period=context.period,
+        )
+        out, usage, error = self._run(
+            rendered, ASK_SCHEMA, "ask", lambda c: AskOutput.model_validate(parse_json_object(c)),
+            context,
+        )
+        common = dict(model=self.model, template=rendered.template_name,
+                      template_version=rendered.template_version,
+                      prompt_tokens=usage["prompt_tokens"],
+                      completion_tokens=usage["completion_tokens"])
+        if out is None:
+            return EngineResult(status="failed", error=error, **common)
+        return EngineResult(
+            status=out.status, answer=out.answer,
+            citations=[RawCitation(c.block_id, c.quote) for c in out.citations], **common,
+        )
+
+
+def _short_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()
+        )[:500]
+    return str(exc)[:500]

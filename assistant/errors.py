@@ -1,0 +1,59 @@
+"""The few error types the tool raises, each carrying what the user should do next.
+
+Messages are converted to CLI lines or UI notices only at the edge (cli.py, app.py).
+"""
+
+from __future__ import annotations
+
+
+class ReviewAssistantError(Exception):
+    """Base error: `message` says what went wrong, `hint` what to do about it."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, hint: str = "", *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+class InputFileError(ReviewAssistantError):
+    """A report file cannot be ingested (corrupt, encrypted, scanned, wrong type, too big)."""
+
+    def __init__(self, path: object, message: str, hint: str = "") -> None:
+        super().__init__(f"{path}: {message}", hint)
+        self.path = str(path)
+
+
+class ConfigError(ReviewAssistantError):
+    """Settings or a config/bank/template file is invalid."""
+
+
+class NotFoundError(ReviewAssistantError):
+    """A report, question, draft or run named by the user does not exist (or is ambiguous)."""
+
+
+class EngineError(ReviewAssistantError):
+    """A drafting engine or model endpoint failed; `retryable` says whether a retry may help."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        retryable: bool = False,
+        attempts: int = 0,
+        usage: dict | None = None,
+    ) -> None:
+        super().__init__(message, hint, retryable=retryable)
+        self.attempts = attempts
+        self.usage = usage or {}
+
+
+class ConflictError(ReviewAssistantError):
+    """A review decision was based on a stale state (someone else saved first)."""

@@ -1,0 +1,312 @@
+"""The service layer: the use cases. The CLI and the Gradio app are thin shells over this.
+
+Heavy parts (embedding model, Chroma client) are created on first use, so commands that
+do not need them start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.chunking import chunk_pages
+from assistant.config import Settings, load_settings
+from assistant.db import Database
+from assistant.errors import InputFileError, ReviewAssistantError
+from assistant.index import ChunkIndex, Passage
+from assistant.ingest import describe_pages, file_sha256, parse_pdf
+from assistant.reports import ReportRecord, ReportStore
+
+if TYPE_CHECKING:
+    from assistant.drafting import Drafter, DraftOutcome
+    from assistant.drafts import Citation, DraftStore
+    from assistant.engines.base import EvidenceBlock
+    from assistant.questions import QuestionBank
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    """Outcome for one file: `status` is indexed | unchanged | failed."""
+
+    path: str
+    status: str
+    report: ReportRecord | None = None
+    n_chunks: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "report_id": self.report.report_id if self.report else None,
+            "partnership": self.report.partnership if self.report else None,
+            "period": self.report.period if self.report else None,
+            "pages": self.report.n_pages if self.report else 0,
+            "chunks": self.n_chunks,
+            "no_text_pages": self.report.no_text_pages if self.report else [],
+            "ocr_pages": self.report.ocr_pages if self.report else [],
+            "error": self.error,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class AskAnswer:
+    """Answer to a reviewer's free question, with verified citations and the evidence shown."""
+
+    report: ReportRecord
+    question: str
+    status: str
+    answer: str
+    citations: list[Citation]
+    evidence: list[EvidenceBlock]
+    engine: str
+    model: str | None
+    marker: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "report_id": self.report.report_id,
+            "question": self.question,
+            "status": self.status,
+            "answer": self.answer,
+            "engine": self.engine,
+            "model": self.model,
+            "marker": self.marker,
+            "error": self.error,
+            "citations": [c.model_dump() for c in self.citations],
+            "evidence": [
+                {"block_id": b.block_id, "chunk_id": b.passage.chunk_id, "page": b.page,
+                 "section": b.section, "text": b.text, "score": b.passage.score}
+                for b in self.evidence
+            ],
+        }
+
+
+def find_pdfs(paths: Sequence[Path]) -> list[Path]:
+    """Files named directly, plus every *.pdf below named folders (sorted, deduplicated)."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf"))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+class Assistant:
+    """Entry point to every use case, sharing one settings object and its stores."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.db_path)
+        self.reports = ReportStore(self.db)
+
+    @cached_property
+    def embedder(self):
+        from assistant.embeddings import get_embedder
+
+        emb = self.settings.embedding
+        options: dict = {}
+        if emb.name == "static":
+            options = {"cache_dir": self.settings.cache_dir}
+        elif emb.name == "openai":
+            options = {
+                "base_url": emb.base_url,
+                "api_key": emb.api_key.get_secret_value() if emb.api_key else None,
+                "model": emb.model,
+            }
+        return get_embedder(emb.name, **options)
+
+    @cached_property
+    def index(self) -> ChunkIndex:
+        return ChunkIndex(self.settings, self.db, self.embedder)
+
+    # --- use case: ingest ---------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        ocr: bool | None = None,
+        partnership: str | None = None,
+        period: str | None = None,
+        on_chunks: Callable[[int, int], None] | None = None,
+    ) -> Iterator[IngestResult]:
+        """Ingest and index files/folders, one result per file; a bad file never stops the rest.
+
+        `on_chunks(done, total)` reports embedding progress within the current file.
+        """
+        self.index  # noqa: B018 — a broken embedder/store setting fails once, not per file
+        for path in find_pdfs(paths):
+            try:
+                yield self._ingest_one(path, ocr, partnership, period, on_chunks)
+            except ReviewAssistantError as exc:
+                yield IngestResult(path=str(path), status="failed", error=str(exc))
+            except Exception as exc:  # unexpected: report it against the file, keep going
+                log.debug("ingest of %s failed", path, exc_info=True)
+                yield IngestResult(
+                    path=str(path),
+                    status="failed",
+                    error=f"{path}: unexpected error {type(exc).__name__}: {exc} "
+                    "(please report this with the file if you can share it)",
+                )
+
+    def _ingest_one(self, path, ocr, partnership, period, on_chunks) -> IngestResult:
+        if path.suffix.lower() != ".pdf":
+            raise InputFileError(path, "not a .pdf file", "only PDF reports can be ingested")
+        if path.exists() and path.stat().st_size > 0:
+            report_id = file_sha256(path)
+            if self.reports.exists(report_id) and self.index.is_indexed(report_id):
+                if partnership or period:
+                    self.reports.update_identity(
+                        report_id, partnership=partnership, period=period
+                    )
+                report = self.reports.get(report_id)
+                return IngestResult(str(path), "unchanged", report, self.index.indexed_reports()[report_id])
+        parsed = parse_pdf(path, self.settings.ingest, ocr=ocr)
+        report = self.reports.add(parsed, partnership=partnership, period=period)
+        if partnership or period:
+            self.reports.update_identity(report.report_id, partnership=partnership, period=period)
+            report = self.reports.get(report.report_id)
+        chunks = chunk_pages(
+            report.report_id, parsed.pages, self.settings.chunking, self.index.index_key
+        )
+        total = len(chunks)
+        progress = (lambda done: on_chunks(done, total)) if on_chunks else None
+        n = self.index.add_report(report.report_id, chunks, progress=progress)
+        warnings = []
+        if report.no_text_pages:
+            warnings.append(
+                f"no text layer on page(s) {describe_pages(report.no_text_pages)}: "
+                "they look scanned; run again with --ocr to read them"
+            )
+        if report.ocr_pages:
+            warnings.append(f"page(s) {describe_pages(report.ocr_pages)} read by OCR")
+        if not report.period:
+            warnings.append("reporting period not detected; set it with --period 2020-21")
+        if not report.partnership:
+            warnings.append("partnership name not detected; set it with --partnership NAME")
+        return IngestResult(str(path), "indexed", report, n, warnings=warnings)
+
+    # --- use case: find reports ---------------------------------------------------------
+    def list_reports(self, period: str | None = None) -> list[ReportRecord]:
+        return self.reports.list(period=period)
+
+    def resolve_report(self, ref: str) -> ReportRecord:
+        return self.reports.resolve(ref)
+
+    # --- use case: search ---------------------------------------------------------------
+    def search(
+        self, report_ref: str | None, query: str, *, k: int | None = None, mode: str | None = None
+    ) -> list[Passage]:
+        """Ranked passages of one report (or all reports when `report_ref` is None)."""
+        report_ids = None
+        if report_ref:
+            report = self.resolve_report(report_ref)
+            self.ensure_indexed(report)
+            report_ids = [report.report_id]
+        return self.index.search(query, report_ids, k=k, mode=mode)
+
+    def ensure_indexed(self, report: ReportRecord) -> None:
+        """Index a stored report under the current settings if it is not yet (e.g. new model)."""
+        if self.index.is_indexed(report.report_id):
+            return
+        from assistant.ingest import Page
+
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                "SELECT page, text, raw_chars, ocr FROM pages WHERE report_id=? ORDER BY page",
+                (report.report_id,),
+            ).fetchall()
+        pages = [Page(r["page"], r["text"], r["raw_chars"], bool(r["ocr"])) for r in rows]
+        chunks = chunk_pages(report.report_id, pages, self.settings.chunking, self.index.index_key)
+        self.index.add_report(report.report_id, chunks)
+
+    # --- use case: the audit tool ------------------------------------------------------
+    @cached_property
+    def bank(self) -> QuestionBank:
+        from assistant.questions import BankError, load_bank
+
+        try:
+            return load_bank(self.settings.bank)
+        except BankError as exc:
+            from assistant.errors import ConfigError
+
+            raise ConfigError(str(exc), "fix the question bank file") from exc
+
+    @cached_property
+    def drafts(self) -> DraftStore:
+        from assistant.drafts import DraftStore
+
+        return DraftStore(self.db)
+
+    def engine(self, name: str | None = None):
+        """The drafting engine by name (default: settings, `auto` → llm if configured)."""
+        from assistant.engines.base import get_engine
+
+        return get_engine(name or self.settings.resolved_engine(), settings=self.settings,
+                          db=self.db)
+
+    def drafter(self, engine_name: str | None = None, *, retrieval_mode: str | None = None) -> Drafter:
+        from assistant.drafting import Drafter
+
+        return Drafter(
+            self.index, self.reports, self.drafts, self.engine(engine_name), self.bank,
+            self.settings.settings_hash(), retrieval_mode=retrieval_mode,
+        )
+
+    def draft_report(
+        self,
+        report_ref: str,
+        *,
+        question_ids: list[str] | None = None,
+        engine: str | None = None,
+        replace: bool = False,
+        on_item=None,
+    ) -> tuple[ReportRecord, list[DraftOutcome]]:
+        """Draft the audit tool (or some questions) for one report."""
+        from assistant.questions import BankError
+
+        report = self.resolve_report(report_ref)
+        self.ensure_indexed(report)
+        try:
+            questions = self.bank.select(question_ids)
+        except BankError as exc:
+            from assistant.errors import NotFoundError
+
+            raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
+        drafter = self.drafter(engine)
+        return report, drafter.draft_report(report, questions, replace=replace, on_item=on_item)
+
+    def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
+        """A reviewer's free question to one report."""
+        from assistant.drafting import retrieve_evidence, verify_citations
+        from assistant.engines.base import DraftContext, EngineResult
+
+        report = self.resolve_report(report_ref)
+        self.ensure_indexed(report)
+        chosen = self.engine(engine)
+        blocks = retrieve_evidence(self.index, [question], report.report_id)
+        context = DraftContext(report.display_name, report.period or "not stated",
+                               report.report_id)
+        try:
+            result = chosen.ask(question, blocks, context)
+        except ReviewAssistantError as exc:
+            result = EngineResult(status="failed", error=str(exc))
+        citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
+        return AskAnswer(
+            report=report, question=question, status=result.status,
+            answer=str(result.answer or ""), citations=citations, evidence=blocks,
+            engine=chosen.name, model=result.model or chosen.model, marker=result.marker,
+            error=result.error,
+        )
