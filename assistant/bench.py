@@ -50,7 +50,9 @@ def run_benchmark(n_reports: int = 8, embedders: list[str] | None = None) -> dic
         parsed = [parse_pdf(f, base.ingest) for f in files]
         ingest_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        chunks = [c for p in parsed for c in chunk_pages(p.report_id, p.pages, base.chunking, "b" * 16)]
+        chunks = [
+            c for p in parsed for c in chunk_pages(p.report_id, p.pages, base.chunking, "b" * 16)
+        ]
         chunk_s = time.perf_counter() - t0
         out.update(
             pages=n_pages,

@@ -57,11 +57,25 @@ class CallLog:
                 "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    now_iso(), call.provider, call.base_url, call.model, call.template,
-                    call.template_version, call.settings_hash, call.prompt_key,
-                    json.dumps(call.request, ensure_ascii=False), call.response, call.status,
-                    call.error, call.prompt_tokens, call.completion_tokens, call.cost,
-                    call.latency_ms, call.attempt, call.draft_key, call.run_id,
+                    now_iso(),
+                    call.provider,
+                    call.base_url,
+                    call.model,
+                    call.template,
+                    call.template_version,
+                    call.settings_hash,
+                    call.prompt_key,
+                    json.dumps(call.request, ensure_ascii=False),
+                    call.response,
+                    call.status,
+                    call.error,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.cost,
+                    call.latency_ms,
+                    call.attempt,
+                    call.draft_key,
+                    call.run_id,
                 ),
             )
 
@@ -86,8 +100,14 @@ class CallLog:
             sql += " WHERE run_id=?"
             params.append(run_id)
         sql += " GROUP BY status"
-        out = {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0,
-               "completion_tokens": 0, "cost": 0.0}
+        out = {
+            "calls": 0,
+            "cached": 0,
+            "errors": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0.0,
+        }
         with self.db.connect() as conn:
             for status, n, p, c, cost in conn.execute(sql, params):
                 if status == "cached":

@@ -61,7 +61,10 @@ def cmd_ingest(args) -> int:
             chunk_bar[0].refresh()
 
         for result in assistant.ingest(
-            files, ocr=args.ocr, partnership=args.partnership, period=args.period,
+            files,
+            ocr=args.ocr,
+            partnership=args.partnership,
+            period=args.period,
             on_chunks=on_chunks,
         ):
             if chunk_bar:
@@ -89,8 +92,21 @@ def cmd_ingest(args) -> int:
             ]
             for r in results
         ]
-        print(_table(rows, ["file", "status", "id", "partnership", "period", "pages", "chunks",
-                            "no-text pages"]))
+        print(
+            _table(
+                rows,
+                [
+                    "file",
+                    "status",
+                    "id",
+                    "partnership",
+                    "period",
+                    "pages",
+                    "chunks",
+                    "no-text pages",
+                ],
+            )
+        )
         ok = [r for r in results if r.report]
         print(
             f"\n{len(results)} file(s): {sum(r.status == 'indexed' for r in results)} indexed, "
@@ -114,9 +130,15 @@ def cmd_reports(args) -> int:
         print("no reports yet: ingest some with `review-assistant ingest FOLDER`")
         return 0
     rows = [
-        [r.short_id, (r.partnership or "?")[:44], r.period or "?", r.n_pages,
-         indexed.get(r.report_id, "not indexed"), ",".join(map(str, r.no_text_pages)) or "-",
-         r.file_name[:40]]
+        [
+            r.short_id,
+            (r.partnership or "?")[:44],
+            r.period or "?",
+            r.n_pages,
+            indexed.get(r.report_id, "not indexed"),
+            ",".join(map(str, r.no_text_pages)) or "-",
+            r.file_name[:40],
+        ]
         for r in reports
     ]
     print(_table(rows, ["id", "partnership", "period", "pages", "chunks", "no-text", "file"]))
@@ -155,7 +177,7 @@ def cmd_ask(args) -> int:
     if result.citations:
         print("\ncitations:")
         for n, c in enumerate(result.citations, 1):
-            print(f"  [{n}] {c.block_id} page {c.page} ({c.verification}): \"{c.quote[:160]}\"")
+            print(f'  [{n}] {c.block_id} page {c.page} ({c.verification}): "{c.quote[:160]}"')
     return 0
 
 
@@ -168,7 +190,10 @@ def cmd_draft(args) -> int:
     n = len([q for q in assistant.bank.select(ids) if q.answerable_from_text])
     with tqdm(total=n, unit="question", desc="draft", file=sys.stderr) as bar:
         report, outcomes = assistant.draft_report(
-            args.report, question_ids=ids, engine=args.engine, replace=args.force,
+            args.report,
+            question_ids=ids,
+            engine=args.engine,
+            replace=args.force,
             on_item=lambda _o: bar.update(1),
         )
     drafts = [o.draft for o in outcomes]
@@ -183,14 +208,130 @@ def cmd_draft(args) -> int:
     for d in drafts:
         q = bank.get(d.question_id)
         answer = q.answer_label(d.answer) if d.answer is not None else f"({d.status})"
-        rows.append([d.question_id, answer[:48], f"{d.confidence:.2f}",
-                     ",".join(map(str, d.pages)) or "-", d.status, d.verification_summary()])
+        rows.append(
+            [
+                d.question_id,
+                answer[:48],
+                f"{d.confidence:.2f}",
+                ",".join(map(str, d.pages)) or "-",
+                d.status,
+                d.verification_summary(),
+            ]
+        )
     print(f"{report.display_name} ({report.period or 'period?'}) · {report.short_id}")
     print(_table(rows, ["question", "answer", "conf", "pages", "status", "citations"]))
     reused = sum(not o.created for o in outcomes)
-    print(f"\n{len(drafts)} drafts ({len(drafts) - reused} new, {reused} reused; "
-          f"{sum(d.status == 'failed' for d in drafts)} failed, "
-          f"{sum(d.status == 'flagged' for d in drafts)} flagged)")
+    print(
+        f"\n{len(drafts)} drafts ({len(drafts) - reused} new, {reused} reused; "
+        f"{sum(d.status == 'failed' for d in drafts)} failed, "
+        f"{sum(d.status == 'flagged' for d in drafts)} flagged)"
+    )
+    return 0
+
+
+def cmd_score(args) -> int:
+    from tqdm import tqdm
+
+    assistant = _assistant(args)
+    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    bars: dict = {}
+    failures = {"n": 0}
+
+    def on_file(result) -> None:
+        if "files" not in bars:
+            bars["files"] = tqdm(desc="ingest", unit="file", file=sys.stderr)
+        bars["files"].update(1)
+        if result.status == "failed":
+            tqdm.write(f"FAILED {result.error}", file=sys.stderr)
+
+    def on_start(total: int) -> None:
+        if "files" in bars:
+            bars["files"].close()
+        bars["items"] = tqdm(
+            total=total, desc="draft", unit="draft", file=sys.stderr, dynamic_ncols=True
+        )
+
+    def on_item(outcome) -> None:
+        if outcome.draft.status == "failed":
+            failures["n"] += 1
+        bar = bars["items"]
+        bar.set_postfix(failed=failures["n"], refresh=False)
+        bar.update(1)
+
+    try:
+        summary = assistant.score(
+            Path(args.folder),
+            period=args.period,
+            engine=args.engine,
+            concurrency=args.concurrency,
+            question_ids=ids,
+            batch=args.batch,
+            poll_seconds=args.poll_seconds,
+            on_file=on_file,
+            on_start=on_start,
+            on_item=on_item,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    cohort = assistant.cohort(summary.run_id, source="drafts")
+    from assistant.cohort import write_outputs
+
+    outputs = write_outputs(cohort, assistant.settings.outputs_dir / summary.run_id)
+    if args.json:
+        data = summary.to_json()
+        data["cohort"] = cohort.to_json()
+        data["outputs"] = {k: str(v) for k, v in outputs.items()}
+        _print_json(data)
+    else:
+        print(cohort.text())
+        print(
+            f"\nrun {summary.run_id}: {len(summary.reports)} reports · {summary.drafted} drafted, "
+            f"{summary.reused} reused, {summary.failed} failed · {summary.seconds:.1f} s · "
+            f"engine {summary.engine} ({summary.model})"
+        )
+        tokens = summary.tokens
+        if tokens.get("calls") or tokens.get("cached"):
+            cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
+            print(
+                f"model calls {tokens['calls']} (+{tokens['cached']} from cache), tokens "
+                f"{tokens['prompt_tokens']} in / {tokens['completion_tokens']} out{cost}"
+            )
+        for _path, error in summary.ingest_failures:
+            print(f"  FAILED ingest {error}")
+        for rid, qid, error in summary.failures[:20]:
+            print(f"  FAILED draft {rid[:12]} {qid}: {error}")
+        if summary.failures or summary.ingest_failures:
+            print("  re-run the same command to retry failed items")
+        print(f"charts and tables: {outputs['html']}")
+    if args.strict and (summary.failed or summary.ingest_failures):
+        return 1
+    return 0
+
+
+def cmd_cohort(args) -> int:
+    from assistant.cohort import write_outputs
+
+    assistant = _assistant(args)
+    cohort = assistant.cohort(args.run, source=args.source, period=args.period)
+    if args.json:
+        _print_json(cohort.to_json())
+        return 0
+    print(cohort.text())
+    if args.out:
+        paths = write_outputs(cohort, Path(args.out))
+        print(f"\nwritten: {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    assistant = _assistant(args)
+    paths = assistant.export_run(args.run, Path(args.out) if args.out else None)
+    if args.json:
+        _print_json({k: str(v) for k, v in paths.items()})
+    else:
+        for kind, path in paths.items():
+            print(f"{kind:9} {path}")
     return 0
 
 
@@ -201,6 +342,7 @@ def cmd_settings(args) -> int:
     if args.json:
         _print_json(data)
     else:
+
         def walk(prefix: str, value) -> None:
             if isinstance(value, dict):
                 for key, inner in value.items():
@@ -245,8 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("ingest", cmd_ingest, "ingest and index report PDFs (files or folders)")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--ocr", action="store_true", default=None,
-                   help="read pages without a text layer with Tesseract")
+    p.add_argument(
+        "--ocr",
+        action="store_true",
+        default=None,
+        help="read pages without a text layer with Tesseract",
+    )
     p.add_argument("--partnership", help="override the detected partnership name")
     p.add_argument("--period", help="override the detected period, e.g. 2020-21")
 
@@ -269,6 +415,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", help="comma-separated ids, e.g. A1,B2 (default: all)")
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
     p.add_argument("--force", action="store_true", help="re-draft even if drafts exist")
+
+    p = add("score", cmd_score, "bulk: ingest a folder of reports and draft every question")
+    p.add_argument("folder")
+    p.add_argument(
+        "--period", help="the year, e.g. 2020-21 (labels the run; fills undetected periods)"
+    )
+    p.add_argument("--engine", help="offline or llm (default: llm when configured)")
+    p.add_argument("--concurrency", type=int, help="parallel model calls (LLM engine)")
+    p.add_argument("--questions", help="comma-separated question ids (default: all)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any report or draft failed")
+    p.add_argument("--batch", action="store_true", help="use the OpenAI Batch API (LLM engine)")
+    p.add_argument("--poll-seconds", type=float, default=30.0, help="batch polling interval")
+
+    p = add("cohort", cmd_cohort, "cohort summary of a scoring run (default: the latest)")
+    p.add_argument("--run", help="run id (default: latest)")
+    p.add_argument("--source", choices=["drafts", "accepted", "both"], default="drafts")
+    p.add_argument("--period", help="summarise all reports of a period instead of a run")
+    p.add_argument("--out", help="folder for Markdown, JSON, HTML and PNG charts")
+
+    p = add("export", cmd_export, "export a run's drafts as CSV, XLSX and JSON")
+    p.add_argument("--run", help="run id (default: latest)")
+    p.add_argument("--out", help="output folder (default: <data dir>/outputs/<run id>)")
 
     p = add("settings", cmd_settings, "show the resolved settings (secrets masked)")
     p.add_argument("action", nargs="?", choices=["show"], default="show")

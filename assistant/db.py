@@ -75,7 +75,7 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE drafts (
         draft_id TEXT PRIMARY KEY,
-        draft_key TEXT NOT NULL,             -- report version, question, bank, template, engine, model
+        draft_key TEXT NOT NULL,             -- report, question, bank, template, engine, model
         report_id TEXT NOT NULL,
         question_id TEXT NOT NULL,
         bank_name TEXT NOT NULL,
@@ -124,6 +124,75 @@ MIGRATIONS: list[str] = [
         run_id TEXT
     );
     CREATE INDEX llm_calls_by_prompt ON llm_calls(prompt_key, status);
+    """,
+    # 3: bulk runs, reviewer decisions (append-only events), eval runs
+    """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                  -- score | eval
+        label TEXT,                          -- e.g. the period "2020-21"
+        source TEXT,                         -- folder or labelled-set path
+        engine TEXT NOT NULL,
+        model TEXT,
+        bank_name TEXT NOT NULL,
+        bank_version TEXT NOT NULL,
+        template TEXT,
+        template_version INTEGER,
+        settings_hash TEXT NOT NULL,
+        status TEXT NOT NULL,                -- running | done | interrupted | failed
+        params TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE run_files (
+        run_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        report_id TEXT,
+        status TEXT NOT NULL,                -- indexed | unchanged | failed
+        error TEXT,
+        PRIMARY KEY (run_id, path)
+    );
+    CREATE TABLE run_items (
+        run_id TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        status TEXT NOT NULL,                -- drafted | reused | failed
+        draft_id TEXT,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, report_id, question_id)
+    );
+    CREATE TABLE decisions (
+        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        draft_id TEXT,                       -- null for reviewer-entered facts
+        reviewer TEXT NOT NULL,
+        action TEXT NOT NULL,                -- accept|edit|reject|enter|citation|passage|note
+        before TEXT,                         -- JSON: the item's current answer before this event
+        after TEXT,                          -- JSON: the answer after it
+        note TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',  -- JSON: e.g. citation index + relevance, added page
+        base_event_id INTEGER,               -- newest event the reviewer saw (lost updates)
+        seconds_on_task REAL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX decisions_by_item ON decisions(report_id, question_id, event_id);
+    CREATE TABLE eval_runs (
+        eval_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        model TEXT,
+        bank_version TEXT NOT NULL,
+        template TEXT,
+        template_version INTEGER,
+        settings_hash TEXT NOT NULL,
+        labelled_set TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        metrics TEXT NOT NULL DEFAULT '{}',
+        outputs TEXT NOT NULL DEFAULT '{}'
+    );
     """,
 ]
 

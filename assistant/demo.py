@@ -29,6 +29,6 @@ def run_demo(*, serve: bool = True, n_reports: int = 18, json_output: bool = Fal
     code = cli_main(["ingest", str(samples)])
     print(f"(ingest took {time.perf_counter() - started:.1f} s)\n")
     first = assistant.list_reports()[0]
-    print(f"sample search in {first.display_name} ({first.short_id}): \"{SAMPLE_QUERY}\"")
+    print(f'sample search in {first.display_name} ({first.short_id}): "{SAMPLE_QUERY}"')
     cli_main(["search", first.report_id, SAMPLE_QUERY, "-k", "3"])
     return code

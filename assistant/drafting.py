@@ -8,6 +8,7 @@ located on its cited page, and a draft whose citations all fail is flagged.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from assistant.drafts import Citation, Draft, DraftStore, draft_key
@@ -21,6 +22,14 @@ log = logging.getLogger(__name__)
 
 EVIDENCE_TOKEN_BUDGET = 1800  # per question: ~8 passages of ~1,000 characters
 MAX_BLOCKS = 8
+
+
+_DOT_LEADER = re.compile(r"(?:\. ?){6,}")
+
+
+def looks_like_contents(text: str) -> bool:
+    """A contents-page passage (dot leaders): it matches every query and answers none."""
+    return len(_DOT_LEADER.findall(text)) >= 3
 
 
 def estimate_tokens(text: str) -> int:
@@ -48,6 +57,8 @@ def retrieve_evidence(
     used = 0
     for chunk_id, score in rrf_fuse(rankings):
         passage = passages[chunk_id]
+        if looks_like_contents(passage.text):
+            continue
         cost = estimate_tokens(passage.text)
         if blocks and used + cost > budget_tokens:
             continue
@@ -126,13 +137,21 @@ class Drafter:
 
     @property
     def template(self) -> tuple[str | None, int | None]:
-        return getattr(self.engine, "template", None), getattr(self.engine, "template_version", None)
+        return getattr(self.engine, "template", None), getattr(
+            self.engine, "template_version", None
+        )
 
     def key_for(self, report_id: str, question: Question) -> str:
         template, version = self.template
         return draft_key(
-            report_id, question.id, self.bank.name, self.bank.version, template, version,
-            self.engine.name, self.engine.model,
+            report_id,
+            question.id,
+            self.bank.name,
+            self.bank.version,
+            template,
+            version,
+            self.engine.name,
+            self.engine.model,
         )
 
     def draft_question(
@@ -240,7 +259,11 @@ class Drafter:
         outcomes = []
         for question in ordered:
             outcome = self.draft_question(
-                report, question, run_id=run_id, earlier=earlier, replace=replace,
+                report,
+                question,
+                run_id=run_id,
+                earlier=earlier,
+                replace=replace,
                 page_text=page_text,
             )
             earlier[question.id] = outcome.draft.answer

@@ -18,6 +18,7 @@ from assistant.db import Database
 from assistant.errors import NotFoundError
 from assistant.reports import now_iso
 
+
 class Citation(BaseModel):
     """A cited passage and whether its quote was found on the cited page."""
 
@@ -65,8 +66,14 @@ class Draft(BaseModel):
     @property
     def draft_key(self) -> str:
         return draft_key(
-            self.report_id, self.question_id, self.bank_name, self.bank_version,
-            self.template, self.template_version, self.engine, self.model,
+            self.report_id,
+            self.question_id,
+            self.bank_name,
+            self.bank_version,
+            self.template,
+            self.template_version,
+            self.engine,
+            self.model,
         )
 
     @property
@@ -92,10 +99,29 @@ def draft_key(*parts: Any) -> str:
 
 
 _COLUMNS = [
-    "draft_id", "draft_key", "report_id", "question_id", "bank_name", "bank_version", "engine",
-    "model", "template", "template_version", "settings_hash", "status", "answer", "rationale",
-    "confidence", "citations", "marker", "error", "prompt_tokens", "completion_tokens", "cost",
-    "run_id", "created_at",
+    "draft_id",
+    "draft_key",
+    "report_id",
+    "question_id",
+    "bank_name",
+    "bank_version",
+    "engine",
+    "model",
+    "template",
+    "template_version",
+    "settings_hash",
+    "status",
+    "answer",
+    "rationale",
+    "confidence",
+    "citations",
+    "marker",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "run_id",
+    "created_at",
 ]
 
 
@@ -136,7 +162,8 @@ class DraftStore:
             values["answer"] = json.dumps(draft.answer) if draft.answer is not None else None
             values["citations"] = json.dumps([c.model_dump() for c in draft.citations])
             conn.execute(
-                f"INSERT INTO drafts ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})",
+                f"INSERT INTO drafts ({','.join(_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(_COLUMNS))})",
                 [values[c] for c in _COLUMNS],
             )
         return draft, True

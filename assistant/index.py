@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -94,9 +95,14 @@ class ChunkIndex:
         self.index_key = settings.index_key(embedder.fingerprint())
         self.collection_name = f"chunks-{self.index_key}"
         self._collection = None
+        self._lock = threading.Lock()  # Chroma clients must not be created by two threads at once
 
     @property
     def collection(self):
+        with self._lock:
+            return self._open_collection()
+
+    def _open_collection(self):
         if self._collection is None:
             from assistant.embeddings import chroma_embedding_function
 
@@ -136,8 +142,19 @@ class ChunkIndex:
                 "INSERT INTO chunks (chunk_id, index_key, report_id, seq, page, page_end, "
                 "char_start, char_end, section, ocr, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (c.chunk_id, self.index_key, c.report_id, c.seq, c.page, c.page_end,
-                     c.char_start, c.char_end, c.section, int(c.ocr), c.text)
+                    (
+                        c.chunk_id,
+                        self.index_key,
+                        c.report_id,
+                        c.seq,
+                        c.page,
+                        c.page_end,
+                        c.char_start,
+                        c.char_end,
+                        c.section,
+                        int(c.ocr),
+                        c.text,
+                    )
                     for c in chunks
                 ],
             )
@@ -150,8 +167,13 @@ class ChunkIndex:
                 embeddings=[v.tolist() for v in vectors[start : start + batch]],
                 documents=[c.text for c in part],
                 metadatas=[
-                    {"report_id": c.report_id, "page": c.page, "char_start": c.char_start,
-                     "char_end": c.char_end, "section": c.section or ""}
+                    {
+                        "report_id": c.report_id,
+                        "page": c.page,
+                        "char_start": c.char_start,
+                        "char_end": c.char_end,
+                        "section": c.section or "",
+                    }
                     for c in part
                 ],
             )
@@ -187,9 +209,15 @@ class ChunkIndex:
             ).fetchall()
         return {
             r["chunk_id"]: Passage(
-                chunk_id=r["chunk_id"], report_id=r["report_id"], page=r["page"],
-                text=r["text"], score=0.0, char_start=r["char_start"], char_end=r["char_end"],
-                section=r["section"], ocr=bool(r["ocr"]),
+                chunk_id=r["chunk_id"],
+                report_id=r["report_id"],
+                page=r["page"],
+                text=r["text"],
+                score=0.0,
+                char_start=r["char_start"],
+                char_end=r["char_end"],
+                section=r["section"],
+                ocr=bool(r["ocr"]),
             )
             for r in rows
         }

@@ -232,7 +232,8 @@ def normalise_pages(raw_pages: list[str]) -> list[str]:
 # --- identity -------------------------------------------------------------------------------
 
 _PARTNERSHIP = re.compile(
-    r"\b((?:[A-Z][\w'’&.-]*|and|of|the|upon|on|in)(?:[ ](?:[A-Z][\w'’&.-]*|and|of|the|upon|on|in)){0,6})"
+    r"\b((?:[A-Z][\w'’&.-]*|and|of|the|upon|on|in)"
+    r"(?:[ ](?:[A-Z][\w'’&.-]*|and|of|the|upon|on|in)){0,6})"
     r"[ ]+(Safeguarding Children(?:'s)? Partnership|Safeguarding Partnership|"
     r"Safeguarding Children Board|Children'?s Safeguarding Partnership|LSCP)\b"
 )

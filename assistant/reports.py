@@ -106,7 +106,10 @@ class ReportStore:
             )
             conn.executemany(
                 "INSERT INTO pages (report_id, page, text, raw_chars, ocr) VALUES (?,?,?,?,?)",
-                [(parsed.report_id, p.number, p.text, p.raw_chars, int(p.ocr)) for p in parsed.pages],
+                [
+                    (parsed.report_id, p.number, p.text, p.raw_chars, int(p.ocr))
+                    for p in parsed.pages
+                ],
             )
         return self.get(parsed.report_id)
 

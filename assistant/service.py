@@ -84,8 +84,14 @@ class AskAnswer:
             "error": self.error,
             "citations": [c.model_dump() for c in self.citations],
             "evidence": [
-                {"block_id": b.block_id, "chunk_id": b.passage.chunk_id, "page": b.page,
-                 "section": b.section, "text": b.text, "score": b.passage.score}
+                {
+                    "block_id": b.block_id,
+                    "chunk_id": b.passage.chunk_id,
+                    "page": b.page,
+                    "section": b.section,
+                    "text": b.text,
+                    "score": b.passage.score,
+                }
                 for b in self.evidence
             ],
         }
@@ -168,11 +174,11 @@ class Assistant:
             report_id = file_sha256(path)
             if self.reports.exists(report_id) and self.index.is_indexed(report_id):
                 if partnership or period:
-                    self.reports.update_identity(
-                        report_id, partnership=partnership, period=period
-                    )
+                    self.reports.update_identity(report_id, partnership=partnership, period=period)
                 report = self.reports.get(report_id)
-                return IngestResult(str(path), "unchanged", report, self.index.indexed_reports()[report_id])
+                return IngestResult(
+                    str(path), "unchanged", report, self.index.indexed_reports()[report_id]
+                )
         parsed = parse_pdf(path, self.settings.ingest, ocr=ocr)
         report = self.reports.add(parsed, partnership=partnership, period=period)
         if partnership or period:
@@ -254,15 +260,23 @@ class Assistant:
         """The drafting engine by name (default: settings, `auto` → llm if configured)."""
         from assistant.engines.base import get_engine
 
-        return get_engine(name or self.settings.resolved_engine(), settings=self.settings,
-                          db=self.db)
+        return get_engine(
+            name or self.settings.resolved_engine(), settings=self.settings, db=self.db
+        )
 
-    def drafter(self, engine_name: str | None = None, *, retrieval_mode: str | None = None) -> Drafter:
+    def drafter(
+        self, engine_name: str | None = None, *, retrieval_mode: str | None = None
+    ) -> Drafter:
         from assistant.drafting import Drafter
 
         return Drafter(
-            self.index, self.reports, self.drafts, self.engine(engine_name), self.bank,
-            self.settings.settings_hash(), retrieval_mode=retrieval_mode,
+            self.index,
+            self.reports,
+            self.drafts,
+            self.engine(engine_name),
+            self.bank,
+            self.settings.settings_hash(),
+            retrieval_mode=retrieval_mode,
         )
 
     def draft_report(
@@ -297,16 +311,179 @@ class Assistant:
         self.ensure_indexed(report)
         chosen = self.engine(engine)
         blocks = retrieve_evidence(self.index, [question], report.report_id)
-        context = DraftContext(report.display_name, report.period or "not stated",
-                               report.report_id)
+        context = DraftContext(report.display_name, report.period or "not stated", report.report_id)
         try:
             result = chosen.ask(question, blocks, context)
         except ReviewAssistantError as exc:
             result = EngineResult(status="failed", error=str(exc))
         citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
         return AskAnswer(
-            report=report, question=question, status=result.status,
-            answer=str(result.answer or ""), citations=citations, evidence=blocks,
-            engine=chosen.name, model=result.model or chosen.model, marker=result.marker,
+            report=report,
+            question=question,
+            status=result.status,
+            answer=str(result.answer or ""),
+            citations=citations,
+            evidence=blocks,
+            engine=chosen.name,
+            model=result.model or chosen.model,
+            marker=result.marker,
             error=result.error,
         )
+
+    # --- use case: score a year ---------------------------------------------------------
+    def score(
+        self,
+        folder: Path,
+        *,
+        period: str | None = None,
+        engine: str | None = None,
+        concurrency: int | None = None,
+        question_ids: list[str] | None = None,
+        batch: bool = False,
+        poll_seconds: float = 30.0,
+        on_file=None,
+        on_start=None,
+        on_item=None,
+    ):
+        """Ingest what is new in `folder`, then draft every (report, question); resumable.
+
+        With `batch`, drafts go through the OpenAI Batch API (LLM engine only)."""
+        import time
+
+        from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label
+
+        started = time.perf_counter()
+        drafter = self.drafter(engine)
+        source = source_label(folder)
+        run_id = run_id_for(source, period, drafter)
+        runs = RunStore(self.db)
+        if concurrency is None:
+            concurrency = self.settings.llm.concurrency if drafter.engine.name == "llm" else 1
+        if batch and drafter.engine.name != "llm":
+            from assistant.errors import ConfigError
+
+            raise ConfigError(
+                "--batch needs the LLM engine", "configure an endpoint or drop --batch"
+            )
+        runs.start(
+            run_id,
+            kind="score",
+            label=period,
+            source=source,
+            drafter=drafter,
+            params={"concurrency": concurrency, "questions": question_ids},
+        )
+        summary = RunSummary(run_id, period, drafter.engine.name, drafter.engine.model)
+        try:
+            for result in self.ingest([Path(folder)]):
+                runs.record_file(
+                    run_id,
+                    result.path,
+                    result.report.report_id if result.report else None,
+                    result.status,
+                    result.error,
+                )
+                if on_file:
+                    on_file(result)
+                if result.status == "failed":
+                    summary.ingest_failures.append((result.path, result.error or ""))
+                    continue
+                report = result.report
+                if period and not report.period:
+                    self.reports.update_identity(report.report_id, partnership=None, period=period)
+                    report = self.reports.get(report.report_id)
+                summary.reports.append(report)
+            questions = self.bank.select(question_ids)
+            total = len(summary.reports) * sum(q.answerable_from_text for q in questions)
+            if on_start:
+                on_start(total)
+
+            def record(outcome) -> None:
+                runs.record_item(run_id, outcome)
+                d = outcome.draft
+                if d.status == "failed":
+                    summary.failed += 1
+                    summary.failures.append((d.report_id, d.question_id, d.error or ""))
+                elif outcome.created:
+                    summary.drafted += 1
+                else:
+                    summary.reused += 1
+                if on_item:
+                    on_item(outcome)
+
+            if batch:
+                from assistant.batch import run_batch
+                from assistant.questions import AnswerType
+
+                run_batch(
+                    drafter,
+                    summary.reports,
+                    questions,
+                    run_id=run_id,
+                    work_dir=self.settings.outputs_dir / run_id,
+                    state=runs.params(run_id),
+                    save_state=lambda changes: runs.update_params(run_id, changes),
+                    poll_seconds=poll_seconds,
+                    on_item=record,
+                )
+                questions = [q for q in questions if q.answer_type is AnswerType.FREE_TEXT]
+            draft_items(
+                drafter,
+                summary.reports,
+                questions,
+                run_id=run_id,
+                concurrency=concurrency,
+                on_item=record,
+            )
+        except BaseException:
+            summary.seconds = time.perf_counter() - started
+            runs.finish(run_id, "interrupted", summary.to_json())
+            raise
+        from assistant.calllog import CallLog
+
+        summary.tokens = CallLog(self.db).totals(run_id)
+        summary.seconds = time.perf_counter() - started
+        runs.finish(run_id, "done", summary.to_json())
+        return summary
+
+    def cohort(
+        self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
+    ):
+        """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
+        from assistant.bulk import RunStore
+        from assistant.cohort import cohort_summary
+        from assistant.errors import NotFoundError
+
+        runs = RunStore(self.db)
+        run = runs.get(run_id) if run_id else (None if period else runs.latest("score"))
+        if run_id and run is None:
+            raise NotFoundError(f"no run {run_id}", "list runs with `review-assistant runs`")
+        if run:
+            report_ids = runs.report_ids(run["run_id"])
+            label = f"{run['label'] or 'run'} · {run['engine']} · {run['run_id']}"
+            engine = run["engine"]
+        else:
+            report_ids = [r.report_id for r in self.list_reports(period=period)]
+            label, engine = period or "all reports", None
+        if not report_ids:
+            raise NotFoundError(
+                "no reports to summarise", "run `review-assistant score FOLDER` first"
+            )
+        return cohort_summary(self, report_ids, source=source, engine=engine, label=label)
+
+    def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
+        """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
+        from assistant.bulk import RunStore
+        from assistant.errors import NotFoundError
+        from assistant.export import export_drafts
+
+        runs = RunStore(self.db)
+        run = runs.get(run_id) if run_id else runs.latest("score")
+        if run is None:
+            raise NotFoundError("no scoring run found", "run `review-assistant score FOLDER` first")
+        reports = [self.reports.get(rid) for rid in runs.report_ids(run["run_id"])]
+        drafts = {
+            r.report_id: self.drafts.for_report(r.report_id, engine=run["engine"]) for r in reports
+        }
+        out_dir = out_dir or self.settings.outputs_dir / run["run_id"]
+        return export_drafts(self.bank, reports, drafts, out_dir)

@@ -89,7 +89,9 @@ def verify_quote(quote: str, page_text: str, threshold: float = FUZZY_THRESHOLD)
     if (end_n - start_n) < 0.8 * len(norm_quote):
         return QuoteCheck("not_found", score=round(alignment.score, 1))
     return QuoteCheck(
-        "fuzzy", positions[start_n], positions[max(end_n - 1, start_n)] + 1,
+        "fuzzy",
+        positions[start_n],
+        positions[max(end_n - 1, start_n)] + 1,
         round(alignment.score, 1),
     )
 

@@ -221,10 +221,13 @@ class _StubEmbeddings(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers["Authorization"], **body})
+        type(self).requests.append(
+            {"path": self.path, "auth": self.headers["Authorization"], **body}
+        )
         vectors = get_embedder("hash", dim=16).embed_documents(body["input"]) * 3
         data = [
-            {"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)
+            {"object": "embedding", "index": i, "embedding": v.tolist()}
+            for i, v in enumerate(vectors)
         ][::-1]
         payload = json.dumps(
             {
@@ -392,6 +395,13 @@ def test_minilm_shapes_progress_and_batch_independence(minilm) -> None:
     # Dynamic padding must not change a text's vector.
     np.testing.assert_allclose(minilm.embed_query(texts[3]), vectors[3], atol=1e-5)
     assert "8199be6f699a395f" in minilm.fingerprint()
+    # Truncation is at 256 tokens ([CLS] + 254 + [SEP]), not tokenizer.json's 128: words at
+    # positions 201-220 count, words after position 300 do not.
+    base = "neglect " * 200
+    early = minilm.embed_documents([base + "budget " * 20, base + "scrutiny " * 20])
+    late = minilm.embed_documents([base + "x " * 100 + "budget", base + "x " * 100 + "scrutiny"])
+    assert float(early[0] @ early[1]) < 0.95  # measured 0.83
+    np.testing.assert_allclose(late[0], late[1], atol=1e-6)
     assert minilm.embed_documents([]).shape == (0, 384)
 
 

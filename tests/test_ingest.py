@@ -30,9 +30,7 @@ BODY = [
 
 
 def test_headers_footers_and_page_numbers_are_removed(tmp_path):
-    pdf = text_pdf(
-        tmp_path / "north.pdf", BODY, header="Northfold SCP | Annual Report 2020-21"
-    )
+    pdf = text_pdf(tmp_path / "north.pdf", BODY, header="Northfold SCP | Annual Report 2020-21")
     parsed = parse_pdf(pdf, IngestSettings())
     assert len(parsed.pages) == 4
     for page in parsed.pages:
@@ -112,7 +110,11 @@ def test_section_headings_follow_chunks_across_pages():
     ]
     chunks = chunk_pages("a" * 64, pages, ChunkSettings(size=200, overlap=0), "k" * 16)
     sections = {c.page: c.section for c in chunks}
-    assert sections == {1: "2. Learning from reviews", 2: "2. Learning from reviews", 3: "3. Training"}
+    assert sections == {
+        1: "2. Learning from reviews",
+        2: "2. Learning from reviews",
+        3: "3. Training",
+    }
 
 
 def test_wrapped_lines_are_not_headings():

@@ -1,4 +1,4 @@
-"""Ingest through the service and CLI: idempotency, versions, bad input, resumability, server mode."""
+"""Ingest via the service and CLI: idempotency, versions, bad input, resumability, server mode."""
 
 from __future__ import annotations
 
@@ -158,9 +158,18 @@ def chroma_server(tmp_path):
     port = _free_port()
     exe = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "server-store"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(exe),
+            "run",
+            "--path",
+            str(tmp_path / "server-store"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -191,8 +200,9 @@ def test_chroma_server_mode(chroma_server, tmp_path, monkeypatch, data_home):
     import chromadb
     from chromadb.config import Settings
 
-    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server,
-                                 settings=Settings(anonymized_telemetry=False))
+    client = chromadb.HttpClient(
+        host="127.0.0.1", port=chroma_server, settings=Settings(anonymized_telemetry=False)
+    )
     collection = client.get_collection(assistant.index.collection_name)
     assert collection.count() == result.n_chunks
 

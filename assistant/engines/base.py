@@ -84,7 +84,9 @@ class Engine(Protocol):
         """Draft one audit question from the evidence blocks."""
         ...
 
-    def ask(self, question: str, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+    def ask(
+        self, question: str, evidence: list[EvidenceBlock], context: DraftContext
+    ) -> EngineResult:
         """Answer a reviewer's free question (answer is free text)."""
         ...
 

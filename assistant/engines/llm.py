@@ -148,18 +148,8 @@ class OpenAIProvider:
             return None
         return round((prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6, 6)
 
-    def complete(
-        self,
-        messages: list[dict],
-        schema: dict | None,
-        schema_name: str,
-        *,
-        template: tuple[str, int],
-        context: DraftContext | None = None,
-    ) -> tuple[str, int, int, float | None]:
-        """One chat completion's content and token usage (cached, retried, logged)."""
-        import openai
-
+    def build_body(self, messages: list[dict], schema: dict | None, schema_name: str) -> dict:
+        """The exact chat-completions request body (also the cache key and batch line body)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -172,11 +162,32 @@ class OpenAIProvider:
             }
         else:
             body["response_format"] = {"type": "json_object"}
+        return body
+
+    def complete(
+        self,
+        messages: list[dict],
+        schema: dict | None,
+        schema_name: str,
+        *,
+        template: tuple[str, int],
+        context: DraftContext | None = None,
+    ) -> tuple[str, int, int, float | None]:
+        """One chat completion's content and token usage (cached, retried, logged)."""
+        import openai
+
+        body = self.build_body(messages, schema, schema_name)
         key = prompt_key(body)
         common = dict(
-            provider=self.name, base_url=self.base_url, model=self.model, template=template[0],
-            template_version=template[1], settings_hash=self.settings.settings_hash(),
-            prompt_key=key, request=body, draft_key=context.draft_key if context else None,
+            provider=self.name,
+            base_url=self.base_url,
+            model=self.model,
+            template=template[0],
+            template_version=template[1],
+            settings_hash=self.settings.settings_hash(),
+            prompt_key=key,
+            request=body,
+            draft_key=context.draft_key if context else None,
             run_id=context.run_id if context else None,
         )
         cached = self.log.cached_response(key)
@@ -190,43 +201,69 @@ class OpenAIProvider:
             try:
                 response = self.client.chat.completions.create(**body)
             except (
-                openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
+                openai.RateLimitError,
+                openai.APITimeoutError,
+                openai.APIConnectionError,
                 openai.InternalServerError,
             ) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
-                self.log.record(CallRecord(
-                    **common, response=None, status="error", error=last_error, attempt=attempt,
-                    latency_ms=int((time.perf_counter() - started) * 1000),
-                ))
+                self.log.record(
+                    CallRecord(
+                        **common,
+                        response=None,
+                        status="error",
+                        error=last_error,
+                        attempt=attempt,
+                        latency_ms=int((time.perf_counter() - started) * 1000),
+                    )
+                )
                 if attempt < attempts:
                     time.sleep(self._backoff(exc, attempt))
                 continue
             except openai.BadRequestError as exc:
                 self._log_error(common, exc, attempt, started)
-                if "response_format" in str(exc) and body["response_format"]["type"] != "json_object":
+                if (
+                    "response_format" in str(exc)
+                    and body["response_format"]["type"] != "json_object"
+                ):
                     self.json_schema = False  # server lacks JSON-schema output: use JSON mode
-                    return self.complete(messages, schema, schema_name, template=template,
-                                         context=context)
-                raise EngineError(f"the endpoint rejected the request ({exc})",
-                                  "check llm.model and the endpoint's limits") from exc
+                    return self.complete(
+                        messages, schema, schema_name, template=template, context=context
+                    )
+                raise EngineError(
+                    f"the endpoint rejected the request ({exc})",
+                    "check llm.model and the endpoint's limits",
+                ) from exc
             except openai.AuthenticationError as exc:
                 self._log_error(common, exc, attempt, started)
-                raise EngineError("the endpoint refused the API key",
-                                  "check OPENAI_API_KEY / REVIEW_ASSISTANT_LLM__API_KEY") from exc
+                raise EngineError(
+                    "the endpoint refused the API key",
+                    "check OPENAI_API_KEY / REVIEW_ASSISTANT_LLM__API_KEY",
+                ) from exc
             except openai.APIStatusError as exc:
                 self._log_error(common, exc, attempt, started)
-                raise EngineError(f"the endpoint answered {exc.status_code} ({exc})",
-                                  "check llm.base_url and llm.model") from exc
+                raise EngineError(
+                    f"the endpoint answered {exc.status_code} ({exc})",
+                    "check llm.base_url and llm.model",
+                ) from exc
             latency = int((time.perf_counter() - started) * 1000)
             content = (response.choices[0].message.content or "") if response.choices else ""
             usage = response.usage
             p_tok = usage.prompt_tokens if usage else 0
             c_tok = usage.completion_tokens if usage else 0
             cost = self._price(p_tok, c_tok)
-            self.log.record(CallRecord(
-                **common, response=content, status="ok", prompt_tokens=p_tok,
-                completion_tokens=c_tok, cost=cost, latency_ms=latency, attempt=attempt,
-            ))
+            self.log.record(
+                CallRecord(
+                    **common,
+                    response=content,
+                    status="ok",
+                    prompt_tokens=p_tok,
+                    completion_tokens=c_tok,
+                    cost=cost,
+                    latency_ms=latency,
+                    attempt=attempt,
+                )
+            )
             return content, p_tok, c_tok, cost
         raise EngineError(
             f"the endpoint kept failing after {attempts} attempts ({last_error})",
@@ -236,10 +273,16 @@ class OpenAIProvider:
         )
 
     def _log_error(self, common: dict, exc: Exception, attempt: int, started: float) -> None:
-        self.log.record(CallRecord(
-            **common, response=None, status="error", error=f"{type(exc).__name__}: {exc}",
-            attempt=attempt, latency_ms=int((time.perf_counter() - started) * 1000),
-        ))
+        self.log.record(
+            CallRecord(
+                **common,
+                response=None,
+                status="error",
+                error=f"{type(exc).__name__}: {exc}",
+                attempt=attempt,
+                latency_ms=int((time.perf_counter() - started) * 1000),
+            )
+        )
 
     @staticmethod
     def _backoff(exc: Exception, attempt: int) -> float:
@@ -271,7 +314,9 @@ class LLMEngine:
         self.template_version = self.draft_template.version
 
     def _run(self, rendered, schema, schema_name, parse, context) -> tuple[Any, dict, str | None]:
-        """Call, parse; on invalid output re-ask once with the error. Returns (value, usage, err)."""
+        """Call and parse; on invalid output re-ask once with the error.
+
+        Returns (value, usage, error)."""
         messages = rendered.messages()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
         template = (rendered.template_name, rendered.template_version)
@@ -290,61 +335,102 @@ class LLMEngine:
                 if attempt == 1:
                     messages = messages + [
                         {"role": "assistant", "content": content},
-                        {"role": "user", "content": (
-                            f"Your reply was not valid: {error}. Reply again with one JSON object "
-                            "that follows the rules and the allowed answer values."
-                        )},
+                        {
+                            "role": "user",
+                            "content": (
+                                f"Your reply was not valid: {error}. Reply again with one JSON "
+                                "object "
+                                "that follows the rules and the allowed answer values."
+                            ),
+                        },
                     ]
         return None, usage, f"invalid output after 2 attempts: {error}"
 
-    def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
-        rendered = self.draft_template.render(
-            question_id=question.id, question_text=question.text, guidance=question.guidance,
-            answer_type=question.answer_type.value, answer_format=question.answer_format(),
-            evidence=format_evidence_blocks(evidence), report_name=context.report_name,
+    def render_draft(self, question, evidence: list[EvidenceBlock], context: DraftContext):
+        """The rendered prompt for one audit question."""
+        return self.draft_template.render(
+            question_id=question.id,
+            question_text=question.text,
+            guidance=question.guidance,
+            answer_type=question.answer_type.value,
+            answer_format=question.answer_format(),
+            evidence=format_evidence_blocks(evidence),
+            report_name=context.report_name,
             period=context.period,
         )
 
-        def parse(content: str) -> DraftOutput:
-            out = DraftOutput.model_validate(parse_json_object(content))
-            if out.status == "answered":
-                out.answer = question.validate_answer(out.answer)
-            return out
+    @staticmethod
+    def parse_draft(question, content: str) -> DraftOutput:
+        """Parse and validate a reply; raises ValueError/ValidationError when invalid."""
+        out = DraftOutput.model_validate(parse_json_object(content))
+        if out.status == "answered":
+            out.answer = question.validate_answer(out.answer)
+        return out
 
-        out, usage, error = self._run(
-            rendered, draft_schema(question), f"draft_{question.id}", parse, context
-        )
+    def result_from(
+        self, out: DraftOutput | None, usage: dict, error: str | None, rendered
+    ) -> EngineResult:
+        """An EngineResult from a parsed reply (or the error that prevented one)."""
         common = dict(
-            model=self.model, template=rendered.template_name,
-            template_version=rendered.template_version, prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"], cost=usage["cost"] or None,
+            model=self.model,
+            template=rendered.template_name,
+            template_version=rendered.template_version,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+            cost=usage.get("cost") or None,
         )
         if out is None:
             return EngineResult(status="failed", error=error, **common)
         return EngineResult(
-            status=out.status, answer=out.answer, rationale=out.rationale,
+            status=out.status,
+            answer=out.answer,
+            rationale=out.rationale,
             confidence=out.confidence,
-            citations=[RawCitation(c.block_id, c.quote) for c in out.citations], **common,
+            citations=[RawCitation(c.block_id, c.quote) for c in out.citations],
+            **common,
         )
 
-    def ask(self, question: str, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
-        rendered = self.ask_template.render(
-            question=question, evidence=format_evidence_blocks(evidence),
-            report_name=context.report_name, period=context.period,
-        )
+    def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
+        rendered = self.render_draft(question, evidence, context)
         out, usage, error = self._run(
-            rendered, ASK_SCHEMA, "ask", lambda c: AskOutput.model_validate(parse_json_object(c)),
+            rendered,
+            draft_schema(question),
+            f"draft_{question.id}",
+            lambda content: self.parse_draft(question, content),
             context,
         )
-        common = dict(model=self.model, template=rendered.template_name,
-                      template_version=rendered.template_version,
-                      prompt_tokens=usage["prompt_tokens"],
-                      completion_tokens=usage["completion_tokens"])
+        return self.result_from(out, usage, error, rendered)
+
+    def ask(
+        self, question: str, evidence: list[EvidenceBlock], context: DraftContext
+    ) -> EngineResult:
+        rendered = self.ask_template.render(
+            question=question,
+            evidence=format_evidence_blocks(evidence),
+            report_name=context.report_name,
+            period=context.period,
+        )
+        out, usage, error = self._run(
+            rendered,
+            ASK_SCHEMA,
+            "ask",
+            lambda c: AskOutput.model_validate(parse_json_object(c)),
+            context,
+        )
+        common = dict(
+            model=self.model,
+            template=rendered.template_name,
+            template_version=rendered.template_version,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+        )
         if out is None:
             return EngineResult(status="failed", error=error, **common)
         return EngineResult(
-            status=out.status, answer=out.answer,
-            citations=[RawCitation(c.block_id, c.quote) for c in out.citations], **common,
+            status=out.status,
+            answer=out.answer,
+            citations=[RawCitation(c.block_id, c.quote) for c in out.citations],
+            **common,
         )
 
 

@@ -28,9 +28,26 @@ from assistant.questions import AnswerType, Question
 MARKER = "Drafted without an LLM: offline rules over retrieved evidence"
 MAX_CONFIDENCE = 0.75
 _NUMBER_WORDS = {
-    "no": 0, "none": 0, "zero": 0, "one": 1, "a single": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
-    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20,
+    "no": 0,
+    "none": 0,
+    "zero": 0,
+    "one": 1,
+    "a single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
 }
 _NUMBER = r"(\d[\d,]*|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 # Figures that show change: "from 12% to 9%", "rose by 14%", "compared with last year"
@@ -125,11 +142,30 @@ class OfflineEngine:
 
     def _result(self, status, answer, rationale, hits, n_signals, **extra) -> EngineResult:
         return EngineResult(
-            status=status, answer=answer, rationale=rationale,
+            status=status,
+            answer=answer,
+            rationale=rationale,
             confidence=_confidence(n_signals) if status == "answered" else 0.0,
-            citations=_citations(hits), model=self.model, marker=MARKER,
-            template=self.template, template_version=self.template_version, **extra,
+            citations=_citations(hits),
+            model=self.model,
+            marker=MARKER,
+            template=self.template,
+            template_version=self.template_version,
+            **extra,
         )
+
+    def _absent(self, answer) -> EngineResult:
+        """A negative answer because nothing relevant was retrieved: there is nothing to quote."""
+        result = self._result(
+            "answered",
+            answer,
+            "Nothing on this in the retrieved evidence "
+            "(an absence: check the report's contents page).",
+            [],
+            1,
+        )
+        result.needs_citations = False
+        return result
 
     def draft(self, question: Question, evidence: list[EvidenceBlock], context: DraftContext):
         kinds = {
@@ -153,33 +189,56 @@ class OfflineEngine:
         topical_blocks = {h.block.block_id for h in topic + strong + partly}
         data = [
             Hit(b, s, "data", False)
-            for b in blocks if b.block_id in topical_blocks
-            for s in _sentences(b.text) if _TREND.search(s) and not _PLANNED.search(s)
+            for b in blocks
+            if b.block_id in topical_blocks
+            for s in _sentences(b.text)
+            if _TREND.search(s) and not _PLANNED.search(s)
         ]
         if question.answer_type is AnswerType.YES_NO:
             if strong or (len(topic) >= 3 and not keywords.get("yes")):
-                return self._result("answered", "yes", f"Cues found: {_cues(strong or topic)}.",
-                                    strong or topic, len(strong) + 1)
+                return self._result(
+                    "answered",
+                    "yes",
+                    f"Cues found: {_cues(strong or topic)}.",
+                    strong or topic,
+                    len(strong) + 1,
+                )
             if topic:
-                return self._result("answered", "no", "The topic is mentioned but none of the "
-                                    f"cues for 'yes' were found ({_cues(topic)}).", topic, 0)
-            return self._result("answered", "no", "Nothing on this in the retrieved evidence.",
-                                [], 0)
+                return self._result(
+                    "answered",
+                    "no",
+                    "The topic is mentioned but none of the "
+                    f"cues for 'yes' were found ({_cues(topic)}).",
+                    topic,
+                    0,
+                )
+            return self._absent("no")
         signals = len({h.sentence for h in strong}) + min(len(data), 2)
-        low, mid = ("no", "partly") if question.answer_type is AnswerType.YES_PARTLY_NO else (
-            "not", "partly")
+        low, mid = (
+            ("no", "partly")
+            if question.answer_type is AnswerType.YES_PARTLY_NO
+            else ("not", "partly")
+        )
         if signals >= 2 and strong:
-            return self._result("answered", top_value,
-                                f"Specific evidence cues ({_cues(strong)}) and {len(data)} "
-                                "figure(s) with change in topical passages.", strong + data,
-                                signals)
+            return self._result(
+                "answered",
+                top_value,
+                f"Specific evidence cues ({_cues(strong)}) and {len(data)} "
+                "figure(s) with change in topical passages.",
+                strong + data,
+                signals,
+            )
         if topic or partly or strong:
             support = strong + partly + topic
-            return self._result("answered", mid, "Discussed, but without enough specific "
-                                f"evidence for '{top_value}' (cues: {_cues(support)}).",
-                                support, 1)
-        return self._result("answered", low, "The retrieved evidence does not discuss this.",
-                            [], 1)
+            return self._result(
+                "answered",
+                mid,
+                "Discussed, but without enough specific "
+                f"evidence for '{top_value}' (cues: {_cues(support)}).",
+                support,
+                1,
+            )
+        return self._absent(low)
 
     # --- multi-select ---------------------------------------------------------------------
     def _multi_select(self, question: Question, blocks, context) -> EngineResult:
@@ -195,15 +254,29 @@ class OfflineEngine:
                 chosen.append(slug)
                 support.append(hits[0])
         if not chosen and "not_described" in question.options():
-            return self._result("answered", ["not_described"],
-                                "No scrutiny model is described in the retrieved evidence.", [], 1)
+            return self._absent(["not_described"])
         if not topic_hits:
-            return self._result("not_found", None, "The retrieved evidence never discusses "
-                                "the question's topic.", [], 0)
+            return self._result(
+                "not_found",
+                None,
+                "The retrieved evidence never discusses the question's topic.",
+                [],
+                0,
+            )
+        if not chosen:
+            return self._result(
+                "answered",
+                [],
+                f"The topic is discussed but no option's cue words appear ({_cues(topic_hits)}).",
+                topic_hits,
+                0,
+            )
         return self._result(
-            "answered", chosen,
-            f"Options whose cue words appear in passages about the topic: {', '.join(chosen) or 'none'}.",
-            support, len(chosen),
+            "answered",
+            chosen,
+            f"Options whose cue words appear in passages about the topic: {', '.join(chosen)}.",
+            support,
+            len(chosen),
         )
 
     # --- counts and ladders ---------------------------------------------------------------
@@ -216,7 +289,8 @@ class OfflineEngine:
             cue = re.escape(hit.cue.lower()).replace(r"\ ", r"[\s-]+")
             pattern = re.compile(
                 rf"\b{_NUMBER}\s+(?:[\w()'-]+\s+){{0,5}}?{cue}|{cue}\w*\s*(?:\(\w+\))?\s*[:=]?\s*"
-                rf"{_NUMBER}\b", re.IGNORECASE,
+                rf"{_NUMBER}\b",
+                re.IGNORECASE,
             )
             for match in pattern.finditer(hit.sentence):
                 raw = (match.group(1) or match.group(2) or "").lower().replace(",", "")
@@ -224,59 +298,104 @@ class OfflineEngine:
                 if value is not None and value < 100000:
                     candidates.setdefault(value, []).append(hit)
         if not candidates:
-            return self._result("not_found", None, "No number next to the topic's cue words "
-                                "in the retrieved evidence.", [], 0)
+            return self._result(
+                "not_found",
+                None,
+                "No number next to the topic's cue words in the retrieved evidence.",
+                [],
+                0,
+            )
         # most often stated wins; ties go to the better-ranked evidence block
         value, hits = max(
             candidates.items(), key=lambda kv: (len(kv[1]), -int(kv[1][0].block.block_id[1:]))
         )
-        return self._result("answered", value, f"'{hits[0].sentence[:120]}' gives {value}.",
-                            hits, len(hits))
+        return self._result(
+            "answered", value, f"'{hits[0].sentence[:120]}' gives {value}.", hits, len(hits)
+        )
 
     def _ladder(self, question: Question, blocks, context) -> EngineResult:
-        if not find_hits(question.keywords.get("topic", []), blocks):
-            return self._result("answered", 0, "No training evaluation found.", [], 1)
+        topic = find_hits(question.keywords.get("topic", []), blocks)
+        if not topic:
+            return self._absent(0)
         for level in range(5, 0, -1):
-            hits = [h for h in find_hits(question.keywords.get(str(level), []), blocks)
-                    if not h.planned]
+            hits = [
+                h for h in find_hits(question.keywords.get(str(level), []), blocks) if not h.planned
+            ]
             if hits:
-                return self._result("answered", level, f"Highest level with cues: {level} "
-                                    f"({_cues(hits)}).", hits, len(hits))
-        return self._result("answered", 0, "Training is mentioned but not evaluated.", [], 1)
+                return self._result(
+                    "answered",
+                    level,
+                    f"Highest level with cues: {level} ({_cues(hits)}).",
+                    hits,
+                    len(hits),
+                )
+        return self._result(
+            "answered",
+            0,
+            f"Discussed, but no cue for any evaluation level ({_cues(topic)}).",
+            topic,
+            1,
+        )
 
     # --- free text ------------------------------------------------------------------------
     def _free_text(self, question: Question, blocks, context: DraftContext) -> EngineResult:
         weak = [qid for qid, answer in context.earlier.items() if answer in ("not", "no")]
         partly = [qid for qid, answer in context.earlier.items() if answer == "partly"]
         if not context.earlier:
-            return self._result("not_found", None, "Free-text judgement needs an LLM or a "
-                                "reviewer; no other drafts to summarise.", [], 0)
-        text = "; ".join(
-            part for part in (
-                f"not evidenced / no: {', '.join(weak)}" if weak else "",
-                f"partly: {', '.join(partly)}" if partly else "",
-            ) if part
-        ) or "no gaps suggested by the other drafts"
-        result = self._result("answered", f"Gaps suggested by the other drafts — {text}",
-                              "Summarised from this report's other drafts, not from the text.",
-                              [], 0)
+            return self._result(
+                "not_found",
+                None,
+                "Free-text judgement needs an LLM or a reviewer; no other drafts to summarise.",
+                [],
+                0,
+            )
+        text = (
+            "; ".join(
+                part
+                for part in (
+                    f"not evidenced / no: {', '.join(weak)}" if weak else "",
+                    f"partly: {', '.join(partly)}" if partly else "",
+                )
+                if part
+            )
+            or "no gaps suggested by the other drafts"
+        )
+        result = self._result(
+            "answered",
+            f"Gaps suggested by the other drafts — {text}",
+            "Summarised from this report's other drafts, not from the text.",
+            [],
+            0,
+        )
         result.needs_citations = False
         return result
 
     def ask(self, question: str, evidence: list[EvidenceBlock], context: DraftContext):
         """Offline answer to a free question: the ranked evidence itself."""
         if not evidence:
-            return EngineResult(status="not_found", answer="No matching passages.", marker=MARKER,
-                                model=self.model)
-        lines = [f"[{b.block_id}] page {b.page}: {' '.join(b.text.split())[:300]}"
-                 for b in evidence[:5]]
-        citations = [RawCitation(b.block_id, _sentences(b.text)[0] if _sentences(b.text)
-                                 else b.text[:200]) for b in evidence[:5]]
+            return EngineResult(
+                status="not_found", answer="No matching passages.", marker=MARKER, model=self.model
+            )
+        lines = [
+            f"[{b.block_id}] page {b.page}: {' '.join(b.text.split())[:300]}" for b in evidence[:5]
+        ]
+        words = set(re.findall(r"\w{4,}", question.lower()))
+
+        def best_sentence(block: EvidenceBlock) -> str:
+            sentences = _sentences(block.text) or [block.text[:200]]
+            return max(sentences, key=lambda s: len(words & set(re.findall(r"\w{4,}", s.lower()))))
+
+        citations = [
+            RawCitation(b.block_id, _quote(Hit(b, best_sentence(b), "", False)))
+            for b in evidence[:5]
+        ]
         return EngineResult(
             status="answered",
             answer="No LLM is configured, so here are the most relevant passages:\n"
             + "\n".join(lines),
-            citations=citations, marker=MARKER, model=self.model,
+            citations=citations,
+            marker=MARKER,
+            model=self.model,
         )
 
 

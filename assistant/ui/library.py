@@ -1,0 +1,103 @@
+"""Library page: upload PDFs, ingest them with progress, and list the reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.ingest import file_sha256
+from assistant.ui.common import AppContext, error_text, frame
+from assistant.ui.render import LIBRARY_HEADERS, library_rows
+
+
+def _store_upload(ctx: AppContext, upload: str) -> Path:
+    """Copy an upload out of Gradio's temp cache, so the PDF stays available for page images."""
+    source = Path(upload)
+    target_dir = ctx.assistant.settings.home / "uploads" / file_sha256(source)[:16]
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / source.name
+    if not target.exists():
+        shutil.copyfile(source, target)
+    return target
+
+
+def library_page(ctx: AppContext):
+    """Build the Library tab; returns (table, last_ingested_state, ingest_event, tab_refresh)."""
+    a = ctx.assistant
+    gr.Markdown(
+        "Upload yearly reports (PDF). Each is read page by page, split into passages and "
+        "indexed; scanned pages without a text layer are flagged."
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            files = gr.File(
+                label="PDF reports", file_count="multiple", file_types=[".pdf"],
+                elem_id="lib-files", height=150,
+            )
+        with gr.Column(scale=2):
+            with gr.Row():
+                partnership = gr.Textbox(label="Partnership (optional)", elem_id="lib-partnership",
+                                         placeholder="detected from the report")
+                period = gr.Textbox(label="Period (optional)", placeholder="e.g. 2020-21",
+                                    elem_id="lib-period")
+            ocr = gr.Checkbox(label="Read scanned pages with OCR (slow)", value=False)
+            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="lib-ingest")
+    log = gr.Textbox(label="Ingest log", lines=3, max_lines=12, interactive=False,
+                     elem_id="lib-log")
+    with gr.Row():
+        gr.Markdown("### Reports")
+        refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="lib-refresh")
+    table = gr.Dataframe(
+        frame(library_rows(a), LIBRARY_HEADERS), headers=LIBRARY_HEADERS, interactive=False,
+        wrap=True, elem_id="lib-table", max_height=520,
+    )
+    gr.Markdown("_Select a report to open it in Ask and Review._", elem_classes=["hint"])
+    last = gr.State(None)
+
+    def ingest(paths, partnership_value, period_value, use_ocr, progress=gr.Progress()):
+        if not paths:
+            return "Choose one or more PDF files first.", gr.update(), None
+        lines: list[str] = []
+        last_id = None
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        for number, upload in enumerate(paths, start=1):
+            name = Path(upload).name
+            progress((number - 1) / len(paths), desc=f"reading {name}")
+            try:
+                stored = _store_upload(ctx, upload)
+
+                def on_chunks(done: int, total: int, name=name, number=number) -> None:
+                    frac = (number - 1 + done / max(total, 1)) / len(paths)
+                    progress(frac, desc=f"indexing {name}: {done}/{total} passages")
+
+                for result in a.ingest(
+                    [stored], ocr=use_ocr or None, partnership=partnership_value.strip() or None,
+                    period=period_value.strip() or None, on_chunks=on_chunks,
+                ):
+                    if result.status == "failed":
+                        lines.append(f"FAILED {name}: {result.error}")
+                        continue
+                    r = result.report
+                    lines.append(
+                        f"{result.status} {name}: {r.n_pages} pages, {result.n_chunks} passages"
+                        f" · {r.partnership or 'partnership ?'} · {r.period or 'period ?'}"
+                    )
+                    lines += [f"  warning: {w}" for w in result.warnings]
+                    last_id = r.report_id
+            except Exception as exc:  # one bad file never stops the rest
+                lines.append(f"FAILED {name}: {error_text(exc)}")
+        progress(1.0, desc="done")
+        return "\n".join(lines), frame(library_rows(a), LIBRARY_HEADERS), last_id
+
+    event = ingest_btn.click(
+        ingest, [files, partnership, period, ocr], [log, table, last],
+        api_name="ingest", concurrency_limit=1,
+    )
+
+    def reload_table():
+        return frame(library_rows(a), LIBRARY_HEADERS)
+
+    refresh.click(reload_table, None, table, api_name="list_reports")
+    return table, last, event, reload_table

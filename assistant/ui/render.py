@@ -1,0 +1,260 @@
+"""What the reviewer app shows, as plain data: tables, labels and cited pages.
+
+No Gradio here, so this can be tested and reused without the UI. Report text is data: it goes
+into table cells and text boxes as text, and anything that becomes HTML is escaped first.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.ingest import describe_pages
+from assistant.review import DecisionStore, ItemState, answer_text
+from assistant.verify import verify_quote
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from assistant.drafts import Citation, Draft
+    from assistant.questions import Question
+    from assistant.reports import ReportRecord
+    from assistant.service import Assistant
+
+# PDFium is not thread-safe and Gradio runs handlers in a thread pool.
+_PDFIUM_LOCK = threading.Lock()
+STATUS_LABEL = {
+    "undecided": "• to review",
+    "accepted": "✓ accepted",
+    "edited": "✎ edited",
+    "rejected": "✗ rejected",
+    "entered": "✎ entered",
+}
+VERIFICATION_LABEL = {
+    "exact": "✓ exact",
+    "normalised": "✓ normalised",
+    "fuzzy": "≈ fuzzy",
+    "not_found": "✗ not found",
+    "invalid_block": "✗ invalid block",
+}
+
+
+def report_label(report: ReportRecord) -> str:
+    """'Oxleigh CSP · 2020-21 · oxleigh.pdf' for pickers."""
+    parts = [report.partnership or Path(report.file_name).stem]
+    parts.append(report.period or "period ?")
+    parts.append(report.file_name)
+    return " · ".join(parts)
+
+
+def report_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """(label, report_id) pairs for report pickers."""
+    return [(report_label(r), r.report_id) for r in assistant.list_reports()]
+
+
+LIBRARY_HEADERS = ["Partnership", "Period", "File", "Pages", "Flagged pages", "Drafts",
+                   "Reviewed", "Id"]
+
+
+def library_rows(assistant: Assistant) -> list[list[Any]]:
+    """One row per report for the Library table."""
+    store = DecisionStore(assistant.db, assistant.bank)
+    ids = assistant.bank.ids
+    rows = []
+    for r in assistant.list_reports():
+        flags = []
+        if r.no_text_pages:
+            flags.append(f"no text: {describe_pages(r.no_text_pages)}")
+        if r.ocr_pages:
+            flags.append(f"OCR: {describe_pages(r.ocr_pages)}")
+        drafts = assistant.drafts.for_report(r.report_id)
+        if drafts:
+            doubtful = sum(d.status != "ok" for d in drafts)
+            engines = ", ".join(sorted({d.engine for d in drafts}))
+            draft_text = f"{len(drafts)} ({engines})" + (f", {doubtful} flagged" if doubtful else "")
+        else:
+            draft_text = "not drafted"
+        reviewed, total = store.progress(r.report_id, ids)
+        rows.append([
+            r.partnership or "(not detected)", r.period or "(not detected)", r.file_name,
+            r.n_pages, "; ".join(flags) or "none", draft_text, f"{reviewed}/{total}", r.short_id,
+        ])
+    return rows
+
+
+def fmt_answer(question: Question | None, value: Any) -> str:
+    text = answer_text(question, value)
+    return text if text else "(no answer)"
+
+
+def short(text: str, limit: int = 140) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- the review queue ----------------------------------------------------------------------
+QUEUE_HEADERS = ["Q", "Status", "Conf.", "Draft", "Final"]
+
+
+@dataclass
+class QueueItem:
+    """One audit question of one report, as the review queue lists it."""
+
+    question: Question
+    draft: Draft | None
+    state: ItemState
+
+    @property
+    def confidence(self) -> float:
+        return self.draft.confidence if self.draft else 0.0
+
+
+def review_queue(assistant: Assistant, report_id: str) -> list[QueueItem]:
+    """Every bank question for the report, lowest draft confidence first (bank order on ties).
+
+    Reviewer-entered questions (no draft) count as confidence 0, so they come first too.
+    """
+    drafts = {d.question_id: d for d in assistant.drafts.for_report(report_id)}
+    states = DecisionStore(assistant.db, assistant.bank).current(report_id)
+    items = [
+        QueueItem(q, drafts.get(q.id), states.get(q.id, ItemState(q.id)))
+        for q in assistant.bank.questions
+    ]
+    return sorted(items, key=lambda it: it.confidence)  # sort is stable: bank order kept
+
+
+def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
+    rows = []
+    for it in items:
+        if it.draft is None:
+            conf, draft = "–", ("reviewer enters" if not it.question.answerable_from_text
+                                else "not drafted")
+        else:
+            conf, draft = f"{it.draft.confidence:.2f}", short(fmt_answer(it.question,
+                                                                         it.draft.answer), 40)
+            if it.draft.status != "ok":
+                draft = f"[{it.draft.status}] {draft}"
+        final = short(answer_text(it.question, it.state.answer), 40) if it.state.reviewed else ""
+        rows.append([it.question.id, STATUS_LABEL[it.state.status], conf, draft, final])
+    return rows
+
+
+def progress_text(items: list[QueueItem]) -> str:
+    """'23/33 reviewed · 20 accepted · 2 edited · 1 rejected'."""
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.state.status] = counts.get(it.state.status, 0) + 1
+    reviewed = len(items) - counts.get("undecided", 0)
+    parts = [f"**{reviewed}/{len(items)} reviewed**"]
+    parts += [f"{counts[s]} {s}" for s in ("accepted", "edited", "rejected", "entered") if counts.get(s)]
+    return " · ".join(parts)
+
+
+# --- evidence ------------------------------------------------------------------------------
+CITATION_HEADERS = ["#", "Page", "Quote found?", "Relevant?", "Quote"]
+
+
+def citation_rows(
+    citations: list[Citation], relevance: dict[int, bool], added: list[dict]
+) -> list[list[Any]]:
+    """Drafted citations (numbered from 1) then reviewer-added passages (+1, +2...)."""
+    rows = []
+    for index, c in enumerate(citations, start=1):
+        flag = relevance.get(index, c.relevant)
+        rel = "" if flag is None else ("yes" if flag else "NOT relevant")
+        rows.append([str(index), c.page or "", VERIFICATION_LABEL.get(c.verification,
+                     c.verification), rel, c.quote])
+    for n, p in enumerate(added, start=1):
+        found = VERIFICATION_LABEL.get(p.get("verification", ""), "no quote")
+        rows.append([f"+{n}", p["page"], found, f"added by {p['reviewer']}", p.get("quote", "")])
+    return rows
+
+
+def mark_span(text: str, start: int | None, end: int | None) -> str:
+    """Page text as escaped HTML, the cited span wrapped in <mark> (the only markup)."""
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        return f'<div class="page-text">{html.escape(text)}</div>'
+    return (
+        f'<div class="page-text">{html.escape(text[:start])}'
+        f'<mark id="cited-span">{html.escape(text[start:end])}</mark>'
+        f"{html.escape(text[end:])}</div>"
+    )
+
+
+@dataclass
+class PageView:
+    """A cited page ready to show: heading, image (None if the PDF is gone) and text HTML."""
+
+    heading: str
+    image: Image.Image | None
+    text_html: str
+
+
+def page_view(
+    assistant: Assistant,
+    report: ReportRecord,
+    page: int,
+    quote: str = "",
+    *,
+    span: tuple[int | None, int | None] | None = None,
+    verification: str | None = None,
+    label: str = "",
+) -> PageView:
+    """The page with the quoted passage highlighted in its text and on its rendered image."""
+    text = assistant.reports.pages(report.report_id).get(page, "")
+    start, end = span or (None, None)
+    if quote and (start is None or end is None):
+        check = verify_quote(quote, text)
+        start, end = check.start, check.end
+        verification = verification or check.status
+    status = VERIFICATION_LABEL.get(verification or "", verification or "no quote")
+    heading = f"**{html.escape(label)} Page {page} of {report.n_pages}** · quote on page: {status}"
+    image, note = render_page(Path(report.file_path), page, quote)
+    if note:
+        heading += f" · {html.escape(note)}"
+    return PageView(heading, image, mark_span(text, start, end))
+
+
+def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
+    """(PIL image of the page with the quote's lines highlighted, note); (None, why) if not."""
+    if not path.exists():
+        return None, f"PDF not found at {path}: showing the text only"
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            if not 1 <= page <= len(pdf):
+                return None, f"the PDF has no page {page}"
+            pdf_page = pdf[page - 1]
+            image = pdf_page.render(scale=scale).to_pil().convert("RGB")
+            rects = _quote_rects(pdf_page, quote) if quote else []
+            height = pdf_page.get_height()
+        finally:
+            pdf.close()
+    if rects:
+        overlay = ImageDraw.Draw(image, "RGBA")
+        for left, bottom, right, top in rects:
+            box = (left * scale - 2, (height - top) * scale - 2,
+                   right * scale + 2, (height - bottom) * scale + 2)
+            overlay.rectangle(box, fill=(255, 212, 0, 90), outline=(220, 120, 0, 255), width=2)
+    return image, ("" if rects or not quote else "quote not located on the image")
+
+
+def _quote_rects(pdf_page, quote: str) -> list[tuple[float, float, float, float]]:
+    # PDFium's own text differs from the stored text in line breaks; verify_quote's
+    # normalised matching finds the span in PDFium's characters, which map to boxes.
+    textpage = pdf_page.get_textpage()
+    try:
+        raw = textpage.get_text_range()
+        check = verify_quote(quote, raw)
+        if check.start is None or check.end is None:
+            return []
+        n = textpage.count_rects(check.start, check.end - check.start)
+        return [textpage.get_rect(i) for i in range(n)]
+    finally:
+        textpage.close()

@@ -1,0 +1,123 @@
+"""Writers of bad inputs for ingest tests: corrupt, encrypted, scanned, fake and empty PDFs.
+
+Each function writes one file at `path` (its folder must exist) and returns the path. All
+output is deterministic. Text is invented for the tests.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+DEFAULT_PASSWORD = "open-sesame"
+_LINES = (
+    "Eastmoor Safeguarding Children Partnership",
+    "Annual Report 2020-21",
+    "The partners agreed three priorities for the year.",
+)
+
+
+def _text_pdf_bytes(pages: list[list[str]]) -> bytes:
+    """A small PDF with a real text layer, one list of lines per page."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+    for lines in pages:
+        c.setFont("Helvetica", 12)
+        for i, line in enumerate(lines):
+            c.drawString(72, 760 - 18 * i, line)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _text_image(lines: list[str], size: tuple[int, int] = (1240, 1754)):
+    """A Pillow image of text lines, like a page scanned at 150 dpi."""
+    from PIL import Image, ImageDraw, ImageFont  # Pillow arrives with gradio
+
+    img = Image.new("L", size, 250)
+    pen = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=28)
+    for i, line in enumerate(lines):
+        pen.text((120, 150 + 44 * i), line, fill=20, font=font)
+    return img
+
+
+def _draw_image_page(c: canvas.Canvas, lines: list[str]) -> None:
+    width, height = A4
+    c.drawImage(ImageReader(_text_image(lines)), 0, 0, width, height)
+    c.showPage()
+
+
+def write_corrupt_pdf(path: Path) -> Path:
+    """A file with a %PDF header whose body is cut short and garbled (pypdf cannot read it)."""
+    good = _text_pdf_bytes([list(_LINES)])
+    noise = bytes(random.Random(7).randrange(256) for _ in range(512))
+    Path(path).write_bytes(good[: len(good) // 3] + noise)
+    return Path(path)
+
+
+def write_encrypted_pdf(path: Path, password: str = DEFAULT_PASSWORD) -> Path:
+    """A readable text PDF encrypted with a user password (RC4, no crypto library needed)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_text_pdf_bytes([list(_LINES)]))))
+    writer.encrypt(user_password=password, algorithm="RC4-128")
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return Path(path)
+
+
+def write_image_only_pdf(path: Path, text: str | list[str] = _LINES) -> Path:
+    """One page that shows `text` (a string with newlines, or lines) as an image: no text layer."""
+    lines = text.splitlines() if isinstance(text, str) else list(text)
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    _draw_image_page(c, lines)
+    c.save()
+    return Path(path)
+
+
+def write_not_a_pdf(path: Path, kind: str = "html") -> Path:
+    """A file named .pdf that is really HTML (kind='html') or a PNG image (kind='png')."""
+    if kind == "html":
+        html = "<!doctype html><html><body><h1>Report not found</h1></body></html>\n"
+        Path(path).write_text(html, encoding="utf-8")
+    elif kind == "png":
+        buf = io.BytesIO()
+        _text_image(["Not a PDF"], size=(200, 60)).save(buf, format="PNG")
+        Path(path).write_bytes(buf.getvalue())
+    else:
+        raise ValueError(f"kind must be 'html' or 'png', not {kind!r}")
+    return Path(path)
+
+
+def write_empty_file(path: Path) -> Path:
+    """A zero-byte file."""
+    Path(path).write_bytes(b"")
+    return Path(path)
+
+
+MIXED_PAGES = (
+    ["Page one has a text layer.", "Neglect was the partnership's first priority."],
+    ["Page two is a scanned image.", "Its words cannot be extracted without OCR."],
+    ["Page three has a text layer again.", "Training reached 1,250 practitioners."],
+)
+
+
+def write_mixed_pdf(path: Path) -> Path:
+    """Three pages: text, image-only (no text layer), text. Lines are in MIXED_PAGES."""
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    for number, lines in enumerate(MIXED_PAGES, 1):
+        if number == 2:
+            _draw_image_page(c, lines)
+            continue
+        c.setFont("Helvetica", 12)
+        for i, line in enumerate(lines):
+            c.drawString(72, 760 - 18 * i, line)
+        c.showPage()
+    c.save()
+    return Path(path)
