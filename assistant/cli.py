@@ -355,9 +355,12 @@ def cmd_settings(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from assistant.bench import run_benchmark
+    from assistant.bench import run_benchmark, run_drafting_benchmark
 
-    report = run_benchmark(n_reports=args.reports, embedders=args.embedders.split(","))
+    if args.drafting:
+        report = run_drafting_benchmark(latency=args.latency)
+    else:
+        report = run_benchmark(n_reports=args.reports, embedders=args.embedders.split(","))
     _print_json(report) if args.json else print(report["text"])
     return 0
 
@@ -444,6 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "benchmark extraction, embedding and indexing speed")
     p.add_argument("--reports", type=int, default=8, help="generated reports to index")
     p.add_argument("--embedders", default="static,minilm")
+    p.add_argument(
+        "--drafting",
+        action="store_true",
+        help="LLM drafting throughput (concurrency 1 vs 8) and token economy instead",
+    )
+    p.add_argument("--latency", type=float, default=0.5, help="simulated model latency (s)")
 
     p = add("demo", cmd_demo, "the main job on bundled sample reports (offline)")
     p.add_argument("--reports", type=int, default=6)

@@ -33,11 +33,22 @@ from assistant.questions import AnswerType, Question, QuestionBank, UnknownQuest
 COLUMNS = ("report", "question_id", "answer", "evidence_pages", "auditor", "notes")
 REQUIRED = ("report", "question_id", "answer")
 ALIASES = {
-    "report_id": "report", "file": "report", "file_name": "report", "report_file": "report",
-    "question": "question_id", "qid": "question_id", "id": "question_id",
-    "pages": "evidence_pages", "evidence": "evidence_pages", "evidence_page": "evidence_pages",
-    "reviewer": "auditor", "scorer": "auditor", "rater": "auditor",
-    "note": "notes", "comment": "notes", "comments": "notes",
+    "report_id": "report",
+    "file": "report",
+    "file_name": "report",
+    "report_file": "report",
+    "question": "question_id",
+    "qid": "question_id",
+    "id": "question_id",
+    "pages": "evidence_pages",
+    "evidence": "evidence_pages",
+    "evidence_page": "evidence_pages",
+    "reviewer": "auditor",
+    "scorer": "auditor",
+    "rater": "auditor",
+    "note": "notes",
+    "comment": "notes",
+    "comments": "notes",
 }
 NONE_WORDS = {"none", "(none)", "-", "n/a none"}
 MAX_ERRORS = 20
@@ -49,10 +60,13 @@ class HumanScoresError(ReviewAssistantError):
 
     def __init__(self, source: str, problems: list[str]) -> None:
         shown = problems[:MAX_ERRORS]
-        more = f"\n  ... and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS else ""
+        more = (
+            f"\n  ... and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS else ""
+        )
         super().__init__(
             f"{source}: {len(problems)} problem(s) in the human scores:\n  "
-            + "\n  ".join(shown) + more,
+            + "\n  ".join(shown)
+            + more,
             "fix the file and run again (the format is in the README, 'Human audit scores')",
         )
         self.problems = problems
@@ -144,10 +158,13 @@ def parse_human_scores(text: str, bank: QuestionBank, source: str = "<scores>") 
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         found = ", ".join(repr(h) for h in header)
-        raise HumanScoresError(source, [
-            f"line 1: missing column(s) {', '.join(missing)} (found {found}; expected "
-            f"{', '.join(COLUMNS)})"
-        ])
+        raise HumanScoresError(
+            source,
+            [
+                f"line 1: missing column(s) {', '.join(missing)} (found {found}; expected "
+                f"{', '.join(COLUMNS)})"
+            ],
+        )
     problems: list[str] = []
     rows: list[HumanScore] = []
     seen: dict[tuple[str, str, str], int] = {}
@@ -156,8 +173,10 @@ def parse_human_scores(text: str, bank: QuestionBank, source: str = "<scores>") 
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(columns):
-            problems.append(f"line {line}: {len(values)} fields but the header has "
-                            f"{len(columns)} (quote answers that contain commas)")
+            problems.append(
+                f"line {line}: {len(values)} fields but the header has "
+                f"{len(columns)} (quote answers that contain commas)"
+            )
             continue
         cell = dict(zip(columns, [v.strip() for v in values], strict=False))
         report = cell.get("report", "")
@@ -166,8 +185,10 @@ def parse_human_scores(text: str, bank: QuestionBank, source: str = "<scores>") 
         try:
             question = bank.get(cell.get("question_id", ""))
         except UnknownQuestionError:
-            problems.append(f"line {line}, column 'question_id': unknown question "
-                            f"{cell.get('question_id', '')!r} (known: {', '.join(bank.ids)})")
+            problems.append(
+                f"line {line}, column 'question_id': unknown question "
+                f"{cell.get('question_id', '')!r} (known: {', '.join(bank.ids)})"
+            )
             continue
         try:
             answer = parse_answer(question, cell.get("answer", ""))
@@ -182,13 +203,16 @@ def parse_human_scores(text: str, bank: QuestionBank, source: str = "<scores>") 
         auditor = cell.get("auditor", "")
         key = (report.lower().removesuffix(".pdf"), question.id, auditor)
         if key in seen:
-            problems.append(f"line {line}: duplicate of line {seen[key]} (same report, question"
-                            f" and auditor {auditor or '(none)'})")
+            problems.append(
+                f"line {line}: duplicate of line {seen[key]} (same report, question"
+                f" and auditor {auditor or '(none)'})"
+            )
             continue
         seen[key] = line
         if report:
-            rows.append(HumanScore(report, question.id, answer, pages, auditor,
-                                   cell.get("notes", ""), line))
+            rows.append(
+                HumanScore(report, question.id, answer, pages, auditor, cell.get("notes", ""), line)
+            )
     if problems:
         raise HumanScoresError(source, problems)
     if not rows:
@@ -202,13 +226,15 @@ def load_human_scores(path: Path | str, bank: QuestionBank) -> HumanScores:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise HumanScoresError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+        raise HumanScoresError(
+            str(path), [f"cannot read the file: {exc.strerror or exc}"]
+        ) from None
     try:
         text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError as exc:
-        raise HumanScoresError(str(path), [
-            f"not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8'"
-        ]) from None
+        raise HumanScoresError(
+            str(path), [f"not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8'"]
+        ) from None
     return parse_human_scores(text, bank, str(path))
 
 
@@ -236,8 +262,10 @@ def resolve_reports(
                 last = n_pages(mapping[row.report])
                 beyond = [p for p in row.evidence_pages if p > last]
                 if beyond:
-                    problems.append(f"line {row.line}, column 'evidence_pages': page(s) "
-                                    f"{beyond} beyond the report's {last} pages")
+                    problems.append(
+                        f"line {row.line}, column 'evidence_pages': page(s) "
+                        f"{beyond} beyond the report's {last} pages"
+                    )
     if problems:
         raise HumanScoresError(scores.source, problems)
     return mapping
@@ -253,8 +281,14 @@ def write_human_scores(path: Path | str, rows: Iterable[dict], bank: QuestionBan
         for row in rows:
             question = bank.get(row["question_id"])
             pages: Sequence[int] = row.get("evidence_pages") or ()
-            writer.writerow([
-                row["report"], question.id, format_answer(question, row["answer"]),
-                ";".join(str(p) for p in pages), row.get("auditor", ""), row.get("notes", ""),
-            ])
+            writer.writerow(
+                [
+                    row["report"],
+                    question.id,
+                    format_answer(question, row["answer"]),
+                    ";".join(str(p) for p in pages),
+                    row.get("auditor", ""),
+                    row.get("notes", ""),
+                ]
+            )
     return path

@@ -61,14 +61,16 @@ def gold_rows(manifest: dict, bank: QuestionBank) -> list[dict]:
             question = bank.get(qid)
             if question.answer_type.value == "free_text" and isinstance(answer, list):
                 answer = "; ".join(answer) or "no gaps"
-            rows.append({
-                "report": report["file"],
-                "question_id": qid,
-                "answer": answer,
-                "evidence_pages": pages.get(qid, []),
-                "auditor": GOLD_AUDITOR,
-                "notes": "",
-            })
+            rows.append(
+                {
+                    "report": report["file"],
+                    "question_id": qid,
+                    "answer": answer,
+                    "evidence_pages": pages.get(qid, []),
+                    "auditor": GOLD_AUDITOR,
+                    "notes": "",
+                }
+            )
     return rows
 
 
@@ -76,8 +78,9 @@ def write_gold_csv(folder: Path, bank: QuestionBank | None = None) -> Path:
     """Write `<folder>/gold.csv` from `<folder>/manifest.json`; returns its path."""
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return write_human_scores(folder / GOLD_CSV, gold_rows(manifest, bank or load_bank()),
-                              bank or load_bank())
+    return write_human_scores(
+        folder / GOLD_CSV, gold_rows(manifest, bank or load_bank()), bank or load_bank()
+    )
 
 
 def generate_labelled_year(
@@ -111,5 +114,11 @@ def open_labelled_set(folder: Path, bank: QuestionBank | None = None) -> Labelle
     if not gold.exists() and manifest:
         gold = write_gold_csv(folder, bank)
     files = sorted(folder.glob("*.pdf"))
-    return LabelledSet(folder, files, gold, manifest_path if manifest else None,
-                       manifest.get("seed"), manifest.get("period"))
+    return LabelledSet(
+        folder,
+        files,
+        gold,
+        manifest_path if manifest else None,
+        manifest.get("seed"),
+        manifest.get("period"),
+    )

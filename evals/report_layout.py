@@ -31,7 +31,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from evals.report_sections import Grid, Para, Section
+from evals.report_sections import Break, Grid, Para, Section
 
 PAGE_W, PAGE_H = A4
 MARGIN = 56
@@ -93,7 +93,7 @@ class _Tagged:
     qids: tuple[str, ...] = ()
     toc_title: str | None = None
 
-    def split(self, avail_width, avail_height):  # noqa: D102 - reportlab hook
+    def split(self, avail_width, avail_height):  # reportlab hook
         parts = super().split(avail_width, avail_height)
         for part in parts:
             part.qids = self.qids
@@ -125,11 +125,11 @@ class ScannedPage(_Tagged, Flowable):
         super().__init__()
         self.section, self.header = section, header
 
-    def wrap(self, avail_width, avail_height):  # noqa: D102 - reportlab hook
+    def wrap(self, avail_width, avail_height):  # reportlab hook
         self.width, self.height = avail_width, avail_height
         return avail_width, avail_height
 
-    def draw(self) -> None:  # noqa: D102 - reportlab hook
+    def draw(self) -> None:  # reportlab hook
         from PIL import Image, ImageDraw, ImageFont  # Pillow comes with gradio
 
         scale = 150 / 72  # 150 dpi
@@ -142,6 +142,8 @@ class ScannedPage(_Tagged, Flowable):
         pen.text((x, y), self.section.title, fill=10, font=big)
         y += 70
         for block in self.section.blocks:
+            if isinstance(block, Break):
+                continue
             if isinstance(block, Grid):
                 lines = [
                     "    ".join(f"{c:<34}" if i == 0 else c for i, c in enumerate(row))
@@ -205,12 +207,12 @@ class ReportDoc(BaseDocTemplate):
         canv.drawCentredString(PAGE_W / 2, 30, f"Page {canv.getPageNumber()}")
         canv.restoreState()
 
-    def beforeDocument(self) -> None:  # noqa: N802 - reportlab hook; multiBuild runs twice
+    def beforeDocument(self) -> None:  # reportlab hook; multiBuild runs it per pass
         self.evidence.clear()
         self.two_column_pages.clear()
         self.scanned_pages.clear()
 
-    def afterFlowable(self, flowable) -> None:  # noqa: N802 - reportlab hook
+    def afterFlowable(self, flowable) -> None:  # reportlab hook
         page = self.canv.getPageNumber()
         for qid in getattr(flowable, "qids", ()):
             self.evidence[qid].add(page)
@@ -230,7 +232,9 @@ def _check_text(text: str) -> str:
     return escape(text)
 
 
-def _flowable(block: Para | Grid, width: float):
+def _flowable(block: Para | Grid | Break, width: float):
+    if isinstance(block, Break):
+        return PageBreak()
     if isinstance(block, Para):
         p = EvParagraph(
             _check_text(block.text),

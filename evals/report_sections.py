@@ -31,12 +31,17 @@ class Grid:
 
 
 @dataclass
+class Break:
+    """Start a new page here (within a one-column section)."""
+
+
+@dataclass
 class Section:
     """One report section; the layout starts it on a new page unless new_page is False."""
 
     key: str
     title: str
-    blocks: list[Para | Grid]
+    blocks: list[Para | Grid | Break]
     new_page: bool = True
     in_toc: bool = True
     two_column: bool = False
@@ -143,6 +148,7 @@ def local_context(spec, w: Wording) -> Section:
         ("Early help assessments", cin // 2),
     ]
     if spec.data_trend == "yes":
+        rows.insert(0, ("Children aged 0 to 17", pop))
         rows += [
             ("Domestic abuse incidents with children present (police)", cin),
             ("Under-18 hospital attendances for self-harm (health)", pop // 400),

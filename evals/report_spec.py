@@ -96,6 +96,7 @@ class ReportSpec:
     progress_analysis: str  # A8
     effectiveness: str  # A9
     data_trend: str  # A10 yes/partly/no
+    priority_per_page: bool  # each priority's progress on its own page (evidence split)
     n_lcspr: int  # B1a
     n_rapid: int  # B1b
     prior_year_reviews_mentioned: bool  # last year's counts next to this year's (trap)
@@ -199,6 +200,7 @@ def random_spec(
         progress_analysis=odds["progress_analysis"] if has_priorities else "not",
         effectiveness=odds["effectiveness"],
         data_trend=odds["data_trend"],
+        priority_per_page=rng.random() < 0.4,
         n_lcspr=rng.randint(0, min(3, n_rapid)),
         n_rapid=n_rapid,
         prior_year_reviews_mentioned=rng.random() < 0.3,

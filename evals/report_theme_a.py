@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evals.report_sections import Grid, Para, Section
+from evals.report_sections import Break, Grid, Para, Section
 from evals.report_text import Theme, Wording, low, num_words, theme_of
 
 Priority = tuple[str, str, str]  # (slug, question id A2 or A3, display name)
@@ -63,14 +63,18 @@ def progress(spec, w: Wording, items: list[Priority]) -> Section | None:
     """Per-priority actions (A5), impact (A6, A7) and slow progress (A8)."""
     if not items:
         return None
-    blocks: list[Para | Grid] = []
+    blocks: list[Para | Grid | Break] = []
     k = len(items)
+    leads = (f"{spec.place} Council", spec.police_force, f"NHS {spec.place}")
     with_actions = {"yes": k, "partly": (k + 1) // 2, "no": 0}[spec.partner_actions]
     extra = [e for e in spec.impact_evidence if e != "outcome_data_trend"]
     impact_q = ("A6",) if spec.impact != "not" else ()
     for i, (slug, q, name) in enumerate(items):
         theme = theme_of(slug)
+        if spec.priority_per_page and i:  # evidence for A5-A7 spread over pages
+            blocks.append(Break())
         blocks.append(Para(f"Priority {i + 1}: {name}", (q,), "h2"))
+        blocks.append(Para(w.say("progress.lead", lead=w.pick(leads))))
         if i < with_actions:
             a, b = w.rng.sample(theme.acts, 2)
             blocks.append(Para(w.say("progress.actions", a=a, b=b), ("A5",)))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,32 +17,9 @@ from openpyxl import load_workbook
 
 from assistant.cli import main
 from evals.sample_reports import generate_sample_set
-from tests.scripted_llm_server import reply
+from tests.scripted_llm_server import valid_draft_handler as answer_any
 
 QUESTIONS = "A1,A2,A6,B7,C5"
-
-
-def answer_any(request_json):
-    """A valid draft for whatever question arrives: first allowed value, first block quoted."""
-    fmt = request_json.get("response_format", {})
-    schema = fmt.get("json_schema", {}).get("schema", {})
-    answer_schema = schema.get("properties", {}).get("answer", {}).get("anyOf", [{}])[0]
-    if "enum" in answer_schema:
-        answer = answer_schema["enum"][0]
-    elif answer_schema.get("type") == "array":
-        answer = answer_schema["items"]["enum"][:1]
-    elif answer_schema.get("type") == "integer":
-        answer = 2
-    else:
-        answer = "text"
-    user = request_json["messages"][1]["content"]
-    match = re.search(r'<evidence id="(E\d+)"[^>]*>\n(.*?)\n</evidence>', user, re.DOTALL)
-    citations = []
-    if match:
-        words = match.group(2).split()[:6]
-        citations = [{"block_id": match.group(1), "quote": " ".join(words)}]
-    return reply({"status": "answered", "answer": answer, "rationale": "scripted",
-                  "confidence": 0.7, "citations": citations})
 
 
 @pytest.fixture
@@ -65,8 +41,19 @@ def _env(data_home: Path, server_url: str | None = None) -> dict:
 
 
 def _score_cmd(folder: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "assistant.cli", "score", str(folder), "--period", "2020-21",
-            "--questions", QUESTIONS, "--json", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "assistant.cli",
+        "score",
+        str(folder),
+        "--period",
+        "2020-21",
+        "--questions",
+        QUESTIONS,
+        "--json",
+        *extra,
+    ]
 
 
 def _draft_rows(data_home: Path) -> list[tuple]:
@@ -82,9 +69,12 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.15
     pairs = 4 * len(QUESTIONS.split(","))
-    proc = subprocess.Popen(_score_cmd(year, "--engine", "llm", "--concurrency", "2"),
-                            env=_env(data_home, scripted_llm.url),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _score_cmd(year, "--engine", "llm", "--concurrency", "2"),
+        env=_env(data_home, scripted_llm.url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 60
     while len(scripted_llm.chat_requests()) < 6 and time.time() < deadline:
         time.sleep(0.05)
@@ -94,8 +84,13 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     assert 0 < len(before) < pairs, "the kill should land midway"
     calls_first = len(scripted_llm.chat_requests())
 
-    done = subprocess.run(_score_cmd(year, "--engine", "llm"), env=_env(data_home, scripted_llm.url),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        _score_cmd(year, "--engine", "llm"),
+        env=_env(data_home, scripted_llm.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     rows = _draft_rows(data_home)
@@ -106,8 +101,13 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     # the re-run only asked the model for what was missing (in-flight calls at most repeated)
     assert len(scripted_llm.chat_requests()) - calls_first <= pairs - len(before) + 2
 
-    again = subprocess.run(_score_cmd(year, "--engine", "llm"), env=_env(data_home, scripted_llm.url),
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        _score_cmd(year, "--engine", "llm"),
+        env=_env(data_home, scripted_llm.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert json.loads(again.stdout)["drafted"] == 0
     assert len(_draft_rows(data_home)) == pairs
 
@@ -116,9 +116,13 @@ def test_two_runs_at_once_do_not_corrupt_or_double_draft(year, data_home, script
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.05
     procs = [
-        subprocess.Popen(_score_cmd(year, "--engine", "llm", "--concurrency", "3"),
-                         env=_env(data_home, scripted_llm.url), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            _score_cmd(year, "--engine", "llm", "--concurrency", "3"),
+            env=_env(data_home, scripted_llm.url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=180) for p in procs]
@@ -167,15 +171,28 @@ def test_bad_report_in_folder_degrades_the_run_not_stops_it(year, data_home, cap
     assert main(["score", str(year), "--questions", "A1", "--strict", "--json"]) == 1
 
 
-def test_batch_mode_collects_results_into_drafts(year, data_home, scripted_llm, monkeypatch,
-                                                 capsys):
+def test_batch_mode_collects_results_into_drafts(
+    year, data_home, scripted_llm, monkeypatch, capsys
+):
     scripted_llm.handler = answer_any
     scripted_llm.batch_polls_before_complete = 1
     for key, value in _env(data_home, scripted_llm.url).items():
         if key.startswith("REVIEW_ASSISTANT_"):
             monkeypatch.setenv(key, value)
-    code = main(["score", str(year), "--engine", "llm", "--questions", QUESTIONS, "--batch",
-                 "--poll-seconds", "0.05", "--json"])
+    code = main(
+        [
+            "score",
+            str(year),
+            "--engine",
+            "llm",
+            "--questions",
+            QUESTIONS,
+            "--batch",
+            "--poll-seconds",
+            "0.05",
+            "--json",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     pairs = 4 * len(QUESTIONS.split(","))

@@ -12,6 +12,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.errors import EmptyFileError, PdfReadError
 
+from evals.report_layout import render_pdf
+from evals.report_sections import Para, Section
 from evals.report_text import BANKS, SAFEGUARDING, theme_of
 from evals.sample_reports import (
     GOLD_IDS,
@@ -202,6 +204,18 @@ def test_gold_pages_hold_the_evidence(built):
             assert "trend" in on_gold_pages("A10")
         if gold["C5"] == "yes":
             assert "£" in on_gold_pages("C5") and "total" in on_gold_pages("C5")
+
+
+def test_evidence_split_over_pages_is_recorded_on_each(tmp_path):
+    long_text = " ".join(["The partners agreed a plan and reviewed it every month."] * 130)
+    sections = [Section("body", "Progress", [Para("Intro."), Para(long_text, ("A5",))])]
+    layout = render_pdf(sections, tmp_path / "split.pdf", "Test Partnership", "Annual Report")
+    assert layout.n_pages >= 2 and layout.evidence["A5"] == set(range(1, layout.n_pages + 1))
+    spec = random_spec(_seed_where(lambda s: s.priority_per_page and s.partner_actions == "yes"))
+    result = build_report(spec, tmp_path / "per-page.pdf")
+    assert len(result.gold_pages["A5"]) == len(spec.safeguarding_priorities) + len(
+        spec.practice_priorities
+    )
 
 
 def test_scanned_page_has_no_text_layer_but_holds_gold_evidence(tmp_path):

@@ -1,0 +1,235 @@
+"""The reviewer web app (Gradio): Library, Ask, Review, Cohort and Evals pages.
+
+    python app.py [--host 127.0.0.1] [--port 7860]
+
+It listens on 127.0.0.1 by default. Binding anywhere else (or a share link) needs reviewer
+logins (see assistant/ui/auth.py); on localhost without logins the reviewer name comes from
+the Reviewer box. Gradio is imported only here and in assistant/ui/*, which only this file
+imports, so the CLI and the tests of the other stages start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+# Before Gradio is imported: no usage analytics, no Hub calls.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import gradio as gr  # noqa: E402
+
+from assistant.errors import ReviewAssistantError  # noqa: E402
+from assistant.ui.ask import ask_page  # noqa: E402
+from assistant.ui.auth import check_exposure, load_reviewers, make_auth  # noqa: E402
+from assistant.ui.cohort import cohort_tab  # noqa: E402
+from assistant.ui.common import AppContext  # noqa: E402
+from assistant.ui.evals import evals_tab  # noqa: E402
+from assistant.ui.library import library_page  # noqa: E402
+from assistant.ui.render import report_choices  # noqa: E402
+from assistant.ui.review_tab import review_page  # noqa: E402
+
+CSS = """
+.page-text { white-space: pre-wrap; font-family: var(--font-mono); font-size: 13px;
+  line-height: 1.45; max-height: 720px; overflow: auto; padding: 10px 12px;
+  border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--background-fill-secondary); }
+.page-text mark { background: #ffe066; color: #000; padding: 1px 0; border-radius: 2px;
+  outline: 2px solid #f0a500; }
+.msg { padding: 8px 12px; border-radius: 8px; margin: 4px 0; font-size: 14px; }
+.msg-ok { background: #e7f6ea; color: #14532d; border: 1px solid #86c79a; }
+.msg-warn, .msg-info { background: #fff7e0; color: #6b4e00; border: 1px solid #f0c85a; }
+.msg-error { background: #fdecec; color: #7f1d1d; border: 1px solid #ef9a9a; font-weight: 600; }
+.marker { display: inline-block; margin-top: 6px; padding: 2px 8px; border-radius: 999px;
+  background: #eef2ff; color: #3730a3; font-size: 13px; border: 1px solid #c7d2fe; }
+.state { padding: 8px 12px; border-radius: 8px; font-size: 14px; }
+.state-undecided { background: var(--background-fill-secondary); }
+.state-accepted { background: #e7f6ea; } .state-edited, .state-entered { background: #e8f1fd; }
+.state-rejected { background: #fdecec; }
+.state .note { margin-top: 4px; font-style: italic; }
+.theme { color: var(--body-text-color-subdued); font-size: 13px; }
+.hint { color: var(--body-text-color-subdued); font-size: 13px; }
+#rv-draft-summary { font-size: 14px; padding: 4px 2px; }
+#app-header { align-items: center; }
+"""
+
+# Keyboard shortcuts for the Review page; Alt+key works inside text boxes too.
+JS = """
+() => {
+  const keys = {KeyA: 'rv-accept', KeyE: 'rv-save', KeyR: 'rv-reject', KeyJ: 'rv-next',
+                KeyK: 'rv-prev', KeyN: 'rv-todo'};
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.repeat) return;
+    const t = e.target;
+    const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' ||
+                         t.tagName === 'SELECT' || t.isContentEditable);
+    if (typing && !e.altKey) return;
+    const id = keys[e.code];
+    if (!id) return;
+    const btn = document.getElementById(id);
+    if (!btn || btn.offsetParent === null || btn.disabled) return;
+    e.preventDefault();
+    btn.click();
+  });
+  // Scroll the page text so the highlighted passage is in view whenever it changes.
+  new MutationObserver(() => {
+    document.querySelectorAll('.page-text').forEach((box) => {
+      const mark = box.querySelector('mark');
+      if (mark && box.dataset.scrolled !== mark.textContent) {
+        box.dataset.scrolled = mark.textContent;
+        box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 80);
+      }
+    });
+  }).observe(document.body, {childList: true, subtree: true});
+}
+"""
+
+
+def default_reviewer() -> str:
+    """Reviewer name offered on localhost without login: $USER, else 'reviewer'."""
+    try:
+        return os.environ.get("USER") or getpass.getuser() or "reviewer"
+    except Exception:  # getuser() raises when no name can be found
+        return "reviewer"
+
+
+def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Blocks:
+    """The whole app over one Assistant (default: settings from the environment).
+
+    `login_required` (default: whether reviewers are configured) makes every decision take
+    the reviewer from the login instead of the Reviewer box.
+    """
+    from assistant.service import Assistant
+
+    a = assistant or Assistant()
+    if login_required is None:
+        login_required = bool(load_reviewers(a.settings.home))
+    ctx = AppContext(a, login_required)
+    with gr.Blocks(title="Review assistant", fill_width=True, analytics_enabled=False) as demo:
+        remembered = gr.BrowserState({}, storage_key="review-assistant")
+        with gr.Row(elem_id="app-header", equal_height=True):
+            with gr.Column(scale=5):
+                gr.Markdown(
+                    "## Review assistant\nDraft, cite and count: yearly reports of "
+                    "safeguarding children partnerships"
+                )
+            with gr.Column(scale=1, min_width=220):
+                ctx.reviewer_box = gr.Textbox(
+                    default_reviewer(), label="Reviewer", interactive=not login_required,
+                    elem_id="reviewer-name", max_length=64,
+                    info="signed in" if login_required else "recorded on every decision",
+                )
+                if login_required:
+                    gr.Button("Sign out", link="/logout", size="sm")
+        with gr.Tabs(elem_id="pages"):
+            with gr.Tab("Library", id="library", elem_id="tab-library") as library_tab:
+                table, last, ingest_event, reload_table = library_page(ctx)
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
+                ask_report = ask_page(ctx)
+            with gr.Tab("Review", id="review", elem_id="tab-review") as review_tab:
+                review_report, refresh_queue, queue_outputs = review_page(ctx)
+            with gr.Tab("Cohort", id="cohort", elem_id="tab-cohort"):
+                cohort_tab(a)
+            with gr.Tab("Evals", id="evals", elem_id="tab-evals"):
+                evals_tab(a)
+
+        pickers = [ask_report, review_report]
+
+        def after_ingest(last_id):
+            choices = report_choices(a)
+            if last_id:
+                return [gr.update(choices=choices, value=last_id)] * 2
+            return [gr.update(choices=choices)] * 2
+
+        ingest_event.then(after_ingest, [last], pickers)
+
+        def pick_report(evt: gr.SelectData):
+            row = evt.row_value or []
+            try:
+                report_id = a.resolve_report(str(row[-1])).report_id
+            except (ReviewAssistantError, IndexError):
+                return [gr.update()] * 2
+            return [gr.update(value=report_id)] * 2
+
+        table.select(pick_report, None, pickers)
+        library_tab.select(reload_table, None, table)
+        review_tab.select(refresh_queue, [review_report], queue_outputs)
+
+        def on_load(saved: dict, request: gr.Request):
+            saved = saved or {}
+            choices = report_choices(a)
+            known = {value for _, value in choices}
+            report_id = saved.get("report") if saved.get("report") in known else None
+            name = getattr(request, "username", None)
+            if name:
+                box = gr.update(value=name, interactive=False)
+            elif saved.get("reviewer"):
+                box = gr.update(value=saved["reviewer"])
+            else:
+                box = gr.update()
+            picks = [gr.update(choices=choices, value=report_id) if report_id
+                     else gr.update(choices=choices)] * 2
+            return [box, *picks]
+
+        demo.load(on_load, [remembered], [ctx.reviewer_box, *pickers])
+
+        def remember(saved: dict, report_id, name):
+            saved = dict(saved or {})
+            saved.update(report=report_id, reviewer=name)
+            return saved
+
+        review_report.change(remember, [remembered, review_report, ctx.reviewer_box],
+                             remembered)
+        ctx.reviewer_box.blur(remember, [remembered, review_report, ctx.reviewer_box],
+                              remembered)
+    return demo
+
+
+def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
+    """Serve the app; refuses a non-loopback host or a share link without reviewer logins."""
+    from assistant.service import Assistant
+
+    assistant = Assistant()
+    reviewers = load_reviewers(assistant.settings.home)
+    check_exposure(host, share, reviewers)
+    demo = build_app(assistant, login_required=bool(reviewers))
+    demo.queue(default_concurrency_limit=4)
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=make_auth(reviewers) if reviewers else None,
+        auth_message="Sign in with your reviewer name and password." if reviewers else None,
+        css=CSS,
+        js=JS,
+        footer_links=["api", "settings"],
+        enable_monitoring=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        show_error=True,
+        max_file_size=f"{assistant.settings.ingest.max_file_mb}mb",
+        **kwargs,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python app.py --host 127.0.0.1 --port 7860`."""
+    parser = argparse.ArgumentParser(description="Serve the reviewer web app.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="public link (needs logins)")
+    args = parser.parse_args(argv)
+    try:
+        launch_app(args.host, args.port, args.share)
+    except ReviewAssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

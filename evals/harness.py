@@ -1,0 +1,409 @@
+"""Run an eval: draft a labelled set with an engine (or take stored drafts), score the drafts
+against human audit scores, store the run in `eval_runs` and write the three outputs.
+
+Two ways in, one scoring path:
+- the labelled synthetic year (default): reports generated from a seed, ingested into a separate
+  eval workspace (`<home>/evals/work`, so fictional reports never enter the user's library),
+  drafted fresh, and scored against the generator's gold CSV;
+- a user's own human-scores CSV: the reports already in the library, scored as drafted
+  (`drafts="stored"`), or drafting what is missing (`drafts="reuse"`).
+Scoring is in evals/scoring.py (statistics in evals/metrics.py); outputs in evals/report.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evals import metrics as m
+from evals.human_scores import load_human_scores, resolve_reports
+from evals.labelled_year import DEFAULT_N, DEFAULT_SEED, generate_labelled_year, open_labelled_set
+from evals.scoring import (
+    Item,
+    aggregate,
+    human_agreement,
+    jsonable,
+    reliability,
+    retrieval_scores,
+    score_question,
+)
+
+MODES = ("hybrid", "dense", "lexical")
+KS = (1, 3, 5, 8)
+BASELINE_NOTE = (
+    "Majority baseline, leave-one-out: each report gets the most common human "
+    "answer of the other reports (multi-select: options chosen for more than half "
+    "of them; counts: their median), so no report sees its own answer. Its kappa can fall "
+    "below 0: leaving a report out tips a close majority against that report's answer."
+)
+
+
+@dataclass
+class EvalRun:
+    """A finished eval: its id, where the outputs are and the full metrics."""
+
+    eval_id: str
+    out_dir: Path
+    outputs: dict[str, str]
+    metrics: dict = field(repr=False)
+
+    def headline(self) -> str:
+        """A few lines for the console."""
+        from evals.report import headline
+
+        return headline(self.metrics)
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _workspace(assistant, folder: Path):
+    """A separate Assistant for generated reports, sharing the embedding cache."""
+    from assistant.service import Assistant
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cache = folder / "cache"
+    if not cache.exists():
+        assistant.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            os.symlink(assistant.settings.cache_dir.resolve(), cache, target_is_directory=True)
+        except OSError:  # no symlinks here: the static embedder distils once into the workspace
+            pass
+    return Assistant(assistant.settings.model_copy(update={"home": folder}))
+
+
+def _say(on_progress, message: str) -> None:
+    if on_progress:
+        on_progress(message)
+
+
+def run_eval(
+    assistant=None,
+    *,
+    human_csv: Path | str | None = None,
+    labelled_dir: Path | str | None = None,
+    n: int = DEFAULT_N,
+    seed: int = DEFAULT_SEED,
+    engine: str | None = "offline",
+    question_ids: list[str] | None = None,
+    drafts: str | None = None,
+    modes: Sequence[str] = MODES,
+    ks: Sequence[int] = KS,
+    reliability_reports: int = 3,
+    n_boot: int = m.DEFAULT_BOOT,
+    write: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> EvalRun:
+    """Run one eval and store it; returns the run with its metrics and output paths.
+
+    Without `human_csv`, a labelled year of `n` reports is generated from `seed` (or read from
+    `labelled_dir`) and drafted fresh in the eval workspace. With `human_csv`, the library's
+    reports are scored against that file, using stored drafts (`drafts="stored"`, default) or
+    drafting the missing ones (`"reuse"`) or all (`"fresh"`). `modes=()` skips retrieval.
+    """
+    from assistant.service import Assistant
+
+    started = time.perf_counter()
+    main = assistant or Assistant()
+    bank = main.bank
+    if human_csv is None:
+        folder = (
+            Path(labelled_dir)
+            if labelled_dir
+            else (main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}")
+        )
+        _say(on_progress, f"generating {n} labelled reports (seed {seed}) in {folder}")
+        labelled = (
+            open_labelled_set(folder, bank)
+            if labelled_dir
+            else generate_labelled_year(folder, n=n, seed=seed, bank=bank)
+        )
+        lib = _workspace(main, main.settings.home / "evals" / "work")
+        _say(on_progress, f"ingesting {labelled.n} reports into {lib.settings.home}")
+        results = list(lib.ingest(labelled.files))
+        failed = [r.to_json() for r in results if r.status == "failed"]
+        by_name = {Path(r.path).name: r.report.report_id for r in results if r.report}
+        scores = load_human_scores(labelled.gold_csv, bank)
+        mapping = {ref: by_name.get(ref) or by_name.get(ref + ".pdf") for ref in scores.reports}
+        source = {
+            "kind": "generated" if labelled.seed is not None else "folder",
+            "describe": labelled.describe(),
+            "folder": str(labelled.folder),
+            "seed": labelled.seed,
+            "n": labelled.n,
+            "gold_csv": str(labelled.gold_csv),
+        }
+        drafts = drafts or "fresh"
+    else:
+        lib, failed = main, []
+        scores = load_human_scores(human_csv, bank)
+        mapping = resolve_reports(
+            scores,
+            lambda ref: main.resolve_report(ref).report_id,
+            lambda rid: main.reports.get(rid).n_pages,
+        )
+        source = {
+            "kind": "csv",
+            "describe": f"human scores {human_csv}",
+            "csv": str(human_csv),
+            "auditors": scores.auditors,
+        }
+        drafts = drafts or "stored"
+    if drafts not in ("fresh", "reuse", "stored"):
+        raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
+    engine = engine or lib.settings.resolved_engine()
+    wanted = {q.id for q in bank.select(question_ids)}
+    scored_ids = {r.question_id for r in scores.rows}
+    questions = [
+        q
+        for q in bank.questions
+        if q.id in wanted and q.answerable_from_text and q.id in scored_ids
+    ]
+    not_drafted = sorted(scored_ids - {q.id for q in questions})
+    # a report that failed to ingest keeps its items: they count as "missing" drafts
+    items = [
+        Item(ref, mapping.get(ref) or "", qid, rows)
+        for (ref, qid), rows in scores.by_item().items()
+        if qid in {q.id for q in questions}
+    ]
+
+    drafter = lib.drafter(engine) if drafts != "stored" else None
+    stored: dict[tuple[str, str], Any] = {}
+    reports = [
+        lib.reports.get(rid) for rid in dict.fromkeys(it.report_id for it in items if it.report_id)
+    ]
+    for number, report in enumerate(reports, 1):
+        _say(on_progress, f"drafting {number}/{len(reports)}: {report.file_name}")
+        if drafter is not None:
+            lib.ensure_indexed(report)
+            outcomes = drafter.draft_report(report, questions, replace=drafts == "fresh")
+            stored.update({(report.report_id, o.draft.question_id): o.draft for o in outcomes})
+        else:
+            for d in lib.drafts.for_report(report.report_id, engine=engine):
+                stored[(report.report_id, d.question_id)] = d
+    for it in items:
+        it.draft = stored.get((it.report_id, it.question_id))
+
+    retrieval = None
+    if modes:
+        _say(on_progress, f"retrieval recall@k ({', '.join(modes)})")
+        retrieval = retrieval_scores(lib.index, questions, items, modes, ks)
+    by_q: dict[str, list[Item]] = {}
+    for it in items:
+        by_q.setdefault(it.question_id, []).append(it)
+    per_question = {}
+    for q in questions:
+        per_question[q.id] = score_question(q, by_q.get(q.id, []), n_boot=n_boot, seed=seed)
+        hh = human_agreement(q, by_q.get(q.id, []), n_boot=n_boot, seed=seed)
+        if hh:
+            per_question[q.id]["human_human"] = hh
+        if retrieval:
+            per_question[q.id]["retrieval"] = retrieval["per_question"].get(q.id, {})
+    qs = list(per_question.values())
+
+    rel: dict[str, Any] = {"measured": False}
+    sample = reports[:reliability_reports]
+    if drafter is None and reliability_reports:
+        drafter = lib.drafter(engine)
+    if sample and engine == "llm":
+        rel["note"] = (
+            "not measured: the LLM engine answers repeated prompts from its response "
+            "cache, so a re-draft would trivially agree"
+        )
+    elif sample:
+        _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
+        rel = {"measured": True, **reliability(drafter, sample, questions, stored)}
+        if engine == "offline":
+            rel["note"] = "The offline engine is deterministic (rules, no sampling): 1.0 expected."
+
+    engine_obj = drafter.engine if drafter else None
+    seen = Counter((d.engine, d.model, d.template, d.template_version) for d in stored.values())
+    eng, model, template, template_version = (
+        seen.most_common(1)[0][0]
+        if seen
+        else (
+            engine,
+            getattr(engine_obj, "model", None),
+            getattr(engine_obj, "template", None),
+            getattr(engine_obj, "template_version", None),
+        )
+    )
+    created = datetime.now(UTC)
+    eval_id = f"ev-{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+    metrics = {
+        "eval_id": eval_id,
+        "created_at": created.isoformat(timespec="seconds"),
+        "engine": eng,
+        "model": model,
+        "template": template,
+        "template_version": template_version,
+        "draft_sources": [list(k) + [v] for k, v in seen.items()],
+        "bank": {"name": bank.name, "version": bank.version, "fingerprint": bank.fingerprint()},
+        "settings_hash": lib.settings.settings_hash(),
+        "embedding": lib.settings.embedding.name,
+        "retrieval_mode": lib.settings.retrieval.mode,
+        "labelled_set": source,
+        "params": {
+            "drafts": drafts,
+            "modes": list(modes),
+            "ks": list(ks),
+            "n_boot": n_boot,
+            "seed": seed,
+            "question_ids": question_ids,
+            "reliability_reports": reliability_reports,
+        },
+        "n_reports": len(reports),
+        "ingest_failures": failed,
+        "unresolved_reports": sorted(r for r in scores.reports if not mapping.get(r)),
+        "not_drafted_questions": not_drafted,
+        "auditors": scores.auditors,
+        "baseline_method": BASELINE_NOTE,
+        "questions": per_question,
+        "themes": {
+            t.id: {"title": t.title, **aggregate([q for q in qs if q["theme"] == t.id], retrieval)}
+            for t in bank.themes
+        },
+        "overall": aggregate(qs, retrieval),
+        "retrieval": retrieval,
+        "reliability": rel,
+        "items": [_item_json(it) for it in items],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    metrics = jsonable(metrics)
+    run = EvalRun(eval_id, main.settings.outputs_dir / "evals" / eval_id, {}, metrics)
+    if write:
+        from evals.report import write_outputs
+
+        _say(on_progress, f"writing outputs to {run.out_dir}")
+        run.outputs = write_outputs(metrics, run.out_dir)
+        store_run(main.db, metrics, run.outputs)
+    return run
+
+
+def _item_json(it: Item) -> dict:
+    d = it.draft
+    return {
+        "report": it.report,
+        "report_id": it.report_id,
+        "question_id": it.question_id,
+        "human": it.reference,
+        "auditors": [r.auditor for r in it.rows],
+        "gold_pages": sorted(it.gold_pages),
+        "status": it.status,
+        "draft": d.answer if d is not None else None,
+        "cited_pages": d.pages if d is not None else [],
+    }
+
+
+# --- storage and comparison ------------------------------------------------------------------
+
+
+def store_run(db, metrics: dict, outputs: dict[str, str]) -> None:
+    """Insert the run into SQLite `eval_runs`."""
+    light = {k: v for k, v in metrics.items() if k != "items"}  # items stay in the JSON file
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO eval_runs (eval_id, created_at, engine, model, bank_version, template, "
+            "template_version, settings_hash, labelled_set, params, metrics, outputs) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                metrics["eval_id"],
+                metrics["created_at"],
+                metrics["engine"],
+                metrics["model"],
+                metrics["bank"]["version"],
+                metrics["template"],
+                metrics["template_version"],
+                metrics["settings_hash"],
+                metrics["labelled_set"]["describe"],
+                json.dumps(metrics["params"]),
+                json.dumps(light),
+                json.dumps(outputs),
+            ),
+        )
+
+
+def load_run(db, ref: str) -> dict:
+    """A stored run's metrics by eval id or unique id prefix (NotFoundError otherwise)."""
+    from assistant.errors import NotFoundError
+
+    with db.connect() as conn:
+        rows = conn.execute(
+            "SELECT eval_id, metrics FROM eval_runs WHERE eval_id LIKE ?", (ref.strip() + "%",)
+        ).fetchall()
+    if len(rows) != 1:
+        what = "no eval run" if not rows else f"{len(rows)} eval runs"
+        raise NotFoundError(
+            f"{what} matches '{ref}'", "list them with `review-assistant eval list`"
+        )
+    return json.loads(rows[0]["metrics"])
+
+
+def list_runs(db) -> list[dict]:
+    """Stored runs, newest first, with their headline figures."""
+    with db.connect() as conn:
+        rows = conn.execute("SELECT * FROM eval_runs ORDER BY created_at DESC").fetchall()
+    out = []
+    for r in rows:
+        overall = json.loads(r["metrics"]).get("overall", {})
+        out.append(
+            {
+                "eval_id": r["eval_id"],
+                "created_at": r["created_at"],
+                "engine": r["engine"],
+                "model": r["model"],
+                "labelled_set": r["labelled_set"],
+                "accuracy": overall.get("single_choice_accuracy"),
+                "mean_kappa": overall.get("mean_primary_kappa"),
+                "recall@8_hybrid": overall.get("recall@8_hybrid"),
+                "outputs": json.loads(r["outputs"]),
+            }
+        )
+    return out
+
+
+def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
+    """Markdown table of per-question deltas between two runs (ids, prefixes or metrics)."""
+    from evals.report import comparison_markdown
+
+    if isinstance(a, str) or isinstance(b, str):
+        from assistant.service import Assistant
+
+        db = (assistant or Assistant()).db
+        a = load_run(db, a) if isinstance(a, str) else a
+        b = load_run(db, b) if isinstance(b, str) else b
+    return comparison_markdown(a, b)
+
+
+# --- CI gate -------------------------------------------------------------------------------
+
+GATE_FIGURES = (
+    "single_choice_accuracy_all",
+    "mean_ac1",
+    "multi_select_micro_f1",
+    "recall@8_hybrid",
+)
+
+
+def check_thresholds(metrics: dict, thresholds: dict) -> list[str]:
+    """Failures of the CI gate: overall figures below their recorded minimum."""
+    failures = []
+    for name, minimum in thresholds.get("minimum", {}).items():
+        value = metrics["overall"].get(name)
+        if value is None or value < minimum:
+            failures.append(f"{name} = {value} is below the threshold {minimum}")
+    return failures
+
+
+def load_thresholds(path: Path | None = None) -> dict:
+    """evals/thresholds.json."""
+    path = path or Path(__file__).with_name("thresholds.json")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,230 @@
+"""Evals: the human-scores CSV, scoring with abstentions, the harness end to end, the CI gate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.questions import load_bank
+from evals.harness import check_thresholds, compare_runs, list_runs, load_thresholds, run_eval
+from evals.human_scores import (
+    HumanScore,
+    HumanScoresError,
+    load_human_scores,
+    parse_human_scores,
+    write_human_scores,
+)
+from evals.labelled_year import gold_rows
+from evals.scoring import Item, aggregate, human_agreement, score_question
+
+BANK = load_bank()
+HEADER = "report,question_id,answer,evidence_pages,auditor,notes\n"
+
+
+# --- the CSV users bring ---------------------------------------------------------------------
+
+
+def test_csv_accepts_labels_slugs_multi_select_and_page_ranges(tmp_path):
+    text = (
+        "Report,Question ID,Answer,Evidence pages,Auditor,Notes\n"
+        'a.pdf,a2,"Neglect; domestic_abuse",6;7,JS,\n'
+        "a.pdf,C8,Partly evidenced,3-5,JS,data without trend\n"
+        "a.pdf,B8,3,,JS,\n"
+        "a.pdf,A7,none,,JS,\n"
+        "b,B1b,\" 4 \",9,KL,\n"
+    )
+    path = tmp_path / "scores.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # Excel's CSV UTF-8 adds a BOM
+    scores = load_human_scores(path, BANK)
+    rows = {(r.report, r.question_id): r for r in scores.rows}
+    assert rows[("a.pdf", "A2")].answer == ["neglect", "domestic_abuse"]
+    assert rows[("a.pdf", "A2")].evidence_pages == (6, 7)
+    assert rows[("a.pdf", "C8")].answer == "partly"
+    assert rows[("a.pdf", "C8")].evidence_pages == (3, 4, 5)
+    assert rows[("a.pdf", "B8")].answer == 3
+    assert rows[("a.pdf", "A7")].answer == []
+    assert rows[("b", "B1b")].answer == 4 and rows[("b", "B1b")].line == 6
+    assert scores.auditors == ["JS", "KL"]
+
+
+def test_csv_errors_name_every_bad_line_and_column():
+    text = HEADER + (
+        "a.pdf,A6,mostly,,JS,\n"  # line 2: not a rating value
+        "a.pdf,Z9,yes,,JS,\n"  # line 3: unknown question
+        "a.pdf,A1,yes,page three,JS,\n"  # line 4: bad pages
+        "a.pdf,A1,,,KL,\n"  # line 5: empty answer
+        "a.pdf,A1,yes,,MN,\n"
+        "a.pdf,a1,no,,MN,\n"  # line 7: duplicate of line 6
+        ",A1,yes,,OP,\n"  # line 8: no report
+        "a.pdf,A2,neglect;witchcraft,,JS,\n"  # line 9: unknown option
+    )
+    with pytest.raises(HumanScoresError) as caught:
+        parse_human_scores(text, BANK, "scores.csv")
+    message = str(caught.value)
+    assert "scores.csv: 7 problem(s)" in message
+    assert "line 2, column 'answer'" in message and "'mostly' is not allowed" in message
+    assert "line 3, column 'question_id': unknown question 'Z9'" in message
+    assert "line 4, column 'evidence_pages'" in message
+    assert "line 5, column 'answer': the answer is empty" in message
+    assert "line 7: duplicate of line 6" in message
+    assert "line 8, column 'report': empty" in message
+    assert "line 9, column 'answer'" in message and "witchcraft" in message
+
+
+def test_csv_missing_columns_and_unreadable_files(tmp_path):
+    with pytest.raises(HumanScoresError, match="missing column.*answer"):
+        parse_human_scores("report,question_id\na.pdf,A1\n", BANK)
+    with pytest.raises(HumanScoresError, match="empty"):
+        parse_human_scores("", BANK)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + "a.pdf,A1,yes,,Zoë,\n".encode("latin-1"))
+    with pytest.raises(HumanScoresError, match="not UTF-8"):
+        load_human_scores(latin, BANK)
+    with pytest.raises(HumanScoresError, match="cannot read"):
+        load_human_scores(tmp_path / "missing.csv", BANK)
+
+
+def test_writer_round_trips_through_the_loader(tmp_path):
+    rows = [
+        {"report": "a.pdf", "question_id": "A2", "answer": ["neglect", "early_help"],
+         "evidence_pages": [6, 7], "auditor": "gold"},
+        {"report": "a.pdf", "question_id": "A7", "answer": [], "auditor": "gold"},
+        {"report": "a.pdf", "question_id": "C10", "answer": "no budget, so, nothing",
+         "auditor": "gold", "notes": 'quote "this"'},
+    ]
+    path = write_human_scores(tmp_path / "out.csv", rows, BANK)
+    loaded = load_human_scores(path, BANK).rows
+    assert [r.answer for r in loaded] == [["neglect", "early_help"], [], "no budget, so, nothing"]
+    assert loaded[0].evidence_pages == (6, 7) and loaded[2].notes == 'quote "this"'
+
+
+def test_gold_rows_from_a_generator_manifest():
+    manifest = {"reports": [{
+        "file": "x-annual-report-2020-21.pdf",
+        "gold_answers": {"A1": "yes", "A2": ["neglect"], "C10": ["no_budget"], "C9": "yes"},
+        "gold_pages": {"A1": [6], "A2": [6, 7], "C10": []},
+    }]}
+    rows = {r["question_id"]: r for r in gold_rows(manifest, BANK)}
+    assert set(rows) == {"A1", "A2", "C10"}  # C9 is reviewer-entered: never gold
+    assert rows["A2"]["evidence_pages"] == [6, 7] and rows["C10"]["answer"] == "no_budget"
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def _item(report: str, qid: str, answers: list, status: str = "ok", draft=None, pages=()):
+    rows = [HumanScore(report, qid, a, tuple(pages), f"aud{i}") for i, a in enumerate(answers)]
+    fake = SimpleNamespace(status=status, answer=draft, pages=[3])
+    return Item(report, report, qid, rows, fake if status != "missing" else None)
+
+
+def test_abstentions_are_counted_not_dropped():
+    q = BANK.get("C8")
+    items = [
+        _item("r1", "C8", ["partly"], draft="partly", pages=[3]),
+        _item("r2", "C8", ["not"], draft="partly", pages=[4]),
+        _item("r3", "C8", ["evidenced"], status="abstained"),
+        _item("r4", "C8", ["partly"], status="missing"),
+        _item("r5", "C8", ["partly"], status="flagged", draft="partly"),
+    ]
+    s = score_question(q, items, n_boot=50, seed=1)
+    assert s["n"] == 5 and s["n_answered"] == 3
+    assert (s["n_abstained"], s["n_missing"], s["n_flagged"]) == (1, 1, 1)
+    assert s["accuracy"] == pytest.approx(2 / 3)
+    assert s["accuracy_all"] == pytest.approx(2 / 5)
+    assert s["primary"] == "quadratic kappa"
+    partly = next(p for p in s["prevalence"] if p["value"] == "partly")
+    assert (partly["draft"], partly["draft_n"], partly["human"], partly["human_n"]) == (3, 3, 3, 5)
+    # r5 has no gold pages: its citation is counted apart, not as a miss
+    assert (s["citations"]["on_gold_pages"], s["citations"]["cited_pages"]) == (1, 2)
+    assert s["citations"]["cited_without_gold"] == 1
+    overall = aggregate([s])
+    assert overall["items"] == 5 and overall["abstained_or_failed"] == 2
+
+
+def test_human_human_agreement_is_the_ceiling():
+    q = BANK.get("A1")
+    items = [
+        _item("r1", "A1", ["yes", "yes"], draft="yes"),
+        _item("r2", "A1", ["no", "yes"], draft="no"),
+        _item("r3", "A1", ["no", "no"], draft="yes"),
+        _item("r4", "A1", ["yes"], draft="yes"),  # one auditor only: not in the ceiling
+    ]
+    hh = human_agreement(q, items, n_boot=50, seed=1)
+    assert hh["n"] == 3 and hh["accuracy"] == pytest.approx(2 / 3)
+    # engine vs consensus on the same 3 items: r1 yes=yes, r2 consensus "no" (tie -> first), r3 no
+    assert hh["engine_same_items"]["n_correct"] == 2
+
+
+# --- the harness end to end ------------------------------------------------------------------
+
+
+@pytest.fixture
+def drafted_library(assistant, tmp_path):
+    """Two generated reports ingested and drafted offline for a few questions."""
+    from evals.sample_reports import generate_sample_set
+
+    built = generate_sample_set(tmp_path / "pdfs", n=2, seed=5)
+    assert all(r.status == "indexed" for r in assistant.ingest([b.path for b in built]))
+    for b in built:
+        assistant.draft_report(b.path.name, question_ids=["A1", "A2", "A6", "B1b"],
+                               engine="offline")
+    return tmp_path / "pdfs"
+
+
+def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp_path):
+    manifest = json.loads((drafted_library / "manifest.json").read_text())
+    rows = [r for r in gold_rows(manifest, BANK) if r["question_id"] in ("A1", "A2", "A6", "C8")]
+    second = [dict(r, auditor="second") for r in rows if r["question_id"] == "A6"]
+    second[0]["answer"] = {"not": "partly", "partly": "evidenced"}.get(second[0]["answer"], "not")
+    csv_path = write_human_scores(tmp_path / "scores.csv", rows + second, BANK)
+
+    run = run_eval(assistant, human_csv=csv_path, engine="offline", n_boot=50,
+                   reliability_reports=1)
+    mx = run.metrics
+    assert mx["labelled_set"]["kind"] == "csv" and mx["params"]["drafts"] == "stored"
+    assert mx["n_reports"] == 2
+    # C8 was never drafted: its items count as missing, not dropped
+    assert mx["questions"]["C8"]["n"] == 2 and mx["questions"]["C8"]["n_missing"] == 2
+    assert mx["questions"]["A1"]["n_answered"] == 2
+    hh = mx["questions"]["A6"]["human_human"]
+    assert hh["n"] == 1 and hh["accuracy"] == 0.0  # the second auditor disagrees
+    assert mx["reliability"]["measured"] and mx["reliability"]["agreement"] == 1.0
+    assert "recall@8" in mx["retrieval"]["overall"]["hybrid"]
+    for key in ("summary", "html", "json"):
+        assert Path(run.outputs[key]).exists()
+    assert Path(run.outputs["json"]).parent == assistant.settings.outputs_dir / "evals" / run.eval_id
+    stored = list_runs(assistant.db)
+    assert stored[0]["eval_id"] == run.eval_id and stored[0]["engine"] == "offline"
+    table = compare_runs(run.eval_id, run.metrics, assistant)
+    assert re.search(r"\| A1 \| [\d.]+ \| [\d.]+ \| \+0\.00 \|", table)
+
+
+def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "nowhere.pdf,A1,yes,,JS,\nnowhere.pdf,A2,neglect,,JS,\n")
+    with pytest.raises(HumanScoresError, match=r"line\(s\) 2, 3, column 'report'"):
+        run_eval(assistant, human_csv=path)
+
+
+# --- the CI gate ------------------------------------------------------------------------------
+
+
+def test_ci_gate(assistant):
+    """The offline engine and hybrid retrieval on a fixed small labelled set (hash embedder)
+    must stay at or above the thresholds recorded in evals/thresholds.json."""
+    thresholds = load_thresholds()
+    gate = thresholds["subset"]
+    assert assistant.settings.embedding.name == gate["embedding"]
+    run = run_eval(assistant, n=gate["n"], seed=gate["seed"], engine="offline",
+                   n_boot=gate["n_boot"], reliability_reports=0, modes=("hybrid",))
+    failures = check_thresholds(run.metrics, thresholds)
+    assert not failures, "\n".join(failures) + "\n" + run.headline()
+    html = Path(run.outputs["html"]).read_text()
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 3 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
