@@ -54,6 +54,8 @@ CSS = """
 .hint { color: var(--body-text-color-subdued); font-size: 13px; }
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
+#rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
+#rv-history .cell-wrap { font-family: var(--font); font-size: 13px; }
 """
 
 # Keyboard shortcuts for the Review page; Alt+key works inside text boxes too.
@@ -127,9 +129,9 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
         with gr.Tabs(elem_id="pages"):
             with gr.Tab("Library", id="library", elem_id="tab-library") as library_tab:
                 table, last, ingest_event, reload_table = library_page(ctx)
-            with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True):
                 ask_report = ask_page(ctx)
-            with gr.Tab("Review", id="review", elem_id="tab-review") as review_tab:
+            with gr.Tab("Review", id="review", elem_id="tab-review", render_children=True) as review_tab:
                 review_report, refresh_queue, queue_outputs = review_page(ctx)
             with gr.Tab("Cohort", id="cohort", elem_id="tab-cohort"):
                 cohort_tab(a)
@@ -140,9 +142,10 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
 
         def after_ingest(last_id):
             choices = report_choices(a)
+            # one update object per output: Gradio consumes an update while applying it
             if last_id:
-                return [gr.update(choices=choices, value=last_id)] * 2
-            return [gr.update(choices=choices)] * 2
+                return [gr.update(choices=choices, value=last_id) for _ in pickers]
+            return [gr.update(choices=choices) for _ in pickers]
 
         ingest_event.then(after_ingest, [last], pickers)
 
@@ -151,8 +154,8 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
             try:
                 report_id = a.resolve_report(str(row[-1])).report_id
             except (ReviewAssistantError, IndexError):
-                return [gr.update()] * 2
-            return [gr.update(value=report_id)] * 2
+                return [gr.update() for _ in pickers]
+            return [gr.update(value=report_id) for _ in pickers]
 
         table.select(pick_report, None, pickers)
         library_tab.select(reload_table, None, table)
@@ -171,7 +174,7 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
             else:
                 box = gr.update()
             picks = [gr.update(choices=choices, value=report_id) if report_id
-                     else gr.update(choices=choices)] * 2
+                     else gr.update(choices=choices) for _ in pickers]
             return [box, *picks]
 
         demo.load(on_load, [remembered], [ctx.reviewer_box, *pickers])

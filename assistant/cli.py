@@ -368,7 +368,27 @@ def cmd_bench(args) -> int:
 def cmd_demo(args) -> int:
     from assistant.demo import run_demo
 
-    return run_demo(serve=not args.no_ui, n_reports=args.reports, json_output=args.json)
+    return run_demo(
+        serve=not args.no_ui, n_reports=args.reports, json_output=args.json, port=args.port
+    )
+
+
+def load_app():
+    """`launch_app` from the top-level app.py (Gradio is imported only there)."""
+    from assistant.config import REPO_ROOT
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from app import launch_app
+
+    return launch_app
+
+
+def cmd_serve(args) -> int:
+    launch_app = load_app()
+    print(f"reviewer UI: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+    launch_app(host=args.host, port=args.port)
+    return 0
 
 
 # --- parser -----------------------------------------------------------------------------
@@ -455,8 +475,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, default=0.5, help="simulated model latency (s)")
 
     p = add("demo", cmd_demo, "the main job on bundled sample reports (offline)")
-    p.add_argument("--reports", type=int, default=6)
+    p.add_argument("--reports", type=int, default=18, help="sample reports to generate")
     p.add_argument("--no-ui", action="store_true", help="do not start the web UI")
+    p.add_argument("--port", type=int, default=7860)
+
+    p = add("serve", cmd_serve, "start the reviewer UI (Gradio)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address; anything but loopback requires reviewer logins",
+    )
+    p.add_argument("--port", type=int, default=7860)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The main job on bundled sample reports, offline: generate, ingest, search, draft.
+"""The main job on the bundled sample year, offline: generate the synthetic reports, score
+them with the offline engine, print the cohort summary, then serve the reviewer UI.
 
 `review-assistant demo` is what the README's first command runs.
 """
@@ -8,27 +9,40 @@ from __future__ import annotations
 import sys
 import time
 
-from assistant.service import Assistant
-
 SAMPLE_SEED = 2021
-SAMPLE_QUERY = "evidence that neglect work improved outcomes for children"
+SAMPLE_PERIOD = "2020-21"
 
 
-def run_demo(*, serve: bool = True, n_reports: int = 18, json_output: bool = False) -> int:
-    """Generate the sample year (if missing), ingest it, show a search; return an exit code."""
+def run_demo(
+    *, serve: bool = True, n_reports: int = 18, json_output: bool = False, port: int = 7860
+) -> int:
+    """Generate (once), score, summarise and serve; returns an exit code."""
+    from assistant.cli import main as cli_main
+    from assistant.service import Assistant
     from evals.sample_reports import generate_sample_set
 
     assistant = Assistant()
     samples = assistant.settings.home / "samples" / f"seed{SAMPLE_SEED}-n{n_reports}"
     if not (samples / "manifest.json").exists():
-        print(f"generating {n_reports} synthetic sample reports in {samples} ...", file=sys.stderr)
-        generate_sample_set(samples, n=n_reports, seed=SAMPLE_SEED)
-    from assistant.cli import main as cli_main
-
+        print(
+            f"generating {n_reports} synthetic sample reports (fictional partnerships) in "
+            f"{samples} ...",
+            file=sys.stderr,
+        )
+        generate_sample_set(samples, n=n_reports, seed=SAMPLE_SEED, period=SAMPLE_PERIOD)
     started = time.perf_counter()
-    code = cli_main(["ingest", str(samples)])
-    print(f"(ingest took {time.perf_counter() - started:.1f} s)\n")
-    first = assistant.list_reports()[0]
-    print(f'sample search in {first.display_name} ({first.short_id}): "{SAMPLE_QUERY}"')
-    cli_main(["search", first.report_id, SAMPLE_QUERY, "-k", "3"])
-    return code
+    args = ["score", str(samples), "--period", SAMPLE_PERIOD, "--engine", "offline"]
+    code = cli_main(args + (["--json"] if json_output else []))
+    print(
+        f"\n(scoring took {time.perf_counter() - started:.1f} s; drafts are offline: no LLM "
+        "is configured, and every draft says so)",
+        file=sys.stderr,
+    )
+    if code != 0 or not serve:
+        return code
+    from assistant.cli import load_app
+
+    launch_app = load_app()
+    print(f"\nreviewer UI: http://127.0.0.1:{port}/  (Ctrl-C to stop)", file=sys.stderr)
+    launch_app(host="127.0.0.1", port=port)
+    return 0

@@ -152,7 +152,7 @@ class Assistant:
 
         `on_chunks(done, total)` reports embedding progress within the current file.
         """
-        self.index  # noqa: B018 — a broken embedder/store setting fails once, not per file
+        self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
         for path in find_pdfs(paths):
             try:
                 yield self._ingest_one(path, ocr, partnership, period, on_chunks)

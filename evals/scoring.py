@@ -202,7 +202,7 @@ def retrieval_scores(
     return out
 
 
-def aggregate(questions: list[dict], retrieval: dict | None = None, k: int = 8) -> dict:
+def aggregate(questions: list[dict], retrieval: dict | None = None) -> dict:
     """Theme- or run-level figures from per-question ones (pooled counts, mean statistics)."""
     scored = [q for q in questions if q["kind"] != "text"]
     single = [q for q in scored if q["kind"] in ("nominal", "ordinal") and q["n_answered"]]
@@ -237,14 +237,14 @@ def aggregate(questions: list[dict], retrieval: dict | None = None, k: int = 8) 
         ),
         "baseline_mean_ac1": m.finite_mean([q.get("baseline", {}).get("ac1") for q in scored]),
     }
-    if retrieval:
+    if retrieval:  # pooled over items: questions weigh by how many items have gold pages
         ids = {q["id"] for q in scored}
         for mode in retrieval["modes"]:
             rows = [r[mode] for qid, r in retrieval["per_question"].items() if qid in ids]
             n = sum(r["n"] for r in rows)
-            out[f"recall@{k}_{mode}"] = (
-                sum(r[f"recall@{k}"] * r["n"] for r in rows) / n if n else m.NAN
-            )
+            for k in retrieval["ks"]:
+                total = sum(r[f"recall@{k}"] * r["n"] for r in rows if r["n"])
+                out[f"recall@{k}_{mode}"] = total / n if n else m.NAN
     return out
 
 

@@ -193,7 +193,7 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     assert mx["questions"]["C8"]["n"] == 2 and mx["questions"]["C8"]["n_missing"] == 2
     assert mx["questions"]["A1"]["n_answered"] == 2
     hh = mx["questions"]["A6"]["human_human"]
-    assert hh["n"] == 1 and hh["accuracy"] == 0.0  # the second auditor disagrees
+    assert hh["n"] == 2 and hh["accuracy"] == 0.5  # the second auditor disagrees once
     assert mx["reliability"]["measured"] and mx["reliability"]["agreement"] == 1.0
     assert "recall@8" in mx["retrieval"]["overall"]["hybrid"]
     for key in ("summary", "html", "json"):
@@ -210,6 +210,28 @@ def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library,
     path.write_text(HEADER + "nowhere.pdf,A1,yes,,JS,\nnowhere.pdf,A2,neglect,,JS,\n")
     with pytest.raises(HumanScoresError, match=r"line\(s\) 2, 3, column 'report'"):
         run_eval(assistant, human_csv=path)
+
+
+def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, monkeypatch):
+    from assistant.service import Assistant
+    from tests.scripted_llm_server import valid_draft_handler
+
+    scripted_llm.handler = valid_draft_handler
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
+    assistant = Assistant()
+    options = dict(n=2, seed=3, question_ids=["A1", "A6", "B5"], modes=(), n_boot=20,
+                   reliability_reports=1)
+    offline = run_eval(assistant, engine="offline", **options)
+    llm = run_eval(assistant, engine="llm", **options)
+    assert (llm.metrics["engine"], llm.metrics["model"]) == ("llm", "scripted-model")
+    assert llm.metrics["questions"]["A1"]["n_answered"] == 2
+    assert not llm.metrics["reliability"]["measured"]  # cached responses would agree trivially
+    assert offline.metrics["reliability"]["agreement"] == 1.0
+    table = compare_runs(offline.eval_id, llm.eval_id, assistant)
+    assert "A: " + offline.eval_id in table and "| B5 |" in table
+    # the fictional reports stay out of the user's library
+    assert assistant.list_reports() == []
 
 
 # --- the CI gate ------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def short(text: str, limit: int = 140) -> str:
 
 
 # --- the review queue ----------------------------------------------------------------------
-QUEUE_HEADERS = ["Q", "Status", "Conf.", "Draft", "Final"]
+QUEUE_HEADERS = ["Q", "Conf.", "Status", "Answer (final, else draft)"]
 
 
 @dataclass
@@ -127,18 +127,20 @@ def review_queue(assistant: Assistant, report_id: str) -> list[QueueItem]:
 
 
 def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
+    """Rows of the queue: id, confidence, status, and the final answer (else the draft's)."""
     rows = []
     for it in items:
-        if it.draft is None:
-            conf, draft = "–", ("reviewer enters" if not it.question.answerable_from_text
-                                else "not drafted")
+        if it.state.reviewed:
+            answer = answer_text(it.question, it.state.answer) or "(no answer)"
+        elif it.draft is None:
+            answer = ("reviewer enters" if not it.question.answerable_from_text
+                      else "not drafted")
         else:
-            conf, draft = f"{it.draft.confidence:.2f}", short(fmt_answer(it.question,
-                                                                         it.draft.answer), 40)
+            answer = fmt_answer(it.question, it.draft.answer)
             if it.draft.status != "ok":
-                draft = f"[{it.draft.status}] {draft}"
-        final = short(answer_text(it.question, it.state.answer), 40) if it.state.reviewed else ""
-        rows.append([it.question.id, STATUS_LABEL[it.state.status], conf, draft, final])
+                answer = f"[{it.draft.status}] {answer}"
+        conf = f"{it.draft.confidence:.2f}" if it.draft is not None else "–"
+        rows.append([it.question.id, conf, STATUS_LABEL[it.state.status], short(answer, 60)])
     return rows
 
 

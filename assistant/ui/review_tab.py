@@ -57,7 +57,8 @@ def review_page(ctx: AppContext):
             queue = gr.Dataframe(
                 frame([], QUEUE_HEADERS), headers=QUEUE_HEADERS, interactive=False, wrap=True,
                 label="Queue (lowest confidence first)", elem_id="rv-queue", max_height=700,
-                column_widths=["13%", "24%", "13%", "25%", "25%"],
+                show_search="search",
+                column_widths=["14%", "14%", "27%", "45%"],
             )
             with gr.Row():
                 prev_btn = gr.Button("◀ Prev (K)", size="sm", elem_id="rv-prev")
