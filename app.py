@@ -14,23 +14,18 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
-# Before Gradio is imported: no usage analytics, no Hub calls.
+# Before Gradio is imported anywhere: no usage analytics, no Hub calls.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import gradio as gr  # noqa: E402
-
 from assistant.errors import ReviewAssistantError  # noqa: E402
-from assistant.ui.ask import ask_page  # noqa: E402
 from assistant.ui.auth import check_exposure, load_reviewers, make_auth  # noqa: E402
-from assistant.ui.cohort import cohort_tab  # noqa: E402
-from assistant.ui.common import AppContext  # noqa: E402
-from assistant.ui.evals import evals_tab  # noqa: E402
-from assistant.ui.library import library_page  # noqa: E402
-from assistant.ui.render import report_choices  # noqa: E402
-from assistant.ui.review_tab import review_page  # noqa: E402
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 CSS = """
 .page-text { white-space: pre-wrap; font-family: var(--font-mono); font-size: 13px;
@@ -104,7 +99,18 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
     `login_required` (default: whether reviewers are configured) makes every decision take
     the reviewer from the login instead of the Reviewer box.
     """
+    # Gradio loads here, not at import: `python app.py --host 0.0.0.0` without logins is
+    # refused at once, and importing this module stays cheap.
+    import gradio as gr
+
     from assistant.service import Assistant
+    from assistant.ui.ask import ask_page
+    from assistant.ui.cohort import cohort_tab
+    from assistant.ui.common import AppContext
+    from assistant.ui.evals import evals_tab
+    from assistant.ui.library import library_page
+    from assistant.ui.render import report_choices
+    from assistant.ui.review_tab import review_page
 
     a = assistant or Assistant()
     if login_required is None:
@@ -193,11 +199,13 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
 
 def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
     """Serve the app; refuses a non-loopback host or a share link without reviewer logins."""
+    from assistant.config import load_settings
     from assistant.service import Assistant
 
-    assistant = Assistant()
-    reviewers = load_reviewers(assistant.settings.home)
+    settings = load_settings()
+    reviewers = load_reviewers(settings.home)
     check_exposure(host, share, reviewers)
+    assistant = Assistant(settings)
     demo = build_app(assistant, login_required=bool(reviewers))
     demo.queue(default_concurrency_limit=4)
     return demo.launch(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,13 +50,17 @@ class Event:
     seconds_on_task: float | None
     created_at: str
 
-    def describe(self) -> str:
-        """One line for people: 'alice edited A6 to "partly" at 2026-...: note'."""
+    def describe(self, show: Callable[[Any], str] | None = None) -> str:
+        """One line for people: 'alice edited the answer to "partly" (A6, 2026-...): note'.
+
+        `show` formats answer values (default: JSON, e.g. "partly").
+        """
+        show = show or _show
         what = {
-            "accept": f"accepted the draft answer {_show(self.after)}",
-            "edit": f"edited the answer to {_show(self.after)}",
+            "accept": f"accepted the draft answer {show(self.after)}",
+            "edit": f"edited the answer to {show(self.after)}",
             "reject": "rejected the draft",
-            "enter": f"entered {_show(self.after)}",
+            "enter": f"entered {show(self.after)}",
             "citation": (
                 f"marked citation {self.payload.get('index', '?')} as "
                 f"{'relevant' if self.payload.get('relevant') else 'not relevant'}"
@@ -174,7 +178,7 @@ class DecisionStore:
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM reports WHERE report_id=?", (report_id,)).fetchone() is None:
                 raise NotFoundError(f"no report with id {report_id}", "list them with `reports`")
-            self._check_base(conn, report_id, qid, base_event_id)
+            self._check_base(conn, report_id, qid, base_event_id, question)
             draft_answer = self._draft_answer(conn, report_id, qid, draft_id)
             state = self._state(conn, report_id, qid)
             before = state.answer if state.reviewed else draft_answer
@@ -213,7 +217,9 @@ class DecisionStore:
         except BankError as exc:
             raise NotFoundError(str(exc)) from exc
 
-    def _check_base(self, conn, report_id: str, qid: str, base_event_id: int | None) -> None:
+    def _check_base(
+        self, conn, report_id: str, qid: str, base_event_id: int | None, question
+    ) -> None:
         newer = conn.execute(
             "SELECT * FROM decisions WHERE report_id=? AND question_id=? AND event_id>? "
             "ORDER BY event_id",
@@ -222,7 +228,8 @@ class DecisionStore:
         if newer:
             events = [_event(r) for r in newer]
             last = events[-1]
-            others = "; ".join(e.describe() for e in events[-3:])
+            label = (lambda v: _show(answer_text(question, v))) if question else None
+            others = "; ".join(e.describe(label) for e in events[-3:])
             exc = ConflictError(
                 f"{qid} changed after you opened it: {others}",
                 "your change was NOT saved; look at their decision and save again "

@@ -70,7 +70,7 @@ def _meta(mx: dict) -> Section:
         ["settings hash", mx["settings_hash"]],
         ["created", f"{mx['created_at']} ({mx['seconds']} s)"],
     ]
-    return Section(f"Eval {mx['eval_id']}", tables=[(["", ""], rows)])
+    return Section(f"Eval {mx['eval_id']}", tables=[(["run", "value"], rows)])
 
 
 def _themes(mx: dict) -> Section:

@@ -176,7 +176,7 @@ def test_review_accept_edit_reload_export(app, browser, tmp_path):
     count.fill(new_value)
     page.fill("#rv-note textarea", "Two more rapid reviews are listed on page 8.")
     page.locator("body").press("Alt+e")  # save edit from the keyboard
-    expect(page.locator("#rv-msg")).to_contain_text(f"alice edited the answer to {new_value}")
+    expect(page.locator("#rv-msg")).to_contain_text(f'alice edited the answer to "{new_value}"')
     expect(progress).to_contain_text("2/33 reviewed")
     expect(progress).to_contain_text("1 accepted")
     expect(progress).to_contain_text("1 edited")
@@ -261,7 +261,7 @@ def test_second_reviewer_gets_a_conflict_not_a_lost_update(app, browser):
 
     # having seen alice's decision, bob can still save his own on top of it
     bob.click("#rv-save")
-    expect(message).to_contain_text("bob edited the answer to \"partly\"")
+    expect(message).to_contain_text('bob edited the answer to "Partly"')
     alice.context.close()
     bob.context.close()
 
@@ -285,3 +285,44 @@ def test_report_text_is_shown_as_text_never_run(app, browser):
     shot(page, "07-hostile-text")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def login_app(app):
+    """A second app with reviewer logins, over its own data (one drafted report)."""
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+    from assistant.ui.auth import hash_password
+
+    _, first_home, pdfs = app
+    home = first_home.parent / "login-home"
+    a = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
+    [result] = list(a.ingest([pdfs["hostile"]]))
+    a.draft_report(result.report.report_id, engine="offline")
+    reviewers = f"carol:{hash_password('correct horse')},dave:{hash_password('battery')}"
+    with running_app(home, extra_env={"REVIEW_ASSISTANT_REVIEWERS": reviewers}) as url:
+        yield url, pdfs["hostile"]
+
+
+def test_with_logins_the_reviewer_is_who_signed_in(login_app, browser):
+    url, pdf = login_app
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.get_by_label("username").fill("carol")
+    page.get_by_label("password").fill("wrong")
+    page.get_by_role("button", name="Login").click()
+    expect(page.get_by_text("Incorrect Credentials")).to_be_visible()
+    page.get_by_label("password").fill("correct horse")
+    page.get_by_role("button", name="Login").click()
+    box = page.locator("#reviewer-name").get_by_role("textbox")
+    expect(box).to_have_value("carol")
+    expect(box).not_to_be_editable()
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", pdf.name)
+    open_item(page, "A1")
+    page.click("#rv-accept")
+    expect(page.locator("#rv-msg")).to_contain_text("carol accepted the draft answer")
+    shot(page, "08-signed-in")
+    context.close()

@@ -13,6 +13,7 @@ Every answer cites the sentences whose cues decided it, so the reviewer can chec
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -79,6 +80,7 @@ def _cue_pattern(cue: str) -> re.Pattern:
     return re.compile(rf"(?<![\w]){escaped}", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 3]
 

@@ -40,6 +40,11 @@ KEYS_HELP = (
 )
 
 
+def _labeller(question):
+    """Formats answer values in messages as people read them ('"Partly evidenced"')."""
+    return lambda value: f'"{fmt_answer(question, value)}"'
+
+
 def review_page(ctx: AppContext):
     """Build the Review tab; returns (report picker, refresh function, its outputs)."""
     a = ctx.assistant
@@ -327,10 +332,11 @@ def review_page(ctx: AppContext):
         except ConflictError as exc:
             out = item_view(report_id, qid, keep_inputs=True)
             out[msg] = message("error", f"Not saved — {exc}")
+            gr.Warning(f"Not saved: someone else changed {qid}. See their decision below.")
             return {**out, **queue_view(report_id)}
         except ReviewAssistantError as exc:
             return {msg: message("error", f"Not saved — {exc}")}
-        done = message("ok", f"Saved: {event.describe()}")
+        done = message("ok", f"Saved: {event.describe(_labeller(a.bank.get(qid)))}")
         nxt = next_todo(report_id, ids, qid) if advance_v else qid
         out = item_view(report_id, nxt or qid)
         out[msg] = done
@@ -361,7 +367,7 @@ def review_page(ctx: AppContext):
         out = item_view(current["report_id"], current["qid"], keep_inputs=True,
                         cite_index=current.get("cite"))
         out[item] = {**out[item], "opened": current.get("opened", time.time())}
-        out[msg] = message("ok", f"Saved: {event.describe()}")
+        out[msg] = message("ok", f"Saved: {event.describe()}")  # no answer value to show
         return out
 
     def select_cite(current: dict, evt: gr.SelectData):

@@ -1,0 +1,324 @@
+"""DecisionStore, final-answer export and reviewer logins (no browser, no Gradio)."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import ConfigError, ConflictError, NotFoundError, ReviewAssistantError
+from assistant.review import DecisionStore, export_final_answers, final_answer_rows
+from assistant.service import Assistant
+from assistant.ui import auth
+from tests.make_pdf import text_pdf
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = [
+    [
+        "Northbrook Safeguarding Children Partnership",
+        "Annual Report 2021-22",
+        "This report covers the twelve months from 1 April 2021 to 31 March 2022.",
+        "Our priorities this year were neglect, domestic abuse and child exploitation.",
+        "We chose these priorities because our needs analysis showed rising referrals.",
+    ],
+    [
+        "Learning from reviews",
+        "The partnership held 3 rapid reviews and commissioned 2 local child safeguarding",
+        "practice reviews. Learning was shared through 7-minute briefings and a newsletter.",
+        "=HYPERLINK(\"http://example.invalid\") appears in this report as plain text.",
+    ],
+]
+
+
+@pytest.fixture(scope="module")
+def drafted_db(tmp_path_factory) -> tuple[Path, str]:
+    """A database holding one ingested, offline-drafted report (built once, copied per test)."""
+    from assistant.config import load_settings
+
+    home = tmp_path_factory.mktemp("review-template")
+    pdf = text_pdf(home / "northbrook-2021-22.pdf", PAGES)
+    a = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
+    [result] = list(a.ingest([pdf]))
+    a.draft_report(result.report.report_id, engine="offline")
+    return a.settings.db_path, result.report.report_id
+
+
+@pytest.fixture
+def a(drafted_db, data_home: Path) -> Assistant:
+    """A fresh copy of the drafted database in this test's data directory."""
+    source, _ = drafted_db
+    data_home.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(data_home / "review.sqlite3") as dst:
+        src.backup(dst)
+    return Assistant()
+
+
+@pytest.fixture
+def rid(drafted_db) -> str:
+    return drafted_db[1]
+
+
+def store(a: Assistant) -> DecisionStore:
+    return DecisionStore(a.db, a.bank)
+
+
+def draft_of(a: Assistant, rid: str, qid: str):
+    return next(d for d in a.drafts.for_report(rid) if d.question_id == qid)
+
+
+def test_accept_takes_the_draft_answer_and_derives_the_state(a, rid):
+    s = store(a)
+    draft = draft_of(a, rid, "A1")
+    event = s.record(rid, "a1", "alice", "accept", base_event_id=None, draft_id=draft.draft_id,
+                     seconds_on_task=12.345)
+    assert event.question_id == "A1"  # ids are matched case-insensitively, stored canonically
+    assert event.before == draft.answer and event.after == draft.answer
+    assert event.seconds_on_task == 12.3 and event.reviewer == "alice"
+    state = s.current(rid)["A1"]
+    assert (state.status, state.answer, state.reviewer) == ("accepted", draft.answer, "alice")
+    assert state.last_event_id == event.event_id and state.draft_id == draft.draft_id
+    assert s.progress(rid, a.bank.ids) == (1, len(a.bank.ids))
+    assert len(s.current(rid)) == len(a.bank.ids)
+
+
+def test_edit_validates_and_normalises_within_the_answer_type(a, rid):
+    s = store(a)
+    draft = draft_of(a, rid, "A6")
+    with pytest.raises(ReviewAssistantError, match="not allowed"):
+        s.record(rid, "A6", "alice", "edit", after="maybe", base_event_id=None,
+                 draft_id=draft.draft_id)
+    assert s.history(rid) == []  # a refused save writes nothing
+    event = s.record(rid, "A6", "alice", "edit", after="Partly evidenced", note="data only",
+                     base_event_id=None, draft_id=draft.draft_id)
+    assert event.after == "partly" and event.note == "data only"
+    count = draft_of(a, rid, "B1a")
+    event = s.record(rid, "B1a", "alice", "edit", after="4", base_event_id=None,
+                     draft_id=count.draft_id)
+    assert event.after == 4
+    with pytest.raises(ReviewAssistantError, match="cannot be negative"):
+        s.record(rid, "B1a", "alice", "edit", after=-1, base_event_id=event.event_id,
+                 draft_id=count.draft_id)
+
+
+def test_reject_then_edit_keeps_every_event_and_the_before_values(a, rid):
+    s = store(a)
+    draft = draft_of(a, rid, "A4")
+    first = s.record(rid, "A4", "alice", "reject", note="the quote is from the foreword",
+                     base_event_id=None, draft_id=draft.draft_id)
+    assert s.item(rid, "A4").status == "rejected" and s.item(rid, "A4").answer is None
+    assert first.before == draft.answer and first.after is None
+    second = s.record(rid, "A4", "bob", "edit", after="no", base_event_id=first.event_id,
+                      draft_id=draft.draft_id)
+    assert second.before is None  # the rejected item had no answer
+    history = s.history(rid, "A4")
+    assert [e.action for e in history] == ["reject", "edit"]
+    assert history[0] == first  # earlier events are never rewritten
+    state = s.item(rid, "A4")
+    assert (state.status, state.answer, state.reviewer) == ("edited", "no", "bob")
+    assert state.note == "the quote is from the foreword"  # newest note so far
+
+
+def test_reviewer_entered_fact_needs_no_draft_and_cannot_be_accepted(a, rid):
+    s = store(a)
+    assert not a.bank.get("C9").answerable_from_text
+    with pytest.raises(ReviewAssistantError, match="no draft to accept"):
+        s.record(rid, "C9", "alice", "accept", base_event_id=None)
+    event = s.record(rid, "C9", "alice", "enter", after="Yes", base_event_id=None)
+    assert event.after == "yes" and event.draft_id is None
+    assert s.item(rid, "C9").status == "entered"
+
+
+def test_second_save_on_a_stale_base_is_refused_with_the_other_change(a, rid):
+    s = store(a)
+    draft = draft_of(a, rid, "A4")
+    seen = s.item(rid, "A4").last_event_id  # both reviewers open the item: no events yet
+    s.record(rid, "A4", "alice", "edit", after="partly", base_event_id=seen,
+             draft_id=draft.draft_id)
+    with pytest.raises(ConflictError) as refused:
+        s.record(rid, "A4", "bob", "edit", after="yes", base_event_id=seen,
+                 draft_id=draft.draft_id)
+    assert "alice edited the answer to \"Partly\"" in str(refused.value)
+    assert refused.value.events[0].reviewer == "alice"
+    assert s.item(rid, "A4").answer == "partly"  # bob's save did not land
+    assert len(s.history(rid, "A4")) == 1
+    # having seen alice's change, bob saves on top of it
+    latest = s.item(rid, "A4").last_event_id
+    s.record(rid, "A4", "bob", "edit", after="yes", base_event_id=latest, draft_id=draft.draft_id)
+    assert s.item(rid, "A4").answer == "yes"
+    with pytest.raises(ReviewAssistantError, match="not a decision on A5"):
+        s.record(rid, "A5", "bob", "note", note="x", base_event_id=latest)
+
+
+def _race(db_path: str, rid: str, name: str, barrier, results) -> None:
+    from assistant.db import Database
+
+    s = DecisionStore(Database(Path(db_path)))
+    barrier.wait()
+    try:
+        s.record(rid, "A2", name, "note", note=f"from {name}", base_event_id=None)
+        results.put("saved")
+    except ConflictError:
+        results.put("conflict")
+
+
+def test_racing_processes_cannot_both_save_on_the_same_base(a, rid):
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_race, args=(str(a.settings.db_path), rid, f"r{i}", barrier,
+                                             results)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    outcomes = sorted(results.get(timeout=5) for _ in procs)
+    assert outcomes == ["conflict", "conflict", "conflict", "saved"]
+    assert len(store(a).history(rid, "A2")) == 1
+
+
+def test_racing_threads_cannot_both_save_on_the_same_base(a, rid):
+    s, barrier, outcomes = store(a), threading.Barrier(6), []
+
+    def save(i: int) -> None:
+        barrier.wait()
+        try:
+            s.record(rid, "B2", f"t{i}", "edit", after="evidenced", base_event_id=None)
+            outcomes.append("saved")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["conflict"] * 5 + ["saved"]
+
+
+def test_citation_relevance_and_missed_passages_are_events_too(a, rid):
+    s = store(a)
+    draft = draft_of(a, rid, "A1")
+    e1 = s.record(rid, "A1", "alice", "citation", payload={"index": 1, "relevant": False},
+                  base_event_id=None, draft_id=draft.draft_id)
+    e2 = s.record(rid, "A1", "alice", "passage",
+                  payload={"page": 1, "quote": "we chose these priorities because our NEEDS"},
+                  base_event_id=e1.event_id, draft_id=draft.draft_id)
+    assert e2.payload["verification"] == "normalised"
+    state = s.item(rid, "A1")
+    assert state.status == "undecided"  # annotations are not decisions
+    assert state.citation_relevance == {1: False}
+    assert state.added_passages[0]["page"] == 1 and state.added_passages[0]["reviewer"] == "alice"
+    with pytest.raises(ReviewAssistantError, match="page 9 is not in this report"):
+        s.record(rid, "A1", "alice", "passage", payload={"page": 9},
+                 base_event_id=e2.event_id)
+    with pytest.raises(ReviewAssistantError, match="citation index"):
+        s.record(rid, "A1", "alice", "citation", payload={"relevant": True},
+                 base_event_id=e2.event_id)
+
+
+def test_bad_inputs_are_refused(a, rid):
+    s = store(a)
+    with pytest.raises(ReviewAssistantError, match="no reviewer"):
+        s.record(rid, "A1", "  ", "note", note="x", base_event_id=None)
+    with pytest.raises(ReviewAssistantError, match="unknown action"):
+        s.record(rid, "A1", "alice", "delete", base_event_id=None)
+    with pytest.raises(NotFoundError):
+        s.record("0" * 64, "A1", "alice", "note", note="x", base_event_id=None)
+    with pytest.raises(NotFoundError):
+        s.record(rid, "Z99", "alice", "note", note="x", base_event_id=None)
+    with pytest.raises(NotFoundError, match="no draft"):
+        s.record(rid, "A1", "alice", "accept", base_event_id=None,
+                 draft_id=draft_of(a, rid, "A2").draft_id)  # a draft of another question
+
+
+def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
+    s = store(a)
+    a1 = draft_of(a, rid, "A1")
+    s.record(rid, "A1", "alice", "accept", base_event_id=None, draft_id=a1.draft_id)
+    c10 = draft_of(a, rid, "C10")
+    s.record(rid, "C10", "bob", "edit", after='=HYPERLINK("http://example.invalid")',
+             note="+1 check", base_event_id=None, draft_id=c10.draft_id)
+    rows = final_answer_rows(a)
+    assert len(rows) == len(a.bank.ids)
+    path = export_final_answers(a, tmp_path / "final.csv")
+    got = {r["Question id"]: r for r in csv.DictReader(path.open(encoding="utf-8-sig"))}
+    assert got["A1"]["Status"] == "accepted" and got["A1"]["Reviewer"] == "alice"
+    assert got["A1"]["Final answer"] == a.bank.get("A1").answer_label(a1.answer)
+    assert got["A1"]["Partnership"] and got["A1"]["Period"] == "2021-22"
+    assert got["A1"]["Decided at"].startswith("20")
+    assert got["C10"]["Final answer"].startswith("'=HYPERLINK")  # not a live formula
+    assert got["C10"]["Note"] == "'+1 check"
+    assert got["C9"]["Status"] == "undecided" and got["C9"]["Draft answer"] == ""
+
+    from openpyxl import load_workbook
+
+    xlsx = export_final_answers(a, tmp_path / "final.xlsx", report_ids=[rid])
+    book = load_workbook(xlsx)
+    sheet = book["Final answers"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("Question id")].value
+               == "C10")
+    cell = row[header.index("Final answer")]
+    assert cell.data_type == "s" and cell.value.startswith("'=")
+    assert [c.value for c in book["Decision log"][1]][:5] == [
+        "Event", "Report id", "Question id", "Reviewer", "Action"]
+    assert book["Decision log"].max_row == 3
+    with pytest.raises(ReviewAssistantError, match="unknown export format"):
+        export_final_answers(a, tmp_path / "final.pdf")
+
+
+def test_review_queue_puts_lowest_confidence_first(a, rid):
+    from assistant.ui.render import mark_span, progress_text, review_queue
+
+    items = review_queue(a, rid)
+    confidences = [it.confidence for it in items]
+    assert confidences == sorted(confidences) and len(items) == len(a.bank.ids)
+    store(a).record(rid, "A1", "alice", "accept", base_event_id=None,
+                    draft_id=draft_of(a, rid, "A1").draft_id)
+    assert progress_text(review_queue(a, rid)).startswith(f"**1/{len(items)} reviewed**")
+    assert mark_span("<b>x</b> y", 0, 8) == (
+        '<div class="page-text"><mark id="cited-span">&lt;b&gt;x&lt;/b&gt;</mark> y</div>')
+
+
+# --- logins ------------------------------------------------------------------------------
+def test_password_hashes_are_salted_and_checked(monkeypatch, tmp_path):
+    one, two = auth.hash_password("s3cret"), auth.hash_password("s3cret")
+    assert one != two and one.startswith("pbkdf2_sha256$")
+    assert auth.verify_password("s3cret", one) and not auth.verify_password("S3cret", one)
+    assert not auth.verify_password("s3cret", "plain-text")
+    monkeypatch.setenv(auth.ENV_REVIEWERS, f"alice:{one}, bob:{two}")
+    reviewers = auth.load_reviewers(tmp_path)
+    assert sorted(reviewers) == ["alice", "bob"]
+    check = auth.make_auth(reviewers)
+    assert check("alice", "s3cret") and not check("alice", "nope") and not check("eve", "s3cret")
+    monkeypatch.setenv(auth.ENV_REVIEWERS, "alice:s3cret")
+    with pytest.raises(ConfigError, match="not a pbkdf2_sha256 hash"):
+        auth.load_reviewers(tmp_path)
+    monkeypatch.delenv(auth.ENV_REVIEWERS)
+    (tmp_path / "reviewers.toml").write_text(f'[reviewers]\ncarol = "{one}"\n')
+    assert list(auth.load_reviewers(tmp_path)) == ["carol"]
+
+
+def test_only_loopback_is_served_without_logins():
+    auth.check_exposure("127.0.0.1", False, {})
+    auth.check_exposure("localhost", False, {})
+    auth.check_exposure("::1", False, {})
+    auth.check_exposure("0.0.0.0", False, {"alice": "hash"})
+    for host, share in (("0.0.0.0", False), ("192.168.1.5", False), ("127.0.0.1", True)):
+        with pytest.raises(ConfigError, match="refusing to serve"):
+            auth.check_exposure(host, share, {})
+
+
+def test_app_refuses_a_public_host_without_logins(data_home):
+    env = {"PATH": "/usr/bin:/bin", "REVIEW_ASSISTANT_HOME": str(data_home)}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "--host", "0.0.0.0", "--port", "7999"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "refusing to serve on host 0.0.0.0 without reviewer logins" in done.stderr
