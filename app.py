@@ -8,8 +8,8 @@ the Reviewer box. Gradio is imported only here and in assistant/ui/*, which only
 imports, so the CLI and the tests of the other stages start fast.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Gradio finds gr.Request / gr.SelectData
+# parameters by resolving annotations, and `gr` is imported inside build_app.
 import argparse
 import getpass
 import os
@@ -93,7 +93,7 @@ def default_reviewer() -> str:
         return "reviewer"
 
 
-def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Blocks:
+def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Blocks":
     """The whole app over one Assistant (default: settings from the environment).
 
     `login_required` (default: whether reviewers are configured) makes every decision take
@@ -126,8 +126,11 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
                 )
             with gr.Column(scale=1, min_width=220):
                 ctx.reviewer_box = gr.Textbox(
-                    default_reviewer(), label="Reviewer", interactive=not login_required,
-                    elem_id="reviewer-name", max_length=64,
+                    "" if login_required else default_reviewer(),
+                    label="Reviewer",
+                    interactive=not login_required,
+                    elem_id="reviewer-name",
+                    max_length=64,
                     info="signed in" if login_required else "recorded on every decision",
                 )
                 if login_required:
@@ -137,7 +140,9 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
                 table, last, ingest_event, reload_table = library_page(ctx)
             with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True):
                 ask_report = ask_page(ctx)
-            with gr.Tab("Review", id="review", elem_id="tab-review", render_children=True) as review_tab:
+            with gr.Tab(
+                "Review", id="review", elem_id="tab-review", render_children=True
+            ) as review_tab:
                 review_report, refresh_queue, queue_outputs = review_page(ctx)
             with gr.Tab("Cohort", id="cohort", elem_id="tab-cohort"):
                 cohort_tab(a)
@@ -179,8 +184,12 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
                 box = gr.update(value=saved["reviewer"])
             else:
                 box = gr.update()
-            picks = [gr.update(choices=choices, value=report_id) if report_id
-                     else gr.update(choices=choices) for _ in pickers]
+            picks = [
+                gr.update(choices=choices, value=report_id)
+                if report_id
+                else gr.update(choices=choices)
+                for _ in pickers
+            ]
             return [box, *picks]
 
         demo.load(on_load, [remembered], [ctx.reviewer_box, *pickers])
@@ -190,10 +199,8 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> gr.Block
             saved.update(report=report_id, reviewer=name)
             return saved
 
-        review_report.change(remember, [remembered, review_report, ctx.reviewer_box],
-                             remembered)
-        ctx.reviewer_box.blur(remember, [remembered, review_report, ctx.reviewer_box],
-                              remembered)
+        review_report.change(remember, [remembered, review_report, ctx.reviewer_box], remembered)
+        ctx.reviewer_box.blur(remember, [remembered, review_report, ctx.reviewer_box], remembered)
     return demo
 
 

@@ -335,6 +335,83 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from evals.harness import MODES, compare_runs, list_runs, run_eval
+
+    assistant = _assistant(args)
+    if args.action == "list":
+        runs = list_runs(assistant.db)
+        if args.json:
+            _print_json(runs)
+            return 0
+        pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"  # noqa: E731
+        rows = [
+            [
+                r["eval_id"],
+                r["created_at"][:16],
+                r["engine"],
+                r["model"] or "-",
+                r["labelled_set"][:40],
+                pct(r["accuracy"]),
+                "-" if r["mean_kappa"] is None else f"{r['mean_kappa']:.2f}",
+                pct(r["recall@8_hybrid"]),
+            ]
+            for r in runs
+        ]
+        print(
+            _table(
+                rows,
+                ["eval", "created", "engine", "model", "labelled set", "accuracy", "kappa", "R@8"],
+            )
+            if rows
+            else "no eval runs yet"
+        )
+        return 0
+    if args.action == "compare":
+        if len(args.targets) != 2:
+            print(
+                "eval compare needs two eval ids (see `review-assistant eval list`)",
+                file=sys.stderr,
+            )
+            return 2
+        print(compare_runs(args.targets[0], args.targets[1], assistant))
+        return 0
+    csv_path = None
+    if args.action == "score":
+        if len(args.targets) != 1:
+            print("eval score needs one CSV of human audit scores", file=sys.stderr)
+            return 2
+        csv_path = Path(args.targets[0])
+    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    run = run_eval(
+        assistant,
+        human_csv=csv_path,
+        labelled_dir=args.labelled,
+        n=args.reports,
+        seed=args.seed,
+        engine=args.engine or ("offline" if csv_path is None else None),
+        question_ids=ids,
+        drafts=args.drafts,
+        modes=() if args.no_retrieval else MODES,
+        n_boot=args.bootstrap,
+        on_progress=None if args.json else (lambda msg: print(msg, file=sys.stderr)),
+    )
+    if args.json:
+        _print_json(
+            {
+                "eval_id": run.eval_id,
+                "outputs": run.outputs,
+                "overall": run.metrics["overall"],
+                "themes": run.metrics["themes"],
+            }
+        )
+    else:
+        print(run.headline())
+        for name in ("summary", "html", "json"):
+            print(f"  {name}: {run.outputs[name]}")
+    return 0
+
+
 def cmd_settings(args) -> int:
     from assistant.config import load_settings
 
@@ -460,6 +537,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "export a run's drafts as CSV, XLSX and JSON")
     p.add_argument("--run", help="run id (default: latest)")
     p.add_argument("--out", help="output folder (default: <data dir>/outputs/<run id>)")
+
+    p = add("eval", cmd_eval, "evals: agreement of drafts with human audit scores")
+    p.add_argument(
+        "action",
+        choices=["run", "score", "compare", "list"],
+        help="run: a generated labelled year; score CSV: the library's drafts "
+        "against human scores; compare A B; list",
+    )
+    p.add_argument("targets", nargs="*", help="score: the CSV; compare: two eval ids")
+    p.add_argument("--engine", help="offline (default for run) or llm")
+    p.add_argument("--reports", type=int, default=40, help="run: reports to generate")
+    p.add_argument("--seed", type=int, default=2021, help="run: generator seed")
+    p.add_argument(
+        "--labelled",
+        type=Path,
+        default=None,
+        help="run: a folder of PDFs with gold.csv or manifest.json instead",
+    )
+    p.add_argument("--questions", help="comma-separated ids (default: all)")
+    p.add_argument(
+        "--drafts",
+        choices=["fresh", "reuse", "stored"],
+        default=None,
+        help="fresh: re-draft (default for run); stored: score existing drafts "
+        "(default for score); reuse: draft only what is missing",
+    )
+    p.add_argument("--no-retrieval", action="store_true", help="skip recall@k")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
 
     p = add("settings", cmd_settings, "show the resolved settings (secrets masked)")
     p.add_argument("action", nargs="?", choices=["show"], default="show")

@@ -176,7 +176,10 @@ class DecisionStore:
         qid = question.id if question else question_id
         payload = dict(payload or {})
         with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM reports WHERE report_id=?", (report_id,)).fetchone() is None:
+            if (
+                conn.execute("SELECT 1 FROM reports WHERE report_id=?", (report_id,)).fetchone()
+                is None
+            ):
                 raise NotFoundError(f"no report with id {report_id}", "list them with `reports`")
             self._check_base(conn, report_id, qid, base_event_id, question)
             draft_answer = self._draft_answer(conn, report_id, qid, draft_id)
@@ -194,10 +197,16 @@ class DecisionStore:
                 "before, after, note, payload, base_event_id, seconds_on_task, created_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    report_id, qid, draft_id, reviewer, action,
+                    report_id,
+                    qid,
+                    draft_id,
+                    reviewer,
+                    action,
                     json.dumps(before) if before is not None else None,
                     json.dumps(after) if after is not None else None,
-                    note, json.dumps(payload), base_event_id,
+                    note,
+                    json.dumps(payload),
+                    base_event_id,
                     round(seconds_on_task, 1) if seconds_on_task is not None else None,
                     now_iso(),
                 ),
@@ -466,18 +475,45 @@ def _write_xlsx(assistant: Assistant, path: Path, rows: list[dict], report_ids) 
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = widths.get(key, 16)
     log = book.create_sheet("Decision log")
-    log.append(["Event", "Report id", "Question id", "Reviewer", "Action", "Before", "After",
-                "Note", "Seconds on task", "Draft id", "Based on event", "At"])
+    log.append(
+        [
+            "Event",
+            "Report id",
+            "Question id",
+            "Reviewer",
+            "Action",
+            "Before",
+            "After",
+            "Note",
+            "Seconds on task",
+            "Draft id",
+            "Based on event",
+            "At",
+        ]
+    )
     store = DecisionStore(assistant.db, assistant.bank)
     ids = report_ids if report_ids is not None else sorted({r["report_id"] for r in rows})
     for report_id in ids:
         for e in store.history(report_id):
-            log.append([_safe_cell(v) for v in (
-                e.event_id, e.report_id, e.question_id, e.reviewer, e.action,
-                _show(e.before) if e.before is not None else "",
-                _show(e.after) if e.after is not None else "",
-                e.note or "", e.seconds_on_task, e.draft_id or "", e.base_event_id, e.created_at,
-            )])
+            log.append(
+                [
+                    _safe_cell(v)
+                    for v in (
+                        e.event_id,
+                        e.report_id,
+                        e.question_id,
+                        e.reviewer,
+                        e.action,
+                        _show(e.before) if e.before is not None else "",
+                        _show(e.after) if e.after is not None else "",
+                        e.note or "",
+                        e.seconds_on_task,
+                        e.draft_id or "",
+                        e.base_event_id,
+                        e.created_at,
+                    )
+                ]
+            )
     for ws in (sheet, log):
         for cell in ws[1]:
             cell.font = Font(bold=True)

@@ -77,12 +77,112 @@ def _workspace(assistant, folder: Path):
             os.symlink(assistant.settings.cache_dir.resolve(), cache, target_is_directory=True)
         except OSError:  # no symlinks here: the static embedder distils once into the workspace
             pass
-    return Assistant(assistant.settings.model_copy(update={"home": folder}))
+    # a local Chroma store too: generated reports never reach a shared `chroma run` server
+    chroma = assistant.settings.chroma.model_copy(update={"host": None, "path": None})
+    return Assistant(assistant.settings.model_copy(update={"home": folder, "chroma": chroma}))
 
 
 def _say(on_progress, message: str) -> None:
     if on_progress:
         on_progress(message)
+
+
+@dataclass
+class _Source:
+    """Where the reports and human scores of a run come from."""
+
+    lib: Any  # the Assistant whose index and drafts are used
+    scores: Any  # HumanScores
+    mapping: dict[str, str | None]  # report reference in the scores -> report id
+    describe: dict
+    failed: list[dict] = field(default_factory=list)
+
+
+def _labelled_source(main, labelled_dir, n: int, seed: int, on_progress) -> _Source:
+    bank = main.bank
+    if labelled_dir:
+        labelled = open_labelled_set(Path(labelled_dir), bank)
+    else:
+        folder = main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}"
+        _say(on_progress, f"generating {n} labelled reports (seed {seed}) in {folder}")
+        labelled = generate_labelled_year(folder, n=n, seed=seed, bank=bank)
+    lib = _workspace(main, main.settings.home / "evals" / "work")
+    _say(on_progress, f"ingesting {labelled.n} reports into {lib.settings.home}")
+    results = list(lib.ingest(labelled.files))
+    by_name = {Path(r.path).name: r.report.report_id for r in results if r.report}
+    scores = load_human_scores(labelled.gold_csv, bank)
+    mapping = {ref: by_name.get(ref) or by_name.get(ref + ".pdf") for ref in scores.reports}
+    describe = {
+        "kind": "generated" if labelled.seed is not None else "folder",
+        "describe": labelled.describe(),
+        "folder": str(labelled.folder),
+        "seed": labelled.seed,
+        "n": labelled.n,
+        "gold_csv": str(labelled.gold_csv),
+    }
+    failed = [r.to_json() for r in results if r.status == "failed"]
+    return _Source(lib, scores, mapping, describe, failed)
+
+
+def _csv_source(main, human_csv) -> _Source:
+    scores = load_human_scores(human_csv, main.bank)
+    mapping = resolve_reports(
+        scores,
+        lambda ref: main.resolve_report(ref).report_id,
+        lambda rid: main.reports.get(rid).n_pages,
+    )
+    describe = {
+        "kind": "csv",
+        "describe": f"human scores {human_csv}",
+        "csv": str(human_csv),
+        "auditors": scores.auditors,
+    }
+    return _Source(main, scores, mapping, describe)
+
+
+def _collect_drafts(lib, reports, questions, engine: str, drafts: str, on_progress) -> dict:
+    """(report id, question id) -> draft: drafted now (fresh / reuse) or read from the store."""
+    drafter = lib.drafter(engine) if drafts != "stored" else None
+    found: dict[tuple[str, str], Any] = {}
+    for number, report in enumerate(reports, 1):
+        if drafter is None:
+            for d in lib.drafts.for_report(report.report_id, engine=engine):
+                found[(report.report_id, d.question_id)] = d
+            continue
+        _say(on_progress, f"drafting {number}/{len(reports)}: {report.file_name}")
+        lib.ensure_indexed(report)
+        outcomes = drafter.draft_report(report, questions, replace=drafts == "fresh")
+        found.update({(report.report_id, o.draft.question_id): o.draft for o in outcomes})
+    return found
+
+
+def _reliability(lib, engine: str, sample, questions, stored, on_progress) -> dict:
+    if not sample:
+        return {"measured": False, "note": "not measured (no reports sampled)"}
+    if engine == "llm":
+        return {
+            "measured": False,
+            "note": "not measured: the LLM engine answers repeated prompts from its response "
+            "cache, so a re-draft would trivially agree",
+        }
+    _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
+    out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
+    if engine == "offline":
+        out["note"] = "The offline engine is deterministic (rules, no sampling): 1.0 expected."
+    return out
+
+
+def _identity(lib, engine: str, stored: dict) -> tuple[Counter, tuple]:
+    """Which engine, model and template made the drafts (the most common, when mixed)."""
+    seen = Counter((d.engine, d.model, d.template, d.template_version) for d in stored.values())
+    if seen:
+        return seen, seen.most_common(1)[0][0]
+    try:
+        obj = lib.engine(engine)
+    except Exception:  # e.g. an LLM engine without an endpoint while scoring stored drafts
+        obj = None
+    meta = (getattr(obj, k, None) for k in ("model", "template", "template_version"))
+    return seen, (engine, *meta)
 
 
 def run_eval(
@@ -107,88 +207,41 @@ def run_eval(
     Without `human_csv`, a labelled year of `n` reports is generated from `seed` (or read from
     `labelled_dir`) and drafted fresh in the eval workspace. With `human_csv`, the library's
     reports are scored against that file, using stored drafts (`drafts="stored"`, default) or
-    drafting the missing ones (`"reuse"`) or all (`"fresh"`). `modes=()` skips retrieval.
+    drafting the missing ones (`"reuse"`) or all (`"fresh"`). `engine=None` means the
+    configured engine; `modes=()` skips retrieval; `reliability_reports=0` skips re-drafting.
     """
     from assistant.service import Assistant
 
+    if drafts not in (None, "fresh", "reuse", "stored"):
+        raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
     started = time.perf_counter()
     main = assistant or Assistant()
     bank = main.bank
     if human_csv is None:
-        folder = (
-            Path(labelled_dir)
-            if labelled_dir
-            else (main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}")
-        )
-        _say(on_progress, f"generating {n} labelled reports (seed {seed}) in {folder}")
-        labelled = (
-            open_labelled_set(folder, bank)
-            if labelled_dir
-            else generate_labelled_year(folder, n=n, seed=seed, bank=bank)
-        )
-        lib = _workspace(main, main.settings.home / "evals" / "work")
-        _say(on_progress, f"ingesting {labelled.n} reports into {lib.settings.home}")
-        results = list(lib.ingest(labelled.files))
-        failed = [r.to_json() for r in results if r.status == "failed"]
-        by_name = {Path(r.path).name: r.report.report_id for r in results if r.report}
-        scores = load_human_scores(labelled.gold_csv, bank)
-        mapping = {ref: by_name.get(ref) or by_name.get(ref + ".pdf") for ref in scores.reports}
-        source = {
-            "kind": "generated" if labelled.seed is not None else "folder",
-            "describe": labelled.describe(),
-            "folder": str(labelled.folder),
-            "seed": labelled.seed,
-            "n": labelled.n,
-            "gold_csv": str(labelled.gold_csv),
-        }
+        src = _labelled_source(main, labelled_dir, n, seed, on_progress)
         drafts = drafts or "fresh"
     else:
-        lib, failed = main, []
-        scores = load_human_scores(human_csv, bank)
-        mapping = resolve_reports(
-            scores,
-            lambda ref: main.resolve_report(ref).report_id,
-            lambda rid: main.reports.get(rid).n_pages,
-        )
-        source = {
-            "kind": "csv",
-            "describe": f"human scores {human_csv}",
-            "csv": str(human_csv),
-            "auditors": scores.auditors,
-        }
+        src = _csv_source(main, human_csv)
         drafts = drafts or "stored"
-    if drafts not in ("fresh", "reuse", "stored"):
-        raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
+    lib = src.lib
     engine = engine or lib.settings.resolved_engine()
     wanted = {q.id for q in bank.select(question_ids)}
-    scored_ids = {r.question_id for r in scores.rows}
+    scored_ids = {r.question_id for r in src.scores.rows}
     questions = [
         q
         for q in bank.questions
         if q.id in wanted and q.answerable_from_text and q.id in scored_ids
     ]
-    not_drafted = sorted(scored_ids - {q.id for q in questions})
+    ids = {q.id for q in questions}
     # a report that failed to ingest keeps its items: they count as "missing" drafts
     items = [
-        Item(ref, mapping.get(ref) or "", qid, rows)
-        for (ref, qid), rows in scores.by_item().items()
-        if qid in {q.id for q in questions}
+        Item(ref, src.mapping.get(ref) or "", qid, rows)
+        for (ref, qid), rows in src.scores.by_item().items()
+        if qid in ids
     ]
-
-    drafter = lib.drafter(engine) if drafts != "stored" else None
-    stored: dict[tuple[str, str], Any] = {}
-    reports = [
-        lib.reports.get(rid) for rid in dict.fromkeys(it.report_id for it in items if it.report_id)
-    ]
-    for number, report in enumerate(reports, 1):
-        _say(on_progress, f"drafting {number}/{len(reports)}: {report.file_name}")
-        if drafter is not None:
-            lib.ensure_indexed(report)
-            outcomes = drafter.draft_report(report, questions, replace=drafts == "fresh")
-            stored.update({(report.report_id, o.draft.question_id): o.draft for o in outcomes})
-        else:
-            for d in lib.drafts.for_report(report.report_id, engine=engine):
-                stored[(report.report_id, d.question_id)] = d
+    report_ids = dict.fromkeys(it.report_id for it in items if it.report_id)
+    reports = [lib.reports.get(rid) for rid in report_ids]
+    stored = _collect_drafts(lib, reports, questions, engine, drafts, on_progress)
     for it in items:
         it.draft = stored.get((it.report_id, it.question_id))
 
@@ -196,46 +249,20 @@ def run_eval(
     if modes:
         _say(on_progress, f"retrieval recall@k ({', '.join(modes)})")
         retrieval = retrieval_scores(lib.index, questions, items, modes, ks)
-    by_q: dict[str, list[Item]] = {}
-    for it in items:
-        by_q.setdefault(it.question_id, []).append(it)
     per_question = {}
     for q in questions:
-        per_question[q.id] = score_question(q, by_q.get(q.id, []), n_boot=n_boot, seed=seed)
-        hh = human_agreement(q, by_q.get(q.id, []), n_boot=n_boot, seed=seed)
-        if hh:
-            per_question[q.id]["human_human"] = hh
+        mine = [it for it in items if it.question_id == q.id]
+        per_question[q.id] = score_question(q, mine, n_boot=n_boot, seed=seed)
+        ceiling = human_agreement(q, mine, n_boot=n_boot, seed=seed)
+        if ceiling:
+            per_question[q.id]["human_human"] = ceiling
         if retrieval:
             per_question[q.id]["retrieval"] = retrieval["per_question"].get(q.id, {})
     qs = list(per_question.values())
-
-    rel: dict[str, Any] = {"measured": False}
     sample = reports[:reliability_reports]
-    if drafter is None and reliability_reports:
-        drafter = lib.drafter(engine)
-    if sample and engine == "llm":
-        rel["note"] = (
-            "not measured: the LLM engine answers repeated prompts from its response "
-            "cache, so a re-draft would trivially agree"
-        )
-    elif sample:
-        _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
-        rel = {"measured": True, **reliability(drafter, sample, questions, stored)}
-        if engine == "offline":
-            rel["note"] = "The offline engine is deterministic (rules, no sampling): 1.0 expected."
+    rel = _reliability(lib, engine, sample, questions, stored, on_progress)
 
-    engine_obj = drafter.engine if drafter else None
-    seen = Counter((d.engine, d.model, d.template, d.template_version) for d in stored.values())
-    eng, model, template, template_version = (
-        seen.most_common(1)[0][0]
-        if seen
-        else (
-            engine,
-            getattr(engine_obj, "model", None),
-            getattr(engine_obj, "template", None),
-            getattr(engine_obj, "template_version", None),
-        )
-    )
+    seen, (eng, model, template, template_version) = _identity(lib, engine, stored)
     created = datetime.now(UTC)
     eval_id = f"ev-{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
     metrics = {
@@ -245,12 +272,12 @@ def run_eval(
         "model": model,
         "template": template,
         "template_version": template_version,
-        "draft_sources": [list(k) + [v] for k, v in seen.items()],
+        "draft_sources": [[*k, v] for k, v in seen.items()],
         "bank": {"name": bank.name, "version": bank.version, "fingerprint": bank.fingerprint()},
         "settings_hash": lib.settings.settings_hash(),
         "embedding": lib.settings.embedding.name,
         "retrieval_mode": lib.settings.retrieval.mode,
-        "labelled_set": source,
+        "labelled_set": src.describe,
         "params": {
             "drafts": drafts,
             "modes": list(modes),
@@ -261,10 +288,10 @@ def run_eval(
             "reliability_reports": reliability_reports,
         },
         "n_reports": len(reports),
-        "ingest_failures": failed,
-        "unresolved_reports": sorted(r for r in scores.reports if not mapping.get(r)),
-        "not_drafted_questions": not_drafted,
-        "auditors": scores.auditors,
+        "ingest_failures": src.failed,
+        "unresolved_reports": sorted(r for r in src.scores.reports if not src.mapping.get(r)),
+        "not_drafted_questions": sorted(scored_ids - ids),
+        "auditors": src.scores.auditors,
         "baseline_method": BASELINE_NOTE,
         "questions": per_question,
         "themes": {
@@ -384,13 +411,6 @@ def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
 
 
 # --- CI gate -------------------------------------------------------------------------------
-
-GATE_FIGURES = (
-    "single_choice_accuracy_all",
-    "mean_ac1",
-    "multi_select_micro_f1",
-    "recall@8_hybrid",
-)
 
 
 def check_thresholds(metrics: dict, thresholds: dict) -> list[str]:

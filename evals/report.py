@@ -37,6 +37,16 @@ def pct(value: Any) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
 
+def agreement_of(q: dict) -> tuple[Any, Any]:
+    """A question's headline agreement and its CI: accuracy for single-choice answers, mean
+    Jaccard overlap for multi-selects, exact-match rate for counts."""
+    if q.get("kind") == "multi":
+        return q.get("jaccard"), q.get("jaccard_ci")
+    if q.get("kind") == "count":
+        return q.get("exact_match"), q.get("exact_match_ci")
+    return q.get("accuracy"), q.get("accuracy_ci")
+
+
 @dataclass
 class Section:
     """A heading with paragraphs, tables (headers, rows) and figure names, in that order."""
@@ -137,13 +147,8 @@ def _questions(mx: dict) -> Section:
     rows = []
     for q in mx["questions"].values():
         base = q.get("baseline", {})
-        acc = q.get("accuracy", q.get("exact_match"))
-        acc_ci = q.get("accuracy_ci", q.get("exact_match_ci"))
-        if q["kind"] == "multi":
-            acc, acc_ci = q.get("jaccard"), q.get("jaccard_ci")
-        base_acc = base.get("accuracy", base.get("exact_match"))
-        if q["kind"] == "multi":
-            base_acc = base.get("jaccard")
+        acc, acc_ci = agreement_of(q)
+        base_acc, _ = agreement_of({"kind": q["kind"], **base})
         status = f"{q['n_answered']} / {q['n_abstained']} / {q['n_failed']} / {q['n_missing']}" + (
             f" ({q['n_flagged']} flagged)" if q["n_flagged"] else ""
         )
@@ -200,9 +205,9 @@ def _cohort(mx: dict) -> Section:
             rows.append(
                 [
                     q["id"],
-                    f"{q['cohort_label']} (total)",
-                    fmt(q["totals"]["draft"]),
-                    fmt(q["totals"]["human"]),
+                    f"{q['cohort_label']} (sum over reports)",
+                    f"{q['totals']['draft']} ({q['totals'].get('draft_n', '?')} reports)",
+                    f"{q['totals']['human']} ({q['totals'].get('human_n', '?')} reports)",
                     "",
                 ]
             )
@@ -527,7 +532,7 @@ def comparison_markdown(a: dict, b: dict) -> str:
         return f"{y - x:+.2f}" if x is not None and y is not None else "–"
 
     def acc(q: dict) -> Any:
-        return q.get("accuracy", q.get("exact_match", q.get("jaccard")))
+        return agreement_of(q)[0] if q else None
 
     def r8(q: dict) -> Any:
         return q.get("retrieval", {}).get("hybrid", {}).get("recall@8")
@@ -535,6 +540,8 @@ def comparison_markdown(a: dict, b: dict) -> str:
     lines = [
         f"A: {a['eval_id']} — {a['engine']} ({a['model']}), {a['labelled_set']['describe']}",
         f"B: {b['eval_id']} — {b['engine']} ({b['model']}), {b['labelled_set']['describe']}",
+        "Δ is B minus A. Accuracy: single-choice accuracy, mean Jaccard for multi-selects, "
+        "exact match for counts; R@8: hybrid recall@8 of gold pages.",
         "",
     ]
     headers = [

@@ -137,7 +137,12 @@ def score_question(question, items: list[Item], *, n_boot: int, seed: int) -> di
             refs, [it.draft.answer for it in answered], categories_of(question)
         )
     else:
-        out["totals"] = {"human": sum(refs), "draft": sum(it.draft.answer for it in answered)}
+        out["totals"] = {
+            "human": sum(refs),
+            "human_n": len(refs),
+            "draft": sum(it.draft.answer for it in answered),
+            "draft_n": len(answered),
+        }
     out["citations"] = m.citation_precision(
         [set(it.draft.pages) for it in answered], [it.gold_pages for it in answered]
     )

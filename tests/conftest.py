@@ -12,14 +12,18 @@ from tests.scripted_llm_server import block_outbound_network, scripted_llm  # no
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
-# Real model endpoints are never configured by default in tests.
-for _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "REVIEW_ASSISTANT_CONFIG"):
-    os.environ.pop(_var, None)
+# Real model endpoints are never configured by default in tests (kept for `-m live` only).
+LIVE_ENV = {v: os.environ.pop(v) for v in ("OPENAI_API_KEY", "OPENAI_BASE_URL") if v in os.environ}
+os.environ.pop("REVIEW_ASSISTANT_CONFIG", None)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def no_outbound_network():
-    """Real outbound model calls are impossible: only loopback connections are allowed."""
+@pytest.fixture(autouse=True)
+def no_outbound_network(request: pytest.FixtureRequest):
+    """Real outbound model calls are impossible: only loopback connections are allowed,
+    except in tests marked `live` (opt in with `-m live`)."""
+    if request.node.get_closest_marker("live"):
+        yield
+        return
     restore = block_outbound_network()
     yield
     restore()

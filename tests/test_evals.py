@@ -36,7 +36,7 @@ def test_csv_accepts_labels_slugs_multi_select_and_page_ranges(tmp_path):
         "a.pdf,C8,Partly evidenced,3-5,JS,data without trend\n"
         "a.pdf,B8,3,,JS,\n"
         "a.pdf,A7,none,,JS,\n"
-        "b,B1b,\" 4 \",9,KL,\n"
+        'b,B1b," 4 ",9,KL,\n'
     )
     path = tmp_path / "scores.csv"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # Excel's CSV UTF-8 adds a BOM
@@ -91,11 +91,21 @@ def test_csv_missing_columns_and_unreadable_files(tmp_path):
 
 def test_writer_round_trips_through_the_loader(tmp_path):
     rows = [
-        {"report": "a.pdf", "question_id": "A2", "answer": ["neglect", "early_help"],
-         "evidence_pages": [6, 7], "auditor": "gold"},
+        {
+            "report": "a.pdf",
+            "question_id": "A2",
+            "answer": ["neglect", "early_help"],
+            "evidence_pages": [6, 7],
+            "auditor": "gold",
+        },
         {"report": "a.pdf", "question_id": "A7", "answer": [], "auditor": "gold"},
-        {"report": "a.pdf", "question_id": "C10", "answer": "no budget, so, nothing",
-         "auditor": "gold", "notes": 'quote "this"'},
+        {
+            "report": "a.pdf",
+            "question_id": "C10",
+            "answer": "no budget, so, nothing",
+            "auditor": "gold",
+            "notes": 'quote "this"',
+        },
     ]
     path = write_human_scores(tmp_path / "out.csv", rows, BANK)
     loaded = load_human_scores(path, BANK).rows
@@ -104,11 +114,15 @@ def test_writer_round_trips_through_the_loader(tmp_path):
 
 
 def test_gold_rows_from_a_generator_manifest():
-    manifest = {"reports": [{
-        "file": "x-annual-report-2020-21.pdf",
-        "gold_answers": {"A1": "yes", "A2": ["neglect"], "C10": ["no_budget"], "C9": "yes"},
-        "gold_pages": {"A1": [6], "A2": [6, 7], "C10": []},
-    }]}
+    manifest = {
+        "reports": [
+            {
+                "file": "x-annual-report-2020-21.pdf",
+                "gold_answers": {"A1": "yes", "A2": ["neglect"], "C10": ["no_budget"], "C9": "yes"},
+                "gold_pages": {"A1": [6], "A2": [6, 7], "C10": []},
+            }
+        ]
+    }
     rows = {r["question_id"]: r for r in gold_rows(manifest, BANK)}
     assert set(rows) == {"A1", "A2", "C10"}  # C9 is reviewer-entered: never gold
     assert rows["A2"]["evidence_pages"] == [6, 7] and rows["C10"]["answer"] == "no_budget"
@@ -172,8 +186,9 @@ def drafted_library(assistant, tmp_path):
     built = generate_sample_set(tmp_path / "pdfs", n=2, seed=5)
     assert all(r.status == "indexed" for r in assistant.ingest([b.path for b in built]))
     for b in built:
-        assistant.draft_report(b.path.name, question_ids=["A1", "A2", "A6", "B1b"],
-                               engine="offline")
+        assistant.draft_report(
+            b.path.name, question_ids=["A1", "A2", "A6", "B1b"], engine="offline"
+        )
     return tmp_path / "pdfs"
 
 
@@ -184,8 +199,9 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     second[0]["answer"] = {"not": "partly", "partly": "evidenced"}.get(second[0]["answer"], "not")
     csv_path = write_human_scores(tmp_path / "scores.csv", rows + second, BANK)
 
-    run = run_eval(assistant, human_csv=csv_path, engine="offline", n_boot=50,
-                   reliability_reports=1)
+    run = run_eval(
+        assistant, human_csv=csv_path, engine="offline", n_boot=50, reliability_reports=1
+    )
     mx = run.metrics
     assert mx["labelled_set"]["kind"] == "csv" and mx["params"]["drafts"] == "stored"
     assert mx["n_reports"] == 2
@@ -198,7 +214,9 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     assert "recall@8" in mx["retrieval"]["overall"]["hybrid"]
     for key in ("summary", "html", "json"):
         assert Path(run.outputs[key]).exists()
-    assert Path(run.outputs["json"]).parent == assistant.settings.outputs_dir / "evals" / run.eval_id
+    assert (
+        Path(run.outputs["json"]).parent == assistant.settings.outputs_dir / "evals" / run.eval_id
+    )
     stored = list_runs(assistant.db)
     assert stored[0]["eval_id"] == run.eval_id and stored[0]["engine"] == "offline"
     table = compare_runs(run.eval_id, run.metrics, assistant)
@@ -220,8 +238,9 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
     assistant = Assistant()
-    options = dict(n=2, seed=3, question_ids=["A1", "A6", "B5"], modes=(), n_boot=20,
-                   reliability_reports=1)
+    options = dict(
+        n=2, seed=3, question_ids=["A1", "A6", "B5"], modes=(), n_boot=20, reliability_reports=1
+    )
     offline = run_eval(assistant, engine="offline", **options)
     llm = run_eval(assistant, engine="llm", **options)
     assert (llm.metrics["engine"], llm.metrics["model"]) == ("llm", "scripted-model")
@@ -243,10 +262,26 @@ def test_ci_gate(assistant):
     thresholds = load_thresholds()
     gate = thresholds["subset"]
     assert assistant.settings.embedding.name == gate["embedding"]
-    run = run_eval(assistant, n=gate["n"], seed=gate["seed"], engine="offline",
-                   n_boot=gate["n_boot"], reliability_reports=0, modes=("hybrid",))
+    run = run_eval(
+        assistant,
+        n=gate["n"],
+        seed=gate["seed"],
+        engine="offline",
+        n_boot=gate["n_boot"],
+        reliability_reports=0,
+        modes=("hybrid",),
+    )
     failures = check_thresholds(run.metrics, thresholds)
     assert not failures, "\n".join(failures) + "\n" + run.headline()
     html = Path(run.outputs["html"]).read_text()
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) == 3 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
+
+
+def test_check_thresholds_names_each_figure_below_its_minimum():
+    thresholds = {"minimum": {"mean_ac1": 0.4, "recall@8_hybrid": 0.9, "count_exact_match": 0.5}}
+    metrics = {"overall": {"mean_ac1": 0.41, "recall@8_hybrid": 0.85, "count_exact_match": None}}
+    failures = check_thresholds(metrics, thresholds)
+    assert len(failures) == 2
+    assert failures[0].startswith("recall@8_hybrid = 0.85 is below the threshold 0.9")
+    assert "count_exact_match = None" in failures[1]

@@ -31,7 +31,7 @@ PAGES = [
         "Learning from reviews",
         "The partnership held 3 rapid reviews and commissioned 2 local child safeguarding",
         "practice reviews. Learning was shared through 7-minute briefings and a newsletter.",
-        "=HYPERLINK(\"http://example.invalid\") appears in this report as plain text.",
+        '=HYPERLINK("http://example.invalid") appears in this report as plain text.',
     ],
 ]
 
@@ -75,8 +75,15 @@ def draft_of(a: Assistant, rid: str, qid: str):
 def test_accept_takes_the_draft_answer_and_derives_the_state(a, rid):
     s = store(a)
     draft = draft_of(a, rid, "A1")
-    event = s.record(rid, "a1", "alice", "accept", base_event_id=None, draft_id=draft.draft_id,
-                     seconds_on_task=12.345)
+    event = s.record(
+        rid,
+        "a1",
+        "alice",
+        "accept",
+        base_event_id=None,
+        draft_id=draft.draft_id,
+        seconds_on_task=12.345,
+    )
     assert event.question_id == "A1"  # ids are matched case-insensitively, stored canonically
     assert event.before == draft.answer and event.after == draft.answer
     assert event.seconds_on_task == 12.3 and event.reviewer == "alice"
@@ -91,30 +98,55 @@ def test_edit_validates_and_normalises_within_the_answer_type(a, rid):
     s = store(a)
     draft = draft_of(a, rid, "A6")
     with pytest.raises(ReviewAssistantError, match="not allowed"):
-        s.record(rid, "A6", "alice", "edit", after="maybe", base_event_id=None,
-                 draft_id=draft.draft_id)
+        s.record(
+            rid, "A6", "alice", "edit", after="maybe", base_event_id=None, draft_id=draft.draft_id
+        )
     assert s.history(rid) == []  # a refused save writes nothing
-    event = s.record(rid, "A6", "alice", "edit", after="Partly evidenced", note="data only",
-                     base_event_id=None, draft_id=draft.draft_id)
+    event = s.record(
+        rid,
+        "A6",
+        "alice",
+        "edit",
+        after="Partly evidenced",
+        note="data only",
+        base_event_id=None,
+        draft_id=draft.draft_id,
+    )
     assert event.after == "partly" and event.note == "data only"
     count = draft_of(a, rid, "B1a")
-    event = s.record(rid, "B1a", "alice", "edit", after="4", base_event_id=None,
-                     draft_id=count.draft_id)
+    event = s.record(
+        rid, "B1a", "alice", "edit", after="4", base_event_id=None, draft_id=count.draft_id
+    )
     assert event.after == 4
     with pytest.raises(ReviewAssistantError, match="cannot be negative"):
-        s.record(rid, "B1a", "alice", "edit", after=-1, base_event_id=event.event_id,
-                 draft_id=count.draft_id)
+        s.record(
+            rid,
+            "B1a",
+            "alice",
+            "edit",
+            after=-1,
+            base_event_id=event.event_id,
+            draft_id=count.draft_id,
+        )
 
 
 def test_reject_then_edit_keeps_every_event_and_the_before_values(a, rid):
     s = store(a)
     draft = draft_of(a, rid, "A4")
-    first = s.record(rid, "A4", "alice", "reject", note="the quote is from the foreword",
-                     base_event_id=None, draft_id=draft.draft_id)
+    first = s.record(
+        rid,
+        "A4",
+        "alice",
+        "reject",
+        note="the quote is from the foreword",
+        base_event_id=None,
+        draft_id=draft.draft_id,
+    )
     assert s.item(rid, "A4").status == "rejected" and s.item(rid, "A4").answer is None
     assert first.before == draft.answer and first.after is None
-    second = s.record(rid, "A4", "bob", "edit", after="no", base_event_id=first.event_id,
-                      draft_id=draft.draft_id)
+    second = s.record(
+        rid, "A4", "bob", "edit", after="no", base_event_id=first.event_id, draft_id=draft.draft_id
+    )
     assert second.before is None  # the rejected item had no answer
     history = s.history(rid, "A4")
     assert [e.action for e in history] == ["reject", "edit"]
@@ -138,12 +170,12 @@ def test_second_save_on_a_stale_base_is_refused_with_the_other_change(a, rid):
     s = store(a)
     draft = draft_of(a, rid, "A4")
     seen = s.item(rid, "A4").last_event_id  # both reviewers open the item: no events yet
-    s.record(rid, "A4", "alice", "edit", after="partly", base_event_id=seen,
-             draft_id=draft.draft_id)
+    s.record(
+        rid, "A4", "alice", "edit", after="partly", base_event_id=seen, draft_id=draft.draft_id
+    )
     with pytest.raises(ConflictError) as refused:
-        s.record(rid, "A4", "bob", "edit", after="yes", base_event_id=seen,
-                 draft_id=draft.draft_id)
-    assert "alice edited the answer to \"Partly\"" in str(refused.value)
+        s.record(rid, "A4", "bob", "edit", after="yes", base_event_id=seen, draft_id=draft.draft_id)
+    assert 'alice edited the answer to "Partly"' in str(refused.value)
     assert refused.value.events[0].reviewer == "alice"
     assert s.item(rid, "A4").answer == "partly"  # bob's save did not land
     assert len(s.history(rid, "A4")) == 1
@@ -170,8 +202,10 @@ def _race(db_path: str, rid: str, name: str, barrier, results) -> None:
 def test_racing_processes_cannot_both_save_on_the_same_base(a, rid):
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(4), ctx.Queue()
-    procs = [ctx.Process(target=_race, args=(str(a.settings.db_path), rid, f"r{i}", barrier,
-                                             results)) for i in range(4)]
+    procs = [
+        ctx.Process(target=_race, args=(str(a.settings.db_path), rid, f"r{i}", barrier, results))
+        for i in range(4)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -203,22 +237,35 @@ def test_racing_threads_cannot_both_save_on_the_same_base(a, rid):
 def test_citation_relevance_and_missed_passages_are_events_too(a, rid):
     s = store(a)
     draft = draft_of(a, rid, "A1")
-    e1 = s.record(rid, "A1", "alice", "citation", payload={"index": 1, "relevant": False},
-                  base_event_id=None, draft_id=draft.draft_id)
-    e2 = s.record(rid, "A1", "alice", "passage",
-                  payload={"page": 1, "quote": "we chose these priorities because our NEEDS"},
-                  base_event_id=e1.event_id, draft_id=draft.draft_id)
+    e1 = s.record(
+        rid,
+        "A1",
+        "alice",
+        "citation",
+        payload={"index": 1, "relevant": False},
+        base_event_id=None,
+        draft_id=draft.draft_id,
+    )
+    e2 = s.record(
+        rid,
+        "A1",
+        "alice",
+        "passage",
+        payload={"page": 1, "quote": "we chose these priorities because our NEEDS"},
+        base_event_id=e1.event_id,
+        draft_id=draft.draft_id,
+    )
     assert e2.payload["verification"] == "normalised"
     state = s.item(rid, "A1")
     assert state.status == "undecided"  # annotations are not decisions
     assert state.citation_relevance == {1: False}
     assert state.added_passages[0]["page"] == 1 and state.added_passages[0]["reviewer"] == "alice"
     with pytest.raises(ReviewAssistantError, match="page 9 is not in this report"):
-        s.record(rid, "A1", "alice", "passage", payload={"page": 9},
-                 base_event_id=e2.event_id)
+        s.record(rid, "A1", "alice", "passage", payload={"page": 9}, base_event_id=e2.event_id)
     with pytest.raises(ReviewAssistantError, match="citation index"):
-        s.record(rid, "A1", "alice", "citation", payload={"relevant": True},
-                 base_event_id=e2.event_id)
+        s.record(
+            rid, "A1", "alice", "citation", payload={"relevant": True}, base_event_id=e2.event_id
+        )
 
 
 def test_bad_inputs_are_refused(a, rid):
@@ -232,8 +279,14 @@ def test_bad_inputs_are_refused(a, rid):
     with pytest.raises(NotFoundError):
         s.record(rid, "Z99", "alice", "note", note="x", base_event_id=None)
     with pytest.raises(NotFoundError, match="no draft"):
-        s.record(rid, "A1", "alice", "accept", base_event_id=None,
-                 draft_id=draft_of(a, rid, "A2").draft_id)  # a draft of another question
+        s.record(
+            rid,
+            "A1",
+            "alice",
+            "accept",
+            base_event_id=None,
+            draft_id=draft_of(a, rid, "A2").draft_id,
+        )  # a draft of another question
 
 
 def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
@@ -241,8 +294,16 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
     a1 = draft_of(a, rid, "A1")
     s.record(rid, "A1", "alice", "accept", base_event_id=None, draft_id=a1.draft_id)
     c10 = draft_of(a, rid, "C10")
-    s.record(rid, "C10", "bob", "edit", after='=HYPERLINK("http://example.invalid")',
-             note="+1 check", base_event_id=None, draft_id=c10.draft_id)
+    s.record(
+        rid,
+        "C10",
+        "bob",
+        "edit",
+        after='=HYPERLINK("http://example.invalid")',
+        note="+1 check",
+        base_event_id=None,
+        draft_id=c10.draft_id,
+    )
     rows = final_answer_rows(a)
     assert len(rows) == len(a.bank.ids)
     path = export_final_answers(a, tmp_path / "final.csv")
@@ -261,12 +322,18 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
     book = load_workbook(xlsx)
     sheet = book["Final answers"]
     header = [c.value for c in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("Question id")].value
-               == "C10")
+    row = next(
+        r for r in sheet.iter_rows(min_row=2) if r[header.index("Question id")].value == "C10"
+    )
     cell = row[header.index("Final answer")]
     assert cell.data_type == "s" and cell.value.startswith("'=")
     assert [c.value for c in book["Decision log"][1]][:5] == [
-        "Event", "Report id", "Question id", "Reviewer", "Action"]
+        "Event",
+        "Report id",
+        "Question id",
+        "Reviewer",
+        "Action",
+    ]
     assert book["Decision log"].max_row == 3
     with pytest.raises(ReviewAssistantError, match="unknown export format"):
         export_final_answers(a, tmp_path / "final.pdf")
@@ -278,11 +345,13 @@ def test_review_queue_puts_lowest_confidence_first(a, rid):
     items = review_queue(a, rid)
     confidences = [it.confidence for it in items]
     assert confidences == sorted(confidences) and len(items) == len(a.bank.ids)
-    store(a).record(rid, "A1", "alice", "accept", base_event_id=None,
-                    draft_id=draft_of(a, rid, "A1").draft_id)
+    store(a).record(
+        rid, "A1", "alice", "accept", base_event_id=None, draft_id=draft_of(a, rid, "A1").draft_id
+    )
     assert progress_text(review_queue(a, rid)).startswith(f"**1/{len(items)} reviewed**")
     assert mark_span("<b>x</b> y", 0, 8) == (
-        '<div class="page-text"><mark id="cited-span">&lt;b&gt;x&lt;/b&gt;</mark> y</div>')
+        '<div class="page-text"><mark id="cited-span">&lt;b&gt;x&lt;/b&gt;</mark> y</div>'
+    )
 
 
 # --- logins ------------------------------------------------------------------------------
@@ -318,7 +387,11 @@ def test_app_refuses_a_public_host_without_logins(data_home):
     env = {"PATH": "/usr/bin:/bin", "REVIEW_ASSISTANT_HOME": str(data_home)}
     done = subprocess.run(
         [sys.executable, str(REPO / "app.py"), "--host", "0.0.0.0", "--port", "7999"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "refusing to serve on host 0.0.0.0 without reviewer logins" in done.stderr

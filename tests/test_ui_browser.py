@@ -26,12 +26,19 @@ from tests.ui_server import running_app  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 SCRIPT_LINE = "<script>window.__pwned=1</script>"
 IMG_LINE = '<img src=x onerror="window.__pwned=2">'
 TEMPLATE_LINE = "Template probes: ${1+1} {{constructor}}"
+PARTNERSHIP = '<img src=x onerror="window.__pwned=3"> Testshire'
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +50,20 @@ def app(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("ui")
     sample = generate_sample_set(root / "pdfs", 1, 7)[0].path
-    hostile = text_pdf(root / "pdfs" / "hostile-report-2021-22.pdf", [[
-        "Testshire Safeguarding Children Partnership",
-        "Annual Report 2021-22",
-        "Our priorities this year were neglect and child exploitation.",
-        SCRIPT_LINE,
-        IMG_LINE,
-        TEMPLATE_LINE,
-        "The partners agreed the priorities after a needs analysis.",
-    ]])
+    hostile = text_pdf(
+        root / "pdfs" / "hostile-report-2021-22.pdf",
+        [
+            [
+                "Testshire Safeguarding Children Partnership",
+                "Annual Report 2021-22",
+                "Our priorities this year were neglect and child exploitation.",
+                SCRIPT_LINE,
+                IMG_LINE,
+                TEMPLATE_LINE,
+                "The partners agreed the priorities after a needs analysis.",
+            ]
+        ],
+    )
     with running_app(root / "home") as url:
         yield url, root / "home", {"sample": sample, "hostile": hostile}
 
@@ -98,9 +110,10 @@ def choose_report(page, picker: str, text: str) -> None:
     expect(field).to_have_value(re.compile(re.escape(text)))
 
 
-def ingest(page, pdf: Path) -> None:
+def ingest(page, pdf: Path, partnership: str = "") -> None:
     goto_tab(page, "Library")
     page.locator("#lib-files input[type=file]").set_input_files(str(pdf))
+    page.locator("#lib-partnership").get_by_role("textbox").fill(partnership)
     expect(page.locator("#lib-files")).to_contain_text(pdf.name)
     page.click("#lib-ingest")
     expect(page.locator("#lib-log textarea")).to_have_value(
@@ -197,7 +210,7 @@ def test_review_accept_edit_reload_export(app, browser, tmp_path):
     open_item(page, "A1")
     expect(page.locator("#rv-state")).to_contain_text("accepted by alice")
     open_item(page, "B1a")
-    expect(page.locator("#rv-state")).to_contain_text(f"edited by alice")
+    expect(page.locator("#rv-state")).to_contain_text("edited by alice")
     expect(page.locator("#rv-state")).to_contain_text(new_value)
     expect(page.locator("#rv-state")).to_contain_text("Two more rapid reviews")
     shot(page, "05-review-after-reload")
@@ -269,7 +282,10 @@ def test_second_reviewer_gets_a_conflict_not_a_lost_update(app, browser):
 def test_report_text_is_shown_as_text_never_run(app, browser):
     url, _, pdfs = app
     page = new_page(browser, url, "alice")
-    ingest(page, pdfs["hostile"])
+    ingest(page, pdfs["hostile"], partnership=PARTNERSHIP)
+    # the partnership name typed at ingest is shown as text in the table and the pickers
+    expect(page.locator("#lib-table")).to_contain_text(PARTNERSHIP)
+    assert page.locator("#lib-table img").count() == 0
     goto_tab(page, "Ask")
     choose_report(page, "ask-report", pdfs["hostile"].name)
     page.fill("#ask-question textarea", "What were the priorities?")
@@ -282,8 +298,17 @@ def test_report_text_is_shown_as_text_never_run(app, browser):
     expect(text).to_contain_text(TEMPLATE_LINE)
     assert text.locator("script, img").count() == 0
     expect(page.locator("#ask-answer textarea")).to_have_value(re.compile(re.escape(SCRIPT_LINE)))
+    expect(page.locator("#ask-report input")).to_have_value(re.compile(re.escape(PARTNERSHIP)))
     shot(page, "07-hostile-text")
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+    # selecting a report in the Library opens it in Ask and Review
+    goto_tab(page, "Library")
+    page.locator("#lib-table [role=gridcell]").get_by_text(pdfs["sample"].name).click()
+    goto_tab(page, "Ask")
+    expect(page.locator("#ask-report input")).to_have_value(
+        re.compile(re.escape(pdfs["sample"].name))
+    )
     page.context.close()
 
 
@@ -314,6 +339,7 @@ def test_with_logins_the_reviewer_is_who_signed_in(login_app, browser):
     page.get_by_label("password").fill("wrong")
     page.get_by_role("button", name="Login").click()
     expect(page.get_by_text("Incorrect Credentials")).to_be_visible()
+    page.get_by_label("username").fill("carol")  # the form clears after a failed login
     page.get_by_label("password").fill("correct horse")
     page.get_by_role("button", name="Login").click()
     box = page.locator("#reviewer-name").get_by_role("textbox")
@@ -326,3 +352,14 @@ def test_with_logins_the_reviewer_is_who_signed_in(login_app, browser):
     expect(page.locator("#rv-msg")).to_contain_text("carol accepted the draft answer")
     shot(page, "08-signed-in")
     context.close()
+
+
+def test_app_logged_no_errors(app, login_app):
+    """No handler failed, Gradio had no complaint about a signature, and the app tried to
+    connect nowhere but loopback (no analytics, no Hub, no CDN)."""
+    _, home, _ = app
+    for log in (home / "app.log", home.parent / "login-home" / "app.log"):
+        text = log.read_text()
+        assert "Running on local URL:  http://127.0.0.1:" in text
+        for bad in ("Traceback", "Warning", "OUTBOUND BLOCKED"):
+            assert bad not in text, text[-3000:]

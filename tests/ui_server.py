@@ -1,4 +1,9 @@
-"""Start the real reviewer app (python app.py) as a subprocess on 127.0.0.1 for browser tests."""
+"""Start the real reviewer app (app.py's main) as a subprocess on 127.0.0.1 for browser tests.
+
+The subprocess runs `python -m tests.ui_server --port N`, which blocks every non-loopback
+connection before starting the app and prints "OUTBOUND BLOCKED <address>" to the app log for
+each attempt, so a test can prove the app phones nowhere (no analytics, no Hub, no fonts).
+"""
 
 from __future__ import annotations
 
@@ -51,8 +56,11 @@ def running_app(home: Path, *, extra_env: dict[str, str] | None = None, timeout:
     log_path = home / "app.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO, env=app_env(home, extra_env), stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "tests.ui_server", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO,
+            env=app_env(home, extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -81,3 +89,25 @@ def wait_until_ready(url: str, proc: subprocess.Popen, timeout: float, log_path:
             pass
         time.sleep(0.25)
     raise RuntimeError(f"app not ready after {timeout}s:\n{log_path.read_text()}")
+
+
+class _LoudList(list):
+    def append(self, item) -> None:
+        print(f"OUTBOUND BLOCKED {item!r}", file=sys.stderr, flush=True)
+        super().append(item)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run app.py's main with outbound network blocked (used by `running_app`)."""
+    from tests import scripted_llm_server
+
+    scripted_llm_server.BLOCKED_CONNECTIONS = _LoudList()
+    scripted_llm_server.block_outbound_network()
+    sys.path.insert(0, str(REPO))
+    import app
+
+    return app.main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,23 +18,37 @@ def ask_page(ctx: AppContext):
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=420):
             report = gr.Dropdown(
-                report_choices(a), value=None, label="Report", elem_id="ask-report",
+                report_choices(a),
+                value=None,
+                label="Report",
+                elem_id="ask-report",
                 info="Pick a report from the Library",
             )
             question = gr.Textbox(
-                label="Question", lines=2, elem_id="ask-question",
+                label="Question",
+                lines=2,
+                elem_id="ask-question",
                 placeholder="e.g. How did partners check that learning from reviews was embedded?",
             )
             ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-go")
             meta = gr.HTML("", elem_id="ask-meta")
             answer = gr.Textbox(
-                label="Answer", lines=6, max_lines=20, interactive=False, elem_id="ask-answer",
+                label="Answer",
+                lines=6,
+                max_lines=20,
+                interactive=False,
+                elem_id="ask-answer",
                 buttons=["copy"],
             )
             citations = gr.Dataframe(
-                frame([], ASK_HEADERS), headers=ASK_HEADERS, interactive=False, wrap=True,
-                label="Citations (select one to see the page)", elem_id="ask-citations",
-                column_widths=["6%", "9%", "9%", "16%", "60%"], max_height=420,
+                frame([], ASK_HEADERS),
+                headers=ASK_HEADERS,
+                interactive=False,
+                wrap=True,
+                label="Citations (select one to see the page)",
+                elem_id="ask-citations",
+                column_widths=["6%", "9%", "9%", "16%", "60%"],
+                max_height=420,
             )
         with gr.Column(scale=5, min_width=420):
             viewer = page_viewer("ask")
@@ -49,7 +63,10 @@ def ask_page(ctx: AppContext):
             result = a.ask(report_id, text.strip())
         except Exception as exc:
             return {meta: message("error", error_text(exc)), state: {}}
-        parts = [f"{result.status} · engine {result.engine}" + (f" ({result.model})" if result.model else "")]
+        parts = [
+            f"{result.status} · engine {result.engine}"
+            + (f" ({result.model})" if result.model else "")
+        ]
         kind = "ok" if result.status == "answered" else "warn"
         if result.error:
             parts.append(result.error)
@@ -58,8 +75,13 @@ def ask_page(ctx: AppContext):
         if result.marker:
             head += f'<div class="marker">{html.escape(result.marker)}</div>'
         rows = [
-            [i, c.block_id or "", c.page or "", VERIFICATION_LABEL.get(c.verification,
-             c.verification), c.quote]
+            [
+                i,
+                c.block_id or "",
+                c.page or "",
+                VERIFICATION_LABEL.get(c.verification, c.verification),
+                c.quote,
+            ]
             for i, c in enumerate(result.citations, start=1)
         ]
         cites = [c.model_dump() for c in result.citations]
@@ -86,10 +108,17 @@ def ask_page(ctx: AppContext):
             return {viewer.heading: "_This citation names no page (its block was not given)._"}
         rec = a.reports.get(current["report_id"])
         span = (cite.get("span_start"), cite.get("span_end"))
-        return viewer.show(page_view(
-            a, rec, cite["page"], cite.get("quote", ""), span=span,
-            verification=cite.get("verification"), label=f"[{index + 1}]",
-        ))
+        return viewer.show(
+            page_view(
+                a,
+                rec,
+                cite["page"],
+                cite.get("quote", ""),
+                span=span,
+                verification=cite.get("verification"),
+                label=f"[{index + 1}]",
+            )
+        )
 
     citations.select(show_citation, [state], viewer.outputs)
     return report

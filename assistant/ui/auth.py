@@ -97,7 +97,7 @@ def load_reviewers(home: Path | None = None) -> dict[str, str]:
         raise ConfigError(f"{path} is not valid TOML ({exc})") from exc
     table = data.get("reviewers", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [reviewers] must be a table of name = \"hash\" lines")
+        raise ConfigError(f'{path}: [reviewers] must be a table of name = "hash" lines')
     for name, encoded in table.items():
         name, encoded = _check_entry(str(name), str(encoded), str(path))
         reviewers[name] = encoded

@@ -83,13 +83,21 @@ class Viewer:
 
 def page_viewer(prefix: str) -> Viewer:
     """Build the viewer inside the current layout block."""
-    heading = gr.Markdown("_Select a citation to see the cited page._", elem_id=f"{prefix}-page-head")
+    heading = gr.Markdown(
+        "_Select a citation to see the cited page._", elem_id=f"{prefix}-page-head"
+    )
     with gr.Tabs():
         with gr.Tab("Page text", id=f"{prefix}-tab-text"):
             text = gr.HTML("", elem_id=f"{prefix}-page-text", js_on_load=None)
         with gr.Tab("Page image", id=f"{prefix}-tab-image"):
             image = gr.Image(
-                None, type="pil", format="png", interactive=False, show_label=False,
-                elem_id=f"{prefix}-page-image", buttons=["fullscreen"], height=760,
+                None,
+                type="pil",
+                format="png",
+                interactive=False,
+                show_label=False,
+                elem_id=f"{prefix}-page-image",
+                buttons=["fullscreen"],
+                height=760,
             )
     return Viewer(heading, image, text)

@@ -33,30 +33,42 @@ def library_page(ctx: AppContext):
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             files = gr.File(
-                label="PDF reports", file_count="multiple", file_types=[".pdf"],
-                elem_id="lib-files", height=150,
+                label="PDF reports",
+                file_count="multiple",
+                file_types=[".pdf"],
+                elem_id="lib-files",
+                height=150,
             )
         with gr.Column(scale=2):
             with gr.Row():
-                partnership = gr.Textbox(label="Partnership (optional)", elem_id="lib-partnership",
-                                         placeholder="detected from the report")
-                period = gr.Textbox(label="Period (optional)", placeholder="e.g. 2020-21",
-                                    elem_id="lib-period")
+                partnership = gr.Textbox(
+                    label="Partnership (optional)",
+                    elem_id="lib-partnership",
+                    placeholder="detected from the report",
+                )
+                period = gr.Textbox(
+                    label="Period (optional)", placeholder="e.g. 2020-21", elem_id="lib-period"
+                )
             ocr = gr.Checkbox(label="Read scanned pages with OCR (slow)", value=False)
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="lib-ingest")
-    log = gr.Textbox(label="Ingest log", lines=3, max_lines=12, interactive=False,
-                     elem_id="lib-log")
+    log = gr.Textbox(
+        label="Ingest log", lines=3, max_lines=12, interactive=False, elem_id="lib-log"
+    )
     with gr.Row():
         gr.Markdown("### Reports")
         refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="lib-refresh")
     table = gr.Dataframe(
-        frame(library_rows(a), LIBRARY_HEADERS), headers=LIBRARY_HEADERS, interactive=False,
-        wrap=True, elem_id="lib-table", max_height=520,
+        frame(library_rows(a), LIBRARY_HEADERS),
+        headers=LIBRARY_HEADERS,
+        interactive=False,
+        wrap=True,
+        elem_id="lib-table",
+        max_height=520,
     )
     gr.Markdown("_Select a report to open it in Ask and Review._", elem_classes=["hint"])
     last = gr.State(None)
 
-    def ingest(paths, partnership_value, period_value, use_ocr, progress=gr.Progress()):
+    def ingest(paths, partnership_value, period_value, use_ocr, progress=gr.Progress()):  # noqa: B008
         if not paths:
             return "Choose one or more PDF files first.", gr.update(), None
         lines: list[str] = []
@@ -73,8 +85,11 @@ def library_page(ctx: AppContext):
                     progress(frac, desc=f"indexing {name}: {done}/{total} passages")
 
                 for result in a.ingest(
-                    [stored], ocr=use_ocr or None, partnership=partnership_value.strip() or None,
-                    period=period_value.strip() or None, on_chunks=on_chunks,
+                    [stored],
+                    ocr=use_ocr or None,
+                    partnership=partnership_value.strip() or None,
+                    period=period_value.strip() or None,
+                    on_chunks=on_chunks,
                 ):
                     if result.status == "failed":
                         lines.append(f"FAILED {name}: {result.error}")
@@ -92,8 +107,11 @@ def library_page(ctx: AppContext):
         return "\n".join(lines), frame(library_rows(a), LIBRARY_HEADERS), last_id
 
     event = ingest_btn.click(
-        ingest, [files, partnership, period, ocr], [log, table, last],
-        api_name="ingest", concurrency_limit=1,
+        ingest,
+        [files, partnership, period, ocr],
+        [log, table, last],
+        api_name="ingest",
+        concurrency_limit=1,
     )
 
     def reload_table():

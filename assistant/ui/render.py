@@ -43,10 +43,9 @@ VERIFICATION_LABEL = {
 
 
 def report_label(report: ReportRecord) -> str:
-    """'Oxleigh CSP · 2020-21 · oxleigh.pdf' for pickers."""
-    parts = [report.partnership or Path(report.file_name).stem]
-    parts.append(report.period or "period ?")
-    parts.append(report.file_name)
+    """'Oxleigh CSP · 2020-21 · oxleigh.pdf' for pickers (the file name once if no partnership)."""
+    parts = [report.partnership] if report.partnership else []
+    parts += [report.period or "period ?", report.file_name]
     return " · ".join(parts)
 
 
@@ -55,8 +54,16 @@ def report_choices(assistant: Assistant) -> list[tuple[str, str]]:
     return [(report_label(r), r.report_id) for r in assistant.list_reports()]
 
 
-LIBRARY_HEADERS = ["Partnership", "Period", "File", "Pages", "Flagged pages", "Drafts",
-                   "Reviewed", "Id"]
+LIBRARY_HEADERS = [
+    "Partnership",
+    "Period",
+    "File",
+    "Pages",
+    "Flagged pages",
+    "Drafts",
+    "Reviewed",
+    "Id",
+]
 
 
 def library_rows(assistant: Assistant) -> list[list[Any]]:
@@ -74,14 +81,24 @@ def library_rows(assistant: Assistant) -> list[list[Any]]:
         if drafts:
             doubtful = sum(d.status != "ok" for d in drafts)
             engines = ", ".join(sorted({d.engine for d in drafts}))
-            draft_text = f"{len(drafts)} ({engines})" + (f", {doubtful} flagged" if doubtful else "")
+            draft_text = f"{len(drafts)} ({engines})" + (
+                f", {doubtful} flagged" if doubtful else ""
+            )
         else:
             draft_text = "not drafted"
         reviewed, total = store.progress(r.report_id, ids)
-        rows.append([
-            r.partnership or "(not detected)", r.period or "(not detected)", r.file_name,
-            r.n_pages, "; ".join(flags) or "none", draft_text, f"{reviewed}/{total}", r.short_id,
-        ])
+        rows.append(
+            [
+                r.partnership or "(not detected)",
+                r.period or "(not detected)",
+                r.file_name,
+                r.n_pages,
+                "; ".join(flags) or "none",
+                draft_text,
+                f"{reviewed}/{total}",
+                r.short_id,
+            ]
+        )
     return rows
 
 
@@ -133,8 +150,7 @@ def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
         if it.state.reviewed:
             answer = answer_text(it.question, it.state.answer) or "(no answer)"
         elif it.draft is None:
-            answer = ("reviewer enters" if not it.question.answerable_from_text
-                      else "not drafted")
+            answer = "reviewer enters" if not it.question.answerable_from_text else "not drafted"
         else:
             answer = fmt_answer(it.question, it.draft.answer)
             if it.draft.status != "ok":
@@ -151,7 +167,9 @@ def progress_text(items: list[QueueItem]) -> str:
         counts[it.state.status] = counts.get(it.state.status, 0) + 1
     reviewed = len(items) - counts.get("undecided", 0)
     parts = [f"**{reviewed}/{len(items)} reviewed**"]
-    parts += [f"{counts[s]} {s}" for s in ("accepted", "edited", "rejected", "entered") if counts.get(s)]
+    parts += [
+        f"{counts[s]} {s}" for s in ("accepted", "edited", "rejected", "entered") if counts.get(s)
+    ]
     return " · ".join(parts)
 
 
@@ -167,8 +185,15 @@ def citation_rows(
     for index, c in enumerate(citations, start=1):
         flag = relevance.get(index, c.relevant)
         rel = "" if flag is None else ("yes" if flag else "NOT relevant")
-        rows.append([str(index), c.page or "", VERIFICATION_LABEL.get(c.verification,
-                     c.verification), rel, c.quote])
+        rows.append(
+            [
+                str(index),
+                c.page or "",
+                VERIFICATION_LABEL.get(c.verification, c.verification),
+                rel,
+                c.quote,
+            ]
+        )
     for n, p in enumerate(added, start=1):
         found = VERIFICATION_LABEL.get(p.get("verification", ""), "no quote")
         rows.append([f"+{n}", p["page"], found, f"added by {p['reviewer']}", p.get("quote", "")])
@@ -241,8 +266,12 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
     if rects:
         overlay = ImageDraw.Draw(image, "RGBA")
         for left, bottom, right, top in rects:
-            box = (left * scale - 2, (height - top) * scale - 2,
-                   right * scale + 2, (height - bottom) * scale + 2)
+            box = (
+                left * scale - 2,
+                (height - top) * scale - 2,
+                right * scale + 2,
+                (height - bottom) * scale + 2,
+            )
             overlay.rectangle(box, fill=(255, 212, 0, 90), outline=(220, 120, 0, 255), width=2)
     return image, ("" if rects or not quote else "quote not located on the image")
 
