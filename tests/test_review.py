@@ -395,3 +395,29 @@ def test_app_refuses_a_public_host_without_logins(data_home):
     )
     assert done.returncode == 2
     assert "refusing to serve on host 0.0.0.0 without reviewer logins" in done.stderr
+
+
+def test_cited_page_is_drawn_with_the_quote_highlighted(a, rid, tmp_path):
+    from assistant.ui.render import page_view, render_page
+
+    report = a.reports.get(rid)
+    quote = "Learning was shared through 7-minute briefings"
+    plain, note = render_page(Path(report.file_path), 2)
+    marked, note = render_page(Path(report.file_path), 2, quote)
+    assert note == "" and marked.size == plain.size
+    from PIL import ImageChops
+
+    diff = ImageChops.difference(plain, marked).convert("L").point(lambda v: 255 if v else 0)
+    changed = diff.histogram()[255]
+    assert changed > 500  # a highlight box was drawn over the quoted line
+    _, note = render_page(Path(report.file_path), 2, "words that are not on this page at all")
+    assert note == "quote not located on the image"
+
+    view = page_view(a, report, 2, quote)
+    assert "✓ exact" in view.heading
+    assert '<mark id="cited-span">Learning was shared through 7-minute briefings</mark>' in (
+        view.text_html
+    )
+    report.file_path = str(tmp_path / "moved.pdf")  # the PDF was moved: text only
+    view = page_view(a, report, 2, quote)
+    assert view.image is None and "PDF not found" in view.heading and "<mark" in view.text_html

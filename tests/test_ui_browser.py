@@ -114,7 +114,7 @@ def ingest(page, pdf: Path, partnership: str = "") -> None:
     goto_tab(page, "Library")
     page.locator("#lib-files input[type=file]").set_input_files(str(pdf))
     page.locator("#lib-partnership").get_by_role("textbox").fill(partnership)
-    expect(page.locator("#lib-files")).to_contain_text(pdf.name)
+    expect(page.locator("#lib-files")).to_contain_text(pdf.stem)  # upload finished
     page.click("#lib-ingest")
     expect(page.locator("#lib-log textarea")).to_have_value(
         re.compile(rf"indexed {re.escape(pdf.name)}: \d+ pages"), timeout=60_000

@@ -59,10 +59,19 @@ _TREND = re.compile(
     re.IGNORECASE,
 )
 _PLANNED = re.compile(
-    r"\b(?:will|plan(?:s|ned)? to|intend|next year|going forward|in 20\d\d-\d\d we will)\b",
+    r"\b(?:will|plan(?:s|ned)? to|intend|next year|going forward|aims? to|ambition|seeks? to|"
+    r"in order to|we want)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]|$)")
+_VOLUME = re.compile(
+    r"\b\d[\d,]*\s+(?:[\w-]+\s+){0,3}(?:courses?|sessions?|practitioners|delegates|"
+    r"attendees|places|staff|people|professionals)\b|\battended by\s+\d",
+    re.IGNORECASE,
+)
+_VOLUME_TABLE = re.compile(r"\b(?:attendees|attendance|delegates|sessions|places)\b", re.I)
+# Sentence ends, and line breaks that start a new line of text (headings, table cells, bullets);
+# a line break before a lower-case word is a wrapped line and stays inside the sentence.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n(?=[^a-z\s])")
 
 
 @dataclass
@@ -82,7 +91,8 @@ def _cue_pattern(cue: str) -> re.Pattern:
 
 @functools.lru_cache(maxsize=4096)
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 3]
+    """Sentences and stand-alone lines, each an exact substring of `text`."""
+    return [s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3]
 
 
 def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
@@ -93,7 +103,9 @@ def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
         for sentence in _sentences(block.text):
             for cue, pattern in patterns:
                 if pattern.search(sentence):
-                    hits.append(Hit(block, sentence, cue, bool(_PLANNED.search(sentence))))
+                    # a cue that is itself about plans ("will be audited") is not discounted
+                    planned = bool(_PLANNED.search(sentence)) and not _PLANNED.search(cue)
+                    hits.append(Hit(block, sentence, cue, planned))
                     break
     return hits
 
@@ -181,63 +193,81 @@ class OfflineEngine:
 
     # --- graded answers: yes/no, yes/partly/no, not/partly/evidenced ----------------------
     def _graded(self, question: Question, blocks: list[EvidenceBlock], context) -> EngineResult:
+        """yes/no, yes/partly/no and not/partly/evidenced from three kinds of signal:
+        the topic discussed (in a section of its own, or in passing), cues for the middle
+        value, and specific evidence (cues for the top value, figures that show change)."""
         keywords = question.keywords
-        topic = find_hits(keywords.get("topic", []), blocks)
         top_value = {"yes_no": "yes", "yes_partly_no": "yes", "rating": "evidenced"}[
             question.answer_type.value
         ]
+        topic = [h for h in find_hits(keywords.get("topic", []), blocks) if not h.planned]
         strong = [h for h in find_hits(keywords.get(top_value, []), blocks) if not h.planned]
-        partly = find_hits(keywords.get("partly", []), blocks)
-        topical_blocks = {h.block.block_id for h in topic + strong + partly}
+        partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
+        cues = [c.lower() for c in keywords.get("topic", [])]
+        dedicated = {
+            h.block.block_id
+            for h in topic + strong + partly
+            if any(c in (h.block.section or "").lower() for c in cues)
+        }
+        topical_blocks = {h.block.block_id for h in strong + partly} | dedicated
         data = [
-            Hit(b, s, "data", False)
+            Hit(b, s, "figures showing change", False)
             for b in blocks
             if b.block_id in topical_blocks
             for s in _sentences(b.text)
             if _TREND.search(s) and not _PLANNED.search(s)
         ]
         if question.answer_type is AnswerType.YES_NO:
-            if strong or (len(topic) >= 3 and not keywords.get("yes")):
+            if strong or dedicated or len({h.sentence for h in topic}) >= 3:
+                support = strong or [h for h in topic if h.block.block_id in dedicated] or topic
                 return self._result(
                     "answered",
                     "yes",
-                    f"Cues found: {_cues(strong or topic)}.",
-                    strong or topic,
-                    len(strong) + 1,
+                    f"Cues found: {_cues(support)}"
+                    f"{' in a section of its own' if dedicated else ''}.",
+                    support,
+                    len(strong) + len(dedicated) + 1,
                 )
             if topic:
                 return self._result(
                     "answered",
                     "no",
-                    "The topic is mentioned but none of the "
-                    f"cues for 'yes' were found ({_cues(topic)}).",
+                    f"Mentioned only in passing ({_cues(topic)}), with none of the cues for 'yes'.",
                     topic,
                     0,
                 )
             return self._absent("no")
-        signals = len({h.sentence for h in strong}) + min(len(data), 2)
         low, mid = (
             ("no", "partly")
             if question.answer_type is AnswerType.YES_PARTLY_NO
             else ("not", "partly")
         )
-        if signals >= 2 and strong:
+        n_strong = len({h.sentence for h in strong})
+        if strong and (data or n_strong >= 2):
             return self._result(
                 "answered",
                 top_value,
-                f"Specific evidence cues ({_cues(strong)}) and {len(data)} "
-                "figure(s) with change in topical passages.",
+                f"Specific evidence ({_cues(strong)}) and {len(data)} "
+                "figure(s) showing change in topical passages.",
                 strong + data,
-                signals,
+                n_strong + min(len(data), 2),
             )
-        if topic or partly or strong:
-            support = strong + partly + topic
+        if strong or partly or (dedicated and topic):
+            support = strong + partly + [h for h in topic if h.block.block_id in dedicated]
             return self._result(
                 "answered",
                 mid,
-                "Discussed, but without enough specific "
-                f"evidence for '{top_value}' (cues: {_cues(support)}).",
+                "Described, but without the specific "
+                f"evidence '{top_value}' needs (cues: {_cues(support)}).",
                 support,
+                1,
+            )
+        if topic:
+            return self._result(
+                "answered",
+                low,
+                f"Mentioned only in passing ({_cues(topic)}), not described.",
+                topic,
                 1,
             )
         return self._absent(low)

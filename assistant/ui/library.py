@@ -23,6 +23,20 @@ def _store_upload(ctx: AppContext, upload: str) -> Path:
     return target
 
 
+# The service words its hints for the CLI; here the same fixes are form fields.
+_CLI_TO_UI = (
+    ("set it with --partnership NAME", "type it in Partnership and ingest again"),
+    ("set it with --period 2020-21", "type it in Period and ingest again"),
+    ("run again with --ocr", "tick OCR and ingest again"),
+)
+
+
+def _ui_words(text: str) -> str:
+    for cli, ui in _CLI_TO_UI:
+        text = text.replace(cli, ui)
+    return text
+
+
 def library_page(ctx: AppContext):
     """Build the Library tab; returns (table, last_ingested_state, ingest_event, tab_refresh)."""
     a = ctx.assistant
@@ -99,7 +113,7 @@ def library_page(ctx: AppContext):
                         f"{result.status} {name}: {r.n_pages} pages, {result.n_chunks} passages"
                         f" · {r.partnership or 'partnership ?'} · {r.period or 'period ?'}"
                     )
-                    lines += [f"  warning: {w}" for w in result.warnings]
+                    lines += [f"  warning: {_ui_words(w)}" for w in result.warnings]
                     last_id = r.report_id
             except Exception as exc:  # one bad file never stops the rest
                 lines.append(f"FAILED {name}: {error_text(exc)}")

@@ -1,0 +1,175 @@
+"""What the Review page shows for one item, as plain data and escaped HTML (no Gradio here)."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.questions import AnswerType
+from assistant.review import Event, ItemState, export_final_answers
+from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
+
+if TYPE_CHECKING:
+    from assistant.drafts import Citation, Draft
+    from assistant.questions import Question, QuestionBank
+    from assistant.service import Assistant
+
+HISTORY_HEADERS = ["Event", "When", "Reviewer", "Action", "Answer", "Note", "Seconds"]
+# Answer types edited with one radio group; multi_select, count and free_text have their own.
+CHOICE_TYPES = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
+DECIDED_WITH_ANSWER = ("accepted", "edited", "entered")
+
+
+def labeller(question: Question):
+    """Formats answer values in messages as people read them ('"Partly evidenced"')."""
+    return lambda value: f'"{fmt_answer(question, value)}"'
+
+
+def title_markdown(bank: QuestionBank, question: Question) -> str:
+    theme = bank.theme_title(question.theme)
+    return (
+        f"### {html.escape(question.id)} · {html.escape(question.text)}\n"
+        f"<span class='theme'>{html.escape(theme)}</span>"
+    )
+
+
+def draft_summary(question: Question, draft: Draft | None) -> str:
+    """One escaped HTML block: the draft's answer, confidence, status, citations, engine."""
+    if draft is None:
+        why = (
+            "Reviewer-entered fact: the report text cannot answer this, so nothing is drafted. "
+            "Enter the answer from your own records."
+            if not question.answerable_from_text
+            else "Not drafted yet: use “Draft this report”, or enter the answer."
+        )
+        return f'<div class="msg msg-info">{html.escape(why)}</div>'
+    engine = draft.engine + (f" / {draft.model}" if draft.model else "")
+    bits = [
+        f"<b>Draft answer:</b> {html.escape(fmt_answer(question, draft.answer))}",
+        f"confidence {draft.confidence:.2f}",
+        f"status {html.escape(draft.status)}",
+        f"citations {html.escape(draft.verification_summary())}",
+        html.escape(engine),
+    ]
+    summary = " · ".join(bits)
+    if draft.marker:
+        summary += f'<div class="marker">{html.escape(draft.marker)}</div>'
+    if draft.error:
+        summary += f'<div class="msg msg-warn">draft problem: {html.escape(draft.error)}</div>'
+    return summary
+
+
+def state_html(question: Question, state: ItemState, draft: Draft | None) -> str:
+    """Who decided what, when, with the note (escaped HTML)."""
+    if not state.reviewed:
+        return '<div class="state state-undecided">Not reviewed yet</div>'
+    text = (
+        f"<b>{STATUS_LABEL[state.status]}</b> by {html.escape(state.reviewer or '?')}"
+        f" at {html.escape(state.decided_at or '?')}"
+    )
+    if state.answer is not None:
+        text += f" → <b>{html.escape(fmt_answer(question, state.answer))}</b>"
+    if draft is not None and state.draft_id and state.draft_id != draft.draft_id:
+        text += " <i>(decided on an earlier draft)</i>"
+    if state.note:
+        text += f"<div class='note'>Note: {html.escape(state.note)}</div>"
+    return f'<div class="state state-{state.status}">{text}</div>'
+
+
+def history_rows(question: Question, events: list[Event]) -> list[list[Any]]:
+    """Newest first."""
+    return [
+        [
+            e.event_id,
+            e.created_at,
+            e.reviewer,
+            e.action,
+            fmt_answer(question, e.after) if e.after is not None else "",
+            e.note or "",
+            e.seconds_on_task if e.seconds_on_task is not None else "",
+        ]
+        for e in reversed(events)
+    ]
+
+
+def starting_value(state: ItemState, draft: Draft | None) -> Any:
+    """What the answer editor starts from: the decided answer, else the draft's."""
+    if state.status in DECIDED_WITH_ANSWER:
+        return state.answer
+    return draft.answer if draft is not None else None
+
+
+def editor_value(answer_type: str, choice: Any, multi: Any, count: Any, free: Any) -> Any:
+    """The value of the editor that is shown for this answer type."""
+    value = {"multi_select": multi, "count": count, "free_text": free}.get(answer_type, choice)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def save_action(question: Question, draft: Draft | None, value: Any) -> str:
+    """'Save' means edit (of a draft) or enter (no draft); an unchanged answer is an accept."""
+    if draft is None:
+        return "enter"
+    try:
+        unchanged = question.validate_answer(value) == draft.answer
+    except ValueError:
+        unchanged = False  # the store will refuse it with the reason
+    return "accept" if unchanged else "edit"
+
+
+def next_todo(states: dict[str, ItemState], ids: list[str], after: str | None) -> str | None:
+    """The next undecided question after `after` in queue order (wrapping), or None."""
+    start = ids.index(after) + 1 if after in ids else 0
+    for qid in ids[start:] + ids[:start]:
+        if qid in states and not states[qid].reviewed:
+            return qid
+    return None
+
+
+def cited_page(
+    a: Assistant, report_id: str, citations: list[Citation], index: int | None
+) -> PageView | None:
+    """The page of citation `index` (default the first), passage highlighted."""
+    if not citations:
+        return None
+    index = index if index is not None and 0 <= index < len(citations) else 0
+    c = citations[index]
+    if not c.page:
+        return None
+    return page_view(
+        a,
+        a.reports.get(report_id),
+        c.page,
+        c.quote,
+        span=(c.span_start, c.span_end),
+        verification=c.verification,
+        label=f"[{index + 1}]",
+    )
+
+
+def added_page(a: Assistant, report_id: str, passage: dict, label: str) -> PageView:
+    """The page of a reviewer-added passage."""
+    return page_view(
+        a,
+        a.reports.get(report_id),
+        passage["page"],
+        passage.get("quote", ""),
+        span=(passage.get("span_start"), passage.get("span_end")),
+        verification=passage.get("verification"),
+        label=f"[{label}]",
+    )
+
+
+def export_to_temp(a: Assistant, fmt: str, report_id: str | None) -> Path:
+    """Write the export into a fresh temp folder (Gradio serves files from there)."""
+    name = a.reports.get(report_id).file_name.rsplit(".", 1)[0] if report_id else "all-reports"
+    out_dir = Path(tempfile.mkdtemp(prefix="review-export-"))
+    return export_final_answers(
+        a,
+        out_dir / f"final-answers-{name}.{fmt}",
+        fmt,
+        report_ids=[report_id] if report_id else None,
+    )
