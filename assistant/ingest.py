@@ -177,7 +177,10 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
         no_text_pages=[n for n in no_text if n not in ocr_pages],
         ocr_pages=ocr_pages,
     )
-    report.partnership, report.period, report.title = detect_identity(texts)
+    # identity from text that still has running headers ("Annual Report 2020-21" on every page)
+    report.partnership, report.period, report.title = detect_identity(
+        [normalise_text(t) for t in raw_pages[:6]]
+    )
     return report
 
 
@@ -237,24 +240,34 @@ _PARTNERSHIP = re.compile(
     r"[ ]+(Safeguarding Children(?:'s)? Partnership|Safeguarding Partnership|"
     r"Safeguarding Children Board|Children'?s Safeguarding Partnership|LSCP)\b"
 )
+_SPAN = re.compile(
+    r"\bApril\s+(20\d\d)\s*(?:[-–]|to|until)\s*(?:\d{1,2}\s+)?March\s+(20\d\d)\b", re.I
+)
 _PERIOD = re.compile(r"\b(20\d\d)\s*(?:[-/–]|to)\s*(20)?(\d\d)\b")
 
 
 def detect_identity(page_texts: list[str]) -> tuple[str | None, str | None, str | None]:
     """Partnership name, period ("2020-21") and a title line, from the first pages' text."""
     head = "\n".join(page_texts[:3])
+    # a name broken over two lines: "Castlereach Children's Safeguarding\nPartnership"
+    joined = re.sub(r"\n(?=(?:Partnership|Safeguarding|Board|Children)\b)", " ", head)
     partnership = None
     names: Counter[str] = Counter()
-    for match in _PARTNERSHIP.finditer(head):
+    for match in _PARTNERSHIP.finditer(joined):
         lead = re.sub(r"^(?:The|the|and|of|on|in)\s+", "", match.group(1)).strip()
         names[f"{lead} {match.group(2)}".strip()] += 1
     if names:
         partnership = names.most_common(1)[0][0]
     periods: Counter[str] = Counter()
-    for match in _PERIOD.finditer("\n".join(page_texts[:6])):
+    text = "\n".join(page_texts[:6])
+    for match in _PERIOD.finditer(text):
         start, end = int(match.group(1)), int(match.group(3))
         if end == (start + 1) % 100:
             periods[f"{start}-{end:02d}"] += 1
+    for match in _SPAN.finditer(text):  # "1 April 2020 to 31 March 2021" says it outright
+        start, end = int(match.group(1)), int(match.group(2))
+        if end == start + 1:
+            periods[f"{start}-{end % 100:02d}"] += 3
     period = periods.most_common(1)[0][0] if periods else None
     title = next((line for line in head.split("\n") if len(line.strip()) > 8), None)
     return partnership, period, title

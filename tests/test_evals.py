@@ -220,7 +220,7 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     stored = list_runs(assistant.db)
     assert stored[0]["eval_id"] == run.eval_id and stored[0]["engine"] == "offline"
     table = compare_runs(run.eval_id, run.metrics, assistant)
-    assert re.search(r"\| A1 \| [\d.]+ \| [\d.]+ \| \+0\.00 \|", table)
+    assert re.search(r"\| A2 \| [\d.]+ \| [\d.]+ \| \+0\.00 \|", table)
 
 
 def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library, tmp_path):

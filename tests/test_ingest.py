@@ -120,3 +120,15 @@ def test_section_headings_follow_chunks_across_pages():
 def test_wrapped_lines_are_not_headings():
     text = "Partners reviewed the data.\nThis showed that neglect was\nrising in the north."
     assert headings_in(text) == []
+
+
+def test_identity_of_generated_reports_matches_their_spec(tmp_path):
+    from evals.sample_reports import generate_sample_set
+
+    for built in generate_sample_set(tmp_path / "year", n=5, seed=404):
+        parsed = parse_pdf(built.path, IngestSettings())
+        # a report that never states its period (a C1 trap) must not get one invented
+        expected = built.spec.period if built.spec.period_stated else None
+        assert parsed.period == expected, built.path.name
+        assert parsed.partnership and parsed.partnership.startswith(built.spec.place)
+        assert "Partnership" in parsed.partnership
