@@ -412,6 +412,25 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_review_export(args) -> int:
+    from assistant.review import export_final_answers
+
+    assistant = _assistant(args)
+    report_ids = [assistant.resolve_report(r).report_id for r in args.report] or None
+    path = export_final_answers(assistant, Path(args.out), args.format, report_ids=report_ids)
+    if args.json:
+        _print_json({"path": str(path)})
+    else:
+        print(f"final answers (with who decided and when): {path}")
+    return 0
+
+
+def cmd_hash_password(args) -> int:
+    from assistant.ui.auth import main as auth_main
+
+    return auth_main([args.name])
+
+
 def cmd_settings(args) -> int:
     from assistant.config import load_settings
 
@@ -565,6 +584,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-retrieval", action="store_true", help="skip recall@k")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+
+    p = add(
+        "review-export",
+        cmd_review_export,
+        "export reviewers' final answers (CSV or XLSX) with who decided and when",
+    )
+    p.add_argument("--out", required=True, help="file to write, .csv or .xlsx")
+    p.add_argument("--format", choices=["csv", "xlsx"], help="default: from --out's suffix")
+    p.add_argument("--report", action="append", default=[], help="only this report (repeatable)")
+
+    p = add(
+        "hash-password",
+        cmd_hash_password,
+        "print NAME:HASH for REVIEW_ASSISTANT_REVIEWERS (prompts for the password)",
+    )
+    p.add_argument("name")
 
     p = add("settings", cmd_settings, "show the resolved settings (secrets masked)")
     p.add_argument("action", nargs="?", choices=["show"], default="show")
