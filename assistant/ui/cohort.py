@@ -1,20 +1,326 @@
-"""Cohort page hook: bulk scoring of a year's reports (filled in by the bulk-scoring issue)."""
+"""Cohort page: a year's figures per audit question ("Neglect a priority: 11/18"), the charts,
+and the downloads of a scoring run.
+
+The figures come from `Assistant.cohort`, the charts from assistant.cohort.charts and the run's
+files from `Assistant.export_run`. Report text is data here too: figures go into a text box
+and table cells, picker labels are plain text, and only our own escaped messages are HTML.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from gradio.context import get_render_context
+
+from assistant.errors import NotFoundError
+from assistant.ui.common import error_text, frame, message
 
 if TYPE_CHECKING:
+    from assistant.cohort import CohortSummary
     from assistant.service import Assistant
+
+COHORT_HEADERS = [
+    "Question",
+    "Theme",
+    "Source",
+    "Figure",
+    "Answered",
+    "Not found",
+    "Failed",
+    "Not yet reviewed",
+]
+SOURCES = [("Drafts", "drafts"), ("Accepted answers", "accepted"), ("Both", "both")]
+ALL_REPORTS = "all"
+NO_RUNS = (
+    "No scoring runs yet. Score a year's reports from the command line: "
+    "review-assistant score FOLDER --period 2020-21 (or try review-assistant demo, which scores "
+    "the bundled sample year), then press Refresh."
+)
+
+# --- files Gradio may serve ------------------------------------------------------------------
+# Gradio refuses to serve files outside the working directory and the system temp folder, and
+# the data directory is usually elsewhere (~/.local/share/...). So every file shown or offered
+# for download is copied into one temp folder, under its content hash: refreshing the same
+# figures reuses the same files instead of piling up copies.
+_SERVE_LOCK = threading.Lock()
+_serve_root: Path | None = None
+
+
+def _root() -> Path:
+    global _serve_root
+    with _SERVE_LOCK:
+        if _serve_root is None or not _serve_root.is_dir():
+            _serve_root = Path(tempfile.mkdtemp(prefix="review-assistant-ui-"))
+        return _serve_root
+
+
+def served_bytes(name: str, data: bytes) -> Path:
+    """A servable copy of `data` named `name` (same content, same path)."""
+    target = _root() / hashlib.sha256(data).hexdigest()[:16] / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # write then rename: a concurrent reader never sees half a file
+        partial = target.with_name(f"{name}.{os.getpid()}-{threading.get_ident()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return target
+
+
+def served_file(path: Path, name: str | None = None) -> Path:
+    """A servable copy of the file at `path` (optionally under another name)."""
+    return served_bytes(name or Path(path).name, Path(path).read_bytes())
+
+
+def safe_name(text: str) -> str:
+    """A file-name fragment: letters, digits, '.', '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "cohort"
+
+
+def on_tab_open(fn, inputs: list, outputs: list):
+    """Run `fn` whenever the enclosing tab is opened; returns the event (None outside a tab)."""
+    tab = get_render_context()
+    return tab.select(fn, inputs, outputs) if isinstance(tab, gr.Tab) else None
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def score_runs(assistant: Assistant) -> list[dict]:
+    """Scoring runs, newest first."""
+    with assistant.db.connect() as conn:
+        # updated_at has whole seconds: on a tie, the run created last comes first
+        rows = conn.execute(
+            "SELECT run_id, label, engine, status, updated_at FROM runs "
+            "WHERE kind='score' ORDER BY updated_at DESC, rowid DESC"
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def cohort_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """Picker entries: each scoring run, then all reports of each period, then all reports."""
+    choices = []
+    for r in score_runs(assistant):
+        label = f"{r['label'] or 'no period'} · {r['engine']} · {r['run_id']} · {r['updated_at']}"
+        if r["status"] != "done":
+            label += f" ({r['status']})"
+        choices.append((label, f"run:{r['run_id']}"))
+    reports = assistant.list_reports()
+    for period in sorted({r.period for r in reports if r.period}, reverse=True):
+        choices.append((f"All reports of {period}", f"period:{period}"))
+    if reports:
+        choices.append((f"All {len(reports)} reports in the library", ALL_REPORTS))
+    return choices
+
+
+def summarise(assistant: Assistant, choice: str, source: str) -> CohortSummary:
+    """The cohort summary of a picker entry ('run:ID', 'period:P' or 'all')."""
+    kind, _, ref = choice.partition(":")
+    if kind == "run":
+        return assistant.cohort(ref, source=source)
+    if kind == "period":
+        return assistant.cohort(None, source=source, period=ref)
+    from assistant.cohort import cohort_summary
+
+    ids = [r.report_id for r in assistant.list_reports()]
+    if not ids:
+        raise NotFoundError("no reports in the library", "ingest or score some reports first")
+    return cohort_summary(assistant, ids, source=source, label="all reports")
+
+
+def cohort_rows(summary: CohortSummary) -> list[list[Any]]:
+    """One row per figure of each (question, source), in bank order, sources side by side."""
+    sources = list(summary.tallies)
+    by_source = {s: {t.question.id: t for t in ts} for s, ts in summary.tallies.items()}
+    rows = []
+    for first in summary.tallies[sources[0]]:
+        for source in sources:
+            t = by_source[source][first.question.id]
+            for phrase in t.phrases():
+                rows.append(
+                    [
+                        t.question.id,
+                        t.question.theme,
+                        source,
+                        phrase,
+                        f"{t.n_answered}/{t.n_reports}",
+                        t.abstained,
+                        t.failed,
+                        t.undecided,
+                    ]
+                )
+    return rows
+
+
+_CHARTS_LOCK = threading.Lock()  # pyplot is not thread-safe; Gradio runs handlers in threads
+_CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
+
+
+def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
+    """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
+    from assistant.cohort import charts
+
+    key = hashlib.sha256(
+        json.dumps(summary.to_json(), sort_keys=True, default=str).encode()
+    ).hexdigest()
+    with _CHARTS_LOCK:
+        if key in _CHART_CACHE and all(Path(p).exists() for p, _ in _CHART_CACHE[key]):
+            _CHART_CACHE.move_to_end(key)
+            return _CHART_CACHE[key]
+        images = charts(summary)
+        items = []
+        for name, png in images.items():
+            qid = name.removesuffix(".png")
+            if qid in assistant.bank.ids:
+                caption = f"{qid} · {assistant.bank.get(qid).text}"
+            else:
+                caption = "Graded questions: no / partly / yes (ratings: not / partly / evidenced)"
+            items.append((str(served_bytes(name, png)), caption))
+        _CHART_CACHE[key] = items
+        while len(_CHART_CACHE) > 16:
+            _CHART_CACHE.popitem(last=False)
+        return items
+
+
+def download_files(
+    assistant: Assistant, choice: str, source: str, summary: CohortSummary
+) -> list[str]:
+    """The summary as text, Markdown and JSON, and for a run its drafts (CSV, XLSX, JSON)."""
+    kind, _, ref = choice.partition(":")
+    stem = f"cohort-{safe_name(ref or 'all')}-{source}"
+    files = [
+        served_bytes(f"{stem}.txt", summary.text().encode()),
+        served_bytes(f"{stem}.md", summary.markdown().encode()),
+        served_bytes(f"{stem}.json", json.dumps(summary.to_json(), indent=2).encode()),
+    ]
+    if kind == "run":
+        # written to <data dir>/outputs/<run id>/ like `review-assistant export` does
+        exports = assistant.export_run(ref)
+        files += [served_file(p, f"{safe_name(ref)}-{p.name}") for p in exports.values()]
+    return [str(p) for p in files]
+
+
+# --- the tab ----------------------------------------------------------------------------------
 
 
 def cohort_tab(assistant: Assistant) -> None:
-    """Build the Cohort tab's contents inside the current gr.Tab (placeholder for now)."""
+    """Build the Cohort tab's contents inside the current gr.Tab."""
+    a = assistant
     gr.Markdown(
-        "### Cohort\n"
-        "Bulk scoring of a whole year's reports, with counts such as “neglect was a priority "
-        "in 11/18 reports”, lands with the bulk-scoring issue. Until then, draft and review "
-        "reports one at a time in **Review**, and export the final answers there."
+        "How a year's reports answer each audit question, counted across the cohort: from "
+        "the drafts of a scoring run, from the answers reviewers accepted, or both side by "
+        "side. Abstentions (*not found*) and failures are counted, never dropped."
     )
+    choices = cohort_choices(a)
+    with gr.Row(equal_height=True):
+        picker = gr.Dropdown(
+            choices,
+            value=choices[0][1] if choices else None,
+            label="Scoring run or period",
+            elem_id="co-run",
+            scale=5,
+        )
+        source = gr.Radio(
+            SOURCES, value="drafts", label="Answers from", elem_id="co-source", scale=3
+        )
+        refresh = gr.Button("↻ Refresh", scale=0, min_width=110, elem_id="co-refresh")
+    status = gr.HTML(message("info", NO_RUNS) if not choices else "", elem_id="co-msg")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=380):
+            text = gr.Textbox(
+                label="Summary",
+                lines=20,
+                max_lines=40,
+                interactive=False,
+                elem_id="co-summary",
+                buttons=["copy"],
+            )
+        with gr.Column(scale=6, min_width=480):
+            table = gr.Dataframe(
+                frame([], COHORT_HEADERS),
+                headers=COHORT_HEADERS,
+                interactive=False,
+                wrap=True,
+                label="Figures per question",
+                elem_id="co-table",
+                max_height=520,
+                show_search="search",
+                column_widths=["8%", "7%", "10%", "43%", "9%", "8%", "7%", "8%"],
+            )
+    gallery = gr.Gallery(
+        label="Charts (select one to enlarge)",
+        elem_id="co-charts",
+        columns=3,
+        height="auto",
+        object_fit="contain",
+        interactive=False,
+        buttons=["download", "fullscreen"],
+    )
+    files = gr.File(
+        label="Downloads: the summary; for a run also its drafts (CSV wide/long, XLSX, JSON)",
+        file_count="multiple",
+        interactive=False,
+        elem_id="co-files",
+    )
+
+    outputs = [status, text, table, gallery, files]
+
+    def empty(note: str) -> list:
+        return [note, "", frame([], COHORT_HEADERS), [], None]
+
+    def show(choice, which):
+        if not choice:
+            if not score_runs(a) and not a.list_reports():
+                return empty(message("info", NO_RUNS))
+            return empty(message("warn", "Pick a scoring run or a period."))
+        which = which or "drafts"
+        try:
+            summary = summarise(a, choice, which)
+            downloads = download_files(a, choice, which, summary)
+        except Exception as exc:
+            return empty(message("error", error_text(exc)))
+        problems = ""
+        try:  # the figures still count when a chart cannot be drawn
+            gallery_items = chart_gallery(a, summary)
+        except Exception as exc:
+            gallery_items = []
+            problems = message("warn", f"Charts could not be drawn — {error_text(exc)}")
+        note = message(
+            "ok",
+            f"{len(summary.report_ids)} reports · {summary.label} · answers from "
+            f"{' and '.join(summary.tallies)}",
+        )
+        if not score_runs(a):
+            note += message("info", NO_RUNS)
+        if problems:
+            note += problems
+        elif not gallery_items:
+            note += message("info", "No charts: no graded or pick-list question has answers.")
+        return [note, summary.text(), frame(cohort_rows(summary), COHORT_HEADERS)] + [
+            gallery_items,
+            downloads,
+        ]
+
+    def reload_choices(current):
+        fresh = cohort_choices(a)
+        known = {value for _, value in fresh}
+        value = current if current in known else (fresh[0][1] if fresh else None)
+        return gr.update(choices=fresh, value=value)
+
+    # `.input` (user changes only): programmatic updates are followed by an explicit `show`,
+    # so nothing is summarised twice.
+    picker.input(show, [picker, source], outputs, api_name="cohort")
+    source.input(show, [picker, source], outputs)
+    refresh.click(reload_choices, [picker], [picker]).then(show, [picker, source], outputs)
+    # opening the tab: fresh choices (runs scored since), then the figures of the chosen entry
+    opened = on_tab_open(reload_choices, [picker], [picker])
+    if opened is not None:
+        opened.then(show, [picker, source], outputs)

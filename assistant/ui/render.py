@@ -79,11 +79,14 @@ def library_rows(assistant: Assistant) -> list[list[Any]]:
             flags.append(f"OCR: {describe_pages(r.ocr_pages)}")
         drafts = assistant.drafts.for_report(r.report_id)
         if drafts:
-            doubtful = sum(d.status != "ok" for d in drafts)
             engines = ", ".join(sorted({d.engine for d in drafts}))
-            draft_text = f"{len(drafts)} ({engines})" + (
-                f", {doubtful} flagged" if doubtful else ""
-            )
+            words = {"abstained": "not found", "flagged": "flagged", "failed": "failed"}
+            counts = [
+                f"{n} {words[status]}"
+                for status in words
+                if (n := sum(d.status == status for d in drafts))
+            ]
+            draft_text = f"{len(drafts)} ({engines})" + "".join(f", {c}" for c in counts)
         else:
             draft_text = "not drafted"
         reviewed, total = store.progress(r.report_id, ids)
