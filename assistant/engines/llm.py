@@ -207,16 +207,7 @@ class OpenAIProvider:
                 openai.InternalServerError,
             ) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
-                self.log.record(
-                    CallRecord(
-                        **common,
-                        response=None,
-                        status="error",
-                        error=last_error,
-                        attempt=attempt,
-                        latency_ms=int((time.perf_counter() - started) * 1000),
-                    )
-                )
+                self._log_error(common, exc, attempt, started)
                 if attempt < attempts:
                     time.sleep(self._backoff(exc, attempt))
                 continue
