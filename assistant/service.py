@@ -152,7 +152,27 @@ class Assistant:
 
         `on_chunks(done, total)` reports embedding progress within the current file.
         """
-        self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
+        with self.writer_lock():
+            self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
+            yield from self._ingest_all(paths, ocr, partnership, period, on_chunks)
+
+    def writer_lock(self):
+        """Serialise writers of the embedded Chroma store across processes (not needed, and not
+        taken, with a Chroma server)."""
+        from assistant.locks import writer_lock
+
+        def on_wait() -> None:
+            log.warning(
+                "another process is writing to %s; waiting for it to finish (a Chroma server, "
+                "`chroma.host`, lets several processes work at once)",
+                self.settings.home,
+            )
+
+        return writer_lock(
+            self.settings.home, enabled=not self.settings.chroma.host, on_wait=on_wait
+        )
+
+    def _ingest_all(self, paths, ocr, partnership, period, on_chunks) -> Iterator[IngestResult]:
         for path in find_pdfs(paths):
             try:
                 yield self._ingest_one(path, ocr, partnership, period, on_chunks)
@@ -236,7 +256,8 @@ class Assistant:
             ).fetchall()
         pages = [Page(r["page"], r["text"], r["raw_chars"], bool(r["ocr"])) for r in rows]
         chunks = chunk_pages(report.report_id, pages, self.settings.chunking, self.index.index_key)
-        self.index.add_report(report.report_id, chunks)
+        with self.writer_lock():
+            self.index.add_report(report.report_id, chunks)
 
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property
@@ -348,6 +369,34 @@ class Assistant:
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only)."""
+        with self.writer_lock():
+            return self._score(
+                folder,
+                period=period,
+                engine=engine,
+                concurrency=concurrency,
+                question_ids=question_ids,
+                batch=batch,
+                poll_seconds=poll_seconds,
+                on_file=on_file,
+                on_start=on_start,
+                on_item=on_item,
+            )
+
+    def _score(
+        self,
+        folder: Path,
+        *,
+        period: str | None = None,
+        engine: str | None = None,
+        concurrency: int | None = None,
+        question_ids: list[str] | None = None,
+        batch: bool = False,
+        poll_seconds: float = 30.0,
+        on_file=None,
+        on_start=None,
+        on_item=None,
+    ):
         import time
 
         from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label

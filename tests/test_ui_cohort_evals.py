@@ -14,6 +14,9 @@ import csv
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,27 +41,13 @@ def _service(home: Path):
     return Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    """(root, score run ids, eval id): a data home with two scoring runs and one eval."""
-    if not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from evals.harness import run_eval
-    from evals.sample_reports import generate_sample_set
-
-    root = tmp_path_factory.mktemp("cohort-ui")
-    started = time.perf_counter()
-    generate_sample_set(root / "pdfs", n=3, seed=5)
-    a = _service(root / "home")
-    run = a.score(root / "pdfs", period=PERIOD, engine="offline")
-    assert len(run.reports) == 3 and run.failed == 0
-    hostile = a.score(root / "pdfs", period=HOSTILE, engine="offline")  # drafts are reused
-    assert hostile.reused == run.drafted
-    evaluation = run_eval(
-        a, n=3, seed=7, engine="offline", n_boot=20, modes=(), reliability_reports=0
-    )
-    TIMINGS["service setup"] = time.perf_counter() - started
-    return root, run.run_id, hostile.run_id, evaluation.eval_id
+@dataclass
+class Data:
+    root: Path
+    run_id: str  # the scoring run labelled 2020-21
+    hostile_id: str  # the same reports scored under a run label full of markup
+    eval_id: str
+    empty_url: str  # a second app over an empty data home
 
 
 def _serve(root: Path, name: str):
@@ -68,10 +57,35 @@ def _serve(root: Path, name: str):
 
 
 @pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Two scoring runs and an eval, stored through the service API; and the empty app."""
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from evals.harness import run_eval
+    from evals.sample_reports import generate_sample_set
+
+    root = tmp_path_factory.mktemp("cohort-ui")
+    # exits run in reverse: the pool waits for the empty app to be up, then the stack stops it
+    with ExitStack() as stack, ThreadPoolExecutor(1) as pool:
+        empty = pool.submit(stack.enter_context, _serve(root, "empty-home"))
+        started = time.perf_counter()
+        generate_sample_set(root / "pdfs", n=3, seed=5)
+        a = _service(root / "home")
+        run = a.score(root / "pdfs", period=PERIOD, engine="offline")
+        assert len(run.reports) == 3 and run.failed == 0
+        hostile = a.score(root / "pdfs", period=HOSTILE, engine="offline")  # drafts reused
+        assert hostile.reused == run.drafted
+        evaluation = run_eval(
+            a, n=3, seed=7, engine="offline", n_boot=20, modes=(), reliability_reports=0
+        )
+        TIMINGS["service setup"] = time.perf_counter() - started
+        yield Data(root, run.run_id, hostile.run_id, evaluation.eval_id, empty.result())
+
+
+@pytest.fixture(scope="module")
 def app(data):
-    root = data[0]
     started = time.perf_counter()
-    with _serve(root, "home") as url:
+    with _serve(data.root, "home") as url:
         TIMINGS["app start"] = time.perf_counter() - started
         yield url
 
@@ -117,7 +131,7 @@ def download(page, link, target: Path) -> Path:
 
 
 def test_cohort_page_figures_charts_and_downloads(data, app, browser, tmp_path):
-    _, run_id, hostile_id, _ = data
+    run_id, hostile_id = data.run_id, data.hostile_id
     started = time.perf_counter()
     page = new_page(browser, app)
     goto_tab(page, "Cohort")
@@ -195,7 +209,7 @@ def test_cohort_page_figures_charts_and_downloads(data, app, browser, tmp_path):
 
 
 def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser, tmp_path):
-    _, _, _, eval_id = data
+    eval_id = data.eval_id
     started = time.perf_counter()
     page = new_page(browser, app)
     goto_tab(page, "Evals")
@@ -225,42 +239,41 @@ def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser
 
 
 def test_empty_data_home_says_what_to_run_and_runs_an_eval(data, browser):
-    root = data[0]
     started = time.perf_counter()
-    with _serve(root, "empty-home") as url:
-        page = new_page(browser, url)
-        goto_tab(page, "Cohort")
-        msg = page.locator("#co-msg")
-        expect(msg).to_contain_text("No scoring runs yet")
-        expect(msg).to_contain_text("review-assistant score FOLDER --period 2020-21")
-        expect(msg).to_contain_text("review-assistant demo")
-        expect(page.locator("#co-run input")).to_have_value("")
-        shot(page, "co-04-cohort-empty")
-        goto_tab(page, "Evals")
-        expect(page.locator("#ev-msg")).to_contain_text("No eval runs yet")
-        expect(page.locator("#ev-msg")).to_contain_text("review-assistant eval run")
+    page = new_page(browser, data.empty_url)
+    goto_tab(page, "Cohort")
+    msg = page.locator("#co-msg")
+    expect(msg).to_contain_text("No scoring runs yet")
+    expect(msg).to_contain_text("review-assistant score FOLDER --period 2020-21")
+    expect(msg).to_contain_text("review-assistant demo")
+    expect(page.locator("#co-run input")).to_have_value("")
+    shot(page, "co-04-cohort-empty")
+    goto_tab(page, "Evals")
+    expect(page.locator("#ev-msg")).to_contain_text("No eval runs yet")
+    expect(page.locator("#ev-msg")).to_contain_text("review-assistant eval run")
 
-        # the button runs a small eval and opens it
-        page.get_by_role("button", name=re.compile(r"^Run an eval now")).click()
-        page.locator("#ev-n input").fill("2")
-        page.click("#ev-go")
-        expect(page.locator("#ev-msg")).to_contain_text("finished in", timeout=60_000)
-        expect(page.locator("#ev-table")).to_contain_text("generated year: 2 reports")
-        expect(page.locator("#ev-summary")).to_contain_text("Agreement by theme")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('#ev-charts img')]"
-            ".some(i => i.complete && i.naturalWidth > 100)"
-        )
-        shot(page, "co-05-evals-after-run")
-        page.context.close()
-    TIMINGS["empty app + eval button"] = time.perf_counter() - started
+    # the button runs a small eval and opens it
+    page.get_by_role("button", name=re.compile(r"^Run an eval now")).click()
+    page.locator("#ev-n input").fill("2")
+    page.locator("#ev-boot input").fill("50")  # the default 1000 resamples take longer
+    page.locator("#ev-recall input").uncheck()  # recall@k is the slow part
+    page.click("#ev-go")
+    expect(page.locator("#ev-msg")).to_contain_text("finished in", timeout=60_000)
+    expect(page.locator("#ev-table")).to_contain_text("generated year: 2 reports")
+    expect(page.locator("#ev-summary")).to_contain_text("Agreement by theme")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#ev-charts img')]"
+        ".some(i => i.complete && i.naturalWidth > 100)"
+    )
+    shot(page, "co-05-evals-after-run")
+    page.context.close()
+    TIMINGS["empty app + eval button in browser"] = time.perf_counter() - started
 
 
 def test_apps_logged_no_errors(data):
     """No handler failed and Gradio complained about nothing, in either app."""
-    root = data[0]
     for name in ("home", "empty-home"):
-        log = (root / name / "app.log").read_text()
+        log = (data.root / name / "app.log").read_text()
         assert "Running on local URL:  http://127.0.0.1:" in log
         for bad in ("Traceback", "Warning", "OUTBOUND BLOCKED", "InvalidPathError"):
             assert bad not in log, log[-3000:]

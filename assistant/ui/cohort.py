@@ -168,9 +168,10 @@ def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[st
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
     from assistant.cohort import charts
 
-    key = hashlib.sha256(
-        json.dumps(summary.to_json(), sort_keys=True, default=str).encode()
-    ).hexdigest()
+    # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
+    first = list(summary.tallies)[0]
+    drawn = [summary.label, [t.to_json() for t in summary.tallies[first]]]
+    key = hashlib.sha256(json.dumps(drawn, sort_keys=True, default=str).encode()).hexdigest()
     with _CHARTS_LOCK:
         if key in _CHART_CACHE and all(Path(p).exists() for p, _ in _CHART_CACHE[key]):
             _CHART_CACHE.move_to_end(key)
@@ -233,33 +234,31 @@ def cohort_tab(assistant: Assistant) -> None:
         )
         refresh = gr.Button("↻ Refresh", scale=0, min_width=110, elem_id="co-refresh")
     status = gr.HTML(message("info", NO_RUNS) if not choices else "", elem_id="co-msg")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=4, min_width=380):
-            text = gr.Textbox(
-                label="Summary",
-                lines=20,
-                max_lines=40,
-                interactive=False,
-                elem_id="co-summary",
-                buttons=["copy"],
-            )
-        with gr.Column(scale=6, min_width=480):
-            table = gr.Dataframe(
-                frame([], COHORT_HEADERS),
-                headers=COHORT_HEADERS,
-                interactive=False,
-                wrap=True,
-                label="Figures per question",
-                elem_id="co-table",
-                max_height=520,
-                show_search="search",
-                column_widths=["8%", "7%", "10%", "43%", "9%", "8%", "7%", "8%"],
-            )
+    # stacked, full width: the summary lines and the table's eight columns need the room
+    text = gr.Textbox(
+        label="Summary (grouped by theme)",
+        lines=14,
+        max_lines=30,
+        interactive=False,
+        elem_id="co-summary",
+        buttons=["copy"],
+    )
+    table = gr.Dataframe(
+        frame([], COHORT_HEADERS),
+        headers=COHORT_HEADERS,
+        interactive=False,
+        wrap=True,
+        label="Figures per question (one row per figure; search by question id or words)",
+        elem_id="co-table",
+        max_height=520,
+        show_search="search",
+        column_widths=["7%", "5%", "7%", "51%", "7%", "7%", "6%", "10%"],
+    )
     gallery = gr.Gallery(
         label="Charts (select one to enlarge)",
         elem_id="co-charts",
-        columns=3,
-        height="auto",
+        columns=4,
+        height=760,  # "auto" would mean a fixed 550 px in Gradio 6: two rows of four fit here
         object_fit="contain",
         interactive=False,
         buttons=["download", "fullscreen"],

@@ -155,35 +155,36 @@ def evals_tab(assistant: "Assistant") -> None:
         elem_id="ev-table",
         max_height=260,
     )
-    headline = gr.Textbox(
-        label="Headline", lines=5, max_lines=8, interactive=False, elem_id="ev-headline"
-    )
     with gr.Row(equal_height=False):
-        with gr.Column(scale=6, min_width=480):
-            summary = gr.Markdown(
-                "",
-                elem_id="ev-summary",
-                sanitize_html=True,
-                latex_delimiters=[],
-                max_height=720,
-                container=True,
+        with gr.Column(scale=3, min_width=480):
+            headline = gr.Textbox(
+                label="Headline", lines=5, max_lines=8, interactive=False, elem_id="ev-headline"
             )
-        with gr.Column(scale=4, min_width=380):
-            gallery = gr.Gallery(
-                label="Charts (select one to enlarge)",
-                elem_id="ev-charts",
-                columns=1,
-                height="auto",
-                object_fit="contain",
-                interactive=False,
-                buttons=["download", "fullscreen"],
-            )
+        with gr.Column(scale=2, min_width=360):
             files = gr.File(
                 label="Downloads: report.html, metrics.json, summary.md",
                 file_count="multiple",
                 interactive=False,
                 elem_id="ev-files",
             )
+    gallery = gr.Gallery(
+        label="Charts (select one to enlarge)",
+        elem_id="ev-charts",
+        columns=3,  # kappa, confusions and (when measured) recall side by side
+        height=560,
+        object_fit="contain",
+        interactive=False,
+        buttons=["download", "fullscreen"],
+    )
+    # full width: the summary's tables have up to twelve columns
+    summary = gr.Markdown(
+        "",
+        elem_id="ev-summary",
+        sanitize_html=True,
+        latex_delimiters=[],
+        max_height=900,
+        container=True,
+    )
     with gr.Accordion("Run an eval now (a generated labelled year)", open=False):
         gr.Markdown(
             "Generates a labelled year of fictional reports (in the eval workspace, never in "
@@ -198,6 +199,17 @@ def evals_tab(assistant: "Assistant") -> None:
             )
             engines = ["offline"] + (["llm"] if a.settings.resolved_engine() == "llm" else [])
             engine = gr.Radio(engines, value="offline", label="Engine", elem_id="ev-engine")
+            n_boot = gr.Number(
+                1000,
+                label="Bootstrap resamples (CIs)",
+                precision=0,
+                minimum=20,
+                maximum=5000,
+                elem_id="ev-boot",
+            )
+            with_recall = gr.Checkbox(
+                True, label="Also measure retrieval recall@k (slower)", elem_id="ev-recall"
+            )
             run_btn = gr.Button("Run eval", variant="primary", elem_id="ev-go")
 
     outputs = [status, headline, summary, gallery, files]
@@ -233,8 +245,8 @@ def evals_tab(assistant: "Assistant") -> None:
         eval_id = str(row[0]) if row else None
         return [gr.update(value=eval_id), *show(eval_id)]
 
-    def run_now(n, engine_name, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
-        from evals.harness import run_eval
+    def run_now(n, engine_name, boot, recall, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
+        from evals.harness import MODES, run_eval
 
         done = [0.0]
 
@@ -249,7 +261,14 @@ def evals_tab(assistant: "Assistant") -> None:
         n = max(2, min(40, int(n or 8)))
         try:
             progress(0.0, desc=f"starting an eval on {n} generated reports")
-            run = run_eval(a, n=n, engine=engine_name or "offline", on_progress=on_progress)
+            run = run_eval(
+                a,
+                n=n,
+                engine=engine_name or "offline",
+                modes=MODES if recall else (),
+                n_boot=max(20, min(5000, int(boot or 1000))),
+                on_progress=on_progress,
+            )
         except Exception as exc:
             note = message("error", f"Eval failed — {error_text(exc)}")
             return [gr.update(), gr.update(), note, *[gr.update() for _ in outputs[1:]]]
@@ -261,7 +280,12 @@ def evals_tab(assistant: "Assistant") -> None:
     picker.input(show, [picker], outputs, api_name="eval_run")
     table.select(pick_row, None, [picker, *outputs])
     refresh.click(reload, [picker], [picker, table]).then(show, [picker], outputs)
-    run_btn.click(run_now, [n_reports, engine], [picker, table, *outputs], concurrency_limit=1)
+    run_btn.click(
+        run_now,
+        [n_reports, engine, n_boot, with_recall],
+        [picker, table, *outputs],
+        concurrency_limit=1,
+    )
     opened = on_tab_open(reload, [picker], [picker, table])
     if opened is not None:
         opened.then(show, [picker], outputs)
