@@ -31,6 +31,11 @@ from tests.ui_server import running_app  # noqa: E402
 
 PERIOD = "2020-21"
 HOSTILE = '<img src=x onerror="window.__pwned=1"> {{constructor}} 2020-21'
+# lines an eval summary can come to hold (e.g. report names from a human-scores CSV)
+HOSTILE_MD = (
+    '| report | <img src=x onerror="window.__pwned=5"> [click](javascript:window.__pwned=6) |\n'
+    "\n<script>window.__pwned=7</script>\n"
+)
 TIMINGS: dict[str, float] = {}
 
 
@@ -78,6 +83,8 @@ def data(tmp_path_factory):
         evaluation = run_eval(
             a, n=3, seed=7, engine="offline", n_boot=20, modes=(), reliability_reports=0
         )
+        summary_md = Path(evaluation.outputs["summary"])
+        summary_md.write_text(summary_md.read_text(encoding="utf-8") + HOSTILE_MD, "utf-8")
         TIMINGS["service setup"] = time.perf_counter() - started
         yield Data(root, run.run_id, hostile.run_id, evaluation.eval_id, empty.result())
 
@@ -221,6 +228,11 @@ def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser
     expect(summary).to_contain_text("Agreement by theme")
     expect(summary.locator("table").first).to_be_visible()  # the Markdown tables render
     assert summary.locator("img").count() == 0  # chart lines are dropped; shown in the gallery
+    # names in the summary stay text: no tag, link or script forms from them
+    expect(summary).to_contain_text('<img src=x onerror="window.__pwned=5">')
+    expect(summary).to_contain_text("[click](javascript:window.__pwned=6)")
+    expect(summary).to_contain_text("<script>window.__pwned=7</script>")
+    assert summary.locator("img, script, a").count() == 0
     page.wait_for_function(
         "() => [...document.querySelectorAll('#ev-charts img')]"
         ".some(i => i.complete && i.naturalWidth > 100)"
@@ -234,6 +246,7 @@ def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser
     metrics = download(page, link, tmp_path / "metrics.json").read_text(encoding="utf-8")
     assert f'"eval_id": "{eval_id}"' in metrics
     shot(page, "co-03-evals")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
     page.context.close()
     TIMINGS["evals in browser"] = time.perf_counter() - started
 
