@@ -99,7 +99,10 @@ def test_offline_ask_shows_ranked_evidence_with_the_marker(assistant, report):
 
 
 def test_sentences_are_exact_substrings_and_keep_wrapped_lines():
-    text = "Our budget\nPartners funded the partnership with\na total of £90,000. Police paid 20%.\nTotal"
+    text = (
+        "Our budget\nPartners funded the partnership with\na total of £90,000. Police paid 20%."
+        "\nTotal"
+    )
     parts = _sentences(text)
     assert all(p in text for p in parts)
     assert "Our budget" in parts and "Total" in parts
