@@ -89,6 +89,7 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     json_schema: bool = True  # use response_format=json_schema; plain JSON mode otherwise
     concurrency: int = 4
+    cache: bool = True  # serve an exact repeat of a request from the call log (zero cost)
     # USD per million tokens, by model name: {"gpt-4o-mini": [0.15, 0.60]}
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
 

@@ -159,14 +159,15 @@ def _collect_drafts(lib, reports, questions, engine: str, drafts: str, on_progre
 def _reliability(lib, engine: str, sample, questions, stored, on_progress) -> dict:
     if not sample:
         return {"measured": False, "note": "not measured (no reports sampled)"}
-    if engine == "llm":
-        return {
-            "measured": False,
-            "note": "not measured: the LLM engine answers repeated prompts from its response "
-            "cache, so a re-draft would trivially agree",
-        }
     _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
-    out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
+    cache = lib.settings.llm.cache
+    lib.settings.llm.cache = False  # a cached reply would agree trivially: ask the model again
+    try:
+        out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
+    finally:
+        lib.settings.llm.cache = cache
+    if engine == "llm":
+        out["note"] = "Re-drafted with the response cache off: every prompt went to the model."
     if engine == "offline":
         out["note"] = "The offline engine is deterministic (rules, no sampling): 1.0 expected."
     return out

@@ -245,7 +245,11 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
     llm = run_eval(assistant, engine="llm", **options)
     assert (llm.metrics["engine"], llm.metrics["model"]) == ("llm", "scripted-model")
     assert llm.metrics["questions"]["A1"]["n_answered"] == 2
-    assert not llm.metrics["reliability"]["measured"]  # cached responses would agree trivially
+    # re-drafted with the response cache off: every re-draft reached the (deterministic) server
+    drafted = 2 * len(options["question_ids"])
+    assert len(scripted_llm.chat_requests()) == drafted + len(options["question_ids"])
+    assert llm.metrics["reliability"]["measured"]
+    assert llm.metrics["reliability"]["agreement"] == 1.0
     assert offline.metrics["reliability"]["agreement"] == 1.0
     table = compare_runs(offline.eval_id, llm.eval_id, assistant)
     assert "A: " + offline.eval_id in table and "| B5 |" in table

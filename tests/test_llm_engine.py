@@ -281,3 +281,11 @@ def test_missing_endpoint_is_a_clear_config_error(report):
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         fresh_assistant().engine("llm")
+
+
+def test_cache_can_be_switched_off(report, llm, monkeypatch):
+    llm.handler = cite_block_with(GOOD_QUOTE)
+    draft_one()
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__CACHE", "false")
+    draft_one()
+    assert len(llm.chat_requests()) == 2  # the repeat went to the model

@@ -190,7 +190,7 @@ class OpenAIProvider:
             draft_key=context.draft_key if context else None,
             run_id=context.run_id if context else None,
         )
-        cached = self.log.cached_response(key)
+        cached = self.log.cached_response(key) if self.settings.llm.cache else None
         if cached is not None:
             self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
             return cached[0], 0, 0, 0.0

@@ -160,6 +160,7 @@ def cohort_rows(summary: CohortSummary) -> list[list[Any]]:
     return rows
 
 
+_EXPORT_LOCK = threading.Lock()
 _CHARTS_LOCK = threading.Lock()  # pyplot is not thread-safe; Gradio runs handlers in threads
 _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
@@ -203,9 +204,11 @@ def download_files(
         served_bytes(f"{stem}.json", json.dumps(summary.to_json(), indent=2).encode()),
     ]
     if kind == "run":
-        # written to <data dir>/outputs/<run id>/ like `review-assistant export` does
-        exports = assistant.export_run(ref)
-        files += [served_file(p, f"{safe_name(ref)}-{p.name}") for p in exports.values()]
+        # written to <data dir>/outputs/<run id>/ like `review-assistant export` does; one
+        # export at a time, so no copy is taken of a file another session is rewriting
+        with _EXPORT_LOCK:
+            exports = assistant.export_run(ref)
+            files += [served_file(p, f"{safe_name(ref)}-{p.name}") for p in exports.values()]
     return [str(p) for p in files]
 
 
