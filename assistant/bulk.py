@@ -171,7 +171,8 @@ class RunStore:
     def latest(self, kind: str = "score") -> dict | None:
         with self.db.connect() as conn:
             row = conn.execute(
-                "SELECT * FROM runs WHERE kind=? ORDER BY updated_at DESC LIMIT 1", (kind,)
+                "SELECT * FROM runs WHERE kind=? ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+                (kind,),
             ).fetchone()
         return dict(row) if row else None
 

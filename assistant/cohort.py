@@ -51,7 +51,8 @@ class QuestionTally:
         q, n = self.question, self.n_answered
         counts = self.counts()
         if n == 0:
-            return [f"{q.cohort_label}: no answers"]
+            label = q.cohort_label.replace("{option}", "option").strip()
+            return [f"{q.id} ({label}): no answers"]
         if q.answer_type is AnswerType.MULTI_SELECT:
             return [f"{q.cohort_phrase(opt)}: {c}/{n}" for opt, c in counts.most_common() if c]
         if q.answer_type in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
@@ -236,6 +237,7 @@ def charts(summary: CohortSummary) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # "$" in a run label is not a formula
     import matplotlib.pyplot as plt
 
     source = list(summary.tallies)[0]
