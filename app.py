@@ -50,7 +50,9 @@ CSS = """
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
-#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap { font-family: var(--font); font-size: 13px; }
+#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap {
+  font-family: var(--font); font-size: 13px;
+}
 """
 
 # Keyboard shortcuts for the Review page; Alt+key works inside text boxes too.
