@@ -35,6 +35,7 @@ demo: setup
 	$(VENV)/bin/review-assistant demo
 
 test: setup system-deps
+	$(VENV)/bin/ruff check assistant evals tests app.py
 	$(PY) -m pytest
 
 test-fast: setup
