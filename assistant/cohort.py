@@ -51,8 +51,9 @@ class QuestionTally:
         q, n = self.question, self.n_answered
         counts = self.counts()
         if n == 0:
-            label = q.cohort_label.replace("{option}", "option").strip()
-            return [f"{q.id} ({label}): no answers"]
+            if q.answer_type is AnswerType.MULTI_SELECT:  # its label is "{option} a priority"
+                return [f"{q.text.rstrip('?')}: no answers"]
+            return [f"{q.cohort_label}: no answers"]
         if q.answer_type is AnswerType.MULTI_SELECT:
             return [f"{q.cohort_phrase(opt)}: {c}/{n}" for opt, c in counts.most_common() if c]
         if q.answer_type in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
