@@ -6,6 +6,7 @@ do not need them start fast.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,17 @@ def find_pdfs(paths: Sequence[Path]) -> list[Path]:
         else:
             found.append(path)
     return list(dict.fromkeys(found))
+
+
+def _writer_locked(method):
+    """Run a use case under the data directory's writer lock (see Assistant.writer_lock)."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.writer_lock():
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class Assistant:
@@ -352,6 +364,7 @@ class Assistant:
         )
 
     # --- use case: score a year ---------------------------------------------------------
+    @_writer_locked
     def score(
         self,
         folder: Path,
@@ -369,34 +382,6 @@ class Assistant:
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only)."""
-        with self.writer_lock():
-            return self._score(
-                folder,
-                period=period,
-                engine=engine,
-                concurrency=concurrency,
-                question_ids=question_ids,
-                batch=batch,
-                poll_seconds=poll_seconds,
-                on_file=on_file,
-                on_start=on_start,
-                on_item=on_item,
-            )
-
-    def _score(
-        self,
-        folder: Path,
-        *,
-        period: str | None = None,
-        engine: str | None = None,
-        concurrency: int | None = None,
-        question_ids: list[str] | None = None,
-        batch: bool = False,
-        poll_seconds: float = 30.0,
-        on_file=None,
-        on_start=None,
-        on_item=None,
-    ):
         import time
 
         from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label
