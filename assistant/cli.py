@@ -187,6 +187,7 @@ def cmd_draft(args) -> int:
     assistant = _assistant(args)
     ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
     report = assistant.resolve_report(args.report)
+    assistant.engine(args.engine)  # a missing endpoint is reported before any progress bar
     n = len([q for q in assistant.bank.select(ids) if q.answerable_from_text])
     with tqdm(total=n, unit="question", desc="draft", file=sys.stderr) as bar:
         report, outcomes = assistant.draft_report(
