@@ -68,7 +68,7 @@ class OpenAIEmbedder:
 
     def fingerprint(self) -> str:
         """Endpoint + model (+ requested dimensions): what decides the vectors."""
-        endpoint = self.base_url or "https://api.openai.com/v1"
+        endpoint = self.base_url or "openai-package-default"  # the client's own base URL
         dims = f":dim={self._dim}" if self.send_dimensions and self._dim else ""
         return f"openai:{endpoint}:{self.model}{dims}"
 
@@ -102,7 +102,7 @@ class OpenAIEmbedder:
             response = self._client_or_raise().embeddings.create(**kwargs)
         except openai.APIConnectionError as exc:
             raise EmbeddingModelError(
-                f"cannot reach the embeddings endpoint {self.base_url or 'api.openai.com'}: "
+                f"cannot reach the embeddings endpoint {self.base_url or 'by default'}: "
                 f"{exc}; check base_url and that the server is running (a retry may help)"
             ) from exc
         except openai.APIStatusError as exc:
