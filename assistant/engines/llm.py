@@ -359,7 +359,7 @@ class LLMEngine:
         return out
 
     def result_from(
-        self, out: DraftOutput | None, usage: dict, error: str | None, rendered
+        self, out: DraftOutput | AskOutput | None, usage: dict, error: str | None, rendered
     ) -> EngineResult:
         """An EngineResult from a parsed reply (or the error that prevented one)."""
         common = dict(
@@ -375,8 +375,8 @@ class LLMEngine:
         return EngineResult(
             status=out.status,
             answer=out.answer,
-            rationale=out.rationale,
-            confidence=out.confidence,
+            rationale=getattr(out, "rationale", ""),
+            confidence=getattr(out, "confidence", 0.0),
             citations=[RawCitation(c.block_id, c.quote) for c in out.citations],
             **common,
         )
@@ -408,21 +408,7 @@ class LLMEngine:
             lambda c: AskOutput.model_validate(parse_json_object(c)),
             context,
         )
-        common = dict(
-            model=self.model,
-            template=rendered.template_name,
-            template_version=rendered.template_version,
-            prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"],
-        )
-        if out is None:
-            return EngineResult(status="failed", error=error, **common)
-        return EngineResult(
-            status=out.status,
-            answer=out.answer,
-            citations=[RawCitation(c.block_id, c.quote) for c in out.citations],
-            **common,
-        )
+        return self.result_from(out, usage, error, rendered)
 
 
 def _short_error(exc: Exception) -> str:
