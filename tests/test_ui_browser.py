@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,23 @@ def app(tmp_path_factory):
         yield url, root / "home", {"sample": sample, "hostile": hostile}
 
 
-@pytest.fixture(scope="module")
-def browser(app):
+@contextmanager
+def chromium_browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
         )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(app):
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_page(browser, url: str, reviewer: str):

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests.test_ui_browser import CHROMIUM_ARGS, goto_tab, shot  # noqa: E402
+from tests.test_ui_browser import chromium_browser, goto_tab, shot  # noqa: E402
 from tests.ui_server import running_app  # noqa: E402
 
 PERIOD = "2020-21"
@@ -99,12 +99,8 @@ def app(data):
 
 @pytest.fixture(scope="module")
 def browser(app):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_page(browser, url: str):
