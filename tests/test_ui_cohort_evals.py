@@ -263,9 +263,16 @@ def test_empty_data_home_says_what_to_run_and_runs_an_eval(data, browser):
 
     # the button runs a small eval and opens it
     page.get_by_role("button", name=re.compile(r"^Run an eval now")).click()
-    page.locator("#ev-n input").fill("2")
-    page.locator("#ev-boot input").fill("50")  # the default 1000 resamples take longer
+    # the accordion mounts its fields lazily: wait for the defaults before typing over them,
+    # or a late mount puts the default back after the fill
+    for field, default, value in (("#ev-n", "8", "2"), ("#ev-boot", "1000", "50")):
+        box = page.locator(f"{field} input")
+        expect(box).to_have_value(default)
+        box.fill(value)
+        box.press("Tab")
+        expect(box).to_have_value(value)
     page.locator("#ev-recall input").uncheck()  # recall@k is the slow part
+    expect(page.locator("#ev-recall input")).not_to_be_checked()
     page.click("#ev-go")
     expect(page.locator("#ev-msg")).to_contain_text("finished in", timeout=60_000)
     expect(page.locator("#ev-table")).to_contain_text("generated year: 2 reports")
