@@ -118,7 +118,12 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
     if login_required is None:
         login_required = bool(load_reviewers(a.settings.home))
     ctx = AppContext(a, login_required)
-    with gr.Blocks(title="Review assistant", fill_width=True, analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="Review assistant",
+        fill_width=True,
+        analytics_enabled=False,
+        delete_cache=(3600, 86400),  # Gradio's copies of served files: hourly sweep, kept a day
+    ) as demo:
         remembered = gr.BrowserState({}, storage_key="review-assistant")
         with gr.Row(elem_id="app-header", equal_height=True):
             with gr.Column(scale=5):

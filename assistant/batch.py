@@ -38,8 +38,7 @@ def build_requests(
         for question in questions:
             if not question.answerable_from_text or question.answer_type is AnswerType.FREE_TEXT:
                 continue  # free-text syntheses need the other answers first: drafted live later
-            existing = drafter.drafts.current(drafter.key_for(report.report_id, question))
-            if existing is not None and existing.status != "failed":
+            if drafter.reusable(drafter.key_for(report.report_id, question)) is not None:
                 continue
             blocks = retrieve_evidence(
                 drafter.index,
@@ -146,7 +145,7 @@ def run_batch(
         )
         page_text = drafter.reports.pages(report.report_id)
         draft = drafter.finish(report, question, result, blocks, page_text, run_id)
-        stored, created = drafter.drafts.save(draft)
+        stored, created = drafter.drafts.save(draft, replace=drafter.redraft_stale)
         outcome = DraftOutcome(stored, created, blocks)
         outcomes.append(outcome)
         if on_item:

@@ -35,6 +35,7 @@ class RunSummary:
     reports: list[ReportRecord] = field(default_factory=list)
     drafted: int = 0
     reused: int = 0
+    stale: int = 0  # of the reused: made with other settings (see Drafter.redraft_stale)
     failed: int = 0
     ingest_failures: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # report, question, why
@@ -50,6 +51,7 @@ class RunSummary:
             "reports": len(self.reports),
             "drafted": self.drafted,
             "reused": self.reused,
+            "stale": self.stale,
             "failed": self.failed,
             "ingest_failures": [{"path": p, "error": e} for p, e in self.ingest_failures],
             "failures": [

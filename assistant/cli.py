@@ -268,6 +268,7 @@ def cmd_score(args) -> int:
             question_ids=ids,
             batch=args.batch,
             poll_seconds=args.poll_seconds,
+            redraft_stale=args.redraft_stale,
             on_file=on_file,
             on_start=on_start,
             on_item=on_item,
@@ -291,6 +292,11 @@ def cmd_score(args) -> int:
             f"{summary.reused} reused, {summary.failed} failed · {summary.seconds:.1f} s · "
             f"engine {summary.engine} ({summary.model})"
         )
+        if summary.stale:
+            print(
+                f"note: {summary.stale} reused drafts were made with other settings (embedder, "
+                "chunking, retrieval or model parameters); add --redraft-stale to re-draft them"
+            )
         tokens = summary.tokens
         if tokens.get("calls") or tokens.get("cached"):
             cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
@@ -547,6 +553,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 if any report or draft failed")
     p.add_argument("--batch", action="store_true", help="use the OpenAI Batch API (LLM engine)")
     p.add_argument("--poll-seconds", type=float, default=30.0, help="batch polling interval")
+    p.add_argument(
+        "--redraft-stale",
+        action="store_true",
+        help="re-draft stored drafts made with other settings (embedder, chunking, retrieval)",
+    )
 
     p = add("cohort", cmd_cohort, "cohort summary of a scoring run (default: the latest)")
     p.add_argument("--run", help="run id (default: latest)")

@@ -134,12 +134,30 @@ class Drafter:
         self.bank = bank
         self.settings_hash = settings_hash
         self.retrieval_mode = retrieval_mode
+        # The draft key is (report version, question, bank, template, engine, model): settings
+        # that only change the evidence do not make a new key, so reviewed drafts stay put.
+        # Set this to re-draft drafts made with other settings.
+        self.redraft_stale = False
 
     @property
     def template(self) -> tuple[str | None, int | None]:
         return getattr(self.engine, "template", None), getattr(
             self.engine, "template_version", None
         )
+
+    def reusable(self, key: str) -> Draft | None:
+        """The stored draft to reuse for `key`: not failed, and (when redrafting stale
+        drafts) made with the current settings."""
+        existing = self.drafts.current(key)
+        if existing is None or existing.status == "failed":
+            return None
+        if self.redraft_stale and self.is_stale(existing):
+            return None
+        return existing
+
+    def is_stale(self, draft: Draft) -> bool:
+        """Made with other settings (embedder, chunking, retrieval, model parameters)."""
+        return draft.settings_hash != self.settings_hash
 
     def key_for(self, report_id: str, question: Question) -> str:
         template, version = self.template
@@ -167,9 +185,10 @@ class Drafter:
         """Draft one question of one report (reusing a stored draft unless `replace`)."""
         key = self.key_for(report.report_id, question)
         if not replace:
-            existing = self.drafts.current(key)
-            if existing is not None and existing.status != "failed":
+            existing = self.reusable(key)
+            if existing is not None:
                 return DraftOutcome(existing, False)
+            replace = self.redraft_stale  # a stale draft, if any, gives way to the new one
         blocks = retrieve_evidence(
             self.index, question_queries(question), report.report_id, mode=self.retrieval_mode
         )

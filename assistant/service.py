@@ -375,19 +375,22 @@ class Assistant:
         question_ids: list[str] | None = None,
         batch: bool = False,
         poll_seconds: float = 30.0,
+        redraft_stale: bool = False,
         on_file=None,
         on_start=None,
         on_item=None,
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
-        With `batch`, drafts go through the OpenAI Batch API (LLM engine only)."""
+        With `batch`, drafts go through the OpenAI Batch API (LLM engine only). Stored drafts
+        are reused; with `redraft_stale`, those made with other settings are re-drafted."""
         import time
 
         from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label
 
         started = time.perf_counter()
         drafter = self.drafter(engine)
+        drafter.redraft_stale = redraft_stale
         source = source_label(folder)
         run_id = run_id_for(source, period, drafter)
         runs = RunStore(self.db)
@@ -442,6 +445,7 @@ class Assistant:
                     summary.drafted += 1
                 else:
                     summary.reused += 1
+                    summary.stale += drafter.is_stale(d)
                 if on_item:
                     on_item(outcome)
 

@@ -168,6 +168,28 @@ def test_offline_score_prints_cohort_and_exports(year, data_home, capsys):
     assert cohort["reports"] == 4
 
 
+def test_drafts_made_with_other_settings_are_reported_and_redrafted_on_request(
+    year, data_home, capsys, monkeypatch
+):
+    def score(*extra: str) -> dict:
+        assert main(["score", str(year), "--questions", "A1,A6", "--json", *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first = score()
+    assert (first["drafted"], first["reused"], first["stale"]) == (8, 0, 0)
+    monkeypatch.setenv("REVIEW_ASSISTANT_RETRIEVAL__TOP_K", "5")  # changes the evidence given
+    again = score()
+    assert (again["drafted"], again["reused"], again["stale"]) == (0, 8, 8)
+    assert main(["score", str(year), "--questions", "A1,A6"]) == 0
+    assert "8 reused drafts were made with other settings" in capsys.readouterr().out
+    redone = score("--redraft-stale")
+    assert (redone["drafted"], redone["reused"], redone["stale"]) == (8, 0, 0)
+    settled = score("--redraft-stale")
+    assert (settled["drafted"], settled["reused"], settled["stale"]) == (0, 8, 0)
+    rows = _draft_rows(data_home)
+    assert len(rows) == 16 and sum(r[4] == 0 for r in rows) == 8  # old ones kept, superseded
+
+
 def test_bad_report_in_folder_degrades_the_run_not_stops_it(year, data_home, capsys):
     (year / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
     assert main(["score", str(year), "--questions", "A1", "--json"]) == 0

@@ -421,3 +421,26 @@ def test_cited_page_is_drawn_with_the_quote_highlighted(a, rid, tmp_path):
     report.file_path = str(tmp_path / "moved.pdf")  # the PDF was moved: text only
     view = page_view(a, report, 2, quote)
     assert view.image is None and "PDF not found" in view.heading and "<mark" in view.text_html
+
+
+def test_served_copies_are_removed_when_the_app_process_exits(tmp_path):
+    """Figures and exports the UI serves live in one temp folder that goes with the process."""
+    script = (
+        "from assistant.ui.cohort import served_bytes, serve_dir\n"
+        "a = served_bytes('chart.png', b'png bytes')\n"
+        "b = served_bytes('chart.png', b'png bytes')\n"
+        "assert a == b and a.read_bytes() == b'png bytes'\n"
+        "d = serve_dir('review-export-')\n"
+        "(d / 'final.csv').write_text('x')\n"
+        "assert d.parent == a.parent.parent\n"
+        "print(a.parent.parent)\n"
+    )
+    env = {"TMPDIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    root = Path(out.stdout.strip())
+    assert root.parent == tmp_path  # it was made under the temp folder given
+    assert not root.exists()  # and removed at exit, with the export folder inside it
+    assert list(tmp_path.iterdir()) == []

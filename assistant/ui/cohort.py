@@ -8,10 +8,12 @@ and table cells, picker labels are plain text, and only our own escaped messages
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -60,7 +62,13 @@ def _root() -> Path:
     with _SERVE_LOCK:
         if _serve_root is None or not _serve_root.is_dir():
             _serve_root = Path(tempfile.mkdtemp(prefix="review-assistant-ui-"))
+            atexit.register(shutil.rmtree, _serve_root, ignore_errors=True)
         return _serve_root
+
+
+def serve_dir(prefix: str) -> Path:
+    """A fresh folder inside the served temp folder (removed with it when the app exits)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_root()))
 
 
 def served_bytes(name: str, data: bytes) -> Path:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.questions import AnswerType
 from assistant.review import Event, ItemState, export_final_answers
+from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def added_page(a: Assistant, report_id: str, passage: dict, label: str) -> PageV
 def export_to_temp(a: Assistant, fmt: str, report_id: str | None) -> Path:
     """Write the export into a fresh temp folder (Gradio serves files from there)."""
     name = a.reports.get(report_id).file_name.rsplit(".", 1)[0] if report_id else "all-reports"
-    out_dir = Path(tempfile.mkdtemp(prefix="review-export-"))
+    out_dir = serve_dir("review-export-")
     return export_final_answers(
         a,
         out_dir / f"final-answers-{name}.{fmt}",
