@@ -3,8 +3,8 @@
 Each pending (report, question) becomes one JSONL line whose body is exactly the request the
 live LLM engine would send. The batch id is stored with the run, so a re-run after an
 interruption polls the same batch instead of paying twice. Results go through the same
-parsing, quote verification and draft storage as live drafting (no re-ask: a batch reply that
-fails validation becomes a failed draft, which a later live run retries).
+parsing, quote verification and draft storage as live drafting; a batch reply that fails
+validation is re-asked once, live, with the validation error, as a live draft would be.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from assistant.calllog import CallRecord, prompt_key
 from assistant.drafting import Drafter, DraftOutcome, question_queries, retrieve_evidence
-from assistant.engines.base import DraftContext, EngineResult
+from assistant.engines.base import DraftContext
 from assistant.engines.llm import _short_error, draft_schema
 from assistant.questions import AnswerType, Question
 from assistant.reports import ReportRecord
@@ -47,7 +49,11 @@ def build_requests(
                 mode=drafter.retrieval_mode,
             )
             context = DraftContext(
-                report.display_name, report.period or "not stated", report.report_id, run_id=run_id
+                report.display_name,
+                report.period or "not stated",
+                report.report_id,
+                run_id=run_id,
+                draft_key=drafter.key_for(report.report_id, question),
             )
             rendered = engine.render_draft(question, blocks, context)
             body = engine.provider.build_body(
@@ -62,7 +68,7 @@ def build_requests(
                     "body": body,
                 }
             )
-            pending[custom_id] = (report, question, blocks, rendered, body)
+            pending[custom_id] = (report, question, blocks, rendered, body, context)
     return lines, pending
 
 
@@ -122,9 +128,13 @@ def run_batch(
                     results[item["custom_id"]] = item
     outcomes = []
     log = engine.provider.log
-    for custom_id, (report, question, blocks, rendered, body) in pending.items():
-        item = results.get(custom_id)
-        result = _result_from_line(engine, question, item, rendered, batch.status)
+    for custom_id, (report, question, blocks, rendered, body, context) in pending.items():
+        content, usage, error = _reply_from_line(results.get(custom_id), batch.status)
+        if content is not None:
+            try:
+                engine.parse_draft(question, content)
+            except (ValueError, ValidationError) as exc:
+                error = f"invalid output: {_short_error(exc)}"
         log.record(
             CallRecord(
                 provider=f"{engine.provider.name} (batch)",
@@ -135,14 +145,19 @@ def run_batch(
                 settings_hash=drafter.settings_hash,
                 prompt_key=prompt_key(body),
                 request=body,
-                response=json.dumps(item) if item else None,
-                status="ok" if result.status != "failed" else "error",
-                error=result.error,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
+                response=json.dumps(results[custom_id]) if custom_id in results else None,
+                status="error" if error else "ok",
+                error=error,
+                prompt_tokens=usage["prompt_tokens"],
+                completion_tokens=usage["completion_tokens"],
                 run_id=run_id,
+                draft_key=context.draft_key,
             )
         )
+        if content is None:
+            result = engine.result_from(None, usage, error, rendered)
+        else:  # parsed as a live reply would be: invalid output is re-asked once, live
+            result = engine.draft_from_reply(question, rendered, content, usage, context)
         page_text = drafter.reports.pages(report.report_id)
         draft = drafter.finish(report, question, result, blocks, page_text, run_id)
         stored, created = drafter.drafts.save(draft, replace=drafter.redraft_stale)
@@ -153,25 +168,18 @@ def run_batch(
     return outcomes
 
 
-def _result_from_line(engine, question, item: dict | None, rendered, batch_status: str):
-    """An EngineResult for one batch output line."""
+def _reply_from_line(item: dict | None, batch_status: str) -> tuple[str | None, dict, str | None]:
+    """(reply content, usage, error) of one batch output line."""
     usage = {"prompt_tokens": 0, "completion_tokens": 0}
     if item is None:
-        return engine.result_from(
-            None, usage, f"no result in batch (batch {batch_status})", rendered
-        )
+        return None, usage, f"no result in batch (batch {batch_status})"
     response = item.get("response") or {}
     body = response.get("body") or {}
     usage.update({k: (body.get("usage") or {}).get(k, 0) for k in usage})
     if item.get("error") or response.get("status_code", 0) != 200:
         detail = item.get("error") or body.get("error") or response.get("status_code")
-        return engine.result_from(None, usage, f"batch line failed: {detail}", rendered)
+        return None, usage, f"batch line failed: {detail}"
     try:
-        content = body["choices"][0]["message"]["content"] or ""
-        out = engine.parse_draft(question, content)
+        return body["choices"][0]["message"]["content"] or "", usage, None
     except (KeyError, IndexError, TypeError) as exc:
-        return engine.result_from(None, usage, f"malformed batch line: {exc}", rendered)
-    except ValueError as exc:
-        return engine.result_from(None, usage, f"invalid output: {_short_error(exc)}", rendered)
-    result: EngineResult = engine.result_from(out, usage, None, rendered)
-    return result
+        return None, usage, f"malformed batch line: {exc}"

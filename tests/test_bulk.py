@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from assistant.cli import main
 from evals.sample_reports import generate_sample_set
+from tests.scripted_llm_server import reply
 from tests.scripted_llm_server import valid_draft_handler as answer_any
 
 QUESTIONS = "A1,A2,A6,B7,C5"
@@ -238,3 +239,50 @@ def test_batch_mode_collects_results_into_drafts(
     assert {x["method"] for x in lines} == {"POST"}
     assert {x["url"] for x in lines} == {"/v1/chat/completions"}
     assert len({x["custom_id"] for x in lines}) == pairs
+
+
+def test_batch_reply_with_an_invalid_answer_is_re_asked_live_once(
+    year, data_home, scripted_llm, monkeypatch, capsys
+):
+    """A batch line that fails validation gets the live engine's one re-ask with the error."""
+
+    def handler(request_json: dict):
+        messages = request_json["messages"]
+        is_a2 = "draft_A2" in json.dumps(request_json.get("response_format", {}))
+        if is_a2 and len(messages) == 2:  # the first ask (in the batch): an unknown option
+            return reply(
+                {
+                    "status": "answered",
+                    "answer": ["Bananas"],
+                    "rationale": "x",
+                    "confidence": 0.5,
+                    "citations": [],
+                }
+            )
+        return answer_any(request_json)
+
+    scripted_llm.handler = handler
+    for key, value in _env(data_home, scripted_llm.url).items():
+        if key.startswith("REVIEW_ASSISTANT_"):
+            monkeypatch.setenv(key, value)
+    args = ["score", str(year), "--engine", "llm", "--questions", "A1,A2", "--batch"]
+    assert main([*args, "--poll-seconds", "0.05", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["drafted"], result["failed"]) == (8, 0)
+    requests = scripted_llm.chat_requests()
+    assert sum(r.method == "BATCH" for r in requests) == 8
+    live = [r for r in requests if r.method != "BATCH"]
+    assert len(live) == 4  # one re-ask per A2 line, none for A1
+    for r in live:
+        turns = r.json["messages"]
+        assert len(turns) == 4 and "Bananas" in turns[2]["content"]
+        assert "not valid" in turns[3]["content"] and "Bananas" in turns[3]["content"]
+    import sqlite3
+
+    with sqlite3.connect(data_home / "review.sqlite3") as conn:
+        log = conn.execute("SELECT provider, status, draft_key FROM llm_calls").fetchall()
+        drafts = conn.execute("SELECT question_id, status, answer FROM drafts").fetchall()
+    errors = [p for p, s, _ in log if s == "error"]  # the four invalid batch lines, logged
+    assert len(errors) == 4 and all(p.endswith("(batch)") for p in errors)
+    assert all(k for _, _, k in log)  # every call, batch or live, is tied to its draft
+    assert {q for q, st, _ in drafts if st == "ok"} == {"A1", "A2"} and len(drafts) == 8

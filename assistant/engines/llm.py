@@ -304,18 +304,25 @@ class LLMEngine:
         self.template = self.draft_template.name
         self.template_version = self.draft_template.version
 
-    def _run(self, rendered, schema, schema_name, parse, context) -> tuple[Any, dict, str | None]:
+    def _run(
+        self, rendered, schema, schema_name, parse, context, first_reply=None
+    ) -> tuple[Any, dict, str | None]:
         """Call and parse; on invalid output re-ask once with the error.
 
+        `first_reply` (content, prompt tokens, completion tokens, cost) stands in for the first
+        call when the reply came another way (a Batch API output line).
         Returns (value, usage, error)."""
         messages = rendered.messages()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
         template = (rendered.template_name, rendered.template_version)
         error = None
         for attempt in (1, 2):
-            content, p_tok, c_tok, cost = self.provider.complete(
-                messages, schema, schema_name, template=template, context=context
-            )
+            if attempt == 1 and first_reply is not None:
+                content, p_tok, c_tok, cost = first_reply
+            else:
+                content, p_tok, c_tok, cost = self.provider.complete(
+                    messages, schema, schema_name, template=template, context=context
+                )
             usage["prompt_tokens"] += p_tok
             usage["completion_tokens"] += c_tok
             usage["cost"] += cost or 0.0
@@ -389,6 +396,22 @@ class LLMEngine:
             f"draft_{question.id}",
             lambda content: self.parse_draft(question, content),
             context,
+        )
+        return self.result_from(out, usage, error, rendered)
+
+    def draft_from_reply(
+        self, question, rendered, content: str, usage: dict, context: DraftContext
+    ) -> EngineResult:
+        """Finish a draft whose first reply came from a batch: invalid output is re-asked
+        once, live, with the validation error (as `draft` does)."""
+        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
+        out, usage, error = self._run(
+            rendered,
+            draft_schema(question),
+            f"draft_{question.id}",
+            lambda c: self.parse_draft(question, c),
+            context,
+            first_reply=first,
         )
         return self.result_from(out, usage, error, rendered)
 
