@@ -49,6 +49,8 @@ CSS = """
 .hint { color: var(--body-text-color-subdued); font-size: 13px; }
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
+#rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
+#rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
 #rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap {
   font-family: var(--font); font-size: 13px;
@@ -80,6 +82,25 @@ JS = """
       if (mark && box.dataset.scrolled !== mark.textContent) {
         box.dataset.scrolled = mark.textContent;
         box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 80);
+      }
+    });
+    // Mark the queue row of the question on screen, and keep it in view of the queue's box.
+    const title = document.querySelector('#rv-title h3');
+    const qid = title ? title.textContent.split(' · ')[0].trim() : '';
+    document.querySelectorAll('#rv-queue [role=row]').forEach((row) => {
+      const cell = row.querySelector('[role=gridcell]');
+      const on = !!qid && !!cell && cell.textContent.trim() === qid;
+      if (on !== row.classList.contains('rv-current')) row.classList.toggle('rv-current', on);
+      if (on && row.dataset.shown !== qid) {
+        row.dataset.shown = qid;
+        let box = row.parentElement;
+        while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+        if (box && box !== document.body && box !== document.documentElement) {
+          const top = row.getBoundingClientRect().top - box.getBoundingClientRect().top;
+          if (top < 0 || top > box.clientHeight - row.offsetHeight) {
+            box.scrollTop += top - box.clientHeight / 3;
+          }
+        }
       }
     });
   }).observe(document.body, {childList: true, subtree: true});

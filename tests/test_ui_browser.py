@@ -138,6 +138,9 @@ def open_item(page, qid: str) -> None:
     page.locator("#rv-queue [role=gridcell]").get_by_text(qid, exact=True).first.click()
     expect(page.locator("#rv-title")).to_contain_text(f"{qid} ·")
     search.fill("")
+    current = page.locator("#rv-queue .rv-current")  # the open question's row is marked
+    expect(current).to_have_count(1)
+    expect(current.locator("[role=gridcell]").first).to_have_text(qid)
 
 
 def test_ingest_ask_and_open_citation(app, browser):
@@ -224,6 +227,15 @@ def test_review_accept_edit_reload_export(app, browser, tmp_path):
     expect(page.locator("#rv-state")).to_contain_text(new_value)
     expect(page.locator("#rv-state")).to_contain_text("Two more rapid reviews")
     shot(page, "05-review-after-reload")
+
+    # J (Alt+J in a text box) opens the next question in the queue; the marked row follows
+    page.locator("body").press("Alt+j")
+    title = page.locator("#rv-title h3")
+    expect(title).not_to_contain_text("B1a ·")
+    qid = title.inner_text().split(" · ")[0].strip()
+    current = page.locator("#rv-queue .rv-current")
+    expect(current).to_have_count(1)
+    expect(current.locator("[role=gridcell]").first).to_have_text(qid)
 
     # export: CSV and XLSX downloads hold the final answers with who decided
     page.get_by_text("Export final answers").click()
