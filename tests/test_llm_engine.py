@@ -289,3 +289,90 @@ def test_cache_can_be_switched_off(report, llm, monkeypatch):
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__CACHE", "false")
     draft_one()
     assert len(llm.chat_requests()) == 2  # the repeat went to the model
+
+
+LLAMA_CPP_REJECTION = {  # what llama-cpp-python's server answers to json_schema (an HTTP 500)
+    "error": {
+        "message": "1 validation error: {'type': 'literal_error', 'loc': ('body', "
+        "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}"
+    }
+}
+
+
+def test_server_rejecting_json_schema_gets_json_object_with_the_schema(report, llm):
+    """llama.cpp-style: a 500 naming response_format is a format rejection, not an outage."""
+    answer = cite_block_with(GOOD_QUOTE)
+
+    def handler(request_json):
+        if request_json["response_format"]["type"] == "json_schema":
+            return status(500, LLAMA_CPP_REJECTION)
+        return answer(request_json)
+
+    llm.handler = handler
+    a = fresh_assistant()
+    _, outcomes = a.draft_report("westerleigh", question_ids=["A6", "A9"], engine="llm")
+    assert [o.draft.status for o in outcomes] == ["ok", "ok"]
+    formats = [r.json["response_format"] for r in llm.chat_requests()]
+    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
+    assert formats[1]["schema"]["properties"]["answer"]["anyOf"][0]["enum"] == [
+        "not",
+        "partly",
+        "evidenced",
+    ]  # the schema still travels, for servers that enforce it as a grammar
+    assert all(r.json["max_tokens"] == 1024 for r in llm.chat_requests())
+    with a.db.connect() as conn:
+        statuses = [r[0] for r in conn.execute("SELECT status FROM llm_calls ORDER BY call_id")]
+    assert statuses == ["error", "ok", "ok"]  # no retries spent on the rejected format
+
+
+def test_server_rejecting_every_schema_gets_plain_json_mode(report, llm, monkeypatch):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_TOKENS", "300")
+    answer = cite_block_with(GOOD_QUOTE)
+
+    def handler(request_json):
+        fmt = request_json["response_format"]
+        if fmt["type"] == "json_schema":
+            return status(400, {"error": {"message": "response_format json_schema unsupported"}})
+        if "schema" in fmt:
+            return status(422, {"error": {"message": "response_format.schema: extra field"}})
+        return answer(request_json)
+
+    llm.handler = handler
+    draft = draft_one()
+    assert draft.status == "ok" and draft.answer == "evidenced"
+    formats = [r.json["response_format"] for r in llm.chat_requests()]
+    assert formats[-1] == {"type": "json_object"} and len(formats) == 3
+    assert {r.json["max_tokens"] for r in llm.chat_requests()} == {300}
+
+
+def test_500_without_a_format_complaint_is_retried_not_downgraded(report, llm):
+    llm.enqueue(status(500, {"error": {"message": "upstream overloaded"}}))
+    llm.handler = cite_block_with(GOOD_QUOTE)
+    draft = draft_one()
+    assert draft.status == "ok"
+    formats = [r.json["response_format"]["type"] for r in llm.chat_requests()]
+    assert formats == ["json_schema", "json_schema"]
+
+
+def test_failed_re_ask_keeps_the_tokens_already_spent(report, llm):
+    llm.enqueue(reply({"status": "answered", "answer": "excellent", "confidence": 0.5}))
+    llm.handler = lambda request_json: delay(3)  # the re-ask times out on every attempt
+    draft = draft_one()
+    assert draft.status == "failed"
+    assert "re-ask failed" in draft.error and "excellent" in draft.error
+    assert draft.prompt_tokens and draft.prompt_tokens > 0 and draft.completion_tokens > 0
+
+
+def test_confidence_out_of_range_is_clamped_not_a_failure(report, llm):
+    good = cite_block_with(GOOD_QUOTE)
+
+    def handler(request_json):
+        out = good(request_json)
+        data = json.loads(out.content)
+        data["confidence"] = 1.53  # llama.cpp grammars ignore the schema's bounds
+        return reply(data)
+
+    llm.handler = handler
+    draft = draft_one()
+    assert draft.status == "ok" and draft.confidence == 1.0
+    assert len(llm.chat_requests()) == 1  # accepted as it came, no re-ask

@@ -9,13 +9,14 @@ bounded backoff. Every call (and every cache hit) is written to the call log.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import threading
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from assistant.calllog import CallLog, CallRecord, prompt_key
 from assistant.config import Settings
@@ -31,6 +32,16 @@ from assistant.errors import ConfigError, EngineError
 from assistant.prompts import format_evidence_blocks, load_template
 
 MAX_BACKOFF_S = 30.0
+# response_format levels, strongest first (see OpenAIProvider.format_level)
+FORMATS = ("json_schema", "json_object_schema", "json_object")
+logger = logging.getLogger(__name__)
+
+
+def _format_of(body: dict) -> str:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return "json_object_schema"
+    return fmt.get("type", "json_object")
 
 
 class _CitationOut(BaseModel):
@@ -46,6 +57,15 @@ class DraftOutput(BaseModel):
     rationale: str = ""
     confidence: float = Field(0.5, ge=0.0, le=1.0)
     citations: list[_CitationOut] = Field(default_factory=list)
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _clamp(cls, value: Any) -> Any:
+        """Clamp into 0..1: grammar-constrained servers (llama.cpp) ignore the schema's bounds,
+        and a confidence of 1.5 is no reason to throw away an otherwise valid draft."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return min(max(float(value), 0.0), 1.0)
+        return value
 
 
 class AskOutput(BaseModel):
@@ -139,8 +159,32 @@ class OpenAIProvider:
             timeout=settings.llm.timeout,
             max_retries=0,  # retries happen here, so each attempt is logged
         )
-        self.json_schema = settings.llm.json_schema
+        # How replies are constrained, strongest first; a server that rejects one (OpenAI and
+        # vLLM take json_schema; llama-cpp-python's server takes json_object with a schema)
+        # moves this provider down a level for the rest of the process.
+        self.format_level = 0 if settings.llm.json_schema else len(FORMATS) - 1
         self._lock = threading.Lock()
+
+    @property
+    def json_schema(self) -> bool:
+        return FORMATS[self.format_level] == "json_schema"
+
+    def _step_down_format(self, body: dict, exc: Exception) -> bool:
+        """If the server rejected the response_format of `body`, use the next weaker one."""
+        if "response_format" not in str(exc):
+            return False
+        with self._lock:
+            level = FORMATS.index(_format_of(body))
+            if level >= len(FORMATS) - 1:
+                return False
+            self.format_level = max(self.format_level, level + 1)
+        logger.warning(
+            "%s rejected response_format %s; using %s from now on",
+            self.base_url or "the endpoint",
+            FORMATS[level],
+            FORMATS[self.format_level],
+        )
+        return True
 
     def _price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         price = self.settings.llm.prices.get(self.model)
@@ -155,11 +199,16 @@ class OpenAIProvider:
             "messages": messages,
             "temperature": self.settings.llm.temperature,
         }
-        if schema is not None and self.json_schema:
+        if self.settings.llm.max_tokens:
+            body["max_tokens"] = self.settings.llm.max_tokens
+        fmt = FORMATS[self.format_level] if schema is not None else "json_object"
+        if fmt == "json_schema":
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": schema_name, "strict": True, "schema": schema},
             }
+        elif fmt == "json_object_schema":
+            body["response_format"] = {"type": "json_object", "schema": schema}
         else:
             body["response_format"] = {"type": "json_object"}
         return body
@@ -201,30 +250,31 @@ class OpenAIProvider:
             try:
                 response = self.client.chat.completions.create(**body)
             except (
+                openai.BadRequestError,
+                openai.UnprocessableEntityError,
+                openai.InternalServerError,
+            ) as exc:
+                # some servers answer an unsupported response_format with 400, 422 or even 500
+                if not self._step_down_format(body, exc):
+                    if isinstance(exc, openai.InternalServerError):
+                        last_error = self._retry_or_wait(common, exc, attempt, attempts, started)
+                        continue
+                    self._log_error(common, exc, attempt, started)
+                    raise EngineError(
+                        f"the endpoint rejected the request ({exc})",
+                        "check llm.model and the endpoint's limits",
+                    ) from exc
+                self._log_error(common, exc, attempt, started)
+                return self.complete(
+                    messages, schema, schema_name, template=template, context=context
+                )
+            except (
                 openai.RateLimitError,
                 openai.APITimeoutError,
                 openai.APIConnectionError,
-                openai.InternalServerError,
             ) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-                self._log_error(common, exc, attempt, started)
-                if attempt < attempts:
-                    time.sleep(self._backoff(exc, attempt))
+                last_error = self._retry_or_wait(common, exc, attempt, attempts, started)
                 continue
-            except openai.BadRequestError as exc:
-                self._log_error(common, exc, attempt, started)
-                if (
-                    "response_format" in str(exc)
-                    and body["response_format"]["type"] != "json_object"
-                ):
-                    self.json_schema = False  # server lacks JSON-schema output: use JSON mode
-                    return self.complete(
-                        messages, schema, schema_name, template=template, context=context
-                    )
-                raise EngineError(
-                    f"the endpoint rejected the request ({exc})",
-                    "check llm.model and the endpoint's limits",
-                ) from exc
             except openai.AuthenticationError as exc:
                 self._log_error(common, exc, attempt, started)
                 raise EngineError(
@@ -262,6 +312,15 @@ class OpenAIProvider:
             retryable=True,
             attempts=attempts,
         )
+
+    def _retry_or_wait(
+        self, common: dict, exc: Exception, attempt: int, attempts: int, started: float
+    ) -> str:
+        """Log a retryable failure and back off before the next attempt; returns the error."""
+        self._log_error(common, exc, attempt, started)
+        if attempt < attempts:
+            time.sleep(self._backoff(exc, attempt))
+        return f"{type(exc).__name__}: {exc}"
 
     def _log_error(self, common: dict, exc: Exception, attempt: int, started: float) -> None:
         self.log.record(
@@ -320,9 +379,15 @@ class LLMEngine:
             if attempt == 1 and first_reply is not None:
                 content, p_tok, c_tok, cost = first_reply
             else:
-                content, p_tok, c_tok, cost = self.provider.complete(
-                    messages, schema, schema_name, template=template, context=context
-                )
+                try:
+                    content, p_tok, c_tok, cost = self.provider.complete(
+                        messages, schema, schema_name, template=template, context=context
+                    )
+                except EngineError as exc:
+                    if not usage["prompt_tokens"]:
+                        raise
+                    # the re-ask failed: the draft fails, but keeps the tokens already spent
+                    return None, usage, f"re-ask failed after invalid output ({error}): {exc}"
             usage["prompt_tokens"] += p_tok
             usage["completion_tokens"] += c_tok
             usage["cost"] += cost or 0.0
