@@ -89,8 +89,8 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     json_schema: bool = True  # use response_format=json_schema; plain JSON mode otherwise
     # A cap on each reply: small local models in JSON mode can otherwise write until the
-    # context is full. None sends no cap (the server's default).
-    max_tokens: int | None = Field(1024, ge=64)
+    # context is full. 0 sends no cap (the server's default).
+    max_tokens: int = Field(1024, ge=0)
     concurrency: int = 4
     cache: bool = True  # serve an exact repeat of a request from the call log (zero cost)
     # USD per million tokens, by model name: {"gpt-4o-mini": [0.15, 0.60]}

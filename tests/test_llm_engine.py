@@ -376,3 +376,32 @@ def test_confidence_out_of_range_is_clamped_not_a_failure(report, llm):
     draft = draft_one()
     assert draft.status == "ok" and draft.confidence == 1.0
     assert len(llm.chat_requests()) == 1  # accepted as it came, no re-ask
+
+
+def test_model_refusing_max_tokens_gets_max_completion_tokens(report, llm):
+    """OpenAI's reasoning models refuse `max_tokens`; the cap moves to the field they take."""
+    answer = cite_block_with(GOOD_QUOTE)
+
+    def handler(request_json):
+        if "max_tokens" in request_json:
+            message = (
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            )
+            return status(400, {"error": {"message": message, "param": "max_tokens"}})
+        return answer(request_json)
+
+    llm.handler = handler
+    draft = draft_one()
+    assert draft.status == "ok"
+    first, second = (r.json for r in llm.chat_requests())
+    assert first["max_tokens"] == 1024 and "max_completion_tokens" not in first
+    assert second["max_completion_tokens"] == 1024 and "max_tokens" not in second
+
+
+def test_token_cap_of_zero_sends_none(report, llm, monkeypatch):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_TOKENS", "0")
+    llm.handler = cite_block_with(GOOD_QUOTE)
+    assert draft_one().status == "ok"
+    body = llm.chat_requests()[0].json
+    assert "max_tokens" not in body and "max_completion_tokens" not in body

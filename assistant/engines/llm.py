@@ -163,11 +163,22 @@ class OpenAIProvider:
         # vLLM take json_schema; llama-cpp-python's server takes json_object with a schema)
         # moves this provider down a level for the rest of the process.
         self.format_level = 0 if settings.llm.json_schema else len(FORMATS) - 1
+        # OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`;
+        # most other servers know only `max_tokens`. Switched on the first refusal.
+        self.cap_field = "max_tokens"
         self._lock = threading.Lock()
 
     @property
     def json_schema(self) -> bool:
         return FORMATS[self.format_level] == "json_schema"
+
+    def _adapt(self, body: dict, exc: Exception) -> bool:
+        """If the server rejected a request field we can do without or rename, adapt."""
+        if "max_completion_tokens" in str(exc) and "max_tokens" in body:
+            with self._lock:
+                self.cap_field = "max_completion_tokens"
+            return True
+        return self._step_down_format(body, exc)
 
     def _step_down_format(self, body: dict, exc: Exception) -> bool:
         """If the server rejected the response_format of `body`, use the next weaker one."""
@@ -200,7 +211,7 @@ class OpenAIProvider:
             "temperature": self.settings.llm.temperature,
         }
         if self.settings.llm.max_tokens:
-            body["max_tokens"] = self.settings.llm.max_tokens
+            body[self.cap_field] = self.settings.llm.max_tokens
         fmt = FORMATS[self.format_level] if schema is not None else "json_object"
         if fmt == "json_schema":
             body["response_format"] = {
@@ -254,8 +265,8 @@ class OpenAIProvider:
                 openai.UnprocessableEntityError,
                 openai.InternalServerError,
             ) as exc:
-                # some servers answer an unsupported response_format with 400, 422 or even 500
-                if not self._step_down_format(body, exc):
+                # an unsupported field: 400 or 422 (llama.cpp: 500 for response_format)
+                if not self._adapt(body, exc):
                     if isinstance(exc, openai.InternalServerError):
                         last_error = self._retry_or_wait(common, exc, attempt, attempts, started)
                         continue
