@@ -395,7 +395,7 @@ class LLMEngine:
                         messages, schema, schema_name, template=template, context=context
                     )
                 except EngineError as exc:
-                    if not usage["prompt_tokens"]:
+                    if attempt == 1:
                         raise
                     # the re-ask failed: the draft fails, but keeps the tokens already spent
                     return None, usage, f"re-ask failed after invalid output ({error}): {exc}"
@@ -466,14 +466,7 @@ class LLMEngine:
 
     def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
         rendered = self.render_draft(question, evidence, context)
-        out, usage, error = self._run(
-            rendered,
-            draft_schema(question),
-            f"draft_{question.id}",
-            lambda content: self.parse_draft(question, content),
-            context,
-        )
-        return self.result_from(out, usage, error, rendered)
+        return self._draft(question, rendered, context)
 
     def draft_from_reply(
         self, question, rendered, content: str, usage: dict, context: DraftContext
@@ -481,13 +474,16 @@ class LLMEngine:
         """Finish a draft whose first reply came from a batch: invalid output is re-asked
         once, live, with the validation error (as `draft` does)."""
         first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
+        return self._draft(question, rendered, context, first_reply=first)
+
+    def _draft(self, question, rendered, context: DraftContext, first_reply=None) -> EngineResult:
         out, usage, error = self._run(
             rendered,
             draft_schema(question),
             f"draft_{question.id}",
-            lambda c: self.parse_draft(question, c),
+            lambda content: self.parse_draft(question, content),
             context,
-            first_reply=first,
+            first_reply=first_reply,
         )
         return self.result_from(out, usage, error, rendered)
 
