@@ -71,9 +71,9 @@ class RetrievalSettings(BaseModel):
 class IngestSettings(BaseModel):
     """Limits that protect the machine from enormous files."""
 
-    max_file_mb: int = 300
+    max_file_mb: int = 300  # MiB (2**20 bytes), as Gradio counts its upload limit
     max_pages: int = 2000
-    min_chars_per_page: int = 25  # fewer extracted characters → "no text layer"
+    min_chars_per_page: int = 25  # fewer extracted characters → "little text" (quoted)
     ocr: bool = False
     ocr_language: str = "eng"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import shutil
 import subprocess
@@ -17,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
 
 from assistant.config import IngestSettings
 from assistant.errors import InputFileError
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly on harmless quirks
+MIB = 1024 * 1024
 
 
 @dataclass
@@ -49,6 +51,8 @@ class ParsedReport:
     title: str | None = None
     no_text_pages: list[int] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
+    # said at ingest, not stored: pages that could not be read, pages with little text
+    warnings: list[str] = field(default_factory=list)
 
 
 def file_sha256(path: Path) -> str:
@@ -90,10 +94,12 @@ def open_pdf(path: Path, settings: IngestSettings) -> PdfReader:
     size = path.stat().st_size
     if size == 0:
         raise InputFileError(path, "the file is empty (0 bytes)", "download the report again")
-    if size > settings.max_file_mb * 1024 * 1024:
+    if size > settings.max_file_mb * MIB:
+        # one unit for both numbers (MiB, as the limit is counted), rounded up: never "300 of 300"
         raise InputFileError(
             path,
-            f"the file is {size / 1e6:.0f} MB, over the {settings.max_file_mb} MB limit",
+            f"the file is {math.ceil(size * 10 / MIB) / 10:.1f} MiB, "
+            f"over the {settings.max_file_mb} MiB limit",
             "split it, or raise REVIEW_ASSISTANT_INGEST__MAX_FILE_MB",
         )
     with path.open("rb") as handle:
@@ -107,7 +113,13 @@ def open_pdf(path: Path, settings: IngestSettings) -> PdfReader:
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
-            except Exception:  # unsupported algorithm or missing crypto backend
+            except DependencyError as exc:  # AES without the `cryptography` package
+                raise InputFileError(
+                    path,
+                    f"the PDF is encrypted and cannot be decrypted here ({exc})",
+                    "install the tool's dependencies again (`pip install -e .`)",
+                ) from exc
+            except Exception:  # unsupported algorithm
                 ok = 0
             if not ok:
                 raise InputFileError(
@@ -137,33 +149,70 @@ def open_pdf(path: Path, settings: IngestSettings) -> PdfReader:
 
 
 def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) -> ParsedReport:
-    """Extract, normalise and describe every page of a report PDF."""
+    """Extract, normalise and describe every page of a report PDF.
+
+    Three kinds of page are told apart, each said as it is: a page that could not be read
+    (an error while reading it: its text is unknown), a page with no text layer (nothing
+    extracted: it looks scanned) and a page with little text (fewer than
+    `min_chars_per_page` characters: what was found is quoted).
+    """
     path = Path(path)
     reader = open_pdf(path, settings)
     raw_pages: list[str] = []
+    unreadable: dict[int, str] = {}  # page -> why
     for index, page in enumerate(reader.pages, start=1):
         try:
             raw_pages.append(page.extract_text() or "")
         except Exception as exc:  # a single broken page must not sink the report
-            log.warning("%s: page %d could not be read (%s); treated as no text", path, index, exc)
+            unreadable[index] = _printable(f"{type(exc).__name__}: {exc}"[:200])
+            log.info("%s: page %d could not be read (%s)", path, index, unreadable[index])
             raw_pages.append("")
-    no_text = [
-        i for i, t in enumerate(raw_pages, 1) if len(t.strip()) < settings.min_chars_per_page
-    ]
+    if len(unreadable) == len(raw_pages):
+        raise InputFileError(
+            path,
+            f"none of its {len(raw_pages)} pages could be read ({_first_cause(unreadable)})",
+            _read_failure_hint(unreadable),
+        )
     use_ocr = settings.ocr if ocr is None else ocr
     ocr_pages: list[int] = []
-    if no_text and use_ocr:
-        recovered = ocr_pages_text(path, no_text, settings.ocr_language)
+    if use_ocr:
+        candidates = [
+            i
+            for i, t in enumerate(raw_pages, 1)
+            if i in unreadable or len(t.strip()) < settings.min_chars_per_page
+        ]
+        recovered = ocr_pages_text(path, candidates, settings.ocr_language) if candidates else {}
         for number, text in recovered.items():
             if len(text.strip()) >= settings.min_chars_per_page:
                 raw_pages[number - 1] = text
                 ocr_pages.append(number)
-    if len(no_text) == len(raw_pages) and not ocr_pages:
+                unreadable.pop(number, None)
+    no_text = [
+        i
+        for i, t in enumerate(raw_pages, 1)
+        if not t.strip() and i not in unreadable and i not in ocr_pages
+    ]
+    little = {
+        i: _printable(" ".join(t.split()))
+        for i, t in enumerate(raw_pages, 1)
+        if 0 < len(t.strip()) < settings.min_chars_per_page and i not in ocr_pages
+    }
+    if len(no_text) + len(unreadable) == len(raw_pages):
+        message = f"no text layer on any of its {len(raw_pages)} pages: the PDF looks scanned"
+        if unreadable:
+            message = (
+                f"no text layer on page(s) {describe_pages(no_text)}, which look scanned, and "
+                f"page(s) {describe_pages(list(unreadable))} could not be read "
+                f"({_first_cause(unreadable)})"
+            )
         raise InputFileError(
-            path,
-            f"no text layer on any of its {len(raw_pages)} pages: the PDF looks scanned",
-            "run again with --ocr (needs Debian's tesseract-ocr package)",
+            path, message, "run again with --ocr (needs Debian's tesseract-ocr package)"
         )
+    warnings = []
+    if unreadable:
+        warnings.append(_unreadable_warning(unreadable))
+    if little:
+        warnings.append(_little_text_warning(little))
     texts = normalise_pages(raw_pages)
     pages = [
         Page(number=i, text=t, raw_chars=len(raw_pages[i - 1]), ocr=i in ocr_pages)
@@ -174,14 +223,51 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
         path=path,
         size_bytes=path.stat().st_size,
         pages=pages,
-        no_text_pages=[n for n in no_text if n not in ocr_pages],
+        no_text_pages=no_text,
         ocr_pages=ocr_pages,
+        warnings=warnings,
     )
     # identity from text that still has running headers ("Annual Report 2020-21" on every page)
     report.partnership, report.period, report.title = detect_identity(
         [normalise_text(t) for t in raw_pages[:6]]
     )
     return report
+
+
+def _printable(text: str) -> str:
+    """Report text and error details go to terminals: no control characters."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
+
+
+def _first_cause(unreadable: dict[int, str]) -> str:
+    return unreadable[min(unreadable)]
+
+
+def _read_failure_hint(unreadable: dict[int, str]) -> str:
+    if any(why.startswith("DependencyError") for why in unreadable.values()):
+        return "install the tool's dependencies again (`pip install -e .`)"
+    return "download the report again, or re-save it from a PDF viewer"
+
+
+def _unreadable_warning(unreadable: dict[int, str]) -> str:
+    pages = describe_pages(list(unreadable))
+    label = "page" if len(unreadable) == 1 else "pages"
+    return (
+        f"{label} {pages} could not be read ({_first_cause(unreadable)}): their text is "
+        f"missing from the index; {_read_failure_hint(unreadable)}"
+    )
+
+
+def _little_text_warning(little: dict[int, str]) -> str:
+    """'little text on page(s) 1-3 (page 1: 4 characters, "Test"; ...)': what was found."""
+    shown = "; ".join(
+        f'page {n}: {len(text)} characters, "{text}"' for n, text in list(little.items())[:3]
+    )
+    more = f"; and {len(little) - 3} more" if len(little) > 3 else ""
+    return (
+        f"little text on page(s) {describe_pages(list(little))} ({shown}{more}); "
+        "kept as found. If these pages are scans, run again with --ocr to read them"
+    )
 
 
 # --- normalisation --------------------------------------------------------------------------

@@ -230,6 +230,7 @@ class Assistant:
             )
         if report.ocr_pages:
             warnings.append(f"page(s) {describe_pages(report.ocr_pages)} read by OCR")
+        warnings += parsed.warnings
         if not report.period:
             warnings.append("reporting period not detected; set it with --period 2020-21")
         if not report.partnership:

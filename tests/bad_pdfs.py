@@ -61,12 +61,19 @@ def write_corrupt_pdf(path: Path) -> Path:
     return Path(path)
 
 
-def write_encrypted_pdf(path: Path, password: str = DEFAULT_PASSWORD) -> Path:
-    """A readable text PDF encrypted with a user password (RC4, no crypto library needed)."""
+def write_encrypted_pdf(
+    path: Path,
+    password: str = DEFAULT_PASSWORD,
+    algorithm: str = "RC4-128",
+    pages: list[list[str]] | None = None,
+) -> Path:
+    """A readable text PDF encrypted with a user password. An empty `password` is the
+    "permissions only" setting: anyone can open it. AES-128/AES-256 need `cryptography`."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_text_pdf_bytes([list(_LINES)]))))
-    writer.encrypt(user_password=password, algorithm="RC4-128")
+    body = _text_pdf_bytes(pages or [list(_LINES)])
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
+    writer.encrypt(user_password=password, owner_password="owner-secret", algorithm=algorithm)
     with open(path, "wb") as fh:
         writer.write(fh)
     return Path(path)
@@ -119,5 +126,50 @@ def write_mixed_pdf(path: Path) -> Path:
         for i, line in enumerate(lines):
             c.drawString(72, 760 - 18 * i, line)
         c.showPage()
+    c.save()
+    return Path(path)
+
+
+def write_unreadable_page_pdf(path: Path, pages: list[list[str]], unreadable: set[int]) -> Path:
+    """A text PDF whose pages in `unreadable` (1-based) cannot be read: their content stream
+    claims a filter no reader knows, so text extraction raises instead of returning text."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_text_pdf_bytes(pages))))
+    for number in unreadable:
+        contents = writer.pages[number - 1]["/Contents"].get_object()
+        contents[NameObject("/Filter")] = NameObject("/NoSuchDecode")
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return Path(path)
+
+
+def write_unicode_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """Pages drawn with DejaVu Sans (embedded), for text a core font cannot encode:
+    Arabic, invisible and format characters."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(
+            TTFont("DejaVuSans", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+        )
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    for lines in pages:
+        c.setFont("DejaVuSans", 11)
+        for i, line in enumerate(lines):
+            c.drawString(72, 760 - 16 * i, line)
+        c.showPage()
+    c.save()
+    return Path(path)
+
+
+def write_huge_page_pdf(path: Path, side_pt: float = 14400, text: str = "Neglect") -> Path:
+    """One square page of `side_pt` points (14,400 pt = 200 inches, PDF's largest page)."""
+    c = canvas.Canvas(str(path), pagesize=(side_pt, side_pt), invariant=1)
+    c.setFont("Helvetica", 400)
+    c.drawString(side_pt * 0.1, side_pt * 0.5, text)
+    c.showPage()
     c.save()
     return Path(path)
