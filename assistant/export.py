@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from assistant.drafts import Draft
 from assistant.questions import QuestionBank
@@ -33,6 +35,32 @@ LONG_COLUMNS = [
     "error",
     "created_at",
 ]
+
+
+# What makes a spreadsheet program read a cell as a formula (CSV/formula injection, as OWASP
+# lists it): report text, file names and model answers can start with any of these.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value no spreadsheet runs: text starting a formula gets a leading apostrophe.
+
+    The one neutraliser for every CSV and XLSX cell the tool writes (export, review-export).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict], **open_kwargs) -> Path:
+    """A CSV with a header row, every cell through `safe_cell` (UTF-8 unless told)."""
+    open_kwargs.setdefault("encoding", "utf-8")
+    with Path(path).open("w", newline="", **open_kwargs) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([safe_cell("" if row.get(c) is None else row.get(c)) for c in columns])
+    return Path(path)
 
 
 def _cell(value) -> str:
@@ -114,34 +142,21 @@ def export_drafts(
         "xlsx": out_dir / f"{stem}.xlsx",
         "json": out_dir / f"{stem}.json",
     }
-    for path, rows, cols in (
-        (paths["wide_csv"], wide, wide_cols),
-        (paths["long_csv"], long, LONG_COLUMNS),
-    ):
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=cols)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_csv(paths["wide_csv"], wide_cols, wide)
+    write_csv(paths["long_csv"], LONG_COLUMNS, long)
     book = Workbook()
     sheet = book.active
     sheet.title = "by report"
     sheet.append(wide_cols)
     for row in wide:
-        sheet.append([_xlsx_safe(row.get(c)) for c in wide_cols])
+        sheet.append([safe_cell(row.get(c)) for c in wide_cols])
     detail = book.create_sheet("drafts")
     detail.append(LONG_COLUMNS)
     for row in long:
-        detail.append([_xlsx_safe(row.get(c)) for c in LONG_COLUMNS])
+        detail.append([safe_cell(row.get(c)) for c in LONG_COLUMNS])
     book.save(paths["xlsx"])
     paths["json"].write_text(
         json.dumps([d.to_json() for ds in drafts.values() for d in ds], indent=1, default=str),
         encoding="utf-8",
     )
     return paths
-
-
-def _xlsx_safe(value):
-    """Report text must not become a spreadsheet formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.db import Database
 from assistant.errors import ConflictError, NotFoundError, ReviewAssistantError
+from assistant.export import safe_cell
 from assistant.reports import now_iso
 
 if TYPE_CHECKING:
@@ -423,13 +424,6 @@ def final_answer_rows(assistant: Assistant, report_ids: list[str] | None = None)
     return rows
 
 
-def _safe_cell(value: Any) -> Any:
-    """Keep spreadsheet programs from running report text as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_final_answers(
     assistant: Assistant,
     path: Path | str,
@@ -453,7 +447,7 @@ def export_final_answers(
             writer = csv.writer(fh)
             writer.writerow(EXPORT_COLUMNS.values())
             for row in rows:
-                writer.writerow([_safe_cell(row[k]) if row[k] is not None else "" for k in keys])
+                writer.writerow([safe_cell(row[k]) if row[k] is not None else "" for k in keys])
         return path
     _write_xlsx(assistant, path, rows, report_ids)
     return path
@@ -469,7 +463,7 @@ def _write_xlsx(assistant: Assistant, path: Path, rows: list[dict], report_ids) 
     keys = list(EXPORT_COLUMNS)
     sheet.append(list(EXPORT_COLUMNS.values()))
     for row in rows:
-        sheet.append([_safe_cell(row[k]) for k in keys])
+        sheet.append([safe_cell(row[k]) for k in keys])
     widths = {"question": 60, "draft_answer": 28, "final_answer": 28, "note": 40}
     for index, key in enumerate(keys, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
@@ -497,7 +491,7 @@ def _write_xlsx(assistant: Assistant, path: Path, rows: list[dict], report_ids) 
         for e in store.history(report_id):
             log.append(
                 [
-                    _safe_cell(v)
+                    safe_cell(v)
                     for v in (
                         e.event_id,
                         e.report_id,
