@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,24 @@ _FILE_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)\.v(?P<version>[0-9]+)\.yaml$"
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _BLOCK_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 # A "<" (or a full-width / small look-alike) that starts something tag-like: a closing or opening
-# tag, a comment, or a chat-template special token such as "<|im_start|>". Zero-width characters
-# in between must not hide it. Plain "<" in text ("< 5%", "a<b") is left alone so quotes stay
-# exact in ordinary reports.
-_TAG_START_RE = re.compile(r"[<\uFF1C\uFE64](?=[\s\u200b-\u200f\u2060\ufeff]*[/!?|A-Za-z])")
+# tag, a comment, or a chat-template special token such as "<|im_start|>" or "<｜begin｜>".
+# Characters a reader or tokenizer may not see must not hide it: whitespace, controls, format
+# characters (Cf: zero-width, bidi, tags block), combining marks (Mn/Me, variation selectors)
+# and the other default-ignorable code points (Hangul fillers...). Plain "<" in text ("< 5%",
+# "a<b5") is left alone so quotes stay exact in ordinary reports.
+_LT_RE = re.compile("[<\uff1c\ufe64]")
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"})
+_INVISIBLE_RANGES = (  # default-ignorable or blank-looking code points of other categories
+    (0x115F, 0x1160),  # Hangul choseong / jungseong fillers
+    (0x2065, 0x2065),
+    (0x2800, 0x2800),  # braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFFA0, 0xFFA0),  # half-width Hangul filler
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),  # tags block and the rest of plane 14's ignorables
+)
+# Solidus, bang, question mark and vertical-bar look-alikes that can open a tag or token.
+_TAG_START_MARKS = frozenset("/!?|\u2044\u2215\u29f8\uff0f\uff01\uff1f\uff5c\u2223\u01c0")
 NEUTRALISED_LT = "&lt;"
 NO_EVIDENCE = "(no evidence blocks were retrieved)"
 
@@ -186,12 +201,35 @@ def load_template(
         raise PromptError(f"{path}: {'; '.join(msgs)}") from None
 
 
+def _invisible(ch: str) -> bool:
+    if ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+        return True
+    cp = ord(ch)
+    return any(low <= cp <= high for low, high in _INVISIBLE_RANGES)
+
+
+def _starts_tag(ch: str) -> bool:
+    return ch in _TAG_START_MARKS or ch.isalpha()
+
+
 def neutralise(text: str) -> str:
     """Make untrusted text unable to open or close tags: tag-like ``<`` becomes ``&lt;``.
 
-    A quote copied from neutralised text can be mapped back with ``quote.replace("&lt;", "<")``.
+    A ``<`` is tag-like when, once the invisible characters after it are skipped, a letter or
+    one of ``/ ! ? |`` (or a look-alike) follows. A quote copied from neutralised text can be
+    mapped back with ``quote.replace("&lt;", "<")``.
     """
-    return _TAG_START_RE.sub(NEUTRALISED_LT, text)
+    parts: list[str] = []
+    done = 0
+    for match in _LT_RE.finditer(text):
+        after = match.end()
+        while after < len(text) and _invisible(text[after]):
+            after += 1
+        if after < len(text) and _starts_tag(text[after]):
+            parts += [text[done : match.start()], NEUTRALISED_LT]
+            done = match.end()
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _attr(value: Any) -> str:
