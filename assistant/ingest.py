@@ -372,12 +372,14 @@ def ocr_pages_text(path: Path, pages: list[int], language: str = "eng") -> dict[
         )
     import pypdfium2 as pdfium  # imported here: only OCR needs it
 
+    from assistant.pdf_render import render_pdf_page
+
     results: dict[int, str] = {}
     document = pdfium.PdfDocument(str(path))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for number in pages:
-                image = document[number - 1].render(scale=200 / 72).to_pil()
+                image, _ = render_pdf_page(document[number - 1], 200 / 72)  # capped size
                 png = Path(tmp) / f"p{number}.png"
                 image.save(png)
                 done = subprocess.run(

@@ -255,13 +255,16 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
     import pypdfium2 as pdfium
     from PIL import ImageDraw
 
+    from assistant.pdf_render import render_pdf_page
+
     with _PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))
         try:
             if not 1 <= page <= len(pdf):
                 return None, f"the PDF has no page {page}"
             pdf_page = pdf[page - 1]
-            image = pdf_page.render(scale=scale).to_pil().convert("RGB")
+            image, scale = render_pdf_page(pdf_page, scale)  # a huge page gets a lower scale
+            image = image.convert("RGB")
             rects = _quote_rects(pdf_page, quote) if quote else []
             height = pdf_page.get_height()
         finally:
