@@ -243,6 +243,12 @@ def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *
     assistant = Assistant(settings)
     demo = build_app(assistant, login_required=bool(reviewers))
     demo.queue(default_concurrency_limit=4)
+    from starlette.middleware import Middleware
+
+    from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
+
+    # DNS rebinding: refuse foreign Host headers before any Gradio route runs
+    allowed = AllowedHosts(host, settings.ui.allowed_hosts)
     return demo.launch(
         server_name=host,
         server_port=port,
@@ -258,6 +264,8 @@ def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *
         mcp_server=False,
         show_error=True,
         max_file_size=f"{assistant.settings.ingest.max_file_mb}mb",
+        app_kwargs={"middleware": [Middleware(HostCheckMiddleware, allowed=allowed)]},
+        num_workers=0,  # no static-file worker processes: they would bypass the host check
         **kwargs,
     )
 

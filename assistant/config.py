@@ -97,6 +97,14 @@ class LLMSettings(BaseModel):
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
 
+class UISettings(BaseModel):
+    """The reviewer web app."""
+
+    # Host names the app answers to besides loopback names and its bind address (DNS
+    # rebinding guard): "reviews.example.org", ".example.org" for every name under it, "*" off.
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     """All settings of the tool. Build with `load_settings()`."""
 
@@ -112,6 +120,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
     bank: Path | None = None  # audit tool file; default prompts/audit_tool.yaml
 
     @classmethod
