@@ -509,8 +509,12 @@ def serve_ui(host: str, port: int, *, ready_timeout: float = 60.0) -> int:
     import time
 
     launch_app = load_app()
-    launch_app(host=host, port=port, prevent_thread_lock=True)  # returns once started
     url = f"http://{_url_host(host)}:{port}/"
+    try:
+        launch_app(host=host, port=port, prevent_thread_lock=True)  # returns once started
+    except OSError as exc:  # the port is taken, or the address cannot be bound
+        print(f"error: cannot serve the reviewer UI on {url} ({exc})", file=sys.stderr)
+        return 2
     if not _answers_http(url, ready_timeout):
         print(f"error: the reviewer UI did not answer on {url}", file=sys.stderr)
         return 2

@@ -153,10 +153,10 @@ def test_non_json_200_is_logged_with_a_readable_error(report, llm, step, expecte
 
 @pytest.mark.parametrize("headers", [False, True], ids=["body-drips", "headers-drip"])
 def test_timeout_is_a_deadline_against_a_dripping_server(report, llm, headers):
-    """32 bytes every 0.4 s: each read is well inside the 1.5 s timeout, the whole reply
-    (about 700 bytes) would take ~9 s; the request must end at 1.5 s."""
+    """16 bytes every 0.5 s: each read is well inside the 1.5 s timeout, the whole reply
+    (about 700 bytes) would take ~20 s; the request must end at 1.5 s."""
     llm.handler = lambda request_json: drip(
-        cite_block_with(GOOD_QUOTE)(request_json), interval=0.4, chunk=32, headers=headers
+        cite_block_with(GOOD_QUOTE)(request_json), interval=0.5, chunk=16, headers=headers
     )
     a = fresh_assistant()
     started = time.monotonic()
@@ -164,9 +164,9 @@ def test_timeout_is_a_deadline_against_a_dripping_server(report, llm, headers):
     elapsed = time.monotonic() - started
     assert outcome.draft.status == "failed"
     assert "no complete reply within llm.timeout (1.5 s)" in outcome.draft.error
-    assert elapsed < 3.5, elapsed
+    assert elapsed < 8, elapsed  # retrieval and verification included
     [row] = calls(a)
-    assert row["status"] == "error" and 1400 <= row["latency_ms"] < 2500
+    assert row["status"] == "error" and 1400 <= row["latency_ms"] < 3000, row["latency_ms"]
 
 
 def test_deadline_holds_on_a_reused_keep_alive_connection(scripted_llm):

@@ -377,17 +377,18 @@ class OpenAIProvider:
         import openai
 
         described = self._describe(exc) if exc else "no attempt made"
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         if isinstance(exc, openai.APITimeoutError):
             message = (
                 f"no complete reply within llm.timeout ({self.settings.llm.timeout:g} s) "
-                f"after {attempts} attempts ({described})"
+                f"after {tries} ({described})"
             )
             hint = "check the server, or raise llm.timeout; a later re-run retries this item"
         elif isinstance(exc, openai.APIConnectionError):
-            message = f"cannot reach {self.base_url} after {attempts} attempts ({described})"
+            message = f"cannot reach {self.base_url} after {tries} ({described})"
             hint = "check llm.base_url and that the server is running; a re-run retries this item"
         else:
-            message = f"the endpoint kept failing after {attempts} attempts ({described})"
+            message = f"the endpoint kept failing after {tries} ({described})"
             hint = "a later re-run retries this item; lower --concurrency if these are 429s"
         return EngineError(message, hint, retryable=True, attempts=attempts)
 
