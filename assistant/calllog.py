@@ -1,7 +1,8 @@
 """The LLM call log (SQLite): every request, response, error, token count, cost and latency.
 
-It doubles as the response cache: a request identical to one answered before (same model,
-messages, schema, temperature) is served from the log and costs no model call.
+It doubles as the response cache: a request identical to one answered before by the same
+endpoint (same base URL, model, messages, schema, temperature) is served from the log and
+costs no model call. Base URLs are logged without credentials.
 """
 
 from __future__ import annotations
@@ -10,13 +11,22 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from assistant.config import strip_credentials
 from assistant.db import Database
 from assistant.reports import now_iso
 
 
-def prompt_key(body: dict) -> str:
-    """Cache key of an exact request body."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def prompt_key(body: dict, endpoint: str | None = None) -> str:
+    """Cache key of an exact request body sent to `endpoint` (base URL, no credentials).
+
+    One server's answer is never served for another: the endpoint and the model are part of
+    the key. Without an endpoint the key is that of the body alone (batch log rows)."""
+    shape: dict = body
+    if endpoint is not None:
+        shape = {"endpoint": endpoint.rstrip("/"), "model": body.get("model"), "body": body}
+    return hashlib.sha256(
+        json.dumps(shape, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 @dataclass
@@ -50,6 +60,7 @@ class CallLog:
         self.db = db
 
     def record(self, call: CallRecord) -> None:
+        base_url = strip_credentials(call.base_url)
         with self.db.connect() as conn:
             conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
@@ -59,7 +70,7 @@ class CallLog:
                 (
                     now_iso(),
                     call.provider,
-                    call.base_url,
+                    base_url,
                     call.model,
                     call.template,
                     call.template_version,

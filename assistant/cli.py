@@ -198,9 +198,10 @@ def cmd_draft(args) -> int:
             on_item=lambda _o: bar.update(1),
         )
     drafts = [o.draft for o in outcomes]
+    failed = [d for d in drafts if d.status == "failed"]
     if args.json:
         _print_json([d.to_json() for d in drafts])
-        return 0
+        return 1 if failed else 0
     bank = assistant.bank
     markers = {d.marker for d in drafts if d.marker}
     for marker in markers:
@@ -224,10 +225,22 @@ def cmd_draft(args) -> int:
     reused = sum(not o.created for o in outcomes)
     print(
         f"\n{len(drafts)} drafts ({len(drafts) - reused} new, {reused} reused; "
-        f"{sum(d.status == 'failed' for d in drafts)} failed, "
+        f"{len(failed)} failed, "
         f"{sum(d.status == 'flagged' for d in drafts)} flagged)"
     )
-    return 0
+    for error, count in _causes(d.error for d in failed):
+        print(f"  FAILED {count} draft{'s' if count > 1 else ''}: {error}")
+    if failed:
+        print("  re-run the same command to retry the failed drafts")
+    return 1 if failed else 0
+
+
+def _causes(errors) -> list[tuple[str, int]]:
+    """Distinct error messages with how many items each hit, most frequent first."""
+    from collections import Counter
+
+    counts = Counter(" ".join((e or "unknown error").split()) for e in errors)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def cmd_score(args) -> int:
@@ -488,10 +501,59 @@ def load_app():
 
 
 def cmd_serve(args) -> int:
+    return serve_ui(args.host, args.port)
+
+
+def serve_ui(host: str, port: int, *, ready_timeout: float = 60.0) -> int:
+    """Start the reviewer UI, print its URL once it answers HTTP, serve until Ctrl-C."""
+    import time
+
     launch_app = load_app()
-    print(f"reviewer UI: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
-    launch_app(host=args.host, port=args.port)
+    url = f"http://{_url_host(host)}:{port}/"
+    try:
+        launch_app(host=host, port=port, prevent_thread_lock=True)  # returns once started
+    except OSError as exc:  # the port is taken, or the address cannot be bound
+        print(f"error: cannot serve the reviewer UI on {url} ({exc})", file=sys.stderr)
+        return 2
+    if not _answers_http(url, ready_timeout):
+        print(f"error: the reviewer UI did not answer on {url}", file=sys.stderr)
+        return 2
+    print(f"reviewer UI: {url}  (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        print("reviewer UI stopped", file=sys.stderr)
     return 0
+
+
+def _url_host(host: str) -> str:
+    """The host to put in a URL for a bind address (a wildcard address → loopback)."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _answers_http(url: str, timeout: float) -> bool:
+    """True once `url` answers any HTTP response (a login page or a 4xx counts)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            with opener.open(url, timeout=5):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.2)
 
 
 # --- parser -----------------------------------------------------------------------------
@@ -540,7 +602,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report")
     p.add_argument("--questions", help="comma-separated ids, e.g. A1,B2 (default: all)")
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
-    p.add_argument("--force", action="store_true", help="re-draft even if drafts exist")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="re-draft even if drafts exist, asking the model again (no cached replies)",
+    )
 
     p = add("score", cmd_score, "bulk: ingest a folder of reports and draft every question")
     p.add_argument("folder")

@@ -6,14 +6,17 @@ Precedence: init arguments > environment (`REVIEW_ASSISTANT_*`, nested with `__`
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -22,6 +25,47 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_ROOT / "prompts"
 # Bump when ingest/normalisation changes what page text looks like: it renames the index.
 PARSER_VERSION = "pdf-text-3"
+
+
+def strip_credentials(url: str | None) -> str | None:
+    """`url` without a `user:password@` part (for logs, cache keys and error messages)."""
+    return _replace_userinfo(url, "")
+
+
+def mask_credentials(url: str | None) -> str | None:
+    """`url` with its `user:password@` part shown as `****@` (for `settings show`)."""
+    return _replace_userinfo(url, "****@")
+
+
+def _replace_userinfo(url: str | None, replacement: str) -> str | None:
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _USERINFO.sub(lambda m: m.group(1) + replacement, url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=replacement + host))
+
+
+# scheme:// then anything up to an @ that comes before the first / (the userinfo part)
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+
+
+def redact_credentials(text: str, *urls: str | None) -> str:
+    """`text` with the credentials of any URL in it, and of `urls`, removed."""
+    text = _USERINFO.sub(lambda m: m.group(1), text)
+    for url in urls:
+        try:
+            parts = urlsplit(url or "")
+        except ValueError:
+            continue
+        for secret in (parts.password, parts.username):
+            if secret and len(secret) >= 3:
+                text = text.replace(secret, "****")
+    return text
 
 
 def default_home() -> Path:
@@ -34,7 +78,13 @@ def default_home() -> Path:
     return Path.home() / ".local" / "share" / "review-assistant"
 
 
-class EmbeddingSettings(BaseModel):
+class _Section(BaseModel):
+    """A config section: an unknown key (a typo such as `modle`) is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
     """Which embedder makes the dense vectors (a registry name, see assistant/embeddings)."""
 
     name: str = "static"
@@ -44,14 +94,14 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = 32
 
 
-class ChunkSettings(BaseModel):
+class ChunkSettings(_Section):
     """How page text is cut into passages (characters)."""
 
     size: int = Field(1000, ge=200, le=8000)
     overlap: int = Field(150, ge=0, le=2000)
 
 
-class ChromaSettings(BaseModel):
+class ChromaSettings(_Section):
     """Local persistent store by default; set `host` to use a shared `chroma run` server."""
 
     host: str | None = None
@@ -59,7 +109,7 @@ class ChromaSettings(BaseModel):
     path: Path | None = None  # default: <home>/chroma
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Section):
     """Hybrid retrieval: dense and BM25 candidate lists fused with reciprocal rank fusion."""
 
     mode: str = Field("hybrid", pattern="^(hybrid|dense|lexical)$")
@@ -68,7 +118,7 @@ class RetrievalSettings(BaseModel):
     top_k: int = 8
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(_Section):
     """Limits that protect the machine from enormous files."""
 
     max_file_mb: int = 300  # MiB (2**20 bytes), as Gradio counts its upload limit
@@ -78,7 +128,7 @@ class IngestSettings(BaseModel):
     ocr_language: str = "eng"
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(_Section):
     """Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp server)."""
 
     base_url: str | None = None
@@ -167,6 +217,7 @@ class Settings(BaseSettings):
         )
         shape["embedding"].pop("api_key", None)
         shape["llm"].pop("api_key", None)
+        shape["llm"]["base_url"] = strip_credentials(shape["llm"]["base_url"])  # not a draft input
         shape["parser"] = PARSER_VERSION
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -190,6 +241,7 @@ class Settings(BaseSettings):
         for section in ("embedding", "llm"):
             if data[section].get("api_key"):
                 data[section]["api_key"] = "****"
+            data[section]["base_url"] = mask_credentials(data[section].get("base_url"))
         data["resolved"] = {
             "engine": self.resolved_engine(),
             "db_path": str(self.db_path),
@@ -227,12 +279,22 @@ class _TomlFileSource(PydanticBaseSettingsSource):
                     "fix REVIEW_ASSISTANT_CONFIG or create the file",
                 )
             return {}
+        if path.is_dir():
+            raise ConfigError(
+                f"config file {path} is a directory",
+                "point REVIEW_ASSISTANT_CONFIG at a TOML file (e.g. <dir>/config.toml)",
+            )
         try:
             return tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"config file {path} is not valid TOML ({exc})",
                 "fix the file or move it away to use the defaults",
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(
+                f"config file {path} cannot be read ({exc.strerror or exc})",
+                "check the file's permissions, or fix REVIEW_ASSISTANT_CONFIG",
             ) from exc
 
 
@@ -241,11 +303,9 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigError(
-            f"invalid settings ({problems})",
+            f"invalid settings: {problems}",
             f"check REVIEW_ASSISTANT_* variables and {config_file_path()}",
         ) from exc
     if settings.chunking.overlap >= settings.chunking.size:
@@ -254,3 +314,37 @@ def load_settings(**overrides: Any) -> Settings:
             f"check {config_file_path(settings.home)}",
         )
     return settings
+
+
+def _problem(err: dict) -> str:
+    """One validation error as text; an unknown key names the nearest valid one."""
+    loc = [str(p) for p in err["loc"]]
+    name = ".".join(loc)
+    if err["type"] != "extra_forbidden":
+        return f"{name}: {err['msg']}"
+    known = _known_keys(loc[:-1])
+    close = difflib.get_close_matches(loc[-1].lower(), known, n=1, cutoff=0.6)
+    if close:
+        return f"{name} is not a setting (did you mean {'.'.join([*loc[:-1], close[0]])}?)"
+    return f"{name} is not a setting (known: {', '.join(known)})"
+
+
+def _known_keys(section: list[str]) -> list[str]:
+    """The valid keys at `section` (a path of field names) of the settings."""
+    model: Any = Settings
+    for name in section:
+        field = getattr(model, "model_fields", {}).get(name)
+        model = field.annotation if field is not None else None
+    fields = getattr(model, "model_fields", None) or {}
+    return sorted(fields)
+
+
+def unknown_choice(setting: str, value: str, known: list[str]) -> ConfigError:
+    """The error for a setting naming something that does not exist (nearest name first)."""
+    close = difflib.get_close_matches(value.lower(), known, n=1, cutoff=0.5)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return ConfigError(
+        f"unknown {setting} '{value}'",
+        f"{guess}choose one of: {', '.join(known)} (check REVIEW_ASSISTANT_* variables and "
+        f"{config_file_path()})",
+    )

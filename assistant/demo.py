@@ -40,9 +40,6 @@ def run_demo(
     )
     if code != 0 or not serve:
         return code
-    from assistant.cli import load_app
+    from assistant.cli import serve_ui
 
-    launch_app = load_app()
-    print(f"\nreviewer UI: http://127.0.0.1:{port}/  (Ctrl-C to stop)", file=sys.stderr)
-    launch_app(host="127.0.0.1", port=port)
-    return 0
+    return serve_ui("127.0.0.1", port)  # prints the URL once the UI answers

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from assistant.drafts import Citation, Draft, DraftStore, draft_key
 from assistant.engines.base import DraftContext, Engine, EngineResult, EvidenceBlock
+from assistant.errors import ReviewAssistantError
 from assistant.index import ChunkIndex, rrf_fuse
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.reports import ReportRecord, ReportStore
@@ -181,8 +182,10 @@ class Drafter:
         earlier: dict | None = None,
         replace: bool = False,
         page_text: dict[int, str] | None = None,
+        fresh: bool = False,
     ) -> DraftOutcome:
-        """Draft one question of one report (reusing a stored draft unless `replace`)."""
+        """Draft one question of one report (reusing a stored draft unless `replace`; with
+        `fresh`, the engine asks its model again instead of serving a cached reply)."""
         key = self.key_for(report.report_id, question)
         if not replace:
             existing = self.reusable(key)
@@ -199,12 +202,14 @@ class Drafter:
             run_id=run_id,
             draft_key=key,
             earlier=earlier or {},
+            fresh=fresh,
         )
         try:
             result = self.engine.draft(question, blocks, context)
         except Exception as exc:  # one failed question degrades one draft, never the run
             log.debug("engine failed on %s", question.id, exc_info=True)
-            result = EngineResult(status="failed", error=f"{type(exc).__name__}: {exc}")
+            error = str(exc) if isinstance(exc, ReviewAssistantError) else None
+            result = EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
         page_text = page_text if page_text is not None else self.reports.pages(report.report_id)
         draft = self.finish(report, question, result, blocks, page_text, run_id)
         stored, created = self.drafts.save(draft, replace=replace)
@@ -269,6 +274,7 @@ class Drafter:
         run_id: str | None = None,
         replace: bool = False,
         on_item=None,
+        fresh: bool = False,
     ) -> list[DraftOutcome]:
         """Draft every answerable question of a report; free-text synthesis goes last."""
         answerable = [q for q in questions if q.answerable_from_text]
@@ -284,6 +290,7 @@ class Drafter:
                 earlier=earlier,
                 replace=replace,
                 page_text=page_text,
+                fresh=fresh,
             )
             earlier[question.id] = outcome.draft.answer
             outcomes.append(outcome)

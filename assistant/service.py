@@ -132,9 +132,12 @@ class Assistant:
 
     @cached_property
     def embedder(self):
-        from assistant.embeddings import get_embedder
+        from assistant.config import unknown_choice
+        from assistant.embeddings import available_embedders, get_embedder
 
         emb = self.settings.embedding
+        if emb.name not in available_embedders():
+            raise unknown_choice("embedding.name", emb.name, available_embedders())
         options: dict = {}
         if emb.name == "static":
             options = {"cache_dir": self.settings.cache_dir}
@@ -334,7 +337,11 @@ class Assistant:
 
             raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
         drafter = self.drafter(engine)
-        return report, drafter.draft_report(report, questions, replace=replace, on_item=on_item)
+        # Re-drafting on request (draft --force) asks the model again: no cached reply.
+        outcomes = drafter.draft_report(
+            report, questions, replace=replace, on_item=on_item, fresh=replace
+        )
+        return report, outcomes
 
     def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
         """A reviewer's free question to one report."""

@@ -5,7 +5,7 @@ the real ``openai`` client to talk to it over real HTTP: chat completions (JSON 
 embeddings (float or base64) and the Batch API subset (files + batches).
 
 Each chat request takes the next *step* from a queue (``reply``, ``status``, ``delay``,
-``malformed``, ``raw``, ``disconnect``); when the queue is empty a default handler
+``malformed``, ``raw``, ``disconnect``, ``drip``); when the queue is empty a default handler
 (``request_json -> step``) decides; it may also return a plain str/dict as a reply. Steps are
 taken in *arrival* order, so with concurrent requests use the handler (which sees the prompt) to
 target one request. Batch lines (``GET /v1/batches/{id}`` processes them) use the same queue and
@@ -47,6 +47,7 @@ import pytest
 __all__ = [
     "Delay",
     "Disconnect",
+    "Drip",
     "Malformed",
     "OutboundNetworkBlockedError",
     "Raw",
@@ -57,6 +58,7 @@ __all__ = [
     "block_outbound_network",
     "delay",
     "disconnect",
+    "drip",
     "malformed",
     "raw",
     "reply",
@@ -113,7 +115,19 @@ class Disconnect:
     """Close the connection without sending any response."""
 
 
-Step = Reply | Status | Delay | Malformed | Raw | Disconnect
+@dataclass(frozen=True)
+class Drip:
+    """Answer with ``then`` (None: the default handler's answer) one ``chunk`` of bytes every
+    ``interval`` seconds: the body only, or the status line and headers too (``headers``).
+    Each read then succeeds well inside a per-read timeout, however long the whole takes."""
+
+    then: Step | None = None
+    interval: float = 1.0
+    chunk: int = 1
+    headers: bool = False
+
+
+Step = Reply | Status | Delay | Malformed | Raw | Disconnect | Drip
 Handler = Callable[[dict[str, Any]], Any]
 
 
@@ -148,9 +162,17 @@ def disconnect() -> Disconnect:
     return Disconnect()
 
 
+def drip(
+    then: Step | None = None, *, interval: float = 1.0, chunk: int = 1, headers: bool = False
+) -> Drip:
+    """Step: send ``then``'s answer ``chunk`` bytes every ``interval`` seconds (a slow-loris
+    server); with ``headers`` the status line and headers drip too."""
+    return Drip(then, interval, chunk, headers)
+
+
 def _as_step(value: Any) -> Step:
     # Handlers may return a plain string or dict as a shorthand for reply(...).
-    if isinstance(value, Reply | Status | Delay | Malformed | Raw | Disconnect):
+    if isinstance(value, Reply | Status | Delay | Malformed | Raw | Disconnect | Drip):
         return value
     return reply(value)
 
@@ -386,6 +408,13 @@ class ScriptedLLMServer:
                 step = Reply("")
             else:
                 step, from_handler = self._default_step(request_json), True
+        if isinstance(step, Drip):
+            then = step.then
+            if then is None:
+                then = Reply("") if from_handler else self._default_step(request_json)
+            if not sleep or isinstance(then, Delay | Drip | Disconnect):
+                return then  # a batch line has no timing; nested timing steps are not dripped
+            step = Drip(then, step.interval, step.chunk, step.headers)
         return step
 
     # -- records
@@ -775,6 +804,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(step, Disconnect):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif isinstance(step, Drip):
+            self._drip(app, req, step)
         elif isinstance(step, Raw):
             self._send(step.status, step.body, step.content_type)
         elif isinstance(step, Status):
@@ -792,6 +823,35 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._json(200, completion)
         return None
+
+    def _drip(self, app: ScriptedLLMServer, req: dict[str, Any], step: Drip) -> None:
+        """Send the answer of ``step.then`` a few bytes at a time (see :class:`Drip`)."""
+        inner = step.then
+        code, ctype = 200, "application/json"
+        if isinstance(inner, Raw):
+            code, ctype, body = inner.status, inner.content_type, inner.body
+        elif isinstance(inner, Status):
+            payload = _status_payload(inner)
+            code = inner.code
+            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        else:
+            content = inner.text if isinstance(inner, Malformed) else inner.content
+            finish = inner.finish_reason if isinstance(inner, Reply) else "stop"
+            body = json.dumps(app.completion(req, content, finish)).encode()
+        reason = self.responses.get(code, ("",))[0]
+        head = (
+            f"HTTP/1.1 {code} {reason}\r\ncontent-type: {ctype}\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        data = head + body
+        if not step.headers:
+            self.wfile.write(head)
+            data = body
+        for start in range(0, len(data), max(1, step.chunk)):
+            if app._stopping.wait(step.interval):
+                return
+            self.wfile.write(data[start : start + max(1, step.chunk)])
 
     def _stream(self, req: dict[str, Any], completion: dict[str, Any]) -> None:
         """Send ``completion`` as SSE chunks over chunked transfer encoding."""

@@ -238,13 +238,21 @@ def test_prompt_injection_does_not_change_the_draft(assistant, tmp_path, llm):
     assert seen[1] == (False, False, True)  # injected text arrived, only inside evidence
 
 
+def ask_practitioners():
+    return fresh_assistant().ask("westerleigh", "How many were trained?", engine="llm")
+
+
+def answer_1430(request_json):
+    return reply({"status": "answered", "answer": "1,430", "citations": []})
+
+
 def test_identical_request_is_served_from_cache(report, llm):
-    llm.handler = cite_block_with(GOOD_QUOTE)
-    first = draft_one()
+    llm.handler = answer_1430
+    first = ask_practitioners()
     n = len(llm.chat_requests())
-    second = draft_one()  # replace=True: re-drafted, but the exact prompt was seen before
+    second = ask_practitioners()  # the exact prompt to the same endpoint was seen before
     assert len(llm.chat_requests()) == n
-    assert second.answer == first.answer and second.draft_id != first.draft_id
+    assert second.answer == first.answer == "1,430"
     totals = CallLog(fresh_assistant().db).totals()
     assert totals["cached"] == 1 and totals["calls"] == 1
 
@@ -284,10 +292,10 @@ def test_missing_endpoint_is_a_clear_config_error(report):
 
 
 def test_cache_can_be_switched_off(report, llm, monkeypatch):
-    llm.handler = cite_block_with(GOOD_QUOTE)
-    draft_one()
+    llm.handler = answer_1430
+    ask_practitioners()
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__CACHE", "false")
-    draft_one()
+    ask_practitioners()
     assert len(llm.chat_requests()) == 2  # the repeat went to the model
 
 

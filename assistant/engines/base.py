@@ -72,6 +72,7 @@ class DraftContext:
     run_id: str | None = None
     draft_key: str | None = None
     earlier: dict[str, Any] = field(default_factory=dict)  # question id → answer, same report
+    fresh: bool = False  # asked for a new draft (draft --force): no cached model reply
 
 
 class Engine(Protocol):

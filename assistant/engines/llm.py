@@ -3,7 +3,9 @@
 Structured output (JSON schema where the server supports it, JSON mode otherwise) is parsed
 into a pydantic model; invalid output is re-asked once with the validation error, then the
 draft fails with the attempts and token usage recorded. 429/5xx/timeouts are retried with
-bounded backoff. Every call (and every cache hit) is written to the call log.
+bounded backoff. `llm.timeout` is a total deadline per request (assistant/engines/deadline.py).
+Every attempt (and every cache hit) is written to the call log, with any credentials in the
+base URL stripped; the cache is keyed on endpoint, model and request body.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from assistant.calllog import CallLog, CallRecord, prompt_key
-from assistant.config import Settings
+from assistant.config import Settings, redact_credentials, strip_credentials
 from assistant.db import Database
+from assistant.engines import deadline
 from assistant.engines.base import (
     DraftContext,
     EngineResult,
@@ -151,14 +154,22 @@ class OpenAIProvider:
                 "set OPENAI_API_KEY, or REVIEW_ASSISTANT_LLM__BASE_URL for a local server "
                 "(vLLM, Ollama, llama.cpp), or use --engine offline",
             )
-        self.base_url = base_url
+        if base_url:
+            _check_base_url(base_url)
+        self._secret_url = base_url  # may hold user:password@ (only the client sees it)
         self.model = settings.llm.model
+        http_client = openai.DefaultHttpxClient()
+        deadline.install(http_client)
         self.client = openai.OpenAI(
             api_key=key or "not-needed",  # local servers ignore the key but the client wants one
             base_url=base_url,
             timeout=settings.llm.timeout,
             max_retries=0,  # retries happen here, so each attempt is logged
+            http_client=http_client,
         )
+        # The endpoint as logged, shown and used in cache keys: credentials stripped. With no
+        # llm.base_url it is the client's own (OPENAI_BASE_URL or api.openai.com).
+        self.base_url = strip_credentials(str(self.client.base_url).rstrip("/"))
         # How replies are constrained, strongest first; a server that rejects one (OpenAI and
         # vLLM take json_schema; llama-cpp-python's server takes json_object with a schema)
         # moves this provider down a level for the rest of the process.
@@ -191,7 +202,7 @@ class OpenAIProvider:
             self.format_level = max(self.format_level, level + 1)
         logger.warning(
             "%s rejected response_format %s; using %s from now on",
-            self.base_url or "the endpoint",
+            self.base_url,
             FORMATS[level],
             FORMATS[self.format_level],
         )
@@ -233,11 +244,14 @@ class OpenAIProvider:
         template: tuple[str, int],
         context: DraftContext | None = None,
     ) -> tuple[str, int, int, float | None]:
-        """One chat completion's content and token usage (cached, retried, logged)."""
+        """One chat completion's content and token usage (cached, retried, logged).
+
+        The cache is skipped when `context.fresh` (draft --force); the answer is still logged,
+        so it is the one served the next time."""
         import openai
 
         body = self.build_body(messages, schema, schema_name)
-        key = prompt_key(body)
+        key = prompt_key(body, endpoint=self.base_url)
         common = dict(
             provider=self.name,
             base_url=self.base_url,
@@ -250,16 +264,18 @@ class OpenAIProvider:
             draft_key=context.draft_key if context else None,
             run_id=context.run_id if context else None,
         )
-        cached = self.log.cached_response(key) if self.settings.llm.cache else None
+        use_cache = self.settings.llm.cache and not (context and context.fresh)
+        cached = self.log.cached_response(key) if use_cache else None
         if cached is not None:
             self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
             return cached[0], 0, 0, 0.0
         attempts = self.settings.llm.max_retries + 1
-        last_error = ""
+        last_exc: Exception | None = None
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
-                response = self.client.chat.completions.create(**body)
+                with deadline.deadline(self.settings.llm.timeout):
+                    raw = self.client.chat.completions.with_raw_response.create(**body)
             except (
                 openai.BadRequestError,
                 openai.UnprocessableEntityError,
@@ -268,11 +284,11 @@ class OpenAIProvider:
                 # an unsupported field: 400 or 422 (llama.cpp: 500 for response_format)
                 if not self._adapt(body, exc):
                     if isinstance(exc, openai.InternalServerError):
-                        last_error = self._retry_or_wait(common, exc, attempt, attempts, started)
+                        last_exc = self._retry_or_wait(common, exc, attempt, attempts, started)
                         continue
                     self._log_error(common, exc, attempt, started)
                     raise EngineError(
-                        f"the endpoint rejected the request ({exc})",
+                        f"the endpoint rejected the request ({self._describe(exc)})",
                         "check llm.model and the endpoint's limits",
                     ) from exc
                 self._log_error(common, exc, attempt, started)
@@ -284,7 +300,7 @@ class OpenAIProvider:
                 openai.APITimeoutError,
                 openai.APIConnectionError,
             ) as exc:
-                last_error = self._retry_or_wait(common, exc, attempt, attempts, started)
+                last_exc = self._retry_or_wait(common, exc, attempt, attempts, started)
                 continue
             except openai.AuthenticationError as exc:
                 self._log_error(common, exc, attempt, started)
@@ -295,14 +311,21 @@ class OpenAIProvider:
             except openai.APIStatusError as exc:
                 self._log_error(common, exc, attempt, started)
                 raise EngineError(
-                    f"the endpoint answered {exc.status_code} ({exc})",
-                    "check llm.base_url and llm.model",
+                    f"the endpoint answered {exc.status_code} ({self._describe(exc)})",
+                    f"check llm.base_url ({self.base_url}) and llm.model",
+                ) from exc
+            except Exception as exc:  # anything else is still one logged, readable failure
+                self._log_error(common, exc, attempt, started)
+                raise EngineError(
+                    f"the request to {self.base_url} failed ({self._describe(exc)})",
+                    "check llm.base_url; set REVIEW_ASSISTANT_DEBUG=1 for details",
                 ) from exc
             latency = int((time.perf_counter() - started) * 1000)
-            content = (response.choices[0].message.content or "") if response.choices else ""
-            usage = response.usage
-            p_tok = usage.prompt_tokens if usage else 0
-            c_tok = usage.completion_tokens if usage else 0
+            try:
+                content, p_tok, c_tok = self._read(raw)
+            except EngineError as exc:
+                self._log_error(common, exc, attempt, started, response=_first_text(raw))
+                raise
             cost = self._price(p_tok, c_tok)
             self.log.record(
                 CallRecord(
@@ -317,29 +340,92 @@ class OpenAIProvider:
                 )
             )
             return content, p_tok, c_tok, cost
-        raise EngineError(
-            f"the endpoint kept failing after {attempts} attempts ({last_error})",
-            "a later re-run retries this item; lower --concurrency if these are 429s",
-            retryable=True,
-            attempts=attempts,
-        )
+        raise self._gave_up(last_exc, attempts)
+
+    def _read(self, raw) -> tuple[str, int, int]:
+        """(content, prompt tokens, completion tokens) of a 2xx reply; a body that is not a
+        chat completion is an EngineError saying what came back."""
+        data = raw.http_response.content
+        hint = f"check llm.base_url ({self.base_url}) points at an OpenAI-compatible /v1"
+        try:
+            json.loads(data)
+        except ValueError:
+            raise EngineError(
+                f"the endpoint returned a non-JSON body (first bytes: {_first_bytes(data)})", hint
+            ) from None
+        try:
+            response = raw.parse()
+            choices = response.choices
+            if not isinstance(choices, list):
+                raise TypeError("no choices")
+            content = (choices[0].message.content or "") if choices else ""
+            if not isinstance(content, str):
+                raise TypeError("content is not text")
+            usage = response.usage
+            p_tok = (usage.prompt_tokens or 0) if usage else 0
+            c_tok = (usage.completion_tokens or 0) if usage else 0
+        except (AttributeError, TypeError, IndexError, ValueError):
+            raise EngineError(
+                "the endpoint returned JSON that is not a chat completion "
+                f"(first bytes: {_first_bytes(data)})",
+                hint,
+            ) from None
+        return content, int(p_tok), int(c_tok)
+
+    def _gave_up(self, exc: Exception | None, attempts: int) -> EngineError:
+        """The error after every attempt failed with a retryable error `exc`."""
+        import openai
+
+        described = self._describe(exc) if exc else "no attempt made"
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if isinstance(exc, openai.APITimeoutError):
+            message = (
+                f"no complete reply within llm.timeout ({self.settings.llm.timeout:g} s) "
+                f"after {tries} ({described})"
+            )
+            hint = "check the server, or raise llm.timeout; a later re-run retries this item"
+        elif isinstance(exc, openai.APIConnectionError):
+            message = f"cannot reach {self.base_url} after {tries} ({described})"
+            hint = "check llm.base_url and that the server is running; a re-run retries this item"
+        else:
+            message = f"the endpoint kept failing after {tries} ({described})"
+            hint = "a later re-run retries this item; lower --concurrency if these are 429s"
+        return EngineError(message, hint, retryable=True, attempts=attempts)
+
+    def _describe(self, exc: Exception) -> str:
+        """`Type: message` of an error (with its cause for connection errors), no credentials."""
+        import openai
+
+        text = f"{type(exc).__name__}: {exc}"
+        cause = exc.__cause__
+        if isinstance(exc, openai.APIConnectionError) and cause is not None:
+            text += f" ({type(cause).__name__}: {cause})"
+        return redact_credentials(text, self._secret_url)[:1000]
 
     def _retry_or_wait(
         self, common: dict, exc: Exception, attempt: int, attempts: int, started: float
-    ) -> str:
+    ) -> Exception:
         """Log a retryable failure and back off before the next attempt; returns the error."""
         self._log_error(common, exc, attempt, started)
         if attempt < attempts:
             time.sleep(self._backoff(exc, attempt))
-        return f"{type(exc).__name__}: {exc}"
+        return exc
 
-    def _log_error(self, common: dict, exc: Exception, attempt: int, started: float) -> None:
+    def _log_error(
+        self,
+        common: dict,
+        exc: Exception,
+        attempt: int,
+        started: float,
+        response: str | None = None,
+    ) -> None:
+        error = str(exc) if isinstance(exc, EngineError) else self._describe(exc)
         self.log.record(
             CallRecord(
                 **common,
-                response=None,
+                response=response,
                 status="error",
-                error=f"{type(exc).__name__}: {exc}",
+                error=redact_credentials(error, self._secret_url),
                 attempt=attempt,
                 latency_ms=int((time.perf_counter() - started) * 1000),
             )
@@ -512,3 +598,33 @@ def _short_error(exc: Exception) -> str:
             f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()
         )[:500]
     return str(exc)[:500]
+
+
+def _check_base_url(url: str) -> None:
+    """A ConfigError unless `url` is an http(s) URL with a host."""
+    import httpx2
+
+    try:
+        parsed = httpx2.URL(url)
+        ok = parsed.scheme in ("http", "https") and bool(parsed.host)
+    except (httpx2.InvalidURL, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"llm.base_url {strip_credentials(url)!r} is not an http(s) URL",
+            "set it to the server's OpenAI-compatible root, e.g. http://127.0.0.1:8080/v1",
+        )
+
+
+def _first_bytes(data: bytes, n: int = 80) -> str:
+    """The start of a reply body, printable."""
+    text = data[:n].decode("utf-8", "replace")
+    return repr(text + ("..." if len(data) > n else "")) if data else "(empty body)"
+
+
+def _first_text(raw, n: int = 2000) -> str | None:
+    """The start of a reply body for the call log."""
+    try:
+        return raw.http_response.content[:n].decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 (a log detail must never raise)
+        return None

@@ -1,0 +1,337 @@
+"""Issue 9 items 9–14: failures of the LLM path are counted, logged, bounded and never leak.
+
+Everything runs against the real scripted OpenAI-compatible server over real HTTP (or a closed
+port), through the real CLI entry point where the item is about the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openai
+import pytest
+
+from assistant.calllog import CallLog
+from assistant.cli import main as cli_main
+from tests.make_pdf import text_pdf
+from tests.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
+from tests.test_llm_engine import GOOD_QUOTE, PAGES, cite_block_with, fresh_assistant
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "s3cretpw"
+
+
+@pytest.fixture
+def report(assistant, tmp_path):
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
+    assert result.status == "indexed", result.error
+    return result.report
+
+
+@pytest.fixture
+def llm(monkeypatch, scripted_llm):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__TIMEOUT", "1.5")
+    return scripted_llm
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def calls(a=None) -> list[dict]:
+    a = a or fresh_assistant()
+    with a.db.connect() as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM llm_calls ORDER BY call_id")]
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli_main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- item 9: draft's exit code and the causes of its failures ---------------------------
+
+
+def test_draft_exits_1_and_prints_each_cause_once_with_its_count(report, monkeypatch, capsys):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
+    code, out, _ = run_cli(
+        capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A6,B7"
+    )
+    assert code == 1
+    causes = [line for line in out.splitlines() if line.strip().startswith("FAILED")]
+    assert len(causes) == 1, out
+    assert "FAILED 2 drafts: cannot reach http://127.0.0.1:" in causes[0]
+    assert "Connection refused" in causes[0]
+    code, _, _ = run_cli(capsys, "draft", "westerleigh", "--engine", "llm", "--json")
+    assert code == 1  # --json too: the exit code says that drafts failed
+
+
+def test_draft_names_distinct_causes_and_exits_0_when_all_succeed(report, llm, capsys):
+    good = cite_block_with(GOOD_QUOTE)
+
+    def handler(request_json):
+        user = request_json["messages"][1]["content"]
+        if "Audit question A6:" in user:
+            return raw(b"<html>gateway</html>", content_type="text/html")
+        if "Audit question B7:" in user:
+            return raw(b'{"not": "a completion"}')
+        return good(request_json)
+
+    llm.handler = handler
+    code, out, _ = run_cli(
+        capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A6,B7,A9"
+    )
+    assert code == 1
+    causes = sorted(line.strip() for line in out.splitlines() if "FAILED" in line)
+    assert len(causes) == 2, out
+    assert causes[0].startswith("FAILED 1 draft: the endpoint returned JSON that is not a chat")
+    assert causes[1].startswith("FAILED 1 draft: the endpoint returned a non-JSON body")
+    llm.handler = good
+    code, out, _ = run_cli(capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A9")
+    assert code == 0 and "FAILED" not in out
+
+
+def test_ask_failure_exits_1_and_bad_base_url_is_a_config_error(report, monkeypatch, capsys):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
+    code, out, _ = run_cli(capsys, "ask", "westerleigh", "Who chairs it?", "--engine", "llm")
+    assert code == 1 and "cannot reach" in out
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", "not a url")
+    code, _, err = run_cli(capsys, "draft", "westerleigh", "--engine", "llm")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: llm.base_url 'not a url' is not an http(s) URL: set it to the server's "
+        "OpenAI-compatible root, e.g. http://127.0.0.1:8080/v1"
+    ]
+
+
+# --- item 10: a 200 that is not a chat completion ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        (raw(b"<!DOCTYPE html><html>It works</html>", content_type="text/html"), "non-JSON"),
+        (raw(b"<!DOCTYPE html><html>It works</html>"), "non-JSON"),  # says it is JSON
+        (raw(b""), "non-JSON"),
+        (raw(b'["a list"]'), "not a chat completion"),
+        (raw(b'{"error": "quota"}'), "not a chat completion"),
+    ],
+)
+def test_non_json_200_is_logged_with_a_readable_error(report, llm, step, expected):
+    llm.enqueue(step)
+    a = fresh_assistant()
+    _, [outcome] = a.draft_report("westerleigh", question_ids=["A6"], engine="llm")
+    error = outcome.draft.error
+    assert outcome.draft.status == "failed"
+    assert expected in error and "(first bytes: " in error, error
+    assert "check llm.base_url" in error and "OpenAI-compatible /v1" in error
+    assert "JSONDecodeError" not in error and "AttributeError" not in error
+    [row] = calls(a)  # the attempt is in the call log, with the same readable error
+    assert row["status"] == "error" and row["error"] == error
+    assert row["response"] == step.body.decode()
+    assert row["attempt"] == 1
+
+
+# --- item 11: llm.timeout is a total deadline ----------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["body-drips", "headers-drip"])
+def test_timeout_is_a_deadline_against_a_dripping_server(report, llm, headers):
+    """16 bytes every 0.5 s: each read is well inside the 1.5 s timeout, the whole reply
+    (about 700 bytes) would take ~20 s; the request must end at 1.5 s."""
+    llm.handler = lambda request_json: drip(
+        cite_block_with(GOOD_QUOTE)(request_json), interval=0.5, chunk=16, headers=headers
+    )
+    a = fresh_assistant()
+    started = time.monotonic()
+    _, [outcome] = a.draft_report("westerleigh", question_ids=["A6"], engine="llm")
+    elapsed = time.monotonic() - started
+    assert outcome.draft.status == "failed"
+    assert "no complete reply within llm.timeout (1.5 s)" in outcome.draft.error
+    assert elapsed < 8, elapsed  # retrieval and verification included
+    [row] = calls(a)
+    assert row["status"] == "error" and 1400 <= row["latency_ms"] < 3000, row["latency_ms"]
+
+
+def test_deadline_holds_on_a_reused_keep_alive_connection(scripted_llm):
+    from assistant.engines import deadline
+
+    http_client = openai.DefaultHttpxClient()
+    assert deadline.install(http_client)
+    client = openai.OpenAI(
+        base_url=scripted_llm.url, api_key="x", max_retries=0, timeout=1.0, http_client=http_client
+    )
+    scripted_llm.enqueue(reply("first"), drip(reply("x" * 400), interval=0.2, chunk=8))
+    message = [{"role": "user", "content": "hi"}]
+    with deadline.deadline(1.0):
+        first = client.chat.completions.create(model="m", messages=message)
+    assert first.choices[0].message.content == "first"
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError), deadline.deadline(1.0):
+        client.chat.completions.create(model="m", messages=message)
+    assert time.monotonic() - started < 1.8
+    with deadline.deadline(None):  # no deadline set: unchanged behaviour
+        scripted_llm.enqueue(reply("third"))
+        assert client.chat.completions.create(model="m", messages=message).choices
+
+
+# --- item 12: the response cache -------------------------------------------------------
+
+
+def test_cache_never_serves_one_servers_answer_for_another(report, llm, monkeypatch):
+    question = "How many practitioners were trained?"
+
+    def answering(text):
+        def handler(request_json):
+            return reply({"status": "answered", "answer": text, "citations": []})
+
+        return handler
+
+    llm.handler = answering("from server A")
+    assert fresh_assistant().ask("westerleigh", question, engine="llm").answer == "from server A"
+    with ScriptedLLMServer(answering("from server B")) as other:
+        monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", other.url)
+        answer = fresh_assistant().ask("westerleigh", question, engine="llm")
+        assert answer.answer == "from server B"
+        assert len(other.chat_requests()) == 1
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", llm.url)
+    again = fresh_assistant().ask("westerleigh", question, engine="llm")
+    assert again.answer == "from server A" and len(llm.chat_requests()) == 1  # cached, per server
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "other-model")
+    fresh_assistant().ask("westerleigh", question, engine="llm")
+    assert len(llm.chat_requests()) == 2  # another model on the same server is not a repeat
+
+
+def test_force_bypasses_the_cache_and_stores_the_fresh_answer(report, llm, capsys):
+    llm.handler = cite_block_with(GOOD_QUOTE, answer="partly")
+    code, _, _ = run_cli(capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A6")
+    assert code == 0
+    llm.handler = cite_block_with(GOOD_QUOTE, answer="evidenced")
+    code, out, _ = run_cli(
+        capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A6", "--force"
+    )
+    assert code == 0 and len(llm.chat_requests()) == 2  # the repeat went to the model
+    assert "Evidenced" in out or "evidenced" in out
+    a = fresh_assistant()
+    rows = calls(a)
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert rows[0]["prompt_key"] == rows[1]["prompt_key"]
+    cached = CallLog(a.db).cached_response(rows[1]["prompt_key"])
+    assert json.loads(cached[0])["answer"] == "evidenced"  # the fresh answer is the one kept
+
+
+# --- item 13: configuration mistakes are one clear line, exit 2 --------------------------
+
+
+def test_unknown_config_key_is_refused_with_the_nearest_name(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text('[llm]\nmodle = "gpt-4o"\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_ASSISTANT_CONFIG", str(config))
+    code, _, err = run_cli(capsys, "settings", "show")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "llm.modle is not a setting (did you mean llm.model?)" in err
+    config.write_text('[retrieval]\ntopk = 3\n[lm]\nmodel = "x"\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "settings", "show")
+    assert code == 2 and "retrieval.topk is not a setting (did you mean retrieval.top_k?)" in err
+    assert "lm is not a setting (did you mean llm?)" in err
+    monkeypatch.delenv("REVIEW_ASSISTANT_CONFIG")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__TIMEOTU", "5")  # a typo in an env name too
+    code, _, err = run_cli(capsys, "settings", "show")
+    assert code == 2 and "llm.timeotu is not a setting (did you mean llm.timeout?)" in err
+
+
+def test_config_path_that_is_a_directory_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REVIEW_ASSISTANT_CONFIG", str(tmp_path))
+    code, out, err = run_cli(capsys, "reports")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: config file {tmp_path} is a directory: point REVIEW_ASSISTANT_CONFIG at a "
+        "TOML file (e.g. <dir>/config.toml)"
+    ]
+
+
+def test_unknown_embedder_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    pdf = text_pdf(tmp_path / "westerleigh.pdf", PAGES)
+    monkeypatch.setenv("REVIEW_ASSISTANT_EMBEDDING__NAME", "minlm")
+    code, _, err = run_cli(capsys, "ingest", str(pdf))
+    assert code == 2
+    [line] = [x for x in err.splitlines() if "error" in x.lower()]
+    assert line.startswith("error: unknown embedding.name 'minlm': did you mean 'minilm'?")
+    assert "unexpected" not in line
+
+
+def test_serve_prints_its_url_only_once_it_is_serving(tmp_path):
+    home = tmp_path / "ui-home"
+    port = closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_ASSISTANT_")}
+    env.update(
+        REVIEW_ASSISTANT_HOME=str(home),
+        REVIEW_ASSISTANT_EMBEDDING__NAME="hash",
+        REVIEW_ASSISTANT_ENGINE="offline",
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONPATH=str(REPO),
+        PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        line = ""
+        while time.monotonic() < deadline and "reviewer UI:" not in line:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, "serve exited before printing its URL"
+        assert f"reviewer UI: http://127.0.0.1:{port}/" in line
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass  # serving at the moment the URL is printed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# --- item 14: credentials in llm.base_url ----------------------------------------------
+
+
+def test_credentials_in_base_url_are_masked_and_never_logged(report, llm, monkeypatch, capsys):
+    url_with_secret = llm.url.replace("http://", f"http://svcuser9:{SECRET}@")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", url_with_secret)
+    code, out, _ = run_cli(capsys, "settings", "show")
+    assert code == 0 and SECRET not in out
+    assert f"llm.base_url = {llm.url.replace('http://', 'http://****@')}" in out
+    llm.handler = cite_block_with(GOOD_QUOTE)
+    code, out, err = run_cli(capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A6")
+    assert code == 0 and SECRET not in out + err
+    dead = f"http://svcuser9:{SECRET}@127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", dead)
+    code, out, err = run_cli(capsys, "draft", "westerleigh", "--engine", "llm", "--force")
+    assert code == 1 and "cannot reach http://127.0.0.1:" in out
+    assert SECRET not in out + err and "svcuser9" not in out + err
+    a = fresh_assistant()
+    rows = calls(a)
+    assert {r["status"] for r in rows} == {"ok", "error"}
+    with a.db.connect() as conn:
+        dump = "\n".join(conn.iterdump())
+    assert SECRET not in dump and "svcuser9" not in dump  # not in the log, drafts or errors
+    assert {r["base_url"] for r in rows} == {llm.url, dead.replace(f"svcuser9:{SECRET}@", "")}
