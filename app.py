@@ -166,7 +166,7 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
         with gr.Tabs(elem_id="pages"):
             with gr.Tab("Library", id="library", elem_id="tab-library") as library_tab:
                 table, last, ingest_event, reload_table = library_page(ctx)
-            with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True):
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True) as ask_tab:
                 ask_report = ask_page(ctx)
             with gr.Tab(
                 "Review", id="review", elem_id="tab-review", render_children=True
@@ -196,9 +196,21 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 return [gr.update() for _ in pickers]
             return [gr.update(value=report_id) for _ in pickers]
 
+        def refresh_pickers(*current):
+            # reports ingested since the page loaded, also by the CLI in another process
+            choices = report_choices(a)
+            known = {value for _, value in choices}
+            return [
+                gr.update(choices=choices, value=value if value in known else None)
+                for value in current
+            ]
+
         table.select(pick_report, None, pickers)
         library_tab.select(reload_table, None, table)
-        review_tab.select(refresh_queue, [review_report], queue_outputs)
+        ask_tab.select(refresh_pickers, pickers, pickers, api_name="refresh_reports")
+        review_tab.select(refresh_pickers, pickers, pickers).then(
+            refresh_queue, [review_report], queue_outputs
+        )
 
         def on_load(saved: dict, request: gr.Request):
             saved = saved or {}

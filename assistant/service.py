@@ -305,7 +305,8 @@ class Assistant:
         pages = [Page(r["page"], r["text"], r["raw_chars"], bool(r["ocr"])) for r in rows]
         chunks = chunk_pages(report.report_id, pages, self.settings.chunking, self.index.index_key)
         with self.writer_lock():
-            self.index.add_report(report.report_id, chunks)
+            if not self.index.is_indexed(report.report_id):  # another process may have, meanwhile
+                self.index.add_report(report.report_id, chunks)
 
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property
