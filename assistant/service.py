@@ -234,7 +234,7 @@ class Assistant:
                     "unchanged",
                     report,
                     self.index.indexed_reports()[report_id],
-                    warnings=self._version_note(report, replaces),
+                    warnings=self._version_note(report, replaces) if replaces else [],
                 )
         parsed = parse_pdf(path, self.settings.ingest, ocr=ocr)
         report = self.reports.add(parsed, partnership=partnership, period=period, replaces=replaces)
