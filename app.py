@@ -196,21 +196,17 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 return [gr.update() for _ in pickers]
             return [gr.update(value=report_id) for _ in pickers]
 
-        def refresh_pickers(*current):
-            # reports ingested since the page loaded, also by the CLI in another process
+        def refresh_pickers():
+            # reports ingested since the page loaded, also by the CLI in another process; the
+            # values stay: a pick made while this runs must not be undone
             choices = report_choices(a)
-            known = {value for _, value in choices}
-            return [
-                gr.update(choices=choices, value=value if value in known else None)
-                for value in current
-            ]
+            return [gr.update(choices=choices) for _ in pickers]
 
         table.select(pick_report, None, pickers)
         library_tab.select(reload_table, None, table)
-        ask_tab.select(refresh_pickers, pickers, pickers, api_name="refresh_reports")
-        review_tab.select(refresh_pickers, pickers, pickers).then(
-            refresh_queue, [review_report], queue_outputs
-        )
+        ask_tab.select(refresh_pickers, None, pickers, api_name="refresh_reports")
+        review_tab.select(refresh_queue, [review_report], queue_outputs)
+        review_tab.select(refresh_pickers, None, pickers)
 
         def on_load(saved: dict, request: gr.Request):
             saved = saved or {}

@@ -66,7 +66,7 @@ def test_ui_answers_on_a_report_the_cli_ingested_and_scored_while_it_ran(tmp_pat
         _cli(home, "score", str(year), "--period", "2020-21", "--questions", "A1,B7")
 
         client = gradio_client.Client(url, verbose=False)  # a page opened after the CLI ran
-        client.predict(None, None, api_name="/refresh_reports")  # opening the Ask tab
+        client.predict(api_name="/refresh_reports")  # opening the Ask tab
         answer = client.predict(marsh, "What was a priority?", api_name="/ask")
         text = str(answer)
         assert "Error finding id" not in text and "unexpected error" not in text, text
