@@ -166,7 +166,7 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
         with gr.Tabs(elem_id="pages"):
             with gr.Tab("Library", id="library", elem_id="tab-library") as library_tab:
                 table, last, ingest_event, reload_table = library_page(ctx)
-            with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True):
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True) as ask_tab:
                 ask_report = ask_page(ctx)
             with gr.Tab(
                 "Review", id="review", elem_id="tab-review", render_children=True
@@ -196,9 +196,17 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 return [gr.update() for _ in pickers]
             return [gr.update(value=report_id) for _ in pickers]
 
+        def refresh_pickers():
+            # reports ingested since the page loaded, also by the CLI in another process; the
+            # values stay: a pick made while this runs must not be undone
+            choices = report_choices(a)
+            return [gr.update(choices=choices) for _ in pickers]
+
         table.select(pick_report, None, pickers)
         library_tab.select(reload_table, None, table)
+        ask_tab.select(refresh_pickers, None, pickers, api_name="refresh_reports")
         review_tab.select(refresh_queue, [review_report], queue_outputs)
+        review_tab.select(refresh_pickers, None, pickers)
 
         def on_load(saved: dict, request: gr.Request):
             saved = saved or {}

@@ -65,6 +65,7 @@ def cmd_ingest(args) -> int:
             ocr=args.ocr,
             partnership=args.partnership,
             period=args.period,
+            replaces=args.replaces,
             on_chunks=on_chunks,
         ):
             if chunk_bar:
@@ -583,6 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--partnership", help="override the detected partnership name")
     p.add_argument("--period", help="override the detected period, e.g. 2020-21")
+    p.add_argument(
+        "--replaces",
+        metavar="REPORT",
+        help="the file is a new version of this report (id, id prefix or file name); without "
+        "it a file is a new version only of a report with the same partnership and period",
+    )
 
     p = add("reports", cmd_reports, "list ingested reports")
     p.add_argument("--period")

@@ -196,6 +196,15 @@ MIGRATIONS: list[str] = [
         outputs TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 4: a counter that every writer of the embedded Chroma store bumps, so that the other
+    #    processes on this data directory (the UI beside a CLI ingest) re-open their client
+    """
+    CREATE TABLE vector_store_writes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO vector_store_writes (id, generation) VALUES (1, 0);
+    """,
 ]
 
 

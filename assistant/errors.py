@@ -5,6 +5,8 @@ Messages are converted to CLI lines or UI notices only at the edge (cli.py, app.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ReviewAssistantError(Exception):
     """Base error: `message` says what went wrong, `hint` what to do about it."""
@@ -26,7 +28,9 @@ class InputFileError(ReviewAssistantError):
     """A report file cannot be ingested (corrupt, encrypted, scanned, wrong type, too big)."""
 
     def __init__(self, path: object, message: str, hint: str = "") -> None:
-        super().__init__(f"{path}: {message}", hint)
+        # The file's name, never where it sits on the server (the UI keeps uploads in the
+        # data directory); `path` keeps the full path for the program.
+        super().__init__(f"{Path(str(path)).name}: {message}", hint)
         self.path = str(path)
 
 
@@ -57,3 +61,17 @@ class EngineError(ReviewAssistantError):
 
 class ConflictError(ReviewAssistantError):
     """A review decision was based on a stale state (someone else saved first)."""
+
+
+def hide_paths(text: str, path: Path, *folders: Path) -> str:
+    """`text` with `path` shown as its file name and `folders` (e.g. the data directory) as
+    `…`, for messages that quote library exceptions (`[Errno 13] ... '/srv/...'`)."""
+    path = Path(path)
+    for form in sorted({str(path.resolve()), str(path.absolute()), str(path)}, key=len)[::-1]:
+        if form not in (".", path.name):
+            text = text.replace(form, path.name)
+    for folder in folders:
+        for form in sorted({str(Path(folder).resolve()), str(folder)}, key=len)[::-1]:
+            if len(form) > 1:
+                text = text.replace(form, "…")
+    return text

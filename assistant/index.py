@@ -2,7 +2,8 @@
 
 Chroma's local build has no sparse/BM25 index, so the lexical side lives in the app's SQLite
 database next to the chunk records. Chroma runs embedded (PersistentClient) or as a shared
-server (`chroma run`) through the same code.
+server (`chroma run`) through the same code; an embedded client re-opens when another process
+has written to the store (see `_EmbeddedStore`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from assistant.chunking import Chunk
 from assistant.config import Settings
@@ -85,6 +88,43 @@ def chroma_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=client_settings)
 
 
+class _EmbeddedStore:
+    """This process's client of one embedded Chroma directory, shared by its ChunkIndexes.
+
+    An embedded client keeps the vector index in memory and does not see what another process
+    wrote after it opened (the UI beside a CLI `ingest`): a filtered query then fails with
+    "Error finding id". So every write bumps a generation counter in the app's SQLite database
+    (under the data directory's writer lock), and a client whose generation is behind is
+    closed and re-opened before its next use, once the calls in flight in this process end.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.client = None
+        self.generation = -1  # of the database counter when the client was opened
+        self.collections: dict[str, object] = {}
+        self.changed = threading.Condition()
+        self.in_use = 0
+        self.reopening = False
+
+    def reopen(self) -> None:
+        """Close the client (callers hold `changed` and no call is in flight)."""
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+        self.collections = {}
+
+
+_STORES: dict[str, _EmbeddedStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def _embedded_store(path) -> _EmbeddedStore:
+    key = str(Path(path).resolve())
+    with _STORES_LOCK:
+        return _STORES.setdefault(key, _EmbeddedStore(key))
+
+
 class ChunkIndex:
     """Chunk records + FTS5 (SQLite) and vectors (Chroma) for one index key."""
 
@@ -94,25 +134,91 @@ class ChunkIndex:
         self.embedder = embedder
         self.index_key = settings.index_key(embedder.fingerprint())
         self.collection_name = f"chunks-{self.index_key}"
-        self._collection = None
+        self._collection = None  # with a Chroma server: the HTTP client's collection
         self._lock = threading.Lock()  # Chroma clients must not be created by two threads at once
+        self._store = None if settings.chroma.host else _embedded_store(settings.chroma_path)
 
     @property
     def collection(self):
-        with self._lock:
-            return self._open_collection()
+        """The Chroma collection, current with what every process has written."""
+        with self._chroma() as collection:
+            return collection
 
-    def _open_collection(self):
-        if self._collection is None:
-            from assistant.embeddings import chroma_embedding_function
+    def _get_or_create(self, client):
+        from assistant.embeddings import chroma_embedding_function
 
-            client = chroma_client(self.settings)
-            self._collection = client.get_or_create_collection(
-                self.collection_name,
-                embedding_function=chroma_embedding_function(self.embedder),
-                metadata={"hnsw:space": "cosine", "index_key": self.index_key},
-            )
-        return self._collection
+        return client.get_or_create_collection(
+            self.collection_name,
+            embedding_function=chroma_embedding_function(self.embedder),
+            metadata={"hnsw:space": "cosine", "index_key": self.index_key},
+        )
+
+    def _generation(self) -> int:
+        with self.db.connect() as conn:
+            return conn.execute("SELECT generation FROM vector_store_writes").fetchone()[0]
+
+    @contextmanager
+    def _chroma(self) -> Iterator:
+        """The collection for one or more calls; re-opened first if another process wrote."""
+        store = self._store
+        if store is None:  # a Chroma server sees every client's writes
+            with self._lock:
+                if self._collection is None:
+                    self._collection = self._get_or_create(chroma_client(self.settings))
+            yield self._collection
+            return
+        generation = self._generation()
+        with store.changed:
+            while store.reopening:
+                store.changed.wait()
+            if generation > store.generation and store.client is not None:
+                log.debug("the vector store changed on disk: re-opening %s", store.path)
+                store.reopening = True
+                try:
+                    while store.in_use:
+                        store.changed.wait()
+                    store.reopen()
+                finally:
+                    store.reopening = False
+                    store.changed.notify_all()
+            if store.client is None:
+                store.client = chroma_client(self.settings)
+            store.generation = max(store.generation, generation)
+            collection = store.collections.get(self.collection_name)
+            if collection is None:
+                collection = store.collections[self.collection_name] = self._get_or_create(
+                    store.client
+                )
+            store.in_use += 1
+        try:
+            yield collection
+        finally:
+            with store.changed:
+                store.in_use -= 1
+                store.changed.notify_all()
+
+    @contextmanager
+    def _writing(self) -> Iterator:
+        """The collection for writes: the generation moves before (so a writer killed half-way
+        still makes the others re-open) and after them."""
+        with self._chroma() as collection:
+            self._bump()
+            try:
+                yield collection
+            finally:
+                self._bump()
+
+    def _bump(self) -> None:
+        store = self._store
+        if store is None:
+            return
+        with self.db.transaction() as conn:
+            generation = conn.execute(
+                "UPDATE vector_store_writes SET generation = generation + 1 RETURNING generation"
+            ).fetchone()[0]
+        with store.changed:  # this client made the change itself: it stays current
+            if store.generation == generation - 1:
+                store.generation = generation
 
     # --- writing ------------------------------------------------------------------------
     def is_indexed(self, report_id: str) -> bool:
@@ -160,23 +266,9 @@ class ChunkIndex:
             )
         vectors = self.embedder.embed_documents([c.text for c in chunks], progress=progress)
         batch = 1000
-        for start in range(0, len(chunks), batch):
-            part = chunks[start : start + batch]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in part],
-                embeddings=[v.tolist() for v in vectors[start : start + batch]],
-                documents=[c.text for c in part],
-                metadatas=[
-                    {
-                        "report_id": c.report_id,
-                        "page": c.page,
-                        "char_start": c.char_start,
-                        "char_end": c.char_end,
-                        "section": c.section or "",
-                    }
-                    for c in part
-                ],
-            )
+        with self._writing() as collection:
+            for start in range(0, len(chunks), batch):
+                self._upsert(collection, chunks[start : start + batch], vectors[start:])
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO report_index (report_id, index_key, collection, n_chunks,"
@@ -184,6 +276,24 @@ class ChunkIndex:
                 (report_id, self.index_key, self.collection_name, len(chunks), now_iso()),
             )
         return len(chunks)
+
+    @staticmethod
+    def _upsert(collection, part: list[Chunk], vectors) -> None:
+        collection.upsert(
+            ids=[c.chunk_id for c in part],
+            embeddings=[v.tolist() for v in vectors[: len(part)]],
+            documents=[c.text for c in part],
+            metadatas=[
+                {
+                    "report_id": c.report_id,
+                    "page": c.page,
+                    "char_start": c.char_start,
+                    "char_end": c.char_end,
+                    "section": c.section or "",
+                }
+                for c in part
+            ],
+        )
 
     def remove_report(self, report_id: str) -> None:
         """Forget a report's chunks under this key (SQLite rows, FTS entries and vectors)."""
@@ -196,7 +306,8 @@ class ChunkIndex:
                 "DELETE FROM chunks WHERE report_id=? AND index_key=?",
                 (report_id, self.index_key),
             )
-        self.collection.delete(where={"report_id": report_id})
+        with self._writing() as collection:
+            collection.delete(where={"report_id": report_id})
 
     # --- reading ------------------------------------------------------------------------
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
@@ -262,12 +373,13 @@ class ChunkIndex:
                 if len(report_ids) == 1
                 else {"report_id": {"$in": list(report_ids)}}
             )
-        result = self.collection.query(
-            query_embeddings=[self.embedder.embed_query(query).tolist()],
-            n_results=n,
-            where=where,
-            include=[],
-        )
+        with self._chroma() as collection:
+            result = collection.query(
+                query_embeddings=[self.embedder.embed_query(query).tolist()],
+                n_results=n,
+                where=where,
+                include=[],
+            )
         return list(result["ids"][0]) if result["ids"] else []
 
     def search(

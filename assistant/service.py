@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.chunking import chunk_pages
 from assistant.config import Settings, load_settings
 from assistant.db import Database
-from assistant.errors import InputFileError, ReviewAssistantError
+from assistant.errors import InputFileError, ReviewAssistantError, hide_paths
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest import describe_pages, file_sha256, parse_pdf
 from assistant.reports import ReportRecord, ReportStore
@@ -54,6 +54,7 @@ class IngestResult:
             "no_text_pages": self.report.no_text_pages if self.report else [],
             "ocr_pages": self.report.ocr_pages if self.report else [],
             "error": self.error,
+            "previous_version": self.report.previous_version if self.report else None,
             "warnings": self.warnings,
         }
 
@@ -161,15 +162,29 @@ class Assistant:
         ocr: bool | None = None,
         partnership: str | None = None,
         period: str | None = None,
+        replaces: str | None = None,
         on_chunks: Callable[[int, int], None] | None = None,
     ) -> Iterator[IngestResult]:
         """Ingest and index files/folders, one result per file; a bad file never stops the rest.
 
+        A file becomes a new version of a stored report only when `replaces` names that report
+        (one file only) or the two share partnership and period; otherwise it is a new report.
         `on_chunks(done, total)` reports embedding progress within the current file.
         """
+        replaced = None
+        if replaces:
+            files = find_pdfs(paths)
+            if len(files) != 1:
+                raise ReviewAssistantError(
+                    f"--replaces names the one report a new version replaces, but {len(files)} "
+                    "PDF files were given",
+                    "ingest the new version on its own",
+                )
+            replaced = self.resolve_report(replaces).report_id
+            self.reports.check_replaceable(replaced)
         with self.writer_lock():
             self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
-            yield from self._ingest_all(paths, ocr, partnership, period, on_chunks)
+            yield from self._ingest_all(paths, ocr, partnership, period, replaced, on_chunks)
 
     def writer_lock(self):
         """Serialise writers of the embedded Chroma store across processes (not needed, and not
@@ -187,22 +202,26 @@ class Assistant:
             self.settings.home, enabled=not self.settings.chroma.host, on_wait=on_wait
         )
 
-    def _ingest_all(self, paths, ocr, partnership, period, on_chunks) -> Iterator[IngestResult]:
+    def _ingest_all(
+        self, paths, ocr, partnership, period, replaces, on_chunks
+    ) -> Iterator[IngestResult]:
         for path in find_pdfs(paths):
             try:
-                yield self._ingest_one(path, ocr, partnership, period, on_chunks)
+                yield self._ingest_one(path, ocr, partnership, period, replaces, on_chunks)
             except ReviewAssistantError as exc:
-                yield IngestResult(path=str(path), status="failed", error=str(exc))
+                error = hide_paths(str(exc), path, self.settings.home)
+                yield IngestResult(path=str(path), status="failed", error=error)
             except Exception as exc:  # unexpected: report it against the file, keep going
                 log.debug("ingest of %s failed", path, exc_info=True)
+                detail = hide_paths(f"{type(exc).__name__}: {exc}", path, self.settings.home)
                 yield IngestResult(
                     path=str(path),
                     status="failed",
-                    error=f"{path}: unexpected error {type(exc).__name__}: {exc} "
+                    error=f"{path.name}: unexpected error {detail} "
                     "(please report this with the file if you can share it)",
                 )
 
-    def _ingest_one(self, path, ocr, partnership, period, on_chunks) -> IngestResult:
+    def _ingest_one(self, path, ocr, partnership, period, replaces, on_chunks) -> IngestResult:
         if path.suffix.lower() != ".pdf":
             raise InputFileError(path, "not a .pdf file", "only PDF reports can be ingested")
         if path.exists() and path.stat().st_size > 0:
@@ -210,12 +229,18 @@ class Assistant:
             if self.reports.exists(report_id) and self.index.is_indexed(report_id):
                 if partnership or period:
                     self.reports.update_identity(report_id, partnership=partnership, period=period)
+                if replaces:
+                    self.reports.mark_replaces(report_id, replaces)
                 report = self.reports.get(report_id)
                 return IngestResult(
-                    str(path), "unchanged", report, self.index.indexed_reports()[report_id]
+                    str(path),
+                    "unchanged",
+                    report,
+                    self.index.indexed_reports()[report_id],
+                    warnings=self._version_note(report, replaces) if replaces else [],
                 )
         parsed = parse_pdf(path, self.settings.ingest, ocr=ocr)
-        report = self.reports.add(parsed, partnership=partnership, period=period)
+        report = self.reports.add(parsed, partnership=partnership, period=period, replaces=replaces)
         if partnership or period:
             self.reports.update_identity(report.report_id, partnership=partnership, period=period)
             report = self.reports.get(report.report_id)
@@ -225,7 +250,7 @@ class Assistant:
         total = len(chunks)
         progress = (lambda done: on_chunks(done, total)) if on_chunks else None
         n = self.index.add_report(report.report_id, chunks, progress=progress)
-        warnings = []
+        warnings = self._version_note(report, replaces)
         if report.no_text_pages:
             warnings.append(
                 f"no text layer on page(s) {describe_pages(report.no_text_pages)}: "
@@ -239,6 +264,17 @@ class Assistant:
         if not report.partnership:
             warnings.append("partnership name not detected; set it with --partnership NAME")
         return IngestResult(str(path), "indexed", report, n, warnings=warnings)
+
+    def _version_note(self, report: ReportRecord, replaces: str | None) -> list[str]:
+        """Say so when a file became a new version: the older one leaves the listings."""
+        if not report.previous_version:
+            return []
+        older = self.reports.get(report.previous_version)
+        why = "as --replaces asked" if replaces else "same partnership and period"
+        return [
+            f"a new version of {older.short_id} ({older.file_name}, {older.display_name}, "
+            f"{older.period or 'period ?'}): {why}; the older version stays reachable by its id"
+        ]
 
     # --- use case: find reports ---------------------------------------------------------
     def list_reports(self, period: str | None = None) -> list[ReportRecord]:
@@ -273,7 +309,8 @@ class Assistant:
         pages = [Page(r["page"], r["text"], r["raw_chars"], bool(r["ocr"])) for r in rows]
         chunks = chunk_pages(report.report_id, pages, self.settings.chunking, self.index.index_key)
         with self.writer_lock():
-            self.index.add_report(report.report_id, chunks)
+            if not self.index.is_indexed(report.report_id):  # another process may have, meanwhile
+                self.index.add_report(report.report_id, chunks)
 
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property

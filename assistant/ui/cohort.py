@@ -43,9 +43,10 @@ COHORT_HEADERS = [
 SOURCES = [("Drafts", "drafts"), ("Accepted answers", "accepted"), ("Both", "both")]
 ALL_REPORTS = "all"
 NO_RUNS = (
-    "No scoring runs yet. Score a year's reports from the command line: "
-    "review-assistant score FOLDER --period 2020-21 (or try review-assistant demo, which scores "
-    "the bundled sample year), then press Refresh."
+    "No scoring runs yet. Score a year's reports from the command line, with this page left "
+    "open: review-assistant score FOLDER --period 2020-21 (or review-assistant demo --no-ui for "
+    "the bundled sample year), then press Refresh. Uploads in the Library wait while a run "
+    "is indexing or drafting."
 )
 
 # --- files Gradio may serve ------------------------------------------------------------------

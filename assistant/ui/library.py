@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from assistant.errors import hide_paths
 from assistant.ingest import file_sha256
 from assistant.ui.common import AppContext, error_text, frame
 from assistant.ui.render import LIBRARY_HEADERS, library_rows
@@ -21,6 +22,22 @@ def _store_upload(ctx: AppContext, upload: str) -> Path:
     if not target.exists():
         shutil.copyfile(source, target)
     return target
+
+
+def _discard_upload(ctx: AppContext, stored: Path | None) -> None:
+    """Remove an upload's copy unless a stored report reads its pages from it: refused files
+    (and files the library already has elsewhere) must not pile up in the data directory."""
+    if stored is None or ctx.assistant.reports.file_in_use(stored):
+        return
+    stored.unlink(missing_ok=True)
+    try:
+        stored.parent.rmdir()
+    except OSError:  # not empty: another upload of the same bytes under another name
+        pass
+
+
+def _failed_line(name: str, error: str) -> str:
+    return f"FAILED {error}" if error.startswith(f"{name}:") else f"FAILED {name}: {error}"
 
 
 # The service words its hints for the CLI; here the same fixes are form fields.
@@ -91,6 +108,7 @@ def library_page(ctx: AppContext):
         for number, upload in enumerate(paths, start=1):
             name = Path(upload).name
             progress((number - 1) / len(paths), desc=f"reading {name}")
+            stored = None
             try:
                 stored = _store_upload(ctx, upload)
 
@@ -106,7 +124,7 @@ def library_page(ctx: AppContext):
                     on_chunks=on_chunks,
                 ):
                     if result.status == "failed":
-                        lines.append(f"FAILED {name}: {result.error}")
+                        lines.append(_failed_line(name, result.error or "failed"))
                         continue
                     r = result.report
                     lines.append(
@@ -116,7 +134,10 @@ def library_page(ctx: AppContext):
                     lines += [f"  warning: {_ui_words(w)}" for w in result.warnings]
                     last_id = r.report_id
             except Exception as exc:  # one bad file never stops the rest
-                lines.append(f"FAILED {name}: {error_text(exc)}")
+                text = hide_paths(error_text(exc), stored or Path(upload), a.settings.home)
+                lines.append(_failed_line(name, hide_paths(text, Path(upload))))
+            finally:
+                _discard_upload(ctx, stored)
         progress(1.0, desc="done")
         return "\n".join(lines), frame(library_rows(a), LIBRARY_HEADERS), last_id
 

@@ -1,0 +1,157 @@
+"""Report identity: a file name never makes a new version; refused uploads leave nothing behind.
+
+Councils publish generic names (`Annual-Report-2020-21.pdf`), so two partnerships' reports
+often share one. A new version is a deliberate act: same partnership and period, or
+`ingest --replaces REPORT`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.errors import NotFoundError
+from tests.bad_pdfs import write_corrupt_pdf, write_not_a_pdf
+from tests.make_pdf import text_pdf
+
+
+def _report(partnership: str, period: str = "2020-21", extra: str = "") -> list[list[str]]:
+    return [
+        [f"{partnership} Safeguarding Children Partnership", f"Annual Report {period}"],
+        ["Our priorities", f"Neglect was a priority for {partnership} this year. {extra}"],
+        ["Budget", "Police contributed 40,000 pounds to the budget."],
+    ]
+
+
+def _ingest_one(assistant, path: Path, **kwargs):
+    [result] = list(assistant.ingest([path], **kwargs))
+    assert result.status in ("indexed", "unchanged"), result.error
+    return result.report
+
+
+def test_same_file_name_of_another_partnership_is_a_new_report(assistant, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    x = _ingest_one(assistant, text_pdf(tmp_path / "a/annual-report.pdf", _report("Halden Vale")))
+    _, outcomes = assistant.draft_report(x.report_id, question_ids=["A1"], engine="offline")
+    assert outcomes and outcomes[0].draft.report_id == x.report_id
+    y = _ingest_one(assistant, text_pdf(tmp_path / "b/annual-report.pdf", _report("Marsh Fen")))
+
+    assert y.report_id != x.report_id and y.previous_version is None
+    listed = {r.report_id for r in assistant.list_reports()}
+    assert listed == {x.report_id, y.report_id}
+    assert {r.report_id for r in assistant.list_reports(period="2020-21")} == listed
+    cohort = assistant.cohort(period="2020-21")
+    assert set(cohort.report_ids) == listed
+    # the drafted report is still drafted
+    assert assistant.drafts.for_report(x.report_id, engine="offline")
+    # the shared file name no longer picks one of them silently
+    with pytest.raises(NotFoundError, match="2 different reports"):
+        assistant.resolve_report("annual-report")
+    assert assistant.resolve_report(y.report_id[:10]).report_id == y.report_id
+
+
+def test_same_partnership_and_period_is_a_new_version_whatever_the_name(assistant, tmp_path):
+    first = _ingest_one(assistant, text_pdf(tmp_path / "halden.pdf", _report("Halden Vale")))
+    fixed = text_pdf(
+        tmp_path / "halden-corrected.pdf", _report("Halden Vale", extra="Corrected figures.")
+    )
+    [result] = list(assistant.ingest([fixed]))
+    assert result.report.previous_version == first.report_id
+    assert any(
+        "new version of" in w and "same partnership and period" in w for w in result.warnings
+    )
+    assert [r.report_id for r in assistant.list_reports()] == [result.report.report_id]
+    # another year of the same partnership is another report
+    later = _ingest_one(
+        assistant, text_pdf(tmp_path / "halden-2122.pdf", _report("Halden Vale", "2021-22"))
+    )
+    assert later.previous_version is None
+    assert len(assistant.list_reports()) == 2
+
+
+def test_replaces_makes_a_new_version_deliberately(assistant, tmp_path, capsys):
+    x = _ingest_one(assistant, text_pdf(tmp_path / "x.pdf", _report("Halden Vale")))
+    # a file whose partnership is not detected: a new report unless told otherwise
+    untitled = [["Annual Report 2020-21"], ["Neglect was a priority."], ["Budget"]]
+    renamed = text_pdf(tmp_path / "scan-final.pdf", untitled)
+    code = main(["ingest", str(renamed), "--replaces", x.report_id[:10], "--json"])
+    assert code == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["previous_version"] == x.report_id
+    assert row["partnership"] == x.partnership  # filled from the version it replaces
+    assert [r.report_id for r in assistant.list_reports()] == [row["report_id"]]
+    # a replaced report cannot be replaced again (that would hide the newer version)
+    other = text_pdf(tmp_path / "other.pdf", _report("Marsh Fen"))
+    assert main(["ingest", str(other), "--replaces", x.report_id[:10]]) == 2
+    assert "already replaced by" in capsys.readouterr().err
+    # --replaces names the version of one file, never of a folder's worth
+    assert main(["ingest", str(tmp_path), "--replaces", row["report_id"][:10]]) == 2
+    assert "--replaces" in capsys.readouterr().err
+    # an already stored file can be marked as the new version afterwards
+    assert main(["ingest", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", str(other), "--replaces", row["report_id"][:10], "--json"]) == 0
+    [again] = json.loads(capsys.readouterr().out)
+    assert again["status"] == "unchanged" and again["previous_version"] == row["report_id"]
+
+
+def test_ui_upload_of_another_report_under_an_existing_name_is_a_new_report(assistant, tmp_path):
+    from assistant.ui.common import AppContext
+    from assistant.ui.library import _store_upload
+
+    ctx = AppContext(assistant, login_required=False)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    ids = []
+    for folder, name in (("first", "Halden Vale"), ("second", "Marsh Fen")):
+        upload = text_pdf(tmp_path / folder / "Annual-Report-2020-21.pdf", _report(name))
+        ids.append(_ingest_one(assistant, _store_upload(ctx, str(upload))).report_id)
+    assert {r.report_id for r in assistant.list_reports()} == set(ids)
+
+
+def _upload_app(assistant):
+    """The Library's ingest handler, as Gradio runs it for one click."""
+    import gradio as gr
+
+    from assistant.ui.common import AppContext
+    from assistant.ui.library import library_page
+
+    ctx = AppContext(assistant, login_required=False)
+    with gr.Blocks() as demo:
+        library_page(ctx)
+    [handler] = [fn for fn in demo.fns.values() if fn.name == "ingest"]
+    return lambda files: handler.fn(files, "", "", False, progress=lambda *a, **k: None)
+
+
+def test_refused_uploads_are_removed_and_errors_name_the_file(assistant, tmp_path):
+    ingest = _upload_app(assistant)
+    bad = [
+        write_corrupt_pdf(tmp_path / "broken report.pdf"),
+        write_not_a_pdf(tmp_path / "webpage.pdf"),
+    ]
+    good = text_pdf(tmp_path / "halden.pdf", _report("Halden Vale"))
+    log, _table, last_id = ingest([str(p) for p in [*bad, good]])
+    uploads = assistant.settings.home / "uploads"
+    kept = sorted(p.name for p in uploads.rglob("*") if p.is_file())
+    assert kept == ["halden.pdf"]  # only the file a report reads its pages from
+    assert last_id == assistant.resolve_report("halden").report_id
+    assert str(uploads) not in log and str(tmp_path) not in log and "/uploads/" not in log
+    assert "FAILED broken report.pdf: " in log and "FAILED webpage.pdf: " in log
+    assert "broken report.pdf: broken report.pdf" not in log
+    # the same bytes again: unchanged, and the library's copy stays
+    ingest([str(good)])
+    assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == ["halden.pdf"]
+
+
+def test_cli_errors_name_the_file_not_its_absolute_path(tmp_path, capsys):
+    folder = tmp_path / "year"
+    folder.mkdir()
+    write_not_a_pdf(folder / "webpage.pdf")
+    assert main(["ingest", str(folder), "--json"]) == 1
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["error"].startswith("webpage.pdf: ")
+    assert str(tmp_path) not in row["error"]
