@@ -107,3 +107,23 @@ def test_sentences_are_exact_substrings_and_keep_wrapped_lines():
     assert all(p in text for p in parts)
     assert "Our budget" in parts and "Total" in parts
     assert "Partners funded the partnership with\na total of £90,000." in parts
+
+
+def test_free_text_summary_lists_gaps_in_the_audit_tools_order_whatever_the_draft_order():
+    """Two clean runs finish drafts in different orders (threads, reused drafts): C10's
+    answer must not depend on it."""
+    from assistant.engines.base import DraftContext
+    from assistant.engines.offline import OfflineEngine
+    from assistant.questions import load_bank
+
+    c10 = load_bank().get("C10")
+    answers = {"B4": "partly", "A10": "no", "A2": ["neglect"], "C3": "partly", "A9": "partly"}
+    answers |= {"A6": "not", "B1a": 2, "A4": "partly", "C2m": ["independent_chair"]}
+    texts = set()
+    for order in (list(answers), list(reversed(answers)), sorted(answers)):
+        context = DraftContext("r", "2020-21", "r1", earlier={k: answers[k] for k in order})
+        texts.add(OfflineEngine().draft(c10, [], context).answer)
+    assert texts == {
+        "Gaps suggested by the other drafts — not evidenced / no: A6, A10; "
+        "partly: A4, A9, B4, C3"
+    }

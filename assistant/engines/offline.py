@@ -371,8 +371,10 @@ class OfflineEngine:
 
     # --- free text ------------------------------------------------------------------------
     def _free_text(self, question: Question, blocks, context: DraftContext) -> EngineResult:
-        weak = [qid for qid, answer in context.earlier.items() if answer in ("not", "no")]
-        partly = [qid for qid, answer in context.earlier.items() if answer == "partly"]
+        # the bank's id order (A2 < A10 < B1a), never the order the drafts happened to finish in
+        earlier = sorted(context.earlier.items(), key=lambda kv: question_order(kv[0]))
+        weak = [qid for qid, answer in earlier if answer in ("not", "no")]
+        partly = [qid for qid, answer in earlier if answer == "partly"]
         if not context.earlier:
             return self._result(
                 "not_found",
@@ -429,6 +431,14 @@ class OfflineEngine:
             marker=MARKER,
             model=self.model,
         )
+
+
+def question_order(question_id: str) -> tuple:
+    """Sort key for question ids in the audit tool's order: A2 < A10 < A10n < B1a < C2m."""
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)(.*)", question_id)
+    if not match:
+        return (question_id, 0, "")
+    return (match.group(1).upper(), int(match.group(2)), match.group(3))
 
 
 def _cues(hits: list[Hit]) -> str:
