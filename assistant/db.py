@@ -196,6 +196,12 @@ MIGRATIONS: list[str] = [
         outputs TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 4: calibrated confidence: which calibration made it, from what raw value and rule cell
+    """
+    ALTER TABLE drafts ADD COLUMN calibration TEXT;
+    ALTER TABLE drafts ADD COLUMN raw_confidence REAL;
+    ALTER TABLE drafts ADD COLUMN confidence_basis TEXT;
+    """,
 ]
 
 

@@ -124,6 +124,75 @@ def test_free_text_summary_lists_gaps_in_the_audit_tools_order_whatever_the_draf
         context = DraftContext("r", "2020-21", "r1", earlier={k: answers[k] for k in order})
         texts.add(OfflineEngine().draft(c10, [], context).answer)
     assert texts == {
-        "Gaps suggested by the other drafts — not evidenced / no: A6, A10; "
-        "partly: A4, A9, B4, C3"
+        "Gaps suggested by the other drafts — not evidenced / no: A6, A10; partly: A4, A9, B4, C3"
     }
+
+
+COUNT_PAGES = [
+    [
+        "Coldbrook Safeguarding Children Partnership",
+        "Annual Report 2020-21",
+        "This report covers the period 1 April 2020 to 31 March 2021.",
+    ],
+    [
+        "Learning from reviews",
+        "Working Together 2018 (chapter 4, paragraph 5.3) requires the partners to hold a rapid",
+        "review within 15 working days of a serious incident notification.",
+        "Since our arrangements began in 2019 we have held nine rapid reviews in total.",
+        "In June 2020 we held a rapid review after a six-year-old girl, Child P, was hurt.",
+        "In January 2021 a baby, Baby R, was taken to hospital with serious injuries.",
+        "The rapid review found that information had not been shared between services.",
+        "A rapid review led by Marshfield Safeguarding Partnership looked at Child F.",
+        "The serious case review into Child H was commissioned by the old board in 2017.",
+        "A local child safeguarding practice review for Baby R began in March 2021.",
+        "For Child P the Panel agreed that a local review was not needed.",
+    ],
+]
+
+
+def test_counts_are_never_years_paragraphs_or_other_areas_reviews(assistant, tmp_path):
+    """No number stated for the year: the named reviews are counted (Child P, Baby R), not
+    2019, 2020, 5.3, 15 working days, the cumulative nine, the other area's Child F or the
+    old framework's Child H."""
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "coldbrook.pdf", COUNT_PAGES)]))
+    assert result.status == "indexed"
+    _, outcomes = assistant.draft_report("coldbrook", question_ids=["B1a", "B1b"], engine="offline")
+    d = {o.draft.question_id: o.draft for o in outcomes}
+    assert d["B1b"].answer == 2, d["B1b"].rationale
+    assert "Baby R" in d["B1b"].rationale and "Child P" in d["B1b"].rationale
+    assert d["B1a"].answer == 1, d["B1a"].rationale  # Baby R; Child P needed no local review
+
+
+def test_a_report_that_states_no_count_is_not_given_one(assistant, tmp_path):
+    pages = [
+        ["Hollowmere Partnership Annual Report 2020-21"],
+        [
+            "Learning from reviews",
+            "Rapid reviews are completed within 15 working days (paragraph 4.2 of our procedure).",
+            "Our rapid review process was revised in October 2020.",
+            "Rapid reviews: 2020-21 summary of the process.",
+        ],
+    ]
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hollowmere.pdf", pages)]))
+    _, outcomes = assistant.draft_report("hollowmere", question_ids=["B1b"], engine="offline")
+    assert outcomes[0].draft.status == "abstained", outcomes[0].draft.answer
+
+
+def test_a_two_year_report_adds_the_counts_of_both_years():
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+    from assistant.questions import load_bank
+
+    text = (
+        "During 2019-20 the partnership held two rapid reviews.\n"
+        "In 2020-21 the partnership held three rapid reviews.\n"
+        "In 2018-19 the board held four rapid reviews."
+    )
+    passage = Passage("c1", "r", 7, text, 1.0, 0, len(text), section="Reviews")
+    blocks = [EvidenceBlock("E1", passage)]
+    engine, b1b = OfflineEngine(), load_bank().get("B1b")
+    two_years = engine.draft(b1b, blocks, DraftContext("r", "2019-21", "r"))
+    assert two_years.answer == 5, two_years.rationale
+    one_year = engine.draft(b1b, blocks, DraftContext("r", "2020-21", "r"))
+    assert one_year.answer == 3, one_year.rationale

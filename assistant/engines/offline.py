@@ -147,14 +147,15 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v1"
+    model = "rules-v2"
     template = "offline_rules"
     template_version = 1
 
     def __init__(self, settings=None, db=None) -> None:
         pass
 
-    def _result(self, status, answer, rationale, hits, n_signals, **extra) -> EngineResult:
+    def _result(self, status, answer, rationale, hits, n_signals, **features) -> EngineResult:
+        features.setdefault("n_signals", n_signals)
         return EngineResult(
             status=status,
             answer=answer,
@@ -165,7 +166,7 @@ class OfflineEngine:
             marker=MARKER,
             template=self.template,
             template_version=self.template_version,
-            **extra,
+            features=features,
         )
 
     def _absent(self, answer) -> EngineResult:
@@ -177,6 +178,7 @@ class OfflineEngine:
             "(an absence: check the report's contents page).",
             [],
             1,
+            rule="absent",
         )
         result.needs_citations = False
         return result
@@ -227,6 +229,7 @@ class OfflineEngine:
                     f"{' in a section of its own' if dedicated else ''}.",
                     support,
                     len(strong) + len(dedicated) + 1,
+                    rule="strong" if strong else "dedicated" if dedicated else "topic x3",
                 )
             if topic:
                 return self._result(
@@ -235,6 +238,7 @@ class OfflineEngine:
                     f"Mentioned only in passing ({_cues(topic)}), with none of the cues for 'yes'.",
                     topic,
                     0,
+                    rule="passing",
                 )
             return self._absent("no")
         low, mid = (
@@ -251,6 +255,7 @@ class OfflineEngine:
                 "figure(s) showing change in topical passages.",
                 strong + data,
                 n_strong + min(len(data), 2),
+                rule="strong+data" if data else "strong x2",
             )
         if strong or partly or (dedicated and topic):
             support = strong + partly + [h for h in topic if h.block.block_id in dedicated]
@@ -261,6 +266,7 @@ class OfflineEngine:
                 f"evidence '{top_value}' needs (cues: {_cues(support)}).",
                 support,
                 1,
+                rule="strong" if strong else "partly" if partly else "dedicated",
             )
         if topic:
             return self._result(
@@ -269,6 +275,7 @@ class OfflineEngine:
                 f"Mentioned only in passing ({_cues(topic)}), not described.",
                 topic,
                 1,
+                rule="passing",
             )
         return self._absent(low)
 
@@ -302,6 +309,7 @@ class OfflineEngine:
                 f"The topic is discussed but no option's cue words appear ({_cues(topic_hits)}).",
                 topic_hits,
                 0,
+                rule="no option cues",
             )
         return self._result(
             "answered",
@@ -309,40 +317,70 @@ class OfflineEngine:
             f"Options whose cue words appear in passages about the topic: {', '.join(chosen)}.",
             support,
             len(chosen),
+            rule=f"options x{min(len(chosen), 5)}",
         )
 
     # --- counts and ladders ---------------------------------------------------------------
     def _count(self, question: Question, blocks, context) -> EngineResult:
+        """A count the report states for its own period, else the named reviews it describes.
+
+        Never a year, date, duration, paragraph or section number; never a cumulative figure
+        ("since 2019"), a previous year's figure, reviews led by another area, serious case
+        reviews under the old framework or child death reviews. No count: abstain."""
         cues = question.keywords.get("topic", [])
-        candidates: dict[int, list[Hit]] = {}
-        for hit in find_hits(cues, blocks):
-            if hit.planned:
-                continue
-            cue = re.escape(hit.cue.lower()).replace(r"\ ", r"[\s-]+")
-            pattern = re.compile(
-                rf"\b{_NUMBER}\s+(?:[\w()'-]+\s+){{0,5}}?{cue}|{cue}\w*\s*(?:\(\w+\))?\s*[:=]?\s*"
-                rf"{_NUMBER}\b",
-                re.IGNORECASE,
-            )
-            for match in pattern.finditer(hit.sentence):
-                raw = (match.group(1) or match.group(2) or "").lower().replace(",", "")
-                value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
-                if value is not None and value < 100000:
-                    candidates.setdefault(value, []).append(hit)
-        if not candidates:
+        local_review = any("practice review" in c.lower() for c in cues)
+        periods = _period_labels(context.period)
+        explicit = _explicit_counts(cues, blocks, periods, local_review)
+        if explicit:
+            by_year: dict[str, tuple[int, Hit]] = {}
+            for value, hit, year in explicit:
+                by_year.setdefault(year, (value, hit))
+            if len(by_year) > 1 and "" not in by_year:
+                # a report over several years counting each year separately: their total
+                value = sum(v for v, _ in by_year.values())
+                hits = [h for _, h in by_year.values()]
+                return self._result(
+                    "answered",
+                    value,
+                    f"Counts per year of the period ({', '.join(sorted(by_year))}) add up to "
+                    f"{value}.",
+                    hits,
+                    len(hits) + 1,
+                    rule="years summed",
+                )
+            tally: dict[int, list[Hit]] = {}
+            for value, hit, _ in explicit:
+                tally.setdefault(value, []).append(hit)
+            value, hits = max(tally.items(), key=lambda kv: len(kv[1]))  # ties: first found
+            named = _named_reviews(cues, blocks, local_review)
+            agree = len(named) == value
             return self._result(
-                "not_found",
-                None,
-                "No number next to the topic's cue words in the retrieved evidence.",
-                [],
-                0,
+                "answered",
+                value,
+                f"'{' '.join(hits[0].sentence.split())[:120]}' gives {value}"
+                + (f" (the named reviews agree: {', '.join(named)})." if agree else "."),
+                hits,
+                len(hits) + (2 if agree else 0),
+                rule="stated and named" if agree else "stated",
             )
-        # most often stated wins; ties go to the better-ranked evidence block
-        value, hits = max(
-            candidates.items(), key=lambda kv: (len(kv[1]), -int(kv[1][0].block.block_id[1:]))
-        )
+        named = _named_reviews(cues, blocks, local_review)
+        if named:
+            hits = list(named.values())
+            return self._result(
+                "answered",
+                len(named),
+                f"No number is stated; the report names {len(named)}: {', '.join(named)}.",
+                hits,
+                1,
+                rule="named",
+            )
         return self._result(
-            "answered", value, f"'{hits[0].sentence[:120]}' gives {value}.", hits, len(hits)
+            "not_found",
+            None,
+            "The report states no count for the period (years, dates, paragraph numbers and "
+            "cumulative or other areas' figures are not counts of this year's reviews).",
+            [],
+            0,
         )
 
     def _ladder(self, question: Question, blocks, context) -> EngineResult:
@@ -360,6 +398,7 @@ class OfflineEngine:
                     f"Highest level with cues: {level} ({_cues(hits)}).",
                     hits,
                     len(hits),
+                    rule=f"level {level}",
                 )
         return self._result(
             "answered",
@@ -367,6 +406,7 @@ class OfflineEngine:
             f"Discussed, but no cue for any evaluation level ({_cues(topic)}).",
             topic,
             1,
+            rule="no level cues",
         )
 
     # --- free text ------------------------------------------------------------------------
@@ -431,6 +471,157 @@ class OfflineEngine:
             marker=MARKER,
             model=self.model,
         )
+
+
+# --- counts --------------------------------------------------------------------------------
+_YEAR_LABEL = re.compile(r"\b(20\d\d)\s*[-/–]\s*(\d\d)\b")
+_NOT_A_COUNT_AFTER = re.compile(
+    r"^(?:\s*(?:[-/–.]|%|per\s*cent|percentage)|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b|\s+(?:working\s+)?(?:days?|weeks?|months?|years?|"
+    r"hours?|minutes?)\b|\s+of\s+(?:the\s+|our\s+|these\s+)?(?:\d|[a-z]+\b))",
+    re.IGNORECASE,
+)
+_NOT_A_COUNT_BEFORE = re.compile(
+    r"(?:\b(?:paragraphs?|paras?|chapters?|sections?|pages?|figures?|tables?|appendix|"
+    r"priority|step|level|stage|to|and|version|no\.?|at|on|by|from|until|before|after|"
+    r"within|aged?)\s*|[-/–.:£$]|\d)$",
+    re.IGNORECASE,
+)
+# sentences whose figures are not this period's reviews held by this partnership
+_CUMULATIVE = re.compile(
+    r"\b(?:since|in total|cumulative|altogether|so far|to date|over the (?:last|past)|"
+    r"between\s+\w+\s+\d{4}\s+and)\b",
+    re.IGNORECASE,
+)
+_PREVIOUS = re.compile(
+    r"\b(?:last year|previous year|the year before|prior year|had been|previously)\b", re.I
+)
+_OTHER_AREA = re.compile(
+    r"\b(?:led|held|hosted|run|commissioned|carried out)\s+by\s+(?!the\b|our\b|us\b)[A-Z]"
+    r"|\banother (?:area|partnership|local authority|authority|board)\b|\bneighbouring\b"
+)
+_OLD_FRAMEWORK = re.compile(r"\bserious case reviews?\b|\bSCRs?\b|\bchild death\b", re.I)
+_REQUIREMENT = re.compile(
+    r"\b(?:must|requires?|required to|should|is expected to|are expected to)\b", re.I
+)
+_NO_LOCAL_REVIEW = re.compile(
+    r"\bnot (?:be )?(?:needed|necessary|required)\b|\bwould not add\b|\bno (?:local|further) "
+    r"review\b|\bdid not (?:need|meet|require)\b|\bsingle[- ]agency\b|\bdecided against\b|"
+    r"\bnot to (?:commission|hold|carry out)\b",
+    re.IGNORECASE,
+)
+_PANEL = re.compile(r"\b(?:national\s+)?child safeguarding practice review panel\b", re.I)
+_REVIEW_NAME = re.compile(
+    r"\b(?:Child|Baby|Babies|Sibling group|Siblings|Young person|Family|Children)\s+"
+    r"([A-Z]{1,2})(?![\w'’])"
+)
+
+
+def _period_labels(period: str | None) -> set[str]:
+    """'2019-21' → {'2019-20', '2020-21'}; '2020-21' → {'2020-21'}; unknown → empty."""
+    match = _YEAR_LABEL.search(period or "")
+    if not match:
+        return set()
+    first, last = int(match.group(1)), 2000 + int(match.group(2))
+    return {f"{y}-{(y + 1) % 100:02d}" for y in range(first, max(first + 1, last))}
+
+
+def _year_labels(sentence: str) -> set[str]:
+    return {f"{m.group(1)}-{m.group(2)}" for m in _YEAR_LABEL.finditer(sentence)}
+
+
+def _count_value(raw: str) -> int | None:
+    raw = raw.lower().replace(",", "")
+    value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
+    return value if value is not None and value < 1000 else None
+
+
+def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
+    """(value, hit, year label) for each number that counts the cue's reviews in the period."""
+    number = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?![\w])", re.IGNORECASE)
+    out = []
+    for hit in find_hits(cues, blocks):
+        sentence = _PANEL.sub("the Panel", hit.sentence)
+        if hit.planned or _CUMULATIVE.search(sentence) or _OTHER_AREA.search(sentence):
+            continue
+        if _REQUIREMENT.search(sentence) or _PREVIOUS.search(sentence):
+            continue
+        if local_review and _NO_LOCAL_REVIEW.search(sentence):
+            continue
+        if _OLD_FRAMEWORK.search(sentence) and not _OLD_FRAMEWORK.search(hit.cue):
+            continue
+        years = _year_labels(sentence)
+        if years and periods and not years & periods:
+            continue  # another year's figure
+        year = next(iter(sorted(years & periods)), "") if periods else ""
+        cue_re = re.compile(
+            re.escape(hit.cue.lower()).replace(r"\ ", r"[\s-]+") + r"\w*", re.IGNORECASE
+        )
+        cue_spans = [m.span() for m in cue_re.finditer(sentence)]
+        for m in number.finditer(sentence):
+            value = _count_value(m.group(1))
+            if value is None or 1900 <= value <= 2100:
+                continue
+            if _NOT_A_COUNT_AFTER.search(sentence[m.end() :]):
+                continue
+            if _NOT_A_COUNT_BEFORE.search(sentence[: m.start()].rstrip(" ") or "x"):
+                if sentence[: m.start()].strip():
+                    continue
+            after = sentence[m.end() : m.end() + 80]
+            before = sentence[max(0, m.start() - 60) : m.start()]
+            # "four rapid reviews", "three local child safeguarding practice reviews were"
+            near_after = any(
+                0 <= start - m.end() <= 45 and not re.search(r"\d|[.;:]", sentence[m.end() : start])
+                for start, _ in cue_spans
+            )
+            # "Rapid reviews: 4", a table row "Rapid reviews held 4"
+            near_before = any(
+                0 <= m.start() - end <= 25 and not re.search(r"[.;]", sentence[end : m.start()])
+                for _, end in cue_spans
+            )
+            if (near_after and len(after) >= 0) or (near_before and before):
+                out.append((value, hit, year))
+    return out
+
+
+def _named_reviews(cues, blocks, local_review: bool) -> dict[str, Hit]:
+    """Reviews the report names ("Child A", "Baby M") as the cue's kind of review: the name's
+    sentence, or the one after it, says so; reviews not needed, led by another area or under
+    the old serious-case-review framework are left out."""
+    patterns = [_cue_pattern(c) for c in cues if not _OLD_FRAMEWORK.fullmatch(c)]
+
+    def cued(text: str) -> bool:
+        return any(p.search(_PANEL.sub("the Panel", text)) for p in patterns)
+
+    def excluded(text: str) -> bool:
+        text = _PANEL.sub("the Panel", text)
+        if _OLD_FRAMEWORK.search(text) or _OTHER_AREA.search(text):
+            return True
+        return local_review and bool(_NO_LOCAL_REVIEW.search(text))
+
+    found: dict[str, Hit] = {}
+    dropped: set[str] = set()
+    for block in blocks:
+        sentences = _sentences(block.text)
+        for i, sentence in enumerate(sentences):
+            names = {
+                f"{m.group(0).split()[0]} {m.group(1)}" for m in _REVIEW_NAME.finditer(sentence)
+            }
+            if not names:
+                continue
+            following = ""  # the next sentence, with lines a layout broke off it
+            for nxt in sentences[i + 1 :]:
+                following += " " + nxt
+                if len(following) > 120 or nxt.rstrip().endswith((".", "!", "?")):
+                    break
+            window = sentence if cued(sentence) else sentence + following
+            if excluded(window if not cued(sentence) else sentence):
+                dropped |= names
+                continue
+            if cued(window):
+                for name in sorted(names):
+                    found.setdefault(name, Hit(block, sentence, name, False))
+    return {name: hit for name, hit in sorted(found.items()) if name not in dropped}
 
 
 def question_order(question_id: str) -> tuple:
