@@ -539,8 +539,21 @@ def _count_value(raw: str) -> int | None:
 def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
     """(value, hit, year label) for each number that counts the cue's reviews in the period."""
     number = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?![\w])", re.IGNORECASE)
+    # the reviews themselves, not the notifications that lead to them
+    cues = [c for c in cues if "review" in c.lower() or c.isupper()] or cues
+    bare = re.compile(r"\s*(\d{1,3})\s*")
     out = []
     for hit in find_hits(cues, blocks):
+        # a table row whose label is the cue and whose one cell is the number
+        cells = _sentences(hit.block.text)
+        at = cells.index(hit.sentence) if hit.sentence in cells else -1
+        if 0 <= at < len(cells) - 1 and len(hit.sentence) <= 60 and not hit.planned:
+            value = bare.fullmatch(cells[at + 1])
+            following = cells[at + 2] if at + 2 < len(cells) else ""
+            if value and not bare.fullmatch(following) and not _CUMULATIVE.search(hit.sentence):
+                if not _OTHER_AREA.search(hit.sentence) and not _PREVIOUS.search(hit.sentence):
+                    out.append((int(value.group(1)), hit, ""))
+                    continue
         sentence = _PANEL.sub("the Panel", hit.sentence)
         if hit.planned or _CUMULATIVE.search(sentence) or _OTHER_AREA.search(sentence):
             continue
