@@ -584,7 +584,9 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
             before = sentence[max(0, m.start() - 60) : m.start()]
             # "four rapid reviews", "three local child safeguarding practice reviews were"
             near_after = any(
-                0 <= start - m.end() <= 45 and not re.search(r"\d|[.;:]", sentence[m.end() : start])
+                0 <= start - m.end() <= 45
+                and not re.search(r"[.;:]", sentence[m.end() : start])
+                and not number.search(sentence[m.end() : start])
                 for start, _ in cue_spans
             )
             # "Rapid reviews: 4", a table row "Rapid reviews held 4"
