@@ -6,6 +6,7 @@ import math
 
 from assistant.engines.base import EngineResult
 from assistant.engines.calibration import UNCALIBRATED, Calibration, calibrate, load_calibration
+from assistant.engines.offline import OfflineEngine
 from assistant.questions import load_bank
 from evals.metrics import auroc, confidence_summary, expected_calibration_error
 
@@ -24,9 +25,9 @@ def test_a_rule_cell_estimates_agreement_and_sparse_cells_borrow_from_the_questi
 def test_drafts_carry_the_calibration_version_and_engines_without_one_are_uncalibrated():
     question = load_bank().get("A4")
     result = EngineResult("answered", "yes", confidence=0.9, features={"rule": "strong+data"})
-    cal = load_calibration("offline", "rules-v2")
-    assert cal is not None and cal.version.startswith("offline-rules-v2-cal-")
-    p, version = calibrate("offline", "rules-v2", question, result)
+    cal = load_calibration("offline", OfflineEngine.model)
+    assert cal is not None and cal.version.startswith(f"offline-{OfflineEngine.model}-cal-")
+    p, version = calibrate("offline", OfflineEngine.model, question, result)
     assert version == cal.version and 0 < p < 1 and p != 0.9
     p, version = calibrate("llm", "some-model", question, result)
     assert (p, version) == (0.9, UNCALIBRATED)
@@ -39,7 +40,9 @@ def test_stored_offline_drafts_have_calibrated_confidence(assistant, tmp_path):
     list(assistant.ingest([text_pdf(tmp_path / "ashcombe.pdf", PAGES)]))
     _, outcomes = assistant.draft_report("ashcombe", question_ids=["A6", "B7"], engine="offline")
     stored = assistant.drafts.for_report(outcomes[0].draft.report_id)
-    assert {d.calibration for d in stored} == {load_calibration("offline", "rules-v2").version}
+    assert {d.calibration for d in stored} == {
+        load_calibration("offline", OfflineEngine.model).version
+    }
     assert all(d.confidence_basis and d.raw_confidence is not None for d in stored)
 
 

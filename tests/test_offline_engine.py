@@ -196,3 +196,150 @@ def test_a_two_year_report_adds_the_counts_of_both_years():
     assert two_years.answer == 5, two_years.rationale
     one_year = engine.draft(b1b, blocks, DraftContext("r", "2020-21", "r"))
     assert one_year.answer == 3, one_year.rationale
+
+
+def _draft_blocks(qid, texts, period="2020-21"):
+    """The offline engine's draft of one question from hand-written evidence blocks:
+    each text is a passage, optionally ("Section title", "text")."""
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+
+    blocks = []
+    for i, item in enumerate(texts, 1):
+        section, text = item if isinstance(item, tuple) else (None, item)
+        passage = Passage(f"c{i}", "r", i, text, 1.0, 0, len(text), section=section)
+        blocks.append(EvidenceBlock(f"E{i}", passage))
+    question = load_bank().get(qid)
+    return OfflineEngine().draft(question, blocks, DraftContext("r.pdf", period, "r"))
+
+
+def load_bank():
+    from assistant.questions import load_bank as load
+
+    return load()
+
+
+def test_priorities_are_this_periods_own_not_next_years_context_or_another_boards():
+    result = _draft_blocks(
+        "A2",
+        [
+            (
+                "Our priorities for 2020-21",
+                "Our priorities for 2020-21\nThe partners agreed three priorities for the year:\n"
+                " Neglect: acting earlier when children's needs are not met.\n"
+                " Keeping children safe from exploitation and county lines.\n"
+                "What is not a partnership priority\nDomestic abuse is led by the Community "
+                "Safety Partnership and is core business but not one of our priorities.",
+            ),
+            (
+                "Looking ahead to 2021-22",
+                "Looking ahead to 2021-22\nThe partners chose these priorities for the coming "
+                "year after a development day:\n Harmful sexual behaviour.\n Online safety.",
+            ),
+            (
+                "Neglect",
+                "Online safety is a concern raised by schools; radicalisation is "
+                "monitored by the Prevent board.",
+            ),
+        ],
+    )
+    assert result.status == "answered"
+    assert sorted(result.answer) == ["child_exploitation", "neglect"]
+
+
+def test_dissemination_reads_cancelled_events_other_senses_and_training_updated_with_learning():
+    result = _draft_blocks(
+        "B5",
+        [
+            (
+                "Sharing learning",
+                "Learning from reviews is shared through a learning briefing and the newsletter.\n"
+                "The annual learning conference, planned for May 2020, was cancelled.\n"
+                "Attendance at child protection conferences rose.\n"
+                "The partnership runs a training programme for all agencies.",
+            )
+        ],
+    )
+    assert sorted(result.answer) == ["learning_briefings", "newsletters"]
+    result = _draft_blocks(
+        "B5",
+        [
+            (
+                "Sharing learning",
+                "Learning from the reviews was shared through a learning briefing.\n"
+                "The content of three courses was updated with learning from the reviews.\n"
+                "The escalation protocol was revised and relaunched.\n"
+                "The designated safeguarding lead network discussed the learning.",
+            )
+        ],
+    )
+    assert sorted(result.answer) == [
+        "learning_briefings",
+        "practitioner_forums",
+        "training_updates",
+        "updated_procedures",
+    ]
+
+
+def test_scrutiny_model_reads_denials_and_a_chair_who_is_also_the_scrutineer():
+    result = _draft_blocks(
+        "C2m",
+        [
+            "Independent scrutiny is provided by an independent scrutineer rather than an "
+            "independent chair; the chair of the executive rotates among the partners."
+        ],
+    )
+    assert result.answer == ["independent_scrutineer"]
+    result = _draft_blocks(
+        "C2m",
+        [
+            "The independent chair leads the board.\n"
+            "Jo Bloggs, Independent Chair and Scrutineer, Anyshire Partnership"
+        ],
+    )
+    assert result.answer == ["independent_chair"]
+
+
+def test_top_ratings_need_the_figures_the_key_asks_for():
+    # a cue word twice is not data: shortfalls with reasons but no figures are "partly"
+    result = _draft_blocks(
+        "A8",
+        [
+            (
+                "What we did not achieve",
+                "The audit programme slipped because of the pandemic. The dashboard was not "
+                "achieved because the analyst post was vacant.",
+            )
+        ],
+    )
+    assert result.answer == "partly"
+    # a budget is "yes" only with each partner's contribution (a table row per partner)
+    total_only = _draft_blocks(
+        "C5", [("Our budget", "The total budget was £250,000, and income covered expenditure.")]
+    )
+    assert total_only.answer == "partly"
+    table = _draft_blocks(
+        "C5",
+        [
+            (
+                "Our budget",
+                "Our budget\nIncome and contribution by partner\nPartner\nContribution (£)\n"
+                "Anyshire Council\n120,000\nAnyshire Police\n60,000\nTotal income\n180,000",
+            )
+        ],
+    )
+    assert table.answer == "yes"
+    # practice change shown against a before position is evidenced
+    result = _draft_blocks(
+        "B4",
+        [
+            (
+                "Learning from reviews: what changed in practice",
+                "After the review the bruising protocol was relaunched. A re-audit showed the "
+                "protocol was followed in 40 of 45 cases, up from 20 of 40 the year before. "
+                "Referrals from midwives rose from 9 to 23.",
+            )
+        ],
+    )
+    assert result.answer == "evidenced"
