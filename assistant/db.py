@@ -205,6 +205,12 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO vector_store_writes (id, generation) VALUES (1, 0);
     """,
+    # 5: calibrated confidence: which calibration made it, from what raw value and rule cell
+    """
+    ALTER TABLE drafts ADD COLUMN calibration TEXT;
+    ALTER TABLE drafts ADD COLUMN raw_confidence REAL;
+    ALTER TABLE drafts ADD COLUMN confidence_basis TEXT;
+    """,
 ]
 
 

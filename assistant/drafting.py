@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from assistant.drafts import Citation, Draft, DraftStore, draft_key
 from assistant.engines.base import DraftContext, Engine, EngineResult, EvidenceBlock
+from assistant.engines.calibration import calibrate
 from assistant.errors import ReviewAssistantError
 from assistant.index import ChunkIndex, rrf_fuse
 from assistant.questions import AnswerType, Question, QuestionBank
@@ -243,6 +244,11 @@ class Drafter:
                 status, error = "flagged", "no citations given"
             elif not any(c.verified for c in citations):
                 status, error = "flagged", "no cited quote was found on its cited page"
+        confidence, calibration = float(result.confidence or 0.0), None
+        if status in ("ok", "flagged"):
+            confidence, calibration = calibrate(
+                self.engine.name, result.model or self.engine.model, question, result
+            )
         return Draft(
             report_id=report.report_id,
             question_id=question.id,
@@ -256,7 +262,10 @@ class Drafter:
             status=status,
             answer=answer,
             rationale=result.rationale,
-            confidence=round(float(result.confidence or 0.0), 3),
+            confidence=round(confidence, 3),
+            calibration=calibration,
+            raw_confidence=round(float(result.confidence or 0.0), 3),
+            confidence_basis=str(result.features.get("rule") or "") or None,
             citations=citations,
             marker=result.marker,
             error=error,

@@ -53,7 +53,12 @@ class Draft(BaseModel):
     status: str = "ok"
     answer: Any = None
     rationale: str = ""
-    confidence: float = 0.0
+    confidence: float = (
+        0.0  # calibrated probability of auditor agreement, when `calibration` is set
+    )
+    calibration: str | None = None  # calibration version, or "uncalibrated"
+    raw_confidence: float | None = None  # the engine's own value
+    confidence_basis: str | None = None  # the rule cell (offline) the calibration looked up
     citations: list[Citation] = Field(default_factory=list)
     marker: str | None = None
     error: str | None = None
@@ -114,6 +119,9 @@ _COLUMNS = [
     "answer",
     "rationale",
     "confidence",
+    "calibration",
+    "raw_confidence",
+    "confidence_basis",
     "citations",
     "marker",
     "error",

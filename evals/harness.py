@@ -23,9 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.engines.calibration import UNCALIBRATED
 from evals import metrics as m
 from evals.human_scores import load_human_scores, resolve_reports
 from evals.labelled_year import DEFAULT_N, DEFAULT_SEED, generate_labelled_year, open_labelled_set
+from evals.metrics import confidence_summary
 from evals.scoring import (
     Item,
     aggregate,
@@ -260,6 +262,7 @@ def run_eval(
         if retrieval:
             per_question[q.id]["retrieval"] = retrieval["per_question"].get(q.id, {})
     qs = list(per_question.values())
+    confidence = confidence_by_engine(items)
     sample = reports[:reliability_reports]
     rel = _reliability(lib, engine, sample, questions, stored, on_progress)
 
@@ -295,6 +298,7 @@ def run_eval(
         "auditors": src.scores.auditors,
         "baseline_method": BASELINE_NOTE,
         "questions": per_question,
+        "confidence": confidence,
         "themes": {
             t.id: {"title": t.title, **aggregate([q for q in qs if q["theme"] == t.id], retrieval)}
             for t in bank.themes
@@ -412,6 +416,35 @@ def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
 
 
 # --- CI gate -------------------------------------------------------------------------------
+
+
+def confidence_by_engine(items) -> dict:
+    """Per engine and model: reliability diagram data, ECE and AUROC of the drafts' confidence
+    for agreeing with the auditors' answer (answered drafts; free text left out)."""
+    groups: dict[str, dict] = {}
+    for it in items:
+        d = it.draft
+        if (
+            d is None
+            or d.status not in ("ok", "flagged")
+            or isinstance(d.answer, str)
+            and (d.question_id.startswith("C10"))
+        ):
+            continue
+        label = f"{d.engine} ({d.model})"
+        g = groups.setdefault(label, {"conf": [], "ok": [], "calibrations": Counter()})
+        ref = it.reference
+        ok = set(d.answer) == set(ref) if isinstance(ref, list) else d.answer == ref
+        g["conf"].append(float(d.confidence))
+        g["ok"].append(bool(ok))
+        g["calibrations"][d.calibration or UNCALIBRATED] += 1
+    return {
+        label: {
+            **confidence_summary(g["conf"], g["ok"]),
+            "calibrations": dict(g["calibrations"]),
+        }
+        for label, g in sorted(groups.items())
+    }
 
 
 def check_thresholds(metrics: dict, thresholds: dict) -> list[str]:

@@ -500,3 +500,74 @@ def finite_mean(values: Sequence[float | None]) -> float:
     """Mean of the finite values (NaN/None left out); NaN when there are none."""
     kept = [v for v in values if v is not None and math.isfinite(v)]
     return float(np.mean(kept)) if kept else NAN
+
+
+# --- confidence: calibration and discrimination ------------------------------------------------
+def reliability_bins(
+    confidence: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> list[dict[str, Any]]:
+    """Equal-width confidence bins: each with its count, mean confidence and accuracy."""
+    bins = []
+    conf = np.asarray(confidence, dtype=float)
+    ok = np.asarray(correct, dtype=float)
+    for i in range(n_bins):
+        lo, hi = i / n_bins, (i + 1) / n_bins
+        mask = (conf >= lo) & ((conf < hi) if i < n_bins - 1 else (conf <= hi))
+        if mask.any():
+            bins.append(
+                {
+                    "lo": lo,
+                    "hi": hi,
+                    "n": int(mask.sum()),
+                    "confidence": float(conf[mask].mean()),
+                    "accuracy": float(ok[mask].mean()),
+                }
+            )
+    return bins
+
+
+def expected_calibration_error(
+    confidence: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> float:
+    """ECE: the count-weighted mean gap between confidence and accuracy over the bins."""
+    n = len(confidence)
+    if not n:
+        return float("nan")
+    bins = reliability_bins(confidence, correct, n_bins)
+    return float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in bins) / n)
+
+
+def auroc(score: Sequence[float], positive: Sequence[bool]) -> float:
+    """Area under the ROC curve of `score` for `positive` (ties count half); nan when only
+    one class is present."""
+    s = np.asarray(score, dtype=float)
+    y = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if not n_pos or not n_neg:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), dtype=float)
+    sorted_s = s[order]
+    i = 0
+    while i < len(s):  # average ranks over ties
+        j = i
+        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def confidence_summary(
+    confidence: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> dict[str, Any]:
+    """Reliability diagram data, ECE and AUROC of confidence for correctness."""
+    return {
+        "n": len(confidence),
+        "accuracy": float(np.mean(correct)) if len(correct) else float("nan"),
+        "mean_confidence": float(np.mean(confidence)) if len(confidence) else float("nan"),
+        "ece": expected_calibration_error(confidence, correct, n_bins),
+        "auroc": auroc(confidence, correct),
+        "distinct_values": len(set(round(float(c), 3) for c in confidence)),
+        "bins": reliability_bins(confidence, correct, n_bins),
+    }

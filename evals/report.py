@@ -307,6 +307,56 @@ def _retrieval(mx: dict) -> Section:
     return Section("Evidence retrieval", text, [(headers, rows)], ["recall"])
 
 
+def _confidence(mx: dict) -> Section:
+    groups = mx.get("confidence") or {}
+    if not groups:
+        return Section("Confidence", ["No answered drafts with a confidence in this run."])
+    text = [
+        "Confidence is the estimated probability that the auditor gives the same answer. "
+        "ECE (expected calibration error) is the count-weighted gap between confidence and "
+        "agreement over ten bins; AUROC is how well confidence ranks agreeing drafts above the "
+        "others (0.5 = no better than chance). A calibration fitted on this labelled set "
+        "flatters it: cross-validated figures come from evals/calibration_fit.py. Drafts "
+        "marked 'uncalibrated' carry the engine's own confidence (no calibration for that "
+        "engine and model yet)."
+    ]
+    summary = [
+        [
+            label,
+            fmt(g["n"]),
+            pct(g["accuracy"]),
+            fmt(g["mean_confidence"]),
+            fmt(g["ece"], 3),
+            fmt(g["auroc"], 3),
+            fmt(g["distinct_values"]),
+            ", ".join(f"{k} ({v})" for k, v in g["calibrations"].items()),
+        ]
+        for label, g in groups.items()
+    ]
+    tables = [
+        (
+            [
+                "engine",
+                "drafts",
+                "agreed",
+                "mean confidence",
+                "ECE",
+                "AUROC",
+                "distinct values",
+                "calibration",
+            ],
+            summary,
+        )
+    ]
+    for label, g in groups.items():
+        rows = [
+            [f"{b['lo']:.1f}-{b['hi']:.1f}", fmt(b["n"]), fmt(b["confidence"]), pct(b["accuracy"])]
+            for b in g["bins"]
+        ]
+        tables.append(([f"reliability: {label}", "drafts", "mean confidence", "agreed"], rows))
+    return Section("Confidence", text, tables)
+
+
 def _human_human(mx: dict) -> Section:
     rows = []
     for q in mx["questions"].values():
@@ -398,6 +448,7 @@ def build_sections(mx: dict) -> list[Section]:
         _multi(mx),
         _counts(mx),
         _retrieval(mx),
+        _confidence(mx),
         _human_human(mx),
         _notes(mx),
     ]
@@ -522,6 +573,11 @@ def headline(mx: dict) -> str:
         f"  all: accuracy {pct(o['single_choice_accuracy'])}, mean kappa "
         f"{fmt(o['mean_primary_kappa'])}; recall@8 {recall or 'not measured'}"
     )
+    for label, g in (mx.get("confidence") or {}).items():
+        lines.append(
+            f"  confidence {label}: ECE {fmt(g['ece'], 3)}, AUROC {fmt(g['auroc'], 3)} over "
+            f"{g['n']} drafts ({', '.join(g['calibrations'])})"
+        )
     return "\n".join(lines)
 
 

@@ -107,3 +107,239 @@ def test_sentences_are_exact_substrings_and_keep_wrapped_lines():
     assert all(p in text for p in parts)
     assert "Our budget" in parts and "Total" in parts
     assert "Partners funded the partnership with\na total of £90,000." in parts
+
+
+def test_free_text_summary_lists_gaps_in_the_audit_tools_order_whatever_the_draft_order():
+    """Two clean runs finish drafts in different orders (threads, reused drafts): C10's
+    answer must not depend on it."""
+    from assistant.engines.base import DraftContext
+    from assistant.engines.offline import OfflineEngine
+    from assistant.questions import load_bank
+
+    c10 = load_bank().get("C10")
+    answers = {"B4": "partly", "A10": "no", "A2": ["neglect"], "C3": "partly", "A9": "partly"}
+    answers |= {"A6": "not", "B1a": 2, "A4": "partly", "C2m": ["independent_chair"]}
+    texts = set()
+    for order in (list(answers), list(reversed(answers)), sorted(answers)):
+        context = DraftContext("r", "2020-21", "r1", earlier={k: answers[k] for k in order})
+        texts.add(OfflineEngine().draft(c10, [], context).answer)
+    assert texts == {
+        "Gaps suggested by the other drafts — not evidenced / no: A6, A10; partly: A4, A9, B4, C3"
+    }
+
+
+COUNT_PAGES = [
+    [
+        "Coldbrook Safeguarding Children Partnership",
+        "Annual Report 2020-21",
+        "This report covers the period 1 April 2020 to 31 March 2021.",
+    ],
+    [
+        "Learning from reviews",
+        "Working Together 2018 (chapter 4, paragraph 5.3) requires the partners to hold a rapid",
+        "review within 15 working days of a serious incident notification.",
+        "Since our arrangements began in 2019 we have held nine rapid reviews in total.",
+        "In June 2020 we held a rapid review after a six-year-old girl, Child P, was hurt.",
+        "In January 2021 a baby, Baby R, was taken to hospital with serious injuries.",
+        "The rapid review found that information had not been shared between services.",
+        "A rapid review led by Marshfield Safeguarding Partnership looked at Child F.",
+        "The serious case review into Child H was commissioned by the old board in 2017.",
+        "A local child safeguarding practice review for Baby R began in March 2021.",
+        "For Child P the Panel agreed that a local review was not needed.",
+    ],
+]
+
+
+def test_counts_are_never_years_paragraphs_or_other_areas_reviews(assistant, tmp_path):
+    """No number stated for the year: the named reviews are counted (Child P, Baby R), not
+    2019, 2020, 5.3, 15 working days, the cumulative nine, the other area's Child F or the
+    old framework's Child H."""
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "coldbrook.pdf", COUNT_PAGES)]))
+    assert result.status == "indexed"
+    _, outcomes = assistant.draft_report("coldbrook", question_ids=["B1a", "B1b"], engine="offline")
+    d = {o.draft.question_id: o.draft for o in outcomes}
+    assert d["B1b"].answer == 2, d["B1b"].rationale
+    assert "Baby R" in d["B1b"].rationale and "Child P" in d["B1b"].rationale
+    assert d["B1a"].answer == 1, d["B1a"].rationale  # Baby R; Child P needed no local review
+
+
+def test_a_report_that_states_no_count_is_not_given_one(assistant, tmp_path):
+    pages = [
+        ["Hollowmere Partnership Annual Report 2020-21"],
+        [
+            "Learning from reviews",
+            "Rapid reviews are completed within 15 working days (paragraph 4.2 of our procedure).",
+            "Our rapid review process was revised in October 2020.",
+            "Rapid reviews: 2020-21 summary of the process.",
+        ],
+    ]
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hollowmere.pdf", pages)]))
+    _, outcomes = assistant.draft_report("hollowmere", question_ids=["B1b"], engine="offline")
+    assert outcomes[0].draft.status == "abstained", outcomes[0].draft.answer
+
+
+def test_a_two_year_report_adds_the_counts_of_both_years():
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+    from assistant.questions import load_bank
+
+    text = (
+        "During 2019-20 the partnership held two rapid reviews.\n"
+        "In 2020-21 the partnership held three rapid reviews.\n"
+        "In 2018-19 the board held four rapid reviews."
+    )
+    passage = Passage("c1", "r", 7, text, 1.0, 0, len(text), section="Reviews")
+    blocks = [EvidenceBlock("E1", passage)]
+    engine, b1b = OfflineEngine(), load_bank().get("B1b")
+    two_years = engine.draft(b1b, blocks, DraftContext("r", "2019-21", "r"))
+    assert two_years.answer == 5, two_years.rationale
+    one_year = engine.draft(b1b, blocks, DraftContext("r", "2020-21", "r"))
+    assert one_year.answer == 3, one_year.rationale
+
+
+def _draft_blocks(qid, texts, period="2020-21"):
+    """The offline engine's draft of one question from hand-written evidence blocks:
+    each text is a passage, optionally ("Section title", "text")."""
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+
+    blocks = []
+    for i, item in enumerate(texts, 1):
+        section, text = item if isinstance(item, tuple) else (None, item)
+        passage = Passage(f"c{i}", "r", i, text, 1.0, 0, len(text), section=section)
+        blocks.append(EvidenceBlock(f"E{i}", passage))
+    question = load_bank().get(qid)
+    return OfflineEngine().draft(question, blocks, DraftContext("r.pdf", period, "r"))
+
+
+def load_bank():
+    from assistant.questions import load_bank as load
+
+    return load()
+
+
+def test_priorities_are_this_periods_own_not_next_years_context_or_another_boards():
+    result = _draft_blocks(
+        "A2",
+        [
+            (
+                "Our priorities for 2020-21",
+                "Our priorities for 2020-21\nThe partners agreed three priorities for the year:\n"
+                " Neglect: acting earlier when children's needs are not met.\n"
+                " Keeping children safe from exploitation and county lines.\n"
+                "What is not a partnership priority\nDomestic abuse is led by the Community "
+                "Safety Partnership and is core business but not one of our priorities.",
+            ),
+            (
+                "Looking ahead to 2021-22",
+                "Looking ahead to 2021-22\nThe partners chose these priorities for the coming "
+                "year after a development day:\n Harmful sexual behaviour.\n Online safety.",
+            ),
+            (
+                "Neglect",
+                "Online safety is a concern raised by schools; radicalisation is "
+                "monitored by the Prevent board.",
+            ),
+        ],
+    )
+    assert result.status == "answered"
+    assert sorted(result.answer) == ["child_exploitation", "neglect"]
+
+
+def test_dissemination_reads_cancelled_events_other_senses_and_training_updated_with_learning():
+    result = _draft_blocks(
+        "B5",
+        [
+            (
+                "Sharing learning",
+                "Learning from reviews is shared through a learning briefing and the newsletter.\n"
+                "The annual learning conference, planned for May 2020, was cancelled.\n"
+                "Attendance at child protection conferences rose.\n"
+                "The partnership runs a training programme for all agencies.",
+            )
+        ],
+    )
+    assert sorted(result.answer) == ["learning_briefings", "newsletters"]
+    result = _draft_blocks(
+        "B5",
+        [
+            (
+                "Sharing learning",
+                "Learning from the reviews was shared through a learning briefing.\n"
+                "The content of three courses was updated with learning from the reviews.\n"
+                "The escalation protocol was revised and relaunched.\n"
+                "The designated safeguarding lead network discussed the learning.",
+            )
+        ],
+    )
+    assert sorted(result.answer) == [
+        "learning_briefings",
+        "practitioner_forums",
+        "training_updates",
+        "updated_procedures",
+    ]
+
+
+def test_scrutiny_model_reads_denials_and_a_chair_who_is_also_the_scrutineer():
+    result = _draft_blocks(
+        "C2m",
+        [
+            "Independent scrutiny is provided by an independent scrutineer rather than an "
+            "independent chair; the chair of the executive rotates among the partners."
+        ],
+    )
+    assert result.answer == ["independent_scrutineer"]
+    result = _draft_blocks(
+        "C2m",
+        [
+            "The independent chair leads the board.\n"
+            "Jo Bloggs, Independent Chair and Scrutineer, Anyshire Partnership"
+        ],
+    )
+    assert result.answer == ["independent_chair"]
+
+
+def test_top_ratings_need_the_figures_the_key_asks_for():
+    # a cue word twice is not data: shortfalls with reasons but no figures are "partly"
+    result = _draft_blocks(
+        "A8",
+        [
+            (
+                "What we did not achieve",
+                "The audit programme slipped because of the pandemic. The dashboard was not "
+                "achieved because the analyst post was vacant.",
+            )
+        ],
+    )
+    assert result.answer == "partly"
+    # a budget is "yes" only with each partner's contribution (a table row per partner)
+    total_only = _draft_blocks(
+        "C5", [("Our budget", "The total budget was £250,000, and income covered expenditure.")]
+    )
+    assert total_only.answer == "partly"
+    table = _draft_blocks(
+        "C5",
+        [
+            (
+                "Our budget",
+                "Our budget\nIncome and contribution by partner\nPartner\nContribution (£)\n"
+                "Anyshire Council\n120,000\nAnyshire Police\n60,000\nTotal income\n180,000",
+            )
+        ],
+    )
+    assert table.answer == "yes"
+    # practice change shown against a before position is evidenced
+    result = _draft_blocks(
+        "B4",
+        [
+            (
+                "Learning from reviews: what changed in practice",
+                "After the review the bruising protocol was relaunched. A re-audit showed the "
+                "protocol was followed in 40 of 45 cases, up from 20 of 40 the year before. "
+                "Referrals from midwives rose from 9 to 23.",
+            )
+        ],
+    )
+    assert result.answer == "evidenced"

@@ -60,6 +60,8 @@ class EngineResult:
     cost: float | None = None
     marker: str | None = None  # shown on every draft, e.g. "drafted without an LLM"
     needs_citations: bool = True  # False for syntheses of other drafts (nothing to quote)
+    # signals behind the answer (rule fired, counts of cues), read by calibration
+    features: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

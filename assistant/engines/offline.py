@@ -59,10 +59,62 @@ _TREND = re.compile(
     re.IGNORECASE,
 )
 _PLANNED = re.compile(
-    r"\b(?:will|plan(?:s|ned)? to|intend|next year|going forward|aims? to|ambition|seeks? to|"
-    r"in order to|we want)\b",
+    r"\b(?:will|plan(?:s|ned)? to|planned for|intend|next year|going forward|aims? to|ambition|"
+    r"seeks? to|in order to|we want|to be (?:revised|updated|agreed|tested|audited|published))\b",
     re.IGNORECASE,
 )
+# Work that did not happen: "the conference was cancelled", "the audit programme was paused"
+_NOT_DONE = re.compile(
+    r"\b(?:cancelled|postponed|paused|suspended|did not (?:take place|go ahead|happen|meet|start)|"
+    r"(?:was|were) not (?:held|run|carried out|completed))\b",
+    re.IGNORECASE,
+)
+# A cue the sentence denies or sets aside: "rather than an independent chair", "not a priority"
+_NEGATION_BEFORE = re.compile(
+    r"\b(?:rather than|instead of|not|no|nor|never|neither|without)\b(?:\s+[\w'’-]+){0,3}\s*$",
+    re.IGNORECASE,
+)
+# Statements that are requirements, not practice: "partners must seek the views of children"
+_REQUIREMENT_SENTENCE = re.compile(
+    r"\b(?:must|are required to|is required to|should|are expected to|is expected to|"
+    r"the guidance (?:says|requires)|Working Together (?:says|requires|sets out))\b",
+    re.IGNORECASE,
+)
+# Figures compared over time or against a before position: "62% -> 88%", "from 9 to 23",
+# "against 14 of 22 in December 2019", "(66% the year before)", "baseline 64%"
+_CHANGE = re.compile(
+    r"\bfrom\s+\d[\d,.]*%?\s+(?:[\w-]+\s+){0,4}to\s+\d|\d\s*%?\s*(?:->|→|–>)\s*\d|"
+    r"\b(?:rose|fell|increased|decreased|reduced|dropped|improved|declined|up|down)\s+"
+    r"(?:[\w-]+\s+){0,2}(?:by|from|to)\s+\d|\b(?:against|compared (?:with|to)|up from|"
+    r"down from|baseline(?: of)?|the year before[:,]?)\s+\d|\d\s*%?\s*(?:\w+\s+){0,3}(?:the year "
+    r"before|the previous year|last year|in 20\d\d(?:-\d\d)?)\b",
+    re.IGNORECASE,
+)
+# Questions whose key asks for data before the top value: a cue word twice is not enough
+# ("data"), and ratings whose top value is change shown with figures ("change")
+_NEEDS_DATA = {
+    "A4": "data",
+    "A6": "change",
+    "A8": "data",
+    "A9": "change",
+    "A10": "data",
+    "B4": "change",
+    "C4": "change",
+    "C5": "data",
+}
+# the figures a question's top value rests on, where they are not trend figures
+_PARTNER = (
+    r"(?:council|police|constabulary|CCG|clinical commissioning|health|NHS|probation|schools?|"
+    r"colleges?|local authority|commissioner|partners?)"
+)
+# budget: a sum next to the partner it comes from (a row of a contributions table)
+_FIGURES = {
+    "C5": re.compile(
+        rf"\b{_PARTNER}\b[^.\n]{{0,60}}£\s?\d|\b{_PARTNER}\b[^.\n£]{{0,40}}\s\d{{1,3}},\d{{3}}\b|£\s?\d[\d,.]*k?\s*(?:\(\d+%\)\s*)?(?:from|by)\s+"
+        rf"(?:the\s+)?{_PARTNER}\b",
+        re.IGNORECASE,
+    )
+}
 _VOLUME = re.compile(
     r"\b\d[\d,]*\s+(?:[\w-]+\s+){0,3}(?:courses?|sessions?|practitioners|delegates|"
     r"attendees|places|staff|people|professionals)\b|\battended by\s+\d",
@@ -82,17 +134,42 @@ class Hit:
     sentence: str
     cue: str
     planned: bool
+    negated: bool = False
 
 
 def _cue_pattern(cue: str) -> re.Pattern:
+    """A bank cue (plain words), or an engine cue given as a regular expression ("re:...")."""
+    if cue.startswith("re:"):
+        return re.compile(cue[3:], re.IGNORECASE)
     escaped = re.escape(cue.lower()).replace(r"\ ", r"[\s-]+")
     return re.compile(rf"(?<![\w]){escaped}", re.IGNORECASE)
+
+
+def _not_done(sentence: str, start: int, end: int) -> bool:
+    """The cue's own work did not happen: a cancel word after it with no new clause between
+    ("the conference, planned for June, was cancelled"), or before it in the same clause."""
+    after = sentence[end : end + 70]
+    cut = re.search(r"\b(?:and|but|instead|so)\b|;", after)
+    if _NOT_DONE.search(after[: cut.start()] if cut else after):
+        return True
+    before = re.split(r"[,;]|\b(?:and|but|instead)\b", sentence[:start])[-1]
+    return bool(_NOT_DONE.search(before))
 
 
 @functools.lru_cache(maxsize=4096)
 def _sentences(text: str) -> list[str]:
     """Sentences and stand-alone lines, each an exact substring of `text`."""
     return [s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3]
+
+
+def _rows(text: str) -> list[tuple[str, str]]:
+    """(sentence, row) pairs: a short line of a table read with the cells after it
+    ("NHS Wyvernmouth CCG" / "£86,400" / "£88,400"), a sentence read alone."""
+    lines = _sentences(text)
+    return [
+        (line, line if len(line) > 60 else " ".join(lines[i : i + 3]))
+        for i, line in enumerate(lines)
+    ]
 
 
 def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
@@ -102,10 +179,13 @@ def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
     for block in blocks:
         for sentence in _sentences(block.text):
             for cue, pattern in patterns:
-                if pattern.search(sentence):
+                match = pattern.search(sentence)
+                if match:
                     # a cue that is itself about plans ("will be audited") is not discounted
                     planned = bool(_PLANNED.search(sentence)) and not _PLANNED.search(cue)
-                    hits.append(Hit(block, sentence, cue, planned))
+                    planned = planned or _not_done(sentence, match.start(), match.end())
+                    negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
+                    hits.append(Hit(block, sentence, cue, planned, negated))
                     break
     return hits
 
@@ -147,14 +227,15 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v1"
+    model = "rules-v3"
     template = "offline_rules"
     template_version = 1
 
     def __init__(self, settings=None, db=None) -> None:
         pass
 
-    def _result(self, status, answer, rationale, hits, n_signals, **extra) -> EngineResult:
+    def _result(self, status, answer, rationale, hits, n_signals, **features) -> EngineResult:
+        features.setdefault("n_signals", n_signals)
         return EngineResult(
             status=status,
             answer=answer,
@@ -165,7 +246,7 @@ class OfflineEngine:
             marker=MARKER,
             template=self.template,
             template_version=self.template_version,
-            **extra,
+            features=features,
         )
 
     def _absent(self, answer) -> EngineResult:
@@ -177,6 +258,7 @@ class OfflineEngine:
             "(an absence: check the report's contents page).",
             [],
             1,
+            rule="absent",
         )
         result.needs_citations = False
         return result
@@ -210,12 +292,13 @@ class OfflineEngine:
             if any(c in (h.block.section or "").lower() for c in cues)
         }
         topical_blocks = {h.block.block_id for h in strong + partly} | dedicated
+        figures = _FIGURES.get(question.id, _TREND)
         data = [
             Hit(b, s, "figures showing change", False)
             for b in blocks
             if b.block_id in topical_blocks
-            for s in _sentences(b.text)
-            if _TREND.search(s) and not _PLANNED.search(s)
+            for s, row in _rows(b.text)
+            if figures.search(row) and not _PLANNED.search(row)
         ]
         if question.answer_type is AnswerType.YES_NO:
             if strong or dedicated or len({h.sentence for h in topic}) >= 3:
@@ -227,6 +310,7 @@ class OfflineEngine:
                     f"{' in a section of its own' if dedicated else ''}.",
                     support,
                     len(strong) + len(dedicated) + 1,
+                    rule="strong" if strong else "dedicated" if dedicated else "topic x3",
                 )
             if topic:
                 return self._result(
@@ -235,6 +319,7 @@ class OfflineEngine:
                     f"Mentioned only in passing ({_cues(topic)}), with none of the cues for 'yes'.",
                     topic,
                     0,
+                    rule="passing",
                 )
             return self._absent("no")
         low, mid = (
@@ -243,7 +328,11 @@ class OfflineEngine:
             else ("not", "partly")
         )
         n_strong = len({h.sentence for h in strong})
-        if strong and (data or n_strong >= 2):
+        needs = _NEEDS_DATA.get(question.id)
+        change = [h for h in data if _CHANGE.search(h.sentence)]
+        if needs == "change":
+            data = change  # the top value rests on change over time, not any figure
+        if strong and (data or (n_strong >= 2 and not needs)):
             return self._result(
                 "answered",
                 top_value,
@@ -251,6 +340,18 @@ class OfflineEngine:
                 "figure(s) showing change in topical passages.",
                 strong + data,
                 n_strong + min(len(data), 2),
+                rule="strong+data" if data else "strong x2",
+            )
+        if needs == "change" and (partly or dedicated) and len(change) >= 2:
+            # the topic discussed where figures change over time ("62% -> 88% at re-audit")
+            return self._result(
+                "answered",
+                top_value,
+                f"Described ({_cues(partly or topic)}) with {len(change)} figure(s) that change "
+                "over time in the same passages.",
+                (partly or topic) + change,
+                1 + min(len(change), 2),
+                rule="partly+change",
             )
         if strong or partly or (dedicated and topic):
             support = strong + partly + [h for h in topic if h.block.block_id in dedicated]
@@ -261,6 +362,7 @@ class OfflineEngine:
                 f"evidence '{top_value}' needs (cues: {_cues(support)}).",
                 support,
                 1,
+                rule="strong" if strong else "partly" if partly else "dedicated",
             )
         if topic:
             return self._result(
@@ -269,22 +371,52 @@ class OfflineEngine:
                 f"Mentioned only in passing ({_cues(topic)}), not described.",
                 topic,
                 1,
+                rule="passing",
             )
         return self._absent(low)
 
     # --- multi-select ---------------------------------------------------------------------
+    def _option_hits(self, question: Question, slug: str, label: str, blocks) -> list[Hit]:
+        """Hits for one option: the bank's cues and the engine's wider ones, less cues in
+        another sense ("risk assessment conference"), denied ("rather than an independent
+        chair"), planned or not done ("the conference was cancelled")."""
+        key = (question.picklist, slug)
+        cues = [
+            c for c in question.keywords.get(slug) or [label] if c not in _DROP_CUES.get(key, ())
+        ]
+        cues += _MORE_CUES.get(key, [])
+        other_sense = _OTHER_SENSE.get(key)
+        hits = []
+        for h in find_hits(cues, blocks):
+            if h.planned or h.negated:
+                continue
+            if other_sense and _only_other_sense(h, other_sense):
+                continue
+            hits.append(h)
+        return hits
+
     def _multi_select(self, question: Question, blocks, context) -> EngineResult:
         topic_hits = find_hits(question.keywords.get("topic", []), blocks)
         topical = {h.block.block_id for h in topic_hits}
+        scope = None
+        if question.picklist == "safeguarding_themes":
+            # the partnership's own priorities for the period, not context, next year's or
+            # another board's: only statements inside a priority passage for this period
+            scope = _priority_scope(blocks, _period_labels(context.period))
         chosen, support = [], []
         for slug, label in question.options().items():
             if slug in ("other", "not_described"):
                 continue
-            cues = question.keywords.get(slug) or [label]
-            hits = [h for h in find_hits(cues, blocks) if h.block.block_id in topical]
+            hits = self._option_hits(question, slug, label, blocks)
+            if scope:
+                hits = [h for h in hits if (h.block.block_id, h.sentence) in scope]
+            else:
+                hits = [h for h in hits if h.block.block_id in topical]
             if hits:
                 chosen.append(slug)
                 support.append(hits[0])
+        if question.picklist == "scrutiny_model":
+            chosen, support = _one_scrutiny_role(chosen, support)
         if not chosen and "not_described" in question.options():
             return self._absent(["not_described"])
         if not topic_hits:
@@ -302,47 +434,79 @@ class OfflineEngine:
                 f"The topic is discussed but no option's cue words appear ({_cues(topic_hits)}).",
                 topic_hits,
                 0,
+                rule="no option cues",
             )
+        where = "this period's priority statements" if scope else "passages about the topic"
         return self._result(
             "answered",
             chosen,
-            f"Options whose cue words appear in passages about the topic: {', '.join(chosen)}.",
+            f"Options whose cue words appear in {where}: {', '.join(chosen)}.",
             support,
             len(chosen),
+            rule=f"{'scoped ' if scope else ''}options x{min(len(chosen), 5)}",
         )
 
     # --- counts and ladders ---------------------------------------------------------------
     def _count(self, question: Question, blocks, context) -> EngineResult:
+        """A count the report states for its own period, else the named reviews it describes.
+
+        Never a year, date, duration, paragraph or section number; never a cumulative figure
+        ("since 2019"), a previous year's figure, reviews led by another area, serious case
+        reviews under the old framework or child death reviews. No count: abstain."""
         cues = question.keywords.get("topic", [])
-        candidates: dict[int, list[Hit]] = {}
-        for hit in find_hits(cues, blocks):
-            if hit.planned:
-                continue
-            cue = re.escape(hit.cue.lower()).replace(r"\ ", r"[\s-]+")
-            pattern = re.compile(
-                rf"\b{_NUMBER}\s+(?:[\w()'-]+\s+){{0,5}}?{cue}|{cue}\w*\s*(?:\(\w+\))?\s*[:=]?\s*"
-                rf"{_NUMBER}\b",
-                re.IGNORECASE,
-            )
-            for match in pattern.finditer(hit.sentence):
-                raw = (match.group(1) or match.group(2) or "").lower().replace(",", "")
-                value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
-                if value is not None and value < 100000:
-                    candidates.setdefault(value, []).append(hit)
-        if not candidates:
+        local_review = any("practice review" in c.lower() for c in cues)
+        periods = _period_labels(context.period)
+        explicit = _explicit_counts(cues, blocks, periods, local_review)
+        if explicit:
+            by_year: dict[str, tuple[int, Hit]] = {}
+            for value, hit, year in explicit:
+                by_year.setdefault(year, (value, hit))
+            if len(by_year) > 1 and "" not in by_year:
+                # a report over several years counting each year separately: their total
+                value = sum(v for v, _ in by_year.values())
+                hits = [h for _, h in by_year.values()]
+                return self._result(
+                    "answered",
+                    value,
+                    f"Counts per year of the period ({', '.join(sorted(by_year))}) add up to "
+                    f"{value}.",
+                    hits,
+                    len(hits) + 1,
+                    rule="years summed",
+                )
+            tally: dict[int, list[Hit]] = {}
+            for value, hit, _ in explicit:
+                tally.setdefault(value, []).append(hit)
+            value, hits = max(tally.items(), key=lambda kv: len(kv[1]))  # ties: first found
+            named = _named_reviews(cues, blocks, local_review)
+            agree = len(named) == value
             return self._result(
-                "not_found",
-                None,
-                "No number next to the topic's cue words in the retrieved evidence.",
-                [],
-                0,
+                "answered",
+                value,
+                f"'{' '.join(hits[0].sentence.split())[:120]}' gives {value}"
+                + (f" (the named reviews agree: {', '.join(named)})." if agree else "."),
+                hits,
+                len(hits) + (2 if agree else 0),
+                rule="stated and named" if agree else "stated",
             )
-        # most often stated wins; ties go to the better-ranked evidence block
-        value, hits = max(
-            candidates.items(), key=lambda kv: (len(kv[1]), -int(kv[1][0].block.block_id[1:]))
-        )
+        named = _named_reviews(cues, blocks, local_review)
+        if named:
+            hits = list(named.values())
+            return self._result(
+                "answered",
+                len(named),
+                f"No number is stated; the report names {len(named)}: {', '.join(named)}.",
+                hits,
+                1,
+                rule="named",
+            )
         return self._result(
-            "answered", value, f"'{hits[0].sentence[:120]}' gives {value}.", hits, len(hits)
+            "not_found",
+            None,
+            "The report states no count for the period (years, dates, paragraph numbers and "
+            "cumulative or other areas' figures are not counts of this year's reviews).",
+            [],
+            0,
         )
 
     def _ladder(self, question: Question, blocks, context) -> EngineResult:
@@ -360,6 +524,7 @@ class OfflineEngine:
                     f"Highest level with cues: {level} ({_cues(hits)}).",
                     hits,
                     len(hits),
+                    rule=f"level {level}",
                 )
         return self._result(
             "answered",
@@ -367,12 +532,15 @@ class OfflineEngine:
             f"Discussed, but no cue for any evaluation level ({_cues(topic)}).",
             topic,
             1,
+            rule="no level cues",
         )
 
     # --- free text ------------------------------------------------------------------------
     def _free_text(self, question: Question, blocks, context: DraftContext) -> EngineResult:
-        weak = [qid for qid, answer in context.earlier.items() if answer in ("not", "no")]
-        partly = [qid for qid, answer in context.earlier.items() if answer == "partly"]
+        # the bank's id order (A2 < A10 < B1a), never the order the drafts happened to finish in
+        earlier = sorted(context.earlier.items(), key=lambda kv: question_order(kv[0]))
+        weak = [qid for qid, answer in earlier if answer in ("not", "no")]
+        partly = [qid for qid, answer in earlier if answer == "partly"]
         if not context.earlier:
             return self._result(
                 "not_found",
@@ -429,6 +597,343 @@ class OfflineEngine:
             marker=MARKER,
             model=self.model,
         )
+
+
+# --- counts --------------------------------------------------------------------------------
+_YEAR_LABEL = re.compile(r"\b(20\d\d)\s*[-/–]\s*(\d\d)\b")
+_NOT_A_COUNT_AFTER = re.compile(
+    r"^(?:\s*(?:[-/–.]|%|per\s*cent|percentage)|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b|\s+(?:working\s+)?(?:days?|weeks?|months?|years?|"
+    r"hours?|minutes?)\b|\s+of\s+(?:the\s+|our\s+|these\s+)?(?:\d|[a-z]+\b))",
+    re.IGNORECASE,
+)
+_NOT_A_COUNT_BEFORE = re.compile(
+    r"(?:\b(?:paragraphs?|paras?|chapters?|sections?|pages?|figures?|tables?|appendix|"
+    r"priority|step|level|stage|to|and|version|no\.?|at|on|by|from|until|before|after|"
+    r"within|aged?)\s*|[-/–.:£$]|\d)$",
+    re.IGNORECASE,
+)
+# sentences whose figures are not this period's reviews held by this partnership
+_CUMULATIVE = re.compile(
+    r"\b(?:since|in total|cumulative|altogether|so far|to date|over the (?:last|past)|"
+    r"between\s+\w+\s+\d{4}\s+and)\b",
+    re.IGNORECASE,
+)
+_PREVIOUS = re.compile(
+    r"\b(?:last year|previous year|the year before|prior year|had been|previously)\b", re.I
+)
+_OTHER_AREA = re.compile(
+    r"\b(?:led|held|hosted|run|commissioned|carried out)\s+by\s+(?!the\b|our\b|us\b)[A-Z]"
+    r"|\banother (?:area|partnership|local authority|authority|board)\b|\bneighbouring\b"
+)
+_OLD_FRAMEWORK = re.compile(r"\bserious case reviews?\b|\bSCRs?\b|\bchild death\b", re.I)
+_REQUIREMENT = re.compile(
+    r"\b(?:must|requires?|required to|should|is expected to|are expected to)\b", re.I
+)
+_NO_LOCAL_REVIEW = re.compile(
+    r"\bnot (?:be )?(?:needed|necessary|required)\b|\bwould not add\b|\bno (?:local|further) "
+    r"review\b|\bdid not (?:need|meet|require)\b|\bsingle[- ]agency\b|\bdecided against\b|"
+    r"\bnot to (?:commission|hold|carry out)\b",
+    re.IGNORECASE,
+)
+_PANEL = re.compile(r"\b(?:national\s+)?child safeguarding practice review panel\b", re.I)
+_REVIEW_NAME = re.compile(
+    r"\b(?:Child|Baby|Babies|Sibling group|Siblings|Young person|Family|Children)\s+"
+    r"([A-Z]{1,2})(?![\w'’])"
+)
+
+
+def _period_labels(period: str | None) -> set[str]:
+    """'2019-21' → {'2019-20', '2020-21'}; '2020-21' → {'2020-21'}; unknown → empty."""
+    match = _YEAR_LABEL.search(period or "")
+    if not match:
+        return set()
+    first, last = int(match.group(1)), 2000 + int(match.group(2))
+    return {f"{y}-{(y + 1) % 100:02d}" for y in range(first, max(first + 1, last))}
+
+
+def _year_labels(sentence: str) -> set[str]:
+    return {f"{m.group(1)}-{m.group(2)}" for m in _YEAR_LABEL.finditer(sentence)}
+
+
+def _count_value(raw: str) -> int | None:
+    raw = raw.lower().replace(",", "")
+    value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
+    return value if value is not None and value < 1000 else None
+
+
+def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
+    """(value, hit, year label) for each number that counts the cue's reviews in the period."""
+    number = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?![\w])", re.IGNORECASE)
+    # the reviews themselves, not the notifications that lead to them
+    cues = [c for c in cues if "review" in c.lower() or c.isupper()] or cues
+    bare = re.compile(r"\s*(\d{1,3})\s*")
+    out = []
+    for hit in find_hits(cues, blocks):
+        # a table row whose label is the cue and whose one cell is the number
+        cells = _sentences(hit.block.text)
+        at = cells.index(hit.sentence) if hit.sentence in cells else -1
+        if 0 <= at < len(cells) - 1 and len(hit.sentence) <= 60 and not hit.planned:
+            value = bare.fullmatch(cells[at + 1])
+            following = cells[at + 2] if at + 2 < len(cells) else ""
+            if value and not bare.fullmatch(following) and not _CUMULATIVE.search(hit.sentence):
+                if not _OTHER_AREA.search(hit.sentence) and not _PREVIOUS.search(hit.sentence):
+                    out.append((int(value.group(1)), hit, ""))
+                    continue
+        sentence = _PANEL.sub("the Panel", hit.sentence)
+        if hit.planned or _CUMULATIVE.search(sentence) or _OTHER_AREA.search(sentence):
+            continue
+        if _REQUIREMENT.search(sentence) or _PREVIOUS.search(sentence):
+            continue
+        if local_review and _NO_LOCAL_REVIEW.search(sentence):
+            continue
+        if _OLD_FRAMEWORK.search(sentence) and not _OLD_FRAMEWORK.search(hit.cue):
+            continue
+        years = _year_labels(sentence)
+        if years and periods and not years & periods:
+            continue  # another year's figure
+        year = next(iter(sorted(years & periods)), "") if periods else ""
+        cue_re = re.compile(
+            re.escape(hit.cue.lower()).replace(r"\ ", r"[\s-]+") + r"\w*", re.IGNORECASE
+        )
+        cue_spans = [m.span() for m in cue_re.finditer(sentence)]
+        for m in number.finditer(sentence):
+            value = _count_value(m.group(1))
+            if value is None or 1900 <= value <= 2100:
+                continue
+            if _NOT_A_COUNT_AFTER.search(sentence[m.end() :]):
+                continue
+            if _NOT_A_COUNT_BEFORE.search(sentence[: m.start()].rstrip(" ") or "x"):
+                if sentence[: m.start()].strip():
+                    continue
+            after = sentence[m.end() : m.end() + 80]
+            before = sentence[max(0, m.start() - 60) : m.start()]
+            # "four rapid reviews", "three local child safeguarding practice reviews were"
+            near_after = any(
+                0 <= start - m.end() <= 45
+                and not re.search(r"[.;:]", sentence[m.end() : start])
+                and not number.search(sentence[m.end() : start])
+                for start, _ in cue_spans
+            )
+            # "Rapid reviews: 4", a table row "Rapid reviews held 4"
+            near_before = any(
+                0 <= m.start() - end <= 25 and not re.search(r"[.;]", sentence[end : m.start()])
+                for _, end in cue_spans
+            )
+            if (near_after and len(after) >= 0) or (near_before and before):
+                out.append((value, hit, year))
+    return out
+
+
+def _named_reviews(cues, blocks, local_review: bool) -> dict[str, Hit]:
+    """Reviews the report names ("Child A", "Baby M") as the cue's kind of review: the name's
+    sentence, or the one after it, says so; reviews not needed, led by another area or under
+    the old serious-case-review framework are left out."""
+    patterns = [_cue_pattern(c) for c in cues if not _OLD_FRAMEWORK.fullmatch(c)]
+
+    def cued(text: str) -> bool:
+        return any(p.search(_PANEL.sub("the Panel", text)) for p in patterns)
+
+    def excluded(text: str) -> bool:
+        text = _PANEL.sub("the Panel", text)
+        if _OLD_FRAMEWORK.search(text) or _OTHER_AREA.search(text):
+            return True
+        return local_review and bool(_NO_LOCAL_REVIEW.search(text))
+
+    found: dict[str, Hit] = {}
+    dropped: set[str] = set()
+    for block in blocks:
+        sentences = _sentences(block.text)
+        for i, sentence in enumerate(sentences):
+            names = {
+                f"{m.group(0).split()[0]} {m.group(1)}" for m in _REVIEW_NAME.finditer(sentence)
+            }
+            if not names:
+                continue
+            following = ""  # the next sentence, with lines a layout broke off it
+            for nxt in sentences[i + 1 :]:
+                following += " " + nxt
+                if len(following) > 120 or nxt.rstrip().endswith((".", "!", "?")):
+                    break
+            window = sentence if cued(sentence) else sentence + following
+            if excluded(window if not cued(sentence) else sentence):
+                dropped |= names
+                continue
+            if cued(window):
+                for name in sorted(names):
+                    found.setdefault(name, Hit(block, sentence, name, False))
+    return {name: hit for name, hit in sorted(found.items()) if name not in dropped}
+
+
+# --- multi-select cues ----------------------------------------------------------------------
+# The engine's wider cue lists, in general audit language, added to the bank's (picklist, slug)
+_MORE_CUES: dict[tuple[str | None, str], list[str]] = {
+    ("safeguarding_themes", "childrens_mental_health"): [
+        "emotional health",
+        "mental health and wellbeing",
+        "wellbeing and mental health",
+        "young people's mental health",
+    ],
+    ("safeguarding_themes", "vulnerable_babies"): ["babies", "safeguarding infants"],
+    ("dissemination", "learning_briefings"): [
+        r"re:\b(?:learning|lessons|practice)\s+on\s+a\s+page\b",
+        "learning summaries",
+        "briefing note",
+    ],
+    ("dissemination", "training_updates"): [
+        r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:built|incorporated|added|included|"
+        r"embedded|reflected)\s+(?:in|into|to)\s+(?:[\w-]+\s+){0,3}(?:training|courses?)",
+        r"re:\b(?:training|courses?)\b[^.;]{0,60}\b(?:(?:was|were|has been|have been)\s+"
+        r"(?:updated|revised)|now includes?|include[sd]?)\b[^.;]{0,40}\b(?:learning|findings|"
+        r"lessons)\b",
+    ],
+    ("dissemination", "updated_procedures"): [
+        r"re:\b(?:procedures?|protocols?|guidance|polic(?:y|ies)|pathways?)\b[^.;]{0,90}\b"
+        r"(?:was|were|has been|have been)\s+(?:updated|revised|rewritten|relaunched|amended)",
+        r"re:\b(?:updated|revised|amended|rewrote|relaunched)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
+        r"(?:procedures?|protocols?|guidance)\b",
+    ],
+    ("dissemination", "practitioner_forums"): [
+        r"re:\b(?:practitioner|practice|DSL|leads?|safeguarding|learning)\s+(?:forums?|networks?)\b",
+    ],
+    ("impact_evidence", "case_studies"): [
+        r"re:\b(?:meet|the story of|case of)\s+[A-Z][a-z]+\b",
+        "case studies",
+    ],
+    ("impact_evidence", "multiagency_audit"): [
+        r"re:\baudits?\b[^.;]{0,60}\b(?:found|showed|shows|improved|rose|fell)\b",
+    ],
+    ("impact_evidence", "practitioner_survey"): [
+        r"re:\bsurvey(?:ed)?\b[^.;]{0,50}\b(?:practitioners|staff|professionals)\b",
+        r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,50}\bsurvey",
+    ],
+}
+# bank cues too general for an option: a training programme page is not training updated
+_DROP_CUES: dict[tuple[str | None, str], set[str]] = {
+    ("dissemination", "training_updates"): {"training programme"},
+}
+# an option's cue word in another sense: a child protection conference is not an event
+_OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
+    ("dissemination", "events_conferences"): re.compile(
+        r"\b(?:protection|case|risk assessment|review|initial|strategy|planning|family group|"
+        r"video|transfer-in|professionals?)\s+(?:case\s+)?conferences?\b|\bconferencing\b|"
+        r"\bconferences? (?:participation|attendance|reports?|chairs?)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _only_other_sense(hit: Hit, other: re.Pattern) -> bool:
+    """Every occurrence of the hit's cue in its sentence is inside an other-sense phrase."""
+    pattern = _cue_pattern(hit.cue)
+    spans = [m.span() for m in other.finditer(hit.sentence)]
+    for m in pattern.finditer(hit.sentence):
+        if not any(a <= m.start() < b for a, b in spans):
+            return False
+    return True
+
+
+def _one_scrutiny_role(chosen: list[str], support: list[Hit]):
+    """An independent chair who is also the scrutineer ("Independent Chair and Scrutineer")
+    is the independent-chair model, not a separate scrutineer."""
+    if "independent_chair" in chosen and "independent_scrutineer" in chosen:
+        hit = support[chosen.index("independent_scrutineer")]
+        if re.search(
+            r"\bchair\b[^.;]{0,40}\bscrutin|\bscrutin[^.;]{0,40}\bchair\b", hit.sentence, re.I
+        ):
+            i = chosen.index("independent_scrutineer")
+            return chosen[:i] + chosen[i + 1 :], support[:i] + support[i + 1 :]
+    return chosen, support
+
+
+# --- priorities of the period ----------------------------------------------------------------
+_PRIORITY = re.compile(r"\bpriorit(?:y|ies)\b", re.IGNORECASE)
+_FUTURE = re.compile(
+    r"\b(?:looking (?:ahead|forward)|next year|the year ahead|(?:the )?coming year|"
+    r"future priorities)\b",
+    re.IGNORECASE,
+)
+_FUTURE_HEADING = re.compile(
+    r"\b(?:looking (?:ahead|forward)|next year|the year ahead|coming year|future|"
+    r"next steps|plans? for)\b",
+    re.IGNORECASE,
+)
+_NOT_OURS = re.compile(
+    r"\bnot (?:one of )?(?:our|the|a|an|its|this partnership's|[A-Z]{2,6})\b[^.;]{0,40}\bpriorit|"
+    r"\b(?:are|is|were|was) not (?:[\w']+\s+){0,3}priorit|\bdo not include\b|"
+    r"\bcore business\b|\bbusiness as usual\b|\bceased to be\b|\bno longer\b|"
+    r"\b(?:led|owned|overseen|chaired) by (?:the )?(?:[\w'’]+\s+){0,5}"
+    r"(?:Adults Board|Community Safety Partnership|Health and Wellbeing Board|other boards?)|"
+    r"\bother boards\b|\banother board\b|\b(?:local|borough|own) priorities\b",
+    re.IGNORECASE,
+)
+_NEW_PRIORITY = re.compile(
+    r"\b(?:will (?:become|be)|becomes?|become) a priority\b|\bnew priorit|\(new\)|"
+    r"\bfrom (?:April|May|June|July|September) \d{4}\b",
+    re.IGNORECASE,
+)
+
+
+def _is_heading(line: str) -> bool:
+    words = line.split()
+    return (
+        0 < len(words) <= 10
+        and not line.rstrip().endswith((".", ",", ";", ":"))
+        and line[0].isupper()
+    )
+
+
+def _other_period(text: str, periods: set[str]) -> bool:
+    """The text names a year that is not the report's (and none that is)."""
+    labels = _year_labels(text)
+    if not periods or not labels:
+        return False
+    return not labels & periods
+
+
+def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
+    """(block id, sentence) pairs inside the partnership's statements of its own priorities
+    for the period: a passage opened by a priority heading or sentence for this period, up
+    to the next heading. A statement of next year's or another period's priorities, of another
+    board's, borough-only or denied priorities ("not one of our priorities") closes the passage
+    until the next heading, so the list under it does not count either."""
+    scope: set[tuple[str, str]] = set()
+
+    def closing(text: str) -> bool:
+        future = _FUTURE.search(text) or (_is_heading(text) and _FUTURE_HEADING.search(text))
+        return bool(future or _other_period(text, periods) or _NOT_OURS.search(text)) or bool(
+            _NEW_PRIORITY.search(text)
+        )
+
+    for block in blocks:
+        section = " ".join((block.section or "").split())
+        if _FUTURE_HEADING.search(section) or closing(section):
+            state = "closed"  # a passage under "Looking ahead to 2021-22"
+        else:
+            state = "open" if _PRIORITY.search(section) else "none"
+        for line in _sentences(block.text):
+            flat = " ".join(line.split())
+            heading = _is_heading(flat)
+            if _PRIORITY.search(flat):
+                if closing(flat) or (_PLANNED.search(flat) and not _year_labels(flat) & periods):
+                    state = "closed"
+                elif heading or state != "closed":
+                    state = "open"
+                    scope.add((block.block_id, line))
+                continue
+            if heading:
+                state = "closed" if closing(flat) else "none"
+            elif state == "open" and not closing(flat) and not _PLANNED.search(flat):
+                scope.add((block.block_id, line))
+    return scope
+
+
+def question_order(question_id: str) -> tuple:
+    """Sort key for question ids in the audit tool's order: A2 < A10 < A10n < B1a < C2m."""
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)(.*)", question_id)
+    if not match:
+        return (question_id, 0, "")
+    return (match.group(1).upper(), int(match.group(2)), match.group(3))
 
 
 def _cues(hits: list[Hit]) -> str:
