@@ -37,6 +37,10 @@ def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+SECTIONS_PER_QUERY = 3  # best-matching sections of the report per phrasing
+CHUNKS_PER_SECTION = 3
+
+
 def retrieve_evidence(
     index: ChunkIndex,
     queries: list[str],
@@ -46,19 +50,37 @@ def retrieve_evidence(
     max_blocks: int = MAX_BLOCKS,
     mode: str | None = None,
 ) -> list[EvidenceBlock]:
-    """One retrieval per question: all its phrasings searched, fused, cut to a token budget."""
+    """One retrieval per question, using the report's structure, cut to a token budget.
+
+    Every phrasing of the question is searched (hybrid by default) and the rankings fused
+    (RRF). The report's own sections add candidates the passage search missed: each phrasing
+    is matched (BM25) against the section labels (contents-page chapter and nearest heading),
+    and the best passages of the best sections join the fusion as one more ranking each, after
+    the passages already found. Contents pages are left out, and each page gives one block
+    before any page gives a second, so the budget covers more of the report.
+    """
+    phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
+    view = index.report_view(report_id)
     rankings: dict[str, list[str]] = {}
     passages = {}
-    for number, query in enumerate(dict.fromkeys(q for q in queries if q.strip())):
+    for number, query in enumerate(phrasings):
         found = index.search(query, [report_id], k=max_blocks * 2, mode=mode)
         rankings[f"q{number}"] = [p.chunk_id for p in found]
         passages.update({p.chunk_id: p for p in found})
+    rankings.update(_section_rankings(index, view, phrasings, rankings, max_blocks * 2))
+    fused = rrf_fuse(rankings)
+    passages.update(index.chunks_by_id([c for c, _ in fused if c not in passages]))
+    contents = view.structure(index).contents_pages
+    first, repeats, pages = [], [], set()
+    for chunk_id, score in fused:
+        passage = passages.get(chunk_id)
+        if passage is None or passage.page in contents or looks_like_contents(passage.text):
+            continue
+        (repeats if passage.page in pages else first).append((passage, score))
+        pages.add(passage.page)
     blocks: list[EvidenceBlock] = []
     used = 0
-    for chunk_id, score in rrf_fuse(rankings):
-        passage = passages[chunk_id]
-        if looks_like_contents(passage.text):
-            continue
+    for passage, score in first + repeats:
         cost = estimate_tokens(passage.text)
         if blocks and used + cost > budget_tokens:
             continue
@@ -68,6 +90,30 @@ def retrieve_evidence(
         if len(blocks) >= max_blocks:
             break
     return blocks
+
+
+def _section_rankings(index, view, phrasings, rankings, n: int) -> dict[str, list[str]]:
+    """Per phrasing: passages of its best-matching sections not already ranked by the passage
+    search, best sections first, within a section in reading order."""
+    from assistant.index import fts_query
+
+    _labels, section_of, _pages = view.sections(index)
+    members: dict[int, list[str]] = {}
+    for chunk_id, number in section_of.items():  # reading order
+        members.setdefault(number, []).append(chunk_id)
+    ranked_already = {c for ranking in rankings.values() for c in ranking}
+    out = {}
+    for number, query in enumerate(phrasings):
+        match = fts_query(query)
+        if not match:
+            continue
+        extra: list[str] = []
+        for section in view.search_sections(index, match, SECTIONS_PER_QUERY):
+            fresh = [c for c in members.get(section, []) if c not in ranked_already]
+            extra.extend(fresh[:CHUNKS_PER_SECTION])
+        if extra:
+            out[f"s{number}"] = extra[:n]
+    return out
 
 
 def question_queries(question: Question) -> list[str]:

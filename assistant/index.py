@@ -108,6 +108,8 @@ class _ReportFts:
         self._chunk_ids = [chunk_id for chunk_id, _, _ in rows]  # reading order
         self._vectors = None  # read from Chroma on the first dense query
         self._order: list[str] = []
+        self._structure = None  # built on first use from the pages table
+        self._sections = None
         self._conn.executemany(
             "INSERT INTO f(rowid, text) VALUES (?, ?)", [(seq, text) for _, seq, text in rows]
         )
@@ -145,6 +147,58 @@ class _ReportFts:
         distances = np.round(1.0 - vectors @ np.asarray(vector, dtype=np.float32), 6)
         best = np.lexsort((np.arange(len(order)), distances))[:n]  # distance, then reading order
         return [(float(distances[i]), order[i]) for i in best]
+
+    def structure(self, index: ChunkIndex):
+        """The report's contents-page structure (assistant/structure.py), built once."""
+        from assistant.structure import build_structure
+
+        with self._lock:
+            if self._structure is None:
+                with index.db.connect() as conn:
+                    rows = conn.execute(
+                        "SELECT page, text FROM pages WHERE report_id=?", (self.report_id,)
+                    ).fetchall()
+                self._structure = build_structure({r[0]: r[1] for r in rows})
+            return self._structure
+
+    def sections(self, index: ChunkIndex) -> tuple[list[str], dict[str, int], dict[str, int]]:
+        """Section labels and, per chunk id, its section number and page."""
+        structure = self.structure(index)
+        with self._lock:
+            if self._sections is None:
+                with index.db.connect() as conn:
+                    rows = conn.execute(
+                        "SELECT chunk_id, page, section FROM chunks WHERE report_id=? AND "
+                        "index_key=? ORDER BY seq",
+                        (self.report_id, index.index_key),
+                    ).fetchall()
+                labels: dict[str, int] = {}
+                of_chunk: dict[str, int] = {}
+                pages: dict[str, int] = {}
+                for chunk_id, page, heading in rows:
+                    chapter = structure.section_of(page)
+                    label = " / ".join(dict.fromkeys(x for x in (chapter, heading) if x))
+                    of_chunk[chunk_id] = labels.setdefault(label, len(labels))
+                    pages[chunk_id] = page
+                self._sections = (list(labels), of_chunk, pages)
+                names = list(labels)
+                self._conn.execute(
+                    "CREATE VIRTUAL TABLE s USING fts5(text, tokenize='porter unicode61')"
+                )
+                self._conn.executemany(
+                    "INSERT INTO s(rowid, text) VALUES (?, ?)",
+                    [(number, name) for number, name in enumerate(names)],
+                )
+            return self._sections
+
+    def search_sections(self, index: ChunkIndex, match: str, n: int) -> list[int]:
+        """Section numbers whose label matches the query best (BM25 over labels)."""
+        self.sections(index)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid FROM s WHERE s MATCH ? ORDER BY bm25(s), rowid LIMIT ?", (match, n)
+            ).fetchall()
+        return [r[0] for r in rows]
 
 
 class ChunkIndex:
@@ -325,6 +379,10 @@ class ChunkIndex:
         )
         with self.db.connect() as conn:
             return [r[0] for r in conn.execute(sql, [match, self.index_key, n])]
+
+    def report_view(self, report_id: str) -> _ReportFts:
+        """One report's cached retrieval view: its BM25 table, vectors and structure."""
+        return self._report_fts(report_id)
 
     def _report_fts(self, report_id: str) -> _ReportFts:
         """The report's own FTS5 table (in memory), rebuilt when the report is re-indexed."""
