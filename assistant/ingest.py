@@ -241,9 +241,7 @@ _PARTNERSHIP = re.compile(
     r"[ ]+(Safeguarding Children(?:'s)? Partnership|Safeguarding Partnership|"
     r"Safeguarding Children Board|Children'?s Safeguarding Partnership|LSCP)\b"
 )
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # "1 April 2020 to 31 March 2021", "September 2020 - August 2021", "April 2019 until March 2021"
 _SPAN = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?({_MONTHS})\s+(20\d\d)\s*(?:[-–—]|to|until)\s*"
