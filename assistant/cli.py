@@ -395,7 +395,13 @@ def cmd_eval(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        print(compare_runs(args.targets[0], args.targets[1], assistant))
+        from evals.harness import load_run
+        from evals.report import comparison_warnings
+
+        a, b = (load_run(assistant.db, ref) for ref in args.targets)
+        for warning in comparison_warnings(a, b):  # loud on stderr too, not only in the table
+            print(warning, file=sys.stderr)
+        print(compare_runs(a, b, assistant))
         return 0
     csv_path = None
     if args.action == "score":

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,6 +127,121 @@ def _embedded_store(path) -> _EmbeddedStore:
         return _STORES.setdefault(key, _EmbeddedStore(key))
 
 
+_FTS_CACHE_SIZE = 64  # reports whose in-memory BM25 table is kept
+
+
+class _ReportFts:
+    """One report's chunks in an in-memory FTS5 table (BM25 with that report's statistics)
+    and its vectors (exact cosine), so its rankings depend on that report alone.
+
+    The same tokenizer as the library table (porter unicode61), so a query matches the same
+    words; only the statistics differ (stack-notes §8: FTS5 bm25() is table-wide).
+    """
+
+    def __init__(self, report_id: str, stamp, rows: list[tuple[str, int, str]]) -> None:
+        self.report_id = report_id
+        self.stamp = stamp
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self._conn.execute("CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')")
+        self._ids = {seq: chunk_id for chunk_id, seq, _ in rows}
+        self._chunk_ids = [chunk_id for chunk_id, _, _ in rows]  # reading order
+        self._vectors = None  # read from Chroma on the first dense query
+        self._order: list[str] = []
+        self._structure = None  # built on first use from the pages table
+        self._sections = None
+        self._conn.executemany(
+            "INSERT INTO f(rowid, text) VALUES (?, ?)", [(seq, text) for _, seq, text in rows]
+        )
+
+    def search(self, match: str, n: int) -> list[tuple[float, str, int, str]]:
+        """(bm25, report id, seq, chunk id), best first; ties in reading order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid, bm25(f) AS score FROM f WHERE f MATCH ? "
+                "ORDER BY score, rowid LIMIT ?",
+                (match, n),
+            ).fetchall()
+        return [(score, self.report_id, seq, self._ids[seq]) for seq, score in rows]
+
+    def nearest(self, index: ChunkIndex, vector, n: int) -> list[tuple[float, str]]:
+        """(cosine distance, chunk id) of the n nearest chunks, exact; ties in reading order."""
+        import numpy as np
+
+        with self._lock:
+            if self._vectors is None:
+                with index._chroma() as collection:
+                    got = collection.get(
+                        where={"report_id": self.report_id}, include=["embeddings"]
+                    )
+                by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+                self._order = [i for i in self._chunk_ids if i in by_id]
+                self._vectors = (
+                    np.asarray([by_id[i] for i in self._order], dtype=np.float32)
+                    if self._order
+                    else np.zeros((0, len(vector)), dtype=np.float32)
+                )
+            vectors, order = self._vectors, self._order
+        if not order:
+            return []
+        # rounded, so that float noise between equal passages cannot reorder them
+        distances = np.round(1.0 - vectors @ np.asarray(vector, dtype=np.float32), 6)
+        best = np.lexsort((np.arange(len(order)), distances))[:n]  # distance, then reading order
+        return [(float(distances[i]), order[i]) for i in best]
+
+    def structure(self, index: ChunkIndex):
+        """The report's contents-page structure (assistant/structure.py), built once."""
+        from assistant.structure import build_structure
+
+        with self._lock:
+            if self._structure is None:
+                with index.db.connect() as conn:
+                    rows = conn.execute(
+                        "SELECT page, text FROM pages WHERE report_id=?", (self.report_id,)
+                    ).fetchall()
+                self._structure = build_structure({r[0]: r[1] for r in rows})
+            return self._structure
+
+    def sections(self, index: ChunkIndex) -> tuple[list[str], dict[str, int], dict[str, int]]:
+        """Section labels and, per chunk id, its section number and page."""
+        structure = self.structure(index)
+        with self._lock:
+            if self._sections is None:
+                with index.db.connect() as conn:
+                    rows = conn.execute(
+                        "SELECT chunk_id, page, section FROM chunks WHERE report_id=? AND "
+                        "index_key=? ORDER BY seq",
+                        (self.report_id, index.index_key),
+                    ).fetchall()
+                labels: dict[str, int] = {}
+                of_chunk: dict[str, int] = {}
+                pages: dict[str, int] = {}
+                for chunk_id, page, heading in rows:
+                    chapter = structure.section_of(page)
+                    label = " / ".join(dict.fromkeys(x for x in (chapter, heading) if x))
+                    of_chunk[chunk_id] = labels.setdefault(label, len(labels))
+                    pages[chunk_id] = page
+                self._sections = (list(labels), of_chunk, pages)
+                names = list(labels)
+                self._conn.execute(
+                    "CREATE VIRTUAL TABLE s USING fts5(text, tokenize='porter unicode61')"
+                )
+                self._conn.executemany(
+                    "INSERT INTO s(rowid, text) VALUES (?, ?)",
+                    [(number, name) for number, name in enumerate(names)],
+                )
+            return self._sections
+
+    def search_sections(self, index: ChunkIndex, match: str, n: int) -> list[int]:
+        """Section numbers whose label matches the query best (BM25 over labels)."""
+        self.sections(index)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid FROM s WHERE s MATCH ? ORDER BY bm25(s), rowid LIMIT ?", (match, n)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
 class ChunkIndex:
     """Chunk records + FTS5 (SQLite) and vectors (Chroma) for one index key."""
 
@@ -137,6 +254,8 @@ class ChunkIndex:
         self._collection = None  # with a Chroma server: the HTTP client's collection
         self._lock = threading.Lock()  # Chroma clients must not be created by two threads at once
         self._store = None if settings.chroma.host else _embedded_store(settings.chroma_path)
+        self._fts_cache: OrderedDict[str, _ReportFts] = OrderedDict()
+        self._fts_lock = threading.Lock()
 
     @property
     def collection(self):
@@ -297,6 +416,8 @@ class ChunkIndex:
 
     def remove_report(self, report_id: str) -> None:
         """Forget a report's chunks under this key (SQLite rows, FTS entries and vectors)."""
+        with self._fts_lock:
+            self._fts_cache.pop(report_id, None)
         with self.db.transaction() as conn:
             conn.execute(
                 "DELETE FROM report_index WHERE report_id=? AND index_key=?",
@@ -347,40 +468,82 @@ class ChunkIndex:
         return [found[i] for i in ids]
 
     def lexical(self, query: str, report_ids: Sequence[str] | None, n: int) -> list[str]:
-        """Chunk ids ranked by BM25 (SQLite FTS5)."""
+        """Chunk ids ranked by BM25 (SQLite FTS5), ties broken by reading order.
+
+        For named reports the BM25 statistics (document frequencies, average length) are each
+        report's own, so ingesting other reports never re-ranks a report's evidence; several
+        reports are merged by score. Without `report_ids` (a library-wide search) the
+        statistics are the library's.
+        """
         match = fts_query(query)
         if match is None:
             return []
+        if report_ids:
+            scored: list[tuple[float, str, int, str]] = []
+            for report_id in dict.fromkeys(report_ids):
+                scored.extend(self._report_fts(report_id).search(match, n))
+            scored.sort()
+            return [chunk_id for _, _, _, chunk_id in scored[:n]]
         sql = (
             "SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-            "WHERE chunks_fts MATCH ? AND c.index_key = ?"
+            "WHERE chunks_fts MATCH ? AND c.index_key = ? "
+            "ORDER BY bm25(chunks_fts), c.report_id, c.seq LIMIT ?"
         )
-        params: list = [match, self.index_key]
-        if report_ids:
-            sql += f" AND c.report_id IN ({','.join('?' * len(report_ids))})"
-            params.extend(report_ids)
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
-        params.append(n)
         with self.db.connect() as conn:
-            return [r[0] for r in conn.execute(sql, params)]
+            return [r[0] for r in conn.execute(sql, [match, self.index_key, n])]
+
+    def report_view(self, report_id: str) -> _ReportFts:
+        """One report's cached retrieval view: its BM25 table, vectors and structure."""
+        return self._report_fts(report_id)
+
+    def _report_fts(self, report_id: str) -> _ReportFts:
+        """The report's own FTS5 table (in memory), rebuilt when the report is re-indexed."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT indexed_at, n_chunks FROM report_index WHERE report_id=? AND index_key=?",
+                (report_id, self.index_key),
+            ).fetchone()
+            stamp = (row[0], row[1]) if row else None
+            with self._fts_lock:
+                cached = self._fts_cache.get(report_id)
+                if cached is not None and cached.stamp == stamp and stamp is not None:
+                    self._fts_cache.move_to_end(report_id)
+                    return cached
+            rows = conn.execute(
+                "SELECT chunk_id, seq, text FROM chunks WHERE report_id=? AND index_key=? "
+                "ORDER BY seq",
+                (report_id, self.index_key),
+            ).fetchall()
+        fts = _ReportFts(report_id, stamp, [(r[0], r[1], r[2]) for r in rows])
+        with self._fts_lock:
+            self._fts_cache[report_id] = fts
+            while len(self._fts_cache) > _FTS_CACHE_SIZE:
+                self._fts_cache.popitem(last=False)
+        return fts
 
     def dense(self, query: str, report_ids: Sequence[str] | None, n: int) -> list[str]:
-        """Chunk ids ranked by cosine similarity of embeddings (Chroma)."""
-        where = None
+        """Chunk ids ranked by cosine similarity of embeddings, ties in reading order.
+
+        For named reports the similarity is exact, over each report's own vectors (read once
+        from Chroma), so a report's ranking never depends on what else the store holds (an
+        approximate HNSW search with a filter can change as the store grows). Without
+        `report_ids` it is Chroma's nearest-neighbour search over the library.
+        """
+        vector = self.embedder.embed_query(query)
         if report_ids:
-            where = (
-                {"report_id": report_ids[0]}
-                if len(report_ids) == 1
-                else {"report_id": {"$in": list(report_ids)}}
-            )
+            scored: list[tuple[float, str]] = []
+            for report_id in dict.fromkeys(report_ids):
+                scored.extend(self._report_fts(report_id).nearest(self, vector, n))
+            scored.sort()
+            return [chunk_id for _, chunk_id in scored[:n]]
         with self._chroma() as collection:
             result = collection.query(
-                query_embeddings=[self.embedder.embed_query(query).tolist()],
-                n_results=n,
-                where=where,
-                include=[],
+                query_embeddings=[vector.tolist()], n_results=n, include=["distances"]
             )
-        return list(result["ids"][0]) if result["ids"] else []
+        if not result["ids"] or not result["ids"][0]:
+            return []
+        pairs = zip(result["distances"][0], result["ids"][0], strict=True)
+        return [chunk_id for _, chunk_id in sorted(pairs, key=lambda p: (round(p[0], 9), p[1]))]
 
     def search(
         self,

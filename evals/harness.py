@@ -100,20 +100,55 @@ class _Source:
     failed: list[dict] = field(default_factory=list)
 
 
+def match_gold_reports(refs, files: list[Path]) -> dict[str, Path | None]:
+    """Each gold.csv report reference -> the PDF it names (file name, with or without
+    `.pdf`, case-insensitive; a relative path may be given), or None."""
+    by_name: dict[str, Path] = {}
+    for path in files:
+        by_name.setdefault(path.name.lower(), path)
+        by_name.setdefault(path.stem.lower(), path)
+    found = {}
+    for ref in refs:
+        name = Path(ref.replace("\\", "/")).name.lower()
+        found[ref] = by_name.get(name) or by_name.get(name.removesuffix(".pdf"))
+    return found
+
+
 def _labelled_source(main, labelled_dir, n: int, seed: int, on_progress) -> _Source:
+    from assistant.errors import ConfigError
+
     bank = main.bank
     if labelled_dir:
-        labelled = open_labelled_set(Path(labelled_dir), bank)
+        folder = Path(labelled_dir)
+        if not folder.is_dir():
+            raise ConfigError(f"labelled folder {folder} not found", "give a folder with gold.csv")
+        labelled = open_labelled_set(folder, bank)
+        if not labelled.gold_csv.exists():
+            raise ConfigError(
+                f"no gold.csv (or manifest.json) in {folder}",
+                "put the human scores in gold.csv beside the reports",
+            )
+        if not labelled.files:
+            raise ConfigError(f"no PDF found below {folder}", "nothing to evaluate")
     else:
         folder = main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}"
         _say(on_progress, f"generating {n} labelled reports (seed {seed}) in {folder}")
         labelled = generate_labelled_year(folder, n=n, seed=seed, bank=bank)
-    lib = _workspace(main, main.settings.home / "evals" / "work")
-    _say(on_progress, f"ingesting {labelled.n} reports into {lib.settings.home}")
-    results = list(lib.ingest(labelled.files))
-    by_name = {Path(r.path).name: r.report.report_id for r in results if r.report}
     scores = load_human_scores(labelled.gold_csv, bank)
-    mapping = {ref: by_name.get(ref) or by_name.get(ref + ".pdf") for ref in scores.reports}
+    matched = match_gold_reports(scores.reports, labelled.files)
+    unmatched = [ref for ref, path in matched.items() if path is None]
+    if unmatched:
+        raise ConfigError(
+            f"{len(unmatched)} report(s) in {labelled.gold_csv.name} match no PDF below "
+            f"{labelled.folder}: {', '.join(unmatched[:5])}" + (" …" if len(unmatched) > 5 else ""),
+            "name each report by its file name",
+        )
+    files = list(dict.fromkeys(matched.values()))  # only the reports the gold rows score
+    lib = _workspace(main, main.settings.home / "evals" / "work")
+    _say(on_progress, f"ingesting {len(files)} reports into {lib.settings.home}")
+    results = list(lib.ingest(files))
+    by_path = {str(Path(r.path)): r.report.report_id for r in results if r.report}
+    mapping = {ref: by_path.get(str(path)) for ref, path in matched.items()}
     describe = {
         "kind": "generated" if labelled.seed is not None else "folder",
         "describe": labelled.describe(),
@@ -371,6 +406,8 @@ def load_run(db, ref: str) -> dict:
         rows = conn.execute(
             "SELECT eval_id, metrics FROM eval_runs WHERE eval_id LIKE ?", (ref.strip() + "%",)
         ).fetchall()
+    exact = [r for r in rows if r["eval_id"] == ref.strip()]
+    rows = exact or rows  # a full id is never ambiguous with a longer one it prefixes
     if len(rows) != 1:
         what = "no eval run" if not rows else f"{len(rows)} eval runs"
         raise NotFoundError(

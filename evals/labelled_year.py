@@ -106,14 +106,16 @@ def generate_labelled_year(
 
 
 def open_labelled_set(folder: Path, bank: QuestionBank | None = None) -> LabelledSet:
-    """An existing labelled folder: its PDFs and gold.csv (written from manifest.json if absent)."""
+    """An existing labelled folder: the PDFs below it and its gold.csv (written from
+    manifest.json if absent)."""
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {}
     gold = folder / GOLD_CSV
     if not gold.exists() and manifest:
         gold = write_gold_csv(folder, bank)
-    files = sorted(folder.glob("*.pdf"))
+    # PDFs anywhere below the folder (e.g. `reports/` beside gold.csv), in a stable order
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
     return LabelledSet(
         folder,
         files,

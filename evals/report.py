@@ -357,6 +357,62 @@ def _confidence(mx: dict) -> Section:
     return Section("Confidence", text, tables)
 
 
+def _availability(mx: dict) -> Section:
+    """Issue 11 item 5: how much of the gold evidence each context strategy puts in front of
+    the engine, so a user chooses a strategy with numbers."""
+    r = mx.get("retrieval")
+    if not r:
+        return Section("Evidence availability by context strategy", ["Not measured in this run."])
+    k = max(r["ks"])
+    rows = [["whole-report", "every page", "100%", "100%", "by construction"]]
+    for mode, o in r["overall"].items():
+        rows.append(
+            [
+                f"retrieved ({mode})",
+                f"top {k} blocks within the evidence budget",
+                pct(o.get(f"recall@{k}")),
+                pct(o.get(f"hit@{k}")),
+                f"measured on {fmt(o['n'])} items",
+            ]
+        )
+    text = [
+        "Evidence availability: the share of gold evidence pages that reach the engine under "
+        "each context strategy (all gold pages: mean recall; any gold page: hit rate). A gold "
+        "page that is not given cannot be read by any engine, the LLM included."
+    ]
+    headers = ["strategy", "evidence given", "gold pages given", "any gold page given", "how"]
+    return Section("Evidence availability by context strategy", text, [(headers, rows)])
+
+
+def _missed(mx: dict) -> Section:
+    """Per question, the gold pages the retrieved evidence lacked."""
+    r = mx.get("retrieval") or {}
+    missed = [m for m in r.get("missed", []) if m["missed_pages"]]
+    title = "Gold pages retrieval missed"
+    if not r.get("missed"):
+        return Section(title, ["Not measured in this run."])
+    total = sum(len(m["gold_pages"]) for m in r["missed"])
+    lost = sum(len(m["missed_pages"]) for m in missed)
+    text = [
+        f"Per item, the gold evidence pages absent from the {r.get('missed_mode')} evidence "
+        f"given to the engine: {lost} of {total} gold pages over {len(missed)} of "
+        f"{len(r['missed'])} items. Retrieved pages are in rank order."
+    ]
+    order = {qid: number for number, qid in enumerate(mx.get("questions", {}))}
+    rows = [
+        [
+            m["question_id"],
+            m["report"],
+            ", ".join(map(str, m["gold_pages"])),
+            ", ".join(map(str, m["missed_pages"])),
+            ", ".join(map(str, m["retrieved_pages"])),
+        ]
+        for m in sorted(missed, key=lambda m: (order.get(m["question_id"], 0), m["report"]))
+    ]
+    headers = ["question", "report", "gold pages", "missed", "retrieved"]
+    return Section(title, text, [(headers, rows)])
+
+
 def _human_human(mx: dict) -> Section:
     rows = []
     for q in mx["questions"].values():
@@ -449,6 +505,8 @@ def build_sections(mx: dict) -> list[Section]:
         _counts(mx),
         _retrieval(mx),
         _confidence(mx),
+        _availability(mx),
+        _missed(mx),
         _human_human(mx),
         _notes(mx),
     ]
@@ -581,8 +639,44 @@ def headline(mx: dict) -> str:
     return "\n".join(lines)
 
 
+_COMPARED_SETTINGS = (
+    ("engine", "engine"),
+    ("model", "model"),
+    ("template_version", "template version"),
+    ("embedding", "embedder"),
+    ("retrieval_mode", "retrieval mode"),
+    ("settings_hash", "settings hash"),
+)
+
+
+def comparison_warnings(a: dict, b: dict) -> list[str]:
+    """What makes two runs not like for like: a different labelled set, bank or settings."""
+    out = []
+    set_a, set_b = a["labelled_set"], b["labelled_set"]
+    if set_a.get("describe") != set_b.get("describe"):
+        out.append(
+            f"WARNING: different labelled sets: A is {set_a.get('describe')}, "
+            f"B is {set_b.get('describe')} — the deltas mix set and engine differences"
+        )
+    if a.get("bank", {}).get("fingerprint") != b.get("bank", {}).get("fingerprint"):
+        out.append(
+            f"WARNING: different question banks: A {a['bank'].get('version')} "
+            f"({a['bank'].get('fingerprint')}), B {b['bank'].get('version')} "
+            f"({b['bank'].get('fingerprint')})"
+        )
+    changed = [
+        f"{label} {a.get(key)} → {b.get(key)}"
+        for key, label in _COMPARED_SETTINGS
+        if a.get(key) != b.get(key)
+    ]
+    if changed:
+        out.append(f"WARNING: different settings: {'; '.join(changed)}")
+    return out
+
+
 def comparison_markdown(a: dict, b: dict) -> str:
-    """Per-question deltas (B minus A) of kappa, accuracy, AC1 and hybrid recall@8."""
+    """Per-question deltas (B minus A) of kappa, accuracy, AC1 and hybrid recall@8, after a
+    loud warning when the runs are on different sets or settings."""
 
     def delta(x: Any, y: Any) -> str:
         return f"{y - x:+.2f}" if x is not None and y is not None else "–"
@@ -593,7 +687,8 @@ def comparison_markdown(a: dict, b: dict) -> str:
     def r8(q: dict) -> Any:
         return q.get("retrieval", {}).get("hybrid", {}).get("recall@8")
 
-    lines = [
+    warnings = comparison_warnings(a, b)
+    lines = [*(f"**{w}**" for w in warnings), *([""] if warnings else [])] + [
         f"A: {a['eval_id']} — {a['engine']} ({a['model']}), {a['labelled_set']['describe']}",
         f"B: {b['eval_id']} — {b['engine']} ({b['model']}), {b['labelled_set']['describe']}",
         "Δ is B minus A. Accuracy: single-choice accuracy, mean Jaccard for multi-selects, "

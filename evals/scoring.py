@@ -189,16 +189,33 @@ def retrieval_scores(
 
     by_q = {q.id: q for q in questions}
     ranked: dict[str, dict[str, list]] = {mode: {} for mode in modes}
+    missed: list[dict] = []
     for it in items:
         if not it.gold_pages or not it.report_id or it.question_id not in by_q:
             continue
         queries = question_queries(by_q[it.question_id])
         for mode in modes:
             blocks = retrieve_evidence(index, queries, it.report_id, mode=mode)
-            ranked[mode].setdefault(it.question_id, []).append(
-                ([b.page for b in blocks], it.gold_pages)
-            )
-    out: dict[str, Any] = {"modes": list(modes), "ks": list(ks), "overall": {}, "per_question": {}}
+            pages = [b.page for b in blocks]
+            ranked[mode].setdefault(it.question_id, []).append((pages, it.gold_pages))
+            if mode == modes[0]:  # which gold pages the evidence given to the engine lacks
+                missed.append(
+                    {
+                        "question_id": it.question_id,
+                        "report": it.report,
+                        "gold_pages": sorted(it.gold_pages),
+                        "retrieved_pages": pages,
+                        "missed_pages": sorted(set(it.gold_pages) - set(pages)),
+                    }
+                )
+    out: dict[str, Any] = {
+        "modes": list(modes),
+        "ks": list(ks),
+        "overall": {},
+        "per_question": {},
+        "missed_mode": modes[0] if modes else None,
+        "missed": missed,
+    }
     for mode in modes:
         everything = [pair for pairs in ranked[mode].values() for pair in pairs]
         out["overall"][mode] = m.retrieval_summary(everything, ks)

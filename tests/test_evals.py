@@ -282,6 +282,38 @@ def test_ci_gate(assistant):
     assert len(images) == 3 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
 
 
+def devset_folder() -> Path | None:
+    """The dev set (gold.csv beside reports/): $REVIEW_ASSISTANT_DEVSET, else the path in
+    evals/thresholds.json relative to the repository root."""
+    import os
+
+    from assistant.config import REPO_ROOT
+
+    configured = os.environ.get("REVIEW_ASSISTANT_DEVSET") or load_thresholds()["devset"]["path"]
+    folder = (REPO_ROOT / configured).resolve()
+    return folder if (folder / "gold.csv").exists() else None
+
+
+def test_ci_gate_dev_set(assistant):
+    """The same gate on the dev set of independently written reports (issue 11 item 1)."""
+    gate = load_thresholds()["devset"]
+    folder = devset_folder()
+    if folder is None:
+        pytest.skip(f"dev set not found at {gate['path']} (set REVIEW_ASSISTANT_DEVSET)")
+    assert assistant.settings.embedding.name == gate["embedding"]
+    run = run_eval(
+        assistant,
+        labelled_dir=folder,
+        engine=gate["engine"],
+        n_boot=gate["n_boot"],
+        reliability_reports=0,
+        modes=("hybrid",),
+    )
+    assert run.metrics["n_reports"] == 4 and not run.metrics["unresolved_reports"]
+    failures = check_thresholds(run.metrics, gate)
+    assert not failures, "\n".join(failures) + "\n" + run.headline()
+
+
 def test_check_thresholds_names_each_figure_below_its_minimum():
     thresholds = {"minimum": {"mean_ac1": 0.4, "recall@8_hybrid": 0.9, "count_exact_match": 0.5}}
     metrics = {"overall": {"mean_ac1": 0.41, "recall@8_hybrid": 0.85, "count_exact_match": None}}

@@ -1,0 +1,101 @@
+"""Retrieval that depends on one report alone, with deterministic tie-breaks."""
+
+from __future__ import annotations
+
+from assistant.drafting import question_queries, retrieve_evidence
+from tests.make_pdf import text_pdf
+
+
+def _rankings(assistant, report_ids, questions) -> dict:
+    out = {}
+    for rid in report_ids:
+        for q in questions:
+            query = q.text
+            out[(rid, q.id, "lexical")] = assistant.index.lexical(query, [rid], 40)
+            out[(rid, q.id, "dense")] = assistant.index.dense(query, [rid], 40)
+            blocks = retrieve_evidence(assistant.index, question_queries(q), rid)
+            out[(rid, q.id, "evidence")] = [b.passage.chunk_id for b in blocks]
+    return out
+
+
+def test_a_reports_rankings_and_drafts_do_not_change_when_other_reports_are_ingested(
+    assistant, tmp_path
+):
+    """Issue 11 item 6: BM25 statistics (and dense similarity) are each report's own."""
+    from evals.sample_reports import generate_sample_set
+
+    files = [r.path for r in generate_sample_set(tmp_path / "year", n=10, seed=77)]
+    first = [r.report.report_id for r in assistant.ingest(files[:6])]
+    questions = [q for q in assistant.bank.questions if q.answerable_from_text]
+    before = _rankings(assistant, first, questions)
+    drafter = assistant.drafter("offline")
+    drafts_before = {
+        (rid, o.draft.question_id): (o.draft.answer, o.draft.pages)
+        for rid in first
+        for o in drafter.draft_report(assistant.reports.get(rid), questions)
+    }
+    assert all(before[(first[0], q.id, "lexical")] for q in questions[:3])
+
+    list(assistant.ingest(files[6:]))
+    assert len(assistant.list_reports()) == 10
+    after = _rankings(assistant, first, questions)
+    changed = [key for key in before if before[key] != after[key]]
+    assert not changed, f"{len(changed)} of {len(before)} rankings changed, e.g. {changed[:3]}"
+    drafts_after = {
+        (rid, o.draft.question_id): (o.draft.answer, o.draft.pages)
+        for rid in first
+        for o in drafter.draft_report(assistant.reports.get(rid), questions, replace=True)
+    }
+    assert drafts_after == drafts_before
+
+
+def test_equal_passages_rank_in_reading_order_every_time(assistant, tmp_path):
+    """Issue 9 item 16: ties (the same passage on several pages) break by reading order, and
+    every search returns the same ranking."""
+    names = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    same = "The neglect audit found that plans improved for most children."
+    pages = [["Ashcombe Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    for name in names:  # distinct edge lines of equal length: not running headers
+        pages.append([f"Part {name}", f"Note {name}", f"Item {name}", same] + [f"End {name}"] * 3)
+    pages += [["Budget", "The partners paid for the business unit."]] * 3
+    path = text_pdf(tmp_path / "ties.pdf", pages)
+    [result] = list(assistant.ingest([path]))
+    rid = result.report.report_id
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    query = "neglect audit plans improved"
+    lexical = [assistant.index.lexical(query, [rid], 10) for _ in range(3)]
+    assert lexical[0] == lexical[1] == lexical[2]
+    assert [page_of[c] for c in lexical[0]] == [2, 3, 4, 5, 6]
+    dense = [assistant.index.dense(query, [rid], 10) for _ in range(3)]
+    assert dense[0] == dense[1] == dense[2]
+    hybrid = [[p.page for p in assistant.search(rid, query, k=5)] for _ in range(3)]
+    assert hybrid[0] == hybrid[1] == hybrid[2]
+    assert sorted(hybrid[0]) == [2, 3, 4, 5, 6]
+
+
+def test_tied_passages_of_several_reports_rank_the_same_whatever_the_ingest_order(tmp_path):
+    """Issue 9 item 16: a library-wide or multi-report search breaks ties by report and reading
+    order, not by the order the reports happened to be ingested in."""
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+
+    same = ["Neglect audit", "The neglect audit found that plans improved for most children."]
+    files = []
+    for name in ("Ashcombe", "Belmarsh"):
+        cover = [f"{name} Safeguarding Children Partnership", "Annual Report 2020-21"]
+        files.append(text_pdf(tmp_path / f"{name}.pdf", [cover, same, ["Budget", "Paid."]]))
+    orders = []
+    for number, order in enumerate((files, files[::-1])):
+        lib = Assistant(load_settings(home=tmp_path / f"home{number}"))
+        ids = {r.report.partnership: r.report.report_id for r in lib.ingest(order)}
+        both = sorted(ids.values())
+        orders.append(
+            (
+                lib.index.lexical("neglect audit", None, 10),
+                lib.index.lexical("neglect audit", both, 10),
+                lib.index.dense("neglect audit", both, 10),
+                [p.chunk_id for p in lib.search(None, "neglect audit", k=4)],
+            )
+        )
+    assert orders[0] == orders[1]
+    assert len(orders[0][0]) == 2
