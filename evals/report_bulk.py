@@ -29,7 +29,7 @@ from evals.report_text import PLACES, SAFEGUARDING, Wording, cap, low, theme_of
 
 BULK_PATH = Path(__file__).with_name("report_bulk_wording.yaml")
 BULK = yaml.safe_load(BULK_PATH.read_text(encoding="utf-8"))
-PAGE_TARGET = (44, 94)  # drawn per report; the generator asserts 40-100 after layout
+PAGE_TARGET = (44, 90)  # drawn per report; the generator asserts 40-100 after layout
 # Words that would make an untagged bulk block evidence for some audit question.
 BULK_GUARD = (
     "£ budget fund custody children's home residential national review national panel "
@@ -433,11 +433,14 @@ class _Bulk:
         )
 
 
-def long_sections(spec, context: dict, sections: list[Section], estimate) -> list[Section]:
+def long_sections(
+    spec, context: dict, sections: list[Section], estimate, correction: int = 0
+) -> list[Section]:
     """Insert bulk into a short report's sections until `estimate(sections)` reaches a page
-    target drawn from the spec's seed (44-94, most around 55-65, like a real year)."""
+    target drawn from the spec's seed (44-90, most around 55-65, like a real year), moved by
+    `correction` pages when a first layout fell outside 40-100."""
     b = _Bulk(spec, context)
-    target = round(b.rng.triangular(PAGE_TARGET[0], PAGE_TARGET[1], 54))
+    target = round(b.rng.triangular(PAGE_TARGET[0], PAGE_TARGET[1], 54)) + correction
     b.target = target
     keys = [s.key for s in sections]
 

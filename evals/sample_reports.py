@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -73,7 +76,7 @@ class BuildResult:
     scanned_pages: list[int] = field(default_factory=list)
 
 
-def build_sections(spec: ReportSpec, length: str = "long") -> list[Section]:
+def build_sections(spec: ReportSpec, length: str = "long", correction: int = 0) -> list[Section]:
     """All sections of one report, in order; wording comes from the spec's seed.
 
     length "short" gives the evidence-bearing core (12-30 pages); "long" (the default) adds
@@ -117,7 +120,8 @@ def build_sections(spec: ReportSpec, length: str = "long") -> list[Section]:
             if s.key == target:
                 s.scanned, s.two_column = True, False
     if length == "long":
-        sections = long_sections(spec, report_context(spec), sections, estimate_pages)
+        context = report_context(spec)
+        sections = long_sections(spec, context, sections, estimate_pages, correction)
     return sections
 
 
@@ -138,13 +142,19 @@ def build_report(spec: ReportSpec, path: Path, length: str = "long") -> BuildRes
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header_right = f"Annual Report {spec.period}" if spec.period_stated else "Annual Report"
-    sections = build_sections(spec, length)
+    low_, high = PAGE_RANGE if length == "short" else LONG_PAGE_RANGE
+    correction = 0
+    for _attempt in range(3):  # the page estimate can be off on very long reports: re-aim
+        sections = build_sections(spec, length, correction)
+        layout = render_pdf(sections, path, spec.partnership_name, header_right)
+        if length == "short" or low_ <= layout.n_pages <= high:
+            break
+        bound = high - 3 if layout.n_pages > high else low_ + 3
+        correction += bound - layout.n_pages
     problems = guard_problems(spec, sections)
-    layout = render_pdf(sections, path, spec.partnership_name, header_right)
     pages = {q: sorted(layout.evidence.get(q, ())) for q in GOLD_IDS}
     if gold_answers(spec)["C8"] != "not":  # the overall judgement rests on A6, A9 and A10
         pages["C8"] = sorted(set(pages["A6"]) | set(pages["A9"]) | set(pages["A10"]))
-    low_, high = PAGE_RANGE if length == "short" else LONG_PAGE_RANGE
     if not low_ <= layout.n_pages <= high:
         problems.append(f"{layout.n_pages} pages, outside {(low_, high)}")
     if spec.two_column_sections and not layout.two_column_pages:
@@ -204,6 +214,10 @@ def gold_page_problems(
     return problems
 
 
+def _build_job(job: tuple[ReportSpec, Path, str]) -> BuildResult:
+    return build_report(*job)
+
+
 def generate_sample_set(
     out_dir: Path,
     n: int = 6,
@@ -221,17 +235,23 @@ def generate_sample_set(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     places = random.Random(seed).sample(PLACES, len(PLACES))
-    results = []
+    specs = []
     for i in range(n):
         place = places[i % len(places)]
         if i >= len(places):  # more reports than places: keep file names unique
             place = f"{place} {i // len(places) + 1}"
         spec = random_spec(seed + i, period, tier=SAMPLE_TIERS[i % 18], place=place)
-        spec = replace(spec, scanned_page=scanned and i % 3 == 1)
-        results.append(build_report(spec, out_dir / report_filename(spec), length))
+        specs.append(replace(spec, scanned_page=scanned and i % 3 == 1))
+    jobs = [(spec, out_dir / report_filename(spec), length) for spec in specs]
+    workers = min(2, os.cpu_count() or 1) if length == "long" and n >= 4 else 1
+    if workers > 1:  # each report depends on its spec alone: same bytes in any process
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_build_job, jobs))
+    else:
+        results = [_build_job(job) for job in jobs]
     manifest = {
         "generator": "evals.sample_reports",
-        "version": 1,
+        "version": 2,
         "seed": seed,
         "period": period,
         "length": length,
