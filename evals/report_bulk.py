@@ -153,6 +153,7 @@ class _Bulk:
         self.start = start
         self.used: set[tuple[str, str]] = set()  # (organisation, service) with a chapter
         self.uses: dict[str, int] = {}  # template -> times used in this report
+        self.max_uses = 3
 
     # -- helpers
     def fill(self, template: str, **values) -> str:
@@ -163,9 +164,9 @@ class _Bulk:
         return cap(self.w.fill(template, **values))
 
     def sentences(self, bank: list[str], n: int, **values) -> list[str]:
-        """n sentences from a bank, none used three times already in this report (real reports
+        """n sentences from a bank, none used max_uses times already in this report (real reports
         rarely repeat themselves word for word), each passing the guard."""
-        fresh = [t for t in bank if self.uses.get(t, 0) < 3]
+        fresh = [t for t in bank if self.uses.get(t, 0) < self.max_uses]
         chosen = self.rng.sample(fresh, min(n, len(fresh)))
         for t in chosen:
             self.uses[t] = self.uses.get(t, 0) + 1
@@ -420,6 +421,7 @@ def long_sections(
     b = _Bulk(spec, context)
     target = round(b.rng.triangular(PAGE_TARGET[0], PAGE_TARGET[1], 54)) + correction
     b.target = target
+    b.max_uses = 3 + max(0, target - 62) // 8  # the longest reports repeat a little more
     keys = [s.key for s in sections]
 
     def after(key: str, fallback: str) -> int:
