@@ -416,6 +416,7 @@ def cmd_eval(args) -> int:
         labelled_dir=args.labelled,
         n=args.reports,
         seed=args.seed,
+        length=args.length,
         engine=args.engine or ("offline" if csv_path is None else None),
         question_ids=ids,
         drafts=args.drafts,
@@ -659,6 +660,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", help="offline (default for run) or llm")
     p.add_argument("--reports", type=int, default=40, help="run: reports to generate")
     p.add_argument("--seed", type=int, default=2021, help="run: generator seed")
+    p.add_argument(
+        "--length",
+        choices=["long", "short"],
+        default="long",
+        help="run: long (40-100 page reports, default) or short (12-30 pages, same gold)",
+    )
     p.add_argument(
         "--labelled",
         type=Path,

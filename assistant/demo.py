@@ -22,11 +22,11 @@ def run_demo(
     from evals.sample_reports import generate_sample_set
 
     assistant = Assistant()
-    samples = assistant.settings.home / "samples" / f"seed{SAMPLE_SEED}-n{n_reports}"
+    samples = assistant.settings.home / "samples" / f"seed{SAMPLE_SEED}-n{n_reports}-long"
     if not (samples / "manifest.json").exists():
         print(
-            f"generating {n_reports} synthetic sample reports (fictional partnerships) in "
-            f"{samples} ...",
+            f"generating {n_reports} synthetic sample reports of 40-100 pages (fictional "
+            f"partnerships) in {samples} ...",
             file=sys.stderr,
         )
         generate_sample_set(samples, n=n_reports, seed=SAMPLE_SEED, period=SAMPLE_PERIOD)

@@ -26,7 +26,13 @@ from typing import Any
 from assistant.engines.calibration import UNCALIBRATED
 from evals import metrics as m
 from evals.human_scores import load_human_scores, resolve_reports
-from evals.labelled_year import DEFAULT_N, DEFAULT_SEED, generate_labelled_year, open_labelled_set
+from evals.labelled_year import (
+    DEFAULT_LENGTH,
+    DEFAULT_N,
+    DEFAULT_SEED,
+    generate_labelled_year,
+    open_labelled_set,
+)
 from evals.metrics import confidence_summary
 from evals.scoring import (
     Item,
@@ -114,7 +120,9 @@ def match_gold_reports(refs, files: list[Path]) -> dict[str, Path | None]:
     return found
 
 
-def _labelled_source(main, labelled_dir, n: int, seed: int, on_progress) -> _Source:
+def _labelled_source(
+    main, labelled_dir, n: int, seed: int, on_progress, length: str = DEFAULT_LENGTH
+) -> _Source:
     from assistant.errors import ConfigError
 
     bank = main.bank
@@ -131,9 +139,9 @@ def _labelled_source(main, labelled_dir, n: int, seed: int, on_progress) -> _Sou
         if not labelled.files:
             raise ConfigError(f"no PDF found below {folder}", "nothing to evaluate")
     else:
-        folder = main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}"
-        _say(on_progress, f"generating {n} labelled reports (seed {seed}) in {folder}")
-        labelled = generate_labelled_year(folder, n=n, seed=seed, bank=bank)
+        folder = main.settings.home / "evals" / "labelled" / f"seed{seed}-n{n}-{length}"
+        _say(on_progress, f"generating {n} {length} labelled reports (seed {seed}) in {folder}")
+        labelled = generate_labelled_year(folder, n=n, seed=seed, bank=bank, length=length)
     scores = load_human_scores(labelled.gold_csv, bank)
     matched = match_gold_reports(scores.reports, labelled.files)
     unmatched = [ref for ref, path in matched.items() if path is None]
@@ -154,6 +162,7 @@ def _labelled_source(main, labelled_dir, n: int, seed: int, on_progress) -> _Sou
         "describe": labelled.describe(),
         "folder": str(labelled.folder),
         "seed": labelled.seed,
+        "length": labelled.length,
         "n": labelled.n,
         "gold_csv": str(labelled.gold_csv),
     }
@@ -230,6 +239,7 @@ def run_eval(
     labelled_dir: Path | str | None = None,
     n: int = DEFAULT_N,
     seed: int = DEFAULT_SEED,
+    length: str = DEFAULT_LENGTH,
     engine: str | None = "offline",
     question_ids: list[str] | None = None,
     drafts: str | None = None,
@@ -242,8 +252,9 @@ def run_eval(
 ) -> EvalRun:
     """Run one eval and store it; returns the run with its metrics and output paths.
 
-    Without `human_csv`, a labelled year of `n` reports is generated from `seed` (or read from
-    `labelled_dir`) and drafted fresh in the eval workspace. With `human_csv`, the library's
+    Without `human_csv`, a labelled year of `n` reports is generated from `seed` at `length`
+    ("long": 40-100 pages; "short": 12-30) or read from `labelled_dir`, and drafted fresh in
+    the eval workspace. With `human_csv`, the library's
     reports are scored against that file, using stored drafts (`drafts="stored"`, default) or
     drafting the missing ones (`"reuse"`) or all (`"fresh"`). `engine=None` means the
     configured engine; `modes=()` skips retrieval; `reliability_reports=0` skips re-drafting.
@@ -256,7 +267,7 @@ def run_eval(
     main = assistant or Assistant()
     bank = main.bank
     if human_csv is None:
-        src = _labelled_source(main, labelled_dir, n, seed, on_progress)
+        src = _labelled_source(main, labelled_dir, n, seed, on_progress, length)
         drafts = drafts or "fresh"
     else:
         src = _csv_source(main, human_csv)

@@ -20,6 +20,7 @@ MANIFEST = "manifest.json"
 GOLD_AUDITOR = "gold"
 DEFAULT_N = 40
 DEFAULT_SEED = 2021
+DEFAULT_LENGTH = "long"  # 40-100 page reports, like a real year; "short": 12-30 pages
 
 
 @dataclass
@@ -32,16 +33,18 @@ class LabelledSet:
     manifest: Path | None
     seed: int | None
     period: str | None
+    length: str | None = None
 
     @property
     def n(self) -> int:
         return len(self.files)
 
     def describe(self) -> str:
-        """One line naming the set, e.g. 'generated year: 40 reports, seed 2021, 2020-21'."""
+        """One line naming the set, e.g. 'generated year: 40 long reports, seed 2021, 2020-21'."""
         if self.seed is None:
             return f"{self.folder} ({self.n} reports)"
-        return f"generated year: {self.n} reports, seed {self.seed}, period {self.period}"
+        kind = f" {self.length}" if self.length else ""
+        return f"generated year: {self.n}{kind} reports, seed {self.seed}, period {self.period}"
 
 
 def gold_rows(manifest: dict, bank: QuestionBank) -> list[dict]:
@@ -89,20 +92,23 @@ def generate_labelled_year(
     seed: int = DEFAULT_SEED,
     period: str = "2020-21",
     bank: QuestionBank | None = None,
+    length: str = DEFAULT_LENGTH,
 ) -> LabelledSet:
     """Generate n reports (same seed -> same PDFs) with manifest.json and gold.csv in out_dir.
 
     The generator cycles quality tiers so that every 18 consecutive reports reproduce the
-    reference audit's 5/11/2 split on the overall rating.
+    reference audit's 5/11/2 split on the overall rating. length "long" (default) writes
+    40-100 page reports, "short" 12-30 pages with the same gold answers.
     """
     from evals.sample_reports import generate_sample_set
 
     out_dir = Path(out_dir)
     for stale in out_dir.glob("*.pdf"):  # a smaller n must not leave extra reports behind
         stale.unlink()
-    results = generate_sample_set(out_dir, n=n, seed=seed, period=period)
+    results = generate_sample_set(out_dir, n=n, seed=seed, period=period, length=length)
     gold = write_gold_csv(out_dir, bank)
-    return LabelledSet(out_dir, [r.path for r in results], gold, out_dir / MANIFEST, seed, period)
+    files = [r.path for r in results]
+    return LabelledSet(out_dir, files, gold, out_dir / MANIFEST, seed, period, length)
 
 
 def open_labelled_set(folder: Path, bank: QuestionBank | None = None) -> LabelledSet:
@@ -123,4 +129,5 @@ def open_labelled_set(folder: Path, bank: QuestionBank | None = None) -> Labelle
         manifest_path if manifest else None,
         manifest.get("seed"),
         manifest.get("period"),
+        manifest.get("length", "short" if manifest else None),  # before v2: short only
     )

@@ -7,6 +7,7 @@ qids on to every part, so evidence split over pages is recorded on all of them.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -308,3 +309,48 @@ def render_pdf(sections: list[Section], path: Path, name: str, header_right: str
         set(doc.two_column_pages),
         set(doc.scanned_pages),
     )
+
+
+FRAME_H = PAGE_H - 72 - 56
+
+
+def _section_height(section: Section) -> float:
+    """Height in points of a section's content in its frame width (cached on the section)."""
+    cached = getattr(section, "_height", None)
+    if cached is not None:
+        return cached
+    width = COL_W if section.two_column else FULL_W
+    total = 0.0 if section.key == "cover" else 40.0  # the h1 heading
+    for block in section.blocks:
+        flow = _flowable(block, width)
+        for f in flow if isinstance(flow, list) else [flow]:
+            if isinstance(f, PageBreak):
+                total = FRAME_H * (total // FRAME_H + 1) if total % FRAME_H else total
+                continue
+            _, h = f.wrap(width, FRAME_H)
+            total += h + getattr(getattr(f, "style", None), "spaceAfter", 0)
+    section._height = total
+    return total
+
+
+def estimate_pages(sections: list[Section]) -> int:
+    """Pages the layout would take, from each flowable's wrapped height (no rendering; a few
+    pages off at most: page-breaking and keep-with-next are not modelled)."""
+    pages, used = 0, 0.0  # used: fraction of the current page
+    for index, section in enumerate(sections):
+        if section.scanned:
+            pages += math.ceil(used) if used else 0
+            pages, used = pages + 1, 0.0
+            continue
+        if section.key == "contents":
+            height = 40 + 17 * sum(s.in_toc for s in sections)
+        else:
+            height = _section_height(section)
+        share = height / FRAME_H / (2 if section.two_column else 1)
+        prev = sections[index - 1] if index else None
+        if prev and (section.new_page or prev.scanned or prev.two_column != section.two_column):
+            pages += math.ceil(used) if used else 0
+            used = share
+        else:
+            used += share + 14 / FRAME_H
+    return pages + math.ceil(used)

@@ -5,18 +5,27 @@ Every attribute that decides a report's content lives in `ReportSpec` (evals.rep
 the evidence for each audit question landed. Same seed -> byte-identical PDF.
 
 CLI: python -m evals.sample_reports OUT_DIR [--n N] [--seed S] [--period 2020-21] [--scanned]
+     [--length long|short]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
-from evals.report_layout import render_pdf
+from pypdf import PdfReader
+
+from evals.report_bulk import guard_problems, long_sections
+from evals.report_layout import estimate_pages, render_pdf
 from evals.report_sections import (
+    Grid,
     Section,
     add_filler,
     arrangements,
@@ -45,7 +54,9 @@ __all__ = [
     "QUESTION_IDS", "GOLD_IDS", "ReportSpec", "BuildResult", "random_spec", "gold_answers",
     "load_picklists", "build_sections", "build_report", "generate_sample_set", "main",
 ]  # fmt: skip
-PAGE_RANGE = (12, 30)
+PAGE_RANGE = (12, 30)  # length="short"
+LONG_PAGE_RANGE = (40, 100)  # length="long", the default
+LENGTHS = ("long", "short")
 SCAN_PREFERENCE = ("budget", "voice", "custody", "plans", "glossary")  # drawn as an image
 # Tier order for sample sets: any 18 in a row give C8 5/11/2; the first 6 hold all three.
 SAMPLE_TIERS = tuple(
@@ -65,8 +76,13 @@ class BuildResult:
     scanned_pages: list[int] = field(default_factory=list)
 
 
-def build_sections(spec: ReportSpec) -> list[Section]:
-    """All sections of one report, in order; wording comes from the spec's seed."""
+def build_sections(spec: ReportSpec, length: str = "long", correction: int = 0) -> list[Section]:
+    """All sections of one report, in order; wording comes from the spec's seed.
+
+    length "short" gives the evidence-bearing core (12-30 pages); "long" (the default) adds
+    the bulk of a real report (evals/report_bulk.py) around the same core, to 40-100 pages."""
+    if length not in LENGTHS:
+        raise ValueError(f"length must be one of {LENGTHS}, not {length!r}")
     w = Wording(random.Random(f"wording:{spec.seed}"), report_context(spec))
     items: list[Priority] = []
     if spec.priorities_stated:
@@ -103,6 +119,9 @@ def build_sections(spec: ReportSpec) -> list[Section]:
         for s in sections:
             if s.key == target:
                 s.scanned, s.two_column = True, False
+    if length == "long":
+        context = report_context(spec)
+        sections = long_sections(spec, context, sections, estimate_pages, correction)
     return sections
 
 
@@ -111,35 +130,101 @@ def report_filename(spec: ReportSpec) -> str:
     return f"{spec.slug}-annual-report-{spec.period}.pdf"
 
 
-def build_report(spec: ReportSpec, path: Path) -> BuildResult:
+def build_report(spec: ReportSpec, path: Path, length: str = "long") -> BuildResult:
     """Write the PDF for `spec` to `path`; return its page count and gold evidence pages.
 
     gold_pages holds every question id except C9; a question whose answer is an absence
-    ("no", "not", empty) has no pages. Raises RuntimeError if the layout leaves the 12-30 page
-    range or loses the two-column or scanned page (reportlab paginates silently).
+    ("no", "not", empty) has no pages. Raises RuntimeError if the layout leaves the page range
+    of its length (12-30 short, 40-100 long), loses the two-column or scanned page, puts
+    evidence-like words in the bulk, or if a gold page does not hold its tagged text
+    (reportlab paginates silently).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header_right = f"Annual Report {spec.period}" if spec.period_stated else "Annual Report"
-    layout = render_pdf(build_sections(spec), path, spec.partnership_name, header_right)
+    low_, high = PAGE_RANGE if length == "short" else LONG_PAGE_RANGE
+    correction = 0
+    for _attempt in range(3):  # the page estimate can be off on very long reports: re-aim
+        sections = build_sections(spec, length, correction)
+        layout = render_pdf(sections, path, spec.partnership_name, header_right)
+        if length == "short" or low_ <= layout.n_pages <= high:
+            break
+        bound = high - 3 if layout.n_pages > high else low_ + 3
+        correction += bound - layout.n_pages
+    problems = guard_problems(spec, sections)
     pages = {q: sorted(layout.evidence.get(q, ())) for q in GOLD_IDS}
     if gold_answers(spec)["C8"] != "not":  # the overall judgement rests on A6, A9 and A10
         pages["C8"] = sorted(set(pages["A6"]) | set(pages["A9"]) | set(pages["A10"]))
-    problems = []
-    if not PAGE_RANGE[0] <= layout.n_pages <= PAGE_RANGE[1]:
-        problems.append(f"{layout.n_pages} pages, outside {PAGE_RANGE}")
+    if not low_ <= layout.n_pages <= high:
+        problems.append(f"{layout.n_pages} pages, outside {(low_, high)}")
     if spec.two_column_sections and not layout.two_column_pages:
         problems.append("no two-column page")
     if spec.scanned_page and len(layout.scanned_pages) != 1:
         problems.append(f"scanned pages {sorted(layout.scanned_pages)}, expected one")
+    problems += gold_page_problems(sections, layout.evidence, path, layout.scanned_pages)
     if problems:
         raise RuntimeError(f"layout of {path.name} (seed {spec.seed}): " + "; ".join(problems))
     two, scanned = sorted(layout.two_column_pages), sorted(layout.scanned_pages)
     return BuildResult(path, layout.n_pages, pages, spec, two, scanned)
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def gold_page_problems(
+    sections: list[Section], evidence: dict[str, set[int]], path: Path, scanned: set[int]
+) -> list[str]:
+    """Check the recorded evidence pages against the PDF's text layer.
+
+    Every tagged block's opening words must be on one of its questions' pages, and every
+    evidence page must hold some words of a block tagged with that question (a paragraph
+    continued from the page before counts). Scanned pages have no text and are skipped."""
+    reader = PdfReader(path)
+    wanted = sorted({p for ps in evidence.values() for p in ps} - set(scanned))
+    text = {p: _words(reader.pages[p - 1].extract_text() or "") for p in wanted}
+    blocks: dict[str, list[str]] = {}
+    for section in sections:
+        if section.scanned:
+            continue
+        for block in section.blocks:
+            if not getattr(block, "qids", ()):
+                continue
+            if isinstance(block, Grid):
+                words = _words(" ".join(c for row in block.rows[1:] for c in row)).split()
+            else:
+                words = _words(block.text).split()
+            for q in block.qids:
+                blocks.setdefault(q, []).append(" ".join(words))
+    problems = []
+    for q, texts in blocks.items():
+        pages = [p for p in evidence.get(q, ()) if p in text]
+        for t in texts:
+            opening = " ".join(t.split()[:5])
+            if pages and opening and not any(opening in text[p] for p in pages):
+                problems.append(f"{q}: {opening!r} is on none of its pages {pages}")
+        for p in pages:
+            grams = {
+                " ".join(t.split()[i : i + 4])
+                for t in texts
+                for i in range(0, max(1, len(t.split()) - 3), 3)
+            }
+            if not any(g and g in text[p] for g in grams):
+                problems.append(f"{q}: page {p} holds none of its evidence")
+    return problems
+
+
+def _build_job(job: tuple[ReportSpec, Path, str]) -> BuildResult:
+    return build_report(*job)
+
+
 def generate_sample_set(
-    out_dir: Path, n: int = 6, seed: int = 2021, period: str = "2020-21", scanned: bool = False
+    out_dir: Path,
+    n: int = 6,
+    seed: int = 2021,
+    period: str = "2020-21",
+    scanned: bool = False,
+    length: str = "long",
 ) -> list[BuildResult]:
     """Write n reports plus manifest.json (spec, gold answers, gold pages) into out_dir.
 
@@ -150,19 +235,26 @@ def generate_sample_set(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     places = random.Random(seed).sample(PLACES, len(PLACES))
-    results = []
+    specs = []
     for i in range(n):
         place = places[i % len(places)]
         if i >= len(places):  # more reports than places: keep file names unique
             place = f"{place} {i // len(places) + 1}"
         spec = random_spec(seed + i, period, tier=SAMPLE_TIERS[i % 18], place=place)
-        spec = replace(spec, scanned_page=scanned and i % 3 == 1)
-        results.append(build_report(spec, out_dir / report_filename(spec)))
+        specs.append(replace(spec, scanned_page=scanned and i % 3 == 1))
+    jobs = [(spec, out_dir / report_filename(spec), length) for spec in specs]
+    workers = min(2, os.cpu_count() or 1) if length == "long" and n >= 4 else 1
+    if workers > 1:  # each report depends on its spec alone: same bytes in any process
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_build_job, jobs))
+    else:
+        results = [_build_job(job) for job in jobs]
     manifest = {
         "generator": "evals.sample_reports",
-        "version": 1,
+        "version": 2,
         "seed": seed,
         "period": period,
+        "length": length,
         "note": "Synthetic reports of fictional partnerships; pages are 1-based physical pages.",
         "reports": [manifest_entry(r) for r in results],
     }
@@ -191,8 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--period", default="2020-21")
     parser.add_argument("--scanned", action="store_true", help="image-only page in every third")
+    parser.add_argument("--length", choices=LENGTHS, default="long", help="long: 40-100 pages")
     args = parser.parse_args(argv)
-    results = generate_sample_set(args.out_dir, args.n, args.seed, args.period, args.scanned)
+    results = generate_sample_set(
+        args.out_dir, args.n, args.seed, args.period, args.scanned, args.length
+    )
     for r in results:
         print(f"{r.path}  {r.n_pages} pages  tier={r.spec.tier}")
     print(f"manifest: {args.out_dir / 'manifest.json'}")

@@ -26,7 +26,7 @@ QUESTIONS = "A1,A2,A6,B7,C5"
 @pytest.fixture
 def year(tmp_path) -> Path:
     folder = tmp_path / "year"
-    generate_sample_set(folder, n=4, seed=11)
+    generate_sample_set(folder, n=4, seed=11, length="short")  # bulk logic: length-blind
     return folder
 
 

@@ -183,7 +183,7 @@ def drafted_library(assistant, tmp_path):
     """Two generated reports ingested and drafted offline for a few questions."""
     from evals.sample_reports import generate_sample_set
 
-    built = generate_sample_set(tmp_path / "pdfs", n=2, seed=5)
+    built = generate_sample_set(tmp_path / "pdfs", n=2, seed=5, length="short")
     assert all(r.status == "indexed" for r in assistant.ingest([b.path for b in built]))
     for b in built:
         assistant.draft_report(
@@ -239,7 +239,13 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
     assistant = Assistant()
     options = dict(
-        n=2, seed=3, question_ids=["A1", "A6", "B5"], modes=(), n_boot=20, reliability_reports=1
+        n=2,
+        seed=3,
+        length="short",
+        question_ids=["A1", "A6", "B5"],
+        modes=(),
+        n_boot=20,
+        reliability_reports=1,
     )
     offline = run_eval(assistant, engine="offline", **options)
     llm = run_eval(assistant, engine="llm", **options)
@@ -270,6 +276,7 @@ def test_ci_gate(assistant):
         assistant,
         n=gate["n"],
         seed=gate["seed"],
+        length=gate.get("length", "short"),
         engine="offline",
         n_boot=gate["n_boot"],
         reliability_reports=0,

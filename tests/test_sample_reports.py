@@ -1,4 +1,5 @@
-"""The synthetic report generator: determinism, layout, gold answers and gold pages; and the
+"""The synthetic report generator: determinism, layout, gold answers and gold pages at both
+lengths (long: 40-100 pages of realistic bulk around the evidence; short: 12-30); and the
 bad-input writers in tests/bad_pdfs.py."""
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import pytest
 from pypdf import PdfReader
 from pypdf.errors import EmptyFileError, PdfReadError
 
-from evals.report_layout import render_pdf
+from evals.report_bulk import BULK, guard_problems
+from evals.report_layout import estimate_pages, render_pdf
 from evals.report_sections import Para, Section
 from evals.report_text import BANKS, SAFEGUARDING, theme_of
 from evals.sample_reports import (
     GOLD_IDS,
+    LONG_PAGE_RANGE,
     build_report,
+    build_sections,
     generate_sample_set,
     gold_answers,
+    gold_page_problems,
     load_picklists,
     main,
     random_spec,
@@ -64,7 +69,7 @@ def _seed_where(pred, start: int = 0) -> int:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A few reports covering the tiers and traps, each with its per-page text."""
+    """A few long reports (the default) covering the tiers and traps, with per-page text."""
     out = tmp_path_factory.mktemp("reports")
     seeds = {
         "high": _seed_where(lambda s: s.tier == "high"),
@@ -92,8 +97,8 @@ def test_another_seed_rewords_the_same_attributes(tmp_path):
     spec = random_spec(12)
     other = replace(spec, seed=spec.seed + 5000)  # same attributes, new wording seed
     assert gold_answers(other) == gold_answers(spec)
-    a = build_report(spec, tmp_path / "a.pdf")
-    b = build_report(other, tmp_path / "b.pdf")
+    a = build_report(spec, tmp_path / "a.pdf", "short")
+    b = build_report(other, tmp_path / "b.pdf", "short")
     lines = [{ln for t in _texts(r.path) for ln in t.splitlines() if len(ln) > 40} for r in (a, b)]
     shared = len(lines[0] & lines[1]) / max(len(lines[0]), 1)
     assert shared < 0.5, f"{shared:.0%} of long lines identical"
@@ -101,7 +106,7 @@ def test_another_seed_rewords_the_same_attributes(tmp_path):
 
 def test_header_and_footer_on_every_page(built):
     for result, texts in built.values():
-        assert 12 <= result.n_pages <= 30 and len(texts) == result.n_pages
+        assert 40 <= result.n_pages <= 100 and len(texts) == result.n_pages
         for number, text in enumerate(texts, 1):
             assert result.spec.partnership_name in text, (result.path.name, number)
             assert "Annual Report" in text and f"Page {number}" in text, (result.path, number)
@@ -212,7 +217,7 @@ def test_evidence_split_over_pages_is_recorded_on_each(tmp_path):
     layout = render_pdf(sections, tmp_path / "split.pdf", "Test Partnership", "Annual Report")
     assert layout.n_pages >= 2 and layout.evidence["A5"] == set(range(1, layout.n_pages + 1))
     spec = random_spec(_seed_where(lambda s: s.priority_per_page and s.partner_actions == "yes"))
-    result = build_report(spec, tmp_path / "per-page.pdf")
+    result = build_report(spec, tmp_path / "per-page.pdf", "short")
     assert len(result.gold_pages["A5"]) == len(spec.safeguarding_priorities) + len(
         spec.practice_priorities
     )
@@ -229,8 +234,9 @@ def test_scanned_page_has_no_text_layer_but_holds_gold_evidence(tmp_path):
 
 
 def test_sample_set_writes_pdfs_and_manifest(tmp_path):
-    results = generate_sample_set(tmp_path, n=3, seed=5)
+    results = generate_sample_set(tmp_path, n=3, seed=5, length="short")
     manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["length"] == "short" and all(12 <= r.n_pages <= 30 for r in results)
     assert [r["file"] for r in manifest["reports"]] == [r.path.name for r in results]
     assert [r.spec.tier for r in results] == ["mid", "low", "high"]
     for entry, result in zip(manifest["reports"], results, strict=True):
@@ -241,9 +247,91 @@ def test_sample_set_writes_pdfs_and_manifest(tmp_path):
 
 
 def test_cli_writes_a_set(tmp_path, capsys):
-    assert main([str(tmp_path), "--n", "1", "--seed", "3"]) == 0
+    assert main([str(tmp_path), "--n", "1", "--seed", "3", "--length", "short"]) == 0
     assert "manifest" in capsys.readouterr().out
     assert len(list(tmp_path.glob("*.pdf"))) == 1
+
+
+# ------------------------------------------------------------------ long reports: bulk and gold
+
+
+def test_long_year_spreads_over_40_to_100_pages():
+    """Page counts of a long year, estimated from the layout (no rendering), look like a real
+    year: all within 40-100, most around 50-70, some past 80."""
+    counts = [estimate_pages(build_sections(random_spec(seed))) for seed in range(2021, 2045)]
+    assert all(42 <= c <= 98 for c in counts), counts  # the estimate is within a page or two
+    assert min(counts) < 52 and max(counts) > 78 and 52 <= sorted(counts)[12] <= 72, counts
+
+
+def test_long_reports_render_in_range_with_exact_gold_pages(built):
+    for result, _texts in built.values():
+        assert LONG_PAGE_RANGE[0] <= result.n_pages <= LONG_PAGE_RANGE[1]
+        sections = build_sections(result.spec)
+        assert abs(estimate_pages(sections) - result.n_pages) <= 3, result.path.name
+        evidence = {q: set(p) for q, p in result.gold_pages.items() if q != "C8"}
+        assert gold_page_problems(sections, evidence, result.path, set()) == []
+        # the check notices evidence recorded one page off
+        shifted = {q: {p + 1 for p in ps} for q, ps in evidence.items() if ps}
+        assert gold_page_problems(sections, shifted, result.path, set())
+        # the bulk is most of the report: gold pages are a small share
+        gold = {p for q, ps in result.gold_pages.items() for p in ps}
+        assert len(gold) <= result.n_pages / 2, (len(gold), result.n_pages)
+
+
+def test_long_and_short_share_gold_answers_and_every_evidence_block():
+    for seed in (3, 17, 2024):
+        spec = random_spec(seed)
+        tagged = [
+            [(b.qids, getattr(b, "text", None) or getattr(b, "rows", None)) for s in
+             build_sections(spec, length) for b in s.blocks if getattr(b, "qids", ())]
+            for length in ("short", "long")
+        ]  # fmt: skip
+        rest = iter(tagged[1])  # the short report's evidence, in order, within the long one
+        assert all(any(t == u for u in rest) for t in tagged[0])
+        long_only = [t for t in tagged[1] if t not in tagged[0]]
+        assert long_only == []  # the bulk adds no evidence: gold pages hold the same blocks
+    with pytest.raises(ValueError, match="length"):
+        build_sections(random_spec(1), "medium")
+
+
+def test_bulk_guard_passes_every_generated_year_and_catches_planted_evidence():
+    specs = [random_spec(seed) for seed in range(12)]  # build_report checks every report too
+    for spec in specs:
+        assert guard_problems(spec, build_sections(spec)) == [], spec.seed
+    spec = next(s for s in specs if "neglect" in s.safeguarding_priorities)
+    sections = build_sections(spec)
+    bulk = next(s for s in sections if getattr(s, "bulk", False) and s.key == "agency")
+    for planted in ("The partnership budget was £300,000.", "We tackled neglect together.",
+                    "Staff took part in multi-agency training.",
+                    "Children told us the plans were hard to read."):  # fmt: skip
+        bulk.blocks.append(Para(planted))
+        assert guard_problems(spec, sections), planted
+        bulk.blocks.pop()
+
+
+def test_bulk_holds_near_misses_but_no_evidence_of_absent_answers(built):
+    agencies = [a.lower() for a, _ in BANKS["relevant_agencies"]]
+    for result, texts in built.values():
+        gold = gold_answers(result.spec)
+        flat = re.sub(r"\s+", " ", "\n".join(texts).lower())
+        # near misses real reports carry: other boards' priorities and reviews, requirements
+        assert "safeguarding adults board" in flat or "community safety partnership" in flat
+        assert "statutory guidance" in flat or "guidance expects" in flat or "the report" in flat
+        if gold["C5"] == "no":
+            assert "£" not in flat
+        if gold["C7"] == "no":
+            assert "custody" not in flat and "children's home" not in flat
+        if gold["C3"] == "no":
+            assert not [a for a in agencies if a in flat]
+        if gold["B3"] == "not":
+            assert not [t for t in BANKS["national_reviews"].values() if t.lower()[:25] in flat]
+        if gold["C2"] == "not":
+            assert "independent chair" not in flat and "independent scrutineer" not in flat
+        bulk_pages = set(range(1, result.n_pages + 1)) - {
+            p for ps in result.gold_pages.values() for p in ps
+        }
+        assert len(bulk_pages) >= 20
+    assert len(BULK["agencies"]) >= 6 and len(BULK["voices"]) >= 4
 
 
 # ----------------------------------------------------------------- bad inputs (tests/bad_pdfs.py)

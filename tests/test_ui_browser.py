@@ -50,7 +50,7 @@ def app(tmp_path_factory):
     from evals.sample_reports import generate_sample_set
 
     root = tmp_path_factory.mktemp("ui")
-    sample = generate_sample_set(root / "pdfs", 1, 7)[0].path
+    sample = generate_sample_set(root / "pdfs", 1, 7, length="short")[0].path
     hostile = text_pdf(
         root / "pdfs" / "hostile-report-2021-22.pdf",
         [

@@ -74,14 +74,21 @@ def data(tmp_path_factory):
     with ExitStack() as stack, ThreadPoolExecutor(1) as pool:
         empty = pool.submit(stack.enter_context, _serve(root, "empty-home"))
         started = time.perf_counter()
-        generate_sample_set(root / "pdfs", n=3, seed=5)
+        generate_sample_set(root / "pdfs", n=3, seed=5, length="short")
         a = _service(root / "home")
         run = a.score(root / "pdfs", period=PERIOD, engine="offline")
         assert len(run.reports) == 3 and run.failed == 0
         hostile = a.score(root / "pdfs", period=HOSTILE, engine="offline")  # drafts reused
         assert hostile.reused == run.drafted
         evaluation = run_eval(
-            a, n=3, seed=7, engine="offline", n_boot=20, modes=(), reliability_reports=0
+            a,
+            n=3,
+            seed=7,
+            length="short",
+            engine="offline",
+            n_boot=20,
+            modes=(),
+            reliability_reports=0,
         )
         summary_md = Path(evaluation.outputs["summary"])
         summary_md.write_text(summary_md.read_text(encoding="utf-8") + HOSTILE_MD, "utf-8")
