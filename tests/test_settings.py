@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from assistant.config import (
     EVIDENCE_SETTINGS,
@@ -508,7 +508,7 @@ OTHER_VALUE = {
     "bank": Path("/tmp/bank.yaml"),
     "embedding.name": "minilm",
     "embedding.base_url": "http://127.0.0.1:1/v1",
-    "embedding.api_key": "secret",
+    "embedding.api_key": SecretStr("secret"),
     "embedding.model": "other",
     "embedding.batch_size": 7,
     "chunking.size": 900,
@@ -526,7 +526,7 @@ OTHER_VALUE = {
     "ingest.ocr": True,
     "ingest.ocr_language": "fra",
     "llm.base_url": "http://127.0.0.1:1/v1",
-    "llm.api_key": "secret",
+    "llm.api_key": SecretStr("secret"),
     "llm.model": "other",
     "llm.timeout": 5.0,
     "llm.max_retries": 0,
@@ -572,3 +572,13 @@ def test_settings_hash_ignores_credentials_in_urls():
     base = load_settings(llm={"base_url": "http://127.0.0.1:1/v1"})
     secret = load_settings(llm={"base_url": "http://user:pw@127.0.0.1:1/v1"})
     assert base.settings_hash() == secret.settings_hash()
+
+
+def test_stored_drafts_go_stale_only_when_what_shapes_them_changes(monkeypatch, tmp_path):
+    report = indexed(fresh(), tmp_path)
+    drafter = fresh().drafter("offline")
+    draft = drafter.draft_question(report, drafter.bank.questions[0]).draft
+    setenv(monkeypatch, llm__concurrency=1, llm__temperature=0.9, llm__timeout=5)
+    assert not fresh().drafter("offline").is_stale(draft)  # the offline engine has no model
+    setenv(monkeypatch, retrieval__top_k=3)
+    assert fresh().drafter("offline").is_stale(draft)
