@@ -309,7 +309,7 @@ def run_eval(
         "template_version": template_version,
         "draft_sources": [[*k, v] for k, v in seen.items()],
         "bank": {"name": bank.name, "version": bank.version, "fingerprint": bank.fingerprint()},
-        "settings_hash": lib.settings.settings_hash(),
+        "settings_hash": lib.settings.settings_hash(engine),
         "embedding": lib.settings.embedding.name,
         "retrieval_mode": lib.settings.retrieval.mode,
         "labelled_set": src.describe,
