@@ -604,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("search", cmd_search, "search one report's passages (REPORT: id, id prefix or file)")
     p.add_argument("report")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=None, help="how many passages (default 8)")
+    p.add_argument("-k", type=int, default=None, help="passages (default: retrieval.top_k)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
 
     p = add("ask", cmd_ask, "ask one report a free question (answer with cited pages)")

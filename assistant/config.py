@@ -79,19 +79,48 @@ def default_home() -> Path:
 
 
 class _Section(BaseModel):
-    """A config section: an unknown key (a typo such as `modle`) is refused, never ignored."""
+    """A config section: an unknown key (a typo such as `modle`) is refused, never ignored.
 
-    model_config = ConfigDict(extra="forbid")
+    Frozen, like the whole settings object: code that needs other values makes a modified copy
+    (`settings.model_copy(update=...)`), so what `settings_hash` and the logs record stays true.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EmbeddingSettings(_Section):
     """Which embedder makes the dense vectors (a registry name, see assistant/embeddings)."""
 
     name: str = "static"
+    # base_url, api_key and model are options of the `openai` embedder (OpenAI-compatible
+    # /v1/embeddings); batch_size is texts per call for `openai` and `minilm` (unset: the
+    # embedder's own, 64 and 32). See `options()`.
     base_url: str | None = None
     api_key: SecretStr | None = None
     model: str | None = None
-    batch_size: int = 32
+    batch_size: int | None = Field(None, ge=1)
+
+    def options(self, cache_dir: Path) -> dict[str, Any]:
+        """The options of `get_embedder(self.name, **options)` that these settings choose.
+
+        An unknown `name` is a ConfigError naming the registered embedders."""
+        from assistant.embeddings.base import available_embedders  # numpy: not at import time
+
+        if self.name not in available_embedders():
+            raise unknown_choice("embedding.name", self.name, available_embedders())
+        batch = {"batch_size": self.batch_size} if self.batch_size else {}
+        if self.name == "static":
+            return {"cache_dir": cache_dir}
+        if self.name == "minilm":
+            return batch
+        if self.name == "openai":
+            return {
+                "base_url": self.base_url,
+                "api_key": self.api_key.get_secret_value() if self.api_key else None,
+                "model": self.model,
+                **batch,
+            }
+        return {}
 
 
 class ChunkSettings(_Section):
@@ -115,7 +144,7 @@ class RetrievalSettings(_Section):
     mode: str = Field("hybrid", pattern="^(hybrid|dense|lexical)$")
     candidates: int = 40
     rrf_k: int = 60
-    top_k: int = 8
+    top_k: int = Field(8, ge=1)  # evidence blocks per draft; passages `search` returns
 
 
 class IngestSettings(_Section):
@@ -147,7 +176,7 @@ class LLMSettings(_Section):
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
 
-class UISettings(BaseModel):
+class UISettings(_Section):
     """The reviewer web app."""
 
     # Host names the app answers to besides loopback names and its bind address (DNS
@@ -159,7 +188,7 @@ class Settings(BaseSettings):
     """All settings of the tool. Build with `load_settings()`."""
 
     model_config = SettingsConfigDict(
-        env_prefix="REVIEW_ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="REVIEW_ASSISTANT_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
     home: Path = Field(default_factory=default_home)
@@ -210,15 +239,16 @@ class Settings(BaseSettings):
         }
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
-    def settings_hash(self) -> str:
-        """Hash of the settings that can change a draft (recorded with drafts and LLM calls)."""
-        shape = self.model_dump(
-            mode="json", include={"embedding", "chunking", "retrieval", "llm", "engine"}
-        )
-        shape["embedding"].pop("api_key", None)
-        shape["llm"].pop("api_key", None)
-        shape["llm"]["base_url"] = strip_credentials(shape["llm"]["base_url"])  # not a draft input
-        shape["parser"] = PARSER_VERSION
+    def settings_hash(self, engine: str = "llm") -> str:
+        """Hash of the settings that shape a draft of `engine` (recorded with drafts and LLM
+        calls): EVIDENCE_SETTINGS, plus REPLY_SETTINGS for the LLM engine. A stored draft
+        whose hash differs from the current one is "stale"."""
+        shape: dict[str, Any] = {"parser": PARSER_VERSION}
+        fields = EVIDENCE_SETTINGS + (REPLY_SETTINGS if engine == "llm" else ())
+        for path in fields:
+            section, name = path.split(".")
+            value = getattr(getattr(self, section), name)
+            shape[path] = strip_credentials(value) if name == "base_url" else value
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 
     def llm_api_key(self) -> str | None:
@@ -251,9 +281,34 @@ class Settings(BaseSettings):
                 else str(self.chroma_path)
             ),
             "config_file": str(config_file_path(self.home)),
-            "settings_hash": self.settings_hash(),
+            "settings_hash": self.settings_hash(self.resolved_engine()),
         }
         return data
+
+
+# The settings that shape a draft, hashed by `Settings.settings_hash`: the evidence (embedder,
+# chunking, retrieval) for every engine, and the model's reply for the LLM engine. Not here:
+# secrets, and what only changes how drafts are made (timeout, retries, concurrency, cache,
+# prices); engine, model and question bank are part of the draft key itself. A new setting that
+# shapes drafts must be added here (tests/test_settings.py checks each field's place).
+EVIDENCE_SETTINGS = (
+    "embedding.name",
+    "embedding.base_url",
+    "embedding.model",
+    "chunking.size",
+    "chunking.overlap",
+    "retrieval.mode",
+    "retrieval.candidates",
+    "retrieval.rrf_k",
+    "retrieval.top_k",
+)
+REPLY_SETTINGS = (
+    "llm.base_url",
+    "llm.model",
+    "llm.temperature",
+    "llm.json_schema",
+    "llm.max_tokens",
+)
 
 
 def config_file_path(home: Path | None = None) -> Path:

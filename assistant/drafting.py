@@ -23,7 +23,7 @@ from assistant.verify import verify_quote
 log = logging.getLogger(__name__)
 
 EVIDENCE_TOKEN_BUDGET = 1800  # per question: ~8 passages of ~1,000 characters
-MAX_BLOCKS = 8
+# (the most blocks per question is the `retrieval.top_k` setting)
 
 
 _DOT_LEADER = re.compile(r"(?:\. ?){6,}")
@@ -51,10 +51,11 @@ def retrieve_evidence(
     report_id: str,
     *,
     budget_tokens: int = EVIDENCE_TOKEN_BUDGET,
-    max_blocks: int = MAX_BLOCKS,
+    max_blocks: int | None = None,
     mode: str | None = None,
 ) -> list[EvidenceBlock]:
-    """One retrieval per question, using the report's structure, cut to a token budget.
+    """One retrieval per question, using the report's structure, cut to a token budget and to
+    `max_blocks` blocks (default: the `retrieval.top_k` setting).
 
     Every phrasing of the question is searched (hybrid by default) and the rankings fused
     (RRF). The report's own sections add candidates the passage search missed: each phrasing
@@ -63,6 +64,7 @@ def retrieve_evidence(
     place after the search's first few. Contents pages are left out, and each page gives one
     block before any page gives a second, so the budget covers more of the report.
     """
+    max_blocks = max_blocks or index.settings.retrieval.top_k
     phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
     view = index.report_view(report_id)
     rankings: dict[str, list[str]] = {}

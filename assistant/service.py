@@ -133,22 +133,10 @@ class Assistant:
 
     @cached_property
     def embedder(self):
-        from assistant.config import unknown_choice
-        from assistant.embeddings import available_embedders, get_embedder
+        from assistant.embeddings import get_embedder
 
         emb = self.settings.embedding
-        if emb.name not in available_embedders():
-            raise unknown_choice("embedding.name", emb.name, available_embedders())
-        options: dict = {}
-        if emb.name == "static":
-            options = {"cache_dir": self.settings.cache_dir}
-        elif emb.name == "openai":
-            options = {
-                "base_url": emb.base_url,
-                "api_key": emb.api_key.get_secret_value() if emb.api_key else None,
-                "model": emb.model,
-            }
-        return get_embedder(emb.name, **options)
+        return get_embedder(emb.name, **emb.options(self.settings.cache_dir))
 
     @cached_property
     def index(self) -> ChunkIndex:
@@ -343,13 +331,14 @@ class Assistant:
     ) -> Drafter:
         from assistant.drafting import Drafter
 
+        engine = self.engine(engine_name)
         return Drafter(
             self.index,
             self.reports,
             self.drafts,
-            self.engine(engine_name),
+            engine,
             self.bank,
-            self.settings.settings_hash(),
+            self.settings.settings_hash(engine.name),
             retrieval_mode=retrieval_mode,
         )
 

@@ -206,12 +206,8 @@ def _reliability(lib, engine: str, sample, questions, stored, on_progress) -> di
     if not sample:
         return {"measured": False, "note": "not measured (no reports sampled)"}
     _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
-    cache = lib.settings.llm.cache
-    lib.settings.llm.cache = False  # a cached reply would agree trivially: ask the model again
-    try:
-        out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
-    finally:
-        lib.settings.llm.cache = cache
+    # Re-drafts are `fresh`: a cached reply would agree trivially, so the model is asked again.
+    out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
     if engine == "llm":
         out["note"] = "Re-drafted with the response cache off: every prompt went to the model."
     if engine == "offline":
@@ -324,7 +320,7 @@ def run_eval(
         "template_version": template_version,
         "draft_sources": [[*k, v] for k, v in seen.items()],
         "bank": {"name": bank.name, "version": bank.version, "fingerprint": bank.fingerprint()},
-        "settings_hash": lib.settings.settings_hash(),
+        "settings_hash": lib.settings.settings_hash(engine),
         "embedding": lib.settings.embedding.name,
         "retrieval_mode": lib.settings.retrieval.mode,
         "labelled_set": src.describe,

@@ -302,6 +302,7 @@ def reliability(drafter, reports: list, questions, stored: dict[tuple[str, str],
                 report.period or "not stated",
                 report.report_id,
                 earlier=earlier,
+                fresh=True,  # never a cached reply: that would agree trivially
             )
             result = drafter.engine.draft(q, blocks, context)
             second[(report.report_id, q.id)] = coded(
