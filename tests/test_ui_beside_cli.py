@@ -136,7 +136,9 @@ def test_reopening_waits_for_calls_in_flight(assistant, tmp_path):
     opened = store.client
 
     def query(_n: int) -> int:
-        return len(assistant.index.dense("priority", [report.report_id], 5))
+        # library-wide: a report-filtered query reads the report's vectors once and then
+        # ranks them in memory, so only an unfiltered query reaches Chroma every time
+        return len(assistant.index.dense("priority", None, 5))
 
     def bump() -> None:  # what another process's write leaves in the database
         with assistant.db.transaction() as conn:
@@ -148,5 +150,5 @@ def test_reopening_waits_for_calls_in_flight(assistant, tmp_path):
             bump()
             futures[n * 10].result()
         counts = [f.result() for f in futures]
-    assert set(counts) == {len(assistant.index.report_chunks(report.report_id))}
+    assert set(counts) == {min(5, len(assistant.index.report_chunks(report.report_id)))}
     assert store.client is not opened and store.in_use == 0
