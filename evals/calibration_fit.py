@@ -146,7 +146,9 @@ def main(argv=None) -> int:
         ).hexdigest()[:8]
         version = f"{engine}-{model}-cal-{digest}"
         fitted_on = [
-            f"{Path(s.split('=', 1)[1]).name} in {Path(s.split('=', 1)[0]).name}: {len(rs)} drafts"
+            # the labelled set's folder and file: "seed2021-n40/gold.csv: 1122 drafts"
+            f"{Path(s.split('=', 1)[1]).parent.name}/{Path(s.split('=', 1)[1]).name}: "
+            f"{len(rs)} drafts"
             for s, rs in sets.items()
         ]
         cal = Calibration.fit(engine, model, version, _tuples(rows), fitted_on)
