@@ -577,3 +577,33 @@ def test_safeguarding_measures_at_one_point_in_time_are_partly_data():
         ],
     )
     assert result.answer == "partly", result.rationale
+
+
+def test_each_partners_share_of_the_budget_is_a_partner_split():
+    result = _draft_blocks(
+        "C5",
+        [
+            (
+                "Partners and their contribution",
+                "The table sets out each partner's contribution.\nAnyshire Council\nSafeguarding "
+                "partner\nHosts the business unit; 55% of the pooled budget\nAnyshire Police\n"
+                "Safeguarding partner\nChairs the exploitation group; 25% of the pooled budget",
+            )
+        ],
+    )
+    assert result.answer == "yes", result.rationale
+
+
+def test_activity_is_partly_when_one_priority_did_not_get_going():
+    result = _draft_blocks(
+        "A5",
+        [
+            (
+                "Progress on our priorities",
+                "Priority 1: Neglect\nWhat we did: we launched the neglect toolkit and trained "
+                "40 champions.\nPriority 2: Online safety\nWork on this priority was slower to "
+                "start and has been carried into 2021-22.\nThe online safety subgroup was formed.",
+            )
+        ],
+    )
+    assert result.answer == "partly", result.rationale

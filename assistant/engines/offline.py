@@ -123,6 +123,18 @@ def _with_answer(result: EngineResult, answer, items: list[str]) -> EngineResult
     return result
 
 
+# Questions whose top value needs every priority covered, and statements that a priority's
+# work did not get going ("work on this priority was slower to start and has been carried
+# into 2021-22")
+_FOR_EACH_PRIORITY = {"A5"}
+_STALLED = re.compile(
+    r"\bslower to (?:start|begin|get going)\b|\b(?:has|have) (?:not|yet to) (?:started|begun)\b|"
+    r"\bdid not (?:start|begin|get under way)\b|\b(?:was|were|has been|have been) carried "
+    r"(?:into|over (?:into|to))\b",
+    re.IGNORECASE,
+)
+
+
 # Questions where one specific cue is enough for the top value (a table of agencies with a
 # contribution column is the evidence itself)
 _ONE_STRONG_ENOUGH = {"C3"}
@@ -147,7 +159,10 @@ _PARTNER = (
 _FIGURES = {
     "C5": re.compile(
         rf"\b{_PARTNER}\b[^.\n]{{0,60}}£\s?\d|\b{_PARTNER}\b[^.\n£]{{0,40}}\s\d{{1,3}},\d{{3}}\b|£\s?\d[\d,.]*k?\s*(?:\(\d+%\)\s*)?(?:from|by)\s+"
-        rf"(?:the\s+)?{_PARTNER}\b",
+        rf"(?:the\s+)?{_PARTNER}\b"
+        # a partner's share: "57% of the pooled budget"
+        r"|\b\d+(?:\.\d+)?\s*(?:%|per cent)\s+of\s+the\s+(?:pooled\s+|partnership(?:'s)?\s+|"
+        r"total\s+|shared\s+)?(?:budget|funding|income)\b",
         re.IGNORECASE,
     )
 }
@@ -492,6 +507,24 @@ class OfflineEngine:
         if needs == "change":
             data = change  # the top value rests on change over time, not any figure
         enough = 1 if question.id in _ONE_STRONG_ENOUGH else 2
+        stalled = [
+            Hit(b, sentence, "a priority's work not started", False)
+            for b in blocks
+            if question.id in _FOR_EACH_PRIORITY
+            for sentence in _sentences(b.text)
+            if _STALLED.search(" ".join(sentence.split()))
+        ]
+        if stalled and strong and not needs:
+            # activity "for each priority": a priority whose work did not start is not covered
+            return self._result(
+                "answered",
+                mid,
+                f"Activity described ({_cues(strong)}), but not for every priority: "
+                f"'{' '.join(stalled[0].sentence.split())[:100]}'.",
+                strong + stalled,
+                1,
+                rule="not every priority",
+            )
         if strong and (data or (n_strong >= enough and not needs)):
             return self._result(
                 "answered",
