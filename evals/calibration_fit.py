@@ -51,29 +51,39 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
                 by_name[ref] = record
     engine = OfflineEngine()
     rows = []
-    for (ref, qid), human in sorted(scores.by_item().items()):
-        record = by_name.get(ref)
-        if record is None:
-            continue
-        question = bank.get(qid)
-        if not question.answerable_from_text or question.answer_type.value == "free_text":
-            continue
-        blocks = retrieve_evidence(lib.index, question_queries(question), record.report_id)
-        context = DraftContext(ref, record.period or "", record.report_id)
-        result = engine.draft(question, blocks, context)
-        if result.status != "answered":
-            continue
-        reference = Item(ref, record.report_id, qid, human).reference
-        rows.append(
-            {
-                "report": f"{home}:{ref}",
-                "question": qid,
-                "type": question.answer_type.value,
-                "rule": str(result.features.get("rule", "")),
-                "answer": result.answer,
-                "agreed": agrees(question.validate_answer(result.answer), reference),
-            }
-        )
+    items = scores.by_item()
+    for ref, record in sorted(by_name.items()):
+        # every question in bank order, each seeing the report's earlier drafts, as drafting
+        # does (the overall rating reads them)
+        earlier: dict = {}
+        for question in bank.questions:
+            if not question.answerable_from_text or question.answer_type.value == "free_text":
+                continue
+            qid = question.id
+            blocks = retrieve_evidence(lib.index, question_queries(question), record.report_id)
+            context = DraftContext(ref, record.period or "", record.report_id, earlier=earlier)
+            result = engine.draft(question, blocks, context)
+            answer = None
+            if result.status == "answered":
+                try:
+                    answer = question.validate_answer(result.answer)
+                except ValueError:  # an invalid answer is stored as failed: no earlier answer
+                    answer = None
+            earlier[qid] = answer
+            human = items.get((ref, qid))
+            if human is None or result.status != "answered":
+                continue
+            reference = Item(ref, record.report_id, qid, human).reference
+            rows.append(
+                {
+                    "report": f"{home}:{ref}",
+                    "question": qid,
+                    "type": question.answer_type.value,
+                    "rule": str(result.features.get("rule", "")),
+                    "answer": result.answer,
+                    "agreed": agrees(answer, reference),
+                }
+            )
     return rows
 
 
@@ -136,7 +146,9 @@ def main(argv=None) -> int:
         ).hexdigest()[:8]
         version = f"{engine}-{model}-cal-{digest}"
         fitted_on = [
-            f"{Path(s.split('=', 1)[1]).name} in {Path(s.split('=', 1)[0]).name}: {len(rs)} drafts"
+            # the labelled set's folder and file: "seed2021-n40/gold.csv: 1122 drafts"
+            f"{Path(s.split('=', 1)[1]).parent.name}/{Path(s.split('=', 1)[1]).name}: "
+            f"{len(rs)} drafts"
             for s, rs in sets.items()
         ]
         cal = Calibration.fit(engine, model, version, _tuples(rows), fitted_on)

@@ -343,3 +343,267 @@ def test_top_ratings_need_the_figures_the_key_asks_for():
         ],
     )
     assert result.answer == "evidenced"
+
+
+def test_scrutiny_is_evidenced_only_with_findings_and_what_changed():
+    role_only = _draft_blocks(
+        "C2",
+        [
+            (
+                "Independent scrutiny",
+                "Independent scrutiny\nThe independent scrutineer attends the executive, visits "
+                "front-line teams and observed two rapid reviews this year.",
+            )
+        ],
+    )
+    assert role_only.answer == "partly", role_only.rationale
+    with_change = _draft_blocks(
+        "C2",
+        [
+            (
+                "Independent scrutiny",
+                "Independent scrutiny\nScrutiny activity\nWhen\nFindings\nWhat changed\n"
+                "Review of missing episodes\nMay 2020\nReturn interviews were offered in 11 of "
+                "30 sampled episodes\nA single provider for return interviews from July 2020",
+            )
+        ],
+    )
+    assert with_change.answer == "evidenced", with_change.rationale
+    # a change only planned is not what changed
+    planned = _draft_blocks(
+        "C2",
+        [
+            (
+                "Independent scrutiny",
+                "Independent scrutiny\nThe scrutineer's findings will be used to change the "
+                "threshold guidance next year.",
+            )
+        ],
+    )
+    assert planned.answer == "partly", planned.rationale
+
+
+def test_relevant_agencies_with_their_contribution_are_yes_names_alone_partly():
+    names_only = _draft_blocks(
+        "C3",
+        [
+            (
+                "Relevant agencies",
+                "Relevant agencies\nThe arrangements name these relevant agencies:\nSector\n"
+                "Relevant agencies\nHealth\nCommunity trust; hospice\nHousing\nTwo housing "
+                "associations",
+            )
+        ],
+    )
+    assert names_only.answer == "partly", names_only.rationale
+    column = _draft_blocks(
+        "C3",
+        [
+            (
+                "Relevant agencies",
+                "Relevant agencies\nThe table shows each relevant agency with its contribution "
+                "this year.\nAgency\nContribution this year\nFire service\nHome safety checks",
+            )
+        ],
+    )
+    assert column.answer == "yes", column.rationale
+    role_rows = _draft_blocks(
+        "C3",
+        [
+            (
+                "Organisation",
+                "Anyshire Ambulance Trust\nRelevant agency\nSafeguarding referrals from crews\n"
+                "Anyshire Fire Service\nRelevant agency\nHome safety visits\n"
+                "Anyshire Housing\nRelevant agency\nJoint visits to families in arrears",
+            )
+        ],
+    )
+    assert role_rows.answer == "yes", role_rows.rationale
+
+
+def test_voice_of_children_is_evidenced_only_when_a_resulting_change_is_shown():
+    sought = _draft_blocks(
+        "C6",
+        [
+            (
+                "Hearing from young people",
+                "Hearing from young people\nYoung people told us that review meetings were "
+                "hard to follow. A new leaflet will be written with them next year.",
+            )
+        ],
+    )
+    assert sought.answer == "partly", sought.rationale
+    changed = _draft_blocks(
+        "C6",
+        [
+            (
+                "Hearing from young people",
+                "Hearing from young people: what they said and what we changed\nYoung people "
+                "told us that review meetings were hard to follow.\nWhat we changed: chairs "
+                "now meet each young person before the meeting.",
+            )
+        ],
+    )
+    assert changed.answer == "evidenced", changed.rationale
+
+
+def test_embedding_is_checked_by_a_reaudit_or_survey_in_the_year_not_by_a_planned_one():
+    done = _draft_blocks(
+        "B6",
+        [
+            (
+                "Checking the learning",
+                "In 2020-21 a re-audit of strategy meetings tested whether the learning had "
+                "been taken up: police attended 30 of 34, against 18 of 35 before. The staff "
+                "survey in March asked whether practitioners knew the new escalation route; "
+                "68% did.",
+            )
+        ],
+    )
+    assert done.answer == "yes", done.rationale
+    planned = _draft_blocks(
+        "B6",
+        [
+            (
+                "Checking the learning",
+                "We plan to re-audit strategy meetings in 2021-22 to test whether the learning "
+                "has been taken up.",
+            )
+        ],
+    )
+    assert planned.answer == "no", planned.rationale
+
+
+def test_impact_explicitly_deferred_is_not_evidenced():
+    deferred = _draft_blocks(
+        "A6",
+        [
+            (
+                "The impact of our work",
+                "The impact of our work\n1,400 practitioners attended training and 9,000 "
+                "leaflets were handed out. We have not yet been able to measure the difference "
+                "this has made to children; an outcomes framework is planned.",
+            )
+        ],
+    )
+    assert deferred.answer == "not", deferred.rationale
+    # practice improvement: not yet tested and nothing claimed is "not"
+    untested = _draft_blocks(
+        "B4",
+        [
+            (
+                "Learning from reviews",
+                "We have not yet tested whether the learning from the reviews has changed "
+                "practice; an audit is planned for next year.",
+            )
+        ],
+    )
+    assert untested.answer == "not", untested.rationale
+
+
+def test_a_single_total_from_the_partners_is_not_a_partner_split():
+    result = _draft_blocks(
+        "C5",
+        [
+            (
+                "Budget",
+                "Budget\nIncome\n2020-21\nContributions from the safeguarding partners\n"
+                "£305,000\nTraining income\n£12,000\nTotal income\n£317,000",
+            )
+        ],
+    )
+    assert result.answer == "partly", result.rationale
+
+
+def test_training_satisfaction_results_are_level_two():
+    result = _draft_blocks(
+        "B8",
+        [
+            (
+                "Multi-agency training",
+                "Multi-agency training\nEach course ends with an online evaluation; 88 per cent "
+                "of returns rated the course good or better.",
+            )
+        ],
+    )
+    assert result.answer == 2, result.rationale
+
+
+def test_overall_rating_reads_the_other_drafts():
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+
+    text = "How effective are we\nWe have made progress on each priority this year."
+    blocks = [EvidenceBlock("E1", Passage("c1", "r", 3, text, 1.0, 0, len(text), section=None))]
+    c8 = load_bank().get("C8")
+    strong = {"A9": "evidenced", "A6": "partly", "A8": "evidenced", "B2": "partly"}
+    strong |= {"B3": "partly", "C6": "evidenced"}
+    raised = OfflineEngine().draft(c8, blocks, DraftContext("r", "2020-21", "r", earlier=strong))
+    assert raised.answer == "evidenced", raised.rationale
+    assert raised.citations  # the passage that was read is still cited
+    weak = strong | {"B3": "not"}
+    kept = OfflineEngine().draft(c8, blocks, DraftContext("r", "2020-21", "r", earlier=weak))
+    assert kept.answer == "partly", kept.rationale
+
+
+def test_plan_bullets_under_a_next_year_heading_are_not_impact_evidence():
+    result = _draft_blocks(
+        "A7",
+        [
+            (
+                "Looking ahead to 2021-22",
+                "Looking ahead to 2021-22\n Restart the multi-agency audit programme so that "
+                "we can show the impact of our work.",
+            ),
+            (
+                "Impact",
+                "Impact\nFamilies told us that the new family support service helped them.",
+            ),
+        ],
+    )
+    assert result.answer == ["child_family_feedback"], result.rationale
+
+
+def test_safeguarding_measures_at_one_point_in_time_are_partly_data():
+    result = _draft_blocks(
+        "A10",
+        [
+            (
+                "The year in brief",
+                "The year in brief\nReferrals to children's social care (2020-21)\n2,310\n"
+                "Children subject to a child protection plan\n188",
+            )
+        ],
+    )
+    assert result.answer == "partly", result.rationale
+
+
+def test_each_partners_share_of_the_budget_is_a_partner_split():
+    result = _draft_blocks(
+        "C5",
+        [
+            (
+                "Partners and their contribution",
+                "The table sets out each partner's contribution.\nAnyshire Council\nSafeguarding "
+                "partner\nHosts the business unit; 55% of the pooled budget\nAnyshire Police\n"
+                "Safeguarding partner\nChairs the exploitation group; 25% of the pooled budget",
+            )
+        ],
+    )
+    assert result.answer == "yes", result.rationale
+
+
+def test_activity_is_partly_when_one_priority_did_not_get_going():
+    result = _draft_blocks(
+        "A5",
+        [
+            (
+                "Progress on our priorities",
+                "Priority 1: Neglect\nWhat we did: we launched the neglect toolkit and trained "
+                "40 champions.\nPriority 2: Online safety\nWork on this priority was slower to "
+                "start and has been carried into 2021-22.\nThe online safety subgroup was formed.",
+            )
+        ],
+    )
+    assert result.answer == "partly", result.rationale

@@ -74,6 +74,7 @@ _NEGATION_BEFORE = re.compile(
     r"\b(?:rather than|instead of|not|no|nor|never|neither|without)\b(?:\s+[\w'’-]+){0,3}\s*$",
     re.IGNORECASE,
 )
+_NEGATION_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
 # Statements that are requirements, not practice: "partners must seek the views of children"
 _REQUIREMENT_SENTENCE = re.compile(
     r"\b(?:must|are required to|is required to|should|are expected to|is expected to|"
@@ -102,19 +103,159 @@ _NEEDS_DATA = {
     "C4": "change",
     "C5": "data",
 }
+# The overall Working Together rating (the 5/11/2 question) and the drafts it rests on:
+# effectiveness judged with evidence, and the should-items (impact, little progress, local
+# and national review actions, feedback from children and families)
+_OVERALL = {"C8"}
+_EFFECTIVENESS = "A9"
+_SHOULD_ITEMS = ("A6", "A8", "B2", "B3", "C6")
+
+
+def _with_answer(result: EngineResult, answer, items: list[str]) -> EngineResult:
+    """The same draft (its citations kept) with the answer the other drafts support."""
+    result.answer = answer
+    result.rationale += (
+        f" Raised to '{answer}': effectiveness ({_EFFECTIVENESS}) is evidenced, no should-item "
+        f"is rated not, and {', '.join(items)} are evidenced in this report's other drafts."
+    )
+    result.features["rule"] = "from other drafts"
+    result.confidence = _confidence(2 + len(items))
+    return result
+
+
+# Questions whose top value needs every priority covered, and statements that a priority's
+# work did not get going ("work on this priority was slower to start and has been carried
+# into 2021-22")
+_FOR_EACH_PRIORITY = {"A5"}
+_STALLED = re.compile(
+    r"\bslower to (?:start|begin|get going)\b|\b(?:has|have) (?:not|yet to) (?:started|begun)\b|"
+    r"\bdid not (?:start|begin|get under way)\b|\b(?:was|were|has been|have been) carried "
+    r"(?:into|over (?:into|to))\b",
+    re.IGNORECASE,
+)
+
+
+# Questions where one specific cue is enough for the top value (a table of agencies with a
+# contribution column is the evidence itself)
+_ONE_STRONG_ENOUGH = {"C3"}
+# Statements that the topic's evidence is not there yet: "we have not yet been able to gather
+# the evidence that would show the difference", "we have not yet tested whether ... changed"
+_DEFERRED = re.compile(
+    r"\b(?:not yet|not been able to|cannot yet|can ?not yet|unable to|too early to)\b[^.;]{0,60}"
+    r"\b(?:show|shown|evidence|measure[ds]?|demonstrate|gather|test(?:ed)?|know|judge|say|see)\b"
+    r"[^.;]{0,80}\b(?:difference|impact|outcomes?|changed?|better|safer)\b",
+    re.IGNORECASE,
+)
+# ratings where deferring the evidence means the low value: A6 when the report's own section
+# on impact defers it ("impact explicitly deferred" is not evidenced), B4 when no improvement
+# is claimed anywhere in the evidence
+_DEFERRABLE = {"A6": "any", "B4": "no claim"}
 # the figures a question's top value rests on, where they are not trend figures
 _PARTNER = (
     r"(?:council|police|constabulary|CCG|clinical commissioning|health|NHS|probation|schools?|"
-    r"colleges?|local authority|commissioner|partners?)"
-)
+    r"colleges?|local authority|commissioner)"
+)  # a named partner: "the safeguarding partners £371,000" is one total, not a split
 # budget: a sum next to the partner it comes from (a row of a contributions table)
 _FIGURES = {
     "C5": re.compile(
         rf"\b{_PARTNER}\b[^.\n]{{0,60}}£\s?\d|\b{_PARTNER}\b[^.\n£]{{0,40}}\s\d{{1,3}},\d{{3}}\b|£\s?\d[\d,.]*k?\s*(?:\(\d+%\)\s*)?(?:from|by)\s+"
-        rf"(?:the\s+)?{_PARTNER}\b",
+        rf"(?:the\s+)?{_PARTNER}\b"
+        # a partner's share: "57% of the pooled budget"
+        r"|\b\d+(?:\.\d+)?\s*(?:%|per cent)\s+of\s+the\s+(?:pooled\s+|partnership(?:'s)?\s+|"
+        r"total\s+|shared\s+)?(?:budget|funding|income)\b",
         re.IGNORECASE,
     )
 }
+_FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGNORECASE)
+# The engine's own cues for graded answers, in general audit language: (question, value) ->
+# cues; a hit must not be planned or denied and its passage must discuss the question's topic
+_GRADED_CUES: dict[tuple[str, str], list[str]] = {
+    # scrutiny with findings and what changed: a "What changed" column or line, findings
+    # that changed practice
+    ("C2", "evidenced"): [
+        r"re:^what changed\b",
+        r"re:\b(?:her|his|their|the scrutineer's|scrutiny) findings\b[^.;]{0,30}\b(?:have |has )?"
+        r"(?:changed|led to)\b",
+        r"re:\bas a result of (?:the |her |his )?(?:scrutiny|scrutineer|challenge)\b",
+    ],
+    # agencies named with their contribution: a contribution column, or the text saying
+    # the list gives each agency's contribution
+    ("C3", "yes"): [
+        r"re:^(?:main |their |its |agency )?contributions?\b[\w ,()-]{0,25}$",
+        r"re:\b(?:lists?|sets? out|shows?|describes?|summarises?)\b[^.;]{0,40}\b(?:their|its|"
+        r"each|the)\b[^.;]{0,20}\bcontributions?\b",
+    ],
+    # feedback sought: children, young people or parents told the partnership something
+    ("C6", "partly"): [
+        r"re:\b(?:children|young people|pupils|parents|families|carers|mothers|fathers)\b"
+        r"[^.;]{0,40}\b(?:told us|said that|said they)\b",
+        r"re:\bwe asked (?:children|young people|parents|families)\b",
+    ],
+    # and a change that resulted from it
+    ("C6", "evidenced"): [
+        r"re:\bwhat (?:we )?changed\b",
+        r"re:\bwhat we (?:have )?done about it\b",
+        r"re:\b(?:has|have) since (?:changed|introduced|added|redesigned)\b",
+        r"re:\bchanges? made as a result of (?:what|the feedback|their)\b",
+    ],
+    # safeguarding data at one point in time: a table row or line for a standard measure
+    ("A10", "partly"): [
+        r"re:^(?:number of )?(?:referrals|contacts|children (?:subject to|on) (?:a )?child "
+        r"protection plans?|children looked after|children in care|police-recorded)\b",
+    ],
+    # learning tested in the period: a re-audit, a practitioner survey, a case sample
+    ("B6", "yes"): [
+        r"re:\bre-?audit(?:s|ed|ing)?\b",
+        r"re:\brepeat(?:ed|ing)? (?:the |an |its )?(?:[\w-]+\s+){0,3}audit\b",
+        r"re:\b(?:practitioner|staff|follow-up)\s+survey\b[^.;]{0,60}\b(?:asked|found|showed)\b",
+        r"re:\b(?:case )?sampl(?:e|ing)\b[^.;]{0,60}\b(?:found|showed)\b",
+    ],
+}
+# The engine's cues for rungs of the training-evaluation ladder: results reported, e.g.
+# "94 per cent rated the course good or excellent"
+_LADDER_CUES: dict[tuple[str, str], list[str]] = {
+    ("B8", "2"): [
+        r"re:\brated (?:the |their |each )?(?:course|training|session|event)s?\b",
+        r"re:\b\d+\s*(?:%|per cent)[^.;]{0,40}\b(?:rated|found|said|described)\b[^.;]{0,40}"
+        r"\b(?:good|useful|excellent|helpful|relevant|valuable)\b",
+    ],
+}
+# questions whose engine cues are specific enough in any passage (a re-audit tests learning)
+_ANY_PASSAGE = {"B6", "A10"}
+# a table of agencies whose role column repeats: each row carries the agency's contribution
+_ROLE_CELL = re.compile(r"(?:relevant agency|safeguarding partner)", re.IGNORECASE)
+
+
+def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> list[Hit]:
+    """The engine's own cues for one value of a graded question (see `_GRADED_CUES`)."""
+    cues = _GRADED_CUES.get((question.id, value))
+    hits = []
+    if cues:
+        topic = [_cue_pattern(c) for c in question.keywords.get("topic", [])]
+        for h in find_hits(cues, blocks):
+            if h.planned or h.negated or _REQUIREMENT_SENTENCE.search(h.sentence):
+                continue
+            if (
+                topic
+                and question.id not in _ANY_PASSAGE
+                and not any(p.search(h.block.text) for p in topic)
+            ):
+                continue
+            hits.append(h)
+    if (question.id, value) == ("C3", "yes"):
+        for block in blocks:
+            lines = _sentences(block.text)
+            rows = [
+                i
+                for i, line in enumerate(lines[:-1])
+                if _ROLE_CELL.fullmatch(line) and not _ROLE_CELL.fullmatch(lines[i + 1])
+            ]
+            if len(rows) >= 3:
+                at = rows[0] + 1
+                hits.append(Hit(block, lines[at], "a role and contribution per agency", False))
+    return hits
+
+
 _VOLUME = re.compile(
     r"\b\d[\d,]*\s+(?:[\w-]+\s+){0,3}(?:courses?|sessions?|practitioners|delegates|"
     r"attendees|places|staff|people|professionals)\b|\battended by\s+\d",
@@ -184,7 +325,12 @@ def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
                     # a cue that is itself about plans ("will be audited") is not discounted
                     planned = bool(_PLANNED.search(sentence)) and not _PLANNED.search(cue)
                     planned = planned or _not_done(sentence, match.start(), match.end())
+                    # statements under a heading for next year are plans ("Restart the audit
+                    # programme" under "Looking ahead to 2021-22")
+                    planned = planned or bool(_FUTURE_HEADING.search(block.section or ""))
                     negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
+                    # "What we did not get done" is not "what we did"
+                    negated = negated or bool(_NEGATION_AFTER.match(sentence[match.end() :]))
                     hits.append(Hit(block, sentence, cue, planned, negated))
                     break
     return hits
@@ -227,7 +373,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v3"
+    model = "rules-v4"
     template = "offline_rules"
     template_version = 1
 
@@ -271,7 +417,26 @@ class OfflineEngine:
             AnswerType.FREE_TEXT: self._free_text,
         }
         handler = kinds.get(question.answer_type, self._graded)
-        return handler(question, evidence, context)
+        result = handler(question, evidence, context)
+        if question.id in _OVERALL and result.status == "answered":
+            result = self._overall(result, context)
+        return result
+
+    def _overall(self, result: EngineResult, context: DraftContext) -> EngineResult:
+        """The overall rating read as an auditor reads it, from the report's other drafts:
+        evidenced when effectiveness is judged with evidence, no should-item is rated not and
+        at least two of them are evidenced, even where the passages alone read as partly."""
+        earlier = context.earlier or {}
+        should = [earlier.get(qid) for qid in _SHOULD_ITEMS]
+        if (
+            result.answer == "partly"
+            and earlier.get(_EFFECTIVENESS) == "evidenced"
+            and "not" not in should
+            and should.count("evidenced") >= 2
+        ):
+            items = [q for q in _SHOULD_ITEMS if earlier.get(q) == "evidenced"]
+            return _with_answer(result, "evidenced", items)
+        return result
 
     # --- graded answers: yes/no, yes/partly/no, not/partly/evidenced ----------------------
     def _graded(self, question: Question, blocks: list[EvidenceBlock], context) -> EngineResult:
@@ -283,8 +448,14 @@ class OfflineEngine:
             question.answer_type.value
         ]
         topic = [h for h in find_hits(keywords.get("topic", []), blocks) if not h.planned]
-        strong = [h for h in find_hits(keywords.get(top_value, []), blocks) if not h.planned]
+        strong = [
+            h
+            for h in find_hits(keywords.get(top_value, []), blocks)
+            if not (h.planned or h.negated)
+        ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
+        strong += _extra_hits(question, top_value, blocks)
+        partly += _extra_hits(question, "partly", blocks)
         cues = [c.lower() for c in keywords.get("topic", [])]
         dedicated = {
             h.block.block_id
@@ -292,6 +463,9 @@ class OfflineEngine:
             if any(c in (h.block.section or "").lower() for c in cues)
         }
         topical_blocks = {h.block.block_id for h in strong + partly} | dedicated
+        if _NEEDS_DATA.get(question.id) == "change":
+            # figures that change over time where the topic itself is discussed count too
+            topical_blocks |= {h.block.block_id for h in topic}
         figures = _FIGURES.get(question.id, _TREND)
         data = [
             Hit(b, s, "figures showing change", False)
@@ -332,7 +506,26 @@ class OfflineEngine:
         change = [h for h in data if _CHANGE.search(h.sentence)]
         if needs == "change":
             data = change  # the top value rests on change over time, not any figure
-        if strong and (data or (n_strong >= 2 and not needs)):
+        enough = 1 if question.id in _ONE_STRONG_ENOUGH else 2
+        stalled = [
+            Hit(b, sentence, "a priority's work not started", False)
+            for b in blocks
+            if question.id in _FOR_EACH_PRIORITY
+            for sentence in _sentences(b.text)
+            if _STALLED.search(" ".join(sentence.split()))
+        ]
+        if stalled and strong and not needs:
+            # activity "for each priority": a priority whose work did not start is not covered
+            return self._result(
+                "answered",
+                mid,
+                f"Activity described ({_cues(strong)}), but not for every priority: "
+                f"'{' '.join(stalled[0].sentence.split())[:100]}'.",
+                strong + stalled,
+                1,
+                rule="not every priority",
+            )
+        if strong and (data or (n_strong >= enough and not needs)):
             return self._result(
                 "answered",
                 top_value,
@@ -352,6 +545,25 @@ class OfflineEngine:
                 (partly or topic) + change,
                 1 + min(len(change), 2),
                 rule="partly+change",
+            )
+        deferred = [
+            Hit(b, sentence, "impact not yet shown", False)
+            for b in blocks
+            if question.id in _DEFERRABLE
+            and (b.block_id in dedicated or _DEFERRABLE[question.id] == "no claim")
+            for sentence in _sentences(b.text)
+            if _DEFERRED.search(" ".join(sentence.split()))
+        ]
+        if deferred and not strong and not (partly and _DEFERRABLE[question.id] == "no claim"):
+            # the report's own section on the topic says it cannot yet show it
+            return self._result(
+                "answered",
+                low,
+                "The report's own section on this says it cannot yet be shown "
+                f"('{' '.join(deferred[0].sentence.split())[:100]}').",
+                deferred,
+                1 + len(deferred),
+                rule="deferred",
             )
         if strong or partly or (dedicated and topic):
             support = strong + partly + [h for h in topic if h.block.block_id in dedicated]
@@ -517,6 +729,8 @@ class OfflineEngine:
             hits = [
                 h for h in find_hits(question.keywords.get(str(level), []), blocks) if not h.planned
             ]
+            extra = _LADDER_CUES.get((question.id, str(level)), [])
+            hits += [h for h in find_hits(extra, blocks) if not h.planned and not h.negated]
             if hits:
                 return self._result(
                     "answered",
@@ -798,6 +1012,8 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
     ],
     ("impact_evidence", "case_studies"): [
         r"re:\b(?:meet|the story of|case of)\s+[A-Z][a-z]+\b",
+        r"re:\b(?-i:[A-Z][a-z]+)'s story\b",
+        r"re:\bwhat changed for\s+(?-i:[A-Z][a-z]+)\b",
         "case studies",
     ],
     ("impact_evidence", "multiagency_audit"): [
