@@ -147,6 +147,7 @@ class _ReportFts:
         self._ids = {seq: chunk_id for chunk_id, seq, _ in rows}
         self._chunk_ids = [chunk_id for chunk_id, _, _ in rows]  # reading order
         self._texts = {chunk_id: text for chunk_id, _, text in rows}
+        self.restated: set[str] | None = None  # set by assistant/retrieval_strategies.py
         self._vectors = None  # read from Chroma on the first dense query
         self._order: list[str] = []
         self._structure = None  # built on first use from the pages table

@@ -122,6 +122,15 @@ def _search(index, view, query: str, mode: str | None) -> list[str]:
     return [c for c, _ in rrf_fuse(rankings, index.settings.retrieval.rrf_k)[:PER_PHRASING]]
 
 
+def _restated(view, page_of: dict[str, int]) -> set[str]:
+    """The report's passages that restate the requirements, found once per report view."""
+    found = getattr(view, "restated", None)
+    if found is None:
+        found = {c for c in page_of if restates_requirements(view.text_of(c))}
+        view.restated = found
+    return found
+
+
 def select_pages(
     index, view, phrasings: list[str], mode: str | None, contents: set[int]
 ) -> list[tuple[str, float]]:
@@ -133,12 +142,12 @@ def select_pages(
     members: dict[int, list[str]] = {}
     for chunk_id, number in section_of.items():  # reading order
         members.setdefault(number, []).append(chunk_id)
+    restated = _restated(view, page_of)
     chunk_rankings: dict[str, list[str]] = {}
     page_rankings: list[list[int]] = []
     section_scores: dict[int, float] = {}
     for number, query in enumerate(phrasings):
         ids = _search(index, view, query, mode)
-        restated = {c for c in ids if restates_requirements(view.text_of(c))}
         ids = demote(ids, restated, RESTATED_DROP)
         chunk_rankings[f"q{number}"] = ids
         page_rankings.append(page_order(ids, page_of))
