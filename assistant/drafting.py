@@ -15,9 +15,10 @@ from assistant.drafts import Citation, Draft, DraftStore, draft_key
 from assistant.engines.base import DraftContext, Engine, EngineResult, EvidenceBlock
 from assistant.engines.calibration import calibrate
 from assistant.errors import ReviewAssistantError
-from assistant.index import ChunkIndex, rrf_fuse
+from assistant.index import ChunkIndex
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.reports import ReportRecord, ReportStore
+from assistant.retrieval_strategies import select_pages
 from assistant.verify import verify_quote
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,6 @@ def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-SECTIONS_PER_QUERY = 3  # best-matching sections of the report per phrasing
-CHUNKS_PER_SECTION = 3
-TOP_ALREADY = 8  # passages this high in a search need no help from their section
-SECTION_RANK = 4  # the passage search's best places are never displaced
-
-
 def retrieve_evidence(
     index: ChunkIndex,
     queries: list[str],
@@ -57,26 +52,23 @@ def retrieve_evidence(
     """One retrieval per question, using the report's structure, cut to a token budget and to
     `max_blocks` blocks (default: the `retrieval.top_k` setting).
 
-    Every phrasing of the question is searched (hybrid by default) and the rankings fused
-    (RRF). The report's own sections add candidates the passage search missed: each phrasing
-    is matched (BM25) against the section labels (contents-page chapter and nearest heading);
-    passages of the best sections that the search ranked low or not at all take every other
-    place after the search's first few. Contents pages are left out, and each page gives one
-    block before any page gives a second, so the budget covers more of the report.
+    Pages are ranked, not passages (assistant/retrieval_strategies.py): every phrasing of the
+    question ranks the report's pages by its hybrid search and by the section labels it
+    matches (contents-page chapter and nearest heading), the rankings are fused (RRF) and a
+    page lends part of its score to its neighbours in the same chapter. Contents pages are
+    left out, and each page gives one block before any page gives a second, so the budget
+    covers more of the report.
     """
     max_blocks = max_blocks or index.settings.retrieval.top_k
     phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
     view = index.report_view(report_id)
-    rankings: dict[str, list[str]] = {}
-    passages = {}
-    for number, query in enumerate(phrasings):
-        found = index.search(query, [report_id], k=max_blocks * 2, mode=mode)
-        rankings[f"q{number}"] = [p.chunk_id for p in found]
-        passages.update({p.chunk_id: p for p in found})
-    by_section = _section_rankings(index, view, phrasings, rankings, max_blocks)
-    fused = _with_sections(rrf_fuse(rankings), rrf_fuse(by_section))
-    passages.update(index.chunks_by_id([c for c, _ in fused if c not in passages]))
     contents = view.structure(index).contents_pages
+    fused = select_pages(index, view, phrasings, mode, contents)
+    passages = index.chunks_by_id([c for c, _ in fused[: max_blocks * 4]])
+    return _blocks(fused, passages, contents, budget_tokens, max_blocks)
+
+
+def _blocks(fused, passages, contents, budget_tokens, max_blocks) -> list[EvidenceBlock]:
     first, repeats, pages = [], [], set()
     for chunk_id, score in fused:
         passage = passages.get(chunk_id)
@@ -96,48 +88,6 @@ def retrieve_evidence(
         if len(blocks) >= max_blocks:
             break
     return blocks
-
-
-def _with_sections(
-    found: list[tuple[str, float]], sections: list[tuple[str, float]]
-) -> list[tuple[str, float]]:
-    """The passage search's order, with passages of matching sections taking every other
-    place after its first SECTION_RANK (a section never displaces the best passages)."""
-    head, tail = found[:SECTION_RANK], found[SECTION_RANK:]
-    merged = list(head)
-    extra = [pair for pair in sections if pair[0] not in {c for c, _ in head}]
-    while tail or extra:
-        for queue in (extra, tail):
-            while queue:
-                pair = queue.pop(0)
-                if pair[0] not in {c for c, _ in merged}:
-                    merged.append(pair)
-                    break
-    return merged
-
-
-def _section_rankings(index, view, phrasings, rankings, n: int) -> dict[str, list[str]]:
-    """Per phrasing: passages of its best-matching sections that the passage search did not
-    rank near its top, best sections first, within a section in reading order."""
-    from assistant.index import fts_query
-
-    _labels, section_of, _pages = view.sections(index)
-    members: dict[int, list[str]] = {}
-    for chunk_id, number in section_of.items():  # reading order
-        members.setdefault(number, []).append(chunk_id)
-    ranked_already = {c for ranking in rankings.values() for c in ranking[:TOP_ALREADY]}
-    out = {}
-    for number, query in enumerate(phrasings):
-        match = fts_query(query)
-        if not match:
-            continue
-        extra: list[str] = []
-        for section in view.search_sections(index, match, SECTIONS_PER_QUERY):
-            fresh = [c for c in members.get(section, []) if c not in ranked_already]
-            extra.extend(fresh[:CHUNKS_PER_SECTION])
-        if extra:
-            out[f"s{number}"] = extra[:n]
-    return out
 
 
 def question_queries(question: Question) -> list[str]:

@@ -146,6 +146,8 @@ class _ReportFts:
         self._conn.execute("CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')")
         self._ids = {seq: chunk_id for chunk_id, seq, _ in rows}
         self._chunk_ids = [chunk_id for chunk_id, _, _ in rows]  # reading order
+        self._texts = {chunk_id: text for chunk_id, _, text in rows}
+        self.restated: set[str] | None = None  # set by assistant/retrieval_strategies.py
         self._vectors = None  # read from Chroma on the first dense query
         self._order: list[str] = []
         self._structure = None  # built on first use from the pages table
@@ -153,6 +155,10 @@ class _ReportFts:
         self._conn.executemany(
             "INSERT INTO f(rowid, text) VALUES (?, ?)", [(seq, text) for _, seq, text in rows]
         )
+
+    def text_of(self, chunk_id: str) -> str:
+        """A chunk's text ("" for a chunk not in this report)."""
+        return self._texts.get(chunk_id, "")
 
     def search(self, match: str, n: int) -> list[tuple[float, str, int, str]]:
         """(bm25, report id, seq, chunk id), best first; ties in reading order."""

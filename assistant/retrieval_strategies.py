@@ -1,0 +1,196 @@
+"""Page-level evidence selection for one question over one report.
+
+The evidence budget is a handful of blocks, and a long report spreads the evidence for one
+question over several pages of a chapter, or several chapters. So pages, not passages, are
+ranked: each phrasing of the question ranks the report's pages (by their best passage in a
+hybrid search, and by the section labels that match the phrasing), the page rankings are
+fused (RRF), a page lends part of its score to the pages beside it in the same contents-page
+chapter, and each page gives its best passage before any page gives a second one. The page
+of the passage search's single best passage keeps the first place when the page ranking
+also puts it near the top (the most precise signal for a question answered on one page).
+
+Two general corrections: words every audit question and every yearly report use ("report",
+"partners", "safeguarding") are left out of the keyword side, so "Does the report ..." does not
+pull "About this report" forward; and a passage that cites the statutory guidance and repeats
+its requirements (it names every topic of the audit and evidences none) moves back a few
+places in each phrasing's ranking.
+
+Everything is computed from one report's chunks, so it never depends on other reports.
+Measured alternatives that lost (evals, dev set and generated year): summing passage scores
+per page; demoting "hub" passages matched by most of the bank's questions (generated
+reports' summary pages are real evidence); larger candidate pools (no gain, slower); no
+leading place for the passage search (better first block on the dev set, much worse on the
+generated year).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+PER_PHRASING = 30  # passages searched per phrasing
+PAGE_RRF_K = 20  # RRF constant over page rankings (smaller: the top places weigh more)
+SECTION_WEIGHT = 0.5  # weight of the section-label page rankings against the passage ones
+SECTION_PAGES = 8  # pages the sections matching one phrasing may lift
+SECTIONS_PER_QUERY = 3  # best-matching section labels per phrasing
+NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same chapter
+HEAD = 1  # leading places that may keep the passage search's own order ...
+HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
+RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
+
+_GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
+_REQUIRES = re.compile(
+    r"\b(?:must|should|requires?|required|asks?|expects?|expected|says that)\b", re.I
+)
+
+
+# words every question of the audit and every yearly report use: matching a section label
+# on them says nothing about the question ("Does the report ..." vs "About this report")
+_GENERIC = frozenset(
+    "report reports annual yearly partnership partnerships partners partner safeguarding "
+    "children child young people year local".split()
+)
+
+
+def section_query(text: str) -> str | None:
+    """The FTS query of a phrasing for matching section labels, without generic words."""
+    from assistant.index import fts_query
+
+    words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in _GENERIC]
+    return fts_query(" ".join(words))
+
+
+def restates_requirements(text: str) -> bool:
+    """A passage that cites the statutory guidance and repeats what it requires (two or more
+    requirement verbs): it names every topic of the audit and evidences none."""
+    return bool(_GUIDANCE.search(text)) and len(_REQUIRES.findall(text)) >= 2
+
+
+def demote(ranking: list[str], flagged: set[str], places: int) -> list[str]:
+    """The ranking with each flagged passage moved `places` places back."""
+    keyed = [
+        (rank + (places + 0.5 if chunk_id in flagged else 0), chunk_id)
+        for rank, chunk_id in enumerate(ranking)
+    ]
+    return [chunk_id for _, chunk_id in sorted(keyed)]
+
+
+def rrf_scores(rankings: Sequence[Sequence], k: int) -> dict:
+    """Reciprocal rank fusion of rankings of any hashable items."""
+    scores: dict = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def page_order(chunk_ids: Sequence[str], page_of: dict[str, int]) -> list[int]:
+    """Pages in the order of their first passage in a ranking."""
+    return list(dict.fromkeys(page_of[c] for c in chunk_ids if c in page_of))
+
+
+def lend_to_neighbours(scores: dict[int, float], chapter_of, share: float) -> dict[int, float]:
+    """Each page adds `share` of its score to the pages beside it in its chapter (the largest
+    loan a page receives counts, so a long chapter does not snowball)."""
+    lent: dict[int, float] = {}
+    for page, score in scores.items():
+        chapter = chapter_of(page)
+        if chapter is None:
+            continue
+        for other in (page - 1, page + 1):
+            if chapter_of(other) == chapter:
+                lent[other] = max(lent.get(other, 0.0), share * score)
+    out = dict(scores)
+    for page, score in lent.items():
+        out[page] = out.get(page, 0.0) + score
+    return out
+
+
+def _search(index, view, query: str, mode: str | None) -> list[str]:
+    """Chunk ids for one phrasing: BM25 on its words less the generic ones, and dense on the
+    whole phrasing, fused (RRF) as ChunkIndex.search does."""
+    from assistant.index import rrf_fuse
+
+    mode = mode or index.settings.retrieval.mode
+    n = max(index.settings.retrieval.candidates, PER_PHRASING)
+    rankings: dict[str, list[str]] = {}
+    if mode in ("hybrid", "lexical"):
+        words = " ".join(w for w in re.findall(r"[\w']+", query.lower()) if w not in _GENERIC)
+        rankings["lexical"] = index.lexical(words or query, [view.report_id], n)
+    if mode in ("hybrid", "dense"):
+        rankings["dense"] = index.dense(query, [view.report_id], n)
+    return [c for c, _ in rrf_fuse(rankings, index.settings.retrieval.rrf_k)[:PER_PHRASING]]
+
+
+def _restated(view, page_of: dict[str, int]) -> set[str]:
+    """The report's passages that restate the requirements, found once per report view."""
+    found = getattr(view, "restated", None)
+    if found is None:
+        found = {c for c in page_of if restates_requirements(view.text_of(c))}
+        view.restated = found
+    return found
+
+
+def select_pages(
+    index, view, phrasings: list[str], mode: str | None, contents: set[int]
+) -> list[tuple[str, float]]:
+    """(chunk id, score) in block order: the best passage of each page, pages best first,
+    then the second passages of the same pages."""
+    from assistant.index import rrf_fuse
+
+    _labels, section_of, page_of = view.sections(index)
+    members: dict[int, list[str]] = {}
+    for chunk_id, number in section_of.items():  # reading order
+        members.setdefault(number, []).append(chunk_id)
+    restated = _restated(view, page_of)
+    chunk_rankings: dict[str, list[str]] = {}
+    page_rankings: list[list[int]] = []
+    section_scores: dict[int, float] = {}
+    for number, query in enumerate(phrasings):
+        ids = _search(index, view, query, mode)
+        ids = demote(ids, restated, RESTATED_DROP)
+        chunk_rankings[f"q{number}"] = ids
+        page_rankings.append(page_order(ids, page_of))
+        match = section_query(query)
+        if match:  # every page of a matching section scores by the section's place
+            seen: set[int] = set()
+            sections = view.search_sections(index, match, SECTIONS_PER_QUERY)
+            for rank, section in enumerate(sections, start=1):
+                for page in dict.fromkeys(page_of[c] for c in members.get(section, [])):
+                    if page not in seen and len(seen) < SECTION_PAGES:
+                        seen.add(page)
+                        section_scores[page] = section_scores.get(page, 0.0) + 1.0 / (
+                            PAGE_RRF_K + rank
+                        )
+    chunk_fused = rrf_fuse(chunk_rankings)
+    chunk_scores = dict(chunk_fused)
+    page_scores = rrf_scores(page_rankings, PAGE_RRF_K)
+    for page, score in section_scores.items():
+        page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
+    page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)
+    # each page's passages: those the searches found, best first, then the rest in reading order
+    by_page: dict[int, list[str]] = {}
+    for chunk_id, _ in chunk_fused:
+        if chunk_id in page_of:
+            by_page.setdefault(page_of[chunk_id], []).append(chunk_id)
+    for chunk_id, page in page_of.items():
+        if chunk_id not in chunk_scores and page in page_scores:
+            by_page.setdefault(page, []).append(chunk_id)
+    ranked = sorted(
+        (p for p in page_scores if p not in contents and by_page.get(p)),
+        key=lambda p: (-page_scores[p], p),
+    )
+    head = list(
+        dict.fromkeys(
+            page_of[c] for c, _ in chunk_fused if c in page_of and page_of[c] not in contents
+        )
+    )[:HEAD]
+    head = [p for p in head if p in ranked[:HEAD_WITHIN]]
+    ranked = head + [p for p in ranked if p not in head]
+    first = [(by_page[p][0], round(page_scores.get(p, 0.0), 6)) for p in ranked]
+    seconds = [
+        (by_page[p][1], round(page_scores.get(p, 0.0) / 2, 6))
+        for p in ranked
+        if len(by_page[p]) > 1
+    ]
+    return first + seconds
