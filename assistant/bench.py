@@ -29,9 +29,9 @@ def run_benchmark(n_reports: int = 8, embedders: list[str] | None = None) -> dic
 
     from assistant.chunking import chunk_pages
     from assistant.config import load_settings
-    from assistant.ingest import parse_pdf
+    from assistant.ingest.pdf import parse_pdf
     from assistant.service import Assistant
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     embedders = embedders or ["static", "minilm"]
     out: dict = {"reports": n_reports, "embedders": {}}
@@ -144,11 +144,11 @@ def run_drafting_benchmark(
     pages that the budget keeps."""
     import json
 
-    from assistant.bulk import draft_items
+    from assistant.bulk.runs import draft_items
     from assistant.config import load_settings
-    from assistant.drafting import estimate_tokens, question_queries, retrieve_evidence
+    from assistant.drafting.drafter import estimate_tokens, question_queries, retrieve_evidence
     from assistant.service import Assistant
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     # the scripted server is a test double that lives in the repository's tests/ folder
     sys.path.insert(0, str(REPO_ROOT))

@@ -291,7 +291,7 @@ def cmd_score(args) -> int:
         for bar in bars.values():
             bar.close()
     cohort = assistant.cohort(summary.run_id, source="drafts")
-    from assistant.cohort import write_outputs
+    from assistant.bulk.cohort import write_outputs
 
     outputs = write_outputs(cohort, assistant.settings.outputs_dir / summary.run_id)
     if args.json:
@@ -331,7 +331,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_cohort(args) -> int:
-    from assistant.cohort import write_outputs
+    from assistant.bulk.cohort import write_outputs
 
     assistant = _assistant(args)
     cohort = assistant.cohort(args.run, source=args.source, period=args.period)
@@ -357,7 +357,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from evals.harness import MODES, compare_runs, list_runs, run_eval
+    from assistant.evaluation.harness import MODES, compare_runs, list_runs, run_eval
 
     assistant = _assistant(args)
     if args.action == "list":
@@ -395,8 +395,8 @@ def cmd_eval(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        from evals.harness import load_run
-        from evals.report import comparison_warnings
+        from assistant.evaluation.harness import load_run
+        from assistant.evaluation.summary import comparison_warnings
 
         a, b = (load_run(assistant.db, ref) for ref in args.targets)
         for warning in comparison_warnings(a, b):  # loud on stderr too, not only in the table
@@ -441,7 +441,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_review_export(args) -> int:
-    from assistant.review import export_final_answers
+    from assistant.review.decisions import export_final_answers
 
     assistant = _assistant(args)
     report_ids = [assistant.resolve_report(r).report_id for r in args.report] or None

@@ -19,7 +19,7 @@ def run_demo(
     """Generate (once), score, summarise and serve; returns an exit code."""
     from assistant.cli import main as cli_main
     from assistant.service import Assistant
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     assistant = Assistant()
     samples = assistant.settings.home / "samples" / f"seed{SAMPLE_SEED}-n{n_reports}-long"

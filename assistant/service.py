@@ -19,12 +19,12 @@ from assistant.config import Settings, load_settings
 from assistant.db import Database
 from assistant.errors import InputFileError, ReviewAssistantError, hide_paths
 from assistant.index import ChunkIndex, Passage
-from assistant.ingest import describe_pages, file_sha256, parse_pdf
-from assistant.reports import ReportRecord, ReportStore
+from assistant.ingest.pdf import describe_pages, file_sha256, parse_pdf
+from assistant.library import ReportRecord, ReportStore
 
 if TYPE_CHECKING:
-    from assistant.drafting import Drafter, DraftOutcome
-    from assistant.drafts import Citation, DraftStore
+    from assistant.drafting.drafter import Drafter, DraftOutcome
+    from assistant.drafting.store import Citation, DraftStore
     from assistant.engines.base import EvidenceBlock
     from assistant.questions import QuestionBank
 
@@ -299,7 +299,7 @@ class Assistant:
         """Index a stored report under the current settings if it is not yet (e.g. new model)."""
         if self.index.is_indexed(report.report_id):
             return
-        from assistant.ingest import Page
+        from assistant.ingest.pdf import Page
 
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -326,7 +326,7 @@ class Assistant:
 
     @cached_property
     def drafts(self) -> DraftStore:
-        from assistant.drafts import DraftStore
+        from assistant.drafting.store import DraftStore
 
         return DraftStore(self.db)
 
@@ -341,7 +341,7 @@ class Assistant:
     def drafter(
         self, engine_name: str | None = None, *, retrieval_mode: str | None = None
     ) -> Drafter:
-        from assistant.drafting import Drafter
+        from assistant.drafting.drafter import Drafter
 
         return Drafter(
             self.index,
@@ -382,7 +382,7 @@ class Assistant:
 
     def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
         """A reviewer's free question to one report."""
-        from assistant.drafting import retrieve_evidence, verify_citations
+        from assistant.drafting.drafter import retrieve_evidence, verify_citations
         from assistant.engines.base import DraftContext, EngineResult
 
         report = self.resolve_report(report_ref)
@@ -431,7 +431,7 @@ class Assistant:
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
         import time
 
-        from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label
+        from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
 
         started = time.perf_counter()
         drafter = self.drafter(engine)
@@ -495,7 +495,7 @@ class Assistant:
                     on_item(outcome)
 
             if batch:
-                from assistant.batch import run_batch
+                from assistant.bulk.batch import run_batch
                 from assistant.questions import AnswerType
 
                 run_batch(
@@ -522,7 +522,7 @@ class Assistant:
             summary.seconds = time.perf_counter() - started
             runs.finish(run_id, "interrupted", summary.to_json())
             raise
-        from assistant.calllog import CallLog
+        from assistant.providers.calllog import CallLog
 
         summary.tokens = CallLog(self.db).totals(run_id)
         summary.seconds = time.perf_counter() - started
@@ -533,8 +533,8 @@ class Assistant:
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
     ):
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
-        from assistant.bulk import RunStore
-        from assistant.cohort import cohort_summary
+        from assistant.bulk.cohort import cohort_summary
+        from assistant.bulk.runs import RunStore
         from assistant.errors import NotFoundError
 
         runs = RunStore(self.db)
@@ -556,9 +556,9 @@ class Assistant:
 
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
-        from assistant.bulk import RunStore
+        from assistant.bulk.export import export_drafts
+        from assistant.bulk.runs import RunStore
         from assistant.errors import NotFoundError
-        from assistant.export import export_drafts
 
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else runs.latest("score")

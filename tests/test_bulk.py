@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assistant.cli import main
-from evals.sample_reports import generate_sample_set
+from evals.synthetic.sample_reports import generate_sample_set
 from tests.scripted_llm_server import reply
 from tests.scripted_llm_server import valid_draft_handler as answer_any
 

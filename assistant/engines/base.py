@@ -1,7 +1,7 @@
 """The drafting-engine interface and registry.
 
 An engine turns (question, evidence) into a draft, and (free question, evidence) into an
-answer. Retrieval, quote verification and storage happen around it (assistant/drafting.py),
+answer. Retrieval, quote verification and storage happen around it (assistant/drafting/drafter.py),
 so every engine — LLM, offline rules, test doubles — is judged by the same checks.
 """
 

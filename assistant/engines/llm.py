@@ -3,7 +3,7 @@
 Structured output (JSON schema where the server supports it, JSON mode otherwise) is parsed
 into a pydantic model; invalid output is re-asked once with the validation error, then the
 draft fails with the attempts and token usage recorded. 429/5xx/timeouts are retried with
-bounded backoff. `llm.timeout` is a total deadline per request (assistant/engines/deadline.py).
+bounded backoff. `llm.timeout` is a total deadline per request (assistant/providers/deadline.py).
 Every attempt (and every cache hit) is written to the call log, with any credentials in the
 base URL stripped; the cache is keyed on endpoint, model and request body.
 """
@@ -20,10 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from assistant.calllog import CallLog, CallRecord, prompt_key
 from assistant.config import Settings, redact_credentials, strip_credentials
 from assistant.db import Database
-from assistant.engines import deadline
 from assistant.engines.base import (
     DraftContext,
     EngineResult,
@@ -33,6 +31,8 @@ from assistant.engines.base import (
 )
 from assistant.errors import ConfigError, EngineError
 from assistant.prompts import format_evidence_blocks, load_template
+from assistant.providers import deadline
+from assistant.providers.calllog import CallLog, CallRecord, prompt_key
 
 MAX_BACKOFF_S = 30.0
 # response_format levels, strongest first (see OpenAIProvider.format_level)

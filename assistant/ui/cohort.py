@@ -1,7 +1,7 @@
 """Cohort page: a year's figures per audit question ("Neglect a priority: 11/18"), the charts,
 and the downloads of a scoring run.
 
-The figures come from `Assistant.cohort`, the charts from assistant.cohort.charts and the run's
+The figures come from `Assistant.cohort`, the charts from assistant.bulk.cohort.charts and the run's
 files from `Assistant.export_run`. Report text is data here too: figures go into a text box
 and table cells, picker labels are plain text, and only our own escaped messages are HTML.
 """
@@ -27,7 +27,7 @@ from assistant.errors import NotFoundError
 from assistant.ui.common import error_text, frame, message
 
 if TYPE_CHECKING:
-    from assistant.cohort import CohortSummary
+    from assistant.bulk.cohort import CohortSummary
     from assistant.service import Assistant
 
 COHORT_HEADERS = [
@@ -137,7 +137,7 @@ def summarise(assistant: Assistant, choice: str, source: str) -> CohortSummary:
         return assistant.cohort(ref, source=source)
     if kind == "period":
         return assistant.cohort(None, source=source, period=ref)
-    from assistant.cohort import cohort_summary
+    from assistant.bulk.cohort import cohort_summary
 
     ids = [r.report_id for r in assistant.list_reports()]
     if not ids:
@@ -176,7 +176,7 @@ _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
 def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
-    from assistant.cohort import charts
+    from assistant.bulk.cohort import charts
 
     # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
     first = list(summary.tallies)[0]

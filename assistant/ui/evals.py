@@ -1,8 +1,9 @@
 """Evals page: stored eval runs (drafts against human audit scores), one run's summary, charts
 and downloads, and an optional small eval run on a generated labelled year.
 
-The runs come from evals.harness (`list_runs`, `load_run`, `run_eval`); the summary is the
-run's own summary.md, shown as Markdown only after escaping it (see `safe_summary`).
+The runs come from assistant.evaluation.harness (`list_runs`, `load_run`, `run_eval`); the
+summary is the run's own summary.md, shown as Markdown only after escaping it (see
+`safe_summary`).
 """
 
 # No `from __future__ import annotations`: Gradio resolves the gr.SelectData annotation below.
@@ -93,8 +94,8 @@ def safe_summary(text: str) -> str:
 
 def run_details(assistant: "Assistant", eval_id: str) -> dict:
     """Headline, escaped summary, (chart path, caption) pairs and download paths of one run."""
-    from evals.harness import list_runs, load_run
-    from evals.report import headline
+    from assistant.evaluation.harness import list_runs, load_run
+    from assistant.evaluation.summary import headline
 
     metrics = load_run(assistant.db, eval_id)  # the light metrics (items stay in metrics.json)
     outputs = next((r["outputs"] for r in list_runs(assistant.db) if r["eval_id"] == eval_id), {})
@@ -127,7 +128,7 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
 
 def evals_tab(assistant: "Assistant") -> None:
     """Build the Evals tab's contents inside the current gr.Tab."""
-    from evals.harness import list_runs
+    from assistant.evaluation.harness import list_runs
 
     a = assistant
     gr.Markdown(
@@ -246,7 +247,7 @@ def evals_tab(assistant: "Assistant") -> None:
         return [gr.update(value=eval_id), *show(eval_id)]
 
     def run_now(n, engine_name, boot, recall, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
-        from evals.harness import MODES, run_eval
+        from assistant.evaluation.harness import MODES, run_eval
 
         done = [0.0]
 

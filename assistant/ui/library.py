@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.errors import hide_paths
-from assistant.ingest import file_sha256
+from assistant.ingest.pdf import file_sha256
 from assistant.ui.common import AppContext, error_text, frame
 from assistant.ui.render import LIBRARY_HEADERS, library_rows
 

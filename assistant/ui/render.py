@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.ingest import describe_pages
-from assistant.review import DecisionStore, ItemState, answer_text
-from assistant.verify import verify_quote
+from assistant.drafting.verify import verify_quote
+from assistant.ingest.pdf import describe_pages
+from assistant.review.decisions import DecisionStore, ItemState, answer_text
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from assistant.drafts import Citation, Draft
+    from assistant.drafting.store import Citation, Draft
+    from assistant.library import ReportRecord
     from assistant.questions import Question
-    from assistant.reports import ReportRecord
     from assistant.service import Assistant
 
 # PDFium is not thread-safe and Gradio runs handlers in a thread pool.
@@ -255,7 +255,7 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
     import pypdfium2 as pdfium
     from PIL import ImageDraw
 
-    from assistant.pdf_render import render_pdf_page
+    from assistant.ingest.render import render_pdf_page
 
     with _PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))

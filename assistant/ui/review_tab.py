@@ -16,7 +16,7 @@ import gradio as gr
 
 from assistant.errors import ConflictError, ReviewAssistantError
 from assistant.questions import AnswerType
-from assistant.review import DecisionStore
+from assistant.review.decisions import DecisionStore
 from assistant.ui import review_views as views
 from assistant.ui.common import AppContext, error_text, frame, message, reviewer_name
 from assistant.ui.render import (

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.questions import AnswerType
-from assistant.review import Event, ItemState, export_final_answers
+from assistant.review.decisions import Event, ItemState, export_final_answers
 from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
 
 if TYPE_CHECKING:
-    from assistant.drafts import Citation, Draft
+    from assistant.drafting.store import Citation, Draft
     from assistant.questions import Question, QuestionBank
     from assistant.service import Assistant
 
