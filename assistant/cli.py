@@ -441,7 +441,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_review_export(args) -> int:
-    from assistant.review.decisions import export_final_answers
+    from assistant.review.final_answers import export_final_answers
 
     assistant = _assistant(args)
     report_ids = [assistant.resolve_report(r).report_id for r in args.report] or None

@@ -92,7 +92,7 @@ def test_the_one_cell_neutraliser_covers_every_formula_lead(lead):
 
 
 def test_review_export_uses_the_same_neutraliser():
-    import assistant.review.decisions as review
+    import assistant.review.final_answers as review
     from assistant.bulk.export import safe_cell
 
     assert review.safe_cell is safe_cell

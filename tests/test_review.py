@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError, ConflictError, NotFoundError, ReviewAssistantError
-from assistant.review.decisions import DecisionStore, export_final_answers, final_answer_rows
+from assistant.review.decisions import DecisionStore
+from assistant.review.final_answers import export_final_answers, final_answer_rows
 from assistant.service import Assistant
 from assistant.ui import auth
 from tests.make_pdf import text_pdf

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.questions import AnswerType
-from assistant.review.decisions import Event, ItemState, export_final_answers
+from assistant.review.decisions import Event, ItemState
+from assistant.review.final_answers import export_final_answers
 from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
 
