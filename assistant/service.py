@@ -14,17 +14,37 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.bulk.batch import run_batch
+from assistant.bulk.cohort import cohort_summary
+from assistant.bulk.export import export_drafts
+from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
 from assistant.chunking import chunk_pages
-from assistant.config import Settings, load_settings
+from assistant.config import Settings, load_settings, unknown_choice
 from assistant.db import Database
-from assistant.errors import InputFileError, ReviewAssistantError, hide_paths
+from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citations
+from assistant.drafting.store import DraftStore
+from assistant.embeddings import available_embedders, get_embedder
+from assistant.engines import get_engine
+from assistant.engines.base import DraftContext, EngineResult
+from assistant.errors import (
+    ConfigError,
+    InputFileError,
+    NotFoundError,
+    ReviewAssistantError,
+    hide_paths,
+)
 from assistant.index import ChunkIndex, Passage
-from assistant.ingest.pdf import describe_pages, file_sha256, parse_pdf
+from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore
+from assistant.locks import writer_lock
+from assistant.providers.calllog import CallLog
+from assistant.questions import AnswerType, BankError, load_bank
+from assistant.review.decisions import DecisionStore
+from assistant.review.final_answers import export_final_answers, final_answer_rows
 
 if TYPE_CHECKING:
-    from assistant.drafting.drafter import Drafter, DraftOutcome
-    from assistant.drafting.store import Citation, DraftStore
+    from assistant.drafting.drafter import DraftOutcome
+    from assistant.drafting.store import Citation
     from assistant.engines.base import EvidenceBlock
     from assistant.questions import QuestionBank
 
@@ -133,8 +153,6 @@ class Assistant:
 
     @cached_property
     def embedder(self):
-        from assistant.config import unknown_choice
-        from assistant.embeddings import available_embedders, get_embedder
 
         emb = self.settings.embedding
         if emb.name not in available_embedders():
@@ -189,7 +207,6 @@ class Assistant:
     def writer_lock(self):
         """Serialise writers of the embedded Chroma store across processes (not needed, and not
         taken, with a Chroma server)."""
-        from assistant.locks import writer_lock
 
         def on_wait() -> None:
             log.warning(
@@ -283,6 +300,30 @@ class Assistant:
     def resolve_report(self, ref: str) -> ReportRecord:
         return self.reports.resolve(ref)
 
+    # --- use case: review --------------------------------------------------------------
+    @cached_property
+    def decisions(self) -> DecisionStore:
+        """The reviewers' decisions (append-only events) on this library's drafts."""
+        return DecisionStore(self.db, self.bank)
+
+    def _reports_or_all(self, report_ids: list[str] | None) -> list[ReportRecord]:
+        if report_ids is None:
+            return self.list_reports()
+        return [self.reports.get(r) for r in report_ids]
+
+    def final_answer_rows(self, report_ids: list[str] | None = None) -> list[dict]:
+        """One row per (report, question): the draft, the final answer and who decided."""
+        return final_answer_rows(self.decisions, self.drafts, self._reports_or_all(report_ids))
+
+    def export_final_answers(
+        self, path: Path | str, fmt: str | None = None, *, report_ids: list[str] | None = None
+    ) -> Path:
+        """Write the reviewers' final answers (XLSX adds the decision log); returns the path."""
+        reports = self._reports_or_all(report_ids)
+        return export_final_answers(
+            self.decisions, self.drafts, reports, path, fmt, report_ids=report_ids
+        )
+
     # --- use case: search ---------------------------------------------------------------
     def search(
         self, report_ref: str | None, query: str, *, k: int | None = None, mode: str | None = None
@@ -299,7 +340,6 @@ class Assistant:
         """Index a stored report under the current settings if it is not yet (e.g. new model)."""
         if self.index.is_indexed(report.report_id):
             return
-        from assistant.ingest.pdf import Page
 
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -315,24 +355,19 @@ class Assistant:
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property
     def bank(self) -> QuestionBank:
-        from assistant.questions import BankError, load_bank
 
         try:
             return load_bank(self.settings.bank)
         except BankError as exc:
-            from assistant.errors import ConfigError
-
             raise ConfigError(str(exc), "fix the question bank file") from exc
 
     @cached_property
     def drafts(self) -> DraftStore:
-        from assistant.drafting.store import DraftStore
 
         return DraftStore(self.db)
 
     def engine(self, name: str | None = None):
         """The drafting engine by name (default: settings, `auto` → llm if configured)."""
-        from assistant.engines.base import get_engine
 
         return get_engine(
             name or self.settings.resolved_engine(), settings=self.settings, db=self.db
@@ -341,7 +376,6 @@ class Assistant:
     def drafter(
         self, engine_name: str | None = None, *, retrieval_mode: str | None = None
     ) -> Drafter:
-        from assistant.drafting.drafter import Drafter
 
         return Drafter(
             self.index,
@@ -363,15 +397,12 @@ class Assistant:
         on_item=None,
     ) -> tuple[ReportRecord, list[DraftOutcome]]:
         """Draft the audit tool (or some questions) for one report."""
-        from assistant.questions import BankError
 
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         try:
             questions = self.bank.select(question_ids)
         except BankError as exc:
-            from assistant.errors import NotFoundError
-
             raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
         drafter = self.drafter(engine)
         # Re-drafting on request (draft --force) asks the model again: no cached reply.
@@ -382,8 +413,6 @@ class Assistant:
 
     def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
         """A reviewer's free question to one report."""
-        from assistant.drafting.drafter import retrieve_evidence, verify_citations
-        from assistant.engines.base import DraftContext, EngineResult
 
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
@@ -431,8 +460,6 @@ class Assistant:
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
         import time
 
-        from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
-
         started = time.perf_counter()
         drafter = self.drafter(engine)
         drafter.redraft_stale = redraft_stale
@@ -442,8 +469,6 @@ class Assistant:
         if concurrency is None:
             concurrency = self.settings.llm.concurrency if drafter.engine.name == "llm" else 1
         if batch and drafter.engine.name != "llm":
-            from assistant.errors import ConfigError
-
             raise ConfigError(
                 "--batch needs the LLM engine", "configure an endpoint or drop --batch"
             )
@@ -495,9 +520,6 @@ class Assistant:
                     on_item(outcome)
 
             if batch:
-                from assistant.bulk.batch import run_batch
-                from assistant.questions import AnswerType
-
                 run_batch(
                     drafter,
                     summary.reports,
@@ -522,7 +544,6 @@ class Assistant:
             summary.seconds = time.perf_counter() - started
             runs.finish(run_id, "interrupted", summary.to_json())
             raise
-        from assistant.providers.calllog import CallLog
 
         summary.tokens = CallLog(self.db).totals(run_id)
         summary.seconds = time.perf_counter() - started
@@ -533,9 +554,6 @@ class Assistant:
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
     ):
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
-        from assistant.bulk.cohort import cohort_summary
-        from assistant.bulk.runs import RunStore
-        from assistant.errors import NotFoundError
 
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else (None if period else runs.latest("score"))
@@ -556,9 +574,6 @@ class Assistant:
 
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
-        from assistant.bulk.export import export_drafts
-        from assistant.bulk.runs import RunStore
-        from assistant.errors import NotFoundError
 
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else runs.latest("score")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.questions import AnswerType, Question, QuestionBank
+from assistant.review.decisions import DecisionStore
 
 GRADED = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
 
@@ -191,7 +192,6 @@ def draft_answers(assistant, engine: str | None = None):
 
 def accepted_answers(assistant):
     """answers_for() over reviewer decisions (accepted, edited or entered answers)."""
-    from assistant.review.decisions import DecisionStore
 
     store = DecisionStore(assistant.db)
 

@@ -105,17 +105,3 @@ def register_engine(name: str):
         return factory
 
     return decorate
-
-
-def get_engine(name: str, **options: Any) -> Engine:
-    """Build a registered engine; unknown names list the known ones."""
-    import assistant.engines.llm  # noqa: F401  (registers)
-    import assistant.engines.offline  # noqa: F401
-
-    if name not in _ENGINES:
-        from assistant.errors import ConfigError
-
-        raise ConfigError(
-            f"unknown engine '{name}'", f"choose one of: {', '.join(sorted(_ENGINES))}"
-        )
-    return _ENGINES[name](**options)

@@ -20,8 +20,15 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+from assistant.config import load_settings
+from assistant.drafting.drafter import question_queries, retrieve_evidence
+from assistant.engines.base import DraftContext
 from assistant.engines.calibration import Calibration, path_for
+from assistant.engines.offline import OfflineEngine
+from assistant.evaluation.human_scores import load_human_scores
 from assistant.evaluation.metrics import confidence_summary
+from assistant.evaluation.scoring import Item
+from assistant.service import Assistant
 
 
 def agrees(draft_answer, reference) -> bool:
@@ -33,13 +40,6 @@ def agrees(draft_answer, reference) -> bool:
 def labelled_rows(home: str, gold_csv: str) -> list[dict]:
     """(report, question, answer type, rule, answer, agreed) for every answered scored item."""
     os.environ["REVIEW_ASSISTANT_HOME"] = home
-    from assistant.config import load_settings
-    from assistant.drafting.drafter import question_queries, retrieve_evidence
-    from assistant.engines.base import DraftContext
-    from assistant.engines.offline import OfflineEngine
-    from assistant.evaluation.human_scores import load_human_scores
-    from assistant.evaluation.scoring import Item
-    from assistant.service import Assistant
 
     lib = Assistant(load_settings())
     bank = lib.bank
@@ -116,7 +116,6 @@ def main(argv=None) -> int:
     parser.add_argument("sources", nargs="+", help="HOME=GOLD.csv")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    from assistant.engines.offline import OfflineEngine
 
     engine, model = OfflineEngine.name, OfflineEngine.model
     sets = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from assistant.evaluation.summary import pct
+from assistant.evaluation.metrics import pct
 
 THEME_COLOURS = {"A": "#1f77b4", "B": "#ff7f0e", "C": "#2ca02c"}
 MODE_STYLES = {

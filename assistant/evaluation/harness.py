@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.engines.calibration import UNCALIBRATED
+from assistant.errors import ConfigError, NotFoundError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.human_scores import load_human_scores, resolve_reports
 from assistant.evaluation.labelled_year import (
@@ -44,6 +45,7 @@ from assistant.evaluation.scoring import (
     retrieval_scores,
     score_question,
 )
+from assistant.evaluation.summary import comparison_markdown, headline, write_outputs
 
 MODES = ("hybrid", "dense", "lexical")
 KS = (1, 3, 5, 8)
@@ -66,7 +68,6 @@ class EvalRun:
 
     def headline(self) -> str:
         """A few lines for the console."""
-        from assistant.evaluation.summary import headline
 
         return headline(self.metrics)
 
@@ -75,8 +76,8 @@ class EvalRun:
 
 
 def _workspace(assistant, folder: Path):
-    """A separate Assistant for generated reports, sharing the embedding cache."""
-    from assistant.service import Assistant
+    """A separate Assistant (of the caller's class: this module never imports the service)
+    for generated reports, sharing the embedding cache."""
 
     folder.mkdir(parents=True, exist_ok=True)
     cache = folder / "cache"
@@ -88,7 +89,8 @@ def _workspace(assistant, folder: Path):
             pass
     # a local Chroma store too: generated reports never reach a shared `chroma run` server
     chroma = assistant.settings.chroma.model_copy(update={"host": None, "path": None})
-    return Assistant(assistant.settings.model_copy(update={"home": folder, "chroma": chroma}))
+    settings = assistant.settings.model_copy(update={"home": folder, "chroma": chroma})
+    return type(assistant)(settings)
 
 
 def _say(on_progress, message: str) -> None:
@@ -124,7 +126,6 @@ def match_gold_reports(refs, files: list[Path]) -> dict[str, Path | None]:
 def _labelled_source(
     main, labelled_dir, n: int, seed: int, on_progress, length: str = DEFAULT_LENGTH
 ) -> _Source:
-    from assistant.errors import ConfigError
 
     bank = main.bank
     if labelled_dir:
@@ -260,12 +261,13 @@ def run_eval(
     drafting the missing ones (`"reuse"`) or all (`"fresh"`). `engine=None` means the
     configured engine; `modes=()` skips retrieval; `reliability_reports=0` skips re-drafting.
     """
-    from assistant.service import Assistant
 
     if drafts not in (None, "fresh", "reuse", "stored"):
         raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
     started = time.perf_counter()
-    main = assistant or Assistant()
+    if assistant is None:
+        raise TypeError("run_eval needs the Assistant whose library and settings it uses")
+    main = assistant
     bank = main.bank
     if human_csv is None:
         src = _labelled_source(main, labelled_dir, n, seed, on_progress, length)
@@ -359,8 +361,6 @@ def run_eval(
     metrics = jsonable(metrics)
     run = EvalRun(eval_id, main.settings.outputs_dir / "evals" / eval_id, {}, metrics)
     if write:
-        from assistant.evaluation.summary import write_outputs
-
         _say(on_progress, f"writing outputs to {run.out_dir}")
         run.outputs = write_outputs(metrics, run.out_dir)
         store_run(main.db, metrics, run.outputs)
@@ -412,7 +412,6 @@ def store_run(db, metrics: dict, outputs: dict[str, str]) -> None:
 
 def load_run(db, ref: str) -> dict:
     """A stored run's metrics by eval id or unique id prefix (NotFoundError otherwise)."""
-    from assistant.errors import NotFoundError
 
     with db.connect() as conn:
         rows = conn.execute(
@@ -453,12 +452,11 @@ def list_runs(db) -> list[dict]:
 
 def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
     """Markdown table of per-question deltas between two runs (ids, prefixes or metrics)."""
-    from assistant.evaluation.summary import comparison_markdown
 
     if isinstance(a, str) or isinstance(b, str):
-        from assistant.service import Assistant
-
-        db = (assistant or Assistant()).db
+        if assistant is None:
+            raise TypeError("comparing stored runs needs the Assistant whose database has them")
+        db = assistant.db
         a = load_run(db, a) if isinstance(a, str) else a
         b = load_run(db, b) if isinstance(b, str) else b
     return comparison_markdown(a, b)

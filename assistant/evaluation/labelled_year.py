@@ -101,11 +101,13 @@ def generate_labelled_year(
     reference audit's 5/11/2 split on the overall rating. length "long" (default) writes
     40-100 page reports, "short" 12-30 pages with the same gold answers.
     """
-    from evals.synthetic.sample_reports import generate_sample_set
 
     out_dir = Path(out_dir)
     for stale in out_dir.glob("*.pdf"):  # a smaller n must not leave extra reports behind
         stale.unlink()
+    # the generator (reportlab, YAML banks) loads only when a labelled year is generated
+    from evals.synthetic.sample_reports import generate_sample_set
+
     results = generate_sample_set(out_dir, n=n, seed=seed, period=period, length=length)
     gold = write_gold_csv(out_dir, bank)
     files = [r.path for r in results]

@@ -571,3 +571,8 @@ def confidence_summary(
         "distinct_values": len(set(round(float(c), 3) for c in confidence)),
         "bins": reliability_bins(confidence, correct, n_bins),
     }
+
+
+def pct(value: Any) -> str:
+    """A rate as a whole percentage ("83%"); "–" for none."""
+    return "–" if value is None else f"{100 * value:.0f}%"

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.drafting.drafter import question_queries, retrieve_evidence
+from assistant.engines.base import DraftContext
 from assistant.evaluation import metrics as m
 from assistant.evaluation.human_scores import HumanScore
 
@@ -185,7 +187,6 @@ def retrieval_scores(
     index, questions, items: list[Item], modes: Sequence[str], ks: Sequence[int]
 ) -> dict:
     """Recall@k of gold pages per question and retrieval mode (pages of blocks in rank order)."""
-    from assistant.drafting.drafter import question_queries, retrieve_evidence
 
     by_q = {q.id: q for q in questions}
     ranked: dict[str, dict[str, list]] = {mode: {} for mode in modes}
@@ -276,8 +277,6 @@ def reliability(drafter, reports: list, questions, stored: dict[tuple[str, str],
     Generic over engines; a deterministic engine should score 1.0. Answers are compared with
     their status, so an abstention that turns into an answer counts as a change.
     """
-    from assistant.drafting.drafter import question_queries, retrieve_evidence
-    from assistant.engines.base import DraftContext
 
     def coded(draft) -> Any:
         return draft.answer if draft.status in ANSWERED else f"<{draft.status}>"

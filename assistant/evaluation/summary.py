@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import charts
+from assistant.evaluation.metrics import pct
+
 
 def fmt(value: Any, digits: int = 2) -> str:
     """A number for a table; '–' when missing or undefined."""
@@ -31,10 +34,6 @@ def fmt_ci(value: Any, ci: Any, digits: int = 2) -> str:
     if not ci:
         return fmt(value, digits)
     return f"{fmt(value, digits)} [{fmt(ci[0], digits)}, {fmt(ci[1], digits)}]"
-
-
-def pct(value: Any) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
 
 
 def agreement_of(q: dict) -> tuple[Any, Any]:
@@ -580,8 +579,6 @@ def write_outputs(mx: dict, out_dir: Path) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from assistant.evaluation import charts
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     images = {

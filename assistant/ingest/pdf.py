@@ -23,6 +23,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, P
 from assistant.config import IngestSettings
 from assistant.errors import InputFileError
 from assistant.ingest.identity import detect_identity
+from assistant.ingest.render import render_pdf_page
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly on harmless quirks
@@ -331,8 +332,6 @@ def ocr_pages_text(path: Path, pages: list[int], language: str = "eng") -> dict[
             "run `apt-get install -y tesseract-ocr tesseract-ocr-eng`",
         )
     import pypdfium2 as pdfium  # imported here: only OCR needs it
-
-    from assistant.ingest.render import render_pdf_page
 
     results: dict[int, str] = {}
     document = pdfium.PdfDocument(str(path))

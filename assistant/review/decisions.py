@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.db import Database
+from assistant.drafting.verify import verify_quote
 from assistant.errors import ConflictError, NotFoundError, ReviewAssistantError
 from assistant.library import now_iso
+from assistant.questions import BankError
 
 if TYPE_CHECKING:
     from assistant.questions import Question, QuestionBank
@@ -216,7 +218,6 @@ class DecisionStore:
     def _question(self, question_id: str) -> Question | None:
         if self.bank is None:
             return None
-        from assistant.questions import BankError
 
         try:
             return self.bank.get(question_id)
@@ -289,7 +290,6 @@ class DecisionStore:
 
     @staticmethod
     def _passage_payload(conn, report_id: str, payload: dict) -> dict:
-        from assistant.drafting.verify import verify_quote
 
         try:
             page = int(payload.get("page"))

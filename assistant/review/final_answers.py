@@ -1,6 +1,6 @@
 """Final answers: one row per (report, question) with the draft, the reviewer's answer and who
 decided, written as CSV or XLSX (XLSX adds the full decision log). Derived from the events of
-assistant/review/decisions.py.
+assistant/review/decisions.py. Takes the stores it reads (the service passes them in).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from assistant.errors import ReviewAssistantError
 from assistant.review.decisions import DecisionStore, ItemState, _show, answer_text
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from assistant.drafting.store import DraftStore
+    from assistant.library import ReportRecord
 
 EXPORT_COLUMNS = {
     "report": "Report",
@@ -34,20 +35,17 @@ EXPORT_COLUMNS = {
 }
 
 
-def final_answer_rows(assistant: Assistant, report_ids: list[str] | None = None) -> list[dict]:
-    """One row per (report, question) with the draft, the final answer and who decided."""
-    store = DecisionStore(assistant.db, assistant.bank)
-    reports = (
-        [assistant.reports.get(r) for r in report_ids]
-        if report_ids is not None
-        else assistant.list_reports()
-    )
+def final_answer_rows(
+    decisions: DecisionStore, drafts: DraftStore, reports: list[ReportRecord]
+) -> list[dict]:
+    """One row per (report, question) with the draft, the final answer and who decided
+    (`decisions` carries the question bank)."""
     rows = []
     for report in reports:
-        drafts = {d.question_id: d for d in assistant.drafts.for_report(report.report_id)}
-        states = store.current(report.report_id)
-        for question in assistant.bank.questions:
-            draft = drafts.get(question.id)
+        by_question = {d.question_id: d for d in drafts.for_report(report.report_id)}
+        states = decisions.current(report.report_id)
+        for question in decisions.bank.questions:
+            draft = by_question.get(question.id)
             state = states.get(question.id, ItemState(question.id))
             rows.append(
                 {
@@ -71,21 +69,24 @@ def final_answer_rows(assistant: Assistant, report_ids: list[str] | None = None)
 
 
 def export_final_answers(
-    assistant: Assistant,
+    decisions: DecisionStore,
+    drafts: DraftStore,
+    reports: list[ReportRecord],
     path: Path | str,
     fmt: str | None = None,
     *,
     report_ids: list[str] | None = None,
 ) -> Path:
-    """Write the final answers (and, in XLSX, the full decision log) to `path`.
+    """Write the final answers of `reports` (and, in XLSX, their full decision log) to `path`.
 
-    `fmt` is "csv" or "xlsx" (default: from the file suffix). Returns the path written.
+    `fmt` is "csv" or "xlsx" (default: from the file suffix); `report_ids`, the order of the
+    XLSX decision log when the reports were named (else by id). Returns the path written.
     """
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
     if fmt not in ("csv", "xlsx"):
         raise ReviewAssistantError(f"unknown export format {fmt!r}", "use csv or xlsx")
-    rows = final_answer_rows(assistant, report_ids)
+    rows = final_answer_rows(decisions, drafts, reports)
     path.parent.mkdir(parents=True, exist_ok=True)
     keys = list(EXPORT_COLUMNS)
     if fmt == "csv":
@@ -95,11 +96,11 @@ def export_final_answers(
             for row in rows:
                 writer.writerow([safe_cell(row[k]) if row[k] is not None else "" for k in keys])
         return path
-    _write_xlsx(assistant, path, rows, report_ids)
+    _write_xlsx(decisions, path, rows, report_ids)
     return path
 
 
-def _write_xlsx(assistant: Assistant, path: Path, rows: list[dict], report_ids) -> None:
+def _write_xlsx(decisions: DecisionStore, path: Path, rows: list[dict], report_ids) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -131,10 +132,9 @@ def _write_xlsx(assistant: Assistant, path: Path, rows: list[dict], report_ids) 
             "At",
         ]
     )
-    store = DecisionStore(assistant.db, assistant.bank)
     ids = report_ids if report_ids is not None else sorted({r["report_id"] for r in rows})
     for report_id in ids:
-        for e in store.history(report_id):
+        for e in decisions.history(report_id):
             log.append(
                 [
                     safe_cell(v)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 from gradio.context import get_render_context
 
+from assistant.bulk.cohort import charts, cohort_summary
 from assistant.errors import NotFoundError
 from assistant.ui.common import error_text, frame, message
 
@@ -137,7 +138,6 @@ def summarise(assistant: Assistant, choice: str, source: str) -> CohortSummary:
         return assistant.cohort(ref, source=source)
     if kind == "period":
         return assistant.cohort(None, source=source, period=ref)
-    from assistant.bulk.cohort import cohort_summary
 
     ids = [r.report_id for r in assistant.list_reports()]
     if not ids:
@@ -176,7 +176,6 @@ _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
 def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
-    from assistant.bulk.cohort import charts
 
     # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
     first = list(summary.tallies)[0]

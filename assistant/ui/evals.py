@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant.evaluation.harness import MODES, list_runs, load_run, run_eval
+from assistant.evaluation.summary import headline
 from assistant.ui.cohort import on_tab_open, served_file
 from assistant.ui.common import error_text, frame, message
 
@@ -94,8 +96,6 @@ def safe_summary(text: str) -> str:
 
 def run_details(assistant: "Assistant", eval_id: str) -> dict:
     """Headline, escaped summary, (chart path, caption) pairs and download paths of one run."""
-    from assistant.evaluation.harness import list_runs, load_run
-    from assistant.evaluation.summary import headline
 
     metrics = load_run(assistant.db, eval_id)  # the light metrics (items stay in metrics.json)
     outputs = next((r["outputs"] for r in list_runs(assistant.db) if r["eval_id"] == eval_id), {})
@@ -128,7 +128,6 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
 
 def evals_tab(assistant: "Assistant") -> None:
     """Build the Evals tab's contents inside the current gr.Tab."""
-    from assistant.evaluation.harness import list_runs
 
     a = assistant
     gr.Markdown(
@@ -247,7 +246,6 @@ def evals_tab(assistant: "Assistant") -> None:
         return [gr.update(value=eval_id), *show(eval_id)]
 
     def run_now(n, engine_name, boot, recall, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
-        from assistant.evaluation.harness import MODES, run_eval
 
         done = [0.0]
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.drafting.verify import verify_quote
 from assistant.ingest.pdf import describe_pages
+from assistant.ingest.render import render_pdf_page
 from assistant.review.decisions import DecisionStore, ItemState, answer_text
 
 if TYPE_CHECKING:
@@ -254,8 +255,6 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
         return None, f"PDF not found at {path}: showing the text only"
     import pypdfium2 as pdfium
     from PIL import ImageDraw
-
-    from assistant.ingest.render import render_pdf_page
 
     with _PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))
