@@ -13,11 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.bulk.cohort import write_outputs
 from assistant.config import REPO_ROOT, load_settings
 from assistant.errors import ReviewAssistantError
-from assistant.evaluation.harness import MODES, compare_runs, list_runs, load_run, run_eval
-from assistant.evaluation.summary import comparison_warnings
 from assistant.service import Assistant, find_pdfs
 from assistant.ui.auth import main as auth_main
 
@@ -296,7 +293,9 @@ def cmd_score(args) -> int:
             bar.close()
     cohort = assistant.cohort(summary.run_id, source="drafts")
 
-    outputs = write_outputs(cohort, assistant.settings.outputs_dir / summary.run_id)
+    outputs = assistant.write_cohort_outputs(
+        cohort, assistant.settings.outputs_dir / summary.run_id
+    )
     if args.json:
         data = summary.to_json()
         data["cohort"] = cohort.to_json()
@@ -342,7 +341,7 @@ def cmd_cohort(args) -> int:
         return 0
     print(cohort.text())
     if args.out:
-        paths = write_outputs(cohort, Path(args.out))
+        paths = assistant.write_cohort_outputs(cohort, Path(args.out))
         print(f"\nwritten: {', '.join(str(p) for p in paths.values())}")
     return 0
 
@@ -362,7 +361,7 @@ def cmd_eval(args) -> int:
 
     assistant = _assistant(args)
     if args.action == "list":
-        runs = list_runs(assistant.db)
+        runs = assistant.eval_runs()
         if args.json:
             _print_json(runs)
             return 0
@@ -397,10 +396,10 @@ def cmd_eval(args) -> int:
             )
             return 2
 
-        a, b = (load_run(assistant.db, ref) for ref in args.targets)
-        for warning in comparison_warnings(a, b):  # loud on stderr too, not only in the table
+        table, warnings = assistant.compare_evals(*args.targets)
+        for warning in warnings:  # loud on stderr too, not only in the table
             print(warning, file=sys.stderr)
-        print(compare_runs(a, b, assistant))
+        print(table)
         return 0
     csv_path = None
     if args.action == "score":
@@ -409,8 +408,7 @@ def cmd_eval(args) -> int:
             return 2
         csv_path = Path(args.targets[0])
     ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
-    run = run_eval(
-        assistant,
+    run = assistant.run_eval(
         human_csv=csv_path,
         labelled_dir=args.labelled,
         n=args.reports,
@@ -419,7 +417,7 @@ def cmd_eval(args) -> int:
         engine=args.engine or ("offline" if csv_path is None else None),
         question_ids=ids,
         drafts=args.drafts,
-        modes=() if args.no_retrieval else MODES,
+        retrieval=not args.no_retrieval,
         n_boot=args.bootstrap,
         on_progress=None if args.json else (lambda msg: print(msg, file=sys.stderr)),
     )

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.bulk.batch import run_batch
+from assistant.bulk.cohort import charts as cohort_charts
 from assistant.bulk.cohort import cohort_summary
+from assistant.bulk.cohort import write_outputs as write_cohort_outputs
 from assistant.bulk.export import export_drafts
 from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
 from assistant.chunking import chunk_pages
@@ -33,13 +35,16 @@ from assistant.errors import (
     ReviewAssistantError,
     hide_paths,
 )
+from assistant.evaluation.harness import MODES as EVAL_MODES
+from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
+from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
 from assistant.questions import AnswerType, BankError, load_bank
-from assistant.review.decisions import DecisionStore
+from assistant.review.decisions import DecisionStore, Event, ItemState
 from assistant.review.final_answers import export_final_answers, final_answer_rows
 
 if TYPE_CHECKING:
@@ -294,6 +299,10 @@ class Assistant:
         ]
 
     # --- use case: find reports ---------------------------------------------------------
+    def upload_dir(self, source: Path) -> Path:
+        """Where the UI keeps an uploaded file's copy: one folder per content hash."""
+        return self.settings.home / "uploads" / file_sha256(source)[:16]
+
     def list_reports(self, period: str | None = None) -> list[ReportRecord]:
         return self.reports.list(period=period)
 
@@ -305,6 +314,30 @@ class Assistant:
     def decisions(self) -> DecisionStore:
         """The reviewers' decisions (append-only events) on this library's drafts."""
         return DecisionStore(self.db, self.bank)
+
+    def record_decision(
+        self, report_id: str, question_id: str, reviewer: str, action: str, **details
+    ) -> Event:
+        """Save one reviewer decision (accept, edit, reject, enter, citation, passage, note) as
+        an append-only event; refused with a ConflictError when someone else saved the item
+        after `base_event_id` (see assistant.review.decisions.DecisionStore.record)."""
+        return self.decisions.record(report_id, question_id, reviewer, action, **details)
+
+    def review_item(self, report_id: str, question_id: str) -> ItemState:
+        """An item's current state, derived from its events."""
+        return self.decisions.item(report_id, question_id)
+
+    def review_states(self, report_id: str) -> dict[str, ItemState]:
+        """Question id -> current state, for every question of the bank."""
+        return self.decisions.current(report_id)
+
+    def review_history(self, report_id: str, question_id: str | None = None) -> list[Event]:
+        """A report's (or one item's) decision events, oldest first."""
+        return self.decisions.history(report_id, question_id)
+
+    def review_progress(self, report_id: str, question_ids) -> tuple[int, int]:
+        """(reviewed, total) over the given questions."""
+        return self.decisions.progress(report_id, question_ids)
 
     def _reports_or_all(self, report_ids: list[str] | None) -> list[ReportRecord]:
         if report_ids is None:
@@ -323,6 +356,30 @@ class Assistant:
         return export_final_answers(
             self.decisions, self.drafts, reports, path, fmt, report_ids=report_ids
         )
+
+    # --- use case: evals ---------------------------------------------------------------
+    def eval_runs(self) -> list[dict]:
+        """The stored eval runs, newest first, with their headline figures and outputs."""
+        return list_runs(self.db)
+
+    def eval_run(self, ref: str) -> dict:
+        """One stored eval run's metrics (id or unique prefix)."""
+        return load_run(self.db, ref)
+
+    @staticmethod
+    def eval_headline(metrics: dict) -> str:
+        return headline(metrics)
+
+    def compare_evals(self, a: str, b: str) -> tuple[str, list[str]]:
+        """Markdown table of per-question deltas between two runs, and what makes them not
+        comparable (different question sets, labelled sets, engines)."""
+        first, second = self.eval_run(a), self.eval_run(b)
+        return compare_runs(first, second), comparison_warnings(first, second)
+
+    def run_eval(self, *, retrieval: bool = True, **options) -> EvalRun:
+        """Run one eval and store it (see assistant.evaluation.harness.run_eval); without
+        `retrieval`, retrieval recall is not measured."""
+        return run_eval(self, modes=EVAL_MODES if retrieval else (), **options)
 
     # --- use case: search ---------------------------------------------------------------
     def search(
@@ -570,7 +627,38 @@ class Assistant:
             raise NotFoundError(
                 "no reports to summarise", "run `review-assistant score FOLDER` first"
             )
-        return cohort_summary(self, report_ids, source=source, engine=engine, label=label)
+        return cohort_summary(
+            self.bank,
+            self.drafts,
+            self.decisions,
+            report_ids,
+            source=source,
+            engine=engine,
+            label=label,
+        )
+
+    def library_cohort(self, *, source: str = "drafts"):
+        """Cohort summary of every report in the library."""
+        report_ids = [r.report_id for r in self.list_reports()]
+        if not report_ids:
+            raise NotFoundError("no reports in the library", "ingest or score some reports first")
+        return cohort_summary(
+            self.bank, self.drafts, self.decisions, report_ids, source=source, label="all reports"
+        )
+
+    def score_runs(self) -> list[dict]:
+        """Scoring runs, newest first."""
+        return RunStore(self.db).list("score")
+
+    @staticmethod
+    def cohort_charts(summary) -> dict[str, bytes]:
+        """The cohort summary's charts as PNGs, by name."""
+        return cohort_charts(summary)
+
+    @staticmethod
+    def write_cohort_outputs(summary, out_dir: Path) -> dict[str, Path]:
+        """The cohort summary as text, CSV and charts (cohort.html) in `out_dir`."""
+        return write_cohort_outputs(summary, out_dir)
 
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""

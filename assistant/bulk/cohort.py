@@ -14,9 +14,13 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.review.decisions import DecisionStore
+
+if TYPE_CHECKING:
+    from assistant.drafting.store import DraftStore
 
 GRADED = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
 
@@ -173,12 +177,12 @@ def tally(
     return tallies
 
 
-def draft_answers(assistant, engine: str | None = None):
+def draft_answers(drafts: DraftStore, engine: str | None = None):
     """answers_for() over current drafts."""
 
     def answers_for(report_id: str) -> dict:
         out = {}
-        for d in assistant.drafts.for_report(report_id, engine=engine):
+        for d in drafts.for_report(report_id, engine=engine):
             if d.status in ("ok", "flagged"):
                 out[d.question_id] = ("answered", d.answer)
             elif d.status == "abstained":
@@ -190,10 +194,8 @@ def draft_answers(assistant, engine: str | None = None):
     return answers_for
 
 
-def accepted_answers(assistant):
+def accepted_answers(store: DecisionStore):
     """answers_for() over reviewer decisions (accepted, edited or entered answers)."""
-
-    store = DecisionStore(assistant.db)
 
     def answers_for(report_id: str) -> dict:
         out = {}
@@ -206,7 +208,9 @@ def accepted_answers(assistant):
 
 
 def cohort_summary(
-    assistant,
+    bank: QuestionBank,
+    drafts: DraftStore,
+    decisions: DecisionStore,
     report_ids: list[str],
     *,
     source: str = "drafts",
@@ -218,9 +222,9 @@ def cohort_summary(
     tallies = {}
     for s in sources:
         answers_for = (
-            draft_answers(assistant, engine) if s == "drafts" else accepted_answers(assistant)
+            draft_answers(drafts, engine) if s == "drafts" else accepted_answers(decisions)
         )
-        tallies[s] = tally(assistant.bank, report_ids, s, answers_for)
+        tallies[s] = tally(bank, report_ids, s, answers_for)
     return CohortSummary(label, report_ids, tallies)
 
 

@@ -84,6 +84,17 @@ class RunStore:
     def __init__(self, db) -> None:
         self.db = db
 
+    def list(self, kind: str = "score") -> list[dict]:
+        """Runs of one kind, newest first (run_id, label, engine, status, updated_at)."""
+        with self.db.connect() as conn:
+            # updated_at has whole seconds: on a tie, the run created last comes first
+            rows = conn.execute(
+                "SELECT run_id, label, engine, status, updated_at FROM runs "
+                "WHERE kind=? ORDER BY updated_at DESC, rowid DESC",
+                (kind,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     def start(
         self,
         run_id: str,

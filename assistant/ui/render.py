@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.drafting.verify import verify_quote
 from assistant.ingest.pdf import describe_pages
 from assistant.ingest.render import render_pdf_page
-from assistant.review.decisions import DecisionStore, ItemState, answer_text
+from assistant.review.decisions import ItemState, answer_text
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -69,7 +69,6 @@ LIBRARY_HEADERS = [
 
 def library_rows(assistant: Assistant) -> list[list[Any]]:
     """One row per report for the Library table."""
-    store = DecisionStore(assistant.db, assistant.bank)
     ids = assistant.bank.ids
     rows = []
     for r in assistant.list_reports():
@@ -90,7 +89,7 @@ def library_rows(assistant: Assistant) -> list[list[Any]]:
             draft_text = f"{len(drafts)} ({engines})" + "".join(f", {c}" for c in counts)
         else:
             draft_text = "not drafted"
-        reviewed, total = store.progress(r.report_id, ids)
+        reviewed, total = assistant.review_progress(r.report_id, ids)
         rows.append(
             [
                 r.partnership or "(not detected)",
@@ -139,7 +138,7 @@ def review_queue(assistant: Assistant, report_id: str) -> list[QueueItem]:
     Reviewer-entered questions (no draft) count as confidence 0, so they come first too.
     """
     drafts = {d.question_id: d for d in assistant.drafts.for_report(report_id)}
-    states = DecisionStore(assistant.db, assistant.bank).current(report_id)
+    states = assistant.review_states(report_id)
     items = [
         QueueItem(q, drafts.get(q.id), states.get(q.id, ItemState(q.id)))
         for q in assistant.bank.questions
