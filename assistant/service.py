@@ -27,7 +27,7 @@ from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citati
 from assistant.drafting.store import DraftStore
 from assistant.embeddings import available_embedders, get_embedder
 from assistant.engines import get_engine
-from assistant.engines.base import DraftContext, EngineResult
+from assistant.engines.base import DraftContext, EngineResult, can
 from assistant.errors import (
     ConfigError,
     InputFileError,
@@ -524,8 +524,8 @@ class Assistant:
         run_id = run_id_for(source, period, drafter)
         runs = RunStore(self.db)
         if concurrency is None:
-            concurrency = self.settings.llm.concurrency if drafter.engine.name == "llm" else 1
-        if batch and drafter.engine.name != "llm":
+            concurrency = self.settings.llm.concurrency if can(drafter.engine, "concurrent") else 1
+        if batch and not can(drafter.engine, "batch"):
             raise ConfigError(
                 "--batch needs the LLM engine", "configure an endpoint or drop --batch"
             )

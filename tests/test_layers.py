@@ -80,8 +80,9 @@ def _imports(module: str) -> dict[str, bool]:
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                package = module.split(".") if path.name == "__init__.py" else module.split(".")
-                package = package if path.name == "__init__.py" else package[:-1]
+                package = module.split(".")
+                if path.name != "__init__.py":
+                    package = package[:-1]
                 package = package[: len(package) - node.level + 1]
                 base = ".".join(package + ([base] if base else []))
             for alias in node.names:

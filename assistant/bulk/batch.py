@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from assistant.drafting.drafter import Drafter, DraftOutcome, question_queries, retrieve_evidence
 from assistant.engines.base import DraftContext
-from assistant.engines.llm import _short_error, draft_schema
+from assistant.engines.llm import draft_schema, short_error
 from assistant.library import ReportRecord
 from assistant.providers.calllog import CallRecord, prompt_key
 from assistant.questions import AnswerType, Question
@@ -134,7 +134,7 @@ def run_batch(
             try:
                 engine.parse_draft(question, content)
             except (ValueError, ValidationError) as exc:
-                error = f"invalid output: {_short_error(exc)}"
+                error = f"invalid output: {short_error(exc)}"
         log.record(
             CallRecord(
                 provider=f"{engine.provider.name} (batch)",

@@ -78,7 +78,13 @@ class DraftContext:
 
 
 class Engine(Protocol):
-    """A drafting engine, chosen by name."""
+    """A drafting engine, chosen by name.
+
+    Capabilities are class attributes an engine declares (absent means no, see `can`):
+    `concurrent` (drafts may run in parallel: calls to a server), `batch` (drafts can go
+    through the OpenAI Batch API: `render_draft`, `parse_draft`, `result_from`,
+    `draft_from_reply` and a `provider`).
+    """
 
     name: str
     model: str | None
@@ -92,6 +98,16 @@ class Engine(Protocol):
     ) -> EngineResult:
         """Answer a reviewer's free question (answer is free text)."""
         ...
+
+
+CAPABILITIES = ("concurrent", "batch")
+
+
+def can(engine: Engine, capability: str) -> bool:
+    """Whether `engine` declares `capability` (one of CAPABILITIES)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown engine capability {capability!r}")
+    return bool(getattr(engine, capability, False))
 
 
 _ENGINES: dict[str, Callable[..., Engine]] = {}

@@ -123,6 +123,8 @@ class LLMEngine:
     """Drafts with a model behind an OpenAI-compatible endpoint."""
 
     name = "llm"
+    concurrent = True  # calls to a server: drafts run in parallel (llm.concurrency)
+    batch = True  # drafts can go through the OpenAI Batch API (assistant/bulk/batch.py)
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.provider = OpenAIProvider(settings, CallLog(db))
@@ -163,7 +165,7 @@ class LLMEngine:
             try:
                 return parse(content), usage, None
             except (ValueError, ValidationError) as exc:
-                error = _short_error(exc)
+                error = short_error(exc)
                 if attempt == 1:
                     messages = messages + [
                         {"role": "assistant", "content": content},
@@ -264,7 +266,8 @@ class LLMEngine:
         return self.result_from(out, usage, error, rendered)
 
 
-def _short_error(exc: Exception) -> str:
+def short_error(exc: Exception) -> str:
+    """A reply's validation error in one line (what the re-ask and the call log show)."""
     if isinstance(exc, ValidationError):
         return "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()
