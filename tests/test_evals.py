@@ -238,7 +238,7 @@ def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library,
 
 def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, monkeypatch):
     from assistant.service import Assistant
-    from tests.scripted_llm_server import valid_draft_handler
+    from tests.doubles.scripted_llm_server import valid_draft_handler
 
     scripted_llm.handler = valid_draft_handler
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from assistant.cli import main
+from tests.doubles.scripted_llm_server import reply
+from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import reply
-from tests.scripted_llm_server import valid_draft_handler as answer_any
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 PAGES = [

@@ -20,8 +20,8 @@ import pytest
 
 from assistant.cli import main as cli_main
 from assistant.providers.calllog import CallLog
+from tests.doubles.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
 from tests.test_llm_engine import GOOD_QUOTE, PAGES, cite_block_with, fresh_assistant
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,7 +28,6 @@ import base64
 import hashlib
 import ipaddress
 import json
-import re
 import socket
 import struct
 import sys
@@ -43,6 +42,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from assistant.providers.scripted import scripted_draft
 
 __all__ = [
     "Delay",
@@ -896,33 +897,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 # ------------------------------------------------------------------- ready-made handlers
 def valid_draft_handler(request_json: dict[str, Any]) -> Reply:
-    """A valid draft for whatever question arrives: first allowed value, first block quoted."""
-    fmt = request_json.get("response_format", {})
-    schema = fmt.get("json_schema", {}).get("schema", {})
-    answer_schema = schema.get("properties", {}).get("answer", {}).get("anyOf", [{}])[0]
-    if "enum" in answer_schema:
-        answer = answer_schema["enum"][0]
-    elif answer_schema.get("type") == "array":
-        answer = answer_schema["items"]["enum"][:1]
-    elif answer_schema.get("type") == "integer":
-        answer = 2
-    else:
-        answer = "text"
-    user = request_json["messages"][1]["content"]
-    match = re.search(r'<evidence id="(E\d+)"[^>]*>\n(.*?)\n</evidence>', user, re.DOTALL)
-    citations = []
-    if match:
-        words = match.group(2).split()[:6]
-        citations = [{"block_id": match.group(1), "quote": " ".join(words)}]
-    return reply(
-        {
-            "status": "answered",
-            "answer": answer,
-            "rationale": "scripted",
-            "confidence": 0.7,
-            "citations": citations,
-        }
-    )
+    """A valid draft for whatever question arrives: first allowed value, first block quoted
+    (the package's deterministic scripted draft, assistant/providers/scripted.py)."""
+    return reply(scripted_draft(request_json))
 
 
 # ------------------------------------------------------------------------------ network guard
