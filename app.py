@@ -243,7 +243,6 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
 
 def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
     """Serve the app; refuses a non-loopback host or a share link without reviewer logins."""
-
     settings = load_settings()
     reviewers = load_reviewers(settings.home)
     check_exposure(host, share, reviewers)

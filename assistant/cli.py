@@ -34,7 +34,6 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _assistant(args):
-
     return Assistant()
 
 
@@ -333,7 +332,6 @@ def cmd_score(args) -> int:
 
 
 def cmd_cohort(args) -> int:
-
     assistant = _assistant(args)
     cohort = assistant.cohort(args.run, source=args.source, period=args.period)
     if args.json:
@@ -358,7 +356,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_eval(args) -> int:
-
     assistant = _assistant(args)
     if args.action == "list":
         runs = assistant.eval_runs()
@@ -438,7 +435,6 @@ def cmd_eval(args) -> int:
 
 
 def cmd_review_export(args) -> int:
-
     assistant = _assistant(args)
     report_ids = [assistant.resolve_report(r).report_id for r in args.report] or None
     path = assistant.export_final_answers(Path(args.out), args.format, report_ids=report_ids)
@@ -450,12 +446,10 @@ def cmd_review_export(args) -> int:
 
 
 def cmd_hash_password(args) -> int:
-
     return auth_main([args.name])
 
 
 def cmd_settings(args) -> int:
-
     data = load_settings().masked()
     if args.json:
         _print_json(data)
@@ -504,7 +498,6 @@ def cmd_demo(args) -> int:
 
 def load_app():
     """`launch_app` from the top-level app.py (Gradio is imported only there)."""
-
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     from app import launch_app  # app.py imports Gradio: only when the UI starts

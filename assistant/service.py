@@ -158,7 +158,6 @@ class Assistant:
 
     @cached_property
     def embedder(self):
-
         emb = self.settings.embedding
         if emb.name not in available_embedders():
             raise unknown_choice("embedding.name", emb.name, available_embedders())
@@ -412,7 +411,6 @@ class Assistant:
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property
     def bank(self) -> QuestionBank:
-
         try:
             return load_bank(self.settings.bank)
         except BankError as exc:
@@ -420,12 +418,10 @@ class Assistant:
 
     @cached_property
     def drafts(self) -> DraftStore:
-
         return DraftStore(self.db)
 
     def engine(self, name: str | None = None):
         """The drafting engine by name (default: settings, `auto` → llm if configured)."""
-
         return get_engine(
             name or self.settings.resolved_engine(), settings=self.settings, db=self.db
         )
@@ -433,7 +429,6 @@ class Assistant:
     def drafter(
         self, engine_name: str | None = None, *, retrieval_mode: str | None = None
     ) -> Drafter:
-
         return Drafter(
             self.index,
             self.reports,
@@ -454,7 +449,6 @@ class Assistant:
         on_item=None,
     ) -> tuple[ReportRecord, list[DraftOutcome]]:
         """Draft the audit tool (or some questions) for one report."""
-
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         try:
@@ -470,7 +464,6 @@ class Assistant:
 
     def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
         """A reviewer's free question to one report."""
-
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         chosen = self.engine(engine)
@@ -611,7 +604,6 @@ class Assistant:
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
     ):
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
-
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else (None if period else runs.latest("score"))
         if run_id and run is None:
@@ -662,7 +654,6 @@ class Assistant:
 
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
-
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else runs.latest("score")
         if run is None:

@@ -68,7 +68,6 @@ class EvalRun:
 
     def headline(self) -> str:
         """A few lines for the console."""
-
         return headline(self.metrics)
 
 
@@ -78,7 +77,6 @@ class EvalRun:
 def _workspace(assistant, folder: Path):
     """A separate Assistant (of the caller's class: this module never imports the service)
     for generated reports, sharing the embedding cache."""
-
     folder.mkdir(parents=True, exist_ok=True)
     cache = folder / "cache"
     if not cache.exists():
@@ -126,7 +124,6 @@ def match_gold_reports(refs, files: list[Path]) -> dict[str, Path | None]:
 def _labelled_source(
     main, labelled_dir, n: int, seed: int, on_progress, length: str = DEFAULT_LENGTH
 ) -> _Source:
-
     bank = main.bank
     if labelled_dir:
         folder = Path(labelled_dir)
@@ -261,7 +258,6 @@ def run_eval(
     drafting the missing ones (`"reuse"`) or all (`"fresh"`). `engine=None` means the
     configured engine; `modes=()` skips retrieval; `reliability_reports=0` skips re-drafting.
     """
-
     if drafts not in (None, "fresh", "reuse", "stored"):
         raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
     started = time.perf_counter()
@@ -412,7 +408,6 @@ def store_run(db, metrics: dict, outputs: dict[str, str]) -> None:
 
 def load_run(db, ref: str) -> dict:
     """A stored run's metrics by eval id or unique id prefix (NotFoundError otherwise)."""
-
     with db.connect() as conn:
         rows = conn.execute(
             "SELECT eval_id, metrics FROM eval_runs WHERE eval_id LIKE ?", (ref.strip() + "%",)
@@ -452,7 +447,6 @@ def list_runs(db) -> list[dict]:
 
 def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
     """Markdown table of per-question deltas between two runs (ids, prefixes or metrics)."""
-
     if isinstance(a, str) or isinstance(b, str):
         if assistant is None:
             raise TypeError("comparing stored runs needs the Assistant whose database has them")

@@ -101,7 +101,6 @@ def generate_labelled_year(
     reference audit's 5/11/2 split on the overall rating. length "long" (default) writes
     40-100 page reports, "short" 12-30 pages with the same gold answers.
     """
-
     out_dir = Path(out_dir)
     for stale in out_dir.glob("*.pdf"):  # a smaller n must not leave extra reports behind
         stale.unlink()

@@ -187,7 +187,6 @@ def retrieval_scores(
     index, questions, items: list[Item], modes: Sequence[str], ks: Sequence[int]
 ) -> dict:
     """Recall@k of gold pages per question and retrieval mode (pages of blocks in rank order)."""
-
     by_q = {q.id: q for q in questions}
     ranked: dict[str, dict[str, list]] = {mode: {} for mode in modes}
     missed: list[dict] = []

@@ -290,7 +290,6 @@ class DecisionStore:
 
     @staticmethod
     def _passage_payload(conn, report_id: str, payload: dict) -> dict:
-
         try:
             page = int(payload.get("page"))
         except (TypeError, ValueError):

@@ -159,7 +159,6 @@ _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
 def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
-
     # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
     first = list(summary.tallies)[0]
     drawn = [summary.label, [t.to_json() for t in summary.tallies[first]]]

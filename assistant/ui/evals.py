@@ -94,7 +94,6 @@ def safe_summary(text: str) -> str:
 
 def run_details(assistant: "Assistant", eval_id: str) -> dict:
     """Headline, escaped summary, (chart path, caption) pairs and download paths of one run."""
-
     metrics = assistant.eval_run(eval_id)  # the light metrics (items stay in metrics.json)
     outputs = next((r["outputs"] for r in assistant.eval_runs() if r["eval_id"] == eval_id), {})
     missing = [p for p in outputs.values() if not Path(p).exists()]
@@ -126,7 +125,6 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
 
 def evals_tab(assistant: "Assistant") -> None:
     """Build the Evals tab's contents inside the current gr.Tab."""
-
     a = assistant
     gr.Markdown(
         "How well the drafts agree with human audit scores: accuracy and kappa per question "
