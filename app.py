@@ -21,8 +21,18 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from assistant.config import load_settings
 from assistant.errors import ReviewAssistantError  # noqa: E402
+from assistant.service import Assistant
+from assistant.ui.ask import ask_page
 from assistant.ui.auth import check_exposure, load_reviewers, make_auth  # noqa: E402
+from assistant.ui.cohort import cohort_tab
+from assistant.ui.common import AppContext
+from assistant.ui.evals import evals_tab
+from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
+from assistant.ui.library import library_page
+from assistant.ui.render import report_choices
+from assistant.ui.review_tab import review_page
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -125,15 +135,6 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
     # Gradio loads here, not at import: `python app.py --host 0.0.0.0` without logins is
     # refused at once, and importing this module stays cheap.
     import gradio as gr
-
-    from assistant.service import Assistant
-    from assistant.ui.ask import ask_page
-    from assistant.ui.cohort import cohort_tab
-    from assistant.ui.common import AppContext
-    from assistant.ui.evals import evals_tab
-    from assistant.ui.library import library_page
-    from assistant.ui.render import report_choices
-    from assistant.ui.review_tab import review_page
 
     a = assistant or Assistant()
     if login_required is None:
@@ -242,9 +243,6 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
 
 def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
     """Serve the app; refuses a non-loopback host or a share link without reviewer logins."""
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-
     settings = load_settings()
     reviewers = load_reviewers(settings.home)
     check_exposure(host, share, reviewers)
@@ -252,8 +250,6 @@ def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *
     demo = build_app(assistant, login_required=bool(reviewers))
     demo.queue(default_concurrency_limit=4)
     from starlette.middleware import Middleware
-
-    from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
 
     # DNS rebinding: refuse foreign Host headers before any Gradio route runs
     allowed = AllowedHosts(host, settings.ui.allowed_hosts)

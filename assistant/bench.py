@@ -7,12 +7,18 @@ projected year time vs the 10-minute target) are what to compare between runs.
 from __future__ import annotations
 
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import REPO_ROOT
+from assistant.bulk.runs import draft_items
+from assistant.chunking import chunk_pages
+from assistant.config import load_settings
+from assistant.drafting.drafter import estimate_tokens, question_queries, retrieve_evidence
+from assistant.ingest.pdf import parse_pdf
+from assistant.providers.scripted import ScriptedEndpoint
+from assistant.service import Assistant
+from evals.synthetic.sample_reports import generate_sample_set
 
 YEAR_PAGES = 9000  # ~130-150 reports of 40-100 pages
 REAL_CHUNKS_PER_PAGE = 3
@@ -26,12 +32,6 @@ def _peak_rss_mb() -> float:
 def run_benchmark(n_reports: int = 8, embedders: list[str] | None = None) -> dict:
     """Generate reports, then time each stage; returns numbers plus a printable summary."""
     from pypdf import PdfReader
-
-    from assistant.chunking import chunk_pages
-    from assistant.config import load_settings
-    from assistant.ingest import parse_pdf
-    from assistant.service import Assistant
-    from evals.sample_reports import generate_sample_set
 
     embedders = embedders or ["static", "minilm"]
     out: dict = {"reports": n_reports, "embedders": {}}
@@ -144,20 +144,10 @@ def run_drafting_benchmark(
     pages that the budget keeps."""
     import json
 
-    from assistant.bulk import draft_items
-    from assistant.config import load_settings
-    from assistant.drafting import estimate_tokens, question_queries, retrieve_evidence
-    from assistant.service import Assistant
-    from evals.sample_reports import generate_sample_set
-
-    # the scripted server is a test double that lives in the repository's tests/ folder
-    sys.path.insert(0, str(REPO_ROOT))
-    from tests.scripted_llm_server import ScriptedLLMServer, valid_draft_handler
-
     out: dict = {"latency_s": latency, "pairs": pairs}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        ScriptedLLMServer(valid_draft_handler, latency=latency) as server,
+        ScriptedEndpoint(latency=latency) as server,
     ):
         tmp_path = Path(tmp)
         generate_sample_set(tmp_path / "pdfs", n=n_reports, seed=99)

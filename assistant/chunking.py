@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.config import ChunkSettings
-from assistant.ingest import Page
+from assistant.ingest.pdf import Page
 
 
 @dataclass(frozen=True)

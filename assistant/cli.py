@@ -10,9 +10,13 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
+from assistant.config import REPO_ROOT, load_settings
 from assistant.errors import ReviewAssistantError
+from assistant.service import Assistant, find_pdfs
+from assistant.ui.auth import main as auth_main
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,8 +34,6 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _assistant(args):
-    from assistant.service import Assistant
-
     return Assistant()
 
 
@@ -40,8 +42,6 @@ def _assistant(args):
 
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
-
-    from assistant.service import find_pdfs
 
     assistant = _assistant(args)
     files = find_pdfs([Path(p) for p in args.paths])
@@ -291,9 +291,10 @@ def cmd_score(args) -> int:
         for bar in bars.values():
             bar.close()
     cohort = assistant.cohort(summary.run_id, source="drafts")
-    from assistant.cohort import write_outputs
 
-    outputs = write_outputs(cohort, assistant.settings.outputs_dir / summary.run_id)
+    outputs = assistant.write_cohort_outputs(
+        cohort, assistant.settings.outputs_dir / summary.run_id
+    )
     if args.json:
         data = summary.to_json()
         data["cohort"] = cohort.to_json()
@@ -331,8 +332,6 @@ def cmd_score(args) -> int:
 
 
 def cmd_cohort(args) -> int:
-    from assistant.cohort import write_outputs
-
     assistant = _assistant(args)
     cohort = assistant.cohort(args.run, source=args.source, period=args.period)
     if args.json:
@@ -340,7 +339,7 @@ def cmd_cohort(args) -> int:
         return 0
     print(cohort.text())
     if args.out:
-        paths = write_outputs(cohort, Path(args.out))
+        paths = assistant.write_cohort_outputs(cohort, Path(args.out))
         print(f"\nwritten: {', '.join(str(p) for p in paths.values())}")
     return 0
 
@@ -357,11 +356,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from evals.harness import MODES, compare_runs, list_runs, run_eval
-
     assistant = _assistant(args)
     if args.action == "list":
-        runs = list_runs(assistant.db)
+        runs = assistant.eval_runs()
         if args.json:
             _print_json(runs)
             return 0
@@ -395,13 +392,11 @@ def cmd_eval(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        from evals.harness import load_run
-        from evals.report import comparison_warnings
 
-        a, b = (load_run(assistant.db, ref) for ref in args.targets)
-        for warning in comparison_warnings(a, b):  # loud on stderr too, not only in the table
+        table, warnings = assistant.compare_evals(*args.targets)
+        for warning in warnings:  # loud on stderr too, not only in the table
             print(warning, file=sys.stderr)
-        print(compare_runs(a, b, assistant))
+        print(table)
         return 0
     csv_path = None
     if args.action == "score":
@@ -410,8 +405,7 @@ def cmd_eval(args) -> int:
             return 2
         csv_path = Path(args.targets[0])
     ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
-    run = run_eval(
-        assistant,
+    run = assistant.run_eval(
         human_csv=csv_path,
         labelled_dir=args.labelled,
         n=args.reports,
@@ -420,7 +414,7 @@ def cmd_eval(args) -> int:
         engine=args.engine or ("offline" if csv_path is None else None),
         question_ids=ids,
         drafts=args.drafts,
-        modes=() if args.no_retrieval else MODES,
+        retrieval=not args.no_retrieval,
         n_boot=args.bootstrap,
         on_progress=None if args.json else (lambda msg: print(msg, file=sys.stderr)),
     )
@@ -441,11 +435,9 @@ def cmd_eval(args) -> int:
 
 
 def cmd_review_export(args) -> int:
-    from assistant.review import export_final_answers
-
     assistant = _assistant(args)
     report_ids = [assistant.resolve_report(r).report_id for r in args.report] or None
-    path = export_final_answers(assistant, Path(args.out), args.format, report_ids=report_ids)
+    path = assistant.export_final_answers(Path(args.out), args.format, report_ids=report_ids)
     if args.json:
         _print_json({"path": str(path)})
     else:
@@ -454,14 +446,10 @@ def cmd_review_export(args) -> int:
 
 
 def cmd_hash_password(args) -> int:
-    from assistant.ui.auth import main as auth_main
-
     return auth_main([args.name])
 
 
 def cmd_settings(args) -> int:
-    from assistant.config import load_settings
-
     data = load_settings().masked()
     if args.json:
         _print_json(data)
@@ -479,6 +467,7 @@ def cmd_settings(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    # bench and demo pull in the synthetic generator (reportlab, YAML banks): only here
     from assistant.bench import run_benchmark, run_drafting_benchmark
 
     if args.drafting:
@@ -490,20 +479,28 @@ def cmd_bench(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from assistant.demo import run_demo
+    """Generate the sample year (once), score it offline, summarise, then serve the UI."""
+    from assistant.demo import SAMPLE_PERIOD, sample_year  # the generator: see cmd_bench
 
-    return run_demo(
-        serve=not args.no_ui, n_reports=args.reports, json_output=args.json, port=args.port
+    samples = sample_year(_assistant(args).settings.home, args.reports)
+    started = time.perf_counter()
+    score = ["score", str(samples), "--period", SAMPLE_PERIOD, "--engine", "offline"]
+    code = main(score + (["--json"] if args.json else []))
+    print(
+        f"\n(scoring took {time.perf_counter() - started:.1f} s; drafts are offline: no LLM "
+        "is configured, and every draft says so)",
+        file=sys.stderr,
     )
+    if code != 0 or args.no_ui:
+        return code
+    return serve_ui("127.0.0.1", args.port)  # prints the URL once the UI answers
 
 
 def load_app():
     """`launch_app` from the top-level app.py (Gradio is imported only there)."""
-    from assistant.config import REPO_ROOT
-
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from app import launch_app
+    from app import launch_app  # app.py imports Gradio: only when the UI starts
 
     return launch_app
 
@@ -514,7 +511,6 @@ def cmd_serve(args) -> int:
 
 def serve_ui(host: str, port: int, *, ready_timeout: float = 60.0) -> int:
     """Start the reviewer UI, print its URL once it answers HTTP, serve until Ctrl-C."""
-    import time
 
     launch_app = load_app()
     url = f"http://{_url_host(host)}:{port}/"
@@ -546,7 +542,6 @@ def _url_host(host: str) -> str:
 
 def _answers_http(url: str, timeout: float) -> bool:
     """True once `url` answers any HTTP response (a login page or a 4xx counts)."""
-    import time
     import urllib.error
     import urllib.request
 

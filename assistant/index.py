@@ -22,7 +22,7 @@ from assistant.chunking import Chunk
 from assistant.config import Settings
 from assistant.db import Database
 from assistant.errors import ConfigError
-from assistant.reports import now_iso
+from assistant.library import now_iso
 
 log = logging.getLogger(__name__)
 

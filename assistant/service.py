@@ -14,17 +14,42 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.bulk.batch import run_batch
+from assistant.bulk.cohort import charts as cohort_charts
+from assistant.bulk.cohort import cohort_summary
+from assistant.bulk.cohort import write_outputs as write_cohort_outputs
+from assistant.bulk.export import export_drafts
+from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
 from assistant.chunking import chunk_pages
 from assistant.config import Settings, load_settings
 from assistant.db import Database
-from assistant.errors import InputFileError, ReviewAssistantError, hide_paths
+from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citations
+from assistant.drafting.store import DraftStore
+from assistant.embeddings import get_embedder
+from assistant.engines import get_engine
+from assistant.engines.base import DraftContext, EngineResult, can
+from assistant.errors import (
+    ConfigError,
+    InputFileError,
+    NotFoundError,
+    ReviewAssistantError,
+    hide_paths,
+)
+from assistant.evaluation.harness import MODES as EVAL_MODES
+from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
+from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.index import ChunkIndex, Passage
-from assistant.ingest import describe_pages, file_sha256, parse_pdf
-from assistant.reports import ReportRecord, ReportStore
+from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
+from assistant.library import ReportRecord, ReportStore
+from assistant.locks import writer_lock
+from assistant.providers.calllog import CallLog
+from assistant.questions import AnswerType, BankError, load_bank
+from assistant.review.decisions import DecisionStore, Event, ItemState
+from assistant.review.final_answers import export_final_answers, final_answer_rows
 
 if TYPE_CHECKING:
-    from assistant.drafting import Drafter, DraftOutcome
-    from assistant.drafts import Citation, DraftStore
+    from assistant.drafting.drafter import DraftOutcome
+    from assistant.drafting.store import Citation
     from assistant.engines.base import EvidenceBlock
     from assistant.questions import QuestionBank
 
@@ -133,8 +158,6 @@ class Assistant:
 
     @cached_property
     def embedder(self):
-        from assistant.embeddings import get_embedder
-
         emb = self.settings.embedding
         return get_embedder(emb.name, **emb.options(self.settings.cache_dir))
 
@@ -177,7 +200,6 @@ class Assistant:
     def writer_lock(self):
         """Serialise writers of the embedded Chroma store across processes (not needed, and not
         taken, with a Chroma server)."""
-        from assistant.locks import writer_lock
 
         def on_wait() -> None:
             log.warning(
@@ -265,11 +287,87 @@ class Assistant:
         ]
 
     # --- use case: find reports ---------------------------------------------------------
+    def upload_dir(self, source: Path) -> Path:
+        """Where the UI keeps an uploaded file's copy: one folder per content hash."""
+        return self.settings.home / "uploads" / file_sha256(source)[:16]
+
     def list_reports(self, period: str | None = None) -> list[ReportRecord]:
         return self.reports.list(period=period)
 
     def resolve_report(self, ref: str) -> ReportRecord:
         return self.reports.resolve(ref)
+
+    # --- use case: review --------------------------------------------------------------
+    @cached_property
+    def decisions(self) -> DecisionStore:
+        """The reviewers' decisions (append-only events) on this library's drafts."""
+        return DecisionStore(self.db, self.bank)
+
+    def record_decision(
+        self, report_id: str, question_id: str, reviewer: str, action: str, **details
+    ) -> Event:
+        """Save one reviewer decision (accept, edit, reject, enter, citation, passage, note) as
+        an append-only event; refused with a ConflictError when someone else saved the item
+        after `base_event_id` (see assistant.review.decisions.DecisionStore.record)."""
+        return self.decisions.record(report_id, question_id, reviewer, action, **details)
+
+    def review_item(self, report_id: str, question_id: str) -> ItemState:
+        """An item's current state, derived from its events."""
+        return self.decisions.item(report_id, question_id)
+
+    def review_states(self, report_id: str) -> dict[str, ItemState]:
+        """Question id -> current state, for every question of the bank."""
+        return self.decisions.current(report_id)
+
+    def review_history(self, report_id: str, question_id: str | None = None) -> list[Event]:
+        """A report's (or one item's) decision events, oldest first."""
+        return self.decisions.history(report_id, question_id)
+
+    def review_progress(self, report_id: str, question_ids) -> tuple[int, int]:
+        """(reviewed, total) over the given questions."""
+        return self.decisions.progress(report_id, question_ids)
+
+    def _reports_or_all(self, report_ids: list[str] | None) -> list[ReportRecord]:
+        if report_ids is None:
+            return self.list_reports()
+        return [self.reports.get(r) for r in report_ids]
+
+    def final_answer_rows(self, report_ids: list[str] | None = None) -> list[dict]:
+        """One row per (report, question): the draft, the final answer and who decided."""
+        return final_answer_rows(self.decisions, self.drafts, self._reports_or_all(report_ids))
+
+    def export_final_answers(
+        self, path: Path | str, fmt: str | None = None, *, report_ids: list[str] | None = None
+    ) -> Path:
+        """Write the reviewers' final answers (XLSX adds the decision log); returns the path."""
+        reports = self._reports_or_all(report_ids)
+        return export_final_answers(
+            self.decisions, self.drafts, reports, path, fmt, report_ids=report_ids
+        )
+
+    # --- use case: evals ---------------------------------------------------------------
+    def eval_runs(self) -> list[dict]:
+        """The stored eval runs, newest first, with their headline figures and outputs."""
+        return list_runs(self.db)
+
+    def eval_run(self, ref: str) -> dict:
+        """One stored eval run's metrics (id or unique prefix)."""
+        return load_run(self.db, ref)
+
+    @staticmethod
+    def eval_headline(metrics: dict) -> str:
+        return headline(metrics)
+
+    def compare_evals(self, a: str, b: str) -> tuple[str, list[str]]:
+        """Markdown table of per-question deltas between two runs, and what makes them not
+        comparable (different question sets, labelled sets, engines)."""
+        first, second = self.eval_run(a), self.eval_run(b)
+        return compare_runs(first, second), comparison_warnings(first, second)
+
+    def run_eval(self, *, retrieval: bool = True, **options) -> EvalRun:
+        """Run one eval and store it (see assistant.evaluation.harness.run_eval); without
+        `retrieval`, retrieval recall is not measured."""
+        return run_eval(self, modes=EVAL_MODES if retrieval else (), **options)
 
     # --- use case: search ---------------------------------------------------------------
     def search(
@@ -287,7 +385,6 @@ class Assistant:
         """Index a stored report under the current settings if it is not yet (e.g. new model)."""
         if self.index.is_indexed(report.report_id):
             return
-        from assistant.ingest import Page
 
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -303,25 +400,17 @@ class Assistant:
     # --- use case: the audit tool ------------------------------------------------------
     @cached_property
     def bank(self) -> QuestionBank:
-        from assistant.questions import BankError, load_bank
-
         try:
             return load_bank(self.settings.bank)
         except BankError as exc:
-            from assistant.errors import ConfigError
-
             raise ConfigError(str(exc), "fix the question bank file") from exc
 
     @cached_property
     def drafts(self) -> DraftStore:
-        from assistant.drafts import DraftStore
-
         return DraftStore(self.db)
 
     def engine(self, name: str | None = None):
         """The drafting engine by name (default: settings, `auto` → llm if configured)."""
-        from assistant.engines.base import get_engine
-
         return get_engine(
             name or self.settings.resolved_engine(), settings=self.settings, db=self.db
         )
@@ -329,8 +418,6 @@ class Assistant:
     def drafter(
         self, engine_name: str | None = None, *, retrieval_mode: str | None = None
     ) -> Drafter:
-        from assistant.drafting import Drafter
-
         engine = self.engine(engine_name)
         return Drafter(
             self.index,
@@ -352,15 +439,11 @@ class Assistant:
         on_item=None,
     ) -> tuple[ReportRecord, list[DraftOutcome]]:
         """Draft the audit tool (or some questions) for one report."""
-        from assistant.questions import BankError
-
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         try:
             questions = self.bank.select(question_ids)
         except BankError as exc:
-            from assistant.errors import NotFoundError
-
             raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
         drafter = self.drafter(engine)
         # Re-drafting on request (draft --force) asks the model again: no cached reply.
@@ -371,9 +454,6 @@ class Assistant:
 
     def ask(self, report_ref: str, question: str, *, engine: str | None = None) -> AskAnswer:
         """A reviewer's free question to one report."""
-        from assistant.drafting import retrieve_evidence, verify_citations
-        from assistant.engines.base import DraftContext, EngineResult
-
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         chosen = self.engine(engine)
@@ -420,8 +500,6 @@ class Assistant:
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
         import time
 
-        from assistant.bulk import RunStore, RunSummary, draft_items, run_id_for, source_label
-
         started = time.perf_counter()
         drafter = self.drafter(engine)
         drafter.redraft_stale = redraft_stale
@@ -429,10 +507,8 @@ class Assistant:
         run_id = run_id_for(source, period, drafter)
         runs = RunStore(self.db)
         if concurrency is None:
-            concurrency = self.settings.llm.concurrency if drafter.engine.name == "llm" else 1
-        if batch and drafter.engine.name != "llm":
-            from assistant.errors import ConfigError
-
+            concurrency = self.settings.llm.concurrency if can(drafter.engine, "concurrent") else 1
+        if batch and not can(drafter.engine, "batch"):
             raise ConfigError(
                 "--batch needs the LLM engine", "configure an endpoint or drop --batch"
             )
@@ -484,9 +560,6 @@ class Assistant:
                     on_item(outcome)
 
             if batch:
-                from assistant.batch import run_batch
-                from assistant.questions import AnswerType
-
                 run_batch(
                     drafter,
                     summary.reports,
@@ -511,7 +584,6 @@ class Assistant:
             summary.seconds = time.perf_counter() - started
             runs.finish(run_id, "interrupted", summary.to_json())
             raise
-        from assistant.calllog import CallLog
 
         summary.tokens = CallLog(self.db).totals(run_id)
         summary.seconds = time.perf_counter() - started
@@ -522,10 +594,6 @@ class Assistant:
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
     ):
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
-        from assistant.bulk import RunStore
-        from assistant.cohort import cohort_summary
-        from assistant.errors import NotFoundError
-
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else (None if period else runs.latest("score"))
         if run_id and run is None:
@@ -541,14 +609,41 @@ class Assistant:
             raise NotFoundError(
                 "no reports to summarise", "run `review-assistant score FOLDER` first"
             )
-        return cohort_summary(self, report_ids, source=source, engine=engine, label=label)
+        return cohort_summary(
+            self.bank,
+            self.drafts,
+            self.decisions,
+            report_ids,
+            source=source,
+            engine=engine,
+            label=label,
+        )
+
+    def library_cohort(self, *, source: str = "drafts"):
+        """Cohort summary of every report in the library."""
+        report_ids = [r.report_id for r in self.list_reports()]
+        if not report_ids:
+            raise NotFoundError("no reports in the library", "ingest or score some reports first")
+        return cohort_summary(
+            self.bank, self.drafts, self.decisions, report_ids, source=source, label="all reports"
+        )
+
+    def score_runs(self) -> list[dict]:
+        """Scoring runs, newest first."""
+        return RunStore(self.db).list("score")
+
+    @staticmethod
+    def cohort_charts(summary) -> dict[str, bytes]:
+        """The cohort summary's charts as PNGs, by name."""
+        return cohort_charts(summary)
+
+    @staticmethod
+    def write_cohort_outputs(summary, out_dir: Path) -> dict[str, Path]:
+        """The cohort summary as text, CSV and charts (cohort.html) in `out_dir`."""
+        return write_cohort_outputs(summary, out_dir)
 
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
-        from assistant.bulk import RunStore
-        from assistant.errors import NotFoundError
-        from assistant.export import export_drafts
-
         runs = RunStore(self.db)
         run = runs.get(run_id) if run_id else runs.latest("score")
         if run is None:

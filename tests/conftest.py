@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripted_llm_server import block_outbound_network, scripted_llm  # noqa: F401
+from tests.doubles.scripted_llm_server import block_outbound_network, scripted_llm  # noqa: F401
 
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"

@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 
 from assistant.cli import main
-from evals.sample_reports import generate_sample_set
-from tests.scripted_llm_server import reply
-from tests.scripted_llm_server import valid_draft_handler as answer_any
+from evals.synthetic.sample_reports import generate_sample_set
+from tests.doubles.scripted_llm_server import reply
+from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 
 QUESTIONS = "A1,A2,A6,B7,C5"
 

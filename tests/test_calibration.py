@@ -7,8 +7,8 @@ import math
 from assistant.engines.base import EngineResult
 from assistant.engines.calibration import UNCALIBRATED, Calibration, calibrate, load_calibration
 from assistant.engines.offline import OfflineEngine
+from assistant.evaluation.metrics import auroc, confidence_summary, expected_calibration_error
 from assistant.questions import load_bank
-from evals.metrics import auroc, confidence_summary, expected_calibration_error
 
 
 def test_a_rule_cell_estimates_agreement_and_sparse_cells_borrow_from_the_question():

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from assistant.evaluation.harness import load_run, run_eval, store_run
+from assistant.evaluation.human_scores import write_human_scores
+from assistant.evaluation.labelled_year import gold_rows
+from assistant.evaluation.summary import comparison_markdown, comparison_warnings
 from assistant.questions import load_bank
-from evals.harness import load_run, run_eval, store_run
-from evals.human_scores import write_human_scores
-from evals.labelled_year import gold_rows
-from evals.report import comparison_markdown, comparison_warnings
 
 BANK = load_bank()
 QUESTIONS = ["A1", "A2", "A6", "B5"]
@@ -22,7 +22,7 @@ QUESTIONS = ["A1", "A2", "A6", "B5"]
 @pytest.fixture
 def labelled_folder(tmp_path) -> Path:
     """gold.csv at the top, the PDFs in reports/ (the dev set's layout)."""
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     folder = tmp_path / "mine"
     generate_sample_set(folder / "reports", n=2, seed=11)

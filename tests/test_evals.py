@@ -10,17 +10,23 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.questions import load_bank
-from evals.harness import check_thresholds, compare_runs, list_runs, load_thresholds, run_eval
-from evals.human_scores import (
+from assistant.evaluation.harness import (
+    check_thresholds,
+    compare_runs,
+    list_runs,
+    load_thresholds,
+    run_eval,
+)
+from assistant.evaluation.human_scores import (
     HumanScore,
     HumanScoresError,
     load_human_scores,
     parse_human_scores,
     write_human_scores,
 )
-from evals.labelled_year import gold_rows
-from evals.scoring import Item, aggregate, human_agreement, score_question
+from assistant.evaluation.labelled_year import gold_rows
+from assistant.evaluation.scoring import Item, aggregate, human_agreement, score_question
+from assistant.questions import load_bank
 
 BANK = load_bank()
 HEADER = "report,question_id,answer,evidence_pages,auditor,notes\n"
@@ -181,7 +187,7 @@ def test_human_human_agreement_is_the_ceiling():
 @pytest.fixture
 def drafted_library(assistant, tmp_path):
     """Two generated reports ingested and drafted offline for a few questions."""
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     built = generate_sample_set(tmp_path / "pdfs", n=2, seed=5, length="short")
     assert all(r.status == "indexed" for r in assistant.ingest([b.path for b in built]))
@@ -232,7 +238,7 @@ def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library,
 
 def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, monkeypatch):
     from assistant.service import Assistant
-    from tests.scripted_llm_server import valid_draft_handler
+    from tests.doubles.scripted_llm_server import valid_draft_handler
 
     scripted_llm.handler = valid_draft_handler
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)

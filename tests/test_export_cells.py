@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from assistant.cli import main
+from tests.doubles.scripted_llm_server import reply
+from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import reply
-from tests.scripted_llm_server import valid_draft_handler as answer_any
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 PAGES = [
@@ -85,15 +85,15 @@ def test_export_csv_and_xlsx_cells_never_start_a_formula(
 
 @pytest.mark.parametrize("lead", DANGEROUS)
 def test_the_one_cell_neutraliser_covers_every_formula_lead(lead):
-    from assistant.export import safe_cell
+    from assistant.bulk.export import safe_cell
 
     assert safe_cell(lead + "1+1") == "'" + lead + "1+1"
     assert safe_cell("plain text") == "plain text" and safe_cell(3) == 3 and safe_cell(None) is None
 
 
 def test_review_export_uses_the_same_neutraliser():
-    import assistant.review as review
-    from assistant.export import safe_cell
+    import assistant.review.final_answers as review
+    from assistant.bulk.export import safe_cell
 
     assert review.safe_cell is safe_cell
     assert not hasattr(review, "_safe_cell")
@@ -101,7 +101,7 @@ def test_review_export_uses_the_same_neutraliser():
 
 def test_export_rows_are_written_through_the_neutraliser(tmp_path):
     """The exporters themselves (not only the rows) make every str cell inert."""
-    from assistant.export import write_csv
+    from assistant.bulk.export import write_csv
 
     path = write_csv(tmp_path / "x.csv", ["a", "b"], [{"a": "\r=1", "b": 2}])
     assert list(csv.reader(Path(path).open(newline=""))) == [["a", "b"], ["'\r=1", "2"]]

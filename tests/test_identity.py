@@ -3,7 +3,7 @@ styles: lists of places, multi-year and academic-year reports, unclear periods."
 
 from __future__ import annotations
 
-from assistant.ingest import detect_identity, detect_period
+from assistant.ingest.identity import detect_identity, detect_period
 from tests.make_pdf import text_pdf
 
 BODY = "The partners met every month and reviewed their plans for children and families."

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.chunking import chunk_pages, headings_in
 from assistant.config import ChunkSettings, IngestSettings
-from assistant.ingest import Page, describe_pages, normalise_pages, normalise_text, parse_pdf
+from assistant.ingest.pdf import Page, describe_pages, normalise_pages, normalise_text, parse_pdf
 from tests.make_pdf import text_pdf
 
 BODY = [
@@ -123,7 +123,7 @@ def test_wrapped_lines_are_not_headings():
 
 
 def test_identity_of_generated_reports_matches_their_spec(tmp_path):
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     for built in generate_sample_set(tmp_path / "year", n=5, seed=404):
         parsed = parse_pdf(built.path, IngestSettings())

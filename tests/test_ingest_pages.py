@@ -11,7 +11,7 @@ import pytest
 from assistant.cli import main
 from assistant.config import IngestSettings
 from assistant.errors import InputFileError
-from assistant.ingest import open_pdf
+from assistant.ingest.pdf import open_pdf
 from tests.bad_pdfs import write_encrypted_pdf, write_unicode_pdf, write_unreadable_page_pdf
 
 PAGES = [

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from assistant.calllog import CallLog
+from assistant.providers.calllog import CallLog
+from tests.doubles.scripted_llm_server import delay, malformed, reply, status
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import delay, malformed, reply, status
 
 PAGES = [
     [

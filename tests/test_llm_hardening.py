@@ -18,10 +18,10 @@ from pathlib import Path
 import openai
 import pytest
 
-from assistant.calllog import CallLog
 from assistant.cli import main as cli_main
+from assistant.providers.calllog import CallLog
+from tests.doubles.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
 from tests.test_llm_engine import GOOD_QUOTE, PAGES, cite_block_with, fresh_assistant
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def test_timeout_is_a_deadline_against_a_dripping_server(report, llm, headers):
 
 
 def test_deadline_holds_on_a_reused_keep_alive_connection(scripted_llm):
-    from assistant.engines import deadline
+    from assistant.providers import deadline
 
     http_client = openai.DefaultHttpxClient()
     assert deadline.install(http_client)

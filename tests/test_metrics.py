@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from evals import metrics as m
+from assistant.evaluation import metrics as m
 
 # Cohen, J. (1960). A coefficient of agreement for nominal scales. Educational and
 # Psychological Measurement 20, 37-46, Table 1: proportions for 200 subjects, 3 categories

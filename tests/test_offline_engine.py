@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.engines.offline import MARKER, _sentences
-from evals.sample_reports import generate_sample_set
+from evals.synthetic.sample_reports import generate_sample_set
 from tests.make_pdf import text_pdf
 
 PAGES = [

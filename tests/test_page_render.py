@@ -17,7 +17,7 @@ import pytest
 from tests.bad_pdfs import write_huge_page_pdf
 
 REPO = Path(__file__).resolve().parent.parent
-SIDE, PIXELS = 4096, 12_000_000  # assistant.pdf_render's budget
+SIDE, PIXELS = 4096, 12_000_000  # assistant.ingest.render's budget
 
 
 def _child(code: str, timeout: float = 240) -> dict:
@@ -52,7 +52,7 @@ def test_a_cited_14400_pt_page_is_rendered_within_the_pixel_and_memory_cap(tmp_p
 
 
 def test_an_ordinary_page_keeps_its_scale(tmp_path):
-    from assistant.pdf_render import capped_scale
+    from assistant.ingest.render import capped_scale
 
     assert capped_scale(595, 842, 1.4) == 1.4  # A4 in the UI
     assert capped_scale(595, 842, 200 / 72) == 200 / 72  # A4 for OCR
@@ -68,7 +68,7 @@ def test_ocr_of_a_huge_scanned_page_renders_within_the_cap(tmp_path):
         "import json, resource\n"
         "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
         "from pathlib import Path\n"
-        "from assistant.ingest import ocr_pages_text\n"
+        "from assistant.ingest.pdf import ocr_pages_text\n"
         f"text = ocr_pages_text(Path({str(pdf)!r}), [1])\n"
         "print(json.dumps({'text': text.get(1, ''),\n"
         "  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"

@@ -114,7 +114,7 @@ def test_crafted_pdf_cannot_forge_a_block_in_the_request_the_model_gets(
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
     monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
     from assistant.service import Assistant
-    from tests.scripted_llm_server import valid_draft_handler
+    from tests.doubles.scripted_llm_server import valid_draft_handler
 
     scripted_llm.handler = valid_draft_handler
     _, [outcome] = Assistant().draft_report("fernby", question_ids=["A6"], engine="llm")

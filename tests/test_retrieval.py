@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.drafting import question_queries, retrieve_evidence
+from assistant.drafting.drafter import question_queries, retrieve_evidence
 from tests.make_pdf import text_pdf
 
 
@@ -22,7 +22,7 @@ def test_a_reports_rankings_and_drafts_do_not_change_when_other_reports_are_inge
     assistant, tmp_path
 ):
     """Issue 11 item 6: BM25 statistics (and dense similarity) are each report's own."""
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     files = [r.path for r in generate_sample_set(tmp_path / "year", n=10, seed=77)]
     first = [r.report.report_id for r in assistant.ingest(files[:6])]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError, ConflictError, NotFoundError, ReviewAssistantError
-from assistant.review import DecisionStore, export_final_answers, final_answer_rows
+from assistant.review.decisions import DecisionStore
 from assistant.service import Assistant
 from assistant.ui import auth
 from tests.make_pdf import text_pdf
@@ -304,9 +304,9 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
         base_event_id=None,
         draft_id=c10.draft_id,
     )
-    rows = final_answer_rows(a)
+    rows = a.final_answer_rows()
     assert len(rows) == len(a.bank.ids)
-    path = export_final_answers(a, tmp_path / "final.csv")
+    path = a.export_final_answers(tmp_path / "final.csv")
     got = {r["Question id"]: r for r in csv.DictReader(path.open(encoding="utf-8-sig"))}
     assert got["A1"]["Status"] == "accepted" and got["A1"]["Reviewer"] == "alice"
     assert got["A1"]["Final answer"] == a.bank.get("A1").answer_label(a1.answer)
@@ -318,7 +318,7 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
 
     from openpyxl import load_workbook
 
-    xlsx = export_final_answers(a, tmp_path / "final.xlsx", report_ids=[rid])
+    xlsx = a.export_final_answers(tmp_path / "final.xlsx", report_ids=[rid])
     book = load_workbook(xlsx)
     sheet = book["Final answers"]
     header = [c.value for c in sheet[1]]
@@ -336,7 +336,7 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
     ]
     assert book["Decision log"].max_row == 3
     with pytest.raises(ReviewAssistantError, match="unknown export format"):
-        export_final_answers(a, tmp_path / "final.pdf")
+        a.export_final_answers(tmp_path / "final.pdf")
 
 
 def test_review_queue_puts_lowest_confidence_first(a, rid):

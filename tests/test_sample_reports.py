@@ -13,11 +13,9 @@ import pytest
 from pypdf import PdfReader
 from pypdf.errors import EmptyFileError, PdfReadError
 
-from evals.report_bulk import BULK, guard_problems
-from evals.report_layout import estimate_pages, render_pdf
-from evals.report_sections import Para, Section
-from evals.report_text import BANKS, SAFEGUARDING, theme_of
-from evals.sample_reports import (
+from evals.synthetic.bulk import BULK, guard_problems
+from evals.synthetic.layout import estimate_pages, render_pdf
+from evals.synthetic.sample_reports import (
     GOLD_IDS,
     LONG_PAGE_RANGE,
     build_report,
@@ -29,6 +27,8 @@ from evals.sample_reports import (
     main,
     random_spec,
 )
+from evals.synthetic.sections import Para, Section
+from evals.synthetic.text import BANKS, SAFEGUARDING, theme_of
 from tests.bad_pdfs import (
     MIXED_PAGES,
     write_corrupt_pdf,

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from tests import scripted_llm_server
-from tests.scripted_llm_server import (
+from tests.doubles import scripted_llm_server
+from tests.doubles.scripted_llm_server import (
     BLOCKED_CONNECTIONS,
     OutboundNetworkBlockedError,
     ScriptedLLMServer,

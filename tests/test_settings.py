@@ -29,7 +29,7 @@ from assistant.config import (
 from assistant.errors import ReviewAssistantError
 from tests.bad_pdfs import write_image_only_pdf
 from tests.make_pdf import text_pdf
-from tests.scripted_llm_server import reply, status, valid_draft_handler
+from tests.doubles.scripted_llm_server import reply, status, valid_draft_handler
 
 TOPICS = ["neglect", "exploitation", "training", "audit", "voice of the child", "funding"]
 # Six pages of different subjects: enough passages that a search has more than a few results.
@@ -376,7 +376,7 @@ def _llm_model(request, monkeypatch, tmp_path):
 
 @case("llm.timeout")
 def _llm_timeout(request, monkeypatch, tmp_path):
-    from tests.scripted_llm_server import delay
+    from tests.doubles.scripted_llm_server import delay
 
     server = _llm(request, monkeypatch, llm__timeout=0.5, llm__max_retries=0)
     server.enqueue(delay(3, reply({})))

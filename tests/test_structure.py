@@ -3,7 +3,7 @@ sections it names used to find evidence the passage search alone misses."""
 
 from __future__ import annotations
 
-from assistant.drafting import retrieve_evidence
+from assistant.drafting.drafter import retrieve_evidence
 from assistant.structure import build_structure, contents_entries
 from tests.make_pdf import text_pdf
 

@@ -47,7 +47,7 @@ def app(tmp_path_factory):
     """(base URL, data home, PDFs) of one running app for the whole module."""
     if not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from evals.sample_reports import generate_sample_set
+    from evals.synthetic.sample_reports import generate_sample_set
 
     root = tmp_path_factory.mktemp("ui")
     sample = generate_sample_set(root / "pdfs", 1, 7, length="short")[0].path

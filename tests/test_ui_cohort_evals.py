@@ -66,8 +66,8 @@ def data(tmp_path_factory):
     """Two scoring runs and an eval, stored through the service API; and the empty app."""
     if not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from evals.harness import run_eval
-    from evals.sample_reports import generate_sample_set
+    from assistant.evaluation.harness import run_eval
+    from evals.synthetic.sample_reports import generate_sample_set
 
     root = tmp_path_factory.mktemp("cohort-ui")
     # exits run in reverse: the pool waits for the empty app to be up, then the stack stops it

@@ -99,7 +99,7 @@ class _LoudList(list):
 
 def main(argv: list[str] | None = None) -> int:
     """Run app.py's main with outbound network blocked (used by `running_app`)."""
-    from tests import scripted_llm_server
+    from tests.doubles import scripted_llm_server
 
     scripted_llm_server.BLOCKED_CONNECTIONS = _LoudList()
     scripted_llm_server.block_outbound_network()

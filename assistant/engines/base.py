@@ -1,7 +1,7 @@
 """The drafting-engine interface and registry.
 
 An engine turns (question, evidence) into a draft, and (free question, evidence) into an
-answer. Retrieval, quote verification and storage happen around it (assistant/drafting.py),
+answer. Retrieval, quote verification and storage happen around it (assistant/drafting/drafter.py),
 so every engine — LLM, offline rules, test doubles — is judged by the same checks.
 """
 
@@ -78,7 +78,13 @@ class DraftContext:
 
 
 class Engine(Protocol):
-    """A drafting engine, chosen by name."""
+    """A drafting engine, chosen by name.
+
+    Capabilities are class attributes an engine declares (absent means no, see `can`):
+    `concurrent` (drafts may run in parallel: calls to a server), `batch` (drafts can go
+    through the OpenAI Batch API: `render_draft`, `parse_draft`, `result_from`,
+    `draft_from_reply` and a `provider`).
+    """
 
     name: str
     model: str | None
@@ -94,6 +100,16 @@ class Engine(Protocol):
         ...
 
 
+CAPABILITIES = ("concurrent", "batch")
+
+
+def can(engine: Engine, capability: str) -> bool:
+    """Whether `engine` declares `capability` (one of CAPABILITIES)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown engine capability {capability!r}")
+    return bool(getattr(engine, capability, False))
+
+
 _ENGINES: dict[str, Callable[..., Engine]] = {}
 
 
@@ -105,17 +121,3 @@ def register_engine(name: str):
         return factory
 
     return decorate
-
-
-def get_engine(name: str, **options: Any) -> Engine:
-    """Build a registered engine; unknown names list the known ones."""
-    import assistant.engines.llm  # noqa: F401  (registers)
-    import assistant.engines.offline  # noqa: F401
-
-    if name not in _ENGINES:
-        from assistant.errors import ConfigError
-
-        raise ConfigError(
-            f"unknown engine '{name}'", f"choose one of: {', '.join(sorted(_ENGINES))}"
-        )
-    return _ENGINES[name](**options)

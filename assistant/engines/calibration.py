@@ -10,7 +10,8 @@ like it. The estimate is hierarchical, so sparse cells borrow from their parents
 each level a Beta-smoothed rate shrunk towards the level above (`PRIOR` pseudo-counts).
 
 A calibration belongs to one engine and model, carries a version, and is fitted by
-`evals/calibration_fit.py` on labelled data (generated year and dev set). An engine and model
+`assistant/evaluation/calibration_fit.py`
+on labelled data (generated year and dev set). An engine and model
 without a fitted calibration keeps its own confidence and its drafts say "uncalibrated".
 """
 

@@ -1,7 +1,7 @@
 """Cohort page: a year's figures per audit question ("Neglect a priority: 11/18"), the charts,
 and the downloads of a scoring run.
 
-The figures come from `Assistant.cohort`, the charts from assistant.cohort.charts and the run's
+The figures come from `Assistant.cohort`, the charts from assistant.bulk.cohort.charts and the run's
 files from `Assistant.export_run`. Report text is data here too: figures go into a text box
 and table cells, picker labels are plain text, and only our own escaped messages are HTML.
 """
@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 from gradio.context import get_render_context
 
-from assistant.errors import NotFoundError
 from assistant.ui.common import error_text, frame, message
 
 if TYPE_CHECKING:
-    from assistant.cohort import CohortSummary
+    from assistant.bulk.cohort import CohortSummary
     from assistant.service import Assistant
 
 COHORT_HEADERS = [
@@ -103,21 +102,10 @@ def on_tab_open(fn, inputs: list, outputs: list):
 # --- data -------------------------------------------------------------------------------------
 
 
-def score_runs(assistant: Assistant) -> list[dict]:
-    """Scoring runs, newest first."""
-    with assistant.db.connect() as conn:
-        # updated_at has whole seconds: on a tie, the run created last comes first
-        rows = conn.execute(
-            "SELECT run_id, label, engine, status, updated_at FROM runs "
-            "WHERE kind='score' ORDER BY updated_at DESC, rowid DESC"
-        ).fetchall()
-    return [dict(r) for r in rows]
-
-
 def cohort_choices(assistant: Assistant) -> list[tuple[str, str]]:
     """Picker entries: each scoring run, then all reports of each period, then all reports."""
     choices = []
-    for r in score_runs(assistant):
+    for r in assistant.score_runs():
         label = f"{r['label'] or 'no period'} · {r['engine']} · {r['run_id']} · {r['updated_at']}"
         if r["status"] != "done":
             label += f" ({r['status']})"
@@ -137,12 +125,7 @@ def summarise(assistant: Assistant, choice: str, source: str) -> CohortSummary:
         return assistant.cohort(ref, source=source)
     if kind == "period":
         return assistant.cohort(None, source=source, period=ref)
-    from assistant.cohort import cohort_summary
-
-    ids = [r.report_id for r in assistant.list_reports()]
-    if not ids:
-        raise NotFoundError("no reports in the library", "ingest or score some reports first")
-    return cohort_summary(assistant, ids, source=source, label="all reports")
+    return assistant.library_cohort(source=source)
 
 
 def cohort_rows(summary: CohortSummary) -> list[list[Any]]:
@@ -176,8 +159,6 @@ _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
 def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
-    from assistant.cohort import charts
-
     # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
     first = list(summary.tallies)[0]
     drawn = [summary.label, [t.to_json() for t in summary.tallies[first]]]
@@ -186,7 +167,7 @@ def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[st
         if key in _CHART_CACHE and all(Path(p).exists() for p, _ in _CHART_CACHE[key]):
             _CHART_CACHE.move_to_end(key)
             return _CHART_CACHE[key]
-        images = charts(summary)
+        images = assistant.cohort_charts(summary)
         items = []
         for name, png in images.items():
             qid = name.removesuffix(".png")
@@ -289,7 +270,7 @@ def cohort_tab(assistant: Assistant) -> None:
 
     def show(choice, which):
         if not choice:
-            if not score_runs(a) and not a.list_reports():
+            if not a.score_runs() and not a.list_reports():
                 return empty(message("info", NO_RUNS))
             return empty(message("warn", "Pick a scoring run or a period."))
         which = which or "drafts"
@@ -309,7 +290,7 @@ def cohort_tab(assistant: Assistant) -> None:
             f"{len(summary.report_ids)} reports · {summary.label} · answers from "
             f"{' and '.join(summary.tallies)}",
         )
-        if not score_runs(a):
+        if not a.score_runs():
             note += message("info", NO_RUNS)
         if problems:
             note += problems

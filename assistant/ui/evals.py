@@ -1,8 +1,9 @@
 """Evals page: stored eval runs (drafts against human audit scores), one run's summary, charts
 and downloads, and an optional small eval run on a generated labelled year.
 
-The runs come from evals.harness (`list_runs`, `load_run`, `run_eval`); the summary is the
-run's own summary.md, shown as Markdown only after escaping it (see `safe_summary`).
+The runs come from the service (`eval_runs`, `eval_run`, `run_eval`); the
+summary is the run's own summary.md, shown as Markdown only after escaping it (see
+`safe_summary`).
 """
 
 # No `from __future__ import annotations`: Gradio resolves the gr.SelectData annotation below.
@@ -93,11 +94,8 @@ def safe_summary(text: str) -> str:
 
 def run_details(assistant: "Assistant", eval_id: str) -> dict:
     """Headline, escaped summary, (chart path, caption) pairs and download paths of one run."""
-    from evals.harness import list_runs, load_run
-    from evals.report import headline
-
-    metrics = load_run(assistant.db, eval_id)  # the light metrics (items stay in metrics.json)
-    outputs = next((r["outputs"] for r in list_runs(assistant.db) if r["eval_id"] == eval_id), {})
+    metrics = assistant.eval_run(eval_id)  # the light metrics (items stay in metrics.json)
+    outputs = next((r["outputs"] for r in assistant.eval_runs() if r["eval_id"] == eval_id), {})
     missing = [p for p in outputs.values() if not Path(p).exists()]
     summary_path = outputs.get("summary")
     summary = (
@@ -116,7 +114,7 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
         if k in outputs and Path(outputs[k]).exists()
     ]
     return {
-        "headline": headline(metrics),
+        "headline": assistant.eval_headline(metrics),
         "summary": summary,
         "charts": charts,
         "files": files,
@@ -127,15 +125,13 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
 
 def evals_tab(assistant: "Assistant") -> None:
     """Build the Evals tab's contents inside the current gr.Tab."""
-    from evals.harness import list_runs
-
     a = assistant
     gr.Markdown(
         "How well the drafts agree with human audit scores: accuracy and kappa per question "
         "and theme against a majority baseline, and whether drafts cite the gold evidence "
         "pages. Select a run to see its summary, charts and files."
     )
-    runs = list_runs(a.db)
+    runs = a.eval_runs()
     with gr.Row(equal_height=True):
         picker = gr.Dropdown(
             eval_choices(runs),
@@ -219,7 +215,7 @@ def evals_tab(assistant: "Assistant") -> None:
 
     def show(eval_id):
         if not eval_id:
-            has_runs = bool(list_runs(a.db))
+            has_runs = bool(a.eval_runs())
             return empty(
                 message("warn", "Pick an eval run.") if has_runs else message("info", NO_EVALS)
             )
@@ -233,7 +229,7 @@ def evals_tab(assistant: "Assistant") -> None:
         return [note, d["headline"], d["summary"], d["charts"], d["files"]]
 
     def reload(current, select_newest: bool = False):
-        fresh = list_runs(a.db)
+        fresh = a.eval_runs()
         ids = [r["eval_id"] for r in fresh]
         value = current if current in ids and not select_newest else (ids[0] if ids else None)
         return gr.update(choices=eval_choices(fresh), value=value), frame(
@@ -246,7 +242,6 @@ def evals_tab(assistant: "Assistant") -> None:
         return [gr.update(value=eval_id), *show(eval_id)]
 
     def run_now(n, engine_name, boot, recall, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
-        from evals.harness import MODES, run_eval
 
         done = [0.0]
 
@@ -261,11 +256,10 @@ def evals_tab(assistant: "Assistant") -> None:
         n = max(2, min(40, int(n or 8)))
         try:
             progress(0.0, desc=f"starting an eval on {n} generated reports")
-            run = run_eval(
-                a,
+            run = a.run_eval(
                 n=n,
                 engine=engine_name or "offline",
-                modes=MODES if recall else (),
+                retrieval=bool(recall),
                 n_boot=max(20, min(5000, int(boot or 1000))),
                 on_progress=on_progress,
             )

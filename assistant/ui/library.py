@@ -8,7 +8,6 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.errors import hide_paths
-from assistant.ingest import file_sha256
 from assistant.ui.common import AppContext, error_text, frame
 from assistant.ui.render import LIBRARY_HEADERS, library_rows
 
@@ -16,7 +15,7 @@ from assistant.ui.render import LIBRARY_HEADERS, library_rows
 def _store_upload(ctx: AppContext, upload: str) -> Path:
     """Copy an upload out of Gradio's temp cache, so the PDF stays available for page images."""
     source = Path(upload)
-    target_dir = ctx.assistant.settings.home / "uploads" / file_sha256(source)[:16]
+    target_dir = ctx.assistant.upload_dir(source)
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / source.name
     if not target.exists():

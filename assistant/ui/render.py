@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.ingest import describe_pages
-from assistant.review import DecisionStore, ItemState, answer_text
-from assistant.verify import verify_quote
+from assistant.drafting.verify import verify_quote
+from assistant.ingest.pdf import describe_pages
+from assistant.ingest.render import render_pdf_page
+from assistant.review.decisions import ItemState, answer_text
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from assistant.drafts import Citation, Draft
+    from assistant.drafting.store import Citation, Draft
+    from assistant.library import ReportRecord
     from assistant.questions import Question
-    from assistant.reports import ReportRecord
     from assistant.service import Assistant
 
 # PDFium is not thread-safe and Gradio runs handlers in a thread pool.
@@ -68,7 +69,6 @@ LIBRARY_HEADERS = [
 
 def library_rows(assistant: Assistant) -> list[list[Any]]:
     """One row per report for the Library table."""
-    store = DecisionStore(assistant.db, assistant.bank)
     ids = assistant.bank.ids
     rows = []
     for r in assistant.list_reports():
@@ -89,7 +89,7 @@ def library_rows(assistant: Assistant) -> list[list[Any]]:
             draft_text = f"{len(drafts)} ({engines})" + "".join(f", {c}" for c in counts)
         else:
             draft_text = "not drafted"
-        reviewed, total = store.progress(r.report_id, ids)
+        reviewed, total = assistant.review_progress(r.report_id, ids)
         rows.append(
             [
                 r.partnership or "(not detected)",
@@ -138,7 +138,7 @@ def review_queue(assistant: Assistant, report_id: str) -> list[QueueItem]:
     Reviewer-entered questions (no draft) count as confidence 0, so they come first too.
     """
     drafts = {d.question_id: d for d in assistant.drafts.for_report(report_id)}
-    states = DecisionStore(assistant.db, assistant.bank).current(report_id)
+    states = assistant.review_states(report_id)
     items = [
         QueueItem(q, drafts.get(q.id), states.get(q.id, ItemState(q.id)))
         for q in assistant.bank.questions
@@ -254,8 +254,6 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
         return None, f"PDF not found at {path}: showing the text only"
     import pypdfium2 as pdfium
     from PIL import ImageDraw
-
-    from assistant.pdf_render import render_pdf_page
 
     with _PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))

@@ -16,7 +16,6 @@ import gradio as gr
 
 from assistant.errors import ConflictError, ReviewAssistantError
 from assistant.questions import AnswerType
-from assistant.review import DecisionStore
 from assistant.ui import review_views as views
 from assistant.ui.common import AppContext, error_text, frame, message, reviewer_name
 from assistant.ui.render import (
@@ -35,7 +34,6 @@ HISTORY_HEADERS = views.HISTORY_HEADERS
 def review_page(ctx: AppContext):
     """Build the Review tab; returns (report picker, refresh function, its outputs)."""
     a = ctx.assistant
-    store = DecisionStore(a.db, a.bank)
 
     w = review_layout(a)
     editors = [w.choice, w.multi, w.count, w.free]
@@ -106,7 +104,7 @@ def review_page(ctx: AppContext):
         draft = next(
             (d for d in a.drafts.for_report(report_id) if d.question_id == question.id), None
         )
-        state = store.item(report_id, question.id)
+        state = a.review_item(report_id, question.id)
         citations = draft.citations if draft is not None else []
         out: dict[Any, Any] = {
             w.title: views.title_markdown(a.bank, question),
@@ -124,7 +122,7 @@ def review_page(ctx: AppContext):
             ),
             w.reject_btn: gr.update(interactive=draft is not None),
             w.history: frame(
-                views.history_rows(question, store.history(report_id, question.id)),
+                views.history_rows(question, a.review_history(report_id, question.id)),
                 HISTORY_HEADERS,
             ),
             w.item: {
@@ -165,7 +163,7 @@ def review_page(ctx: AppContext):
         return out
 
     def next_todo(report_id: str, ids: list[str], after: str | None) -> str | None:
-        return views.next_todo(store.current(report_id), ids, after)
+        return views.next_todo(a.review_states(report_id), ids, after)
 
     # --- handlers -----------------------------------------------------------------------
     def open_report(report_id):
@@ -217,7 +215,7 @@ def review_page(ctx: AppContext):
             draft = a.drafts.get(current["draft_id"]) if current.get("draft_id") else None
             action = views.save_action(question, draft, value)
         try:
-            event = store.record(
+            event = a.record_decision(
                 report_id,
                 qid,
                 reviewer_name(ctx, request, typed),
@@ -260,7 +258,7 @@ def review_page(ctx: AppContext):
             payload = {"page": page_v, "quote": quote_v or ""}
         report_id, qid = current["report_id"], current["qid"]
         try:
-            event = store.record(
+            event = a.record_decision(
                 report_id,
                 qid,
                 reviewer_name(ctx, request, typed),
@@ -285,7 +283,7 @@ def review_page(ctx: AppContext):
             return {}
         label = str((evt.row_value or [""])[0])
         if label.startswith("+"):  # a reviewer-added passage
-            added = store.item(current["report_id"], current["qid"]).added_passages
+            added = a.review_item(current["report_id"], current["qid"]).added_passages
             try:
                 passage = added[int(label[1:]) - 1]
             except (ValueError, IndexError):

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.questions import AnswerType
-from assistant.review import Event, ItemState, export_final_answers
+from assistant.review.decisions import Event, ItemState
 from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
 
 if TYPE_CHECKING:
-    from assistant.drafts import Citation, Draft
+    from assistant.drafting.store import Citation, Draft
     from assistant.questions import Question, QuestionBank
     from assistant.service import Assistant
 
@@ -167,8 +167,7 @@ def export_to_temp(a: Assistant, fmt: str, report_id: str | None) -> Path:
     """Write the export into a fresh temp folder (Gradio serves files from there)."""
     name = a.reports.get(report_id).file_name.rsplit(".", 1)[0] if report_id else "all-reports"
     out_dir = serve_dir("review-export-")
-    return export_final_answers(
-        a,
+    return a.export_final_answers(
         out_dir / f"final-answers-{name}.{fmt}",
         fmt,
         report_ids=[report_id] if report_id else None,

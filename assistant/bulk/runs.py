@@ -1,0 +1,263 @@
+"""Bulk draft-scoring of a year's reports: resumable, idempotent, concurrent.
+
+A run is identified by what it asks (folder, period, engine, model, bank and template
+versions), so re-running the same command continues the same run. Drafts are stored one at a
+time as they finish, keyed so that no (report version, question, bank version, template
+version, engine, model) is ever drafted twice; a SIGKILL loses at most the drafts in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.drafting.drafter import Drafter, DraftOutcome
+from assistant.library import ReportRecord, now_iso
+from assistant.questions import AnswerType, Question
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """What a bulk run (this invocation) did."""
+
+    run_id: str
+    period: str | None
+    engine: str
+    model: str | None
+    reports: list[ReportRecord] = field(default_factory=list)
+    drafted: int = 0
+    reused: int = 0
+    stale: int = 0  # of the reused: made with other settings (see Drafter.redraft_stale)
+    failed: int = 0
+    ingest_failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # report, question, why
+    tokens: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "period": self.period,
+            "engine": self.engine,
+            "model": self.model,
+            "reports": len(self.reports),
+            "drafted": self.drafted,
+            "reused": self.reused,
+            "stale": self.stale,
+            "failed": self.failed,
+            "ingest_failures": [{"path": p, "error": e} for p, e in self.ingest_failures],
+            "failures": [
+                {"report_id": r, "question_id": q, "error": e} for r, q, e in self.failures
+            ],
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def run_id_for(source: str, period: str | None, drafter: Drafter) -> str:
+    """Same command, same run: the id is a hash of what the run asks for."""
+    template, version = drafter.template
+    parts = [
+        source,
+        period,
+        drafter.engine.name,
+        drafter.engine.model,
+        drafter.bank.name,
+        drafter.bank.version,
+        template,
+        version,
+    ]
+    return "run-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
+
+
+class RunStore:
+    """Runs and their per-item progress in SQLite."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+
+    def list(self, kind: str = "score") -> list[dict]:
+        """Runs of one kind, newest first (run_id, label, engine, status, updated_at)."""
+        with self.db.connect() as conn:
+            # updated_at has whole seconds: on a tie, the run created last comes first
+            rows = conn.execute(
+                "SELECT run_id, label, engine, status, updated_at FROM runs "
+                "WHERE kind=? ORDER BY updated_at DESC, rowid DESC",
+                (kind,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def start(
+        self,
+        run_id: str,
+        *,
+        kind: str,
+        label: str | None,
+        source: str,
+        drafter: Drafter,
+        params: dict,
+    ) -> None:
+        template, version = drafter.template
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT run_id FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            if row:
+                conn.execute(
+                    "UPDATE runs SET status='running', updated_at=? WHERE run_id=?",
+                    (now_iso(), run_id),
+                )
+                return
+            conn.execute(
+                "INSERT INTO runs (run_id, kind, label, source, engine, model, bank_name, "
+                "bank_version, template, template_version, settings_hash, status, params, "
+                "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    kind,
+                    label,
+                    source,
+                    drafter.engine.name,
+                    drafter.engine.model,
+                    drafter.bank.name,
+                    drafter.bank.version,
+                    template,
+                    version,
+                    drafter.settings_hash,
+                    "running",
+                    json.dumps(params),
+                    now_iso(),
+                    now_iso(),
+                ),
+            )
+
+    def params(self, run_id: str) -> dict:
+        run = self.get(run_id)
+        return json.loads(run["params"]) if run else {}
+
+    def update_params(self, run_id: str, changes: dict) -> None:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT params FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            params = json.loads(row[0]) if row else {}
+            params.update(changes)
+            conn.execute(
+                "UPDATE runs SET params=?, updated_at=? WHERE run_id=?",
+                (json.dumps(params), now_iso(), run_id),
+            )
+
+    def finish(self, run_id: str, status: str, summary: dict) -> None:
+        with self.db.connect() as conn:
+            conn.execute(
+                "UPDATE runs SET status=?, summary=?, updated_at=? WHERE run_id=?",
+                (status, json.dumps(summary), now_iso(), run_id),
+            )
+
+    def record_file(
+        self, run_id: str, path: str, report_id: str | None, status: str, error: str | None
+    ) -> None:
+        with self.db.connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO run_files VALUES (?,?,?,?,?)",
+                (run_id, path, report_id, status, error),
+            )
+
+    def record_item(self, run_id: str, outcome: DraftOutcome) -> None:
+        d = outcome.draft
+        status = "failed" if d.status == "failed" else ("drafted" if outcome.created else "reused")
+        with self.db.connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?)",
+                (run_id, d.report_id, d.question_id, status, d.draft_id, d.error, now_iso()),
+            )
+
+    def get(self, run_id: str) -> dict | None:
+        with self.db.connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return dict(row) if row else None
+
+    def latest(self, kind: str = "score") -> dict | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT * FROM runs WHERE kind=? ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+                (kind,),
+            ).fetchone()
+        return dict(row) if row else None
+
+    def report_ids(self, run_id: str) -> list[str]:
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT report_id FROM run_files WHERE run_id=? AND report_id IS NOT NULL",
+                (run_id,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+def draft_items(
+    drafter: Drafter,
+    reports: list[ReportRecord],
+    questions: list[Question],
+    *,
+    run_id: str,
+    concurrency: int = 1,
+    on_item: Callable[[DraftOutcome], None] | None = None,
+) -> list[DraftOutcome]:
+    """Draft every (report, question) pair, stored one by one as they finish.
+
+    Questions that synthesise other answers (free text) go after the rest of their report.
+    """
+    answerable = [q for q in questions if q.answerable_from_text]
+    first = [q for q in answerable if q.answer_type is not AnswerType.FREE_TEXT]
+    last = [q for q in answerable if q.answer_type is AnswerType.FREE_TEXT]
+    pages_cache: dict[str, dict[int, str]] = {}
+    lock = threading.Lock()
+    outcomes: list[DraftOutcome] = []
+
+    def pages(report: ReportRecord) -> dict[int, str]:
+        with lock:
+            if report.report_id not in pages_cache:
+                pages_cache[report.report_id] = drafter.reports.pages(report.report_id)
+            return pages_cache[report.report_id]
+
+    def one(report: ReportRecord, question: Question, earlier: dict | None) -> DraftOutcome:
+        return drafter.draft_question(
+            report, question, run_id=run_id, earlier=earlier, page_text=pages(report)
+        )
+
+    def run_phase(pairs, earlier_for) -> None:
+        if concurrency <= 1:
+            results = (one(r, q, earlier_for(r)) for r, q in pairs)
+            for outcome in results:
+                outcomes.append(outcome)
+                if on_item:
+                    on_item(outcome)
+            return
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = [pool.submit(one, r, q, earlier_for(r)) for r, q in pairs]
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                if on_item:
+                    on_item(outcome)
+
+    run_phase([(r, q) for r in reports for q in first], lambda r: None)
+    if last:
+
+        def earlier_for(report: ReportRecord) -> dict:
+            return {
+                d.question_id: d.answer
+                for d in drafter.drafts.for_report(report.report_id)
+                if d.engine == drafter.engine.name
+            }
+
+        run_phase([(r, q) for r in reports for q in last], earlier_for)
+    return outcomes
+
+
+def source_label(folder: Path) -> str:
+    return str(Path(folder).resolve())

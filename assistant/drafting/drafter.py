@@ -1,0 +1,326 @@
+"""Drafting: retrieve evidence for a question, run an engine, verify every quote, store.
+
+The same path serves the one-report job, bulk runs and evals, so every engine's output is
+checked the same way: a citation to a block that was not given is rejected, every quote is
+located on its cited page, and a draft whose citations all fail is flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from assistant.drafting.store import Citation, Draft, DraftStore, draft_key
+from assistant.drafting.verify import verify_quote
+from assistant.engines.base import DraftContext, Engine, EngineResult, EvidenceBlock
+from assistant.engines.calibration import calibrate
+from assistant.errors import ReviewAssistantError
+from assistant.index import ChunkIndex
+from assistant.library import ReportRecord, ReportStore
+from assistant.questions import AnswerType, Question, QuestionBank
+from assistant.retrieval_strategies import select_pages
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_TOKEN_BUDGET = 1800  # per question: ~8 passages of ~1,000 characters
+# (the most blocks per question is the `retrieval.top_k` setting)
+
+
+_DOT_LEADER = re.compile(r"(?:\. ?){6,}")
+
+
+def looks_like_contents(text: str) -> bool:
+    """A contents-page passage (dot leaders): it matches every query and answers none."""
+    return len(_DOT_LEADER.findall(text)) >= 3
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough token count (4 characters per token), enough for budgets."""
+    return max(1, len(text) // 4)
+
+
+def retrieve_evidence(
+    index: ChunkIndex,
+    queries: list[str],
+    report_id: str,
+    *,
+    budget_tokens: int = EVIDENCE_TOKEN_BUDGET,
+    max_blocks: int | None = None,
+    mode: str | None = None,
+) -> list[EvidenceBlock]:
+    """One retrieval per question, using the report's structure, cut to a token budget and to
+    `max_blocks` blocks (default: the `retrieval.top_k` setting).
+
+    Pages are ranked, not passages (assistant/retrieval_strategies.py): every phrasing of the
+    question ranks the report's pages by its hybrid search and by the section labels it
+    matches (contents-page chapter and nearest heading), the rankings are fused (RRF) and a
+    page lends part of its score to its neighbours in the same chapter. Contents pages are
+    left out, and each page gives one block before any page gives a second, so the budget
+    covers more of the report.
+    """
+    max_blocks = max_blocks or index.settings.retrieval.top_k
+    phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
+    view = index.report_view(report_id)
+    contents = view.structure(index).contents_pages
+    fused = select_pages(index, view, phrasings, mode, contents)
+    passages = index.chunks_by_id([c for c, _ in fused[: max_blocks * 4]])
+    return _blocks(fused, passages, contents, budget_tokens, max_blocks)
+
+
+def _blocks(fused, passages, contents, budget_tokens, max_blocks) -> list[EvidenceBlock]:
+    first, repeats, pages = [], [], set()
+    for chunk_id, score in fused:
+        passage = passages.get(chunk_id)
+        if passage is None or passage.page in contents or looks_like_contents(passage.text):
+            continue
+        (repeats if passage.page in pages else first).append((passage, score))
+        pages.add(passage.page)
+    blocks: list[EvidenceBlock] = []
+    used = 0
+    for passage, score in first + repeats:
+        cost = estimate_tokens(passage.text)
+        if blocks and used + cost > budget_tokens:
+            continue
+        passage.score = round(score, 6)
+        blocks.append(EvidenceBlock(f"E{len(blocks) + 1}", passage))
+        used += cost
+        if len(blocks) >= max_blocks:
+            break
+    return blocks
+
+
+def question_queries(question: Question) -> list[str]:
+    return [question.text, *question.retrieval_queries]
+
+
+def verify_citations(
+    result: EngineResult, blocks: list[EvidenceBlock], page_text: dict[int, str]
+) -> list[Citation]:
+    """Check each proposed citation: the block must have been given, the quote on its page."""
+    by_id = {b.block_id: b for b in blocks}
+    citations: list[Citation] = []
+    for raw in result.citations:
+        block = by_id.get(str(raw.block_id).strip())
+        quote = (raw.quote or "").replace("&lt;", "<")
+        if block is None:
+            citations.append(
+                Citation(block_id=str(raw.block_id), quote=quote, verification="invalid_block")
+            )
+            continue
+        check = verify_quote(quote, page_text.get(block.page, ""))
+        citations.append(
+            Citation(
+                block_id=block.block_id,
+                chunk_id=block.passage.chunk_id,
+                page=block.page,
+                quote=quote,
+                verification=check.status,
+                span_start=check.start,
+                span_end=check.end,
+                score=check.score,
+            )
+        )
+    return citations
+
+
+@dataclass
+class DraftOutcome:
+    """A stored draft and whether this call created it (False: an existing one was reused)."""
+
+    draft: Draft
+    created: bool
+    evidence: list[EvidenceBlock] = field(default_factory=list)
+
+
+class Drafter:
+    """Drafts audit questions for reports with one engine, storing drafts idempotently."""
+
+    def __init__(
+        self,
+        index: ChunkIndex,
+        reports: ReportStore,
+        drafts: DraftStore,
+        engine: Engine,
+        bank: QuestionBank,
+        settings_hash: str,
+        *,
+        retrieval_mode: str | None = None,
+    ) -> None:
+        self.index = index
+        self.reports = reports
+        self.drafts = drafts
+        self.engine = engine
+        self.bank = bank
+        self.settings_hash = settings_hash
+        self.retrieval_mode = retrieval_mode
+        # The draft key is (report version, question, bank, template, engine, model): settings
+        # that only change the evidence do not make a new key, so reviewed drafts stay put.
+        # Set this to re-draft drafts made with other settings.
+        self.redraft_stale = False
+
+    @property
+    def template(self) -> tuple[str | None, int | None]:
+        return getattr(self.engine, "template", None), getattr(
+            self.engine, "template_version", None
+        )
+
+    def reusable(self, key: str) -> Draft | None:
+        """The stored draft to reuse for `key`: not failed, and (when redrafting stale
+        drafts) made with the current settings."""
+        existing = self.drafts.current(key)
+        if existing is None or existing.status == "failed":
+            return None
+        if self.redraft_stale and self.is_stale(existing):
+            return None
+        return existing
+
+    def is_stale(self, draft: Draft) -> bool:
+        """Made with other settings (embedder, chunking, retrieval, model parameters)."""
+        return draft.settings_hash != self.settings_hash
+
+    def key_for(self, report_id: str, question: Question) -> str:
+        template, version = self.template
+        return draft_key(
+            report_id,
+            question.id,
+            self.bank.name,
+            self.bank.version,
+            template,
+            version,
+            self.engine.name,
+            self.engine.model,
+        )
+
+    def draft_question(
+        self,
+        report: ReportRecord,
+        question: Question,
+        *,
+        run_id: str | None = None,
+        earlier: dict | None = None,
+        replace: bool = False,
+        page_text: dict[int, str] | None = None,
+        fresh: bool = False,
+    ) -> DraftOutcome:
+        """Draft one question of one report (reusing a stored draft unless `replace`; with
+        `fresh`, the engine asks its model again instead of serving a cached reply)."""
+        key = self.key_for(report.report_id, question)
+        if not replace:
+            existing = self.reusable(key)
+            if existing is not None:
+                return DraftOutcome(existing, False)
+            replace = self.redraft_stale  # a stale draft, if any, gives way to the new one
+        blocks = retrieve_evidence(
+            self.index, question_queries(question), report.report_id, mode=self.retrieval_mode
+        )
+        context = DraftContext(
+            report_name=report.display_name,
+            period=report.period or "not stated",
+            report_id=report.report_id,
+            run_id=run_id,
+            draft_key=key,
+            earlier=earlier or {},
+            fresh=fresh,
+        )
+        try:
+            result = self.engine.draft(question, blocks, context)
+        except Exception as exc:  # one failed question degrades one draft, never the run
+            log.debug("engine failed on %s", question.id, exc_info=True)
+            error = str(exc) if isinstance(exc, ReviewAssistantError) else None
+            result = EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+        page_text = page_text if page_text is not None else self.reports.pages(report.report_id)
+        draft = self.finish(report, question, result, blocks, page_text, run_id)
+        stored, created = self.drafts.save(draft, replace=replace)
+        return DraftOutcome(stored, created, blocks)
+
+    def finish(
+        self,
+        report: ReportRecord,
+        question: Question,
+        result: EngineResult,
+        blocks: list[EvidenceBlock],
+        page_text: dict[int, str],
+        run_id: str | None,
+    ) -> Draft:
+        """Validate the answer, verify citations and decide the draft's status."""
+        template, version = self.template
+        citations = verify_citations(result, blocks, page_text)
+        status, answer, error = result.status, None, result.error
+        if status == "answered":
+            try:
+                answer = question.validate_answer(result.answer)
+                status = "ok"
+            except ValueError as exc:
+                status, error = "failed", f"invalid answer {result.answer!r}: {exc}"
+        elif status == "not_found":
+            status = "abstained"
+        else:
+            status = "failed"
+        if status == "ok" and result.needs_citations:
+            if not citations:
+                status, error = "flagged", "no citations given"
+            elif not any(c.verified for c in citations):
+                status, error = "flagged", "no cited quote was found on its cited page"
+        confidence, calibration = float(result.confidence or 0.0), None
+        if status in ("ok", "flagged"):
+            confidence, calibration = calibrate(
+                self.engine.name, result.model or self.engine.model, question, result
+            )
+        return Draft(
+            report_id=report.report_id,
+            question_id=question.id,
+            bank_name=self.bank.name,
+            bank_version=self.bank.version,
+            engine=self.engine.name,
+            model=result.model or self.engine.model,
+            template=result.template or template,
+            template_version=result.template_version or version,
+            settings_hash=self.settings_hash,
+            status=status,
+            answer=answer,
+            rationale=result.rationale,
+            confidence=round(confidence, 3),
+            calibration=calibration,
+            raw_confidence=round(float(result.confidence or 0.0), 3),
+            confidence_basis=str(result.features.get("rule") or "") or None,
+            citations=citations,
+            marker=result.marker,
+            error=error,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            cost=result.cost,
+            run_id=run_id,
+        )
+
+    def draft_report(
+        self,
+        report: ReportRecord,
+        questions: list[Question],
+        *,
+        run_id: str | None = None,
+        replace: bool = False,
+        on_item=None,
+        fresh: bool = False,
+    ) -> list[DraftOutcome]:
+        """Draft every answerable question of a report; free-text synthesis goes last."""
+        answerable = [q for q in questions if q.answerable_from_text]
+        ordered = sorted(answerable, key=lambda q: q.answer_type is AnswerType.FREE_TEXT)
+        page_text = self.reports.pages(report.report_id)
+        earlier: dict = {}
+        outcomes = []
+        for question in ordered:
+            outcome = self.draft_question(
+                report,
+                question,
+                run_id=run_id,
+                earlier=earlier,
+                replace=replace,
+                page_text=page_text,
+                fresh=fresh,
+            )
+            earlier[question.id] = outcome.draft.answer
+            outcomes.append(outcome)
+            if on_item:
+                on_item(outcome)
+        return outcomes

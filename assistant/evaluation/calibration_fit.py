@@ -1,0 +1,162 @@
+"""Fit the offline engine's confidence calibration on labelled reports, cross-validated by report.
+
+    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv [HOME=GOLD.csv ...] [--write]
+
+Each HOME is a data directory where the labelled reports are ingested (for the generated year:
+the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them. For every scored
+(report, question) the evidence is retrieved as drafting does and the offline engine drafts it;
+a draft agrees when its answer equals the auditors' (multi-select: the same set; counts: the
+same number). The figures printed are leave-one-report-out: each report's confidences come from
+a calibration fitted without it. `--write` stores the calibration fitted on everything in
+assistant/engines/calibrations/, with a version naming the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from assistant.config import load_settings
+from assistant.drafting.drafter import question_queries, retrieve_evidence
+from assistant.engines.base import DraftContext
+from assistant.engines.calibration import Calibration, path_for
+from assistant.engines.offline import OfflineEngine
+from assistant.evaluation.human_scores import load_human_scores
+from assistant.evaluation.metrics import confidence_summary
+from assistant.evaluation.scoring import Item
+from assistant.service import Assistant
+
+
+def agrees(draft_answer, reference) -> bool:
+    if isinstance(reference, list):
+        return isinstance(draft_answer, list) and set(draft_answer) == set(reference)
+    return draft_answer == reference
+
+
+def labelled_rows(home: str, gold_csv: str) -> list[dict]:
+    """(report, question, answer type, rule, answer, agreed) for every answered scored item."""
+    os.environ["REVIEW_ASSISTANT_HOME"] = home
+
+    lib = Assistant(load_settings())
+    bank = lib.bank
+    scores = load_human_scores(gold_csv, bank)
+    by_name = {}
+    for record in lib.list_reports():
+        for ref in scores.reports:
+            if Path(ref).stem == Path(record.file_name).stem:
+                by_name[ref] = record
+    engine = OfflineEngine()
+    rows = []
+    items = scores.by_item()
+    for ref, record in sorted(by_name.items()):
+        # every question in bank order, each seeing the report's earlier drafts, as drafting
+        # does (the overall rating reads them)
+        earlier: dict = {}
+        for question in bank.questions:
+            if not question.answerable_from_text or question.answer_type.value == "free_text":
+                continue
+            qid = question.id
+            blocks = retrieve_evidence(lib.index, question_queries(question), record.report_id)
+            context = DraftContext(ref, record.period or "", record.report_id, earlier=earlier)
+            result = engine.draft(question, blocks, context)
+            answer = None
+            if result.status == "answered":
+                try:
+                    answer = question.validate_answer(result.answer)
+                except ValueError:  # an invalid answer is stored as failed: no earlier answer
+                    answer = None
+            earlier[qid] = answer
+            human = items.get((ref, qid))
+            if human is None or result.status != "answered":
+                continue
+            reference = Item(ref, record.report_id, qid, human).reference
+            rows.append(
+                {
+                    "report": f"{home}:{ref}",
+                    "question": qid,
+                    "type": question.answer_type.value,
+                    "rule": str(result.features.get("rule", "")),
+                    "answer": result.answer,
+                    "agreed": agrees(answer, reference),
+                }
+            )
+    return rows
+
+
+def _tuples(rows):
+    return [(r["question"], r["type"], r["rule"], r["answer"], r["agreed"]) for r in rows]
+
+
+def cross_validated(rows: list[dict], engine: str, model: str) -> list[float]:
+    """Leave-one-report-out confidences, in the order of `rows`."""
+    by_report = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_report[r["report"]].append(i)
+    out = [0.0] * len(rows)
+    for report, idx in by_report.items():
+        train = [r for r in rows if r["report"] != report]
+        cal = Calibration.fit(engine, model, "cv", _tuples(train))
+        for i in idx:
+            r = rows[i]
+            out[i] = cal.probability(r["question"], r["type"], r["rule"], r["answer"])
+    return out
+
+
+def summarise(name: str, rows: list[dict], conf: list[float]) -> dict:
+    s = confidence_summary(conf, [r["agreed"] for r in rows])
+    print(
+        f"{name}: n={s['n']} accuracy={s['accuracy']:.3f} mean confidence="
+        f"{s['mean_confidence']:.3f} ECE={s['ece']:.3f} AUROC={s['auroc']:.3f} "
+        f"distinct={s['distinct_values']}"
+    )
+    for b in s["bins"]:
+        print(
+            f"   [{b['lo']:.1f}, {b['hi']:.1f}) n={b['n']:4d} confidence={b['confidence']:.2f} "
+            f"agreed={b['accuracy']:.2f}"
+        )
+    return s
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", nargs="+", help="HOME=GOLD.csv")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+
+    engine, model = OfflineEngine.name, OfflineEngine.model
+    sets = {}
+    for source in args.sources:
+        home, gold = source.split("=", 1)
+        sets[source] = labelled_rows(home, gold)
+    rows = [r for rs in sets.values() for r in rs]
+    conf = cross_validated(rows, engine, model)
+    start = 0
+    for source, rs in sets.items():
+        summarise(f"{source} (leave-one-report-out)", rs, conf[start : start + len(rs)])
+        start += len(rs)
+    summarise("all (leave-one-report-out)", rows, conf)
+    if args.write:
+        digest = hashlib.sha256(
+            json.dumps(_tuples(rows), default=str, sort_keys=True).encode()
+        ).hexdigest()[:8]
+        version = f"{engine}-{model}-cal-{digest}"
+        fitted_on = [
+            # the labelled set's folder and file: "seed2021-n40/gold.csv: 1122 drafts"
+            f"{Path(s.split('=', 1)[1]).parent.name}/{Path(s.split('=', 1)[1]).name}: "
+            f"{len(rs)} drafts"
+            for s, rs in sets.items()
+        ]
+        cal = Calibration.fit(engine, model, version, _tuples(rows), fitted_on)
+        path = path_for(engine, model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cal.to_json(), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path} ({version})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

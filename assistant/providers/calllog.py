@@ -1,0 +1,132 @@
+"""The LLM call log (SQLite): every request, response, error, token count, cost and latency.
+
+It doubles as the response cache: a request identical to one answered before by the same
+endpoint (same base URL, model, messages, schema, temperature) is served from the log and
+costs no model call. Base URLs are logged without credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from assistant.config import strip_credentials
+from assistant.db import Database
+from assistant.library import now_iso
+
+
+def prompt_key(body: dict, endpoint: str | None = None) -> str:
+    """Cache key of an exact request body sent to `endpoint` (base URL, no credentials).
+
+    One server's answer is never served for another: the endpoint and the model are part of
+    the key. Without an endpoint the key is that of the body alone (batch log rows)."""
+    shape: dict = body
+    if endpoint is not None:
+        shape = {"endpoint": endpoint.rstrip("/"), "model": body.get("model"), "body": body}
+    return hashlib.sha256(
+        json.dumps(shape, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+@dataclass
+class CallRecord:
+    """One row of the log."""
+
+    provider: str
+    base_url: str | None
+    model: str
+    template: str | None
+    template_version: int | None
+    settings_hash: str | None
+    prompt_key: str
+    request: dict
+    response: str | None
+    status: str  # ok | error | cached
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    latency_ms: int | None = None
+    attempt: int = 1
+    draft_key: str | None = None
+    run_id: str | None = None
+
+
+class CallLog:
+    """Append-only log of model calls."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, call: CallRecord) -> None:
+        base_url = strip_credentials(call.base_url)
+        with self.db.connect() as conn:
+            conn.execute(
+                "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
+                "template_version, settings_hash, prompt_key, request, response, status, error, "
+                "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    now_iso(),
+                    call.provider,
+                    base_url,
+                    call.model,
+                    call.template,
+                    call.template_version,
+                    call.settings_hash,
+                    call.prompt_key,
+                    json.dumps(call.request, ensure_ascii=False),
+                    call.response,
+                    call.status,
+                    call.error,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.cost,
+                    call.latency_ms,
+                    call.attempt,
+                    call.draft_key,
+                    call.run_id,
+                ),
+            )
+
+    def cached_response(self, key: str) -> tuple[str, int, int] | None:
+        """(response, prompt_tokens, completion_tokens) of an earlier successful identical call."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT response, prompt_tokens, completion_tokens FROM llm_calls "
+                "WHERE prompt_key=? AND status='ok' ORDER BY call_id DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def totals(self, run_id: str | None = None) -> dict:
+        """Calls, tokens and cost, overall or for one run."""
+        sql = (
+            "SELECT status, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost) "
+            "FROM llm_calls"
+        )
+        params: list = []
+        if run_id:
+            sql += " WHERE run_id=?"
+            params.append(run_id)
+        sql += " GROUP BY status"
+        out = {
+            "calls": 0,
+            "cached": 0,
+            "errors": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0.0,
+        }
+        with self.db.connect() as conn:
+            for status, n, p, c, cost in conn.execute(sql, params):
+                if status == "cached":
+                    out["cached"] += n
+                    continue
+                out["calls"] += n
+                out["errors"] += n if status == "error" else 0
+                out["prompt_tokens"] += p or 0
+                out["completion_tokens"] += c or 0
+                out["cost"] += cost or 0.0
+        return out

@@ -1,0 +1,378 @@
+"""The OpenAI-compatible provider: chat completions through the `openai` package.
+
+Structured output (JSON schema where the server supports it, JSON mode otherwise, stepping
+down when a server refuses a level); 429/5xx/timeouts retried with bounded backoff.
+`llm.timeout` is a total deadline per request (deadline.py). Every attempt (and every cache
+hit) is written to the call log (calllog.py) here and only here, with any credentials in the
+base URL stripped; the cache is keyed on endpoint, model and request body. The LLM engine
+(assistant/engines/llm.py) renders prompts and parses replies on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings, redact_credentials, strip_credentials
+from assistant.errors import ConfigError, EngineError
+from assistant.providers import deadline
+from assistant.providers.calllog import CallLog, CallRecord, prompt_key
+
+if TYPE_CHECKING:
+    from assistant.engines.base import DraftContext
+
+MAX_BACKOFF_S = 30.0
+# response_format levels, strongest first (see OpenAIProvider.format_level)
+FORMATS = ("json_schema", "json_object_schema", "json_object")
+logger = logging.getLogger(__name__)
+
+
+def _format_of(body: dict) -> str:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return "json_object_schema"
+    return fmt.get("type", "json_object")
+
+
+class OpenAIProvider:
+    """Chat completions against an OpenAI-compatible endpoint, with retries, log and cache."""
+
+    name = "openai-compatible"
+
+    def __init__(self, settings: Settings, log: CallLog) -> None:
+        import openai
+
+        self.settings = settings
+        self.log = log
+        key = settings.llm_api_key()
+        base_url = settings.llm.base_url or None
+        if not key and not base_url:
+            raise ConfigError(
+                "the LLM engine has no endpoint",
+                "set OPENAI_API_KEY, or REVIEW_ASSISTANT_LLM__BASE_URL for a local server "
+                "(vLLM, Ollama, llama.cpp), or use --engine offline",
+            )
+        if base_url:
+            _check_base_url(base_url)
+        self._secret_url = base_url  # may hold user:password@ (only the client sees it)
+        self.model = settings.llm.model
+        http_client = openai.DefaultHttpxClient()
+        deadline.install(http_client)
+        self.client = openai.OpenAI(
+            api_key=key or "not-needed",  # local servers ignore the key but the client wants one
+            base_url=base_url,
+            timeout=settings.llm.timeout,
+            max_retries=0,  # retries happen here, so each attempt is logged
+            http_client=http_client,
+        )
+        # The endpoint as logged, shown and used in cache keys: credentials stripped. With no
+        # llm.base_url it is the client's own (OPENAI_BASE_URL or api.openai.com).
+        self.base_url = strip_credentials(str(self.client.base_url).rstrip("/"))
+        # How replies are constrained, strongest first; a server that rejects one (OpenAI and
+        # vLLM take json_schema; llama-cpp-python's server takes json_object with a schema)
+        # moves this provider down a level for the rest of the process.
+        self.format_level = 0 if settings.llm.json_schema else len(FORMATS) - 1
+        # OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`;
+        # most other servers know only `max_tokens`. Switched on the first refusal.
+        self.cap_field = "max_tokens"
+        self._lock = threading.Lock()
+
+    @property
+    def json_schema(self) -> bool:
+        return FORMATS[self.format_level] == "json_schema"
+
+    def _adapt(self, body: dict, exc: Exception) -> bool:
+        """If the server rejected a request field we can do without or rename, adapt."""
+        if "max_completion_tokens" in str(exc) and "max_tokens" in body:
+            with self._lock:
+                self.cap_field = "max_completion_tokens"
+            return True
+        return self._step_down_format(body, exc)
+
+    def _step_down_format(self, body: dict, exc: Exception) -> bool:
+        """If the server rejected the response_format of `body`, use the next weaker one."""
+        if "response_format" not in str(exc):
+            return False
+        with self._lock:
+            level = FORMATS.index(_format_of(body))
+            if level >= len(FORMATS) - 1:
+                return False
+            self.format_level = max(self.format_level, level + 1)
+        logger.warning(
+            "%s rejected response_format %s; using %s from now on",
+            self.base_url,
+            FORMATS[level],
+            FORMATS[self.format_level],
+        )
+        return True
+
+    def _price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        price = self.settings.llm.prices.get(self.model)
+        if not price:
+            return None
+        return round((prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6, 6)
+
+    def build_body(self, messages: list[dict], schema: dict | None, schema_name: str) -> dict:
+        """The exact chat-completions request body (also the cache key and batch line body)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.settings.llm.temperature,
+        }
+        if self.settings.llm.max_tokens:
+            body[self.cap_field] = self.settings.llm.max_tokens
+        fmt = FORMATS[self.format_level] if schema is not None else "json_object"
+        if fmt == "json_schema":
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "strict": True, "schema": schema},
+            }
+        elif fmt == "json_object_schema":
+            body["response_format"] = {"type": "json_object", "schema": schema}
+        else:
+            body["response_format"] = {"type": "json_object"}
+        return body
+
+    def complete(
+        self,
+        messages: list[dict],
+        schema: dict | None,
+        schema_name: str,
+        *,
+        template: tuple[str, int],
+        context: DraftContext | None = None,
+    ) -> tuple[str, int, int, float | None]:
+        """One chat completion's content and token usage (cached, retried, logged).
+
+        The cache is skipped when `context.fresh` (draft --force); the answer is still logged,
+        so it is the one served the next time."""
+        import openai
+
+        body = self.build_body(messages, schema, schema_name)
+        key = prompt_key(body, endpoint=self.base_url)
+        common = dict(
+            provider=self.name,
+            base_url=self.base_url,
+            model=self.model,
+            template=template[0],
+            template_version=template[1],
+            settings_hash=self.settings.settings_hash(),
+            prompt_key=key,
+            request=body,
+            draft_key=context.draft_key if context else None,
+            run_id=context.run_id if context else None,
+        )
+        use_cache = self.settings.llm.cache and not (context and context.fresh)
+        cached = self.log.cached_response(key) if use_cache else None
+        if cached is not None:
+            self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
+            return cached[0], 0, 0, 0.0
+        attempts = self.settings.llm.max_retries + 1
+        last_exc: Exception | None = None
+        for attempt in range(1, attempts + 1):
+            started = time.perf_counter()
+            try:
+                with deadline.deadline(self.settings.llm.timeout):
+                    raw = self.client.chat.completions.with_raw_response.create(**body)
+            except (
+                openai.BadRequestError,
+                openai.UnprocessableEntityError,
+                openai.InternalServerError,
+            ) as exc:
+                # an unsupported field: 400 or 422 (llama.cpp: 500 for response_format)
+                if not self._adapt(body, exc):
+                    if isinstance(exc, openai.InternalServerError):
+                        last_exc = self._retry_or_wait(common, exc, attempt, attempts, started)
+                        continue
+                    self._log_error(common, exc, attempt, started)
+                    raise EngineError(
+                        f"the endpoint rejected the request ({self._describe(exc)})",
+                        "check llm.model and the endpoint's limits",
+                    ) from exc
+                self._log_error(common, exc, attempt, started)
+                return self.complete(
+                    messages, schema, schema_name, template=template, context=context
+                )
+            except (
+                openai.RateLimitError,
+                openai.APITimeoutError,
+                openai.APIConnectionError,
+            ) as exc:
+                last_exc = self._retry_or_wait(common, exc, attempt, attempts, started)
+                continue
+            except openai.AuthenticationError as exc:
+                self._log_error(common, exc, attempt, started)
+                raise EngineError(
+                    "the endpoint refused the API key",
+                    "check OPENAI_API_KEY / REVIEW_ASSISTANT_LLM__API_KEY",
+                ) from exc
+            except openai.APIStatusError as exc:
+                self._log_error(common, exc, attempt, started)
+                raise EngineError(
+                    f"the endpoint answered {exc.status_code} ({self._describe(exc)})",
+                    f"check llm.base_url ({self.base_url}) and llm.model",
+                ) from exc
+            except Exception as exc:  # anything else is still one logged, readable failure
+                self._log_error(common, exc, attempt, started)
+                raise EngineError(
+                    f"the request to {self.base_url} failed ({self._describe(exc)})",
+                    "check llm.base_url; set REVIEW_ASSISTANT_DEBUG=1 for details",
+                ) from exc
+            latency = int((time.perf_counter() - started) * 1000)
+            try:
+                content, p_tok, c_tok = self._read(raw)
+            except EngineError as exc:
+                self._log_error(common, exc, attempt, started, response=_first_text(raw))
+                raise
+            cost = self._price(p_tok, c_tok)
+            self.log.record(
+                CallRecord(
+                    **common,
+                    response=content,
+                    status="ok",
+                    prompt_tokens=p_tok,
+                    completion_tokens=c_tok,
+                    cost=cost,
+                    latency_ms=latency,
+                    attempt=attempt,
+                )
+            )
+            return content, p_tok, c_tok, cost
+        raise self._gave_up(last_exc, attempts)
+
+    def _read(self, raw) -> tuple[str, int, int]:
+        """(content, prompt tokens, completion tokens) of a 2xx reply; a body that is not a
+        chat completion is an EngineError saying what came back."""
+        data = raw.http_response.content
+        hint = f"check llm.base_url ({self.base_url}) points at an OpenAI-compatible /v1"
+        try:
+            json.loads(data)
+        except ValueError:
+            raise EngineError(
+                f"the endpoint returned a non-JSON body (first bytes: {_first_bytes(data)})", hint
+            ) from None
+        try:
+            response = raw.parse()
+            choices = response.choices
+            if not isinstance(choices, list):
+                raise TypeError("no choices")
+            content = (choices[0].message.content or "") if choices else ""
+            if not isinstance(content, str):
+                raise TypeError("content is not text")
+            usage = response.usage
+            p_tok = (usage.prompt_tokens or 0) if usage else 0
+            c_tok = (usage.completion_tokens or 0) if usage else 0
+        except (AttributeError, TypeError, IndexError, ValueError):
+            raise EngineError(
+                "the endpoint returned JSON that is not a chat completion "
+                f"(first bytes: {_first_bytes(data)})",
+                hint,
+            ) from None
+        return content, int(p_tok), int(c_tok)
+
+    def _gave_up(self, exc: Exception | None, attempts: int) -> EngineError:
+        """The error after every attempt failed with a retryable error `exc`."""
+        import openai
+
+        described = self._describe(exc) if exc else "no attempt made"
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if isinstance(exc, openai.APITimeoutError):
+            message = (
+                f"no complete reply within llm.timeout ({self.settings.llm.timeout:g} s) "
+                f"after {tries} ({described})"
+            )
+            hint = "check the server, or raise llm.timeout; a later re-run retries this item"
+        elif isinstance(exc, openai.APIConnectionError):
+            message = f"cannot reach {self.base_url} after {tries} ({described})"
+            hint = "check llm.base_url and that the server is running; a re-run retries this item"
+        else:
+            message = f"the endpoint kept failing after {tries} ({described})"
+            hint = "a later re-run retries this item; lower --concurrency if these are 429s"
+        return EngineError(message, hint, retryable=True, attempts=attempts)
+
+    def _describe(self, exc: Exception) -> str:
+        """`Type: message` of an error (with its cause for connection errors), no credentials."""
+        import openai
+
+        text = f"{type(exc).__name__}: {exc}"
+        cause = exc.__cause__
+        if isinstance(exc, openai.APIConnectionError) and cause is not None:
+            text += f" ({type(cause).__name__}: {cause})"
+        return redact_credentials(text, self._secret_url)[:1000]
+
+    def _retry_or_wait(
+        self, common: dict, exc: Exception, attempt: int, attempts: int, started: float
+    ) -> Exception:
+        """Log a retryable failure and back off before the next attempt; returns the error."""
+        self._log_error(common, exc, attempt, started)
+        if attempt < attempts:
+            time.sleep(self._backoff(exc, attempt))
+        return exc
+
+    def _log_error(
+        self,
+        common: dict,
+        exc: Exception,
+        attempt: int,
+        started: float,
+        response: str | None = None,
+    ) -> None:
+        error = str(exc) if isinstance(exc, EngineError) else self._describe(exc)
+        self.log.record(
+            CallRecord(
+                **common,
+                response=response,
+                status="error",
+                error=redact_credentials(error, self._secret_url),
+                attempt=attempt,
+                latency_ms=int((time.perf_counter() - started) * 1000),
+            )
+        )
+
+    @staticmethod
+    def _backoff(exc: Exception, attempt: int) -> float:
+        """Honour Retry-After when the server sends one; else exponential with jitter."""
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None) or {}
+        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+            value = headers.get(name)
+            if value is not None:
+                try:
+                    return min(float(value) * scale, MAX_BACKOFF_S)
+                except ValueError:
+                    pass
+        return min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF_S) * (0.75 + random.random() / 2)
+
+
+def _check_base_url(url: str) -> None:
+    """A ConfigError unless `url` is an http(s) URL with a host."""
+    import httpx2
+
+    try:
+        parsed = httpx2.URL(url)
+        ok = parsed.scheme in ("http", "https") and bool(parsed.host)
+    except (httpx2.InvalidURL, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"llm.base_url {strip_credentials(url)!r} is not an http(s) URL",
+            "set it to the server's OpenAI-compatible root, e.g. http://127.0.0.1:8080/v1",
+        )
+
+
+def _first_bytes(data: bytes, n: int = 80) -> str:
+    """The start of a reply body, printable."""
+    text = data[:n].decode("utf-8", "replace")
+    return repr(text + ("..." if len(data) > n else "")) if data else "(empty body)"
+
+
+def _first_text(raw, n: int = 2000) -> str | None:
+    """The start of a reply body for the call log."""
+    try:
+        return raw.http_response.content[:n].decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 (a log detail must never raise)
+        return None

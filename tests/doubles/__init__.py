@@ -1,0 +1,1 @@
+"""Test doubles: the scripted OpenAI-compatible server and the outbound-network guard."""
