@@ -224,7 +224,7 @@ def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser
     page = new_page(browser, app)
     goto_tab(page, "Evals")
     expect(page.locator("#ev-table")).to_contain_text(eval_id)
-    expect(page.locator("#ev-table")).to_contain_text("generated year: 3 reports, seed 7")
+    expect(page.locator("#ev-table")).to_contain_text("generated year: 3 short reports, seed 7")
     expect(page.locator("#ev-run input")).to_have_value(re.compile(re.escape(eval_id)))
     expect(page.locator("#ev-headline textarea")).to_have_value(re.compile(r"theme A: accuracy"))
     summary = page.locator("#ev-summary")
@@ -282,7 +282,7 @@ def test_empty_data_home_says_what_to_run_and_runs_an_eval(data, browser):
     expect(page.locator("#ev-recall input")).not_to_be_checked()
     page.click("#ev-go")
     expect(page.locator("#ev-msg")).to_contain_text("finished in", timeout=60_000)
-    expect(page.locator("#ev-table")).to_contain_text("generated year: 2 reports")
+    expect(page.locator("#ev-table")).to_contain_text("generated year: 2 long reports")
     expect(page.locator("#ev-summary")).to_contain_text("Agreement by theme")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#ev-charts img')]"
