@@ -28,8 +28,8 @@ from assistant.config import (
 )
 from assistant.errors import ReviewAssistantError
 from tests.bad_pdfs import write_image_only_pdf
-from tests.make_pdf import text_pdf
 from tests.doubles.scripted_llm_server import reply, status, valid_draft_handler
+from tests.make_pdf import text_pdf
 
 TOPICS = ["neglect", "exploitation", "training", "audit", "voice of the child", "funding"]
 # Six pages of different subjects: enough passages that a search has more than a few results.

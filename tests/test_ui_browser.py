@@ -286,7 +286,8 @@ def test_second_reviewer_gets_a_conflict_not_a_lost_update(app, browser):
 
     # an answer other than the draft's, so bob's save is an edit whatever the engine drafted
     choice = bob.locator("#rv-choice")
-    drafted = [o for o in ("Yes", "Partly", "No") if choice.get_by_label(o, exact=True).is_checked()]
+    options = ("Yes", "Partly", "No")
+    drafted = [o for o in options if choice.get_by_label(o, exact=True).is_checked()]
     other = next(o for o in ("Partly", "No", "Yes") if o not in drafted)
     choice.get_by_text(other, exact=True).click()
     bob.fill("#rv-note textarea", "Only one priority has a stated reason.")
