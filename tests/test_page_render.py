@@ -18,6 +18,11 @@ from tests.bad_pdfs import write_huge_page_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 SIDE, PIXELS = 4096, 12_000_000  # assistant.ingest.render's budget
+# The child's own peak: VmHWM belongs to the process image and starts afresh at exec, whereas
+# ru_maxrss keeps the high-water mark of the forked pytest process (large after the slow tests).
+PEAK_MB = (
+    "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]) / 1024"
+)
 
 
 def _child(code: str, timeout: float = 240) -> dict:
@@ -42,7 +47,7 @@ def test_a_cited_14400_pt_page_is_rendered_within_the_pixel_and_memory_cap(tmp_p
         f"image, note = render_page(Path({str(pdf)!r}), 1, 'Neglect was a priority')\n"
         "print(json.dumps({'size': image.size, 'note': note,\n"
         "  'seconds': time.monotonic() - start,\n"
-        "  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        f"  'peak_mb': {PEAK_MB}}}))\n"
     )
     width, height = out["size"]
     assert max(width, height) <= SIDE and width * height <= PIXELS, out
@@ -71,7 +76,7 @@ def test_ocr_of_a_huge_scanned_page_renders_within_the_cap(tmp_path):
         "from assistant.ingest.pdf import ocr_pages_text\n"
         f"text = ocr_pages_text(Path({str(pdf)!r}), [1])\n"
         "print(json.dumps({'text': text.get(1, ''),\n"
-        "  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        f"  'peak_mb': {PEAK_MB}}}))\n"
     )
     assert "NEGLECT" in out["text"].upper(), out
     assert out["peak_mb"] < 700, out
