@@ -23,6 +23,7 @@ from assistant.config import Settings
 from assistant.db import Database
 from assistant.errors import ConfigError
 from assistant.library import now_iso
+from assistant.structure import build_structure
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +198,6 @@ class _ReportFts:
 
     def structure(self, index: ChunkIndex):
         """The report's contents-page structure (assistant/structure.py), built once."""
-        from assistant.structure import build_structure
-
         with self._lock:
             if self._structure is None:
                 with index.db.connect() as conn:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.index import fts_query, rrf_fuse
+
 PER_PHRASING = 30  # passages searched per phrasing
 PAGE_RRF_K = 20  # RRF constant over page rankings (smaller: the top places weigh more)
 SECTION_WEIGHT = 0.5  # weight of the section-label page rankings against the passage ones
@@ -54,8 +56,6 @@ _GENERIC = frozenset(
 
 def section_query(text: str) -> str | None:
     """The FTS query of a phrasing for matching section labels, without generic words."""
-    from assistant.index import fts_query
-
     words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in _GENERIC]
     return fts_query(" ".join(words))
 
@@ -109,8 +109,6 @@ def lend_to_neighbours(scores: dict[int, float], chapter_of, share: float) -> di
 def _search(index, view, query: str, mode: str | None) -> list[str]:
     """Chunk ids for one phrasing: BM25 on its words less the generic ones, and dense on the
     whole phrasing, fused (RRF) as ChunkIndex.search does."""
-    from assistant.index import rrf_fuse
-
     mode = mode or index.settings.retrieval.mode
     n = max(index.settings.retrieval.candidates, PER_PHRASING)
     rankings: dict[str, list[str]] = {}
@@ -136,8 +134,6 @@ def select_pages(
 ) -> list[tuple[str, float]]:
     """(chunk id, score) in block order: the best passage of each page, pages best first,
     then the second passages of the same pages."""
-    from assistant.index import rrf_fuse
-
     _labels, section_of, page_of = view.sections(index)
     members: dict[int, list[str]] = {}
     for chunk_id, number in section_of.items():  # reading order

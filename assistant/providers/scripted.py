@@ -61,7 +61,8 @@ class ScriptedEndpoint:
     @property
     def url(self) -> str:
         assert self._server is not None, "start the endpoint first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"  # the address it is bound to (loopback)
 
     def __enter__(self) -> ScriptedEndpoint:
         endpoint = self
