@@ -445,6 +445,79 @@ def cmd_review_export(args) -> int:
     return 0
 
 
+# --- the yearly analysis, register and sample (issue 14, branch analysis) ---------------
+
+
+def cmd_analysis(args) -> int:
+    assistant = _assistant(args)
+    analysis = assistant.analysis(
+        args.period, run_id=args.run, compare=args.compare, source=args.source
+    )
+    paths = assistant.write_analysis(analysis, Path(args.out) if args.out else None)
+    if args.json:
+        _print_json({k: str(v) for k, v in paths.items()})
+        return 0
+    print(f"{analysis.title}: {len(analysis.reports)} reports")
+    for line in analysis.method_lines():
+        print(f"  {line}")
+    if analysis.comparison is not None:
+        print(f"\nyear on year: {len(analysis.comparison.figures)} figures compared")
+    for kind, path in paths.items():
+        print(f"{kind:5} {path}")
+    return 0
+
+
+def cmd_register(args) -> int:
+    assistant = _assistant(args)
+    if args.action == "import":
+        if not args.file:
+            print("error: register import needs the CSV file", file=sys.stderr)
+            return 2
+        n = assistant.import_register(Path(args.file), args.period)
+        print(f"register {args.period}: {n} partnerships imported from {Path(args.file).name}")
+        return 0
+    rows = assistant.register_rows(args.period)
+    if args.json:
+        _print_json([r.__dict__ for r in rows])
+        return 0
+    table = [
+        [r.partnership[:40], r.region, {True: "yes", False: "no", None: "?"}[r.published],
+         r.date_published or "", r.date_sent_panel or "", r.date_sent_what_works or ""]
+        for r in rows
+    ]
+    print(_table(table, ["partnership", "region", "published", "on", "to Panel", "to What Works"]))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    sample = _assistant(args).draw_sample(args.period, args.n, args.seed, args.by)
+    if args.json:
+        _print_json(sample.to_json())
+        return 0
+    print(sample.describe())
+    for name in sample.partnerships:
+        print(f"  {name}")
+    return 0
+
+
+def cmd_agreement(args) -> int:
+    rows = _assistant(args).field_agreement()
+    if args.json:
+        _print_json(rows)
+        return 0
+    shown = [
+        [r["question_id"], r["decided"], r["accepted"], r["edited"], r["rejected"],
+         f"{r['accepted_rate']:.0%}" if r["accepted_rate"] is not None else "-"]
+        for r in rows
+        if r["decided"]
+    ]
+    if not shown:
+        print("no reviewer decisions on drafts yet")
+        return 0
+    print(_table(shown, ["question", "decided", "accepted", "edited", "rejected", "accepted %"]))
+    return 0
+
+
 def cmd_hash_password(args) -> int:
     return auth_main([args.name])
 
@@ -686,6 +759,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="file to write, .csv or .xlsx")
     p.add_argument("--format", choices=["csv", "xlsx"], help="default: from --out's suffix")
     p.add_argument("--report", action="append", default=[], help="only this report (repeatable)")
+
+    p = add("analysis", cmd_analysis, "write the draft yearly analysis (DOCX and HTML)")
+    p.add_argument("--period", help="the year, e.g. 2020-21")
+    p.add_argument("--run", help="a scoring run instead of all reports of the period")
+    p.add_argument("--compare", help="an earlier period (or run id) for year-on-year figures")
+    p.add_argument(
+        "--source",
+        choices=["decided", "drafts"],
+        default="decided",
+        help="decided: reviewers' answers, undecided drafts marked (default); drafts: drafts only",
+    )
+    p.add_argument("--out", help="output folder (default: <data dir>/outputs/analysis-<period>)")
+
+    p = add("register", cmd_register, "the register of every partnership of a period")
+    p.add_argument("action", choices=["import", "show"])
+    p.add_argument("file", nargs="?", help="import: the register CSV")
+    p.add_argument("--period", required=True, help="the year, e.g. 2020-21")
+
+    p = add("sample", cmd_sample, "draw a reproducible sample of partnerships from the register")
+    p.add_argument("--period", required=True)
+    p.add_argument("--n", type=int, required=True, help="how many partnerships")
+    p.add_argument("--seed", type=int, required=True, help="random seed (recorded)")
+    p.add_argument("--by", choices=["region"], help="stratify by this register column")
+
+    p = add("agreement", cmd_agreement, "per question: drafts accepted / edited / rejected")
 
     p = add(
         "hash-password",

@@ -211,6 +211,34 @@ MIGRATIONS: list[str] = [
     ALTER TABLE drafts ADD COLUMN raw_confidence REAL;
     ALTER TABLE drafts ADD COLUMN confidence_basis TEXT;
     """,
+    # 6 (branch analysis): the register of every partnership of a period, and drawn samples
+    """
+    CREATE TABLE register (
+        period TEXT NOT NULL,
+        partnership TEXT NOT NULL,
+        region TEXT NOT NULL DEFAULT '',
+        published INTEGER,                   -- 1 yes, 0 no, NULL not stated
+        url TEXT NOT NULL DEFAULT '',
+        date_published TEXT,                 -- ISO dates (YYYY-MM-DD)
+        date_sent_panel TEXT,
+        date_sent_what_works TEXT,
+        source_file TEXT NOT NULL,
+        source_row INTEGER NOT NULL,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (period, partnership)
+    );
+    CREATE TABLE samples (
+        sample_id TEXT PRIMARY KEY,
+        period TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        stratify_by TEXT,                    -- e.g. region; NULL: simple random sample
+        population INTEGER NOT NULL,
+        partnerships TEXT NOT NULL,          -- JSON list, in draw order
+        strata TEXT NOT NULL DEFAULT '{}',   -- JSON: stratum -> [population, drawn]
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

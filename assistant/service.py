@@ -14,6 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.analysis.compare import compare as compare_analyses
+from assistant.analysis.figures import Analysis, build_analysis, field_agreement
+from assistant.analysis.register import RegisterStore, Sample, draw_sample, parse_register
+from assistant.analysis.write import write_analysis
 from assistant.bulk.batch import run_batch
 from assistant.bulk.cohort import charts as cohort_charts
 from assistant.bulk.cohort import cohort_summary
@@ -344,6 +348,118 @@ class Assistant:
         return export_final_answers(
             self.decisions, self.drafts, reports, path, fmt, report_ids=report_ids
         )
+
+    # --- use case: the yearly analysis, register, sample (issue 14, branch analysis) -------
+    @cached_property
+    def register_store(self) -> RegisterStore:
+        return RegisterStore(self.db)
+
+    def _analysis_reports(self, period: str | None, run_id: str | None):
+        """(reports, engine, title, period) of one period or one scoring run."""
+        runs = RunStore(self.db)
+        if run_id:
+            run = runs.get(run_id)
+            if run is None:
+                raise NotFoundError(f"no run {run_id}", "list runs with `review-assistant runs`")
+            reports = [self.reports.get(r) for r in runs.report_ids(run["run_id"])]
+            period = period or run["label"]
+            return reports, run["engine"], f"Yearly analysis {period or run_id}", period
+        if not period:
+            raise ReviewAssistantError("no period given", "name one, e.g. --period 2020-21")
+        reports = self.list_reports(period=period)
+        if not reports:
+            raise NotFoundError(
+                f"no reports for {period}", "score that year first: review-assistant score FOLDER"
+            )
+        return reports, None, f"Yearly analysis {period}", period
+
+    def analysis(
+        self,
+        period: str | None = None,
+        *,
+        run_id: str | None = None,
+        compare: str | None = None,
+        source: str = "decided",
+    ) -> Analysis:
+        """The draft yearly analysis of a period (or a run): figures from reviewers' answers
+        (`source="drafts"`: the machine drafts only), the register's compliance figures and the
+        latest sample; with `compare` (a period or a run id) the year-on-year changes too."""
+        reports, engine, title, period = self._analysis_reports(period, run_id)
+        now = self._build_analysis(reports, engine, title, period, run_id, source)
+        if compare:
+            if RunStore(self.db).get(compare):
+                then_reports, e, t, p = self._analysis_reports(None, compare)
+                then = self._build_analysis(then_reports, e, t, p, compare, source)
+            else:
+                then_reports, e, t, p = self._analysis_reports(compare, None)
+                then = self._build_analysis(then_reports, e, t, p, None, source)
+            now.comparison = compare_analyses(then, now)
+        return now
+
+    def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:
+        return build_analysis(
+            self.bank,
+            self.drafts,
+            self.decisions,
+            reports,
+            title=title,
+            period=period,
+            engine=engine,
+            source=source,
+            run_id=run_id,
+            register=self.register_store.rows(period) if period else [],
+            sample=self.register_store.latest_sample(period) if period else None,
+        )
+
+    def write_analysis(self, analysis: Analysis, out_dir: Path | None = None) -> dict[str, Path]:
+        """analysis.docx, analysis.html (self-contained), analysis.json and the chart PNGs."""
+        name = f"analysis-{analysis.period or analysis.run_id or 'all'}"
+        return write_analysis(analysis, Path(out_dir or self.settings.outputs_dir / name))
+
+    def import_register(self, path: Path | str, period: str) -> int:
+        """Replace the period's register with the CSV's rows; returns how many."""
+        rows = parse_register(Path(path), period)
+        return self.register_store.replace(period, rows, Path(path).name)
+
+    def register_rows(self, period: str):
+        return self.register_store.rows(period)
+
+    def draw_sample(self, period: str, n: int, seed: int, by: str | None = None) -> Sample:
+        """Draw (and record) a reproducible, optionally stratified sample from the register."""
+        sample = draw_sample(self.register_store.rows(period), period, n, seed, by)
+        self.register_store.save_sample(sample)
+        return sample
+
+    def mark_example(
+        self,
+        report_id: str,
+        question_id: str,
+        reviewer: str,
+        *,
+        on: bool = True,
+        page: int | None = None,
+        quote: str | None = None,
+        note: str | None = None,
+    ) -> Event:
+        """Mark (or unmark) a decided answer "use as example" of practice: an annotation event
+        in the review store; it never changes the answer."""
+        state = self.review_item(report_id, question_id)
+        payload = {"on": on, **({"page": page, "quote": quote or ""} if page else {})}
+        return self.record_decision(
+            report_id,
+            question_id,
+            reviewer,
+            "example",
+            note=note,
+            payload=payload,
+            base_event_id=state.last_event_id,
+        )
+
+    def field_agreement(self, report_ids: list[str] | None = None) -> list[dict]:
+        """Per question: drafts accepted unchanged / edited / rejected by reviewers (counts and
+        rates), over decided items that had a draft."""
+        ids = report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
+        return field_agreement(self.bank, self.drafts, self.decisions, ids)
 
     # --- use case: evals ---------------------------------------------------------------
     def eval_runs(self) -> list[dict]:

@@ -24,7 +24,7 @@ from assistant.questions import BankError
 if TYPE_CHECKING:
     from assistant.questions import Question, QuestionBank
 
-ACTIONS = ("accept", "edit", "reject", "enter", "citation", "passage", "note")
+ACTIONS = ("accept", "edit", "reject", "enter", "citation", "passage", "note", "example")
 # Actions that decide the item's answer, and the status each leaves it in.
 DECISION_STATUS = {"accept": "accepted", "edit": "edited", "reject": "rejected", "enter": "entered"}
 STATUSES = ("undecided", "accepted", "edited", "rejected", "entered")
@@ -66,6 +66,11 @@ class Event:
             ),
             "passage": f"added a missed passage on page {self.payload.get('page', '?')}",
             "note": "added a note",
+            "example": (
+                "marked the answer as an example of practice"
+                if self.payload.get("on", True)
+                else "removed the example-of-practice mark"
+            ),
         }.get(self.action, self.action)
         line = f"{self.reviewer} {what} ({self.question_id}, {self.created_at})"
         return f"{line}: {self.note}" if self.note else line
@@ -86,6 +91,7 @@ class ItemState:
     citation_relevance: dict[int, bool] = field(default_factory=dict)
     added_passages: list[dict] = field(default_factory=list)
     n_events: int = 0
+    example: dict | None = None  # "use as example" mark: {on, page?, quote?, reviewer}
 
     @property
     def reviewed(self) -> bool:
@@ -109,6 +115,9 @@ class ItemState:
             self.added_passages.append(
                 {**event.payload, "reviewer": event.reviewer, "event_id": event.event_id}
             )
+        elif event.action == "example":
+            on = bool(event.payload.get("on", True))
+            self.example = {**event.payload, "reviewer": event.reviewer} if on else None
 
 
 def _show(value: Any) -> str:
@@ -161,7 +170,8 @@ class DecisionStore:
         none). If a newer event exists, nothing is written and ConflictError says who changed
         what. `accept` takes the answer from the draft; `edit`/`enter` validate `after` against
         the question's answer type; `citation` needs payload {index, relevant}; `passage`
-        needs payload {page, quote?}; `note` needs a note.
+        needs payload {page, quote?}; `note` needs a note; `example` marks the item as an
+        example of practice: payload {on (default true), page?, quote?}.
         """
         reviewer = (reviewer or "").strip()
         if not reviewer:
@@ -189,6 +199,12 @@ class DecisionStore:
                 payload = _citation_payload(payload)
             elif action == "passage":
                 payload = self._passage_payload(conn, report_id, payload)
+            elif action == "example":  # "use as example" (analysis: examples of practice)
+                on = bool(payload.get("on", True))
+                payload = self._passage_payload(conn, report_id, payload) if (
+                    on and payload.get("page") is not None
+                ) else {}
+                payload["on"] = on
             if action not in DECISION_STATUS:
                 before = after = None
             cursor = conn.execute(

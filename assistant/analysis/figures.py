@@ -1,0 +1,486 @@
+"""The yearly analysis as data: the final answer of every (report, question), the figures with
+their counts, denominators and the reports behind each number, and the sentences that state
+them ("Neglect a priority in 11 of 18 reports").
+
+Final answers are the reviewers' decisions (accepted, edited or entered); where a reviewer has
+not decided yet, the draft stands in and every figure resting on one says so. A rejected draft
+with no replacement answer counts as no answer. Sentences come from templates, not a model.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from assistant.bulk.cohort import GRADED, CohortSummary, tally
+from assistant.questions import AnswerType, Question, QuestionBank
+from assistant.review.decisions import DecisionStore, ItemState, answer_text
+
+if TYPE_CHECKING:
+    from assistant.analysis.register import RegisterRow, Sample
+    from assistant.drafting.store import Draft, DraftStore
+    from assistant.library import ReportRecord
+
+# Questions where the analysis names good practice, and what counts as the best rating.
+GOOD_PRACTICE = {
+    "A6": "impact on outcomes evidenced",
+    "B8": "training evaluated beyond attendee satisfaction",
+    "B6": "embedding of learning checked",
+}
+MAX_EXAMPLES = 3
+QUOTE_CHARS = 220
+
+
+@dataclass
+class Passage:
+    page: int | None
+    quote: str
+    verified: bool = True
+    by: str = "draft"  # draft | reviewer
+
+
+@dataclass
+class FinalAnswer:
+    """One (report, question): the answer the figures use and where it comes from."""
+
+    report_id: str
+    question: Question
+    value: Any = None
+    source: str = "none"  # reviewer | draft | none
+    status: str = "undecided"  # item state: undecided | accepted | edited | rejected | entered
+    reviewer: str | None = None
+    draft_status: str | None = None  # ok | flagged | abstained | failed | None (no draft)
+    draft_value: Any = None
+    passages: list[Passage] = field(default_factory=list)
+    example: dict | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.value is not None and self.source != "none"
+
+    @property
+    def text(self) -> str:
+        if not self.answered:
+            if self.status == "rejected":
+                return "(draft rejected, no answer)"
+            return {"abstained": "(not found in the report)", "failed": "(draft failed)"}.get(
+                self.draft_status or "", "(no answer)"
+            )
+        return answer_text(self.question, self.value)
+
+
+@dataclass
+class Count:
+    """One number of the analysis and who is behind it."""
+
+    count: int
+    of: int
+    members: list[str]  # report ids (kind "reports") or partnership names ("partnerships")
+    question_id: str | None = None
+    kind: str = "reports"
+    undecided: int = 0  # members whose answer is an undecided draft
+
+    def text(self, style: str = "of") -> str:
+        return f"{self.count}/{self.of}" if style == "slash" else f"{self.count} of {self.of}"
+
+    def to_json(self) -> dict:
+        return {
+            "count": self.count,
+            "of": self.of,
+            "members": self.members,
+            "question_id": self.question_id,
+            "kind": self.kind,
+            "undecided": self.undecided,
+        }
+
+
+Segment = str | tuple[Count, str]  # plain text, or (count, style)
+
+
+@dataclass
+class Finding:
+    """A sentence about one question (segments: text and numbers) and its figures by key."""
+
+    question: Question
+    segments: list[Segment]
+    figures: dict[str, tuple[str, Count]]  # key -> (label, count) for year on year
+    n: int
+    undecided: int  # answers of the denominator resting on undecided drafts
+
+    @property
+    def sentence(self) -> str:
+        return "".join(s if isinstance(s, str) else s[0].text(s[1]) for s in self.segments)
+
+    @property
+    def caveat(self) -> str:
+        if not self.undecided:
+            return ""
+        return f"rests on {self.undecided} undecided draft{'s' * (self.undecided != 1)}"
+
+
+@dataclass
+class Example:
+    question: Question
+    report_id: str
+    answer: str
+    passage: Passage | None
+    chosen_by: str | None  # reviewer who marked it; None: proposed from the ratings
+
+
+@dataclass
+class Analysis:
+    """Everything the documents show, built once from the stores."""
+
+    title: str
+    period: str | None
+    bank: QuestionBank
+    reports: dict[str, ReportRecord]  # report id -> record, in the document's order
+    answers: dict[str, dict[str, FinalAnswer]]  # report id -> question id -> answer
+    findings: list[Finding]
+    summary: CohortSummary  # the tallies (for the charts)
+    engines: list[str]
+    source: str  # decided | drafts
+    run_id: str | None = None
+    sample: Sample | None = None
+    register: list[RegisterRow] = field(default_factory=list)
+    compliance: list[tuple[str, Count]] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
+    agreement: list[dict] = field(default_factory=list)
+    comparison: Any = None  # assistant.analysis.compare.Comparison
+
+    def finding(self, qid: str) -> Finding | None:
+        return next((f for f in self.findings if f.question.id == qid), None)
+
+    @property
+    def n_items(self) -> int:
+        return sum(len(a) for a in self.answers.values())
+
+    @property
+    def n_decided(self) -> int:
+        return sum(a.source == "reviewer" for by_q in self.answers.values() for a in by_q.values())
+
+    @property
+    def reviewers(self) -> list[str]:
+        return sorted(
+            {a.reviewer for by_q in self.answers.values() for a in by_q.values() if a.reviewer}
+        )
+
+    def method_lines(self) -> list[str]:
+        n = len(self.reports)
+        lines = []
+        of = f" of {len(self.register)} partnerships in the register" if self.register else ""
+        lines.append(f"Reports analysed: {n}{of} ({self.period or 'all periods'}).")
+        if self.sample:
+            inside = sum(
+                1
+                for r in self.reports.values()
+                if _norm(r.partnership) in {_norm(p) for p in self.sample.partnerships}
+            )
+            lines.append(
+                f"Sampling: {self.sample.describe()}; {inside} of the {n} reports analysed "
+                "are in the sample."
+            )
+        else:
+            lines.append("Sampling: no sample drawn (all reports of the period were analysed).")
+        lines.append(
+            f"Audit tool: {self.bank.name} version {self.bank.version} "
+            f"(guidance {getattr(self.bank, 'guidance', '') or 'not stated'}), "
+            f"{len(self.bank.questions)} questions in {len(self.bank.themes)} themes."
+        )
+        engines = ", ".join(self.engines) or "none (no drafts)"
+        lines.append(
+            f"Drafting engines: {engines}{f'; scoring run {self.run_id}' if self.run_id else ''}."
+        )
+        who = f" by {len(self.reviewers)} reviewer(s)" if self.reviewers else ""
+        if self.source == "drafts":
+            lines.append("Figures are from the machine drafts only (reviewers' decisions ignored).")
+        else:
+            lines.append(
+                f"Answers decided by a reviewer: {self.n_decided} of {self.n_items}{who}. "
+                "Figures use the reviewers' answers; a figure that still rests on undecided "
+                "drafts is marked as such."
+            )
+        return lines
+
+
+def _norm(name: str | None) -> str:
+    return " ".join((name or "").lower().split())
+
+
+def _passages(draft: Draft | None, state: ItemState) -> list[Passage]:
+    out = []
+    if draft is not None:
+        for i, c in enumerate(draft.citations):
+            if state.citation_relevance.get(i) is False:
+                continue  # the reviewer marked it not relevant
+            out.append(Passage(c.page, c.quote, c.verified, "draft"))
+    for p in state.added_passages:
+        out.append(Passage(p.get("page"), p.get("quote") or "", True, "reviewer"))
+    return out
+
+
+def final_answers(
+    bank: QuestionBank,
+    drafts: DraftStore,
+    decisions: DecisionStore,
+    report_ids: list[str],
+    *,
+    engine: str | None = None,
+    source: str = "decided",
+) -> tuple[dict[str, dict[str, FinalAnswer]], list[str]]:
+    """Every (report, question) answer, and the engines behind the drafts used."""
+    out: dict[str, dict[str, FinalAnswer]] = {}
+    engines: set[str] = set()
+    for rid in report_ids:
+        by_q = {d.question_id: d for d in drafts.for_report(rid, engine=engine)}
+        states = decisions.current(rid)
+        out[rid] = {}
+        for q in bank.questions:
+            draft = by_q.get(q.id)
+            state = states.get(q.id, ItemState(q.id))
+            a = FinalAnswer(rid, q, status=state.status, example=state.example)
+            if draft is not None:
+                engines.add(f"{draft.engine}" + (f" ({draft.model})" if draft.model else ""))
+                a.draft_status, a.draft_value = draft.status, draft.answer
+            a.passages = _passages(draft, state)
+            if source == "decided" and state.reviewed:
+                if state.status != "rejected":
+                    a.value, a.source, a.reviewer = state.answer, "reviewer", state.reviewer
+                else:
+                    a.reviewer = state.reviewer
+            elif draft is not None and draft.status in ("ok", "flagged"):
+                a.value, a.source = draft.answer, "draft"
+            out[rid][q.id] = a
+    return out, sorted(engines)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _count(q: Question, members: list[str], n: int, answers: dict[str, FinalAnswer]) -> Count:
+    undecided = sum(answers[m].source == "draft" for m in members)
+    return Count(len(members), n, members, q.id, undecided=undecided)
+
+
+def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
+    """answers: report id -> this question's final answer (all reports of the analysis)."""
+    given = {rid: a for rid, a in answers.items() if a.answered}
+    n = len(given)
+    undecided = sum(a.source == "draft" for a in given.values())
+    label = q.cohort_label
+    figures: dict[str, tuple[str, Count]] = {}
+    everyone = Count(n, len(answers), sorted(given), q.id, undecided=undecided)
+    if n == 0:
+        text = q.text.rstrip("?") if q.answer_type is AnswerType.MULTI_SELECT else _cap(label)
+        return Finding(q, [f"{text}: no answers yet."], {}, 0, 0)
+    t = q.answer_type
+
+    def with_value(test) -> list[str]:
+        return sorted(rid for rid, a in given.items() if test(a.value))
+
+    segments: list[Segment] = []
+    if t is AnswerType.MULTI_SELECT:
+        counts = {opt: with_value(lambda v, o=opt: o in (v or [])) for opt in q.options()}
+        ranked = sorted((o for o in counts if counts[o]), key=lambda o: (-len(counts[o]), o))
+        for i, opt in enumerate(ranked):
+            c = _count(q, counts[opt], n, given)
+            figures[opt] = (q.cohort_phrase(opt), c)
+            segments += [("; " if i else "") + _cap(q.cohort_phrase(opt)) + " in ", (c, "of")]
+            segments.append(" reports")
+        if not ranked:
+            segments.append(f"{q.text.rstrip('?')}: none named in ")
+            segments += [(everyone, "of"), " reports"]
+        segments.append(".")
+    elif t is AnswerType.YES_NO:
+        c = _count(q, with_value(lambda v: v == "yes"), n, given)
+        figures["yes"] = (label, c)
+        segments = [_cap(label) + " in ", (c, "of"), " reports."]
+    elif t in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
+        segments = [_cap(label) + ": "]
+        for i, (value, value_label) in enumerate(q.options().items()):
+            c = _count(q, with_value(lambda v, x=value: v == x), n, given)
+            figures[value] = (f"{label}: {value_label.lower()}", c)
+            segments += [("; " if i else "") + f"{value_label.lower()} ", (c, "slash")]
+        segments.append(".")
+    elif t is AnswerType.LADDER:
+        segments = [_cap(label) + ": "]
+        levels = q.options()
+        first = True
+        for level, level_label in levels.items():
+            c = _count(q, with_value(lambda v, x=level: str(v) == x), n, given)
+            figures[level] = (f"{label}: level {level}", c)
+            if c.count:
+                segments += [
+                    ("; " if not first else "") + f"level {level} ({level_label}) ",
+                    (c, "slash"),
+                ]
+                first = False
+        high = _count(q, with_value(lambda v: int(v) >= 3), n, given)
+        figures["3+"] = (f"{label}: level 3 or above", high)
+        segments += ["; beyond satisfaction (level 3 or above) in ", (high, "of"), " reports."]
+    elif t is AnswerType.COUNT:
+        values = [int(a.value) for a in given.values()]
+        segments = [
+            f"{_cap(label)}: median {statistics.median(values):g}, range "
+            f"{min(values)}-{max(values)}, total {sum(values)}, over ",
+            (everyone, "of"),
+            " reports.",
+        ]
+    else:
+        segments = [f"{_cap(label)}: answered for ", (everyone, "of"), " reports (see appendix)."]
+    return Finding(q, segments, figures, n, undecided)
+
+
+def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:
+    """Register figures over every partnership of the period ("sent to either within 7 days:
+    65/132")."""
+    total = len(rows)
+
+    def count(test) -> Count:
+        members = [r.partnership for r in rows if test(r)]
+        return Count(len(members), total, members, None, kind="partnerships")
+
+    return [
+        ("report published", count(lambda r: r.published)),
+        ("sent to the Panel within 7 days of publication", count(lambda r: r.sent_within("panel"))),
+        (
+            "sent to What Works within 7 days of publication",
+            count(lambda r: r.sent_within("what_works")),
+        ),
+        (
+            "sent to either within 7 days",
+            count(lambda r: r.sent_within("panel") or r.sent_within("what_works")),
+        ),
+        (
+            "sent to both within 7 days",
+            count(lambda r: r.sent_within("panel") and r.sent_within("what_works")),
+        ),
+    ]
+
+
+def _best(q: Question, value: Any) -> bool:
+    if value is None:
+        return False
+    if q.answer_type is AnswerType.LADDER:
+        return int(value) >= 3
+    if q.answer_type is AnswerType.RATING:
+        return value == "evidenced"
+    if q.answer_type in (AnswerType.YES_PARTLY_NO, AnswerType.YES_NO):
+        return value == "yes"
+    return False
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def examples_of_practice(bank: QuestionBank, answers: dict[str, dict[str, FinalAnswer]]):
+    """Per good-practice question: the reports reviewers marked "use as example", then (up to
+    MAX_EXAMPLES) those rated best, proposed; each with a short cited quote and its page."""
+    out: list[Example] = []
+    for qid in GOOD_PRACTICE:
+        if qid not in bank.ids:
+            continue
+        q = bank.get(qid)
+        chosen, proposed = [], []
+        for rid, by_q in answers.items():
+            a = by_q[qid]
+            if a.example:
+                page, quote = a.example.get("page"), a.example.get("quote") or ""
+                passage = Passage(page, _short(quote), True, "reviewer") if quote else None
+                passage = passage or _first_passage(a)
+                chosen.append(Example(q, rid, a.text, passage, a.example.get("reviewer")))
+            elif a.answered and _best(q, a.value):
+                proposed.append(Example(q, rid, a.text, _first_passage(a), None))
+        proposed.sort(key=lambda e: (-(e.passage is not None), e.report_id))
+        out += chosen + proposed[: max(0, MAX_EXAMPLES - len(chosen))]
+    return out
+
+
+def _first_passage(a: FinalAnswer) -> Passage | None:
+    for p in a.passages:
+        if p.verified and p.quote:
+            return Passage(p.page, _short(p.quote), True, p.by)
+    return None
+
+
+def field_agreement(
+    bank: QuestionBank, drafts: DraftStore, decisions: DecisionStore, report_ids: list[str]
+) -> list[dict]:
+    """Per question, over items that had a draft and a reviewer's decision: how often the draft
+    was accepted unchanged, edited (or replaced by an entered answer), or rejected."""
+    rows = {
+        q.id: {
+            "question_id": q.id,
+            "question": q.text,
+            "decided": 0,
+            "accepted": 0,
+            "edited": 0,
+            "rejected": 0,
+        }
+        for q in bank.questions
+    }
+    for rid in report_ids:
+        has_draft = {d.question_id for d in drafts.for_report(rid)}
+        for qid, state in decisions.current(rid).items():
+            if qid not in rows or not state.reviewed or qid not in has_draft:
+                continue
+            row = rows[qid]
+            row["decided"] += 1
+            key = {"accepted": "accepted", "rejected": "rejected"}.get(state.status, "edited")
+            row[key] += 1
+    out = []
+    for row in rows.values():
+        d = row["decided"]
+        for key in ("accepted", "edited", "rejected"):
+            row[f"{key}_rate"] = round(row[key] / d, 3) if d else None
+        out.append(row)
+    return out
+
+
+def build_analysis(
+    bank: QuestionBank,
+    drafts: DraftStore,
+    decisions: DecisionStore,
+    reports: list[ReportRecord],
+    *,
+    title: str,
+    period: str | None,
+    engine: str | None = None,
+    source: str = "decided",
+    run_id: str | None = None,
+    register: list[RegisterRow] | None = None,
+    sample: Sample | None = None,
+) -> Analysis:
+    reports = sorted(reports, key=lambda r: (_norm(r.display_name), r.report_id))
+    ids = [r.report_id for r in reports]
+    answers, engines = final_answers(bank, drafts, decisions, ids, engine=engine, source=source)
+    findings = [finding_for(q, {rid: answers[rid][q.id] for rid in ids}) for q in bank.questions]
+
+    def answers_for(rid: str) -> dict:
+        return {qid: ("answered", a.value) for qid, a in answers[rid].items() if a.answered}
+
+    summary = CohortSummary(title, ids, {"final": tally(bank, ids, "final", answers_for)})
+    return Analysis(
+        title=title,
+        period=period,
+        bank=bank,
+        reports={r.report_id: r for r in reports},
+        answers=answers,
+        findings=findings,
+        summary=summary,
+        engines=engines,
+        source=source,
+        run_id=run_id,
+        sample=sample,
+        register=register or [],
+        compliance=compliance_figures(register) if register else [],
+        examples=examples_of_practice(bank, answers),
+        agreement=field_agreement(bank, drafts, decisions, ids),
+    )
+
+
+GRADED_TYPES = GRADED
