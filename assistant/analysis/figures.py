@@ -29,6 +29,7 @@ GOOD_PRACTICE = {
     "B6": "embedding of learning checked",
 }
 MAX_EXAMPLES = 3
+MAX_OPTIONS_IN_SENTENCE = 5
 QUOTE_CHARS = 220
 
 
@@ -158,7 +159,11 @@ class Analysis:
 
     @property
     def n_decided(self) -> int:
-        return sum(a.source == "reviewer" for by_q in self.answers.values() for a in by_q.values())
+        if self.source == "drafts":
+            return 0
+        return sum(
+            a.status != "undecided" for by_q in self.answers.values() for a in by_q.values()
+        )
 
     @property
     def reviewers(self) -> list[str]:
@@ -284,11 +289,17 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     if t is AnswerType.MULTI_SELECT:
         counts = {opt: with_value(lambda v, o=opt: o in (v or [])) for opt in q.options()}
         ranked = sorted((o for o in counts if counts[o]), key=lambda o: (-len(counts[o]), o))
+        for opt in q.options():  # every option: year on year shows 0/18 too
+            figures[opt] = (q.cohort_phrase(opt), _count(q, counts[opt], n, given))
         for i, opt in enumerate(ranked):
-            c = _count(q, counts[opt], n, given)
-            figures[opt] = (q.cohort_phrase(opt), c)
+            c = figures[opt][1]
+            if i >= MAX_OPTIONS_IN_SENTENCE:
+                continue  # in the figures (charts, year on year), not in the sentence
             segments += [("; " if i else "") + _cap(q.cohort_phrase(opt)) + " in ", (c, "of")]
             segments.append(" reports")
+        if len(ranked) > MAX_OPTIONS_IN_SENTENCE:
+            rest = len(ranked) - MAX_OPTIONS_IN_SENTENCE
+            segments.append(f"; {rest} other option{'s' * (rest > 1)} less often (see the charts)")
         if not ranked:
             segments.append(f"{q.text.rstrip('?')}: none named in ")
             segments += [(everyone, "of"), " reports"]

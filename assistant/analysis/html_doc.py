@@ -22,6 +22,8 @@ details.num{display:inline}details.num>summary{display:inline;cursor:pointer;col
 font-weight:bold;text-decoration:underline dotted;list-style:none}
 details.num>summary::-webkit-details-marker{display:none}
 details.num[open]>.who{display:block}
+details.num:not([open])::details-content{display:none}
+details.num[open]::details-content{display:block}
 .who{border-left:3px solid #1a4f8b;background:#f3f7fc;margin:.3em 0 .6em;padding:.3em .8em;
 font-size:.92em;font-family:sans-serif}
 .who ul{margin:.2em 0;padding-left:1.2em}.who summary{cursor:pointer}

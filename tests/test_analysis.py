@@ -1,0 +1,324 @@
+"""The yearly analysis (issue 14): figures from reviewers' decisions, the DOCX and HTML
+documents, year on year, the register with its compliance figures, the sample, examples of
+practice and agreement from the field. Real generated reports, scored offline; decisions go
+through the service."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.service import Assistant
+from evals.synthetic.sample_reports import generate_sample_set
+
+NOW, THEN = "2020-21", "2019-20"
+N_REPORTS = 4
+
+
+@pytest.fixture(scope="module")
+def scored_home(tmp_path_factory) -> Path:
+    """A data home with the same 4 partnerships scored offline for two periods (built once;
+    each test works on its own copy)."""
+    root = tmp_path_factory.mktemp("analysis")
+    home = root / "home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REVIEW_ASSISTANT_HOME", str(home))
+    mp.setenv("REVIEW_ASSISTANT_EMBEDDING__NAME", "hash")
+    try:
+        service = Assistant()
+        for period in (NOW, THEN):
+            folder = root / period
+            generate_sample_set(folder, n=N_REPORTS, seed=11, period=period, length="short")
+            service.score(folder, period=period, engine="offline")
+    finally:
+        mp.undo()
+    return home
+
+
+@pytest.fixture
+def service(scored_home: Path, data_home: Path, monkeypatch) -> Assistant:
+    shutil.copytree(scored_home, data_home, dirs_exist_ok=True)
+    return Assistant()
+
+
+def _reports(service: Assistant, period: str = NOW):
+    return sorted(service.list_reports(period=period), key=lambda r: r.display_name)
+
+
+def _draft(service: Assistant, report_id: str, qid: str):
+    return next(d for d in service.drafts.for_report(report_id) if d.question_id == qid)
+
+
+def _accept(service, rid, qid, reviewer="alice"):
+    state = service.review_item(rid, qid)
+    return service.record_decision(
+        rid,
+        qid,
+        reviewer,
+        "accept",
+        draft_id=_draft(service, rid, qid).draft_id,
+        base_event_id=state.last_event_id,
+    )
+
+
+def _edit(service, rid, qid, value, reviewer="alice"):
+    state = service.review_item(rid, qid)
+    return service.record_decision(
+        rid,
+        qid,
+        reviewer,
+        "edit",
+        after=value,
+        draft_id=_draft(service, rid, qid).draft_id,
+        base_event_id=state.last_event_id,
+    )
+
+
+def test_figures_come_from_decisions_and_mark_what_rests_on_drafts(service):
+    reports = _reports(service)
+    before = service.analysis(NOW).finding("A6")
+    assert before.undecided == before.n == N_REPORTS
+    assert "rests on 4 undecided drafts" in before.caveat
+    # every report's A6 decided: two edited to "evidenced", the rest accepted as drafted
+    for r in reports[:2]:
+        _edit(service, r.report_id, "A6", "evidenced")
+    for r in reports[2:]:
+        _accept(service, r.report_id, "A6")
+    drafted = [_draft(service, r.report_id, "A6").answer for r in reports[2:]]
+    after = service.analysis(NOW).finding("A6")
+    assert after.undecided == 0 and after.caveat == ""
+    evidenced = after.figures["evidenced"][1]
+    assert evidenced.count == 2 + drafted.count("evidenced")
+    assert {reports[0].report_id, reports[1].report_id} <= set(evidenced.members)
+    assert f"evidenced {evidenced.count}/{N_REPORTS}" in after.sentence
+    # a rejected draft is no answer: the denominator shrinks
+    state = service.review_item(reports[0].report_id, "A1")
+    service.record_decision(
+        reports[0].report_id,
+        "A1",
+        "bob",
+        "reject",
+        draft_id=_draft(service, reports[0].report_id, "A1").draft_id,
+        base_event_id=state.last_event_id,
+    )
+    a1 = service.analysis(NOW).finding("A1")
+    assert a1.n == N_REPORTS - 1 and f"of {N_REPORTS - 1} reports" in a1.sentence
+    analysis = service.analysis(NOW)
+    assert analysis.n_decided == N_REPORTS + 1  # 4 on A6, and the rejection (no answer)
+    assert "Answers decided by a reviewer: 5 of 132 by 2 reviewer(s)" in analysis.method_lines()[4]
+    drafts_only = service.analysis(NOW, source="drafts").finding("A6")
+    assert drafts_only.undecided == N_REPORTS
+
+
+def test_docx_has_headings_tables_and_charts(service, tmp_path):
+    from docx import Document
+
+    reports = _reports(service)
+    _edit(service, reports[0].report_id, "C8", "evidenced")
+    code = main(["analysis", "--period", NOW, "--out", str(tmp_path / "out")])
+    assert code == 0
+    doc = Document(str(tmp_path / "out" / "analysis.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    for expected in (
+        "Yearly analysis 2020-21",
+        "Method",
+        "Key findings",
+        "Theme A: Prioritisation, progress and impact",
+        "Theme B: Dissemination and embedding of learning",
+        "Theme C: Meeting Working Together requirements",
+        "Working Together requirements: evidence rating",
+        "Charts",
+        "Appendix: each report's answers",
+    ):
+        assert expected in headings, (expected, headings)
+    for r in reports:
+        assert f"{r.display_name} ({r.file_name})" in headings
+    charts = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert "graded.png" in charts and "A2.png" in charts
+    assert len(doc.inline_shapes) == len(charts)  # every chart is a picture in the document
+    # the C8 split table (rating, reports, which) then one appendix table per report
+    c8 = doc.tables[0]
+    assert [c.text for c in c8.rows[0].cells] == ["Rating", "Reports", "Which"]
+    assert [row.cells[0].text for row in c8.rows[1:]] == [
+        "Not evidenced",
+        "Partly evidenced",
+        "Evidenced",
+    ]
+    assert sum(int(row.cells[1].text.split("/")[0]) for row in c8.rows[1:]) == N_REPORTS
+    appendix = doc.tables[-N_REPORTS:]
+    first = appendix[0]  # the document's order: by partnership name, as _reports
+    row = next(r for r in first.rows if r.cells[0].text == "C8")
+    assert row.cells[1].text == "Evidenced" and row.cells[2].text == "reviewer (alice)"
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Answers decided by a reviewer: 1 of 132" in text
+    assert "† (rests on" in text  # figures still on drafts are marked
+
+
+def test_html_is_self_contained_and_escapes_report_text(service, tmp_path):
+    reports = _reports(service)
+    hostile = '<img src=x onerror="window.__pwned=1"> Testshire'
+    service.reports.update_identity(reports[0].report_id, partnership=hostile, period=None)
+    paths = service.write_analysis(service.analysis(NOW), tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt; Testshire" in page
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert page.count("data:image/png;base64,") == len(list(tmp_path.glob("*.png")))
+    assert "data-figure='A2:" in page and "<details class='report'" in page
+
+
+def test_year_on_year_figures_and_partnership_changes(service, tmp_path):
+    now_reports, then_reports = _reports(service, NOW), _reports(service, THEN)
+    assert [r.partnership for r in now_reports] == [r.partnership for r in then_reports]
+    target_now, target_then = now_reports[0], then_reports[0]
+    _edit(service, target_then.report_id, "A6", "not")
+    _edit(service, target_now.report_id, "A6", "evidenced")
+    analysis = service.analysis(NOW, compare=THEN)
+    c = analysis.comparison
+    neglect = next(f for f in c.figures if f.question_id == "A2" and f.label.startswith("Neglect"))
+    assert neglect.then.of == neglect.now.of == N_REPORTS
+    assert neglect.text.startswith(
+        f"Neglect a priority: {neglect.then.count}/{N_REPORTS} → {neglect.now.count}/{N_REPORTS}"
+    )
+    change = next(p for p in c.partnerships if p.partnership == target_now.partnership)
+    a6 = next(x for x in change.changes if x[0] == "A6")
+    assert a6[2:] == ("Not evidenced", "Evidenced")
+    paths = service.write_analysis(analysis, tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "Year on year: Yearly analysis 2019-20 → Yearly analysis 2020-21" in page
+    assert "“Not evidenced” → “Evidenced”" in page
+    from docx import Document
+
+    doc = Document(str(paths["docx"]))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Year on year: Yearly analysis 2019-20 → Yearly analysis 2020-21" in text
+    assert "A6: Not evidenced → Evidenced" in text
+    assert any(t.rows[0].cells[0].text == "Figure" and len(t.columns) == 4 for t in doc.tables)
+
+
+def _register_csv(path: Path, names: list[str]) -> Path:
+    rows = [
+        "Partnership,Region,Published,URL,Date published,Date sent to Panel,Date sent to What Works"
+    ]
+    # 0: both within 7 days; 1: panel on day 7; 2: What Works on day 8 only (late);
+    # 3: not published; 4..: published, never sent
+    for i, name in enumerate(names):
+        region = "North" if i % 2 else "South"
+        if i == 0:
+            rows.append(
+                f"{name},{region},yes,https://example.org/{i},2021-09-01,2021-09-03,03/09/2021"
+            )
+        elif i == 1:
+            rows.append(f"{name},{region},yes,,2021-09-01,2021-09-08,")
+        elif i == 2:
+            rows.append(f"{name},{region},yes,,2021-09-01,,2021-09-09")
+        elif i == 3:
+            rows.append(f"{name},{region},no,,,,")
+        else:
+            rows.append(f'"{name}, the partnership",{region},yes,,2021-10-01,,')
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_register_import_gives_compliance_figures(service, tmp_path, capsys):
+    names = [r.partnership for r in _reports(service)] + [f"Place {i}" for i in range(6)]
+    csv_path = _register_csv(tmp_path / "register.csv", names)
+    assert main(["register", "import", str(csv_path), "--period", NOW]) == 0
+    assert "10 partnerships imported" in capsys.readouterr().out
+    analysis = service.analysis(NOW)
+    figures = dict(analysis.compliance)
+    assert figures["sent to either within 7 days"].text("slash") == "2/10"
+    assert figures["sent to both within 7 days"].text("slash") == "1/10"
+    assert figures["report published"].text("slash") == "9/10"
+    assert sorted(figures["sent to either within 7 days"].members) == sorted(names[:2])
+    assert analysis.method_lines()[0] == (
+        f"Reports analysed: {N_REPORTS} of 10 partnerships in the register (2020-21)."
+    )
+    page = service.write_analysis(analysis, tmp_path / "out")["html"].read_text("utf-8")
+    assert "Sent to either within 7 days: <details class='num' data-figure='register:3'>" in page
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("Partnership,Published\nA,yes\nB,maybe\n", "register.csv: row 3: published 'maybe'"),
+        ("Partnership,Date published\nA,31/02/2021\n", "row 2: date_published '31/02/2021'"),
+        ("Partnership,Colour\nA,red\n", "row 1: unknown column 'Colour'"),
+        ("Partnership\nA\nB\na\n", "row 4: 'a' is already on row 2"),
+        ("Region\nNorth\n", "row 1: no 'partnership' column"),
+    ],
+)
+def test_bad_register_csv_names_file_and_row(service, tmp_path, capsys, body, message):
+    path = tmp_path / "register.csv"
+    path.write_text(body, encoding="utf-8")
+    assert main(["register", "import", str(path), "--period", NOW]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert service.register_rows(NOW) == []  # nothing half-imported
+
+
+def test_sample_is_reproducible_stratified_and_in_the_method(service, tmp_path, capsys):
+    names = [f"Area {i:02d}" for i in range(30)]
+    _register_csv(tmp_path / "register.csv", names)
+    service.import_register(tmp_path / "register.csv", NOW)
+    first = service.draw_sample(NOW, 6, 7, by="region")
+    again = service.draw_sample(NOW, 6, 7, by="region")
+    other = service.draw_sample(NOW, 6, 8, by="region")
+    assert first.partnerships == again.partnerships != other.partnerships
+    assert len(set(first.partnerships)) == 6
+    assert "Area 03" not in first.partnerships  # not published: outside the population
+    # 29 published: 14 North (odd; Area 03 unpublished), 15 South → 3 + 3
+    assert first.strata == {"North": [14, 3], "South": [15, 3]}
+    simple = service.draw_sample(NOW, 5, 7)
+    assert simple.stratify_by is None and len(simple.partnerships) == 5
+    assert main(["sample", "--period", NOW, "--n", "6", "--seed", "7", "--by", "region"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1:] == [f"  {p}" for p in first.partnerships]
+    method = service.analysis(NOW).method_lines()[1]
+    assert "6 of 29 partnerships drawn at random, stratified by region" in method
+    assert "seed 7" in method and "0 of the 4 reports analysed are in the sample" in method
+    assert main(["sample", "--period", NOW, "--n", "40", "--seed", "1"]) == 2
+
+
+def test_examples_of_practice_and_agreement_from_the_field(service):
+    reports = _reports(service)
+    rid = reports[1].report_id
+    _edit(service, rid, "A6", "evidenced")
+    page = service.reports.pages(rid)
+    number, text = next((n, t) for n, t in page.items() if len(t) > 80)
+    quote = " ".join(text.split()[:12])
+    event = service.mark_example(rid, "A6", "carol", page=number, quote=quote)
+    assert event.action == "example" and event.payload["verification"] != "not_found"
+    analysis = service.analysis(NOW)
+    chosen = [e for e in analysis.examples if e.question.id == "A6" and e.chosen_by]
+    assert [(e.report_id, e.passage.page, e.chosen_by) for e in chosen] == [(rid, number, "carol")]
+    assert chosen[0].passage.quote == quote
+    assert service.review_item(rid, "A6").answer == "evidenced"  # the mark changes no answer
+    service.mark_example(rid, "A6", "carol", on=False)
+    assert not [e for e in service.analysis(NOW).examples if e.chosen_by]
+
+    _accept(service, reports[0].report_id, "A1")
+    _accept(service, reports[2].report_id, "A1")
+    _edit(service, reports[3].report_id, "A1", "no")
+    state = service.review_item(reports[1].report_id, "A1")
+    service.record_decision(
+        reports[1].report_id,
+        "A1",
+        "bob",
+        "reject",
+        draft_id=_draft(service, reports[1].report_id, "A1").draft_id,
+        base_event_id=state.last_event_id,
+    )
+    rows = {r["question_id"]: r for r in service.field_agreement()}
+    assert (
+        rows["A1"]["decided"],
+        rows["A1"]["accepted"],
+        rows["A1"]["edited"],
+        rows["A1"]["rejected"],
+    ) == (4, 2, 1, 1)
+    assert rows["A1"]["accepted_rate"] == 0.5
+    assert rows["A6"]["decided"] == 1 and rows["A6"]["edited"] == 1
+    assert rows["B1a"]["decided"] == 0 and rows["B1a"]["accepted_rate"] is None
