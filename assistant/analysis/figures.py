@@ -161,9 +161,7 @@ class Analysis:
     def n_decided(self) -> int:
         if self.source == "drafts":
             return 0
-        return sum(
-            a.status != "undecided" for by_q in self.answers.values() for a in by_q.values()
-        )
+        return sum(a.status != "undecided" for by_q in self.answers.values() for a in by_q.values())
 
     @property
     def reviewers(self) -> list[str]:
@@ -174,8 +172,19 @@ class Analysis:
     def method_lines(self) -> list[str]:
         n = len(self.reports)
         lines = []
-        of = f" of {len(self.register)} partnerships in the register" if self.register else ""
-        lines.append(f"Reports analysed: {n}{of} ({self.period or 'all periods'}).")
+        period = self.period or "all periods"
+        if self.register and n <= len(self.register):
+            lines.append(
+                f"Reports analysed: {n} of {len(self.register)} partnerships in the register "
+                f"({period})."
+            )
+        elif self.register:
+            lines.append(
+                f"Reports analysed: {n} ({period}); the register lists {len(self.register)} "
+                "partnerships."
+            )
+        else:
+            lines.append(f"Reports analysed: {n} ({period}).")
         if self.sample:
             inside = sum(
                 1

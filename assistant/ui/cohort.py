@@ -202,6 +202,21 @@ def download_files(
     return [str(p) for p in files]
 
 
+def analysis_files(assistant: Assistant, choice: str) -> tuple[list[str], str]:
+    """Write the draft yearly analysis (DOCX + self-contained HTML) of a run or period from
+    the reviewers' answers (branch analysis); (servable paths, status message)."""
+    kind, _, ref = (choice or "").partition(":")
+    if kind not in ("run", "period"):
+        return [], message("warn", "Pick a scoring run or a period to write its analysis.")
+    analysis = assistant.analysis(
+        ref if kind == "period" else None, run_id=ref if kind == "run" else None
+    )
+    paths = assistant.write_analysis(analysis, serve_dir("analysis-"))
+    files = [str(paths["docx"]), str(paths["html"])]
+    decided = f"{analysis.n_decided} of {analysis.n_items} answers decided by a reviewer"
+    return files, message("ok", f"Analysis written: {len(analysis.reports)} reports, {decided}.")
+
+
 # --- the tab ----------------------------------------------------------------------------------
 
 
@@ -262,6 +277,27 @@ def cohort_tab(assistant: Assistant) -> None:
         interactive=False,
         elem_id="co-files",
     )
+
+    with gr.Row(equal_height=True):  # the yearly analysis (branch analysis)
+        write = gr.Button(
+            "Write analysis (DOCX + HTML)", scale=0, min_width=240, elem_id="co-analysis"
+        )
+        analysis_out = gr.File(
+            label="Draft yearly analysis from the reviewers' answers",
+            file_count="multiple",
+            interactive=False,
+            elem_id="co-analysis-files",
+            scale=5,
+        )
+
+    def write_analysis(choice):
+        try:
+            written, note = analysis_files(a, choice)
+        except Exception as exc:
+            return None, message("error", error_text(exc))
+        return written or None, note
+
+    write.click(write_analysis, [picker], [analysis_out, status])
 
     outputs = [status, text, table, gallery, files]
 
