@@ -133,6 +133,10 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
     service.record_decision(
         report.report_id, "C8", "dana", "enter", after="evidenced", base_event_id=None
     )
+    a1 = next(d for d in service.drafts.for_report(report.report_id) if d.question_id == "A1")
+    service.record_decision(
+        report.report_id, "A1", "dana", "accept", draft_id=a1.draft_id, base_event_id=None
+    )
     app_tmp = tmp_path / "app-tmp"
     app_tmp.mkdir()
     with running_app(home, extra_env={"TMPDIR": str(app_tmp)}) as url, chromium_browser() as b:
@@ -143,7 +147,7 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
         goto_tab(page, "Cohort")
         page.locator("#co-analysis").click()
         expect(page.locator("#co-msg")).to_contain_text(
-            "Analysis written: 2 reports, 1 of 66", timeout=90_000
+            "Analysis written: 2 reports, 2 of 66", timeout=90_000
         )
         link = page.locator('#co-analysis-files a[download="analysis.docx"]')
         expect(link).to_be_visible()
@@ -154,6 +158,13 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
         info.value.save_as(target)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "analysis-cohort-button.png"))
+        # agreement from the field, in the Evals tab
+        goto_tab(page, "Evals")
+        expect(page.locator("#ev-field-msg")).to_contain_text(
+            "1 of 2 decided drafts accepted unchanged (50%)", timeout=60_000
+        )
+        expect(page.locator("#ev-field")).to_contain_text("A1")
+        expect(page.locator("#ev-field")).to_contain_text("C8")
     doc = Document(str(target))
     assert any(t.rows[0].cells[0].text == "Question" for t in doc.tables)  # appendix
     rows = [

@@ -16,6 +16,7 @@ import gradio as gr
 
 from assistant.ui.cohort import on_tab_open, served_file
 from assistant.ui.common import error_text, frame, message
+from assistant.ui.field_agreement import field_agreement_block
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -207,6 +208,8 @@ def evals_tab(assistant: "Assistant") -> None:
                 True, label="Also measure retrieval recall@k (slower)", elem_id="ev-recall"
             )
             run_btn = gr.Button("Run eval", variant="primary", elem_id="ev-go")
+
+    field_agreement_block(a)  # agreement from the field (branch analysis)
 
     outputs = [status, headline, summary, gallery, files]
 
