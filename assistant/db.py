@@ -238,6 +238,17 @@ MIGRATIONS: list[str] = [
         strata TEXT NOT NULL DEFAULT '{}',   -- JSON: stratum -> [population, drawn]
         created_at TEXT NOT NULL
     );
+    CREATE TABLE blind_marks (               -- blind second marking: never the final answer
+        mark_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        answer TEXT NOT NULL,                -- JSON value in the question's answer type
+        note TEXT,
+        created_at TEXT NOT NULL,
+        adjudicated_event_id INTEGER,        -- the decision event that settled a disagreement
+        UNIQUE (report_id, question_id)
+    );
     """,
 ]
 

@@ -17,6 +17,19 @@ from typing import TYPE_CHECKING
 from assistant.analysis.compare import compare as compare_analyses
 from assistant.analysis.figures import Analysis, build_analysis, field_agreement
 from assistant.analysis.register import RegisterStore, Sample, draw_sample, parse_register
+from assistant.analysis.second_marking import (
+    BlindItem,
+    BlindMark,
+    BlindStore,
+    Pair,
+    adjudicate,
+    adjudication_queue,
+    blind_queue,
+    describe_report,
+    find_pair,
+    pairs,
+    second_marking_report,
+)
 from assistant.analysis.write import write_analysis
 from assistant.bulk.batch import run_batch
 from assistant.bulk.cohort import charts as cohort_charts
@@ -397,7 +410,7 @@ class Assistant:
         return now
 
     def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:
-        return build_analysis(
+        analysis = build_analysis(
             self.bank,
             self.drafts,
             self.decisions,
@@ -410,6 +423,10 @@ class Assistant:
             register=self.register_store.rows(period) if period else [],
             sample=self.register_store.latest_sample(period) if period else None,
         )
+        ids = list(analysis.reports)
+        if self.blind_store.marks(ids):
+            analysis.second_marking = describe_report(self.second_marking(ids, n_boot=500))
+        return analysis
 
     def write_analysis(self, analysis: Analysis, out_dir: Path | None = None) -> dict[str, Path]:
         """analysis.docx, analysis.html (self-contained), analysis.json and the chart PNGs."""
@@ -453,6 +470,62 @@ class Assistant:
             note=note,
             payload=payload,
             base_event_id=state.last_event_id,
+        )
+
+    # blind second marking (a second reviewer answers without seeing draft or first answer)
+    @cached_property
+    def blind_store(self) -> BlindStore:
+        return BlindStore(self.db, self.bank)
+
+    def _ids(self, report_ids: list[str] | None) -> list[str]:
+        return report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
+
+    def blind_queue(self, reviewer: str, report_ids: list[str] | None = None) -> list[BlindItem]:
+        """Items answered by another reviewer that `reviewer` may second-mark blind."""
+        return blind_queue(
+            self.bank, self.decisions, self.blind_store, self._ids(report_ids), reviewer
+        )
+
+    def blind_page(self, report_id: str, page: int) -> tuple[str, int]:
+        """(text of one page, number of pages) for reading a report while marking blind."""
+        report = self.reports.get(report_id)
+        pages = self.reports.pages(report_id)
+        if page not in pages:
+            raise NotFoundError(f"page {page} is not in this report", f"pages: 1-{report.n_pages}")
+        return pages[page], report.n_pages
+
+    def record_blind_mark(
+        self, report_id: str, question_id: str, reviewer: str, answer, note: str | None = None
+    ) -> BlindMark:
+        return self.blind_store.add(report_id, question_id, reviewer, answer, note)
+
+    def second_marking_pairs(self, report_ids: list[str] | None = None) -> list[Pair]:
+        ids = self._ids(report_ids)
+        return pairs(self.bank, self.drafts, self.decisions, self.blind_store, ids)
+
+    def second_marking(self, report_ids: list[str] | None = None, *, n_boot: int = 1000) -> dict:
+        """Human–human kappa (with intervals), draft-vs-human on the same items, anchoring."""
+        report = second_marking_report(self.second_marking_pairs(report_ids), n_boot=n_boot)
+        report["lines"] = describe_report(report)
+        return report
+
+    def adjudication_queue(self, report_ids: list[str] | None = None) -> list[Pair]:
+        return adjudication_queue(self.second_marking_pairs(report_ids))
+
+    def adjudicate(self, report_id: str, question_id: str, reviewer: str, answer) -> Event:
+        """Settle a blind-vs-first disagreement: the answer becomes the item's decision."""
+        pair = find_pair(self.second_marking_pairs([report_id]), report_id, question_id)
+        draft = next(
+            (d for d in self.drafts.for_report(report_id) if d.question_id == pair.question.id),
+            None,
+        )
+        return adjudicate(
+            self.decisions,
+            self.blind_store,
+            pair,
+            reviewer,
+            answer,
+            draft_id=draft.draft_id if draft else None,
         )
 
     def field_agreement(self, report_ids: list[str] | None = None) -> list[dict]:

@@ -322,3 +322,48 @@ def test_examples_of_practice_and_agreement_from_the_field(service):
     assert rows["A1"]["accepted_rate"] == 0.5
     assert rows["A6"]["decided"] == 1 and rows["A6"]["edited"] == 1
     assert rows["B1a"]["decided"] == 0 and rows["B1a"]["accepted_rate"] is None
+
+
+def test_blind_second_marking_agreement_anchoring_and_adjudication(service):
+    reports = _reports(service)
+    items = [(r.report_id, qid) for r in reports for qid in ("A6", "C8", "B2")]
+    for rid, qid in items:  # alice reviews sighted: keeps every draft
+        _accept(service, rid, qid)
+    queue = service.blind_queue("bob")
+    assert {(i.report_id, i.question.id) for i in queue} == set(items)
+    assert not service.blind_queue("alice")  # she saw them: she cannot mark them blind
+    assert not hasattr(queue[0], "draft") and not hasattr(queue[0], "first")
+    with pytest.raises(Exception, match="already reviewed"):
+        service.record_blind_mark(items[0][0], "A6", "alice", "not")
+    disagree = items[0]
+    for rid, qid in items:
+        drafted = _draft(service, rid, qid).answer
+        other = next(v for v in ("not", "partly", "evidenced") if v != drafted)
+        service.record_blind_mark(rid, qid, "bob", other if (rid, qid) == disagree else drafted)
+    with pytest.raises(Exception, match="already has a blind second mark"):
+        service.record_blind_mark(disagree[0], disagree[1], "carol", "not")
+    assert service.blind_queue("bob") == []
+    report = service.second_marking(n_boot=200)
+    n = len(items)
+    assert report["items"] == n and report["disagreements"] == 1 and report["to_adjudicate"] == 1
+    assert report["human_human"]["accuracy"] == pytest.approx((n - 1) / n)
+    assert report["draft_vs_first"]["accuracy"] == pytest.approx(
+        1.0
+    )  # sighted alice kept every draft
+    anchoring = report["anchoring"]
+    assert (anchoring["sighted_kept_draft"], anchoring["blind_matched_draft"]) == (n, n - 1)
+    assert anchoring["gap_points"] == round(100 / n)
+    assert "kappa" in report["lines"][1] and "Anchoring" in report["lines"][3]
+    # the adjudication queue holds the disagreement; its outcome becomes the final answer
+    (waiting,) = service.adjudication_queue()
+    assert (waiting.report_id, waiting.question.id) == disagree
+    blind_value = waiting.blind.answer
+    event = service.adjudicate(disagree[0], disagree[1], "carol", blind_value)
+    assert "adjudicated: first" in event.note and "(bob)" in event.note
+    assert service.review_item(*disagree).answer == blind_value
+    assert service.adjudication_queue() == []
+    history = service.review_history(*disagree)
+    assert [e.reviewer for e in history] == ["alice", "carol"]  # the first answer stays
+    analysis = service.analysis(NOW)
+    assert analysis.answers[disagree[0]][disagree[1]].value == blind_value
+    assert any("Blind second marking: 12 items" in line for line in analysis.second_marking)

@@ -138,6 +138,11 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
             ],
         )
 
+    if a.second_marking:
+        doc.add_heading("Blind second marking", level=1)
+        for line in a.second_marking:
+            doc.add_paragraph(_clean(line), style="List Bullet")
+
     if charts:
         doc.add_heading("Charts", level=1)
         for name, data in charts.items():

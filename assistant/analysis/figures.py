@@ -149,6 +149,7 @@ class Analysis:
     examples: list[Example] = field(default_factory=list)
     agreement: list[dict] = field(default_factory=list)
     comparison: Any = None  # assistant.analysis.compare.Comparison
+    second_marking: list[str] = field(default_factory=list)  # sentences, when any blind marks
 
     def finding(self, qid: str) -> Finding | None:
         return next((f for f in self.findings if f.question.id == qid), None)

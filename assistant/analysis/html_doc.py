@@ -186,6 +186,10 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
                 f"<td>{r['accepted']}</td><td>{r['edited']}</td><td>{r['rejected']}</td></tr>"
             )
         out.append("</table>")
+    if a.second_marking:
+        out.append("<h2 id='second-marking'>Blind second marking</h2><ul>")
+        out += [f"<li>{_esc(line)}</li>" for line in a.second_marking]
+        out.append("</ul>")
     if charts:
         out.append("<h2 id='charts'>Charts</h2>")
         for name, data in charts.items():

@@ -1,0 +1,323 @@
+"""Blind second marking: a second reviewer answers an item without seeing the draft or the first
+reviewer's answer. The product then reports human–human agreement (kappa with intervals),
+draft-vs-human agreement on the same items, and the anchoring gap: how much more often the
+sighted reviewer kept the draft than the blind one agreed with it. Disagreements go to a short
+adjudication queue; the adjudicated answer becomes the final answer as a normal decision event,
+and the draft, the first answer and the blind answer all stay stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.db import Database
+from assistant.errors import ConflictError, NotFoundError, ReviewAssistantError
+from assistant.evaluation.metrics import agreement_summary
+from assistant.library import now_iso
+from assistant.questions import AnswerType, Question, QuestionBank
+from assistant.review.decisions import DECISION_STATUS, DecisionStore, answer_text
+
+if TYPE_CHECKING:
+    from assistant.drafting.store import DraftStore
+
+# single-choice answers: kappa is defined on them
+BLIND_TYPES = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
+ORDINAL = (AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
+ANSWERING = ("accept", "edit", "enter")
+
+
+@dataclass
+class BlindMark:
+    mark_id: int
+    report_id: str
+    question_id: str
+    reviewer: str
+    answer: Any
+    note: str | None
+    created_at: str
+    adjudicated_event_id: int | None
+
+
+@dataclass
+class BlindItem:
+    """What a blind marker sees: the question, never the draft or anyone's answer."""
+
+    report_id: str
+    question: Question
+    options: dict[str, str]
+
+
+@dataclass
+class Pair:
+    """One double-marked item: draft, first (sighted) answer, blind answer."""
+
+    report_id: str
+    question: Question
+    draft: Any
+    first: Any
+    first_reviewer: str
+    blind: BlindMark
+
+    @property
+    def agree(self) -> bool:
+        return _key(self.first) == _key(self.blind.answer)
+
+
+def _key(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class BlindStore:
+    """Blind marks (owns their SQL); one blind mark per item."""
+
+    def __init__(self, db: Database, bank: QuestionBank) -> None:
+        self.db = db
+        self.bank = bank
+
+    def add(self, report_id: str, question_id: str, reviewer: str, answer: Any, note=None):
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise ReviewAssistantError("no reviewer name", "sign in or type your name first")
+        q = self.bank.get(question_id)
+        if q.answer_type not in BLIND_TYPES:
+            raise ReviewAssistantError(f"{q.id} is not a single-choice question")
+        try:
+            value = q.validate_answer(answer)
+        except ValueError as exc:
+            raise ReviewAssistantError(str(exc), "choose one of the answers") from exc
+        with self.db.transaction() as conn:
+            seen = conn.execute(
+                "SELECT 1 FROM decisions WHERE report_id=? AND question_id=? AND reviewer=?",
+                (report_id, q.id, reviewer),
+            ).fetchone()
+            if seen:
+                raise ReviewAssistantError(
+                    f"{reviewer} already reviewed {q.id} of this report sighted",
+                    "a blind second mark must come from another reviewer",
+                )
+            if conn.execute(
+                "SELECT 1 FROM blind_marks WHERE report_id=? AND question_id=?", (report_id, q.id)
+            ).fetchone():
+                raise ConflictError(f"{q.id} of this report already has a blind second mark")
+            cursor = conn.execute(
+                "INSERT INTO blind_marks (report_id, question_id, reviewer, answer, note, "
+                "created_at) VALUES (?,?,?,?,?,?)",
+                (
+                    report_id,
+                    q.id,
+                    reviewer,
+                    json.dumps(value),
+                    (note or "").strip() or None,
+                    now_iso(),
+                ),
+            )
+            row = conn.execute(
+                "SELECT * FROM blind_marks WHERE mark_id=?", (cursor.lastrowid,)
+            ).fetchone()
+        return _mark(row)
+
+    def marks(self, report_ids: list[str] | None = None) -> list[BlindMark]:
+        with self.db.connect() as conn:
+            rows = conn.execute("SELECT * FROM blind_marks ORDER BY mark_id").fetchall()
+        marks = [_mark(r) for r in rows]
+        if report_ids is not None:
+            keep = set(report_ids)
+            marks = [m for m in marks if m.report_id in keep]
+        return marks
+
+    def settle(self, mark_id: int, event_id: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE blind_marks SET adjudicated_event_id=? WHERE mark_id=?",
+                (event_id, mark_id),
+            )
+
+
+def _mark(row) -> BlindMark:
+    return BlindMark(
+        row["mark_id"],
+        row["report_id"],
+        row["question_id"],
+        row["reviewer"],
+        json.loads(row["answer"]),
+        row["note"],
+        row["created_at"],
+        row["adjudicated_event_id"],
+    )
+
+
+def first_answer(decisions: DecisionStore, report_id: str, qid: str):
+    """(answer, reviewer) of the item's first answering decision, or None."""
+    for e in decisions.history(report_id, qid):
+        if e.action in ANSWERING:
+            return e.after, e.reviewer
+    return None
+
+
+def blind_queue(
+    bank: QuestionBank,
+    decisions: DecisionStore,
+    store: BlindStore,
+    report_ids: list[str],
+    reviewer: str,
+) -> list[BlindItem]:
+    """Items a first reviewer answered that `reviewer` never touched and nobody second-marked."""
+    reviewer = (reviewer or "").strip()
+    marked = {(m.report_id, m.question_id) for m in store.marks(report_ids)}
+    out = []
+    for rid in report_ids:
+        events = decisions.history(rid)
+        touched = {e.question_id for e in events if e.reviewer == reviewer}
+        answered = {e.question_id for e in events if e.action in ANSWERING}
+        for q in bank.questions:
+            if q.answer_type not in BLIND_TYPES or q.id not in answered:
+                continue
+            if q.id in touched or (rid, q.id) in marked:
+                continue
+            out.append(BlindItem(rid, q, q.options()))
+    return out
+
+
+def pairs(
+    bank: QuestionBank,
+    drafts: DraftStore,
+    decisions: DecisionStore,
+    store: BlindStore,
+    report_ids: list[str] | None = None,
+) -> list[Pair]:
+    out = []
+    for m in store.marks(report_ids):
+        first = first_answer(decisions, m.report_id, m.question_id)
+        if first is None:
+            continue
+        draft = next(
+            (d for d in drafts.for_report(m.report_id) if d.question_id == m.question_id), None
+        )
+        value = draft.answer if draft is not None and draft.status in ("ok", "flagged") else None
+        out.append(Pair(m.report_id, bank.get(m.question_id), value, first[0], first[1], m))
+    return out
+
+
+def _summary(items: list[tuple[Question, Any, Any]], n_boot: int) -> dict | None:
+    """Agreement of (question, a, b) items, pooled over questions with the same scale."""
+    if not items:
+        return None
+    categories: list[str] = []
+    for q, _, _ in items:
+        for c in q.options():
+            if c not in categories:
+                categories.append(c)
+    ordinal = (
+        all(q.answer_type in ORDINAL for q, _, _ in items)
+        and len({q.answer_type for q, _, _ in items}) == 1
+    )
+    s = agreement_summary(
+        [_key(a) for _, a, _ in items],
+        [_key(b) for _, _, b in items],
+        categories,
+        ordinal=ordinal,
+        n_boot=n_boot,
+    )
+    return {k: s[k] for k in ("n", "accuracy", "accuracy_ci", "kappa", "kappa_ci")}
+
+
+def second_marking_report(all_pairs: list[Pair], n_boot: int = 1000) -> dict:
+    """Human–human and draft-vs-human agreement on the double-marked items, the anchoring gap,
+    and how many disagreements wait for adjudication."""
+    with_draft = [p for p in all_pairs if p.draft is not None]
+    sighted = sum(_key(p.first) == _key(p.draft) for p in with_draft)
+    blind = sum(_key(p.blind.answer) == _key(p.draft) for p in with_draft)
+    n = len(with_draft)
+    return {
+        "items": len(all_pairs),
+        "disagreements": sum(not p.agree for p in all_pairs),
+        "to_adjudicate": sum(
+            not p.agree and p.blind.adjudicated_event_id is None for p in all_pairs
+        ),
+        "human_human": _summary([(p.question, p.first, p.blind.answer) for p in all_pairs], n_boot),
+        "draft_vs_first": _summary([(p.question, p.draft, p.first) for p in with_draft], n_boot),
+        "draft_vs_blind": _summary(
+            [(p.question, p.draft, p.blind.answer) for p in with_draft], n_boot
+        ),
+        "anchoring": {
+            "n": n,
+            "sighted_kept_draft": sighted,
+            "blind_matched_draft": blind,
+            "gap_points": round(100 * (sighted - blind) / n) if n else None,
+        },
+    }
+
+
+def describe_report(r: dict) -> list[str]:
+    """Plain sentences for the documents and the UI."""
+    if not r["items"]:
+        return ["Blind second marking: no item double-marked yet."]
+
+    def kappa(s: dict | None) -> str:
+        if not s:
+            return "n/a"
+        ci = s["kappa_ci"]
+        k = s["kappa"]
+        text = "undefined" if k != k else f"{k:.2f}"  # NaN: one category only
+        return text + (f" (95% CI {ci[0]:.2f} to {ci[1]:.2f})" if ci else "") + f", n={s['n']}"
+
+    lines = [
+        f"Blind second marking: {r['items']} items double-marked; {r['disagreements']} "
+        f"disagreements, {r['to_adjudicate']} waiting for adjudication.",
+        f"Human–human agreement: kappa {kappa(r['human_human'])}.",
+        f"Draft vs first (sighted) reviewer: kappa {kappa(r['draft_vs_first'])}; draft vs blind "
+        f"reviewer: kappa {kappa(r['draft_vs_blind'])}.",
+    ]
+    a = r["anchoring"]
+    if a["n"]:
+        lines.append(
+            f"Anchoring: the sighted reviewer kept the draft's answer in {a['sighted_kept_draft']}"
+            f" of {a['n']} items, the blind reviewer gave it in {a['blind_matched_draft']} of "
+            f"{a['n']} ({a['gap_points']:+d} points)."
+        )
+    return lines
+
+
+def adjudication_queue(all_pairs: list[Pair]) -> list[Pair]:
+    return [p for p in all_pairs if not p.agree and p.blind.adjudicated_event_id is None]
+
+
+def adjudicate(
+    decisions: DecisionStore,
+    store: BlindStore,
+    pair: Pair,
+    reviewer: str,
+    answer: Any,
+    *,
+    draft_id: str | None = None,
+) -> Any:
+    """Record the adjudicated answer as the item's decision (all three answers stay stored)."""
+    q = pair.question
+    state = decisions.item(pair.report_id, q.id)
+    note = (
+        f"adjudicated: first {answer_text(q, pair.first)!r} ({pair.first_reviewer}), blind "
+        f"{answer_text(q, pair.blind.answer)!r} ({pair.blind.reviewer})"
+    )
+    action = "edit" if draft_id else "enter"
+    event = decisions.record(
+        pair.report_id,
+        q.id,
+        reviewer,
+        action,
+        after=answer,
+        note=note,
+        base_event_id=state.last_event_id,
+        draft_id=draft_id,
+    )
+    assert event.action in DECISION_STATUS
+    store.settle(pair.blind.mark_id, event.event_id)
+    return event
+
+
+def find_pair(all_pairs: list[Pair], report_id: str, question_id: str) -> Pair:
+    for p in all_pairs:
+        if p.report_id == report_id and p.question.id == question_id:
+            return p
+    raise NotFoundError(f"no blind second mark on {question_id} of this report")
