@@ -33,6 +33,7 @@ from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
 from assistant.ui.library import library_page
 from assistant.ui.render import report_choices
 from assistant.ui.review_tab import review_page
+from assistant.ui.second_marking import second_marking_page
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -177,6 +178,8 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 cohort_tab(a)
             with gr.Tab("Evals", id="evals", elem_id="tab-evals"):
                 evals_tab(a)
+            with gr.Tab("Second marking", id="second-marking", elem_id="tab-second-marking"):
+                second_marking_page(ctx)  # blind second marking (branch analysis)
 
         pickers = [ask_report, review_report]
 

@@ -4,6 +4,7 @@ text stays text. Screenshots go to test-artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -174,3 +175,83 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
         if r.cells[0].text == "C8"
     ]
     assert ("C8", "Evidenced", "reviewer (dana)") in rows
+
+
+def test_blind_second_marking_in_the_app_reaches_the_analysis(tmp_path):
+    """alice decides two items sighted (service); bob second-marks them blind in the browser,
+    disagreeing on one; carol adjudicates it in the browser; the analysis shows it all."""
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+    from tests.test_ui_browser import chromium_browser, goto_tab
+    from tests.ui_server import running_app
+
+    home = tmp_path / "home"
+    service = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
+    generate_sample_set(tmp_path / "pdfs", n=1, seed=5, length="short")
+    service.score(tmp_path / "pdfs", period=PERIOD, engine="offline")
+    report = service.list_reports(period=PERIOD)[0]
+    for qid, value in (("A6", "partly"), ("C8", "partly")):
+        draft = next(d for d in service.drafts.for_report(report.report_id) if d.question_id == qid)
+        service.record_decision(
+            report.report_id,
+            qid,
+            "alice",
+            "edit",
+            after=value,
+            draft_id=draft.draft_id,
+            base_event_id=None,
+        )
+    app_tmp = tmp_path / "app-tmp"
+    app_tmp.mkdir()
+    with running_app(home, extra_env={"TMPDIR": str(app_tmp)}) as url, chromium_browser() as b:
+        page = b.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url)
+
+        def sign(name: str) -> None:
+            box = page.locator("#reviewer-name").get_by_role("textbox")
+            box.fill(name)
+            box.blur()
+
+        sign("bob")
+        goto_tab(page, "Second marking")
+        for qid, value in (("A6", "Evidenced"), ("C8", "Partly evidenced")):
+            page.locator("#sm-next").click()
+            expect(page.locator("#sm-question textarea")).to_have_value(
+                re.compile(f"^{qid}: "), timeout=30_000
+            )
+            expect(page.locator("#sm-report textarea, #sm-report input").first).to_have_value(
+                re.compile(re.escape(report.file_name))
+            )
+            panel = page.locator("#tab-second-marking")
+            assert "alice" not in panel.inner_text()  # the first reviewer's answer is not shown
+            page.locator("#sm-show-page").click()
+            expect(page.locator("#sm-page-text textarea")).not_to_have_value("")
+            page.locator("#sm-answer").get_by_label(value, exact=True).check()
+            page.locator("#sm-save").click()
+            expect(page.locator("#sm-msg")).to_contain_text(f"Blind answer to {qid} saved")
+        expect(page.locator("#sm-figures textarea")).to_have_value(
+            re.compile("2 items double-marked; 1 disagreements, 1 waiting"), timeout=30_000
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "analysis-second-marking.png"), full_page=True)
+        sign("carol")
+        expect(page.locator("#sm-adj textarea")).to_have_value(
+            re.compile("First \\(alice\\): Partly evidenced\nBlind \\(bob\\): Evidenced"),
+        )
+        page.locator("#sm-adj-answer").get_by_label("Evidenced", exact=True).check()
+        page.locator("#sm-adj-save").click()
+        expect(page.locator("#sm-msg")).to_contain_text("adjudicated answer saved")
+        expect(page.locator("#sm-figures textarea")).to_have_value(
+            re.compile("0 waiting for adjudication")
+        )
+    assert service.review_item(report.report_id, "A6").answer == "evidenced"
+    assert [e.reviewer for e in service.review_history(report.report_id, "A6")] == [
+        "alice",
+        "carol",
+    ]
+    analysis = service.analysis(PERIOD)
+    assert analysis.answers[report.report_id]["A6"].reviewer == "carol"
+    assert analysis.second_marking[0].startswith("Blind second marking: 2 items double-marked")
