@@ -373,7 +373,9 @@ class Assistant:
         if run_id:
             run = runs.get(run_id)
             if run is None:
-                raise NotFoundError(f"no run {run_id}", "list runs with `review-assistant runs`")
+                raise NotFoundError(
+                    f"no run {run_id}", "use the run id `review-assistant score` printed"
+                )
             reports = [self.reports.get(r) for r in runs.report_ids(run["run_id"])]
             period = period or run["label"]
             return reports, run["engine"], f"Yearly analysis {period or run_id}", period

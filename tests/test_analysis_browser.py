@@ -233,7 +233,7 @@ def test_blind_second_marking_in_the_app_reaches_the_analysis(tmp_path):
             page.locator("#sm-save").click()
             expect(page.locator("#sm-msg")).to_contain_text(f"Blind answer to {qid} saved")
         expect(page.locator("#sm-figures textarea")).to_have_value(
-            re.compile("2 items double-marked; 1 disagreements, 1 waiting"), timeout=30_000
+            re.compile("2 items double-marked; 1 disagreement, 1 waiting"), timeout=30_000
         )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "analysis-second-marking.png"), full_page=True)

@@ -265,7 +265,8 @@ def describe_report(r: dict) -> list[str]:
 
     lines = [
         f"Blind second marking: {r['items']} items double-marked; {r['disagreements']} "
-        f"disagreements, {r['to_adjudicate']} waiting for adjudication.",
+        f"disagreement{'s' * (r['disagreements'] != 1)}, {r['to_adjudicate']} waiting for "
+        "adjudication.",
         f"Human–human agreement: kappa {kappa(r['human_human'])}.",
         f"Draft vs first (sighted) reviewer: kappa {kappa(r['draft_vs_first'])}; draft vs blind "
         f"reviewer: kappa {kappa(r['draft_vs_blind'])}.",
