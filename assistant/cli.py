@@ -451,7 +451,11 @@ def cmd_review_export(args) -> int:
 def cmd_analysis(args) -> int:
     assistant = _assistant(args)
     analysis = assistant.analysis(
-        args.period, run_id=args.run, compare=args.compare, source=args.source
+        args.period,
+        run_id=args.run,
+        compare=args.compare,
+        source=args.source,
+        narrative=args.narrative,
     )
     paths = assistant.write_analysis(analysis, Path(args.out) if args.out else None)
     if args.json:
@@ -771,6 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="decided: reviewers' answers, undecided drafts marked (default); drafts: drafts only",
     )
     p.add_argument("--out", help="output folder (default: <data dir>/outputs/analysis-<period>)")
+    p.add_argument(
+        "--narrative",
+        action="store_true",
+        help="also a paragraph per theme drafted by the LLM from the figures only (marked)",
+    )
 
     p = add("register", cmd_register, "the register of every partnership of a period")
     p.add_argument("action", choices=["import", "show"])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from assistant.analysis.compare import compare as compare_analyses
 from assistant.analysis.figures import Analysis, build_analysis, field_agreement
+from assistant.analysis.narrative import draft_narratives
 from assistant.analysis.register import RegisterStore, Sample, draw_sample, parse_register
 from assistant.analysis.second_marking import (
     BlindItem,
@@ -395,10 +396,12 @@ class Assistant:
         run_id: str | None = None,
         compare: str | None = None,
         source: str = "decided",
+        narrative: bool = False,
     ) -> Analysis:
         """The draft yearly analysis of a period (or a run): figures from reviewers' answers
         (`source="drafts"`: the machine drafts only), the register's compliance figures and the
-        latest sample; with `compare` (a period or a run id) the year-on-year changes too."""
+        latest sample; with `compare` (a period or a run id) the year-on-year changes too; with
+        `narrative`, a paragraph per theme drafted by the LLM from the figures, marked so."""
         reports, engine, title, period = self._analysis_reports(period, run_id)
         now = self._build_analysis(reports, engine, title, period, run_id, source)
         if compare:
@@ -409,6 +412,10 @@ class Assistant:
                 then_reports, e, t, p = self._analysis_reports(compare, None)
                 then = self._build_analysis(then_reports, e, t, p, None, source)
             now.comparison = compare_analyses(then, now)
+        if narrative:  # one paragraph per theme from the figures only (LLM engine)
+            engine = self.engine("llm")
+            stories = draft_narratives(now, engine.provider, engine.model or "the model")
+            now.narratives = {n.theme_id: n for n in stories}
         return now
 
     def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:

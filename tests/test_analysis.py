@@ -367,3 +367,33 @@ def test_blind_second_marking_agreement_anchoring_and_adjudication(service):
     analysis = service.analysis(NOW)
     assert analysis.answers[disagree[0]][disagree[1]].value == blind_value
     assert any("Blind second marking: 12 items" in line for line in analysis.second_marking)
+
+
+def test_narrative_is_drafted_from_the_figures_only_and_marked(
+    service, monkeypatch, scripted_llm, tmp_path, capsys
+):
+    from tests.doubles.scripted_llm_server import reply
+
+    assert main(["analysis", "--period", NOW, "--narrative", "--out", str(tmp_path)]) == 2
+    assert "error:" in capsys.readouterr().err  # no LLM endpoint configured: said, not guessed
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "1")
+    scripted_llm.handler = lambda body: reply(
+        "Most reports described activity; 4 of 4 stated priorities, and 99 did something."
+    )
+    analysis = Assistant().analysis(NOW, narrative=True)
+    assert sorted(analysis.narratives) == ["A", "B", "C"]
+    story = analysis.narratives["A"]
+    assert story.text.startswith("Most reports described activity")
+    assert story.unknown_numbers == ["99"]  # not among the figures: flagged for checking
+    assert story.label.startswith("Drafted by scripted-model from the figures only")
+    prompts = [r.json["messages"][-1]["content"] for r in scripted_llm.chat_requests()]
+    assert len(prompts) == 3 and prompts[0].startswith("Theme A: Prioritisation")
+    assert analysis.finding("A1").sentence in prompts[0]
+    for r in _reports(service):  # figures only: no report text, names or quotes in the prompt
+        assert r.partnership not in "".join(prompts)
+    paths = Assistant().write_analysis(analysis, tmp_path / "out")
+    page = paths["html"].read_text("utf-8")
+    assert "<p class='narrative' data-theme='A'>Most reports described activity" in page
+    assert "check: numbers not in the figures: 99" in page

@@ -52,6 +52,10 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
     doc.add_heading("Key findings", level=1)
     for theme in a.bank.themes:
         doc.add_heading(_clean(f"Theme {theme.id}: {theme.title}"), level=2)
+        story = a.narratives.get(theme.id)
+        if story is not None:
+            para = doc.add_paragraph(_clean(story.text) + " ")
+            para.add_run(_clean(f"[{story.label}]")).italic = True
         for f in a.findings:
             if f.question.theme != theme.id or f.question.answer_type.value == "free_text":
                 continue

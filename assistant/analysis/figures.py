@@ -150,6 +150,7 @@ class Analysis:
     agreement: list[dict] = field(default_factory=list)
     comparison: Any = None  # assistant.analysis.compare.Comparison
     second_marking: list[str] = field(default_factory=list)  # sentences, when any blind marks
+    narratives: dict[str, Any] = field(default_factory=dict)  # theme id -> narrative.Narrative
 
     def finding(self, qid: str) -> Finding | None:
         return next((f for f in self.findings if f.question.id == qid), None)

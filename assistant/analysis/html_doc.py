@@ -132,7 +132,14 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
             for f in a.findings
             if f.question.theme == theme.id and f.question.answer_type.value != "free_text"
         ]
-        out.append(f"<h3>Theme {_esc(theme.id)}: {_esc(theme.title)}</h3><ul>")
+        out.append(f"<h3>Theme {_esc(theme.id)}: {_esc(theme.title)}</h3>")
+        story = a.narratives.get(theme.id)
+        if story is not None:
+            out.append(
+                f"<p class='narrative' data-theme='{_esc(theme.id)}'>{_esc(story.text)} "
+                f"<span class='undecided'>[{_esc(story.label)}]</span></p>"
+            )
+        out.append("<ul>")
         out += [h.sentence(f) for f in findings]
         out.append("</ul>")
     c8 = a.finding("C8")
