@@ -485,8 +485,14 @@ def cmd_register(args) -> int:
         _print_json([r.__dict__ for r in rows])
         return 0
     table = [
-        [r.partnership[:40], r.region, {True: "yes", False: "no", None: "?"}[r.published],
-         r.date_published or "", r.date_sent_panel or "", r.date_sent_what_works or ""]
+        [
+            r.partnership[:40],
+            r.region,
+            {True: "yes", False: "no", None: "?"}[r.published],
+            r.date_published or "",
+            r.date_sent_panel or "",
+            r.date_sent_what_works or "",
+        ]
         for r in rows
     ]
     print(_table(table, ["partnership", "region", "published", "on", "to Panel", "to What Works"]))
@@ -504,14 +510,39 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_example(args) -> int:
+    assistant = _assistant(args)
+    report = assistant.resolve_report(args.report)
+    event = assistant.mark_example(
+        report.report_id,
+        args.question,
+        args.reviewer,
+        on=not args.off,
+        page=args.page,
+        quote=args.quote,
+        note=args.note,
+    )
+    if args.json:
+        _print_json({"event_id": event.event_id, "payload": event.payload})
+    else:
+        print(event.describe())
+    return 0
+
+
 def cmd_agreement(args) -> int:
     rows = _assistant(args).field_agreement()
     if args.json:
         _print_json(rows)
         return 0
     shown = [
-        [r["question_id"], r["decided"], r["accepted"], r["edited"], r["rejected"],
-         f"{r['accepted_rate']:.0%}" if r["accepted_rate"] is not None else "-"]
+        [
+            r["question_id"],
+            r["decided"],
+            r["accepted"],
+            r["edited"],
+            r["rejected"],
+            f"{r['accepted_rate']:.0%}" if r["accepted_rate"] is not None else "-",
+        ]
         for r in rows
         if r["decided"]
     ]
@@ -793,6 +824,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["region"], help="stratify by this register column")
 
     p = add("agreement", cmd_agreement, "per question: drafts accepted / edited / rejected")
+
+    p = add("example", cmd_example, "mark a decided answer 'use as example' of practice")
+    p.add_argument("report", help="id, id prefix or file name")
+    p.add_argument("question", help="question id, e.g. A6")
+    p.add_argument("--reviewer", required=True)
+    p.add_argument("--page", type=int, help="page of the passage to quote")
+    p.add_argument("--quote", help="the short passage to quote (checked against the page)")
+    p.add_argument("--note")
+    p.add_argument("--off", action="store_true", help="remove the mark")
 
     p = add(
         "hash-password",

@@ -413,7 +413,12 @@ class Assistant:
                 then = self._build_analysis(then_reports, e, t, p, None, source)
             now.comparison = compare_analyses(then, now)
         if narrative:  # one paragraph per theme from the figures only (LLM engine)
-            engine = self.engine("llm")
+            try:
+                engine = self.engine("llm")
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"the narrative needs an LLM: {exc}", "or drop --narrative (figures need none)"
+                ) from exc
             stories = draft_narratives(now, engine.provider, engine.model or "the model")
             now.narratives = {n.theme_id: n for n in stories}
         return now

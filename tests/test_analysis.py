@@ -397,3 +397,22 @@ def test_narrative_is_drafted_from_the_figures_only_and_marked(
     page = paths["html"].read_text("utf-8")
     assert "<p class='narrative' data-theme='A'>Most reports described activity" in page
     assert "check: numbers not in the figures: 99" in page
+
+
+def test_cli_example_mark_agreement_and_register_show(service, tmp_path, capsys):
+    report = _reports(service)[0]
+    _edit(service, report.report_id, "B8", 4)
+    assert main(["example", report.file_name, "B8", "--reviewer", "erin", "--note", "good"]) == 0
+    assert "erin marked the answer as an example of practice (B8" in capsys.readouterr().out
+    chosen = [e for e in service.analysis(NOW).examples if e.chosen_by == "erin"]
+    assert [(e.question.id, e.report_id) for e in chosen] == [("B8", report.report_id)]
+    assert main(["agreement"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].split()[:5] == ["B8", "1", "0", "1", "0"]
+    _register_csv(tmp_path / "r.csv", ["One", "Two"])
+    assert main(["register", "import", str(tmp_path / "r.csv"), "--period", NOW]) == 0
+    assert main(["register", "show", "--period", NOW]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[-2].split()[:3] == ["One", "South", "yes"]
+    assert main(["example", report.file_name, "C10", "--reviewer", "erin", "--page", "999"]) == 2
+    assert "page 999 is not in this report" in capsys.readouterr().err
