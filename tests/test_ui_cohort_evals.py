@@ -198,7 +198,7 @@ def test_cohort_page_figures_charts_and_downloads(data, app, browser, tmp_path):
     page.locator("#co-source").get_by_text("Both", exact=True).click()
     expect(summary).to_have_value(
         re.compile(
-            r"A1 +\[accepted\] priorities clearly stated: no answers +\(3 not yet reviewed\)"
+            r"A1 +\[reviewer-decided\] priorities clearly stated: no answers +\(3 not yet reviewed\)"
         )
     )
     expect(summary).to_have_value(re.compile(r"\[drafts\] Neglect a priority: \d/3"))
