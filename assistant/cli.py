@@ -333,9 +333,10 @@ def cmd_score(args) -> int:
         return _score_without_reports(args, summary)
     cohort = assistant.cohort(summary.run_id, source="drafts")
 
-    outputs = assistant.write_cohort_outputs(
-        cohort, assistant.settings.outputs_dir / summary.run_id
-    )
+    out_dir = assistant.settings.outputs_dir / summary.run_id
+    outputs = assistant.write_cohort_outputs(cohort, out_dir)
+    both = assistant.cohort(summary.run_id, source="both")  # drafts beside reviewers' answers
+    outputs.update(assistant.write_cohort_tables(both, out_dir))
     if args.json:
         data = summary.to_json()
         data["cohort"] = cohort.to_json()
@@ -392,7 +393,10 @@ def cmd_cohort(args) -> int:
     if args.out:
         out = Path(args.out)
         paths = assistant.write_cohort_outputs(cohort, out)
-        paths.update(assistant.write_cohort_tables(cohort, out))
+        # the figures table always sets drafts and reviewer-decided answers side by side
+        both = cohort if len(cohort.tallies) > 1 else None
+        both = both or assistant.cohort(args.run, source="both", period=args.period)
+        paths.update(assistant.write_cohort_tables(both, out))
     if args.json:
         _print_json(dict(cohort.to_json(), outputs={k: str(v) for k, v in paths.items()}))
         return 0

@@ -390,11 +390,14 @@ def table_rows(summary: CohortSummary) -> tuple[list[str], list[dict]]:
         for s, t in per_source.items():
             for label, value in _answer_rows(t).items():
                 answers.setdefault(label, {})[s] = value
+        # no answer yet: for drafts, not drafted; for reviewers' answers, not yet decided
+        pending = {"drafts": "not drafted", "accepted": "not yet reviewed"}
+        pending_label = " / ".join(pending.get(s, "no answer") for s in sources)
         for s, t in per_source.items():
             for label, n in (
                 ("not found", t.abstained),
                 ("failed", t.failed),
-                ("not yet reviewed", t.undecided),
+                (pending_label, t.undecided),
             ):
                 if n or label in answers:
                     answers.setdefault(label, {})[s] = n

@@ -45,6 +45,7 @@ SOURCES = [
     ("Reviewer-decided answers (accepted, edited, entered)", "accepted"),
     ("Both", "both"),
 ]
+SOURCE_NAMES = {"drafts": "drafts", "accepted": "reviewer-decided"}  # the table's Source column
 # The browser's own time zone, read when the tab opens: run times are shown in it.
 BROWSER_TZ_JS = "(choice, tz) => [choice, Intl.DateTimeFormat().resolvedOptions().timeZone]"
 ALL_REPORTS = "all"
@@ -168,7 +169,7 @@ def cohort_rows(summary: CohortSummary) -> list[list[Any]]:
                     [
                         t.question.id,
                         t.question.theme,
-                        source,
+                        SOURCE_NAMES.get(source, source),
                         phrase,
                         f"{t.n_answered}/{t.n_reports}",
                         t.abstained,
