@@ -66,13 +66,14 @@ def test_cohort_downloads_open_as_spreadsheets_and_times_are_browser_local(serve
         picker = page.locator("#co-run input")
         # the run's time in the browser's zone (New York in December: EST), never UTC
         expect(picker).to_have_value(re.compile(rf"{PERIOD} · offline · {run_id} · .* EST$"))
+        summary = page.locator("#co-summary textarea")
+        expect(summary).to_have_value(re.compile(rf"Cohort summary — {PERIOD}"), timeout=20_000)
         picker.click()
         options = page.get_by_role("option").all_inner_texts()
         assert not any("2019-20" in o for o in options)  # the empty folder left no run
         page.keyboard.press("Escape")
 
         page.locator("#co-source").get_by_text("Both", exact=True).click()
-        summary = page.locator("#co-summary textarea")
         expect(summary).to_have_value(re.compile(r"\[reviewer-decided\] impact on outcomes"))
         expect(page.locator("#co-charts")).to_contain_text("drafts and reviewer-decided answers")
         files = page.locator("#co-files")
