@@ -597,7 +597,7 @@ class Assistant:
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
         runs = RunStore(self.db)
         period = normalise_period(period)
-        run = self.resolve_run(run_id) if run_id else (None if period else runs.latest("score"))
+        run = self.resolve_run(run_id) if run_id else (None if period else self._latest_run())
         if run:
             report_ids = runs.report_ids(run["run_id"])
             label = f"{run['label'] or 'run'} · {run['engine']} · {run['run_id']}"
@@ -643,7 +643,7 @@ class Assistant:
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
         runs = RunStore(self.db)
-        run = self.resolve_run(run_id) if run_id else runs.latest("score")
+        run = self.resolve_run(run_id) if run_id else self._latest_run()
         if run is None:
             raise NotFoundError("no scoring run yet", "run `review-assistant score FOLDER` first")
         reports = [self.reports.get(rid) for rid in runs.report_ids(run["run_id"])]
@@ -708,6 +708,11 @@ class Assistant:
             "list them with `review-assistant runs`; `cohort --run` takes a run id from there "
             "(or a unique prefix)",
         )
+
+    def _latest_run(self) -> dict | None:
+        """The newest scoring run that holds reports (a folder that failed whole is skipped)."""
+        runs = self.score_runs()
+        return RunStore(self.db).get(runs[0]["run_id"]) if runs else None
 
     def _nothing_to_summarise(self, run: dict | None, period: str | None) -> NotFoundError:
         if run:

@@ -114,6 +114,15 @@ def test_score_of_a_folder_without_pdfs_says_so_and_records_no_run(tmp_path, cap
 
     assert Assistant().score_runs() == []
 
+    # a folder whose every PDF fails: the failures, no cohort, and no run in the picker
+    (empty / "broken.pdf").write_bytes(b"not a pdf at all")
+    code, out, err = run(capsys, "score", str(empty), "--engine", "offline")
+    assert code == 1 and "FAILED ingest broken.pdf" in out
+    assert "no report in the folder could be read" in err
+    assert Assistant().score_runs() == []
+    code, _, err = run(capsys, "cohort")
+    assert code == 2 and "run `review-assistant score FOLDER` first" in err
+
 
 def test_reports_period_with_no_match_counts_the_other_periods(scored, capsys):
     code, out, _ = run(capsys, "reports", "--period", "2021-22")
