@@ -138,8 +138,9 @@ class CohortSummary:
                     extra.append(f"{t.abstained} not found")
                 if t.failed:
                     extra.append(f"{t.failed} failed")
-                if t.undecided:
-                    extra.append(f"{t.undecided} not yet reviewed")
+                if t.undecided:  # no draft (e.g. not in the run's questions) / no decision
+                    pending = "not drafted" if source == "drafts" else "not yet reviewed"
+                    extra.append(f"{t.undecided} {pending}")
                 suffix = f"  ({', '.join(extra)})" if extra else ""
                 for i, phrase in enumerate(t.phrases()[:6]):
                     lines.append(f"  {q.id:<4} {tag}{phrase}{suffix if i == 0 else ''}")

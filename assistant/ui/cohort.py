@@ -37,12 +37,12 @@ COHORT_HEADERS = [
     "Answered",
     "Not found",
     "Failed",
-    "Not yet reviewed",
+    "Not drafted / not reviewed",
 ]
 # "accepted" counts every answer a reviewer decided: accepted as drafted, edited or entered
 SOURCES = [
     ("Drafts", "drafts"),
-    ("Reviewer-decided answers (accepted, edited, entered)", "accepted"),
+    ("Reviewer-decided answers", "accepted"),
     ("Both", "both"),
 ]
 SOURCE_NAMES = {"drafts": "drafts", "accepted": "reviewer-decided"}  # the table's Source column
@@ -247,8 +247,9 @@ def cohort_tab(assistant: Assistant) -> None:
     a = assistant
     gr.Markdown(
         "How a year's reports answer each audit question, counted across the cohort: from "
-        "the drafts of a scoring run, from the answers reviewers accepted, or both side by "
-        "side. Abstentions (*not found*) and failures are counted, never dropped."
+        "the drafts of a scoring run, from the answers reviewers decided (*reviewer-decided*: "
+        "accepted, edited or entered), or both side by side. Abstentions (*not found*) and "
+        "failures are counted, never dropped."
     )
     choices = cohort_choices(a)
     with gr.Row(equal_height=True):
@@ -260,7 +261,12 @@ def cohort_tab(assistant: Assistant) -> None:
             scale=5,
         )
         source = gr.Radio(
-            SOURCES, value="drafts", label="Answers from", elem_id="co-source", scale=3
+            SOURCES,
+            value="drafts",
+            label="Answers from",
+            info="reviewer-decided: accepted, edited or entered by a reviewer",
+            elem_id="co-source",
+            scale=3,
         )
         refresh = gr.Button("↻ Refresh", scale=0, min_width=110, elem_id="co-refresh")
     status = gr.HTML(message("info", NO_RUNS) if not choices else "", elem_id="co-msg")
@@ -327,7 +333,7 @@ def cohort_tab(assistant: Assistant) -> None:
         note = message(
             "ok",
             f"{len(summary.report_ids)} reports · {summary.label} · answers from "
-            f"{' and '.join(summary.tallies)}",
+            f"{' and '.join(SOURCE_NAMES.get(s, s) for s in summary.tallies)}",
         )
         if not a.score_runs():
             note += message("info", NO_RUNS)
