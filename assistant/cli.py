@@ -37,6 +37,32 @@ def _assistant(args):
     return Assistant()
 
 
+def _question_ids(text: str | None) -> list[str] | None:
+    """`--questions A1, B2,` → ["A1", "B2"] (None: all questions)."""
+    if text is None:
+        return None
+    return [q.strip() for q in text.split(",") if q.strip()]
+
+
+def _local_time(stamp: str | None) -> str:
+    """A stored UTC timestamp in this machine's local time zone, to the minute."""
+    from datetime import datetime
+
+    if not stamp:
+        return "-"
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    except ValueError:
+        return stamp
+
+
+def _report_json(report) -> dict:
+    """A report as every command shows it in JSON: `pages`, like `ingest --json`."""
+    data = report.to_json()
+    data["pages"] = data.pop("n_pages")
+    return data
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -125,10 +151,10 @@ def cmd_reports(args) -> int:
     reports = assistant.list_reports(period=args.period)
     indexed = assistant.index.indexed_reports() if reports else {}
     if args.json:
-        _print_json([dict(r.to_json(), chunks=indexed.get(r.report_id)) for r in reports])
+        _print_json([dict(_report_json(r), chunks=indexed.get(r.report_id)) for r in reports])
         return 0
     if not reports:
-        print("no reports yet: ingest some with `review-assistant ingest FOLDER`")
+        print(_no_reports_note(assistant, args.period))
         return 0
     rows = [
         [
@@ -144,6 +170,18 @@ def cmd_reports(args) -> int:
     ]
     print(_table(rows, ["id", "partnership", "period", "pages", "chunks", "no-text", "file"]))
     return 0
+
+
+def _no_reports_note(assistant, period: str | None) -> str:
+    """Why `reports` lists nothing: an empty library, or reports only in other periods."""
+    from collections import Counter
+
+    everything = assistant.list_reports() if period else []
+    if not everything:
+        return "no reports yet: ingest some with `review-assistant ingest FOLDER`"
+    periods = Counter(r.period or "no period" for r in everything)
+    others = ", ".join(f"{p}: {n}" for p, n in sorted(periods.items()))
+    return f"no reports for {period} ({len(everything)} reports in other periods: {others})"
 
 
 def cmd_search(args) -> int:
@@ -186,10 +224,11 @@ def cmd_draft(args) -> int:
     from tqdm import tqdm
 
     assistant = _assistant(args)
-    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    ids = _question_ids(args.questions)
     report = assistant.resolve_report(args.report)
+    questions = assistant.select_questions(ids)  # an unknown id, before any progress bar
     assistant.engine(args.engine)  # a missing endpoint is reported before any progress bar
-    n = len([q for q in assistant.bank.select(ids) if q.answerable_from_text])
+    n = len([q for q in questions if q.answerable_from_text])
     with tqdm(total=n, unit="question", desc="draft", file=sys.stderr) as bar:
         report, outcomes = assistant.draft_report(
             args.report,
@@ -248,7 +287,7 @@ def cmd_score(args) -> int:
     from tqdm import tqdm
 
     assistant = _assistant(args)
-    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    ids = _question_ids(args.questions)
     bars: dict = {}
     failures = {"n": 0}
 
@@ -290,11 +329,14 @@ def cmd_score(args) -> int:
     finally:
         for bar in bars.values():
             bar.close()
+    if not summary.reports:  # every file failed to ingest: nothing to count
+        return _score_without_reports(args, summary)
     cohort = assistant.cohort(summary.run_id, source="drafts")
 
-    outputs = assistant.write_cohort_outputs(
-        cohort, assistant.settings.outputs_dir / summary.run_id
-    )
+    out_dir = assistant.settings.outputs_dir / summary.run_id
+    outputs = assistant.write_cohort_outputs(cohort, out_dir)
+    both = assistant.cohort(summary.run_id, source="both")  # drafts beside reviewers' answers
+    outputs.update(assistant.write_cohort_tables(both, out_dir))
     if args.json:
         data = summary.to_json()
         data["cohort"] = cohort.to_json()
@@ -331,16 +373,68 @@ def cmd_score(args) -> int:
     return 0
 
 
+def _score_without_reports(args, summary) -> int:
+    error = "no report in the folder could be read"
+    causes = [e for e, _n in _causes(e for _p, e in summary.ingest_failures)]
+    hint = "fix or replace the files named above, then re-run the same command"
+    if args.json:
+        _print_json(dict(summary.to_json(), error=error, hint=hint))
+    else:
+        for cause in causes:
+            print(f"  FAILED ingest {cause}")
+        print(f"error: {error}: {hint}", file=sys.stderr)
+    return 1
+
+
 def cmd_cohort(args) -> int:
     assistant = _assistant(args)
     cohort = assistant.cohort(args.run, source=args.source, period=args.period)
+    paths = {}
+    if args.out:
+        out = Path(args.out)
+        paths = assistant.write_cohort_outputs(cohort, out)
+        # the figures table always sets drafts and reviewer-decided answers side by side
+        both = cohort if len(cohort.tallies) > 1 else None
+        both = both or assistant.cohort(args.run, source="both", period=args.period)
+        paths.update(assistant.write_cohort_tables(both, out))
     if args.json:
-        _print_json(cohort.to_json())
+        _print_json(dict(cohort.to_json(), outputs={k: str(v) for k, v in paths.items()}))
         return 0
     print(cohort.text())
-    if args.out:
-        paths = assistant.write_cohort_outputs(cohort, Path(args.out))
+    if paths:
         print(f"\nwritten: {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    assistant = _assistant(args)
+    runs = assistant.run_overview()
+    if args.json:
+        _print_json(runs)
+        return 0
+    if not runs:
+        print("no scoring runs yet: score a year with `review-assistant score FOLDER --period P`")
+        return 0
+    rows = [
+        [
+            r["run_id"],
+            r["period"] or "-",
+            r["engine"] + (f" ({r['model']})" if r["model"] else ""),
+            _local_time(r["started"]),
+            r["reports"],
+            f"{r['drafted']}/{r['failed']}",
+            r["reused"],
+            r["status"],
+        ]
+        for r in runs
+    ]
+    headers = ["run", "period", "engine", "started", "reports", "drafted/failed", "reused"]
+    print(_table(rows, [*headers, "status"]))
+    print(
+        "\n`review-assistant cohort --run RUN` and `export --run RUN` take a run id from the "
+        "first column (or a unique prefix, e.g. "
+        f"{runs[0]['run_id'][:8]}); without --run they use the newest"
+    )
     return 0
 
 
@@ -404,7 +498,9 @@ def cmd_eval(args) -> int:
             print("eval score needs one CSV of human audit scores", file=sys.stderr)
             return 2
         csv_path = Path(args.targets[0])
-    ids = [q.strip() for q in args.questions.split(",")] if args.questions else None
+    ids = _question_ids(args.questions)
+    if ids is not None:
+        assistant.select_questions(ids)  # an unknown id is named before any work starts
     run = assistant.run_eval(
         human_csv=csv_path,
         labelled_dir=args.labelled,
@@ -670,8 +766,28 @@ def _answers_http(url: str, timeout: float) -> bool:
 # --- parser -----------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are JSON on stdout when the command line asks for --json."""
+
+    json_errors = False
+
+    def error(self, message: str):
+        if self.json_errors:
+            _print_json({"error": message, "hint": f"see `{self.prog} --help`"})
+            sys.exit(2)
+        super().error(message)
+
+
+def _period(text: str) -> str:
+    """--period as the library stores it: 2020/21 and 2020-2021 mean 2020-21."""
+    return Assistant.normalise_period(text) or text
+
+
+REPORT_HELP = "the report: id, id prefix, file name, or partnership name (any case; a unique part)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="review-assistant",
         description="Draft, cite and count answers to an audit tool for safeguarding "
         "partnership yearly reports. The machine drafts; the human decides.",
@@ -685,7 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("ingest", cmd_ingest, "ingest and index report PDFs (files or folders)")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help="report PDF files, or folders to search for PDFs")
     p.add_argument(
         "--ocr",
         action="store_true",
@@ -693,7 +809,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read pages without a text layer with Tesseract",
     )
     p.add_argument("--partnership", help="override the detected partnership name")
-    p.add_argument("--period", help="override the detected period, e.g. 2020-21")
+    p.add_argument("--period", type=_period, help="override the detected period, e.g. 2020-21")
     p.add_argument(
         "--replaces",
         metavar="REPORT",
@@ -702,21 +818,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("reports", cmd_reports, "list ingested reports")
-    p.add_argument("--period")
+    p.add_argument("--period", type=_period, help="only this period, e.g. 2020-21 (or 2020/21)")
 
-    p = add("search", cmd_search, "search one report's passages (REPORT: id, id prefix or file)")
-    p.add_argument("report")
-    p.add_argument("query")
+    p = add("search", cmd_search, "search one report's passages")
+    p.add_argument("report", help=REPORT_HELP)
+    p.add_argument("query", help="words or a phrase to look for")
     p.add_argument("-k", type=int, default=None, help="passages (default: retrieval.top_k)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
 
     p = add("ask", cmd_ask, "ask one report a free question (answer with cited pages)")
-    p.add_argument("report")
-    p.add_argument("question")
+    p.add_argument("report", help=REPORT_HELP)
+    p.add_argument("question", help="the question, in quotes")
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
 
     p = add("draft", cmd_draft, "draft the audit tool's answers for one report")
-    p.add_argument("report")
+    p.add_argument("report", help=REPORT_HELP)
     p.add_argument("--questions", help="comma-separated ids, e.g. A1,B2 (default: all)")
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
     p.add_argument(
@@ -726,9 +842,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("score", cmd_score, "bulk: ingest a folder of reports and draft every question")
-    p.add_argument("folder")
+    p.add_argument("folder", help="the folder of the year's report PDFs (searched below too)")
     p.add_argument(
-        "--period", help="the year, e.g. 2020-21 (labels the run; fills undetected periods)"
+        "--period",
+        type=_period,
+        help="the year, e.g. 2020-21 (labels the run; fills undetected periods)",
     )
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
     p.add_argument("--concurrency", type=int, help="parallel model calls (LLM engine)")
@@ -743,13 +861,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("cohort", cmd_cohort, "cohort summary of a scoring run (default: the latest)")
-    p.add_argument("--run", help="run id (default: latest)")
-    p.add_argument("--source", choices=["drafts", "accepted", "both"], default="drafts")
-    p.add_argument("--period", help="summarise all reports of a period instead of a run")
-    p.add_argument("--out", help="folder for Markdown, JSON, HTML and PNG charts")
+    p.add_argument("--run", help="run id or unique prefix, from `runs` (default: latest)")
+    p.add_argument(
+        "--source",
+        choices=["drafts", "accepted", "both"],
+        default="drafts",
+        help="drafts, accepted (reviewer-decided: accepted, edited or entered) or both",
+    )
+    p.add_argument(
+        "--period", type=_period, help="summarise all reports of a period instead of a run"
+    )
+    p.add_argument(
+        "--out", help="folder for Markdown, JSON, HTML, PNG charts and the figures as CSV/XLSX"
+    )
+
+    add("runs", cmd_runs, "list scoring runs (the ids `cohort --run` and `export --run` take)")
 
     p = add("export", cmd_export, "export a run's drafts as CSV, XLSX and JSON")
-    p.add_argument("--run", help="run id (default: latest)")
+    p.add_argument("--run", help="run id or unique prefix, from `runs` (default: latest)")
     p.add_argument("--out", help="output folder (default: <data dir>/outputs/<run id>)")
 
     p = add("eval", cmd_eval, "evals: agreement of drafts with human audit scores")
@@ -839,10 +968,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_hash_password,
         "print NAME:HASH for REVIEW_ASSISTANT_REVIEWERS (prompts for the password)",
     )
-    p.add_argument("name")
+    p.add_argument("name", help="the reviewer's login name")
 
     p = add("settings", cmd_settings, "show the resolved settings (secrets masked)")
-    p.add_argument("action", nargs="?", choices=["show"], default="show")
+    p.add_argument("action", nargs="?", choices=["show"], default="show", help="show (default)")
 
     p = add("bench", cmd_bench, "benchmark extraction, embedding and indexing speed")
     p.add_argument("--reports", type=int, default=8, help="generated reports to index")
@@ -874,25 +1003,50 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe (`| head`) shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except ReviewAssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, exc.message, exc.hint, 2)
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
         return 130
     except Exception as exc:  # unexpected: one line, the traceback only on request
         if os.environ.get("REVIEW_ASSISTANT_DEBUG"):
             raise
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} "
-            "(set REVIEW_ASSISTANT_DEBUG=1 for the traceback, and please report it)",
-            file=sys.stderr,
+        return _fail(
+            args,
+            f"unexpected {type(exc).__name__}: {exc}",
+            "set REVIEW_ASSISTANT_DEBUG=1 for the traceback, and please report it",
+            2,
         )
-        return 2
+
+
+def _fail(args, message: str, hint: str, code: int) -> int:
+    """An error at the edge: `{"error", "hint"}` on stdout under --json, else one stderr line."""
+    try:
+        if getattr(args, "json", False):
+            _print_json({"error": message, "hint": hint or None})
+        else:
+            print(f"error: {message}: {hint}" if hint else f"error: {message}", file=sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+    return code
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (`| head`): stop quietly, like other Unix tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's final flush must not fail again
+    os.close(devnull)
+    return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
 
 
 if __name__ == "__main__":

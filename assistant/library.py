@@ -114,6 +114,28 @@ def _newest_version(conn, report_id: str) -> str:
         seen.add(report_id)
 
 
+def _describe(report: ReportRecord) -> str:
+    """'Northshire Safeguarding Partnership 2020-21 (3f2a9c1b7d0e)' for hints."""
+    return f"{report.display_name} {report.period or 'period ?'} ({report.short_id})"
+
+
+def _nearest(ref: str, reports: list[ReportRecord], n: int = 3) -> list[ReportRecord]:
+    """The reports whose partnership, file name or id looks most like `ref` (closest first)."""
+    import difflib
+
+    key = ref.casefold().strip()
+    scored = []
+    for r in reports:
+        forms = [r.partnership or "", Path(r.file_name).stem, r.short_id]
+        forms += (r.partnership or "").split()  # one mistyped word of the name
+        best = max(
+            difflib.SequenceMatcher(None, key, f.casefold()).ratio() for f in forms if f
+        )
+        scored.append((best, r.report_id, r))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [r for score, _, r in scored[:n] if score >= 0.5]
+
+
 def _record(row) -> ReportRecord:
     data = dict(row)
     data.pop("parser_version", None)
@@ -311,16 +333,41 @@ class ReportStore:
                         "give the report id (or a prefix) instead",
                     )
         if not rows:
-            raise NotFoundError(
-                f"no report matches '{ref}'",
-                "use an id, an id prefix or a file name from `review-assistant reports`",
-            )
+            return self._by_partnership(ref)
         if len(rows) > 1:
             options = ", ".join(f"{r['report_id'][:12]} ({r['file_name']})" for r in rows[:5])
             raise NotFoundError(
                 f"'{ref}' matches {len(rows)} reports: {options}", "give a longer id prefix"
             )
         return _record(rows[0])
+
+    def _by_partnership(self, ref: str) -> ReportRecord:
+        """The one current report whose partnership name is `ref` or contains it (any case);
+        a miss names the nearest reports ("did you mean ...")."""
+        current = self.list()
+        if not current:
+            raise NotFoundError(
+                f"no report matches '{ref}': nothing is ingested yet",
+                "ingest first: `review-assistant ingest FOLDER` (or `score FOLDER`)",
+            )
+        key = " ".join(ref.casefold().split())
+        names = {r.report_id: " ".join((r.partnership or "").casefold().split()) for r in current}
+        hits = [r for r in current if names[r.report_id] == key] or [
+            r for r in current if key and key in names[r.report_id]
+        ]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            options = ", ".join(_describe(r) for r in hits[:6])
+            raise NotFoundError(
+                f"'{ref}' matches {len(hits)} reports: {options}",
+                "give more of the partnership name, or an id prefix",
+            )
+        nearest = _nearest(ref, current)
+        hint = "use an id, an id prefix, a file name or a partnership name from `reports`"
+        if nearest:
+            hint = "did you mean " + " or ".join(_describe(r) for r in nearest) + "?"
+        raise NotFoundError(f"no report matches '{ref}'", hint)
 
     def pages(self, report_id: str) -> dict[int, str]:
         """Normalised page text by page number."""

@@ -36,6 +36,7 @@ from assistant.bulk.batch import run_batch
 from assistant.bulk.cohort import charts as cohort_charts
 from assistant.bulk.cohort import cohort_summary
 from assistant.bulk.cohort import write_outputs as write_cohort_outputs
+from assistant.bulk.cohort import write_tables as write_cohort_tables
 from assistant.bulk.export import export_drafts
 from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, source_label
 from assistant.chunking import chunk_pages
@@ -57,6 +58,7 @@ from assistant.evaluation.harness import MODES as EVAL_MODES
 from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
 from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.index import ChunkIndex, Passage
+from assistant.ingest.identity import normalise_period
 from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
@@ -310,7 +312,7 @@ class Assistant:
         return self.settings.home / "uploads" / file_sha256(source)[:16]
 
     def list_reports(self, period: str | None = None) -> list[ReportRecord]:
-        return self.reports.list(period=period)
+        return self.reports.list(period=normalise_period(period))
 
     def resolve_report(self, ref: str) -> ReportRecord:
         return self.reports.resolve(ref)
@@ -644,10 +646,7 @@ class Assistant:
         """Draft the audit tool (or some questions) for one report."""
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
-        try:
-            questions = self.bank.select(question_ids)
-        except BankError as exc:
-            raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
+        questions = self.select_questions(question_ids)
         drafter = self.drafter(engine)
         # Re-drafting on request (draft --force) asks the model again: no cached reply.
         outcomes = drafter.draft_report(
@@ -704,6 +703,9 @@ class Assistant:
         import time
 
         started = time.perf_counter()
+        self.check_score_folder(folder)  # no PDFs: no run left behind in the Cohort picker
+        period = normalise_period(period)
+        questions = self.select_questions(question_ids)
         drafter = self.drafter(engine)
         drafter.redraft_stale = redraft_stale
         source = source_label(folder)
@@ -743,7 +745,6 @@ class Assistant:
                     self.reports.update_identity(report.report_id, partnership=None, period=period)
                     report = self.reports.get(report.report_id)
                 summary.reports.append(report)
-            questions = self.bank.select(question_ids)
             total = len(summary.reports) * sum(q.answerable_from_text for q in questions)
             if on_start:
                 on_start(total)
@@ -798,9 +799,8 @@ class Assistant:
     ):
         """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
         runs = RunStore(self.db)
-        run = runs.get(run_id) if run_id else (None if period else runs.latest("score"))
-        if run_id and run is None:
-            raise NotFoundError(f"no run {run_id}", "list runs with `review-assistant runs`")
+        period = normalise_period(period)
+        run = self.resolve_run(run_id) if run_id else (None if period else self._latest_run())
         if run:
             report_ids = runs.report_ids(run["run_id"])
             label = f"{run['label'] or 'run'} · {run['engine']} · {run['run_id']}"
@@ -809,9 +809,7 @@ class Assistant:
             report_ids = [r.report_id for r in self.list_reports(period=period)]
             label, engine = period or "all reports", None
         if not report_ids:
-            raise NotFoundError(
-                "no reports to summarise", "run `review-assistant score FOLDER` first"
-            )
+            raise self._nothing_to_summarise(run, period)
         return cohort_summary(
             self.bank,
             self.drafts,
@@ -833,7 +831,7 @@ class Assistant:
 
     def score_runs(self) -> list[dict]:
         """Scoring runs, newest first."""
-        return RunStore(self.db).list("score")
+        return RunStore(self.db).list("score", with_reports=True)
 
     @staticmethod
     def cohort_charts(summary) -> dict[str, bytes]:
@@ -848,12 +846,97 @@ class Assistant:
     def export_run(self, run_id: str | None, out_dir: Path | None = None) -> dict[str, Path]:
         """CSV/XLSX/JSON exports of a run's drafts (default: the latest run)."""
         runs = RunStore(self.db)
-        run = runs.get(run_id) if run_id else runs.latest("score")
+        run = self.resolve_run(run_id) if run_id else self._latest_run()
         if run is None:
-            raise NotFoundError("no scoring run found", "run `review-assistant score FOLDER` first")
+            raise NotFoundError("no scoring run yet", "run `review-assistant score FOLDER` first")
         reports = [self.reports.get(rid) for rid in runs.report_ids(run["run_id"])]
         drafts = {
             r.report_id: self.drafts.for_report(r.report_id, engine=run["engine"]) for r in reports
         }
         out_dir = out_dir or self.settings.outputs_dir / run["run_id"]
         return export_drafts(self.bank, reports, drafts, out_dir)
+
+    # --- CLI/UI helpers (issue 13, branch cli): names, periods, runs, cohort tables --------
+    @staticmethod
+    def normalise_period(text: str | None) -> str | None:
+        """'2020/21', '2020-2021' → '2020-21' (the form reports are stored under)."""
+        return normalise_period(text)
+
+    def select_questions(self, question_ids: list[str] | None):
+        """The bank's questions with these ids (all for None); an unknown id is a NotFoundError
+        that names it and lists the valid ids."""
+        if question_ids is None:
+            return self.bank.select(None)
+        known = {q.lower() for q in self.bank.ids}
+        unknown = [q for q in question_ids if q.strip().lower() not in known]
+        if unknown or not question_ids:
+            what = ", ".join(unknown) if unknown else "(none given)"
+            raise NotFoundError(
+                f"unknown question id{'s' if len(unknown) > 1 else ''} {what} in bank "
+                f"{self.bank.name} {self.bank.version}",
+                f"valid ids: {', '.join(self.bank.ids)}",
+            )
+        return self.bank.select(question_ids)
+
+    def check_score_folder(self, folder: Path) -> None:
+        """Refuse a folder that does not exist or holds no PDF, before anything is recorded."""
+        folder = Path(folder)
+        if not folder.exists():
+            raise InputFileError(folder, "no such file or folder", "name the folder of reports")
+        if not find_pdfs([folder]):
+            raise InputFileError(
+                folder,
+                "no PDF files in this folder (or below it)",
+                "put the year's report PDFs in it, or name the folder that holds them",
+            )
+
+    def run_overview(self) -> list[dict]:
+        """Scoring runs newest first: id, period, engine, model, status, started, updated,
+        reports, and items drafted / reused / failed."""
+        return RunStore(self.db).overview("score")
+
+    def resolve_run(self, ref: str) -> dict:
+        """A scoring run by id or unique id prefix (`run-` optional)."""
+        found = RunStore(self.db).find(ref)
+        exact = [r for r in found if r["run_id"] in (ref, "run-" + ref)]
+        if exact or len(found) == 1:
+            return (exact or found)[0]
+        if found:
+            options = ", ".join(r["run_id"] for r in found[:5])
+            raise NotFoundError(
+                f"'{ref}' matches {len(found)} runs: {options}", "give more of the id"
+            )
+        raise NotFoundError(
+            f"no scoring run {ref}",
+            "list them with `review-assistant runs`; `cohort --run` takes a run id from there "
+            "(or a unique prefix)",
+        )
+
+    def _latest_run(self) -> dict | None:
+        """The newest scoring run that holds reports (a folder that failed whole is skipped)."""
+        runs = self.score_runs()
+        return RunStore(self.db).get(runs[0]["run_id"]) if runs else None
+
+    def _nothing_to_summarise(self, run: dict | None, period: str | None) -> NotFoundError:
+        if run:
+            return NotFoundError(
+                f"run {run['run_id']} holds no reports (its folder had none that could be read)",
+                "score a folder of report PDFs, or pick another run from `review-assistant runs`",
+            )
+        if period:
+            others = sorted({r.period or "no period" for r in self.list_reports()})
+            return NotFoundError(
+                f"no reports for {period}",
+                f"periods in the library: {', '.join(others)}"
+                if others
+                else "ingest or score some reports first",
+            )
+        return NotFoundError("no reports to summarise", "run `review-assistant score FOLDER` first")
+
+    @staticmethod
+    def write_cohort_tables(
+        summary, out_dir: Path, stem: str = "cohort-figures"
+    ) -> dict[str, Path]:
+        """The cohort figures as CSV (UTF-8 with BOM) and XLSX: one row per question × answer,
+        drafts and reviewer-decided answers side by side."""
+        return write_cohort_tables(summary, out_dir, stem)

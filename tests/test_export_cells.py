@@ -104,4 +104,5 @@ def test_export_rows_are_written_through_the_neutraliser(tmp_path):
     from assistant.bulk.export import write_csv
 
     path = write_csv(tmp_path / "x.csv", ["a", "b"], [{"a": "\r=1", "b": 2}])
-    assert list(csv.reader(Path(path).open(newline=""))) == [["a", "b"], ["'\r=1", "2"]]
+    rows = list(csv.reader(Path(path).open(newline="", encoding="utf-8-sig")))
+    assert rows == [["a", "b"], ["'\r=1", "2"]]

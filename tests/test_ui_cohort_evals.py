@@ -198,11 +198,12 @@ def test_cohort_page_figures_charts_and_downloads(data, app, browser, tmp_path):
     page.locator("#co-source").get_by_text("Both", exact=True).click()
     expect(summary).to_have_value(
         re.compile(
-            r"A1 +\[accepted\] priorities clearly stated: no answers +\(3 not yet reviewed\)"
+            r"A1 +\[reviewer-decided\] priorities clearly stated: no answers +"
+            r"\(3 not yet reviewed\)"
         )
     )
     expect(summary).to_have_value(re.compile(r"\[drafts\] Neglect a priority: \d/3"))
-    expect(table).to_contain_text("accepted")
+    expect(table).to_contain_text("reviewer-decided")
 
     # all reports of the period: the same three reports, no run exports
     picker.click()

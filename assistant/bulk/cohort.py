@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 GRADED = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
 
+# What each source means, as shown to people: "accepted" counts every answer a reviewer
+# decided (accepted as drafted, edited, or entered), not only accepted drafts.
+SOURCE_LABELS = {
+    "drafts": "drafts",
+    "accepted": "reviewer-decided (accepted, edited or entered)",
+}
+SOURCE_SHORT = {"drafts": "drafts", "accepted": "reviewer-decided"}
+
 
 @dataclass
 class QuestionTally:
@@ -113,7 +121,7 @@ class CohortSummary:
         sources = list(self.tallies)
         lines = [
             f"Cohort summary — {self.label}: {len(self.report_ids)} reports "
-            f"({' vs '.join(sources)})"
+            f"({' vs '.join(SOURCE_LABELS.get(s, s) for s in sources)})"
         ]
         current_theme = None
         by_source = {s: {t.question.id: t for t in ts} for s, ts in self.tallies.items()}
@@ -124,14 +132,15 @@ class CohortSummary:
                 lines.append(f"\nTheme {q.theme}")
             for source in sources:
                 t = by_source[source][q.id]
-                tag = f"[{source}] " if len(sources) > 1 else ""
+                tag = f"[{SOURCE_SHORT.get(source, source)}] " if len(sources) > 1 else ""
                 extra = []
                 if t.abstained:
                     extra.append(f"{t.abstained} not found")
                 if t.failed:
                     extra.append(f"{t.failed} failed")
-                if t.undecided:
-                    extra.append(f"{t.undecided} not yet reviewed")
+                if t.undecided:  # no draft (e.g. not in the run's questions) / no decision
+                    pending = "not drafted" if source == "drafts" else "not yet reviewed"
+                    extra.append(f"{t.undecided} {pending}")
                 suffix = f"  ({', '.join(extra)})" if extra else ""
                 for i, phrase in enumerate(t.phrases()[:6]):
                     lines.append(f"  {q.id:<4} {tag}{phrase}{suffix if i == 0 else ''}")
@@ -140,7 +149,7 @@ class CohortSummary:
     def markdown(self) -> str:
         sources = list(self.tallies)
         by_source = {s: {t.question.id: t for t in ts} for s, ts in self.tallies.items()}
-        head = "| question | " + " | ".join(sources) + " |"
+        head = "| question | " + " | ".join(SOURCE_LABELS.get(s, s) for s in sources) + " |"
         rows = [
             f"# Cohort summary: {self.label} ({len(self.report_ids)} reports)",
             "",
@@ -237,20 +246,43 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _wrap(text: str, width: int = 48) -> str:
+    """A chart label on as many lines as it needs: never cut."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def charts(summary: CohortSummary) -> dict[str, bytes]:
-    """PNG charts: graded answers as stacked bars, pick-list prevalence as bars."""
+    """PNG charts: graded answers as stacked bars, pick-list prevalence as bars; with two
+    sources ("both"), each question's bars for drafts and reviewer-decided answers together."""
     import matplotlib
 
     matplotlib.use("Agg")
     matplotlib.rcParams["text.parse_math"] = False  # "$" in a run label is not a formula
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    source = list(summary.tallies)[0]
-    tallies = summary.tallies[source]
+    sources = list(summary.tallies)
+    by_source = {s: {t.question.id: t for t in ts} for s, ts in summary.tallies.items()}
+    first = summary.tallies[sources[0]]
+    both = len(sources) > 1
+    title_sources = " vs ".join(SOURCE_SHORT.get(s, s) for s in sources)
     out: dict[str, bytes] = {}
-    graded = [t for t in tallies if t.question.answer_type in GRADED[:3] and t.n_answered]
-    if graded:
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(graded) + 1.2))
+    graded_ids = [
+        t.question.id
+        for t in first
+        if t.question.answer_type in GRADED[:3]
+        and any(by_source[s][t.question.id].n_answered for s in sources)
+    ]
+    rows = [(by_source[s][qid], s) for qid in graded_ids for s in sources]
+    if rows:
+        labels = []
+        for t, s in rows:
+            label = f"{t.question.id} {t.question.cohort_label}"
+            labels.append(_wrap(f"{label} [{SOURCE_SHORT.get(s, s)}]" if both else label))
+        lines = sum(label.count("\n") + 1 for label in labels)
+        fig, ax = plt.subplots(figsize=(9, 0.22 * lines + 0.18 * len(rows) + 1.4))
         palette = {
             "no": "#c0504d",
             "not": "#c0504d",
@@ -258,42 +290,140 @@ def charts(summary: CohortSummary) -> dict[str, bytes]:
             "yes": "#4f9d69",
             "evidenced": "#4f9d69",
         }
-        for row, t in enumerate(reversed(graded)):
+        for row, (t, s) in enumerate(reversed(rows)):
             left = 0
             counts = t.counts()
+            hatch = "//" if both and s != sources[0] else None
             for value in t.question.options():
                 width = counts.get(value, 0)
-                ax.barh(row, width, left=left, color=palette.get(value, "#888"), edgecolor="white")
+                ax.barh(
+                    row,
+                    width,
+                    left=left,
+                    color=palette.get(value, "#888"),
+                    edgecolor="white",
+                    hatch=hatch,
+                )
                 if width:
                     ax.text(left + width / 2, row, str(width), ha="center", va="center", fontsize=7)
                 left += width
-        ax.set_yticks(range(len(graded)))
-        ax.set_yticklabels(
-            [f"{t.question.id} {t.question.cohort_label[:40]}" for t in reversed(graded)],
-            fontsize=7,
-        )
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(list(reversed(labels)), fontsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("reports (red: no / not evidenced, amber: partly, green: yes / evidenced)")
-        ax.set_title(f"{summary.label}: graded questions ({source})")
+        ax.set_title(f"{summary.label}: graded questions ({title_sources})")
         out["graded.png"] = _png(fig)
         plt.close(fig)
-    for t in tallies:
-        if t.question.answer_type is not AnswerType.MULTI_SELECT or not t.n_answered:
+    for t0 in first:
+        q = t0.question
+        if q.answer_type is not AnswerType.MULTI_SELECT:
             continue
-        counts = t.counts()
-        options = [o for o in t.question.options() if counts.get(o)]
+        tallies = [by_source[s][q.id] for s in sources]
+        counts = [t.counts() for t in tallies]
+        options = [o for o in q.options() if any(c.get(o) for c in counts)]
         if not options:
             continue
-        options.sort(key=lambda o: counts[o])
-        fig, ax = plt.subplots(figsize=(7, 0.3 * len(options) + 1))
-        ax.barh(range(len(options)), [counts[o] for o in options], color="#4a7ebb")
+        options.sort(key=lambda o: counts[0].get(o, 0))
+        lines = sum(_wrap(q.options()[o], 45).count("\n") + 1 for o in options)
+        fig, ax = plt.subplots(figsize=(8, 0.28 * lines * len(sources) + 1.2))
+        height = 0.8 / len(sources)
+        colours = ["#4a7ebb", "#e08a3c"]
+        for i, (s, t, c) in enumerate(zip(sources, tallies, counts, strict=True)):
+            offsets = [row + (len(sources) - 1 - 2 * i) * height / 2 for row in range(len(options))]
+            label = f"{SOURCE_SHORT.get(s, s)} (of {t.n_answered})"
+            ax.barh(offsets, [c.get(o, 0) for o in options], height, color=colours[i], label=label)
         ax.set_yticks(range(len(options)))
-        ax.set_yticklabels([t.question.options()[o][:45] for o in options], fontsize=7)
-        ax.set_xlim(0, t.n_answered)
-        ax.set_xlabel(f"reports (of {t.n_answered})")
-        ax.set_title(f"{t.question.id}: {t.question.text[:70]}", fontsize=9)
-        out[f"{t.question.id}.png"] = _png(fig)
+        ax.set_yticklabels([_wrap(q.options()[o], 45) for o in options], fontsize=7)
+        ax.set_xlim(0, max(1, max(t.n_answered for t in tallies)))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(
+            "reports (" + ", ".join(f"{SOURCE_SHORT.get(s, s)} of {t.n_answered}"
+                                    for s, t in zip(sources, tallies, strict=True)) + ")"
+        )
+        if both:
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(_wrap(f"{q.id}: {q.text}", 80), fontsize=9)
+        out[f"{q.id}.png"] = _png(fig)
         plt.close(fig)
     return out
+
+
+# --- the figures as a table -------------------------------------------------------------
+
+TABLE_COLUMNS = ["question_id", "theme", "question", "answer"]
+
+
+def _answer_rows(t: QuestionTally) -> dict[str, int | float]:
+    """Answer label → number of reports (counts: median, min, max, total of the values)."""
+    q, counts = t.question, t.counts()
+    if q.answer_type is AnswerType.COUNT:
+        values = [int(v) for v in t.answers.values()]
+        if not values:
+            return {}
+        return {
+            "median": statistics.median(values),
+            "minimum": min(values),
+            "maximum": max(values),
+            "total": sum(values),
+        }
+    if q.answer_type in GRADED or q.answer_type is AnswerType.MULTI_SELECT:
+        options = q.options()
+        if q.answer_type is AnswerType.LADDER:
+            return {f"{v} - {label}": counts.get(v, 0) for v, label in options.items()}
+        return {label: counts.get(v, 0) for v, label in options.items()}
+    return {"answered": t.n_answered}
+
+
+def table_rows(summary: CohortSummary) -> tuple[list[str], list[dict]]:
+    """(columns, rows): one row per question × answer, with each source's number of reports
+    side by side, then the not found / failed / not yet reviewed rows of that question."""
+    sources = list(summary.tallies)
+    by_source = {s: {t.question.id: t for t in ts} for s, ts in summary.tallies.items()}
+    columns = list(TABLE_COLUMNS)
+    for s in sources:
+        columns += [SOURCE_SHORT.get(s, s), f"{SOURCE_SHORT.get(s, s)}: of answered"]
+    columns.append("reports")
+    rows = []
+    for first in summary.tallies[sources[0]]:
+        q = first.question
+        per_source = {s: by_source[s][q.id] for s in sources}
+        answers: dict[str, dict[str, object]] = {}
+        for s, t in per_source.items():
+            for label, value in _answer_rows(t).items():
+                answers.setdefault(label, {})[s] = value
+        # no answer yet: for drafts, not drafted; for reviewers' answers, not yet decided
+        pending = {"drafts": "not drafted", "accepted": "not yet reviewed"}
+        pending_label = " / ".join(pending.get(s, "no answer") for s in sources)
+        for s, t in per_source.items():
+            for label, n in (
+                ("not found", t.abstained),
+                ("failed", t.failed),
+                (pending_label, t.undecided),
+            ):
+                if n or label in answers:
+                    answers.setdefault(label, {})[s] = n
+        for label, values in answers.items():
+            row = {"question_id": q.id, "theme": q.theme, "question": q.text, "answer": label}
+            for s, t in per_source.items():
+                name = SOURCE_SHORT.get(s, s)
+                row[name] = values.get(s, 0)
+                row[f"{name}: of answered"] = t.n_answered
+            row["reports"] = first.n_reports
+            rows.append(row)
+    return columns, rows
+
+
+def write_tables(summary: CohortSummary, out_dir: Path, stem: str = "cohort-figures") -> dict:
+    """The figures as CSV (UTF-8 with a BOM, for Excel) and XLSX; returns the paths."""
+    from assistant.bulk.export import write_csv, write_xlsx
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    columns, rows = table_rows(summary)
+    csv_path = write_csv(out_dir / f"{stem}.csv", columns, rows)
+    xlsx_path = out_dir / f"{stem}.xlsx"
+    widths = {"question": 60, "answer": 40, "question_id": 10, "theme": 8}
+    write_xlsx(xlsx_path, [("cohort figures", columns, rows, widths)], title=summary.label)
+    return {"figures_csv": csv_path, "figures_xlsx": xlsx_path}
 
 
 def write_outputs(summary: CohortSummary, out_dir: Path) -> dict[str, Path]:

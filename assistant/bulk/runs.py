@@ -84,14 +84,53 @@ class RunStore:
     def __init__(self, db) -> None:
         self.db = db
 
-    def list(self, kind: str = "score") -> list[dict]:
-        """Runs of one kind, newest first (run_id, label, engine, status, updated_at)."""
+    def list(self, kind: str = "score", *, with_reports: bool = False) -> list[dict]:
+        """Runs of one kind, newest first (run_id, label, engine, status, updated_at); with
+        `with_reports`, only runs that hold at least one report (not a folder without PDFs)."""
+        having = (
+            " AND EXISTS (SELECT 1 FROM run_files f WHERE f.run_id=runs.run_id "
+            "AND f.report_id IS NOT NULL)"
+            if with_reports
+            else ""
+        )
         with self.db.connect() as conn:
             # updated_at has whole seconds: on a tie, the run created last comes first
             rows = conn.execute(
                 "SELECT run_id, label, engine, status, updated_at FROM runs "
-                "WHERE kind=? ORDER BY updated_at DESC, rowid DESC",
+                f"WHERE kind=?{having} ORDER BY updated_at DESC, rowid DESC",
                 (kind,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def overview(self, kind: str = "score") -> list[dict]:
+        """Runs newest first with what they hold: reports, and items drafted, reused, failed
+        (over every invocation of the run)."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                "SELECT r.run_id, r.label AS period, r.engine, r.model, r.status, r.source, "
+                "r.created_at AS started, r.updated_at AS updated, "
+                "(SELECT COUNT(DISTINCT f.report_id) FROM run_files f "
+                " WHERE f.run_id=r.run_id AND f.report_id IS NOT NULL) AS reports, "
+                "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
+                " AND i.status='drafted') AS drafted, "
+                "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
+                " AND i.status='reused') AS reused, "
+                "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
+                " AND i.status='failed') AS failed "
+                "FROM runs r WHERE r.kind=? ORDER BY r.updated_at DESC, r.rowid DESC",
+                (kind,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def find(self, ref: str, kind: str = "score") -> list[dict]:
+        """Runs whose id is `ref` or starts with it (with or without the `run-` prefix)."""
+        ref = ref.strip()
+        if ref and not ref.startswith("run-"):
+            ref = "run-" + ref
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM runs WHERE kind=? AND run_id LIKE ? ORDER BY updated_at DESC",
+                (kind, ref + "%"),
             ).fetchall()
         return [dict(r) for r in rows]
 

@@ -35,6 +35,22 @@ def format_period(start: int, end: int) -> str:
     return f"{start}-{end % 100:02d}"
 
 
+_PERIOD_ARG = re.compile(r"(20\d\d)\s*(?:[-/–—_]|to)\s*(20\d\d|\d\d)", re.I)
+
+
+def normalise_period(text: str | None) -> str | None:
+    """A period as the library stores it: '2020/21', '2020-2021', '2020 to 2021' → '2020-21'
+    (multi-year '2019/2021' → '2019-21'); anything else is returned stripped, unchanged."""
+    if text is None:
+        return None
+    match = _PERIOD_ARG.fullmatch(text.strip())
+    if not match:
+        return text.strip()
+    start, end = int(match.group(1)), match.group(2)
+    end_year = int(end) if len(end) == 4 else start // 100 * 100 + int(end)
+    return format_period(start, end_year) if end_year > start else text.strip()
+
+
 def period_candidates(page_texts: list[str]) -> Counter[str]:
     """Weighted period mentions of the first pages: the cover counts most, a stated span
     ("1 April 2019 to 31 March 2021") more than a bare year label."""

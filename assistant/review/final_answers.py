@@ -9,9 +9,9 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.bulk.export import safe_cell
+from assistant.bulk.export import safe_cell, write_xlsx
 from assistant.errors import ReviewAssistantError
-from assistant.review.decisions import DecisionStore, ItemState, _show, answer_text
+from assistant.review.decisions import DecisionStore, ItemState, answer_text
 
 if TYPE_CHECKING:
     from assistant.drafting.store import DraftStore
@@ -96,67 +96,92 @@ def export_final_answers(
             for row in rows:
                 writer.writerow([safe_cell(row[k]) if row[k] is not None else "" for k in keys])
         return path
-    _write_xlsx(decisions, path, rows, report_ids)
+    _write_xlsx(decisions, drafts, path, rows, report_ids)
     return path
 
 
-def _write_xlsx(decisions: DecisionStore, path: Path, rows: list[dict], report_ids) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+LOG_COLUMNS = [
+    "Event",
+    "Report id",
+    "Question id",
+    "Reviewer",
+    "Action",
+    "Before",
+    "After",
+    "Page",
+    "Citation",
+    "Note",
+    "Seconds on task",
+    "Draft id",
+    "Based on event",
+    "At",
+    "Report",
+]
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Final answers"
-    keys = list(EXPORT_COLUMNS)
-    sheet.append(list(EXPORT_COLUMNS.values()))
-    for row in rows:
-        sheet.append([safe_cell(row[k]) for k in keys])
-    widths = {"question": 60, "draft_answer": 28, "final_answer": 28, "note": 40}
-    for index, key in enumerate(keys, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = widths.get(key, 16)
-    log = book.create_sheet("Decision log")
-    log.append(
-        [
-            "Event",
-            "Report id",
-            "Question id",
-            "Reviewer",
-            "Action",
-            "Before",
-            "After",
-            "Note",
-            "Seconds on task",
-            "Draft id",
-            "Based on event",
-            "At",
-        ]
-    )
+
+def _cited(drafts: DraftStore, event, cache: dict) -> tuple[int | None, str]:
+    """(page, what was cited) of a citation or passage event, for the decision log."""
+    payload = event.payload or {}
+    if event.action == "passage":
+        page = payload.get("page")
+        quote = str(payload.get("quote") or "").strip()
+        shown = f'added: "{quote}"' if quote else "added"
+        return (int(page) if page is not None else None), shown
+    if event.action != "citation":
+        return None, ""
+    index = payload.get("index")
+    verdict = "relevant" if payload.get("relevant") else "not relevant"
+    citation = None
+    if event.draft_id and index is not None:
+        if event.draft_id not in cache:
+            try:
+                cache[event.draft_id] = drafts.get(event.draft_id)
+            except ReviewAssistantError:
+                cache[event.draft_id] = None
+        draft = cache[event.draft_id]
+        if draft is not None and 1 <= int(index) <= len(draft.citations):
+            citation = draft.citations[int(index) - 1]
+    if citation is None:
+        return None, f"citation {index}: {verdict}"
+    return citation.page, f'citation {index} ({verdict}): "{citation.quote}"'
+
+
+def _write_xlsx(
+    decisions: DecisionStore, drafts: DraftStore, path: Path, rows: list[dict], report_ids
+) -> None:
+    bank = decisions.bank
+    names = {r["report_id"]: r["partnership"] or r["report"] for r in rows}
     ids = report_ids if report_ids is not None else sorted({r["report_id"] for r in rows})
+    log_rows, cache = [], {}
     for report_id in ids:
         for e in decisions.history(report_id):
-            log.append(
-                [
-                    safe_cell(v)
-                    for v in (
-                        e.event_id,
-                        e.report_id,
-                        e.question_id,
-                        e.reviewer,
-                        e.action,
-                        _show(e.before) if e.before is not None else "",
-                        _show(e.after) if e.after is not None else "",
-                        e.note or "",
-                        e.seconds_on_task,
-                        e.draft_id or "",
-                        e.base_event_id,
-                        e.created_at,
-                    )
-                ]
+            question = bank.get(e.question_id) if e.question_id in bank.ids else None
+            page, cited = _cited(drafts, e, cache)
+            values = (
+                e.event_id,
+                e.report_id,
+                e.question_id,
+                e.reviewer,
+                e.action,
+                answer_text(question, e.before),
+                answer_text(question, e.after),
+                page,
+                cited,
+                e.note or "",
+                e.seconds_on_task,
+                e.draft_id or "",
+                e.base_event_id,
+                e.created_at,
+                names.get(report_id, ""),
             )
-    for ws in (sheet, log):
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-    book.save(path)
+            log_rows.append(dict(zip(LOG_COLUMNS, values, strict=True)))
+    labelled = [{EXPORT_COLUMNS[k]: v for k, v in row.items()} for row in rows]
+    widths = {"Question": 60, "Draft answer": 28, "Final answer": 28, "Note": 40}
+    log_widths = {"Before": 24, "After": 24, "Citation": 60, "Note": 40, "Report": 28}
+    write_xlsx(
+        path,
+        [
+            ("Final answers", list(EXPORT_COLUMNS.values()), labelled, widths),
+            ("Decision log", LOG_COLUMNS, log_rows, log_widths),
+        ],
+    )

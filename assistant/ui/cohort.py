@@ -37,9 +37,17 @@ COHORT_HEADERS = [
     "Answered",
     "Not found",
     "Failed",
-    "Not yet reviewed",
+    "Not drafted / not reviewed",
 ]
-SOURCES = [("Drafts", "drafts"), ("Accepted answers", "accepted"), ("Both", "both")]
+# "accepted" counts every answer a reviewer decided: accepted as drafted, edited or entered
+SOURCES = [
+    ("Drafts", "drafts"),
+    ("Reviewer-decided answers", "accepted"),
+    ("Both", "both"),
+]
+SOURCE_NAMES = {"drafts": "drafts", "accepted": "reviewer-decided"}  # the table's Source column
+# The browser's own time zone, read when the tab opens: run times are shown in it.
+BROWSER_TZ_JS = "(choice, tz) => [choice, Intl.DateTimeFormat().resolvedOptions().timeZone]"
 ALL_REPORTS = "all"
 NO_RUNS = (
     "No scoring runs yet. Score a year's reports from the command line, with this page left "
@@ -93,20 +101,40 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "cohort"
 
 
-def on_tab_open(fn, inputs: list, outputs: list):
-    """Run `fn` whenever the enclosing tab is opened; returns the event (None outside a tab)."""
+def on_tab_open(fn, inputs: list, outputs: list, js: str | None = None):
+    """Run `fn` whenever the enclosing tab is opened (after `js` in the browser, which may
+    replace the inputs); returns the event (None outside a tab)."""
     tab = get_render_context()
-    return tab.select(fn, inputs, outputs) if isinstance(tab, gr.Tab) else None
+    return tab.select(fn, inputs, outputs, js=js) if isinstance(tab, gr.Tab) else None
 
 
 # --- data -------------------------------------------------------------------------------------
 
 
-def cohort_choices(assistant: Assistant) -> list[tuple[str, str]]:
-    """Picker entries: each scoring run, then all reports of each period, then all reports."""
+def local_time(stamp: str | None, tz: str | None) -> str:
+    """A stored UTC timestamp in the time zone `tz` (the browser's; UTC when unknown)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not stamp:
+        return ""
+    try:
+        zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ValueError, KeyError):  # not a zone name (ZoneInfoNotFoundError is a KeyError)
+        zone = ZoneInfo("UTC")
+    try:
+        return datetime.fromisoformat(stamp).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    except ValueError:
+        return stamp
+
+
+def cohort_choices(assistant: Assistant, tz: str | None = None) -> list[tuple[str, str]]:
+    """Picker entries: each scoring run (its time in `tz`), then all reports of each period,
+    then all reports. Runs that hold no report are left out."""
     choices = []
     for r in assistant.score_runs():
-        label = f"{r['label'] or 'no period'} · {r['engine']} · {r['run_id']} · {r['updated_at']}"
+        when = local_time(r["updated_at"], tz)
+        label = f"{r['label'] or 'no period'} · {r['engine']} · {r['run_id']} · {when}"
         if r["status"] != "done":
             label += f" ({r['status']})"
         choices.append((label, f"run:{r['run_id']}"))
@@ -141,7 +169,7 @@ def cohort_rows(summary: CohortSummary) -> list[list[Any]]:
                     [
                         t.question.id,
                         t.question.theme,
-                        source,
+                        SOURCE_NAMES.get(source, source),
                         phrase,
                         f"{t.n_answered}/{t.n_reports}",
                         t.abstained,
@@ -159,9 +187,8 @@ _CHART_CACHE: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
 
 def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[str, str]]:
     """(PNG path, caption) per chart; the same figures reuse the charts drawn before."""
-    # the charts draw the label and the first source's tallies only ("both" reuses "drafts")
-    first = list(summary.tallies)[0]
-    drawn = [summary.label, [t.to_json() for t in summary.tallies[first]]]
+    # the charts draw the label and every source's tallies ("both": drafts and decided)
+    drawn = [summary.label, {s: [t.to_json() for t in ts] for s, ts in summary.tallies.items()}]
     key = hashlib.sha256(json.dumps(drawn, sort_keys=True, default=str).encode()).hexdigest()
     with _CHARTS_LOCK:
         if key in _CHART_CACHE and all(Path(p).exists() for p, _ in _CHART_CACHE[key]):
@@ -171,10 +198,14 @@ def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[st
         items = []
         for name, png in images.items():
             qid = name.removesuffix(".png")
+            both = " — drafts and reviewer-decided answers" if len(summary.tallies) > 1 else ""
             if qid in assistant.bank.ids:
-                caption = f"{qid} · {assistant.bank.get(qid).text}"
+                caption = f"{qid} · {assistant.bank.get(qid).text}{both}"
             else:
-                caption = "Graded questions: no / partly / yes (ratings: not / partly / evidenced)"
+                caption = (
+                    "Graded questions: no / partly / yes (ratings: not / partly / evidenced)"
+                    + both
+                )
             items.append((str(served_bytes(name, png)), caption))
         _CHART_CACHE[key] = items
         while len(_CHART_CACHE) > 16:
@@ -185,7 +216,8 @@ def chart_gallery(assistant: Assistant, summary: CohortSummary) -> list[tuple[st
 def download_files(
     assistant: Assistant, choice: str, source: str, summary: CohortSummary
 ) -> list[str]:
-    """The summary as text, Markdown and JSON, and for a run its drafts (CSV, XLSX, JSON)."""
+    """The summary as text, Markdown and JSON; the figures as CSV and XLSX (drafts and
+    reviewer-decided answers side by side); for a run also its drafts (CSV, XLSX, JSON)."""
     kind, _, ref = choice.partition(":")
     stem = f"cohort-{safe_name(ref or 'all')}-{source}"
     files = [
@@ -193,6 +225,11 @@ def download_files(
         served_bytes(f"{stem}.md", summary.markdown().encode()),
         served_bytes(f"{stem}.json", json.dumps(summary.to_json(), indent=2).encode()),
     ]
+    side_by_side = summary if len(summary.tallies) > 1 else summarise(assistant, choice, "both")
+    tables = assistant.write_cohort_tables(
+        side_by_side, serve_dir("figures-"), f"cohort-{safe_name(ref or 'all')}-figures"
+    )
+    files += [served_file(p) for p in tables.values()]
     if kind == "run":
         # written to <data dir>/outputs/<run id>/ like `review-assistant export` does; one
         # export at a time, so no copy is taken of a file another session is rewriting
@@ -225,8 +262,9 @@ def cohort_tab(assistant: Assistant) -> None:
     a = assistant
     gr.Markdown(
         "How a year's reports answer each audit question, counted across the cohort: from "
-        "the drafts of a scoring run, from the answers reviewers accepted, or both side by "
-        "side. Abstentions (*not found*) and failures are counted, never dropped."
+        "the drafts of a scoring run, from the answers reviewers decided (*reviewer-decided*: "
+        "accepted, edited or entered), or both side by side. Abstentions (*not found*) and "
+        "failures are counted, never dropped."
     )
     choices = cohort_choices(a)
     with gr.Row(equal_height=True):
@@ -238,7 +276,12 @@ def cohort_tab(assistant: Assistant) -> None:
             scale=5,
         )
         source = gr.Radio(
-            SOURCES, value="drafts", label="Answers from", elem_id="co-source", scale=3
+            SOURCES,
+            value="drafts",
+            label="Answers from",
+            info="reviewer-decided: accepted, edited or entered by a reviewer",
+            elem_id="co-source",
+            scale=3,
         )
         refresh = gr.Button("↻ Refresh", scale=0, min_width=110, elem_id="co-refresh")
     status = gr.HTML(message("info", NO_RUNS) if not choices else "", elem_id="co-msg")
@@ -272,7 +315,8 @@ def cohort_tab(assistant: Assistant) -> None:
         buttons=["download", "fullscreen"],
     )
     files = gr.File(
-        label="Downloads: the summary; for a run also its drafts (CSV wide/long, XLSX, JSON)",
+        label="Downloads: the summary; the figures (CSV, XLSX: drafts and reviewer-decided "
+        "side by side); for a run also its drafts (CSV wide/long, XLSX, JSON)",
         file_count="multiple",
         interactive=False,
         elem_id="co-files",
@@ -299,6 +343,7 @@ def cohort_tab(assistant: Assistant) -> None:
 
     write.click(write_analysis, [picker], [analysis_out, status])
 
+    browser_tz = gr.Textbox(visible=False, elem_id="co-tz")
     outputs = [status, text, table, gallery, files]
 
     def empty(note: str) -> list:
@@ -324,7 +369,7 @@ def cohort_tab(assistant: Assistant) -> None:
         note = message(
             "ok",
             f"{len(summary.report_ids)} reports · {summary.label} · answers from "
-            f"{' and '.join(summary.tallies)}",
+            f"{' and '.join(SOURCE_NAMES.get(s, s) for s in summary.tallies)}",
         )
         if not a.score_runs():
             note += message("info", NO_RUNS)
@@ -337,8 +382,8 @@ def cohort_tab(assistant: Assistant) -> None:
             downloads,
         ]
 
-    def reload_choices(current):
-        fresh = cohort_choices(a)
+    def reload_choices(current, tz=None):
+        fresh = cohort_choices(a, tz or None)
         known = {value for _, value in fresh}
         value = current if current in known else (fresh[0][1] if fresh else None)
         return gr.update(choices=fresh, value=value)
@@ -347,8 +392,11 @@ def cohort_tab(assistant: Assistant) -> None:
     # so nothing is summarised twice.
     picker.input(show, [picker, source], outputs, api_name="cohort")
     source.input(show, [picker, source], outputs)
-    refresh.click(reload_choices, [picker], [picker]).then(show, [picker, source], outputs)
-    # opening the tab: fresh choices (runs scored since), then the figures of the chosen entry
-    opened = on_tab_open(reload_choices, [picker], [picker])
+    refresh.click(reload_choices, [picker, browser_tz], [picker], js=BROWSER_TZ_JS).then(
+        show, [picker, source], outputs
+    )
+    # opening the tab: fresh choices (runs scored since, times in the browser's time zone),
+    # then the figures of the chosen entry
+    opened = on_tab_open(reload_choices, [picker, browser_tz], [picker], js=BROWSER_TZ_JS)
     if opened is not None:
         opened.then(show, [picker, source], outputs)
