@@ -31,7 +31,7 @@ from assistant.ui.common import AppContext
 from assistant.ui.evals import evals_tab
 from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
 from assistant.ui.library import library_page
-from assistant.ui.pages import pages_page
+from assistant.ui.pages import pages_page, served_pdf_dir
 from assistant.ui.render import report_choices
 from assistant.ui.review_tab import review_page
 
@@ -71,7 +71,7 @@ CSS = """
 .trust-high { background: #e7f6ea; color: #14532d; }
 .trust-medium { background: #fff7e0; color: #6b4e00; }
 .trust-low, .trust-unknown { background: #fdecec; color: #7f1d1d; font-weight: 600; }
-#rv-keyhint { position: fixed; left: 50%; bottom: 18px; transform: translateX(-50%);
+#rv-keyhint { position: fixed; left: 50%; bottom: 76px; transform: translateX(-50%);
   z-index: 1000; max-width: 640px; padding: 8px 14px; border-radius: 8px; display: none;
   background: #1f2937; color: #fff; font-size: 14px; box-shadow: 0 4px 14px rgba(0,0,0,.3); }
 #rv-keyhint.on { display: block; }
@@ -81,11 +81,11 @@ CSS = """
 #rv-choice .wrap > label, #rv-multi .wrap > label { counter-increment: opt; }
 #rv-choice .wrap > label::before, #rv-multi .wrap > label::before { content: counter(opt);
   font-weight: 700; font-size: 12px; margin-right: 6px; color: var(--body-text-color-subdued); }
-/* the decision stays on screen: the buttons are pinned to the bottom of the window */
-#rv-decision { position: sticky; bottom: 0; z-index: 20;
-  box-shadow: 0 -3px 8px rgba(0,0,0,.08); }
-@media (max-width: 1100px) { #rv-main { flex-wrap: wrap; }
-  #rv-queue-col { min-width: 100% !important; } }
+/* the decision stays on screen at any width: its buttons are pinned to the window's bottom */
+#rv-buttons { position: fixed; left: 0; right: 0; bottom: 0; z-index: 50; margin: 0;
+  padding: 8px max(16px, calc(50vw - 360px)); background: var(--background-fill-primary);
+  border-top: 1px solid var(--border-color-primary); box-shadow: 0 -3px 10px rgba(0,0,0,.08); }
+#tab-review { padding-bottom: 72px; }
 """
 
 # Keyboard flow of the Review page (conventions of Label Studio / Argilla): number keys pick a
@@ -326,7 +326,6 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
         review_tab.select(review.refresh, review.refresh_inputs, review.refresh_outputs)
         review_tab.select(refresh_pickers, None, pickers)
         browse_tab.select(refresh_pickers, None, pickers)
-        browse_tab.select(browser.show, browser.inputs, browser.outputs)
 
         # --- the page browser, from Library, Ask and Review (report + page, then the tab)
         def to_browser(report_id, page=1):
@@ -417,6 +416,7 @@ def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *
         mcp_server=False,
         show_error=True,
         max_file_size=f"{assistant.settings.ingest.max_file_mb}mb",
+        allowed_paths=[str(served_pdf_dir())],  # copies of stored PDFs (the page browser)
         app_kwargs={"middleware": [Middleware(HostCheckMiddleware, allowed=allowed)]},
         num_workers=0,  # no static-file worker processes: they would bypass the host check
         **kwargs,

@@ -6,7 +6,14 @@ Reached from Library, Ask and Review ("Browse all pages"), which set the report 
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import html
+import os
+import shutil
+import tempfile
+import threading
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +22,6 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import ReviewAssistantError
-from assistant.ui.cohort import served_bytes
 from assistant.ui.common import AppContext, frame
 from assistant.ui.render import (
     PAGE_HEADERS,
@@ -39,11 +45,50 @@ class PageBrowser:
     outputs: list
 
 
+# The stored PDFs live in the data directory, which Gradio does not serve. A copy of each
+# opened PDF goes into one temp folder (by content hash), which app.py lets Gradio serve.
+_PDF_LOCK = threading.Lock()
+_pdf_dir: Path | None = None
+
+
+def served_pdf_dir() -> Path:
+    """The folder of servable PDF copies (created once, removed when the app exits)."""
+    global _pdf_dir
+    with _PDF_LOCK:
+        if _pdf_dir is None or not _pdf_dir.is_dir():
+            _pdf_dir = Path(tempfile.mkdtemp(prefix="review-assistant-pdfs-"))
+            atexit.register(shutil.rmtree, _pdf_dir, ignore_errors=True)
+        return _pdf_dir
+
+
+def served_pdf(path: Path) -> Path:
+    """A servable copy of a stored PDF (same bytes; copied once per content)."""
+    stat = path.stat()
+    served = _served_copy(str(path), stat.st_mtime_ns, stat.st_size)
+    if not served.exists():  # the temp folder was swept: copy again
+        _served_copy.cache_clear()
+        served = _served_copy(str(path), stat.st_mtime_ns, stat.st_size)
+    return served
+
+
+@functools.lru_cache(maxsize=64)
+def _served_copy(name: str, mtime_ns: int, size: int) -> Path:
+    path = Path(name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    target = served_pdf_dir() / digest / path.name
+    if not target.exists() or target.stat().st_size != size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+        shutil.copyfile(path, partial)
+        os.replace(partial, target)
+    return target
+
+
 def pdf_link(path: Path, page: int) -> str:
     """An escaped link to a servable copy of the stored PDF, opened at `page` (#page=N)."""
     if not path.is_file():
         return f'<div class="msg msg-warn">PDF not found at {html.escape(str(path))}</div>'
-    served = served_bytes(path.name, path.read_bytes())
+    served = served_pdf(path)
     url = "/gradio_api/file=" + urllib.parse.quote(str(served)) + f"#page={page}"
     return (
         f'<a id="pg-pdf-link" href="{html.escape(url)}" target="_blank" rel="noopener">'
