@@ -113,7 +113,9 @@ def main() -> int:
                         page.keyboard.press("Control+Enter")
                     actions += 2
                 expect(progress).not_to_have_text(before)
-                time.sleep(0.2)
+                if args.style == "after" and "33/33" not in progress.inner_text():
+                    expect(title).not_to_contain_text(f"{qid} ·")  # moved on by itself
+                time.sleep(0.3)  # let every output of the save land before reading it
             expect(progress).to_contain_text("33/33 reviewed")
             browser.close()
     finally:
