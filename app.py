@@ -31,6 +31,7 @@ from assistant.ui.common import AppContext
 from assistant.ui.evals import evals_tab
 from assistant.ui.hosts import AllowedHosts, HostCheckMiddleware
 from assistant.ui.library import library_page
+from assistant.ui.pages import pages_page, served_pdf_dir
 from assistant.ui.render import report_choices
 from assistant.ui.review_tab import review_page
 from assistant.ui.second_marking import second_marking_page
@@ -63,28 +64,137 @@ CSS = """
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
 #rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
-#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap {
+#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap {
   font-family: var(--font); font-size: 13px;
 }
+.page-text mark.hit { background: #a5f3fc; outline: 2px solid #0891b2; }
+.trust { margin-top: 4px; font-size: 13px; padding: 3px 8px; border-radius: 6px; }
+.trust-high { background: #e7f6ea; color: #14532d; }
+.trust-medium { background: #fff7e0; color: #6b4e00; }
+.trust-low, .trust-unknown { background: #fdecec; color: #7f1d1d; font-weight: 600; }
+#rv-keyhint { position: fixed; left: 50%; bottom: 76px; transform: translateX(-50%);
+  z-index: 1000; max-width: 640px; padding: 8px 14px; border-radius: 8px; display: none;
+  background: #1f2937; color: #fff; font-size: 14px; box-shadow: 0 4px 14px rgba(0,0,0,.3); }
+#rv-keyhint.on { display: block; }
+#rv-title:focus { outline: 2px solid #f0a500; outline-offset: 2px; border-radius: 4px; }
+/* number keys pick the n-th choice: show the numbers */
+#rv-choice .wrap, #rv-multi .wrap { counter-reset: opt; }
+#rv-choice .wrap > label, #rv-multi .wrap > label { counter-increment: opt; }
+#rv-choice .wrap > label::before, #rv-multi .wrap > label::before { content: counter(opt);
+  font-weight: 700; font-size: 12px; margin-right: 6px; color: var(--body-text-color-subdued); }
+/* the decision stays on screen at any width: its buttons are pinned to the window's bottom */
+#rv-buttons { position: fixed; left: 0; right: 0; bottom: 0; z-index: 50; margin: 0;
+  padding: 8px max(16px, calc(50vw - 360px)); background: var(--background-fill-primary);
+  border-top: 1px solid var(--border-color-primary); box-shadow: 0 -3px 10px rgba(0,0,0,.08); }
+#tab-review { padding-bottom: 72px; }
 """
 
-# Keyboard shortcuts for the Review page; Alt+key works inside text boxes too.
+# Keyboard flow of the Review page (conventions of Label Studio / Argilla): number keys pick a
+# choice, letters act on the item (A accept, E save, R reject, J/K next/previous, N next to
+# review, P page browser), Ctrl+Enter saves and Esc leaves a field from anywhere. Letter and
+# number keys do nothing while focus is in a text field (Alt+letter still works there), focus
+# returns to the item after every action, and a key that cannot apply says why.
 JS = """
 () => {
   const keys = {KeyA: 'rv-accept', KeyE: 'rv-save', KeyR: 'rv-reject', KeyJ: 'rv-next',
-                KeyK: 'rv-prev', KeyN: 'rv-todo'};
-  document.addEventListener('keydown', (e) => {
-    if (e.ctrlKey || e.metaKey || e.repeat) return;
-    const t = e.target;
-    const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' ||
-                         t.tagName === 'SELECT' || t.isContentEditable);
-    if (typing && !e.altKey) return;
-    const id = keys[e.code];
-    if (!id) return;
-    const btn = document.getElementById(id);
-    if (!btn || btn.offsetParent === null || btn.disabled) return;
-    e.preventDefault();
+                KeyK: 'rv-prev', KeyN: 'rv-todo', KeyP: 'rv-pages'};
+  const names = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyJ: 'next question',
+                 KeyK: 'previous question', KeyN: 'next to review', KeyP: 'page browser'};
+  const visible = (el) => !!el && el.offsetParent !== null;
+  const onReview = () => visible(document.getElementById('rv-accept'));
+  const hint = (text) => {
+    let box = document.getElementById('rv-keyhint');
+    if (!box) {
+      box = document.createElement('div');
+      box.id = 'rv-keyhint';
+      box.setAttribute('role', 'status');
+      document.body.appendChild(box);
+    }
+    box.textContent = text;
+    box.classList.toggle('on', !!text);
+    clearTimeout(box._timer);
+    const clear = () => { box.textContent = ''; box.classList.remove('on'); };
+    if (text) box._timer = setTimeout(clear, 7000);
+  };
+  const typingIn = (t) => !!t && ((t.tagName === 'INPUT' &&
+      !['radio', 'checkbox', 'button', 'submit'].includes(t.type)) ||
+      t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  const home = () => {  // out of any field, back on the item
+    const active = document.activeElement;
+    if (active && active !== document.body && active.blur) active.blur();
+    const item = document.getElementById('rv-title');
+    if (item) { item.setAttribute('tabindex', '-1'); item.focus({preventScroll: true}); }
+  };
+  const why = (name) => {
+    const el = document.querySelector('#rv-draft-summary .rv-why');
+    return el ? (el.dataset[name] || '') : null;
+  };
+  const press = (code, label) => {
+    const btn = document.getElementById(keys[code]);
+    const reasons = why(code === 'KeyA' ? 'accept' : 'reject');
+    if (reasons === null && ['KeyA', 'KeyE', 'KeyR'].includes(code)) {
+      hint(`${label}: nothing to ${names[code]} — pick a report and a question first`);
+      return;
+    }
+    if (!visible(btn) || btn.disabled) {
+      const reason = (code === 'KeyA' || code === 'KeyR') ? reasons : '';
+      hint(reason || `${label}: ${names[code]} does not apply here`);
+      return;
+    }
+    hint('');
+    home();
     btn.click();
+  };
+  const pick = (n) => {
+    const group = ['rv-choice', 'rv-multi'].map((id) => document.getElementById(id)).find(visible);
+    const inputs = group ? group.querySelectorAll('input[type=radio], input[type=checkbox]') : [];
+    const opts = [...inputs];
+    if (!opts.length) {
+      hint(`${n}: this question has no choices to pick — type the answer`);
+      return;
+    }
+    if (n > opts.length) { hint(`${n}: there are only ${opts.length} choices`); return; }
+    hint('');
+    opts[n - 1].click();
+    home();
+  };
+  document.addEventListener('keydown', (e) => {
+    if (!onReview()) return;
+    const t = e.target;
+    const typing = typingIn(t);
+    if (e.key === 'Escape') {
+      if (typing) { home(); hint('Esc: left the field — keys act on the item again'); }
+      return;
+    }
+    if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') {
+      e.preventDefault();
+      press('KeyE', 'Ctrl+Enter');
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.repeat) return;
+    if (t && t.closest && t.closest('#rv-count') && t.tagName === 'INPUT' &&
+        ['e', 'E', '+', '-', '.', ','].includes(e.key)) {
+      e.preventDefault();  // a number field takes "e" as an exponent and empties itself
+      hint(`${e.key}: a count is a whole number — type digits (Esc leaves the field)`);
+      return;
+    }
+    if (typing && !e.altKey) return;
+    if (!e.altKey && /^Digit[1-9]$/.test(e.code)) {
+      e.preventDefault();
+      pick(Number(e.code.slice(5)));
+      return;
+    }
+    if (!keys[e.code]) return;
+    e.preventDefault();
+    press(e.code, (e.altKey ? 'Alt+' : '') + e.code.slice(3));
+  });
+  // A mouse click on an action button also hands focus back to the item.
+  document.addEventListener('click', (e) => {
+    const t = e.target;
+    const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo';
+    if (t && t.closest && t.closest(buttons)) {
+      setTimeout(home, 0);
+    }
   });
   // Scroll the page text so the highlighted passage is in view whenever it changes.
   new MutationObserver(() => {
@@ -165,15 +275,19 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 )
                 if login_required:
                     gr.Button("Sign out", link="/logout", size="sm")
-        with gr.Tabs(elem_id="pages"):
+        with gr.Tabs(elem_id="pages") as tabs:
             with gr.Tab("Library", id="library", elem_id="tab-library") as library_tab:
-                table, last, ingest_event, reload_table = library_page(ctx)
+                lib = library_page(ctx)
             with gr.Tab("Ask", id="ask", elem_id="tab-ask", render_children=True) as ask_tab:
-                ask_report = ask_page(ctx)
+                ask_report, ask_pages_btn, ask_state = ask_page(ctx)
             with gr.Tab(
                 "Review", id="review", elem_id="tab-review", render_children=True
             ) as review_tab:
-                review_report, refresh_queue, queue_outputs = review_page(ctx)
+                review = review_page(ctx)
+            with gr.Tab(
+                "Pages", id="browse", elem_id="tab-browse", render_children=True
+            ) as browse_tab:
+                browser = pages_page(ctx)
             with gr.Tab("Cohort", id="cohort", elem_id="tab-cohort"):
                 cohort_tab(a)
             with gr.Tab("Evals", id="evals", elem_id="tab-evals"):
@@ -181,7 +295,8 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
             with gr.Tab("Second marking", id="second-marking", elem_id="tab-second-marking"):
                 second_marking_page(ctx)  # blind second marking (branch analysis)
 
-        pickers = [ask_report, review_report]
+        review_report = review.report
+        pickers = [ask_report, review_report, lib.selected, browser.report]
 
         def after_ingest(last_id):
             choices = report_choices(a)
@@ -190,15 +305,17 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
                 return [gr.update(choices=choices, value=last_id) for _ in pickers]
             return [gr.update(choices=choices) for _ in pickers]
 
-        ingest_event.then(after_ingest, [last], pickers)
+        lib.ingest_event.then(after_ingest, [lib.last], pickers)
+        lib.draft_event.then(review.refresh, review.refresh_inputs, review.refresh_outputs)
 
         def pick_report(evt: gr.SelectData):
+            # a Library row opens its report in Review (and picks it in Ask and Pages)
             row = evt.row_value or []
             try:
                 report_id = a.resolve_report(str(row[-1])).report_id
             except (ReviewAssistantError, IndexError):
-                return [gr.update() for _ in pickers]
-            return [gr.update(value=report_id) for _ in pickers]
+                return [gr.update() for _ in pickers] + [gr.update()]
+            return [gr.update(value=report_id) for _ in pickers] + [gr.Tabs(selected="review")]
 
         def refresh_pickers():
             # reports ingested since the page loaded, also by the CLI in another process; the
@@ -206,11 +323,42 @@ def build_app(assistant=None, *, login_required: bool | None = None) -> "gr.Bloc
             choices = report_choices(a)
             return [gr.update(choices=choices) for _ in pickers]
 
-        table.select(pick_report, None, pickers)
-        library_tab.select(reload_table, None, table)
+        lib.table.select(pick_report, None, [*pickers, tabs])
+        library_tab.select(lib.reload, [lib.search], lib.table)
         ask_tab.select(refresh_pickers, None, pickers, api_name="refresh_reports")
-        review_tab.select(refresh_queue, [review_report], queue_outputs)
+        review_tab.select(review.refresh, review.refresh_inputs, review.refresh_outputs)
         review_tab.select(refresh_pickers, None, pickers)
+        browse_tab.select(refresh_pickers, None, pickers)
+
+        # --- the page browser, from Library, Ask and Review (report + page, then the tab)
+        def to_browser(report_id, page=1):
+            if not report_id:
+                gr.Warning("Pick a report first.")
+                return gr.update(), gr.update(), gr.update()
+            return gr.update(value=report_id), int(page or 1), gr.Tabs(selected="browse")
+
+        def review_to_browser(item: dict, report_id):
+            page = 1
+            if item and item.get("draft_id"):
+                try:
+                    cites = a.drafts.get(item["draft_id"]).citations
+                    index = item.get("cite") or 0
+                    page = (cites[index].page if index < len(cites) else None) or 1
+                except ReviewAssistantError:
+                    page = 1
+            return to_browser(report_id, page)
+
+        def ask_to_browser(report_id, state: dict):
+            cites = (state or {}).get("citations") or []
+            return to_browser(report_id, (cites[0].get("page") if cites else None) or 1)
+
+        browse_out = [browser.report, browser.page, tabs]
+        for event in (
+            lib.pages_btn.click(lambda r: to_browser(r), [lib.selected], browse_out),
+            ask_pages_btn.click(ask_to_browser, [ask_report, ask_state], browse_out),
+            review.pages_btn.click(review_to_browser, [review.item, review_report], browse_out),
+        ):
+            event.then(browser.show, browser.inputs, browser.outputs)
 
         def on_load(saved: dict, request: gr.Request):
             saved = saved or {}
@@ -271,6 +419,7 @@ def launch_app(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *
         mcp_server=False,
         show_error=True,
         max_file_size=f"{assistant.settings.ingest.max_file_mb}mb",
+        allowed_paths=[str(served_pdf_dir())],  # copies of stored PDFs (the page browser)
         app_kwargs={"middleware": [Middleware(HostCheckMiddleware, allowed=allowed)]},
         num_workers=0,  # no static-file worker processes: they would bypass the host check
         **kwargs,

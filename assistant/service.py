@@ -44,9 +44,11 @@ from assistant.config import Settings, load_settings
 from assistant.db import Database
 from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citations
 from assistant.drafting.store import DraftStore
+from assistant.drafting.verify import verify_quote
 from assistant.embeddings import get_embedder
 from assistant.engines import get_engine
 from assistant.engines.base import DraftContext, EngineResult, can
+from assistant.engines.calibration import load_calibration
 from assistant.errors import (
     ConfigError,
     InputFileError,
@@ -60,18 +62,19 @@ from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.identity import normalise_period
 from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
+from assistant.ingest.render import render_pdf_page
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
 from assistant.questions import AnswerType, BankError, load_bank
-from assistant.review.decisions import DecisionStore, Event, ItemState
+from assistant.review.decisions import DecisionStore, Event, ItemState, answer_text
 from assistant.review.final_answers import export_final_answers, final_answer_rows
 
 if TYPE_CHECKING:
     from assistant.drafting.drafter import DraftOutcome
-    from assistant.drafting.store import Citation
+    from assistant.drafting.store import Citation, Draft
     from assistant.engines.base import EvidenceBlock
-    from assistant.questions import QuestionBank
+    from assistant.questions import Question, QuestionBank
 
 log = logging.getLogger(__name__)
 
@@ -940,3 +943,76 @@ class Assistant:
         """The cohort figures as CSV (UTF-8 with BOM) and XLSX: one row per question × answer,
         drafts and reviewer-decided answers side by side."""
         return write_cohort_tables(summary, out_dir, stem)
+    # --- use case: the reviewer app's views (branch ui) -----------------------------------
+    # What the Review, Library and page-browser views need from below the service: queue
+    # items with their states, trust levels from the calibration data, page images and quote
+    # locations. The UI calls these instead of importing lower modules.
+    REVIEW_ORDERS = ("audit", "riskiest")
+
+    def review_queue_items(
+        self, report_id: str, order: str = "audit"
+    ) -> list[tuple[Question, Draft | None, ItemState]]:
+        """(question, draft, state) for every bank question of a report. `audit` is the audit
+        tool's order (A1 → C10, as auditors fill it in); `riskiest` puts the drafts least
+        likely to match an auditor first (calibrated confidence, lowest first; questions with
+        no draft first, bank order on ties)."""
+        if order not in self.REVIEW_ORDERS:
+            raise ConfigError(f"unknown queue order {order!r}", "use 'audit' or 'riskiest'")
+        drafts = {d.question_id: d for d in self.drafts.for_report(report_id)}
+        states = self.review_states(report_id)
+        items = [
+            (q, drafts.get(q.id), states.get(q.id) or ItemState(q.id)) for q in self.bank.questions
+        ]
+        if order == "riskiest":
+            items.sort(key=lambda it: it[1].confidence if it[1] is not None else -1.0)
+        return items
+
+    def next_unreviewed_report(self, after: str | None = None) -> ReportRecord | None:
+        """The next report (library order, wrapping) with questions still to review."""
+        reports = self.list_reports()
+        ids = [r.report_id for r in reports]
+        start = ids.index(after) + 1 if after in ids else 0
+        for r in reports[start:] + reports[:start]:
+            if r.report_id == after:
+                continue
+            done, total = self.review_progress(r.report_id, self.bank.ids)
+            if done < total:
+                return r
+        return None
+
+    def question_agreement(self, draft: Draft) -> tuple[int, int] | None:
+        """(agreed, labelled drafts) behind a draft's calibrated confidence: how often a careful
+        auditor gave the engine's answer to this question on labelled reports; None when the
+        engine and model have no calibration."""
+        if not draft.calibration or draft.calibration == "uncalibrated":
+            return None
+        cal = load_calibration(draft.engine, draft.model)
+        if cal is None:
+            return None
+        agreed, n = cal.counts.get(f"q={draft.question_id}", (0.0, 0.0))
+        return (round(agreed), round(n)) if n else None
+
+    @staticmethod
+    def answer_text(question: Question | None, value) -> str:
+        """An answer as people read it ('Partly evidenced'); '' for no answer."""
+        return answer_text(question, value)
+
+    @staticmethod
+    def locate_quote(quote: str, text: str) -> tuple[int | None, int | None, str]:
+        """(start, end, verification status) of a quote in a page's text."""
+        check = verify_quote(quote, text)
+        return check.start, check.end, check.status
+
+    @staticmethod
+    def describe_pages(numbers: list[int]) -> str:
+        """[3, 4, 5, 9] → '3-5, 9'."""
+        return describe_pages(numbers)
+
+    @staticmethod
+    def render_pdf_page(pdf_page, scale: float):
+        """(PIL image, scale used) of one pypdfium2 page; a huge page gets a lower scale."""
+        return render_pdf_page(pdf_page, scale)
+
+    def page_texts(self, report_id: str) -> dict[int, str]:
+        """Page number → stored text of a report (pages without text give '')."""
+        return self.reports.pages(report_id)

@@ -339,12 +339,17 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
         a.export_final_answers(tmp_path / "final.pdf")
 
 
-def test_review_queue_puts_lowest_confidence_first(a, rid):
+def test_review_queue_orders_audit_tool_then_riskiest(a, rid):
     from assistant.ui.render import mark_span, progress_text, review_queue
 
-    items = review_queue(a, rid)
-    confidences = [it.confidence for it in items]
-    assert confidences == sorted(confidences) and len(items) == len(a.bank.ids)
+    items = review_queue(a, rid)  # default: the audit tool's order, A1 first
+    assert [it.question.id for it in items] == a.bank.ids
+    risky = review_queue(a, rid, "riskiest")
+    confidences = [it.confidence for it in risky]
+    assert confidences == sorted(confidences) and len(risky) == len(a.bank.ids)
+    assert [it.question.id for it in risky] != a.bank.ids  # the order really changes
+    with pytest.raises(ReviewAssistantError, match="unknown queue order"):
+        review_queue(a, rid, "random")
     store(a).record(
         rid, "A1", "alice", "accept", base_event_id=None, draft_id=draft_of(a, rid, "A1").draft_id
     )

@@ -243,6 +243,18 @@ def test_evals_page_lists_a_run_with_summary_charts_and_files(data, app, browser
     )
     assert images_loaded(page, "#ev-charts") == 2  # kappa and confusions (no retrieval run)
     expect(page.locator("#ev-charts")).to_contain_text("Kappa per question")
+    # the plain reading (branch ui): band words, abstentions beside accuracy, "too few" warnings
+    reading = page.locator("#ev-reading")
+    expect(reading).to_contain_text("n = 3: too few to judge")
+    expect(reading).to_contain_text(re.compile(r"agreement|worse than chance"))
+    expect(reading).to_contain_text(re.compile(r"\d of 3"))
+    # eval compare in the UI: a run against itself is comparable, every delta zero
+    page.get_by_text("Compare two eval runs").click()
+    for picker in ("#ev-cmp-a", "#ev-cmp-b"):
+        page.locator(f"{picker} input").click()
+        page.get_by_role("option", name=re.compile(re.escape(eval_id))).first.click()
+    page.click("#ev-cmp-go")
+    expect(page.locator("#ev-cmp")).to_contain_text("A1")
     files = page.locator("#ev-files")
     for name in ("report.html", "metrics.json", "summary.md"):
         expect(file_link(files, f"{eval_id}-{name}")).to_have_count(1)

@@ -790,18 +790,23 @@ class OfflineEngine:
             return EngineResult(
                 status="not_found", answer="No matching passages.", marker=MARKER, model=self.model
             )
-        lines = [
-            f"[{b.block_id}] page {b.page}: {' '.join(b.text.split())[:300]}" for b in evidence[:5]
-        ]
         words = set(re.findall(r"\w{4,}", question.lower()))
 
         def best_sentence(block: EvidenceBlock) -> str:
-            sentences = _sentences(block.text) or [block.text[:200]]
-            return max(sentences, key=lambda s: len(words & set(re.findall(r"\w{4,}", s.lower()))))
+            # whole sentences, not headings: a line without a full stop and under 8 words is
+            # a heading or a label, quoted only when the block has nothing else
+            sentences = _sentences(block.text) or [block.text.strip()]
+            real = [s for s in sentences if _is_sentence(s)] or sentences
+            return max(real, key=lambda s: len(words & set(re.findall(r"\w{4,}", s.lower()))))
 
+        chosen = [(b, best_sentence(b)) for b in evidence[:5]]
         citations = [
-            RawCitation(b.block_id, _quote(Hit(b, best_sentence(b), "", False)))
-            for b in evidence[:5]
+            RawCitation(b.block_id, s if len(s.split()) <= 60 else _quote(Hit(b, s, "", False)))
+            for b, s in chosen
+        ]
+        lines = [
+            f"[{c.block_id}] page {b.page}: {' '.join(c.quote.split())}"
+            for (b, _), c in zip(chosen, citations, strict=True)
         ]
         return EngineResult(
             status="answered",
@@ -811,6 +816,11 @@ class OfflineEngine:
             marker=MARKER,
             model=self.model,
         )
+
+
+def _is_sentence(text: str) -> bool:
+    """A sentence (ends with . ! ? or runs to 8 words and more), not a heading or label."""
+    return text.rstrip().endswith((".", "!", "?", ".\u201d", ".'", '."')) or len(text.split()) >= 8
 
 
 # --- counts --------------------------------------------------------------------------------

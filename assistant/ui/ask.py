@@ -13,7 +13,7 @@ ASK_HEADERS = ["#", "Block", "Page", "Quote found?", "Quote"]
 
 
 def ask_page(ctx: AppContext):
-    """Build the Ask tab; returns its report picker."""
+    """Build the Ask tab; returns (report picker, page-browser button, answer state)."""
     a = ctx.assistant
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=420):
@@ -52,6 +52,7 @@ def ask_page(ctx: AppContext):
             )
         with gr.Column(scale=5, min_width=420):
             viewer = page_viewer("ask")
+            pages_btn = gr.Button("Browse all pages of this report", size="sm", elem_id="ask-pages")
     state = gr.State({})
 
     def ask(report_id, text):
@@ -63,11 +64,13 @@ def ask_page(ctx: AppContext):
             result = a.ask(report_id, text.strip())
         except Exception as exc:
             return {meta: message("error", error_text(exc)), state: {}}
-        parts = [
-            f"{result.status} · engine {result.engine}"
-            + (f" ({result.model})" if result.model else "")
-        ]
-        kind = "ok" if result.status == "answered" else "warn"
+        offline = result.engine == "offline"
+        status = result.status
+        if offline and status == "answered":
+            status = "no LLM: here are the passages (an LLM engine writes an answer)"
+        model = f" ({result.model})" if result.model else ""
+        parts = [f"{status} · engine {result.engine}{model}"]
+        kind = "ok" if result.status == "answered" and not offline else "warn"
         if result.error:
             parts.append(result.error)
             kind = "error"
@@ -121,4 +124,4 @@ def ask_page(ctx: AppContext):
         )
 
     citations.select(show_citation, [state], viewer.outputs)
-    return report
+    return report, pages_btn, state

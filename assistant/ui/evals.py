@@ -17,6 +17,7 @@ import gradio as gr
 from assistant.ui.cohort import on_tab_open, served_file
 from assistant.ui.common import error_text, frame, message
 from assistant.ui.field_agreement import field_agreement_block
+from assistant.ui.eval_reading import READING_HEADERS, reading_rows, reading_summary
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -115,6 +116,7 @@ def run_details(assistant: "Assistant", eval_id: str) -> dict:
         if k in outputs and Path(outputs[k]).exists()
     ]
     return {
+        "metrics": metrics,
         "headline": assistant.eval_headline(metrics),
         "summary": summary,
         "charts": charts,
@@ -164,11 +166,24 @@ def evals_tab(assistant: "Assistant") -> None:
                 interactive=False,
                 elem_id="ev-files",
             )
+    reading_md = gr.Markdown("", elem_id="ev-reading-summary")
+    reading = gr.Dataframe(
+        frame([], READING_HEADERS),
+        headers=READING_HEADERS,
+        interactive=False,
+        wrap=True,
+        label=(
+            "Per question, in words: kappa with its Landis–Koch band, abstentions beside "
+            "accuracy, and whether there is enough data to judge"
+        ),
+        elem_id="ev-reading",
+        max_height=520,
+    )
     gallery = gr.Gallery(
         label="Charts (select one to enlarge)",
         elem_id="ev-charts",
-        columns=3,  # kappa, confusions and (when measured) recall side by side
-        height=560,
+        columns=1,  # one chart per row: axis labels stay readable
+        height=720,
         object_fit="contain",
         interactive=False,
         buttons=["download", "fullscreen"],
@@ -208,13 +223,34 @@ def evals_tab(assistant: "Assistant") -> None:
                 True, label="Also measure retrieval recall@k (slower)", elem_id="ev-recall"
             )
             run_btn = gr.Button("Run eval", variant="primary", elem_id="ev-go")
+    with gr.Accordion("Compare two eval runs (eval compare)", open=False):
+        with gr.Row(equal_height=True):
+            first = gr.Dropdown(eval_choices(runs), label="Before", elem_id="ev-cmp-a", scale=3)
+            second = gr.Dropdown(eval_choices(runs), label="After", elem_id="ev-cmp-b", scale=3)
+            cmp_btn = gr.Button("Compare", scale=0, min_width=110, elem_id="ev-cmp-go")
+        cmp_msg = gr.HTML("", elem_id="ev-cmp-msg")
+        cmp_md = gr.Markdown(
+            "", elem_id="ev-cmp", sanitize_html=True, latex_delimiters=[], container=True
+        )
 
     field_agreement_block(a)  # agreement from the field (branch analysis)
 
-    outputs = [status, headline, summary, gallery, files]
+    def compare(one, two):
+        if not one or not two:
+            return message("warn", "Pick two eval runs."), ""
+        try:
+            table_md, warnings = a.compare_evals(one, two)
+        except Exception as exc:
+            return message("error", error_text(exc)), ""
+        notes = "".join(message("warn", w) for w in warnings)
+        return notes or message("ok", "Comparable runs."), safe_summary(table_md)
+
+    cmp_btn.click(compare, [first, second], [cmp_msg, cmp_md], api_name="eval_compare")
+
+    outputs = [status, headline, summary, gallery, files, reading_md, reading]
 
     def empty(note: str) -> list:
-        return [note, "", "", [], None]
+        return [note, "", "", [], None, "", frame([], READING_HEADERS)]
 
     def show(eval_id):
         if not eval_id:
@@ -229,14 +265,26 @@ def evals_tab(assistant: "Assistant") -> None:
         note = message("ok", f"Eval {eval_id} · outputs in {d['folder']}")
         if d["missing"]:
             note += message("warn", f"{len(d['missing'])} output file(s) missing from the folder")
-        return [note, d["headline"], d["summary"], d["charts"], d["files"]]
+        return [
+            note,
+            d["headline"],
+            d["summary"],
+            d["charts"],
+            d["files"],
+            html.escape(reading_summary(d["metrics"])),
+            frame(reading_rows(d["metrics"]), READING_HEADERS),
+        ]
 
     def reload(current, select_newest: bool = False):
         fresh = a.eval_runs()
         ids = [r["eval_id"] for r in fresh]
         value = current if current in ids and not select_newest else (ids[0] if ids else None)
-        return gr.update(choices=eval_choices(fresh), value=value), frame(
-            eval_rows(fresh), EVAL_HEADERS
+        choices = eval_choices(fresh)
+        return (
+            gr.update(choices=choices, value=value),
+            frame(eval_rows(fresh), EVAL_HEADERS),
+            gr.update(choices=choices),
+            gr.update(choices=choices),
         )
 
     def pick_row(evt: gr.SelectData):
@@ -268,21 +316,22 @@ def evals_tab(assistant: "Assistant") -> None:
             )
         except Exception as exc:
             note = message("error", f"Eval failed — {error_text(exc)}")
-            return [gr.update(), gr.update(), note, *[gr.update() for _ in outputs[1:]]]
-        picked, rows = reload(None, select_newest=True)
+            return [gr.update()] * 4 + [note, *[gr.update() for _ in outputs[1:]]]
+        picked, rows, one, two = reload(None, select_newest=True)
         shown = show(run.eval_id)
         shown[0] = message("ok", f"Eval {run.eval_id} finished in {run.metrics['seconds']} s.")
-        return [picked, rows, *shown]
+        return [picked, rows, one, two, *shown]
 
     picker.input(show, [picker], outputs, api_name="eval_run")
     table.select(pick_row, None, [picker, *outputs])
-    refresh.click(reload, [picker], [picker, table]).then(show, [picker], outputs)
+    pickers = [picker, table, first, second]
+    refresh.click(reload, [picker], pickers).then(show, [picker], outputs)
     run_btn.click(
         run_now,
         [n_reports, engine, n_boot, with_recall],
-        [picker, table, *outputs],
+        [*pickers, *outputs],
         concurrency_limit=1,
     )
-    opened = on_tab_open(reload, [picker], [picker, table])
+    opened = on_tab_open(reload, [picker], pickers)
     if opened is not None:
         opened.then(show, [picker], outputs)

@@ -1,15 +1,18 @@
-"""Library page: upload PDFs, ingest them with progress, and list the reports."""
+"""Library page: upload PDFs, ingest them with progress, list and search the reports, draft one,
+open one in Review (row click) or in the page browser."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from assistant.errors import hide_paths
-from assistant.ui.common import AppContext, error_text, frame
-from assistant.ui.render import LIBRARY_HEADERS, library_rows
+from assistant.ui.common import AppContext, error_text, frame, message
+from assistant.ui.render import LIBRARY_HEADERS, library_rows, report_choices
 
 
 def _store_upload(ctx: AppContext, upload: str) -> Path:
@@ -53,8 +56,23 @@ def _ui_words(text: str) -> str:
     return text
 
 
-def library_page(ctx: AppContext):
-    """Build the Library tab; returns (table, last_ingested_state, ingest_event, tab_refresh)."""
+@dataclass
+class LibraryHandles:
+    """What app.py wires across pages."""
+
+    table: Any
+    last: Any
+    ingest_event: Any
+    reload: Any  # () -> table update (uses the search box's value: pass it in)
+    search: Any
+    selected: Any  # the report picker of the Library's own actions
+    draft_btn: Any
+    draft_event: Any
+    pages_btn: Any
+
+
+def library_page(ctx: AppContext) -> LibraryHandles:
+    """Build the Library tab."""
     a = ctx.assistant
     gr.Markdown(
         "Upload yearly reports (PDF). Each is read page by page, split into passages and "
@@ -84,8 +102,14 @@ def library_page(ctx: AppContext):
     log = gr.Textbox(
         label="Ingest log", lines=3, max_lines=12, interactive=False, elem_id="lib-log"
     )
-    with gr.Row():
+    with gr.Row(equal_height=True):
         gr.Markdown("### Reports")
+        search = gr.Textbox(
+            label="Search the library",
+            placeholder="partnership, period, file or id",
+            scale=3,
+            elem_id="lib-search",
+        )
         refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="lib-refresh")
     table = gr.Dataframe(
         frame(library_rows(a), LIBRARY_HEADERS),
@@ -95,10 +119,17 @@ def library_page(ctx: AppContext):
         elem_id="lib-table",
         max_height=520,
     )
-    gr.Markdown("_Select a report to open it in Ask and Review._", elem_classes=["hint"])
+    gr.Markdown("_Select a report to open it in Review (and Ask)._", elem_classes=["hint"])
+    with gr.Row(equal_height=True):
+        selected = gr.Dropdown(
+            report_choices(a), value=None, label="Report", scale=4, elem_id="lib-report"
+        )
+        draft_btn = gr.Button("Draft this report", variant="primary", elem_id="lib-draft")
+        pages_btn = gr.Button("Browse its pages", elem_id="lib-pages")
+    draft_msg = gr.HTML("", elem_id="lib-draft-msg")
     last = gr.State(None)
 
-    def ingest(paths, partnership_value, period_value, use_ocr, progress=gr.Progress()):  # noqa: B008
+    def ingest(paths, partnership_value, period_value, use_ocr, q, progress=gr.Progress()):  # noqa: B008
         if not paths:
             return "Choose one or more PDF files first.", gr.update(), None
         lines: list[str] = []
@@ -138,18 +169,55 @@ def library_page(ctx: AppContext):
             finally:
                 _discard_upload(ctx, stored)
         progress(1.0, desc="done")
-        return "\n".join(lines), frame(library_rows(a), LIBRARY_HEADERS), last_id
+        return "\n".join(lines), frame(library_rows(a, q), LIBRARY_HEADERS), last_id
 
     event = ingest_btn.click(
         ingest,
-        [files, partnership, period, ocr],
+        [files, partnership, period, ocr, search],
         [log, table, last],
         api_name="ingest",
         concurrency_limit=1,
     )
 
-    def reload_table():
-        return frame(library_rows(a), LIBRARY_HEADERS)
+    def reload_table(q: str = ""):
+        return frame(library_rows(a, q or ""), LIBRARY_HEADERS)
 
-    refresh.click(reload_table, None, table, api_name="list_reports")
-    return table, last, event, reload_table
+    refresh.click(reload_table, [search], table, api_name="list_reports")
+    search.change(reload_table, [search], table)
+
+    def draft(report_id, q, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
+        if not report_id:
+            return message("warn", "Pick a report first."), gr.update()
+        total = sum(qn.answerable_from_text for qn in a.bank.questions)
+        done = [0]
+
+        def on_item(outcome) -> None:
+            done[0] += 1
+            progress(done[0] / max(total, 1), desc=f"drafted {outcome.draft.question_id}")
+
+        try:
+            progress(0, desc="retrieving evidence")
+            report, outcomes = a.draft_report(report_id, on_item=on_item)
+        except Exception as exc:
+            return message("error", f"Drafting failed — {error_text(exc)}"), gr.update()
+        text = f"Drafted {len(outcomes)} questions of {report.display_name}: open it in Review."
+        return message("ok", text), reload_table(q)
+
+    draft_event = draft_btn.click(
+        draft,
+        [selected, search],
+        [draft_msg, table],
+        api_name="library_draft",
+        concurrency_limit=1,
+    )
+    return LibraryHandles(
+        table=table,
+        last=last,
+        ingest_event=event,
+        reload=reload_table,
+        search=search,
+        selected=selected,
+        draft_btn=draft_btn,
+        draft_event=draft_event,
+        pages_btn=pages_btn,
+    )

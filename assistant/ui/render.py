@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.drafting.verify import verify_quote
-from assistant.ingest.pdf import describe_pages
-from assistant.ingest.render import render_pdf_page
-from assistant.review.decisions import ItemState, answer_text
+from assistant.service import Assistant
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -23,7 +20,7 @@ if TYPE_CHECKING:
     from assistant.drafting.store import Citation, Draft
     from assistant.library import ReportRecord
     from assistant.questions import Question
-    from assistant.service import Assistant
+    from assistant.review.decisions import ItemState
 
 # PDFium is not thread-safe and Gradio runs handlers in a thread pool.
 _PDFIUM_LOCK = threading.Lock()
@@ -67,9 +64,12 @@ LIBRARY_HEADERS = [
 ]
 
 
-def library_rows(assistant: Assistant) -> list[list[Any]]:
-    """One row per report for the Library table."""
+def library_rows(assistant: Assistant, search: str = "") -> list[list[Any]]:
+    """One row per report for the Library table; `search` keeps the rows containing it
+    (case-insensitive, any column)."""
     ids = assistant.bank.ids
+    describe_pages = assistant.describe_pages
+    needle = " ".join((search or "").lower().split())
     rows = []
     for r in assistant.list_reports():
         flags = []
@@ -90,23 +90,24 @@ def library_rows(assistant: Assistant) -> list[list[Any]]:
         else:
             draft_text = "not drafted"
         reviewed, total = assistant.review_progress(r.report_id, ids)
-        rows.append(
-            [
-                r.partnership or "(not detected)",
-                r.period or "(not detected)",
-                r.file_name,
-                r.n_pages,
-                "; ".join(flags) or "none",
-                draft_text,
-                f"{reviewed}/{total}",
-                r.short_id,
-            ]
-        )
+        row = [
+            r.partnership or "(not detected)",
+            r.period or "(not detected)",
+            r.file_name,
+            r.n_pages,
+            "; ".join(flags) or "none",
+            draft_text,
+            f"{reviewed}/{total}",
+            r.short_id,
+        ]
+        if needle and needle not in " ".join(str(v) for v in row).lower():
+            continue
+        rows.append(row)
     return rows
 
 
 def fmt_answer(question: Question | None, value: Any) -> str:
-    text = answer_text(question, value)
+    text = Assistant.answer_text(question, value)
     return text if text else "(no answer)"
 
 
@@ -116,7 +117,28 @@ def short(text: str, limit: int = 140) -> str:
 
 
 # --- the review queue ----------------------------------------------------------------------
-QUEUE_HEADERS = ["Q", "Conf.", "Status", "Answer (final, else draft)"]
+QUEUE_HEADERS = ["Q", "Trust", "Status", "Answer (final, else draft)"]
+ORDER_CHOICES = [("Audit tool order (A1 → C10)", "audit"), ("Riskiest first", "riskiest")]
+# Calibrated confidence (estimated chance a careful auditor gives the same answer) in words.
+TRUST_LEVELS = (
+    (0.85, "high", "usually right on reports like this"),
+    (0.65, "medium", "often right: check the evidence"),
+    (0.0, "low", "check carefully"),
+)
+
+
+def trust_level(draft: Draft | None) -> tuple[str, str]:
+    """('high', 'usually right on reports like this') for a draft; ('', '') for none."""
+    if draft is None:
+        return "", ""
+    if draft.answer is None:
+        return "low", "no answer found: check the report"
+    if not draft.calibration or draft.calibration == "uncalibrated":
+        return "?", "confidence not calibrated: check carefully"
+    for floor, word, sentence in TRUST_LEVELS:
+        if draft.confidence >= floor:
+            return word, sentence
+    return "low", "check carefully"
 
 
 @dataclass
@@ -132,34 +154,27 @@ class QueueItem:
         return self.draft.confidence if self.draft else 0.0
 
 
-def review_queue(assistant: Assistant, report_id: str) -> list[QueueItem]:
-    """Every bank question for the report, lowest draft confidence first (bank order on ties).
-
-    Reviewer-entered questions (no draft) count as confidence 0, so they come first too.
-    """
-    drafts = {d.question_id: d for d in assistant.drafts.for_report(report_id)}
-    states = assistant.review_states(report_id)
-    items = [
-        QueueItem(q, drafts.get(q.id), states.get(q.id, ItemState(q.id)))
-        for q in assistant.bank.questions
-    ]
-    return sorted(items, key=lambda it: it.confidence)  # sort is stable: bank order kept
+def review_queue(assistant: Assistant, report_id: str, order: str = "audit") -> list[QueueItem]:
+    """Every bank question for the report in the chosen order (see
+    Assistant.review_queue_items: the audit tool's order, or riskiest first)."""
+    return [QueueItem(*it) for it in assistant.review_queue_items(report_id, order)]
 
 
 def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
-    """Rows of the queue: id, confidence, status, and the final answer (else the draft's)."""
+    """Rows of the queue: id, trust, status, and the final answer (else the draft's)."""
     rows = []
     for it in items:
         if it.state.reviewed:
-            answer = answer_text(it.question, it.state.answer) or "(no answer)"
+            answer = Assistant.answer_text(it.question, it.state.answer) or "(no answer)"
         elif it.draft is None:
             answer = "reviewer enters" if not it.question.answerable_from_text else "not drafted"
         else:
             answer = fmt_answer(it.question, it.draft.answer)
             if it.draft.status != "ok":
                 answer = f"[{it.draft.status}] {answer}"
-        conf = f"{it.draft.confidence:.2f}" if it.draft is not None else "–"
-        rows.append([it.question.id, conf, STATUS_LABEL[it.state.status], short(answer, 60)])
+        word, _ = trust_level(it.draft)
+        trust = f"{word} {it.draft.confidence:.2f}" if it.draft is not None else "–"
+        rows.append([it.question.id, trust, STATUS_LABEL[it.state.status], short(answer, 60)])
     return rows
 
 
@@ -234,12 +249,11 @@ def page_view(
     label: str = "",
 ) -> PageView:
     """The page with the quoted passage highlighted in its text and on its rendered image."""
-    text = assistant.reports.pages(report.report_id).get(page, "")
+    text = assistant.page_texts(report.report_id).get(page, "")
     start, end = span or (None, None)
     if quote and (start is None or end is None):
-        check = verify_quote(quote, text)
-        start, end = check.start, check.end
-        verification = verification or check.status
+        start, end, status = assistant.locate_quote(quote, text)
+        verification = verification or status
     status = VERIFICATION_LABEL.get(verification or "", verification or "no quote")
     heading = f"**{html.escape(label)} Page {page} of {report.n_pages}** · quote on page: {status}"
     image, note = render_page(Path(report.file_path), page, quote)
@@ -261,7 +275,8 @@ def render_page(path: Path, page: int, quote: str = "", scale: float = 1.4):
             if not 1 <= page <= len(pdf):
                 return None, f"the PDF has no page {page}"
             pdf_page = pdf[page - 1]
-            image, scale = render_pdf_page(pdf_page, scale)  # a huge page gets a lower scale
+            # a huge page gets a lower scale
+            image, scale = Assistant.render_pdf_page(pdf_page, scale)
             image = image.convert("RGB")
             rects = _quote_rects(pdf_page, quote) if quote else []
             height = pdf_page.get_height()
@@ -286,10 +301,52 @@ def _quote_rects(pdf_page, quote: str) -> list[tuple[float, float, float, float]
     textpage = pdf_page.get_textpage()
     try:
         raw = textpage.get_text_range()
-        check = verify_quote(quote, raw)
-        if check.start is None or check.end is None:
+        start, end, _ = Assistant.locate_quote(quote, raw)
+        if start is None or end is None:
             return []
-        n = textpage.count_rects(check.start, check.end - check.start)
+        n = textpage.count_rects(start, end - start)
         return [textpage.get_rect(i) for i in range(n)]
     finally:
         textpage.close()
+
+
+# --- the page browser ----------------------------------------------------------------------
+PAGE_HEADERS = ["Page", "Words", "Hits", "Starts with"]
+
+
+def find_hits(text: str, query: str) -> list[tuple[int, int]]:
+    """(start, end) of every case-insensitive occurrence of `query` in `text`."""
+    needle = query.strip().lower()
+    if not needle:
+        return []
+    hay = text.lower()
+    hits, at = [], hay.find(needle)
+    while at >= 0:
+        hits.append((at, at + len(needle)))
+        at = hay.find(needle, at + len(needle))
+    return hits
+
+
+def mark_hits(text: str, query: str) -> str:
+    """Page text as escaped HTML with every hit of `query` in <mark class="hit">."""
+    parts, last = [], 0
+    for n, (start, end) in enumerate(find_hits(text, query)):
+        parts.append(html.escape(text[last:start]))
+        parts.append(f'<mark class="hit" data-hit="{n}">{html.escape(text[start:end])}</mark>')
+        last = end
+    parts.append(html.escape(text[last:]))
+    return f'<div class="page-text">{"".join(parts)}</div>'
+
+
+def page_rows(texts: dict[int, str], n_pages: int, query: str = "") -> list[list[Any]]:
+    """One row per page: number, words, hits of `query`, its first words (or why none)."""
+    rows = []
+    for page in range(1, n_pages + 1):
+        text = texts.get(page, "")
+        words = len(text.split())
+        start = short(text, 70) if words else "(no text: image-only or scanned page)"
+        hits = len(find_hits(text, query)) if query.strip() else ""
+        if query.strip() and not hits:
+            continue
+        rows.append([page, words, hits, start])
+    return rows

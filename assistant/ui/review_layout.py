@@ -8,12 +8,13 @@ from typing import Any
 import gradio as gr
 
 from assistant.ui.common import frame, page_viewer
-from assistant.ui.render import CITATION_HEADERS, QUEUE_HEADERS, report_choices
+from assistant.ui.render import CITATION_HEADERS, ORDER_CHOICES, QUEUE_HEADERS, report_choices
 from assistant.ui.review_views import HISTORY_HEADERS
 
 KEYS_HELP = (
-    "Keys (outside text boxes, or with Alt anywhere): **A** accept · **E** save edit/answer · "
-    "**R** reject · **J** next · **K** previous · **N** next to review"
+    "Keys: **1–9** pick a choice · **A** accept · **E** or **Ctrl+Enter** save · **R** reject · "
+    "**J**/**K** next/previous · **N** next to review · **P** page browser · **Esc** leave a "
+    "field (letter keys do nothing while you type; Ctrl+Enter and Esc work everywhere)"
 )
 
 
@@ -57,6 +58,10 @@ class ReviewWidgets:
     export_file: Any
     item: Any
     order: Any
+    order_pick: Any
+    next_report_btn: Any
+    next_report: Any
+    pages_btn: Any
 
 
 def review_layout(assistant) -> ReviewWidgets:
@@ -70,31 +75,63 @@ def review_layout(assistant) -> ReviewWidgets:
         draft_btn = gr.Button(
             "Draft this report", variant="primary", visible=False, scale=1, elem_id="rv-draft"
         )
-    gr.Markdown(KEYS_HELP, elem_classes=["hint"])
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=300):
+    with gr.Row(equal_height=True):
+        gr.Markdown(KEYS_HELP, elem_classes=["hint"])
+        next_report_btn = gr.Button(
+            "Open the next report to review", visible=False, size="sm", elem_id="rv-next-report"
+        )
+    with gr.Row(equal_height=False, elem_id="rv-main"):
+        with gr.Column(scale=3, min_width=240, elem_id="rv-queue-col"):
+            order_pick = gr.Radio(
+                ORDER_CHOICES, value="audit", label="Order", elem_id="rv-order", container=False
+            )
             queue = gr.Dataframe(
                 frame([], QUEUE_HEADERS),
                 headers=QUEUE_HEADERS,
                 interactive=False,
                 wrap=True,
-                label="Queue (lowest confidence first)",
+                label="Queue",
                 elem_id="rv-queue",
-                max_height=700,
+                max_height=560,
                 show_search="search",
-                column_widths=["13%", "16%", "27%", "44%"],
+                column_widths=["12%", "20%", "25%", "43%"],
             )
             with gr.Row():
                 prev_btn = gr.Button("◀ Prev (K)", size="sm", elem_id="rv-prev")
                 next_btn = gr.Button("Next ▶ (J)", size="sm", elem_id="rv-next")
                 todo_btn = gr.Button("Next to review (N)", size="sm", elem_id="rv-todo")
-        with gr.Column(scale=5, min_width=440):
+        with gr.Column(scale=5, min_width=380, elem_id="rv-item-col"):
             title = gr.Markdown(
                 "_Pick a report, then a question from the queue._", elem_id="rv-title"
             )
             with gr.Accordion("Guidance", open=False):
                 guidance = gr.Markdown("", elem_id="rv-guidance")
             draft_md = gr.HTML("", elem_id="rv-draft-summary")
+            with gr.Group(elem_id="rv-decision"):
+                state_md = gr.HTML("", elem_id="rv-state")
+                choice = gr.Radio([], label="Answer", visible=False, elem_id="rv-choice")
+                multi = gr.CheckboxGroup([], label="Answer", visible=False, elem_id="rv-multi")
+                count = gr.Number(
+                    label="Answer", precision=0, minimum=0, visible=False, elem_id="rv-count"
+                )
+                free = gr.Textbox(label="Answer", lines=3, visible=False, elem_id="rv-free")
+                note = gr.Textbox(
+                    label="Note (optional; why you changed or rejected it)",
+                    lines=2,
+                    elem_id="rv-note",
+                )
+                with gr.Row(elem_id="rv-buttons"):
+                    accept_btn = gr.Button(
+                        "Accept draft (A)", variant="primary", elem_id="rv-accept"
+                    )
+                    save_btn = gr.Button("Save edit (E)", elem_id="rv-save")
+                    reject_btn = gr.Button("Reject (R)", variant="stop", elem_id="rv-reject")
+                advance = gr.Checkbox(
+                    value=True,
+                    label="Go to the next item to review after saving",
+                    elem_id="rv-advance",
+                )
+            msg = gr.HTML("", elem_id="rv-msg")
             rationale = gr.Textbox(
                 label="Rationale (from the draft)",
                 lines=2,
@@ -126,31 +163,6 @@ def review_layout(assistant) -> ReviewWidgets:
                         label="Passage (optional: paste the text)", scale=4, elem_id="rv-add-quote"
                     )
                 add_btn = gr.Button("Add passage", size="sm", elem_id="rv-add")
-            with gr.Group(elem_id="rv-decision"):
-                state_md = gr.HTML("", elem_id="rv-state")
-                choice = gr.Radio([], label="Answer", visible=False, elem_id="rv-choice")
-                multi = gr.CheckboxGroup([], label="Answer", visible=False, elem_id="rv-multi")
-                count = gr.Number(
-                    label="Answer", precision=0, minimum=0, visible=False, elem_id="rv-count"
-                )
-                free = gr.Textbox(label="Answer", lines=3, visible=False, elem_id="rv-free")
-                note = gr.Textbox(
-                    label="Note (optional; why you changed or rejected it)",
-                    lines=2,
-                    elem_id="rv-note",
-                )
-                with gr.Row():
-                    accept_btn = gr.Button(
-                        "Accept draft (A)", variant="primary", elem_id="rv-accept"
-                    )
-                    save_btn = gr.Button("Save edit (E)", elem_id="rv-save")
-                    reject_btn = gr.Button("Reject (R)", variant="stop", elem_id="rv-reject")
-                advance = gr.Checkbox(
-                    value=True,
-                    label="Go to the next item to review after saving",
-                    elem_id="rv-advance",
-                )
-            msg = gr.HTML("", elem_id="rv-msg")
             with gr.Accordion("Decision history of this item", open=False):
                 history = gr.Dataframe(
                     frame([], HISTORY_HEADERS),
@@ -159,8 +171,11 @@ def review_layout(assistant) -> ReviewWidgets:
                     wrap=True,
                     elem_id="rv-history",
                 )
-        with gr.Column(scale=5, min_width=420):
+        with gr.Column(scale=5, min_width=360, elem_id="rv-page-col"):
             viewer = page_viewer("rv")
+            pages_btn = gr.Button(
+                "Browse all pages of this report (P)", size="sm", elem_id="rv-pages"
+            )
     with gr.Accordion("Export final answers", open=False, elem_id="rv-export-box"):
         with gr.Row():
             scope = gr.Radio(
@@ -175,6 +190,7 @@ def review_layout(assistant) -> ReviewWidgets:
 
     item = gr.State({})
     order = gr.State([])
+    next_report = gr.State(None)
     return ReviewWidgets(
         report=report,
         progress_md=progress_md,
@@ -212,4 +228,8 @@ def review_layout(assistant) -> ReviewWidgets:
         export_file=export_file,
         item=item,
         order=order,
+        order_pick=order_pick,
+        next_report_btn=next_report_btn,
+        next_report=next_report,
+        pages_btn=pages_btn,
     )

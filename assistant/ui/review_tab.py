@@ -1,4 +1,5 @@
-"""Review page: one report's audit questions, lowest confidence first, decided one by one.
+"""Review page: one report's audit questions, in the audit tool's order (or riskiest first),
+decided one by one.
 
 Each item shows the draft answer, confidence, rationale and evidence; the reviewer accepts,
 edits, rejects or (for reviewer-entered facts) enters the answer, and can mark citations not
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from assistant.errors import ConflictError, ReviewAssistantError
-from assistant.questions import AnswerType
 from assistant.ui import review_views as views
 from assistant.ui.common import AppContext, error_text, frame, message, reviewer_name
 from assistant.ui.render import (
@@ -24,6 +25,7 @@ from assistant.ui.render import (
     citation_rows,
     progress_text,
     queue_rows,
+    report_label,
     review_queue,
 )
 from assistant.ui.review_layout import review_layout
@@ -52,46 +54,65 @@ def review_page(ctx: AppContext):
         w.history,
         w.item,
         w.msg,
+        w.add_page,
+        w.add_quote,
         *w.viewer.outputs,
     ]
-    queue_outputs = [w.queue, w.progress_md, w.order, w.draft_btn]
+    queue_outputs = [
+        w.queue,
+        w.progress_md,
+        w.order,
+        w.draft_btn,
+        w.next_report_btn,
+        w.next_report,
+    ]
 
     # --- building the views -------------------------------------------------------------
-    def queue_view(report_id: str | None) -> dict:
+    def queue_view(report_id: str | None, order: str | None = "audit") -> dict:
         if not report_id:
             return {
                 w.queue: frame([], QUEUE_HEADERS),
                 w.progress_md: "",
                 w.order: [],
                 w.draft_btn: gr.update(visible=False),
+                w.next_report_btn: gr.update(visible=False),
+                w.next_report: None,
             }
-        items = review_queue(a, report_id)
+        items = review_queue(a, report_id, order or "audit")
         drafted = any(it.draft is not None for it in items)
+        done = bool(items) and all(it.state.reviewed for it in items)
+        nxt = a.next_unreviewed_report(report_id) if done else None
+        progress = progress_text(items) + (" · **report done**" if done else "")
         return {
             w.queue: frame(queue_rows(items), QUEUE_HEADERS),
-            w.progress_md: progress_text(items),
+            w.progress_md: progress,
             w.order: [it.question.id for it in items],
             w.draft_btn: gr.update(visible=not drafted),
+            w.next_report_btn: gr.update(
+                visible=nxt is not None,
+                value=f"Next report to review: {report_label(nxt)}" if nxt else "",
+            ),
+            w.next_report: nxt.report_id if nxt else None,
         }
 
     def editor_updates(question, value) -> dict:
-        t = question.answer_type
-        label = f"Answer ({t.value.replace('_', ' ')})"
+        t = question.answer_type.value
+        label = f"Answer ({t.replace('_', ' ')})"
         updates = {c: gr.update(visible=False, label=label) for c in editors}
         options = question.options()
         if t in views.CHOICE_TYPES:
             opts = [
-                (f"{slug} - {text}" if t is AnswerType.LADDER else text, slug)
+                (f"{slug} - {text}" if t == "ladder" else text, slug)
                 for slug, text in options.items()
             ]
             value = None if value is None else str(value)
             updates[w.choice] = gr.update(visible=True, choices=opts, value=value, label=label)
-        elif t is AnswerType.MULTI_SELECT:
+        elif t == "multi_select":
             opts = [(text, slug) for slug, text in options.items()]
             updates[w.multi] = gr.update(
                 visible=True, choices=opts, value=list(value or []), label=label
             )
-        elif t is AnswerType.COUNT:
+        elif t == "count":
             updates[w.count] = gr.update(visible=True, value=value, label=label)
         else:
             updates[w.free] = gr.update(visible=True, value=value or "", label=label)
@@ -106,10 +127,15 @@ def review_page(ctx: AppContext):
         )
         state = a.review_item(report_id, question.id)
         citations = draft.citations if draft is not None else []
+        report = a.reports.get(report_id)
+        agreement = a.question_agreement(draft) if draft is not None else None
+        summary = views.draft_summary(
+            question, draft, agreement, views.no_text_warning(report, draft)
+        )
         out: dict[Any, Any] = {
             w.title: views.title_markdown(a.bank, question),
             w.guidance: html.escape(question.guidance),
-            w.draft_md: views.draft_summary(question, draft),
+            w.draft_md: summary,
             w.rationale: (draft.rationale or "(none)") if draft is not None else "",
             w.cites: frame(
                 citation_rows(citations, state.citation_relevance, state.added_passages),
@@ -139,6 +165,8 @@ def review_page(ctx: AppContext):
         if not keep_inputs:
             out.update(editor_updates(question, views.starting_value(state, draft)))
             out[w.note] = ""
+            out[w.add_page] = None  # a passage typed for one question never lands on another
+            out[w.add_quote] = ""
         out.update(w.viewer.show(views.cited_page(a, report_id, citations, cite_index)))
         return out
 
@@ -157,6 +185,8 @@ def review_page(ctx: AppContext):
             w.accept_btn: gr.update(interactive=False),
             w.save_btn: gr.update(),
             w.reject_btn: gr.update(interactive=False),
+            w.add_page: None,
+            w.add_quote: "",
         }
         out.update({c: gr.update(visible=False) for c in editors})
         out.update(w.viewer.show(None))
@@ -166,8 +196,8 @@ def review_page(ctx: AppContext):
         return views.next_todo(a.review_states(report_id), ids, after)
 
     # --- handlers -----------------------------------------------------------------------
-    def open_report(report_id):
-        out = queue_view(report_id)
+    def open_report(report_id, order="audit"):
+        out = queue_view(report_id, order)
         if not report_id:
             out.update(blank_item())
             return out
@@ -193,8 +223,20 @@ def review_page(ctx: AppContext):
             return {}
         qid = next_todo(current["report_id"], ids, current["qid"])
         if qid is None:
-            return {w.msg: message("ok", "Every question of this report has been reviewed.")}
+            return {w.msg: message("ok", done_text(current["report_id"]))}
         return item_view(current["report_id"], qid)
+
+    def done_text(report_id: str) -> str:
+        nxt = a.next_unreviewed_report(report_id)
+        text = "Every question of this report has been reviewed."
+        if nxt is None:
+            return text + " No other report has questions left to review."
+        return text + f" Next report to review: {report_label(nxt)} (button above)."
+
+    def reorder(current: dict, report_id, order):
+        if not report_id:
+            return {}
+        return queue_view(report_id, order)
 
     def decide(
         action: str,
@@ -204,6 +246,7 @@ def review_page(ctx: AppContext):
         values: list,
         note_v,
         advance_v,
+        order_v,
         request: gr.Request | None,
     ):
         if not current:
@@ -231,13 +274,16 @@ def review_page(ctx: AppContext):
             out = item_view(report_id, qid, keep_inputs=True)
             out[w.msg] = message("error", f"Not saved — {exc}")
             gr.Warning(f"Not saved: someone else changed {qid}. See their decision below.")
-            return {**out, **queue_view(report_id)}
+            return {**out, **queue_view(report_id, order_v)}
         except ReviewAssistantError as exc:
             return {w.msg: message("error", f"Not saved — {exc}")}
         nxt = next_todo(report_id, ids, qid) if advance_v else qid
         out = item_view(report_id, nxt or qid)
-        out[w.msg] = message("ok", f"Saved: {event.describe(views.labeller(question))}")
-        return {**out, **queue_view(report_id)}
+        saved = f"Saved: {event.describe(views.labeller(question))}"
+        if nxt is None:
+            saved += ". " + done_text(report_id)
+        out[w.msg] = message("ok", saved)
+        return {**out, **queue_view(report_id, order_v)}
 
     def annotate(
         action: str,
@@ -275,6 +321,8 @@ def review_page(ctx: AppContext):
             return {w.msg: message("error", f"Not saved — {exc}")}
         out = item_view(report_id, qid, keep_inputs=True, cite_index=current.get("cite"))
         out[w.item] = {**out[w.item], "opened": current.get("opened", time.time())}
+        if action == "passage":  # added: the fields are free for the next one
+            out[w.add_page], out[w.add_quote] = None, ""
         out[w.msg] = message("ok", f"Saved: {event.describe()}")
         return out
 
@@ -304,7 +352,7 @@ def review_page(ctx: AppContext):
             }
         return {**w.viewer.show(view), w.item: {**current, "cite": index}}
 
-    def draft_this(report_id, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
+    def draft_this(report_id, order, progress=gr.Progress()):  # noqa: B008 — Gradio's hook
         if not report_id:
             return {w.msg: message("warn", "Pick a report first.")}
         total = sum(q.answerable_from_text for q in a.bank.questions)
@@ -319,7 +367,7 @@ def review_page(ctx: AppContext):
             _, outcomes = a.draft_report(report_id, on_item=on_item)
         except Exception as exc:
             return {w.msg: message("error", f"Drafting failed — {error_text(exc)}")}
-        out = open_report(report_id)
+        out = open_report(report_id, order)
         out[w.msg] = message("ok", f"Drafted {len(outcomes)} questions.")
         return out
 
@@ -334,7 +382,9 @@ def review_page(ctx: AppContext):
 
     # --- wiring -------------------------------------------------------------------------
     all_out = [*queue_outputs, *item_outputs]
-    w.report.change(open_report, [w.report], all_out, api_name="open_report")
+    w.report.change(open_report, [w.report, w.order_pick], all_out, api_name="open_report")
+    w.order_pick.change(reorder, [w.item, w.report, w.order_pick], queue_outputs)
+    w.next_report_btn.click(lambda nxt: gr.update(value=nxt), [w.next_report], [w.report])
     w.queue.select(select_item, [w.report], item_outputs)
     w.prev_btn.click(lambda c, o: step(c, o, -1), [w.item, w.order], item_outputs)
     w.next_btn.click(lambda c, o: step(c, o, 1), [w.item, w.order], item_outputs)
@@ -349,16 +399,17 @@ def review_page(ctx: AppContext):
         w.free,
         w.note,
         w.advance,
+        w.order_pick,
     ]
 
-    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, request: gr.Request):
-        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, request)
+    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
+        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
 
-    def on_save(c, o, t, v1, v2, v3, v4, n, adv, request: gr.Request):
-        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, request)
+    def on_save(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
+        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
 
-    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, request: gr.Request):
-        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, request)
+    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
+        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
 
     w.accept_btn.click(on_accept, decision_inputs, all_out, api_name="decide_accept")
     w.save_btn.click(on_save, decision_inputs, all_out, api_name="decide_save")
@@ -381,7 +432,9 @@ def review_page(ctx: AppContext):
     w.rel_btn.click(on_relevant, annotate_inputs, item_outputs, api_name="cite_relevant")
     w.add_btn.click(on_add, annotate_inputs, item_outputs, api_name="add_passage")
     w.cites.select(select_cite, [w.item], [*w.viewer.outputs, w.item])
-    w.draft_btn.click(draft_this, [w.report], all_out, api_name="draft_report", concurrency_limit=1)
+    w.draft_btn.click(
+        draft_this, [w.report, w.order_pick], all_out, api_name="draft_report", concurrency_limit=1
+    )
     w.csv_btn.click(
         lambda which, rid: export("csv", which, rid),
         [w.scope, w.report],
@@ -395,7 +448,26 @@ def review_page(ctx: AppContext):
         api_name="export_xlsx",
     )
 
-    def refresh_queue(report_id):
-        return queue_view(report_id)
+    def refresh_queue(report_id, order):
+        return queue_view(report_id, order)
 
-    return w.report, refresh_queue, queue_outputs
+    return ReviewHandles(
+        report=w.report,
+        refresh=refresh_queue,
+        refresh_inputs=[w.report, w.order_pick],
+        refresh_outputs=queue_outputs,
+        pages_btn=w.pages_btn,
+        item=w.item,
+    )
+
+
+@dataclass
+class ReviewHandles:
+    """What app.py wires across pages: the picker, the queue refresh, the page-browser door."""
+
+    report: Any
+    refresh: Any
+    refresh_inputs: list
+    refresh_outputs: list
+    pages_btn: Any
+    item: Any

@@ -6,19 +6,19 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.questions import AnswerType
-from assistant.review.decisions import Event, ItemState
 from assistant.ui.cohort import serve_dir
-from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view
+from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view, trust_level
 
 if TYPE_CHECKING:
     from assistant.drafting.store import Citation, Draft
+    from assistant.library import ReportRecord
     from assistant.questions import Question, QuestionBank
+    from assistant.review.decisions import Event, ItemState
     from assistant.service import Assistant
 
 HISTORY_HEADERS = ["Event", "When", "Reviewer", "Action", "Answer", "Note", "Seconds"]
 # Answer types edited with one radio group; multi_select, count and free_text have their own.
-CHOICE_TYPES = (AnswerType.YES_NO, AnswerType.YES_PARTLY_NO, AnswerType.RATING, AnswerType.LADDER)
+CHOICE_TYPES = ("yes_no", "yes_partly_no", "rating", "ladder")
 DECIDED_WITH_ANSWER = ("accepted", "edited", "entered")
 
 
@@ -35,8 +35,76 @@ def title_markdown(bank: QuestionBank, question: Question) -> str:
     )
 
 
-def draft_summary(question: Question, draft: Draft | None) -> str:
-    """One escaped HTML block: the draft's answer, confidence, status, citations, engine."""
+def draft_summary(
+    question: Question,
+    draft: Draft | None,
+    agreement: tuple[int, int] | None = None,
+    no_text: str = "",
+) -> str:
+    """One escaped HTML block: the draft's answer, trust level (with the per-question
+    agreement behind it), status, citations, engine; a warning when pages have no text.
+    Also carries, for the keyboard, why Accept and Reject cannot apply (data-accept...)."""
+    why = _cannot_apply(question, draft)
+    keys = (
+        f'<span class="rv-why" hidden data-accept="{html.escape(why[0])}"'
+        f' data-reject="{html.escape(why[1])}"></span>'
+    )
+    warn = f'<div class="msg msg-warn rv-no-text">{html.escape(no_text)}</div>' if no_text else ""
+    return keys + _draft_block(question, draft, agreement) + warn
+
+
+def _cannot_apply(question: Question, draft: Draft | None) -> tuple[str, str]:
+    """(why A cannot apply, why R cannot apply); '' when it can."""
+    if draft is None:
+        what = "this item has no draft"
+        if not question.answerable_from_text:
+            what += " (reviewer-entered fact: type the answer and press Ctrl+Enter)"
+        return f"A: nothing to accept — {what}", f"R: nothing to reject — {what}"
+    if draft.answer is None:
+        return "A: nothing to accept — the draft found no answer; pick or type one", ""
+    return "", ""
+
+
+def trust_html(draft: Draft, agreement: tuple[int, int] | None) -> str:
+    """'Trust: usually right on reports like this (A1: auditors agreed on 40 of 40 …)'."""
+    word, sentence = trust_level(draft)
+    text = f"Trust: {sentence}"
+    if agreement is not None:
+        agreed, n = agreement
+        text += (
+            f" ({draft.question_id}: a careful auditor gave the engine's answer on {agreed} of"
+            f" {n} labelled reports; this draft {draft.confidence:.0%})"
+        )
+    elif draft.calibration and draft.calibration != "uncalibrated":
+        text += f" (estimated agreement {draft.confidence:.0%})"
+    css = "unknown" if word == "?" else word
+    return f'<div class="trust trust-{html.escape(css)}">{html.escape(text)}</div>'
+
+
+def no_text_warning(report: ReportRecord, draft: Draft | None) -> str:
+    """A warning when the report has pages without text, naming those next to the cited pages
+    (the answer may sit on an image-only page: a budget table, a scanned chart)."""
+    missing = sorted(report.no_text_pages or [])
+    if not missing:
+        return ""
+    cited = sorted({c.page for c in (draft.citations if draft else []) if c.page})
+    near = [p for p in missing if any(abs(p - c) <= 2 for c in cited)]
+    pages = ", ".join(map(str, missing[:12])) + (" …" if len(missing) > 12 else "")
+    text = (
+        f"This report has {len(missing)} page(s) without text ({pages}): the draft could not"
+        " read them."
+    )
+    if near:
+        text += (
+            f" Page(s) {', '.join(map(str, near))} sit next to the cited pages: look at them in"
+            " the page browser before you accept."
+        )
+    else:
+        text += " Check them in the page browser if the answer could be there."
+    return text
+
+
+def _draft_block(question: Question, draft: Draft | None, agreement) -> str:
     if draft is None:
         why = (
             "Reviewer-entered fact: the report text cannot answer this, so nothing is drafted. "
@@ -48,12 +116,11 @@ def draft_summary(question: Question, draft: Draft | None) -> str:
     engine = draft.engine + (f" / {draft.model}" if draft.model else "")
     bits = [
         f"<b>Draft answer:</b> {html.escape(fmt_answer(question, draft.answer))}",
-        f"confidence {draft.confidence:.2f}",
         f"status {html.escape(draft.status)}",
         f"citations {html.escape(draft.verification_summary())}",
         html.escape(engine),
     ]
-    summary = " · ".join(bits)
+    summary = " · ".join(bits) + trust_html(draft, agreement)
     if draft.marker:
         summary += f'<div class="marker">{html.escape(draft.marker)}</div>'
     if draft.error:

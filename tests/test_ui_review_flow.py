@@ -1,0 +1,331 @@
+"""The Review page's keyboard flow, queue orders, the page browser and the Library's doors, in a
+real browser (Debian's Chromium via Playwright) against the real app on generated reports.
+
+Two generated reports (the second has a scanned page without text), ingested and drafted by the
+offline engine before the app starts. The tests run in file order and share the data.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+from tests.test_ui_browser import choose_report, chromium_browser, goto_tab  # noqa: E402
+from tests.ui_server import running_app  # noqa: E402
+
+SHOTS = Path("/work/notes/shots")
+
+
+@pytest.fixture(scope="module")
+def flow_app(tmp_path_factory):
+    """(base URL, {"first": record, "scanned": record}, assistant) of a running app."""
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+    from evals.synthetic.sample_reports import generate_sample_set
+
+    root = tmp_path_factory.mktemp("flow")
+    built = generate_sample_set(root / "pdfs", 2, 11, scanned=True, length="short")
+    home = root / "home"
+    a = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
+    records = [r.report for r in a.ingest([b.path for b in built])]
+    for rec in records:
+        a.draft_report(rec.report_id, engine="offline")
+    assert not records[0].no_text_pages and records[1].no_text_pages
+    with running_app(home) as url:
+        yield url, {"first": records[0], "scanned": records[1]}, a
+
+
+@pytest.fixture(scope="module")
+def browser(flow_app):
+    with chromium_browser() as chromium:
+        yield chromium
+
+
+def open_page(browser, url: str, width: int = 1600, height: int = 1000):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    box = page.locator("#reviewer-name").get_by_role("textbox")
+    expect(box).to_be_editable()
+    box.fill("kim")
+    box.blur()
+    return page
+
+
+def title_qid(page) -> str:
+    return page.locator("#rv-title h3").inner_text().split(" · ")[0].strip()
+
+
+def queue_ids(page) -> list[str]:
+    rows = page.locator("#rv-queue [role=row]")
+    expect(rows.nth(1)).to_be_visible()
+    ids = []
+    for i in range(rows.count()):
+        cell = rows.nth(i).locator("[role=gridcell]").first
+        if cell.count():
+            ids.append(cell.inner_text().strip())
+    return ids
+
+
+def test_queue_orders_audit_tool_then_riskiest(flow_app, browser):
+    url, recs, a = flow_app
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    expect(page.locator("#rv-title")).to_contain_text("A1 ·")  # first to review, audit order
+    assert queue_ids(page)[:3] == a.bank.ids[:3]
+    page.locator("#rv-order").get_by_text("Riskiest first").click()
+    expect(page.locator("#rv-queue [role=row]").nth(1)).not_to_contain_text("A1")
+    risky = queue_ids(page)
+    drafts = {d.question_id: d for d in a.drafts.for_report(recs["first"].report_id)}
+    conf = [drafts[q].confidence if q in drafts else -1.0 for q in risky]
+    assert conf == sorted(conf) and risky != a.bank.ids
+    page.locator("#rv-order").get_by_text("Audit tool order").click()
+    expect(page.locator("#rv-queue [role=row]").nth(1)).to_contain_text("A1")
+    # each draft says how far to trust it, with the agreement behind it
+    expect(page.locator("#rv-draft-summary .trust")).to_contain_text(
+        re.compile(r"Trust: (usually right on reports like this|often right|check carefully)")
+    )
+    expect(page.locator("#rv-draft-summary .trust")).to_contain_text("labelled reports")
+    page.context.close()
+
+
+def test_keyboard_flow_note_save_then_a_accepts_the_next(flow_app, browser):
+    url, recs, a = flow_app
+    rid = recs["first"].report_id
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    expect(page.locator("#rv-title")).to_contain_text("A1 ·")
+    note = page.locator("#rv-note textarea")
+    note.click()
+    note.type("checked against page 3")
+    note.press("Control+Enter")  # submit from inside the note
+    msg = page.locator("#rv-msg")
+    expect(msg).to_contain_text("kim accepted the draft answer")
+    expect(page.locator("#rv-title")).not_to_contain_text("A1 ·")
+    second = title_qid(page)
+    expect(note).to_have_value("")
+    page.keyboard.press("a")  # focus is back on the item: A accepts, it types nothing
+    expect(page.locator("#rv-progress")).to_contain_text("2/33 reviewed")
+    expect(note).to_have_value("")
+    state = a.review_item(rid, second)
+    assert state.status == "accepted" and state.reviewer == "kim" and not state.note
+    assert a.review_item(rid, "A1").note == "checked against page 3"
+
+    # Esc leaves a field; then letters act on the item again
+    third = title_qid(page)
+    note.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    expect(page.locator("#rv-title h3")).not_to_contain_text(f"{third} ·")
+    expect(note).to_have_value("")
+
+    # number keys pick a choice: open a yes/partly/no question and press 3 ("No")
+    search = page.locator("#rv-queue input[type=text]").first
+    search.fill("A4")
+    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
+    search.fill("")
+    page.locator("#rv-title").click()
+    page.keyboard.press("3")
+    expect(page.locator("#rv-choice").get_by_label("No", exact=True)).to_be_checked()
+    page.keyboard.press("9")
+    expect(page.locator("#rv-keyhint")).to_contain_text("9: there are only 3 choices")
+
+    # a count field ignores "e" (a number field would empty itself)
+    qcount = next(q.id for q in a.bank.questions if q.answer_type.value == "count")
+    search.fill(qcount)
+    page.locator("#rv-queue [role=gridcell]").get_by_text(qcount, exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text(f"{qcount} ·")
+    search.fill("")
+    count = page.locator("#rv-count input")
+    count.fill("4")
+    count.press("e")
+    expect(count).to_have_value("4")
+
+    # a key that cannot apply says why
+    entered = next(q.id for q in a.bank.questions if not q.answerable_from_text)
+    search.fill(entered)
+    page.locator("#rv-queue [role=gridcell]").get_by_text(entered, exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text(f"{entered} ·")
+    search.fill("")
+    page.locator("#rv-title").click()
+    page.keyboard.press("a")
+    expect(page.locator("#rv-keyhint")).to_contain_text(
+        "A: nothing to accept — this item has no draft"
+    )
+    assert a.review_item(rid, entered).status == "undecided"
+    page.context.close()
+
+
+def test_page_browser_search_and_pdf_at_page(flow_app, browser):
+    url, recs, a = flow_app
+    scanned = recs["scanned"]
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", scanned.file_name)
+    # the report has a page without text: the draft warns
+    expect(page.locator("#rv-draft-summary .rv-no-text")).to_contain_text("without text")
+    page.locator("#rv-title").click()
+    page.keyboard.press("p")  # P: the page browser, at the cited page
+    expect(page.locator("#pg-report input")).to_have_value(re.compile(re.escape(scanned.file_name)))
+    expect(page.locator("#pg-head")).to_contain_text(f"of {scanned.n_pages}")
+    # jump to a page
+    page_box = page.locator("#pg-page input")
+    page_box.fill("2")
+    page_box.press("Enter")
+    expect(page.locator("#pg-head")).to_contain_text(f"Page 2 of {scanned.n_pages}")
+    link = page.locator("#pg-pdf-link")
+    expect(link).to_have_attribute("href", re.compile(r"#page=2$"))
+    # the PDF is served: the same bytes as the stored file
+    href = link.get_attribute("href")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url.rstrip("/") + href.split("#")[0], timeout=10) as response:
+        assert response.read() == Path(scanned.file_path).read_bytes()
+    # search within the report: only pages with hits are listed, hits highlighted
+    word = "safeguarding"
+    texts = a.page_texts(scanned.report_id)
+    with_hits = [p for p, t in texts.items() if word in t.lower()]
+    page.fill("#pg-search textarea, #pg-search input", word)
+    page.click("#pg-find")
+    total = sum(t.lower().count(word) for t in texts.values())
+    expect(page.locator("#pg-summary")).to_contain_text(f"{total} hit(s)")
+    expect(page.locator("#pg-list [role=row]")).to_have_count(len(with_hits) + 1)
+    first = min(with_hits)
+    expect(page.locator("#pg-head")).to_contain_text(f"Page {first} of")
+    marks = page.locator("#pg-text mark.hit")
+    expect(marks).to_have_count(texts[first].lower().count(word))
+    assert marks.first.inner_text().lower() == word
+    # the page without text says so
+    blank = scanned.no_text_pages[0]
+    page.fill("#pg-search textarea, #pg-search input", "")
+    page.click("#pg-find")
+    page_box.fill(str(blank))
+    page_box.press("Enter")
+    expect(page.locator("#pg-head")).to_contain_text("no text on this page")
+    page.context.close()
+
+
+def test_library_search_draft_and_row_opens_review(flow_app, browser):
+    url, recs, a = flow_app
+    page = open_page(browser, url)
+    table = page.locator("#lib-table")
+    expect(table).to_contain_text(recs["first"].file_name)
+    search = page.locator("#lib-search textarea, #lib-search input").first
+    search.fill(recs["scanned"].file_name[:-4])
+    expect(table).not_to_contain_text(recs["first"].file_name)
+    expect(table).to_contain_text(recs["scanned"].file_name)
+    # Browse its pages from the Library
+    choose_report(page, "lib-report", recs["scanned"].file_name)
+    page.click("#lib-pages")
+    expect(page.locator("#pg-head")).to_contain_text(f"Page 1 of {recs['scanned'].n_pages}")
+    goto_tab(page, "Library")
+    # drafting from the Library
+    page.click("#lib-draft")
+    expect(page.locator("#lib-draft-msg")).to_contain_text("Drafted", timeout=90_000)
+    # a row click opens the report in Review
+    table.locator("[role=gridcell]").get_by_text(recs["scanned"].file_name).click()
+    expect(page.locator("#rv-report input")).to_have_value(
+        re.compile(re.escape(recs["scanned"].file_name))
+    )
+    expect(page.locator("#rv-title")).to_be_visible()
+    page.context.close()
+
+
+def review_whole_report(page, a, rid: str) -> int:
+    """Review every question of a report with the keyboard, each where the page moved on to by
+    itself; returns the actions used (key presses + clicks). A draft with an answer is accepted
+    (A); otherwise an answer is given: 1 + Ctrl+Enter for a choice, click + type + Ctrl+Enter
+    for a count or a text."""
+    actions = 0
+    progress = page.locator("#rv-progress")
+    n = len(a.bank.ids)
+    for done in range(1, n + 1):
+        qid = title_qid(page)
+        kind = a.bank.get(qid).answer_type.value
+        if page.locator("#rv-accept").is_enabled():
+            page.keyboard.press("a")
+            actions += 1
+        elif kind in ("count", "free_text"):
+            page.locator("#rv-count input" if kind == "count" else "#rv-free textarea").click()
+            page.keyboard.type("0" if kind == "count" else "n/a")
+            page.keyboard.press("Control+Enter")
+            actions += 3
+        else:
+            page.keyboard.press("1")
+            page.keyboard.press("Control+Enter")
+            actions += 2
+        expect(progress).to_contain_text(f"{done}/{n} reviewed")
+        assert a.review_item(rid, qid).status != "undecided"
+        if done < n:
+            expect(page.locator("#rv-title h3")).not_to_contain_text(f"{qid} ·")
+        page.wait_for_timeout(300)  # let every output of the save land before reading it
+    return actions
+
+
+def test_whole_report_by_keyboard_then_next_report(flow_app, browser, capsys):
+    url, recs, a = flow_app
+    second = recs["scanned"]
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", second.file_name)
+    expect(page.locator("#rv-title h3")).to_be_visible()
+    page.locator("#rv-title").click()
+    actions = review_whole_report(page, a, second.report_id) + 1  # + the click on the title
+    expect(page.locator("#rv-progress")).to_contain_text("33/33 reviewed")
+    expect(page.locator("#rv-msg")).to_contain_text("Every question of this report")
+    # the next unreviewed report is offered, and opens
+    nxt = page.locator("#rv-next-report")
+    expect(nxt).to_contain_text(recs["first"].file_name)
+    nxt.click()
+    expect(page.locator("#rv-report input")).to_have_value(
+        re.compile(re.escape(recs["first"].file_name))
+    )
+    with capsys.disabled():
+        print(f"\nACTIONS to review one whole report (33 questions): {actions}")
+    # exactly the minimum: one key per draft to accept, 2 per choice to enter (number +
+    # Ctrl+Enter), 3 per count or text (click, type, Ctrl+Enter); nothing to open or refocus
+    drafts = {d.question_id: d for d in a.drafts.for_report(second.report_id)}
+    cost = {"count": 3, "free_text": 3}
+    expected = 1 + sum(
+        1
+        if q.id in drafts and drafts[q.id].answer is not None
+        else cost.get(q.answer_type.value, 2)
+        for q in a.bank.questions
+    )
+    assert actions == expected
+    page.context.close()
+
+
+@pytest.mark.parametrize("width,height", [(1024, 768), (1440, 900)])
+def test_decision_buttons_in_view_at_1024_and_1440(flow_app, browser, width, height):
+    url, recs, _ = flow_app
+    page = open_page(browser, url, width, height)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    expect(page.locator("#rv-title h3")).to_be_visible()
+    page.locator("#rv-queue [role=gridcell]").get_by_text("A2", exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text("A2 ·")
+    page.locator("#rv-title").scroll_into_view_if_needed()
+    for button in ("#rv-accept", "#rv-save", "#rv-reject"):
+        box = page.locator(button).bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, (
+            button,
+            box,
+        )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"review-{width}.png"))
+    page.context.close()
