@@ -23,11 +23,11 @@ from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, s
 from assistant.chunking import chunk_pages
 from assistant.config import Settings, load_settings
 from assistant.db import Database
-from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citations
+from assistant.drafting.drafter import Drafter, drafting_phases
 from assistant.drafting.store import DraftStore
 from assistant.embeddings import get_embedder
 from assistant.engines import get_engine
-from assistant.engines.base import DraftContext, EngineResult, can
+from assistant.engines.base import can
 from assistant.errors import (
     ConfigError,
     InputFileError,
@@ -38,12 +38,13 @@ from assistant.errors import (
 from assistant.evaluation.harness import MODES as EVAL_MODES
 from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
 from assistant.evaluation.summary import comparison_warnings, headline
+from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
-from assistant.questions import AnswerType, BankError, load_bank
+from assistant.questions import BankError, load_bank
 from assistant.review.decisions import DecisionStore, Event, ItemState
 from assistant.review.final_answers import export_final_answers, final_answer_rows
 
@@ -367,7 +368,23 @@ class Assistant:
     def run_eval(self, *, retrieval: bool = True, **options) -> EvalRun:
         """Run one eval and store it (see assistant.evaluation.harness.run_eval); without
         `retrieval`, retrieval recall is not measured."""
-        return run_eval(self, modes=EVAL_MODES if retrieval else (), **options)
+        return run_eval(self.eval_library(), modes=EVAL_MODES if retrieval else (), **options)
+
+    def eval_library(self) -> EvalLibrary:
+        """This library as the eval harness sees it: stores and drafting, never the service."""
+        return EvalLibrary(
+            settings=self.settings,
+            bank=self.bank,
+            db=self.db,
+            reports=self.reports,
+            drafts=self.drafts,
+            index=lambda: self.index,
+            drafter=self.drafter,
+            engine=self.engine,
+            ingest=self.ingest,
+            ensure_indexed=self.ensure_indexed,
+            open_workspace=lambda settings: Assistant(settings).eval_library(),
+        )
 
     # --- use case: search ---------------------------------------------------------------
     def search(
@@ -456,21 +473,16 @@ class Assistant:
         """A reviewer's free question to one report."""
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
-        chosen = self.engine(engine)
-        blocks = retrieve_evidence(self.index, [question], report.report_id)
-        context = DraftContext(report.display_name, report.period or "not stated", report.report_id)
-        try:
-            result = chosen.ask(question, blocks, context)
-        except ReviewAssistantError as exc:
-            result = EngineResult(status="failed", error=str(exc))
-        citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
+        drafter = self.drafter(engine)
+        asked = drafter.ask(report, question)
+        chosen, result = drafter.engine, asked.result
         return AskAnswer(
             report=report,
             question=question,
             status=result.status,
             answer=str(result.answer or ""),
-            citations=citations,
-            evidence=blocks,
+            citations=asked.citations,
+            evidence=asked.evidence,
             engine=chosen.name,
             model=result.model or chosen.model,
             marker=result.marker,
@@ -571,7 +583,7 @@ class Assistant:
                     poll_seconds=poll_seconds,
                     on_item=record,
                 )
-                questions = [q for q in questions if q.answer_type is AnswerType.FREE_TEXT]
+                questions = drafting_phases(questions)[1]  # the syntheses: live, last
             draft_items(
                 drafter,
                 summary.reports,

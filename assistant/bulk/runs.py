@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.drafting.drafter import Drafter, DraftOutcome
+from assistant.drafting.drafter import Drafter, DraftOutcome, drafting_phases
 from assistant.library import ReportRecord, now_iso
-from assistant.questions import AnswerType, Question
+from assistant.questions import Question
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +211,7 @@ def draft_items(
 
     Questions that synthesise other answers (free text) go after the rest of their report.
     """
-    answerable = [q for q in questions if q.answerable_from_text]
-    first = [q for q in answerable if q.answer_type is not AnswerType.FREE_TEXT]
-    last = [q for q in answerable if q.answer_type is AnswerType.FREE_TEXT]
+    first, last = drafting_phases(questions)
     pages_cache: dict[str, dict[int, str]] = {}
     lock = threading.Lock()
     outcomes: list[DraftOutcome] = []

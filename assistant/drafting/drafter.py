@@ -124,6 +124,14 @@ def verify_citations(
     return citations
 
 
+def drafting_phases(questions: list[Question]) -> tuple[list[Question], list[Question]]:
+    """The answerable questions in two phases: those drafted from the evidence alone, then the
+    syntheses (free text) that read the other answers of their report, so go last."""
+    answerable = [q for q in questions if q.answerable_from_text]
+    last = [q for q in answerable if q.answer_type is AnswerType.FREE_TEXT]
+    return [q for q in answerable if q.answer_type is not AnswerType.FREE_TEXT], last
+
+
 @dataclass
 class DraftOutcome:
     """A stored draft and whether this call created it (False: an existing one was reused)."""
@@ -133,8 +141,40 @@ class DraftOutcome:
     evidence: list[EvidenceBlock] = field(default_factory=list)
 
 
+@dataclass
+class Prepared:
+    """One (report, question) ready for an engine: its draft key, evidence and context."""
+
+    report: ReportRecord
+    question: Question
+    key: str
+    blocks: list[EvidenceBlock]
+    context: DraftContext
+
+
+@dataclass
+class AskOutcome:
+    """A reviewer's free question answered: the engine's result, its verified citations and the
+    evidence the engine was shown."""
+
+    result: EngineResult
+    citations: list[Citation]
+    evidence: list[EvidenceBlock]
+
+
+def failed_result(exc: Exception) -> EngineResult:
+    """The result of an engine call that raised: one failed draft, never a failed run."""
+    error = str(exc) if isinstance(exc, ReviewAssistantError) else None
+    return EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+
+
 class Drafter:
-    """Drafts audit questions for reports with one engine, storing drafts idempotently."""
+    """Drafts audit questions for reports with one engine, storing drafts idempotently.
+
+    The one drafting path, used by live drafting, `ask`, bulk runs (live and Batch API) and
+    evals: `prepare` (draft key, evidence, context) -> the engine -> `finish` (validate the
+    answer, verify every quote on its cited page, decide the status) -> `store`.
+    """
 
     def __init__(
         self,
@@ -192,6 +232,46 @@ class Drafter:
             self.engine.model,
         )
 
+    # --- the path: prepare -> engine -> finish -> store ---------------------------------
+    def evidence(self, report_id: str, queries: list[str]) -> list[EvidenceBlock]:
+        """The evidence blocks an engine is shown for these phrasings of one question."""
+        return retrieve_evidence(self.index, queries, report_id, mode=self.retrieval_mode)
+
+    def prepare(
+        self,
+        report: ReportRecord,
+        question: Question,
+        *,
+        run_id: str | None = None,
+        earlier: dict | None = None,
+        fresh: bool = False,
+    ) -> Prepared:
+        """Everything the engine is given for one (report, question)."""
+        key = self.key_for(report.report_id, question)
+        context = DraftContext(
+            report_name=report.display_name,
+            period=report.period or "not stated",
+            report_id=report.report_id,
+            run_id=run_id,
+            draft_key=key,
+            earlier=earlier or {},
+            fresh=fresh,
+        )
+        blocks = self.evidence(report.report_id, question_queries(question))
+        return Prepared(report, question, key, blocks, context)
+
+    def run_engine(self, prepared: Prepared) -> EngineResult:
+        """The engine's draft of a prepared item (an engine error fails this draft only)."""
+        try:
+            return self.engine.draft(prepared.question, prepared.blocks, prepared.context)
+        except Exception as exc:  # one failed question degrades one draft, never the run
+            log.debug("engine failed on %s", prepared.question.id, exc_info=True)
+            return failed_result(exc)
+
+    def store(self, draft: Draft, prepared: Prepared, *, replace: bool) -> DraftOutcome:
+        stored, created = self.drafts.save(draft, replace=replace)
+        return DraftOutcome(stored, created, prepared.blocks)
+
     def draft_question(
         self,
         report: ReportRecord,
@@ -202,48 +282,28 @@ class Drafter:
         replace: bool = False,
         page_text: dict[int, str] | None = None,
         fresh: bool = False,
+        store: bool = True,
     ) -> DraftOutcome:
         """Draft one question of one report (reusing a stored draft unless `replace`; with
-        `fresh`, the engine asks its model again instead of serving a cached reply)."""
+        `fresh`, the engine asks its model again instead of serving a cached reply; without
+        `store`, the draft is made fresh and returned unsaved, e.g. to measure reliability)."""
         key = self.key_for(report.report_id, question)
-        if not replace:
+        if store and not replace:
             existing = self.reusable(key)
             if existing is not None:
                 return DraftOutcome(existing, False)
             replace = self.redraft_stale  # a stale draft, if any, gives way to the new one
-        blocks = retrieve_evidence(
-            self.index, question_queries(question), report.report_id, mode=self.retrieval_mode
-        )
-        context = DraftContext(
-            report_name=report.display_name,
-            period=report.period or "not stated",
-            report_id=report.report_id,
-            run_id=run_id,
-            draft_key=key,
-            earlier=earlier or {},
-            fresh=fresh,
-        )
-        try:
-            result = self.engine.draft(question, blocks, context)
-        except Exception as exc:  # one failed question degrades one draft, never the run
-            log.debug("engine failed on %s", question.id, exc_info=True)
-            error = str(exc) if isinstance(exc, ReviewAssistantError) else None
-            result = EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+        prepared = self.prepare(report, question, run_id=run_id, earlier=earlier, fresh=fresh)
+        result = self.run_engine(prepared)
         page_text = page_text if page_text is not None else self.reports.pages(report.report_id)
-        draft = self.finish(report, question, result, blocks, page_text, run_id)
-        stored, created = self.drafts.save(draft, replace=replace)
-        return DraftOutcome(stored, created, blocks)
+        draft = self.finish(prepared, result, page_text)
+        if not store:
+            return DraftOutcome(draft, True, prepared.blocks)
+        return self.store(draft, prepared, replace=replace)
 
-    def finish(
-        self,
-        report: ReportRecord,
-        question: Question,
-        result: EngineResult,
-        blocks: list[EvidenceBlock],
-        page_text: dict[int, str],
-        run_id: str | None,
-    ) -> Draft:
+    def finish(self, prepared: Prepared, result: EngineResult, page_text: dict[int, str]) -> Draft:
         """Validate the answer, verify citations and decide the draft's status."""
+        report, question, blocks = prepared.report, prepared.question, prepared.blocks
         template, version = self.template
         citations = verify_citations(result, blocks, page_text)
         status, answer, error = result.status, None, result.error
@@ -290,7 +350,7 @@ class Drafter:
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
             cost=result.cost,
-            run_id=run_id,
+            run_id=prepared.context.run_id,
         )
 
     def draft_report(
@@ -304,12 +364,11 @@ class Drafter:
         fresh: bool = False,
     ) -> list[DraftOutcome]:
         """Draft every answerable question of a report; free-text synthesis goes last."""
-        answerable = [q for q in questions if q.answerable_from_text]
-        ordered = sorted(answerable, key=lambda q: q.answer_type is AnswerType.FREE_TEXT)
+        first, last = drafting_phases(questions)
         page_text = self.reports.pages(report.report_id)
         earlier: dict = {}
         outcomes = []
-        for question in ordered:
+        for question in first + last:
             outcome = self.draft_question(
                 report,
                 question,
@@ -324,3 +383,16 @@ class Drafter:
             if on_item:
                 on_item(outcome)
         return outcomes
+
+    # --- a reviewer's free question: the same evidence, engine and quote checks ----------
+    def ask(self, report: ReportRecord, question: str) -> AskOutcome:
+        """Answer a free question to one report; nothing is stored."""
+        blocks = self.evidence(report.report_id, [question])
+        context = DraftContext(report.display_name, report.period or "not stated", report.report_id)
+        try:
+            result = self.engine.ask(question, blocks, context)
+        except ReviewAssistantError as exc:  # a failed answer, said as such
+            result = failed_result(exc)
+        citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
+        return AskOutcome(result, citations, blocks)
+

@@ -82,8 +82,10 @@ class Engine(Protocol):
 
     Capabilities are class attributes an engine declares (absent means no, see `can`):
     `concurrent` (drafts may run in parallel: calls to a server), `batch` (drafts can go
-    through the OpenAI Batch API: `render_draft`, `parse_draft`, `result_from`,
-    `draft_from_reply` and a `provider`).
+    through the OpenAI Batch API: `batch_request`, `submit_batch`, `batch_status`,
+    `batch_lines` and `batch_result`, see assistant/bulk/batch.py), `deterministic` (no
+    sampling: a re-draft of the same evidence gives the same draft). Callers ask `can(engine,
+    capability)`, never the engine's name.
     """
 
     name: str
@@ -100,7 +102,7 @@ class Engine(Protocol):
         ...
 
 
-CAPABILITIES = ("concurrent", "batch")
+CAPABILITIES = ("concurrent", "batch", "deterministic")
 
 
 def can(engine: Engine, capability: str) -> bool:

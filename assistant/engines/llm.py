@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -228,14 +230,6 @@ class LLMEngine:
         rendered = self.render_draft(question, evidence, context)
         return self._draft(question, rendered, context)
 
-    def draft_from_reply(
-        self, question, rendered, content: str, usage: dict, context: DraftContext
-    ) -> EngineResult:
-        """Finish a draft whose first reply came from a batch: invalid output is re-asked
-        once, live, with the validation error (as `draft` does)."""
-        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
-        return self._draft(question, rendered, context, first_reply=first)
-
     def _draft(self, question, rendered, context: DraftContext, first_reply=None) -> EngineResult:
         out, usage, error = self._run(
             rendered,
@@ -264,6 +258,83 @@ class LLMEngine:
             context,
         )
         return self.result_from(out, usage, error, rendered)
+
+    # --- the OpenAI Batch API (capability `batch`; assistant/bulk/batch.py drives it) --------
+    def batch_request(
+        self, question, evidence: list[EvidenceBlock], context: DraftContext
+    ) -> BatchRequest:
+        """The request one batch line carries: exactly what `draft` would send live."""
+        rendered = self.render_draft(question, evidence, context)
+        body = self.provider.build_body(
+            rendered.messages(), draft_schema(question), f"draft_{question.id}"
+        )
+        return BatchRequest(body, rendered)
+
+    def submit_batch(self, requests_path: Path) -> tuple[str, str]:
+        """Upload a JSONL requests file and start its batch: (batch id, input file id)."""
+        return self.provider.submit_batch(requests_path)
+
+    def batch_status(self, batch_id: str):
+        """The batch as the API reports it (`status`, output and error file ids)."""
+        return self.provider.retrieve_batch(batch_id)
+
+    def batch_lines(self, batch) -> dict[str, dict]:
+        """The output (and error) lines of a finished batch, by custom id."""
+        return self.provider.batch_lines(batch)
+
+    def batch_result(
+        self,
+        question,
+        request: BatchRequest,
+        line: dict | None,
+        batch_status: str,
+        context: DraftContext,
+        settings_hash: str,
+    ) -> EngineResult:
+        """The draft result of one batch line, logged by the provider. A reply that fails
+        validation is re-asked once, live, with the validation error (as `draft` does)."""
+        content, usage, error = reply_from_line(line, batch_status)
+        if content is not None:
+            try:
+                self.parse_draft(question, content)
+            except (ValueError, ValidationError) as exc:
+                error = f"invalid output: {short_error(exc)}"
+        self.provider.log_batch_line(
+            request.body, line, error, usage, request.template, settings_hash, context
+        )
+        if content is None:
+            return self.result_from(None, usage, error, request.rendered)
+        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
+        return self._draft(question, request.rendered, context, first_reply=first)
+
+
+@dataclass
+class BatchRequest:
+    """One batch line's request body and the rendered prompt it came from."""
+
+    body: dict
+    rendered: Any
+
+    @property
+    def template(self) -> tuple[str, int]:
+        return self.rendered.template_name, self.rendered.template_version
+
+
+def reply_from_line(item: dict | None, batch_status: str) -> tuple[str | None, dict, str | None]:
+    """(reply content, usage, error) of one batch output line."""
+    usage = {"prompt_tokens": 0, "completion_tokens": 0}
+    if item is None:
+        return None, usage, f"no result in batch (batch {batch_status})"
+    response = item.get("response") or {}
+    body = response.get("body") or {}
+    usage.update({k: (body.get("usage") or {}).get(k, 0) for k in usage})
+    if item.get("error") or response.get("status_code", 0) != 200:
+        detail = item.get("error") or body.get("error") or response.get("status_code")
+        return None, usage, f"batch line failed: {detail}"
+    try:
+        return body["choices"][0]["message"]["content"] or "", usage, None
+    except (KeyError, IndexError, TypeError) as exc:
+        return None, usage, f"malformed batch line: {exc}"
 
 
 def short_error(exc: Exception) -> str:

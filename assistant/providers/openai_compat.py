@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings, redact_credentials, strip_credentials
@@ -243,6 +244,61 @@ class OpenAIProvider:
             )
             return content, p_tok, c_tok, cost
         raise self._gave_up(last_exc, attempts)
+
+    # --- the OpenAI Batch API: files, batches, and the log of each line's reply --------------
+    def submit_batch(self, requests_path: Path) -> tuple[str, str]:
+        """Upload a JSONL requests file and create its batch: (batch id, input file id)."""
+        with requests_path.open("rb") as handle:
+            uploaded = self.client.files.create(file=handle, purpose="batch")
+        batch = self.client.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        return batch.id, uploaded.id
+
+    def retrieve_batch(self, batch_id: str):
+        return self.client.batches.retrieve(batch_id)
+
+    def batch_lines(self, batch) -> dict[str, dict]:
+        """Output and error lines of a finished batch, by custom id."""
+        lines: dict[str, dict] = {}
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if file_id:
+                for raw in self.client.files.content(file_id).text.splitlines():
+                    if raw.strip():
+                        item = json.loads(raw)
+                        lines[item["custom_id"]] = item
+        return lines
+
+    def log_batch_line(
+        self,
+        body: dict,
+        line: dict | None,
+        error: str | None,
+        usage: dict,
+        template: tuple[str, int],
+        settings_hash: str,
+        context: DraftContext,
+    ) -> None:
+        """Write one batch line's request and reply to the call log."""
+        self.log.record(
+            CallRecord(
+                provider=f"{self.name} (batch)",
+                base_url=self.base_url,
+                model=self.model,
+                template=template[0],
+                template_version=template[1],
+                settings_hash=settings_hash,
+                prompt_key=prompt_key(body),
+                request=body,
+                response=json.dumps(line) if line is not None else None,
+                status="error" if error else "ok",
+                error=error,
+                prompt_tokens=usage["prompt_tokens"],
+                completion_tokens=usage["completion_tokens"],
+                run_id=context.run_id,
+                draft_key=context.draft_key,
+            )
+        )
 
     def _read(self, raw) -> tuple[str, int, int]:
         """(content, prompt tokens, completion tokens) of a 2xx reply; a body that is not a
