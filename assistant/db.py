@@ -211,6 +211,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE drafts ADD COLUMN raw_confidence REAL;
     ALTER TABLE drafts ADD COLUMN confidence_basis TEXT;
     """,
+    # 6 (branch draft): prompt-cached input tokens the API reported for a call
+    #    (usage.prompt_tokens_details.cached_tokens; part of prompt_tokens, priced lower)
+    """
+    ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -23,7 +23,9 @@ from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, s
 from assistant.chunking import chunk_pages
 from assistant.config import Settings, load_settings
 from assistant.db import Database
+from assistant.drafting.context import STRATEGIES as CONTEXT_STRATEGIES
 from assistant.drafting.drafter import Drafter, drafting_phases
+from assistant.drafting.plan import StrategyPlan, plan_strategy
 from assistant.drafting.store import DraftStore
 from assistant.embeddings import get_embedder
 from assistant.engines import get_engine
@@ -426,16 +428,23 @@ class Assistant:
     def drafts(self) -> DraftStore:
         return DraftStore(self.db)
 
-    def engine(self, name: str | None = None):
-        """The drafting engine by name (default: settings, `auto` → llm if configured)."""
+    def engine(self, name: str | None = None, *, context: str | None = None):
+        """The drafting engine by name (default: settings, `auto` → llm if configured); with
+        `context`, the LLM engine's context strategy for this run instead of `llm.context`."""
         return get_engine(
-            name or self.settings.resolved_engine(), settings=self.settings, db=self.db
+            name or self.settings.resolved_engine(),
+            settings=self._settings_with_context(context),
+            db=self.db,
         )
 
     def drafter(
-        self, engine_name: str | None = None, *, retrieval_mode: str | None = None
+        self,
+        engine_name: str | None = None,
+        *,
+        retrieval_mode: str | None = None,
+        context: str | None = None,
     ) -> Drafter:
-        engine = self.engine(engine_name)
+        engine = self.engine(engine_name, context=context)
         return Drafter(
             self.index,
             self.reports,
@@ -454,15 +463,17 @@ class Assistant:
         engine: str | None = None,
         replace: bool = False,
         on_item=None,
+        context: str | None = None,
     ) -> tuple[ReportRecord, list[DraftOutcome]]:
-        """Draft the audit tool (or some questions) for one report."""
+        """Draft the audit tool (or some questions) for one report (`context`: the LLM
+        engine's context strategy for this run, see assistant/drafting/context.py)."""
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         try:
             questions = self.bank.select(question_ids)
         except BankError as exc:
             raise NotFoundError(str(exc), f"known ids: {', '.join(self.bank.ids)}") from exc
-        drafter = self.drafter(engine)
+        drafter = self.drafter(engine, context=context)
         # Re-drafting on request (draft --force) asks the model again: no cached reply.
         outcomes = drafter.draft_report(
             report, questions, replace=replace, on_item=on_item, fresh=replace
@@ -505,6 +516,7 @@ class Assistant:
         on_file=None,
         on_start=None,
         on_item=None,
+        context: str | None = None,
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
@@ -513,7 +525,7 @@ class Assistant:
         import time
 
         started = time.perf_counter()
-        drafter = self.drafter(engine)
+        drafter = self.drafter(engine, context=context)
         drafter.redraft_stale = redraft_stale
         source = source_label(folder)
         run_id = run_id_for(source, period, drafter)
@@ -523,6 +535,11 @@ class Assistant:
         if batch and not can(drafter.engine, "batch"):
             raise ConfigError(
                 "--batch needs the LLM engine", "configure an endpoint or drop --batch"
+            )
+        if batch and drafter.strategy == "theme":
+            raise ConfigError(
+                "--batch sends one question a line: it cannot use the theme context",
+                "use --context whole-report or retrieved with --batch, or drop --batch",
             )
         runs.start(
             run_id,
@@ -666,3 +683,41 @@ class Assistant:
         }
         out_dir = out_dir or self.settings.outputs_dir / run["run_id"]
         return export_drafts(self.bank, reports, drafts, out_dir)
+
+    # --- use case: context strategies and the run plan (branch draft) -------------------
+    def _settings_with_context(self, context: str | None) -> Settings:
+        """The settings with `llm.context` set for one run (the settings object is frozen)."""
+        if context is None or context == self.settings.llm.context:
+            return self.settings
+        if context not in CONTEXT_STRATEGIES:
+            raise ConfigError(
+                f"unknown context strategy {context!r}",
+                f"choose one of: {', '.join(CONTEXT_STRATEGIES)}",
+            )
+        llm = self.settings.llm.model_copy(update={"context": context})
+        return self.settings.model_copy(update={"llm": llm})
+
+    @_writer_locked
+    def plan_score(
+        self,
+        folder: Path,
+        *,
+        engine: str | None = None,
+        question_ids: list[str] | None = None,
+        strategies: Sequence[str] = CONTEXT_STRATEGIES,
+    ) -> list[StrategyPlan]:
+        """What `score FOLDER` would send, per context strategy: calls, estimated input
+        (cached) and output tokens and cost. Ingests what is new (local work), sends nothing."""
+        reports = [r.report for r in self.ingest([Path(folder)]) if r.status != "failed"]
+        questions = self.bank.select(question_ids)
+        plans = []
+        for strategy in strategies:
+            drafter = self.drafter(engine, context=strategy)
+            if not can(drafter.engine, "whole_report"):
+                raise ConfigError(
+                    f"score --plan estimates model calls; the {drafter.engine.name} engine "
+                    "makes none",
+                    "use --engine llm",
+                )
+            plans.append(plan_strategy(drafter, reports, questions, self.settings.llm.prices))
+        return plans
