@@ -236,6 +236,7 @@ def cmd_draft(args) -> int:
             engine=args.engine,
             replace=args.force,
             on_item=lambda _o: bar.update(1),
+            context=args.context,
         )
     drafts = [o.draft for o in outcomes]
     failed = [d for d in drafts if d.status == "failed"]
@@ -288,6 +289,8 @@ def cmd_score(args) -> int:
 
     assistant = _assistant(args)
     ids = _question_ids(args.questions)
+    if args.plan:
+        return _print_score_plan(assistant, args, ids)
     bars: dict = {}
     failures = {"n": 0}
 
@@ -322,6 +325,7 @@ def cmd_score(args) -> int:
             batch=args.batch,
             poll_seconds=args.poll_seconds,
             redraft_stale=args.redraft_stale,
+            context=args.context,
             on_file=on_file,
             on_start=on_start,
             on_item=on_item,
@@ -840,6 +844,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-draft even if drafts exist, asking the model again (no cached replies)",
     )
+    p.add_argument("--context", choices=CONTEXT_CHOICES, help=CONTEXT_HELP)
 
     p = add("score", cmd_score, "bulk: ingest a folder of reports and draft every question")
     p.add_argument("folder", help="the folder of the year's report PDFs (searched below too)")
@@ -858,6 +863,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--redraft-stale",
         action="store_true",
         help="re-draft stored drafts made with other settings (embedder, chunking, retrieval)",
+    )
+    p.add_argument("--context", choices=CONTEXT_CHOICES, help=CONTEXT_HELP)
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print calls, tokens and estimated cost per context strategy; send nothing",
     )
 
     p = add("cohort", cmd_cohort, "cohort summary of a scoring run (default: the latest)")
@@ -996,6 +1007,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=7860)
     return parser
+
+
+# --- context strategies and the run plan (branch draft) ---------------------------------
+CONTEXT_CHOICES = ["retrieved", "whole-report", "theme"]
+CONTEXT_HELP = (
+    "what the LLM engine is shown: retrieved evidence, the whole report, or a theme's "
+    "questions in one call over the whole report (default: llm.context)"
+)
+
+
+def _print_score_plan(assistant, args, ids) -> int:
+    """`score --plan`: per context strategy, what the run would send; nothing is sent."""
+    strategies = [args.context] if args.context else CONTEXT_CHOICES
+    plans = assistant.plan_score(
+        Path(args.folder), engine=args.engine or "llm", question_ids=ids, strategies=strategies
+    )
+    if args.json:
+        _print_json([p.to_json() for p in plans])
+        return 0
+
+    def usd(value) -> str:
+        return f"${value:,.4f}" if value is not None else "no price"
+
+    rows = [
+        [
+            p.strategy,
+            f"{p.calls:,}",
+            f"{p.input_tokens:,}",
+            f"{p.cached_tokens:,}",
+            f"{p.output_tokens:,}",
+            usd(p.cost),
+            usd(p.cost_uncached),
+            str(p.fallbacks),
+        ]
+        for p in plans
+    ]
+    heads = ["context", "calls", "input tok", "cached tok", "output tok", "cost", "uncached"]
+    print(f"plan for {args.folder} with {plans[0].model if plans else '?'}: nothing was sent")
+    print(_table(rows, heads + ["fallbacks"]))
+    if plans and plans[0].cost is None:
+        print(f"no price for {plans[0].model}: set llm.prices (USD per million tokens)")
+    print(
+        "tokens are estimated (4 characters a token, 200 a reply); cached: the prefix a call "
+        "shares with an earlier call on the same report; fallbacks: reports too long for "
+        "llm.context_tokens, drafted from retrieved evidence"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

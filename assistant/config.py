@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -172,8 +172,20 @@ class LLMSettings(_Section):
     max_tokens: int = Field(1024, ge=0)
     concurrency: int = 4
     cache: bool = True  # serve an exact repeat of a request from the call log (zero cost)
-    # USD per million tokens, by model name: {"gpt-4o-mini": [0.15, 0.60]}
-    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # USD per million tokens, by model name: [input, output] or [input, output, cached input]
+    # (cached input: the prompt-caching price, e.g. {"gpt-4o-mini": [0.15, 0.60, 0.075]};
+    # without it cached input tokens are priced as input)
+    prices: dict[str, tuple[float, float] | tuple[float, float, float]] = Field(
+        default_factory=dict
+    )
+    # --- context strategies (branch draft): what the LLM engine is shown per question.
+    # retrieved: the evidence blocks retrieval selects; whole-report: every page as a
+    # page-numbered block; theme: the questions of one theme answered in one call over the
+    # whole report. Per run: `score --context`, `draft --context`.
+    context: Literal["retrieved", "whole-report", "theme"] = "retrieved"
+    # The model's context window in tokens: a report whose whole-report prompt (plus the reply
+    # cap) does not fit is drafted from retrieved evidence instead, and the draft says so.
+    context_tokens: int = Field(128_000, ge=1000)
 
 
 class UISettings(_Section):

@@ -250,6 +250,11 @@ MIGRATIONS: list[str] = [
         UNIQUE (report_id, question_id)
     );
     """,
+    # 7 (branch draft): prompt-cached input tokens the API reported for a call
+    #    (usage.prompt_tokens_details.cached_tokens; part of prompt_tokens, priced lower)
+    """
+    ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

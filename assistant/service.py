@@ -42,12 +42,14 @@ from assistant.bulk.runs import RunStore, RunSummary, draft_items, run_id_for, s
 from assistant.chunking import chunk_pages
 from assistant.config import Settings, load_settings
 from assistant.db import Database
-from assistant.drafting.drafter import Drafter, retrieve_evidence, verify_citations
+from assistant.drafting.context import STRATEGIES as CONTEXT_STRATEGIES
+from assistant.drafting.drafter import Drafter, drafting_phases
+from assistant.drafting.plan import StrategyPlan, plan_strategy
 from assistant.drafting.store import DraftStore
 from assistant.drafting.verify import verify_quote
 from assistant.embeddings import get_embedder
 from assistant.engines import get_engine
-from assistant.engines.base import DraftContext, EngineResult, can
+from assistant.engines.base import can
 from assistant.engines.calibration import load_calibration
 from assistant.errors import (
     ConfigError,
@@ -59,6 +61,7 @@ from assistant.errors import (
 from assistant.evaluation.harness import MODES as EVAL_MODES
 from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
 from assistant.evaluation.summary import comparison_warnings, headline
+from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.identity import normalise_period
 from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
@@ -66,7 +69,7 @@ from assistant.ingest.render import render_pdf_page
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
-from assistant.questions import AnswerType, BankError, load_bank
+from assistant.questions import BankError, load_bank
 from assistant.review.decisions import DecisionStore, Event, ItemState, answer_text
 from assistant.review.final_answers import export_final_answers, final_answer_rows
 
@@ -575,7 +578,23 @@ class Assistant:
     def run_eval(self, *, retrieval: bool = True, **options) -> EvalRun:
         """Run one eval and store it (see assistant.evaluation.harness.run_eval); without
         `retrieval`, retrieval recall is not measured."""
-        return run_eval(self, modes=EVAL_MODES if retrieval else (), **options)
+        return run_eval(self.eval_library(), modes=EVAL_MODES if retrieval else (), **options)
+
+    def eval_library(self) -> EvalLibrary:
+        """This library as the eval harness sees it: stores and drafting, never the service."""
+        return EvalLibrary(
+            settings=self.settings,
+            bank=self.bank,
+            db=self.db,
+            reports=self.reports,
+            drafts=self.drafts,
+            index=lambda: self.index,
+            drafter=self.drafter,
+            engine=self.engine,
+            ingest=self.ingest,
+            ensure_indexed=self.ensure_indexed,
+            open_workspace=lambda settings: Assistant(settings).eval_library(),
+        )
 
     # --- use case: search ---------------------------------------------------------------
     def search(
@@ -617,16 +636,23 @@ class Assistant:
     def drafts(self) -> DraftStore:
         return DraftStore(self.db)
 
-    def engine(self, name: str | None = None):
-        """The drafting engine by name (default: settings, `auto` → llm if configured)."""
+    def engine(self, name: str | None = None, *, context: str | None = None):
+        """The drafting engine by name (default: settings, `auto` → llm if configured); with
+        `context`, the LLM engine's context strategy for this run instead of `llm.context`."""
         return get_engine(
-            name or self.settings.resolved_engine(), settings=self.settings, db=self.db
+            name or self.settings.resolved_engine(),
+            settings=self._settings_with_context(context),
+            db=self.db,
         )
 
     def drafter(
-        self, engine_name: str | None = None, *, retrieval_mode: str | None = None
+        self,
+        engine_name: str | None = None,
+        *,
+        retrieval_mode: str | None = None,
+        context: str | None = None,
     ) -> Drafter:
-        engine = self.engine(engine_name)
+        engine = self.engine(engine_name, context=context)
         return Drafter(
             self.index,
             self.reports,
@@ -645,12 +671,14 @@ class Assistant:
         engine: str | None = None,
         replace: bool = False,
         on_item=None,
+        context: str | None = None,
     ) -> tuple[ReportRecord, list[DraftOutcome]]:
-        """Draft the audit tool (or some questions) for one report."""
+        """Draft the audit tool (or some questions) for one report (`context`: the LLM
+        engine's context strategy for this run, see assistant/drafting/context.py)."""
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
         questions = self.select_questions(question_ids)
-        drafter = self.drafter(engine)
+        drafter = self.drafter(engine, context=context)
         # Re-drafting on request (draft --force) asks the model again: no cached reply.
         outcomes = drafter.draft_report(
             report, questions, replace=replace, on_item=on_item, fresh=replace
@@ -661,21 +689,16 @@ class Assistant:
         """A reviewer's free question to one report."""
         report = self.resolve_report(report_ref)
         self.ensure_indexed(report)
-        chosen = self.engine(engine)
-        blocks = retrieve_evidence(self.index, [question], report.report_id)
-        context = DraftContext(report.display_name, report.period or "not stated", report.report_id)
-        try:
-            result = chosen.ask(question, blocks, context)
-        except ReviewAssistantError as exc:
-            result = EngineResult(status="failed", error=str(exc))
-        citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
+        drafter = self.drafter(engine)
+        asked = drafter.ask(report, question)
+        chosen, result = drafter.engine, asked.result
         return AskAnswer(
             report=report,
             question=question,
             status=result.status,
             answer=str(result.answer or ""),
-            citations=citations,
-            evidence=blocks,
+            citations=asked.citations,
+            evidence=asked.evidence,
             engine=chosen.name,
             model=result.model or chosen.model,
             marker=result.marker,
@@ -698,6 +721,7 @@ class Assistant:
         on_file=None,
         on_start=None,
         on_item=None,
+        context: str | None = None,
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
@@ -709,7 +733,7 @@ class Assistant:
         self.check_score_folder(folder)  # no PDFs: no run left behind in the Cohort picker
         period = normalise_period(period)
         questions = self.select_questions(question_ids)
-        drafter = self.drafter(engine)
+        drafter = self.drafter(engine, context=context)
         drafter.redraft_stale = redraft_stale
         source = source_label(folder)
         run_id = run_id_for(source, period, drafter)
@@ -719,6 +743,11 @@ class Assistant:
         if batch and not can(drafter.engine, "batch"):
             raise ConfigError(
                 "--batch needs the LLM engine", "configure an endpoint or drop --batch"
+            )
+        if batch and drafter.strategy == "theme":
+            raise ConfigError(
+                "--batch sends one question a line: it cannot use the theme context",
+                "use --context whole-report or retrieved with --batch, or drop --batch",
             )
         runs.start(
             run_id,
@@ -778,7 +807,7 @@ class Assistant:
                     poll_seconds=poll_seconds,
                     on_item=record,
                 )
-                questions = [q for q in questions if q.answer_type is AnswerType.FREE_TEXT]
+                questions = drafting_phases(questions)[1]  # the syntheses: live, last
             draft_items(
                 drafter,
                 summary.reports,
@@ -1016,3 +1045,40 @@ class Assistant:
     def page_texts(self, report_id: str) -> dict[int, str]:
         """Page number → stored text of a report (pages without text give '')."""
         return self.reports.pages(report_id)
+    # --- use case: context strategies and the run plan (branch draft) -------------------
+    def _settings_with_context(self, context: str | None) -> Settings:
+        """The settings with `llm.context` set for one run (the settings object is frozen)."""
+        if context is None or context == self.settings.llm.context:
+            return self.settings
+        if context not in CONTEXT_STRATEGIES:
+            raise ConfigError(
+                f"unknown context strategy {context!r}",
+                f"choose one of: {', '.join(CONTEXT_STRATEGIES)}",
+            )
+        llm = self.settings.llm.model_copy(update={"context": context})
+        return self.settings.model_copy(update={"llm": llm})
+
+    @_writer_locked
+    def plan_score(
+        self,
+        folder: Path,
+        *,
+        engine: str | None = None,
+        question_ids: list[str] | None = None,
+        strategies: Sequence[str] = CONTEXT_STRATEGIES,
+    ) -> list[StrategyPlan]:
+        """What `score FOLDER` would send, per context strategy: calls, estimated input
+        (cached) and output tokens and cost. Ingests what is new (local work), sends nothing."""
+        reports = [r.report for r in self.ingest([Path(folder)]) if r.status != "failed"]
+        questions = self.bank.select(question_ids)
+        plans = []
+        for strategy in strategies:
+            drafter = self.drafter(engine, context=strategy)
+            if not can(drafter.engine, "whole_report"):
+                raise ConfigError(
+                    f"score --plan estimates model calls; the {drafter.engine.name} engine "
+                    "makes none",
+                    "use --engine llm",
+                )
+            plans.append(plan_strategy(drafter, reports, questions, self.settings.llm.prices))
+        return plans

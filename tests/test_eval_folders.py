@@ -35,7 +35,7 @@ def labelled_folder(tmp_path) -> Path:
 
 def test_eval_run_finds_the_reports_below_a_labelled_folder(assistant, labelled_folder):
     run = run_eval(
-        assistant,
+        assistant.eval_library(),
         labelled_dir=labelled_folder,
         question_ids=QUESTIONS,
         n_boot=20,
@@ -91,7 +91,7 @@ def test_eval_run_refuses_gold_rows_that_match_no_report(labelled_folder, capsys
 
 def test_compare_warns_loudly_on_different_sets_or_settings(assistant, labelled_folder, capsys):
     run = run_eval(
-        assistant,
+        assistant.eval_library(),
         labelled_dir=labelled_folder,
         question_ids=["A1"],
         n_boot=10,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 
 from assistant.evaluation.harness import (
     check_thresholds,
+    ci_gold_csv,
     compare_runs,
     list_runs,
     load_thresholds,
@@ -24,7 +26,7 @@ from assistant.evaluation.human_scores import (
     parse_human_scores,
     write_human_scores,
 )
-from assistant.evaluation.labelled_year import gold_rows
+from assistant.evaluation.labelled_year import generate_labelled_year, gold_rows
 from assistant.evaluation.scoring import Item, aggregate, human_agreement, score_question
 from assistant.questions import load_bank
 
@@ -206,7 +208,11 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     csv_path = write_human_scores(tmp_path / "scores.csv", rows + second, BANK)
 
     run = run_eval(
-        assistant, human_csv=csv_path, engine="offline", n_boot=50, reliability_reports=1
+        assistant.eval_library(),
+        human_csv=csv_path,
+        engine="offline",
+        n_boot=50,
+        reliability_reports=1,
     )
     mx = run.metrics
     assert mx["labelled_set"]["kind"] == "csv" and mx["params"]["drafts"] == "stored"
@@ -225,7 +231,7 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     )
     stored = list_runs(assistant.db)
     assert stored[0]["eval_id"] == run.eval_id and stored[0]["engine"] == "offline"
-    table = compare_runs(run.eval_id, run.metrics, assistant)
+    table = compare_runs(run.eval_id, run.metrics, assistant.db)
     assert re.search(r"\| A2 \| [\d.]+ \| [\d.]+ \| \+0\.00 \|", table)
 
 
@@ -233,7 +239,7 @@ def test_unknown_reports_in_the_csv_name_their_lines(assistant, drafted_library,
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "nowhere.pdf,A1,yes,,JS,\nnowhere.pdf,A2,neglect,,JS,\n")
     with pytest.raises(HumanScoresError, match=r"line\(s\) 2, 3, column 'report'"):
-        run_eval(assistant, human_csv=path)
+        run_eval(assistant.eval_library(), human_csv=path)
 
 
 def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, monkeypatch):
@@ -253,8 +259,8 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
         n_boot=20,
         reliability_reports=1,
     )
-    offline = run_eval(assistant, engine="offline", **options)
-    llm = run_eval(assistant, engine="llm", **options)
+    offline = run_eval(assistant.eval_library(), engine="offline", **options)
+    llm = run_eval(assistant.eval_library(), engine="llm", **options)
     assert (llm.metrics["engine"], llm.metrics["model"]) == ("llm", "scripted-model")
     assert llm.metrics["questions"]["A1"]["n_answered"] == 2
     # re-drafted with the response cache off: every re-draft reached the (deterministic) server
@@ -263,7 +269,7 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
     assert llm.metrics["reliability"]["measured"]
     assert llm.metrics["reliability"]["agreement"] == 1.0
     assert offline.metrics["reliability"]["agreement"] == 1.0
-    table = compare_runs(offline.eval_id, llm.eval_id, assistant)
+    table = compare_runs(offline.eval_id, llm.eval_id, assistant.db)
     assert "A: " + offline.eval_id in table and "| B5 |" in table
     # the fictional reports stay out of the user's library
     assert assistant.list_reports() == []
@@ -272,22 +278,46 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
 # --- the CI gate ------------------------------------------------------------------------------
 
 
-def test_ci_gate(assistant):
+@pytest.fixture(scope="module")
+def ci_year(tmp_path_factory) -> Path:
+    """The CI gate's fixed subset, generated (PDFs are never committed) with its gold.csv."""
+    gate = load_thresholds()["subset"]
+    folder = tmp_path_factory.mktemp("ci-year")
+    generate_labelled_year(
+        folder, n=gate["n"], seed=gate["seed"], length=gate.get("length", "short")
+    )
+    return folder
+
+
+def test_frozen_ci_gold_matches_the_generator(ci_year):
+    """evals/data/ci_gold.csv is the generator's gold for the gate's subset, frozen: a change
+    to the generator that moves a gold answer or page fails here (re-freeze deliberately)."""
+    frozen = ci_gold_csv().read_text(encoding="utf-8")
+    generated = (ci_year / "gold.csv").read_text(encoding="utf-8")
+    assert len(frozen.splitlines()) > 200
+    assert generated == frozen, "the generator's gold drifted from evals/data/ci_gold.csv"
+
+
+def test_ci_gate(assistant, ci_year, tmp_path):
     """The offline engine and hybrid retrieval on a fixed small labelled set (hash embedder)
-    must stay at or above the thresholds recorded in evals/thresholds.json."""
+    must stay at or above the thresholds recorded in evals/thresholds.json, scored against the
+    frozen gold in evals/data/ci_gold.csv."""
     thresholds = load_thresholds()
     gate = thresholds["subset"]
     assert assistant.settings.embedding.name == gate["embedding"]
+    folder = tmp_path / "ci"
+    shutil.copytree(ci_year, folder)
+    shutil.copyfile(ci_gold_csv(), folder / "gold.csv")  # the frozen answers, not regenerated
     run = run_eval(
-        assistant,
-        n=gate["n"],
-        seed=gate["seed"],
-        length=gate.get("length", "short"),
+        assistant.eval_library(),
+        labelled_dir=folder,
         engine="offline",
         n_boot=gate["n_boot"],
         reliability_reports=0,
         modes=("hybrid",),
     )
+    assert run.metrics["labelled_set"]["seed"] == gate["seed"]
+    assert run.metrics["n_reports"] == gate["n"] and not run.metrics["unresolved_reports"]
     failures = check_thresholds(run.metrics, thresholds)
     assert not failures, "\n".join(failures) + "\n" + run.headline()
     html = Path(run.outputs["html"]).read_text()
@@ -315,7 +345,7 @@ def test_ci_gate_dev_set(assistant):
         pytest.skip(f"dev set not found at {gate['path']} (set REVIEW_ASSISTANT_DEVSET)")
     assert assistant.settings.embedding.name == gate["embedding"]
     run = run_eval(
-        assistant,
+        assistant.eval_library(),
         labelled_dir=folder,
         engine=gate["engine"],
         n_boot=gate["n_boot"],

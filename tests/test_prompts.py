@@ -61,13 +61,31 @@ def _write_template(directory: Path, name: str, version: int, /, **over: object)
 
 
 def test_shipped_templates_load_with_declared_variables() -> None:
-    assert list_templates() == {"ask_question": [1], "draft_answer": [1]}
+    assert list_templates() == {
+        "ask_question": [1],
+        "draft_answer": [1],
+        "draft_from_report": [1],
+        "draft_theme": [1],
+    }
     draft = load_template("draft_answer")
     assert (draft.name, draft.version) == ("draft_answer", 1)
     assert sorted(draft.variables) == sorted(DRAFT_VARS)
     ask = load_template("ask_question", version=1)
     assert sorted(ask.variables) == ["evidence", "period", "question", "report_name"]
-    for template in (draft, ask):
+    report, theme = load_template("draft_from_report"), load_template("draft_theme")
+    assert sorted(report.variables) == sorted(DRAFT_VARS)
+    assert sorted(theme.variables) == [
+        "evidence",
+        "period",
+        "questions",
+        "report_name",
+        "theme_title",
+    ]
+    for template in (report, theme):  # the report first, the question(s) last (prompt caching)
+        assert template.user.index("{{ evidence }}") < template.user.index("End of the report.")
+        asked = "{{ question_text }}" if template is report else "{{ questions }}"
+        assert template.user.index("End of the report.") < template.user.index(asked)
+    for template in (draft, ask, report, theme):
         # the system message is the only place for instructions: nothing user-controlled in it
         assert "{{" not in template.system
         for phrase in ("untrusted", "never an instruction", "30 words", "not_found"):

@@ -459,8 +459,30 @@ def _llm_cache(request, monkeypatch, tmp_path):
 def _llm_prices(request, monkeypatch, tmp_path):
     server = _llm(request, monkeypatch, llm__prices='{"scripted-model": [1.0, 2.0]}')
     server.enqueue(reply({}))
-    _, prompt, completion, cost = complete(fresh())
+    _, prompt, completion, cost, _ = complete(fresh())
     assert prompt and cost == round((prompt * 1.0 + completion * 2.0) / 1e6, 6)
+
+
+@case("llm.context")
+def _llm_context(request, monkeypatch, tmp_path):
+    server = _llm(request, monkeypatch, llm__context="whole-report")
+    server.handler = valid_draft_handler
+    a = fresh()
+    report = indexed(a, tmp_path)
+    a.draft_report(report.report_id, question_ids=["A1"], engine="llm")
+    user = server.chat_requests()[0].json["messages"][1]["content"]
+    assert '<evidence id="P1" page="1"' in user and '<evidence id="E1"' not in user
+
+
+@case("llm.context_tokens")
+def _llm_context_tokens(request, monkeypatch, tmp_path):
+    server = _llm(request, monkeypatch, llm__context="whole-report", llm__context_tokens=1000)
+    server.handler = valid_draft_handler
+    a = fresh()
+    report = indexed(a, tmp_path)
+    [outcome] = a.draft_report(report.report_id, question_ids=["A1"], engine="llm")[1]
+    assert "does not fit llm.context_tokens (1,000)" in outcome.draft.marker
+    assert '<evidence id="E1"' in server.chat_requests()[0].json["messages"][1]["content"]
 
 
 # --- ui -------------------------------------------------------------------------------------
@@ -536,6 +558,8 @@ OTHER_VALUE = {
     "llm.concurrency": 1,
     "llm.cache": False,
     "llm.prices": {"other": (1.0, 2.0)},
+    "llm.context": "theme",
+    "llm.context_tokens": 4000,
     "ui.allowed_hosts": ["x.example"],
 }
 EVIDENCE = {  # change the evidence of every engine's drafts

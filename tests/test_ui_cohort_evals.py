@@ -81,7 +81,7 @@ def data(tmp_path_factory):
         hostile = a.score(root / "pdfs", period=HOSTILE, engine="offline")  # drafts reused
         assert hostile.reused == run.drafted
         evaluation = run_eval(
-            a,
+            a.eval_library(),
             n=3,
             seed=7,
             length="short",

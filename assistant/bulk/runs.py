@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.drafting.drafter import Drafter, DraftOutcome
+from assistant.drafting.drafter import Drafter, DraftOutcome, drafting_phases
 from assistant.library import ReportRecord, now_iso
-from assistant.questions import AnswerType, Question
+from assistant.questions import Question
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +250,7 @@ def draft_items(
 
     Questions that synthesise other answers (free text) go after the rest of their report.
     """
-    answerable = [q for q in questions if q.answerable_from_text]
-    first = [q for q in answerable if q.answer_type is not AnswerType.FREE_TEXT]
-    last = [q for q in answerable if q.answer_type is AnswerType.FREE_TEXT]
+    first, last = drafting_phases(questions)
     pages_cache: dict[str, dict[int, str]] = {}
     lock = threading.Lock()
     outcomes: list[DraftOutcome] = []
@@ -263,28 +261,36 @@ def draft_items(
                 pages_cache[report.report_id] = drafter.reports.pages(report.report_id)
             return pages_cache[report.report_id]
 
-    def one(report: ReportRecord, question: Question, earlier: dict | None) -> DraftOutcome:
-        return drafter.draft_question(
-            report, question, run_id=run_id, earlier=earlier, page_text=pages(report)
-        )
+    def one(report: ReportRecord, unit: list[Question], earlier: dict | None):
+        """A unit's drafts: one question, or a theme's questions in one call (theme context);
+        the syntheses of the last phase always one by one."""
+        if earlier is None:
+            return drafter.draft_unit(report, unit, run_id=run_id, page_text=pages(report))
+        return [
+            drafter.draft_question(
+                report, q, run_id=run_id, earlier=earlier, page_text=pages(report)
+            )
+            for q in unit
+        ]
 
     def run_phase(pairs, earlier_for) -> None:
         if concurrency <= 1:
-            results = (one(r, q, earlier_for(r)) for r, q in pairs)
-            for outcome in results:
-                outcomes.append(outcome)
-                if on_item:
-                    on_item(outcome)
+            results = (one(r, u, earlier_for(r)) for r, u in pairs)
+            for drafted in results:
+                for outcome in drafted:
+                    outcomes.append(outcome)
+                    if on_item:
+                        on_item(outcome)
             return
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            futures = [pool.submit(one, r, q, earlier_for(r)) for r, q in pairs]
+            futures = [pool.submit(one, r, u, earlier_for(r)) for r, u in pairs]
             for future in as_completed(futures):
-                outcome = future.result()
-                outcomes.append(outcome)
-                if on_item:
-                    on_item(outcome)
+                for outcome in future.result():
+                    outcomes.append(outcome)
+                    if on_item:
+                        on_item(outcome)
 
-    run_phase([(r, q) for r in reports for q in first], lambda r: None)
+    run_phase([(r, u) for r in reports for u in drafter.units(first)], lambda r: None)
     if last:
 
         def earlier_for(report: ReportRecord) -> dict:
@@ -294,7 +300,7 @@ def draft_items(
                 if d.engine == drafter.engine.name
             }
 
-        run_phase([(r, q) for r in reports for q in last], earlier_for)
+        run_phase([(r, [q]) for r in reports for q in last], earlier_for)
     return outcomes
 
 

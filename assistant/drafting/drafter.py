@@ -11,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from assistant.drafting.context import fallback_note, page_blocks, strategy_of
 from assistant.drafting.store import Citation, Draft, DraftStore, draft_key
 from assistant.drafting.verify import verify_quote
 from assistant.engines.base import DraftContext, Engine, EngineResult, EvidenceBlock
@@ -124,6 +125,14 @@ def verify_citations(
     return citations
 
 
+def drafting_phases(questions: list[Question]) -> tuple[list[Question], list[Question]]:
+    """The answerable questions in two phases: those drafted from the evidence alone, then the
+    syntheses (free text) that read the other answers of their report, so go last."""
+    answerable = [q for q in questions if q.answerable_from_text]
+    last = [q for q in answerable if q.answer_type is AnswerType.FREE_TEXT]
+    return [q for q in answerable if q.answer_type is not AnswerType.FREE_TEXT], last
+
+
 @dataclass
 class DraftOutcome:
     """A stored draft and whether this call created it (False: an existing one was reused)."""
@@ -133,8 +142,41 @@ class DraftOutcome:
     evidence: list[EvidenceBlock] = field(default_factory=list)
 
 
+@dataclass
+class Prepared:
+    """One (report, question) ready for an engine: its draft key, evidence and context."""
+
+    report: ReportRecord
+    question: Question
+    key: str
+    blocks: list[EvidenceBlock]
+    context: DraftContext
+    note: str | None = None  # e.g. the whole report did not fit: shown on the draft
+
+
+@dataclass
+class AskOutcome:
+    """A reviewer's free question answered: the engine's result, its verified citations and the
+    evidence the engine was shown."""
+
+    result: EngineResult
+    citations: list[Citation]
+    evidence: list[EvidenceBlock]
+
+
+def failed_result(exc: Exception) -> EngineResult:
+    """The result of an engine call that raised: one failed draft, never a failed run."""
+    error = str(exc) if isinstance(exc, ReviewAssistantError) else None
+    return EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+
+
 class Drafter:
-    """Drafts audit questions for reports with one engine, storing drafts idempotently."""
+    """Drafts audit questions for reports with one engine, storing drafts idempotently.
+
+    The one drafting path, used by live drafting, `ask`, bulk runs (live and Batch API) and
+    evals: `prepare` (draft key, evidence, context) -> the engine -> `finish` (validate the
+    answer, verify every quote on its cited page, decide the status) -> `store`.
+    """
 
     def __init__(
         self,
@@ -158,6 +200,12 @@ class Drafter:
         # that only change the evidence do not make a new key, so reviewed drafts stay put.
         # Set this to re-draft drafts made with other settings.
         self.redraft_stale = False
+        self._report_pages: dict[str, tuple[list[EvidenceBlock] | None, str | None]] = {}
+
+    @property
+    def strategy(self) -> str:
+        """The context strategy: retrieved | whole-report | theme (drafting/context.py)."""
+        return strategy_of(self.engine)
 
     @property
     def template(self) -> tuple[str | None, int | None]:
@@ -192,6 +240,66 @@ class Drafter:
             self.engine.model,
         )
 
+    # --- the path: prepare -> engine -> finish -> store ---------------------------------
+    def evidence(self, report_id: str, queries: list[str]) -> list[EvidenceBlock]:
+        """The evidence blocks an engine is shown for these phrasings of one question."""
+        return retrieve_evidence(self.index, queries, report_id, mode=self.retrieval_mode)
+
+    def prepare(
+        self,
+        report: ReportRecord,
+        question: Question,
+        *,
+        run_id: str | None = None,
+        earlier: dict | None = None,
+        fresh: bool = False,
+    ) -> Prepared:
+        """Everything the engine is given for one (report, question)."""
+        key = self.key_for(report.report_id, question)
+        context = DraftContext(
+            report_name=report.display_name,
+            period=report.period or "not stated",
+            report_id=report.report_id,
+            run_id=run_id,
+            draft_key=key,
+            earlier=earlier or {},
+            fresh=fresh,
+        )
+        blocks, note = None, None
+        if self.strategy != "retrieved":
+            blocks, note = self.report_pages(report, context)
+            context.context = "whole-report" if blocks is not None else "retrieved"
+        if blocks is None:
+            blocks = self.evidence(report.report_id, question_queries(question))
+        return Prepared(report, question, key, blocks, context, note)
+
+    def report_pages(
+        self, report: ReportRecord, context: DraftContext
+    ) -> tuple[list[EvidenceBlock] | None, str | None]:
+        """Every page of the report as a block, if the whole-report prompt fits the model's
+        context; else (None, the note the draft shows)."""
+        if report.report_id not in self._report_pages:
+            pages = page_blocks(report.report_id, self.reports.pages(report.report_id))
+            fits, tokens = self.engine.report_fits(pages, context)
+            if fits:
+                self._report_pages[report.report_id] = (pages, None)
+            else:
+                note = fallback_note(tokens, self.engine.context_tokens)
+                self._report_pages[report.report_id] = (None, note)
+        return self._report_pages[report.report_id]
+
+    def run_engine(self, prepared: Prepared) -> EngineResult:
+        """The engine's draft of a prepared item (an engine error fails this draft only)."""
+        try:
+            return self.engine.draft(prepared.question, prepared.blocks, prepared.context)
+        except Exception as exc:  # one failed question degrades one draft, never the run
+            log.debug("engine failed on %s", prepared.question.id, exc_info=True)
+            return failed_result(exc)
+
+    def store(self, draft: Draft, prepared: Prepared, *, replace: bool) -> DraftOutcome:
+        stored, created = self.drafts.save(draft, replace=replace)
+        return DraftOutcome(stored, created, prepared.blocks)
+
     def draft_question(
         self,
         report: ReportRecord,
@@ -202,48 +310,28 @@ class Drafter:
         replace: bool = False,
         page_text: dict[int, str] | None = None,
         fresh: bool = False,
+        store: bool = True,
     ) -> DraftOutcome:
         """Draft one question of one report (reusing a stored draft unless `replace`; with
-        `fresh`, the engine asks its model again instead of serving a cached reply)."""
+        `fresh`, the engine asks its model again instead of serving a cached reply; without
+        `store`, the draft is made fresh and returned unsaved, e.g. to measure reliability)."""
         key = self.key_for(report.report_id, question)
-        if not replace:
+        if store and not replace:
             existing = self.reusable(key)
             if existing is not None:
                 return DraftOutcome(existing, False)
             replace = self.redraft_stale  # a stale draft, if any, gives way to the new one
-        blocks = retrieve_evidence(
-            self.index, question_queries(question), report.report_id, mode=self.retrieval_mode
-        )
-        context = DraftContext(
-            report_name=report.display_name,
-            period=report.period or "not stated",
-            report_id=report.report_id,
-            run_id=run_id,
-            draft_key=key,
-            earlier=earlier or {},
-            fresh=fresh,
-        )
-        try:
-            result = self.engine.draft(question, blocks, context)
-        except Exception as exc:  # one failed question degrades one draft, never the run
-            log.debug("engine failed on %s", question.id, exc_info=True)
-            error = str(exc) if isinstance(exc, ReviewAssistantError) else None
-            result = EngineResult(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+        prepared = self.prepare(report, question, run_id=run_id, earlier=earlier, fresh=fresh)
+        result = self.run_engine(prepared)
         page_text = page_text if page_text is not None else self.reports.pages(report.report_id)
-        draft = self.finish(report, question, result, blocks, page_text, run_id)
-        stored, created = self.drafts.save(draft, replace=replace)
-        return DraftOutcome(stored, created, blocks)
+        draft = self.finish(prepared, result, page_text)
+        if not store:
+            return DraftOutcome(draft, True, prepared.blocks)
+        return self.store(draft, prepared, replace=replace)
 
-    def finish(
-        self,
-        report: ReportRecord,
-        question: Question,
-        result: EngineResult,
-        blocks: list[EvidenceBlock],
-        page_text: dict[int, str],
-        run_id: str | None,
-    ) -> Draft:
+    def finish(self, prepared: Prepared, result: EngineResult, page_text: dict[int, str]) -> Draft:
         """Validate the answer, verify citations and decide the draft's status."""
+        report, question, blocks = prepared.report, prepared.question, prepared.blocks
         template, version = self.template
         citations = verify_citations(result, blocks, page_text)
         status, answer, error = result.status, None, result.error
@@ -285,13 +373,78 @@ class Drafter:
             raw_confidence=round(float(result.confidence or 0.0), 3),
             confidence_basis=str(result.features.get("rule") or "") or None,
             citations=citations,
-            marker=result.marker,
+            marker="; ".join(m for m in (result.marker, prepared.note) if m) or None,
             error=error,
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
             cost=result.cost,
-            run_id=run_id,
+            run_id=prepared.context.run_id,
         )
+
+    def units(self, questions: list[Question]) -> list[list[Question]]:
+        """How first-phase questions are asked: one a call, or with the `theme` strategy the
+        questions of one theme together (in bank order)."""
+        if self.strategy != "theme":
+            return [[q] for q in questions]
+        groups: dict[str, list[Question]] = {}
+        for q in questions:
+            groups.setdefault(q.theme, []).append(q)
+        return list(groups.values())
+
+    def draft_unit(
+        self,
+        report: ReportRecord,
+        questions: list[Question],
+        *,
+        run_id: str | None = None,
+        earlier: dict | None = None,
+        replace: bool = False,
+        page_text: dict[int, str] | None = None,
+        fresh: bool = False,
+    ) -> list[DraftOutcome]:
+        """Draft one unit (see `units`): a question alone, or a theme's questions in one call
+        over the whole report (stored drafts are reused; the others are asked together)."""
+        options = dict(run_id=run_id, earlier=earlier, fresh=fresh)
+        if self.strategy != "theme":
+            return [
+                self.draft_question(report, q, replace=replace, page_text=page_text, **options)
+                for q in questions
+            ]
+        done: dict[str, DraftOutcome] = {}
+        pending = []
+        for q in questions:
+            existing = None if replace else self.reusable(self.key_for(report.report_id, q))
+            if existing is not None:
+                done[q.id] = DraftOutcome(existing, False)
+            else:
+                pending.append(q)
+        if pending:
+            prepared = [self.prepare(report, q, **options) for q in pending]
+            if prepared[0].context.context != "whole-report":  # did not fit: one by one
+                results = [self.run_engine(p) for p in prepared]
+            else:
+                results = self._draft_theme(prepared)
+            page_text = page_text if page_text is not None else self.reports.pages(report.report_id)
+            for p, result in zip(prepared, results, strict=True):
+                draft = self.finish(p, result, page_text)
+                done[p.question.id] = self.store(draft, p, replace=replace or self.redraft_stale)
+        return [done[q.id] for q in questions]
+
+    def _draft_theme(self, prepared: list[Prepared]) -> list[EngineResult]:
+        first = prepared[0]
+        titles = {t.id: t.title for t in self.bank.themes}
+        questions = [p.question for p in prepared]
+        try:
+            by_id = self.engine.draft_theme(
+                titles.get(first.question.theme, first.question.theme),
+                questions,
+                first.blocks,
+                first.context,  # the call is logged against the theme's first draft
+            )
+        except Exception as exc:  # one failed call fails the theme's drafts, never the run
+            log.debug("engine failed on theme %s", first.question.theme, exc_info=True)
+            return [failed_result(exc) for _ in prepared]
+        return [by_id[q.id] for q in questions]
 
     def draft_report(
         self,
@@ -304,23 +457,33 @@ class Drafter:
         fresh: bool = False,
     ) -> list[DraftOutcome]:
         """Draft every answerable question of a report; free-text synthesis goes last."""
-        answerable = [q for q in questions if q.answerable_from_text]
-        ordered = sorted(answerable, key=lambda q: q.answer_type is AnswerType.FREE_TEXT)
+        first, last = drafting_phases(questions)
         page_text = self.reports.pages(report.report_id)
         earlier: dict = {}
         outcomes = []
-        for question in ordered:
-            outcome = self.draft_question(
-                report,
-                question,
-                run_id=run_id,
-                earlier=earlier,
-                replace=replace,
-                page_text=page_text,
-                fresh=fresh,
-            )
-            earlier[question.id] = outcome.draft.answer
-            outcomes.append(outcome)
-            if on_item:
-                on_item(outcome)
+        options = dict(run_id=run_id, earlier=earlier, replace=replace, fresh=fresh)
+        units = [("unit", u) for u in self.units(first)] + [("one", [q]) for q in last]
+        for kind, unit in units:
+            if kind == "one":  # a synthesis: alone, after the rest of its report
+                drafted = [self.draft_question(report, unit[0], page_text=page_text, **options)]
+            else:
+                drafted = self.draft_unit(report, unit, page_text=page_text, **options)
+            for outcome in drafted:
+                earlier[outcome.draft.question_id] = outcome.draft.answer
+                outcomes.append(outcome)
+                if on_item:
+                    on_item(outcome)
         return outcomes
+
+    # --- a reviewer's free question: the same evidence, engine and quote checks ----------
+    def ask(self, report: ReportRecord, question: str) -> AskOutcome:
+        """Answer a free question to one report; nothing is stored."""
+        blocks = self.evidence(report.report_id, [question])
+        context = DraftContext(report.display_name, report.period or "not stated", report.report_id)
+        try:
+            result = self.engine.ask(question, blocks, context)
+        except ReviewAssistantError as exc:  # a failed answer, said as such
+            result = failed_result(exc)
+        citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
+        return AskOutcome(result, citations, blocks)
+

@@ -57,6 +57,7 @@ class EngineResult:
     template_version: int | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
     cost: float | None = None
     marker: str | None = None  # shown on every draft, e.g. "drafted without an LLM"
     needs_citations: bool = True  # False for syntheses of other drafts (nothing to quote)
@@ -75,6 +76,9 @@ class DraftContext:
     draft_key: str | None = None
     earlier: dict[str, Any] = field(default_factory=dict)  # question id → answer, same report
     fresh: bool = False  # asked for a new draft (draft --force): no cached model reply
+    # what the evidence is: "retrieved" blocks, or every page ("whole-report"); see
+    # assistant/drafting/context.py
+    context: str = "retrieved"
 
 
 class Engine(Protocol):
@@ -82,8 +86,12 @@ class Engine(Protocol):
 
     Capabilities are class attributes an engine declares (absent means no, see `can`):
     `concurrent` (drafts may run in parallel: calls to a server), `batch` (drafts can go
-    through the OpenAI Batch API: `render_draft`, `parse_draft`, `result_from`,
-    `draft_from_reply` and a `provider`).
+    through the OpenAI Batch API: `batch_request`, `submit_batch`, `batch_status`,
+    `batch_lines` and `batch_result`, see assistant/bulk/batch.py), `deterministic` (no
+    sampling: a re-draft of the same evidence gives the same draft), `whole_report` (can be
+    shown every page of a report: `context_strategy`, `report_fits`, `draft_theme`, see
+    assistant/drafting/context.py). Callers ask `can(engine,
+    capability)`, never the engine's name.
     """
 
     name: str
@@ -100,7 +108,7 @@ class Engine(Protocol):
         ...
 
 
-CAPABILITIES = ("concurrent", "batch")
+CAPABILITIES = ("concurrent", "batch", "deterministic", "whole_report")
 
 
 def can(engine: Engine, capability: str) -> bool:

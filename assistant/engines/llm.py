@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -125,14 +127,26 @@ class LLMEngine:
     name = "llm"
     concurrent = True  # calls to a server: drafts run in parallel (llm.concurrency)
     batch = True  # drafts can go through the OpenAI Batch API (assistant/bulk/batch.py)
+    whole_report = True  # can be shown every page of a report (context strategies)
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.provider = OpenAIProvider(settings, CallLog(db))
         self.model = self.provider.model
         self.draft_template = load_template("draft_answer")
+        self.report_template = load_template("draft_from_report")
+        self.theme_template = load_template("draft_theme")
         self.ask_template = load_template("ask_question")
-        self.template = self.draft_template.name
-        self.template_version = self.draft_template.version
+        # what the engine is shown: retrieved | whole-report | theme (llm.context)
+        self.context_strategy = settings.llm.context
+        self.context_tokens = settings.llm.context_tokens
+        self.reply_tokens = settings.llm.max_tokens or REPLY_TOKENS_UNCAPPED
+        chosen = {
+            "retrieved": self.draft_template,
+            "whole-report": self.report_template,
+            "theme": self.theme_template,
+        }[self.context_strategy]
+        self.template = chosen.name  # part of the draft key: strategies never share drafts
+        self.template_version = chosen.version
 
     def _run(
         self, rendered, schema, schema_name, parse, context, first_reply=None
@@ -143,15 +157,16 @@ class LLMEngine:
         call when the reply came another way (a Batch API output line).
         Returns (value, usage, error)."""
         messages = rendered.messages()
-        usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "cached_tokens": 0}
         template = (rendered.template_name, rendered.template_version)
         error = None
         for attempt in (1, 2):
+            cached = 0
             if attempt == 1 and first_reply is not None:
                 content, p_tok, c_tok, cost = first_reply
             else:
                 try:
-                    content, p_tok, c_tok, cost = self.provider.complete(
+                    content, p_tok, c_tok, cost, cached = self.provider.complete(
                         messages, schema, schema_name, template=template, context=context
                     )
                 except EngineError as exc:
@@ -162,6 +177,7 @@ class LLMEngine:
             usage["prompt_tokens"] += p_tok
             usage["completion_tokens"] += c_tok
             usage["cost"] += cost or 0.0
+            usage["cached_tokens"] += cached
             try:
                 return parse(content), usage, None
             except (ValueError, ValidationError) as exc:
@@ -181,8 +197,12 @@ class LLMEngine:
         return None, usage, f"invalid output after 2 attempts: {error}"
 
     def render_draft(self, question, evidence: list[EvidenceBlock], context: DraftContext):
-        """The rendered prompt for one audit question."""
-        return self.draft_template.render(
+        """The rendered prompt for one audit question: from retrieved evidence, or from the
+        whole report (report first, question last) when `context.context` says so."""
+        template = self.draft_template
+        if context.context == "whole-report":
+            template = self.report_template
+        return template.render(
             question_id=question.id,
             question_text=question.text,
             guidance=question.guidance,
@@ -211,6 +231,7 @@ class LLMEngine:
             template_version=rendered.template_version,
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
+            cached_tokens=usage.get("cached_tokens", 0),
             cost=usage.get("cost") or None,
         )
         if out is None:
@@ -227,14 +248,6 @@ class LLMEngine:
     def draft(self, question, evidence: list[EvidenceBlock], context: DraftContext) -> EngineResult:
         rendered = self.render_draft(question, evidence, context)
         return self._draft(question, rendered, context)
-
-    def draft_from_reply(
-        self, question, rendered, content: str, usage: dict, context: DraftContext
-    ) -> EngineResult:
-        """Finish a draft whose first reply came from a batch: invalid output is re-asked
-        once, live, with the validation error (as `draft` does)."""
-        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
-        return self._draft(question, rendered, context, first_reply=first)
 
     def _draft(self, question, rendered, context: DraftContext, first_reply=None) -> EngineResult:
         out, usage, error = self._run(
@@ -264,6 +277,185 @@ class LLMEngine:
             context,
         )
         return self.result_from(out, usage, error, rendered)
+
+    # --- whole-report context: does a report fit, and a theme's questions in one call -------
+    def report_fits(self, pages: list[EvidenceBlock], context: DraftContext) -> tuple[bool, int]:
+        """(fits, estimated prompt tokens) of the whole-report prompt for this report: the
+        prompt plus the reply cap must fit `llm.context_tokens`."""
+        probe = self.report_template.render(
+            question_id="X",
+            question_text="",
+            guidance="",
+            answer_type="",
+            answer_format="",
+            evidence=format_evidence_blocks(pages),
+            report_name=context.report_name,
+            period=context.period,
+        )
+        tokens = prompt_tokens_estimate(probe) + QUESTION_TOKENS_ALLOWANCE
+        return tokens + self.reply_tokens <= self.context_tokens, tokens
+
+    def render_theme(self, theme_title: str, questions, pages, context: DraftContext):
+        """One prompt for every question of a theme, over the whole report."""
+        return self.theme_template.render(
+            report_name=context.report_name,
+            period=context.period,
+            evidence=format_evidence_blocks(pages),
+            theme_title=theme_title,
+            questions=format_questions(questions),
+        )
+
+    def draft_theme(
+        self, theme_title: str, questions, pages: list[EvidenceBlock], context: DraftContext
+    ) -> dict[str, EngineResult]:
+        """Draft a theme's questions in one call: question id -> result. The call's tokens and
+        cost are shared out over the questions (so per-draft totals add up to the call's)."""
+        rendered = self.render_theme(theme_title, questions, pages, context)
+        by_id = {q.id: q for q in questions}
+
+        def parse(content: str) -> dict[str, DraftOutput]:
+            raw = parse_json_object(content).get("answers")
+            if not isinstance(raw, dict):
+                raise ValueError('the reply has no "answers" object keyed by question id')
+            missing = [qid for qid in by_id if qid not in raw]
+            if missing:
+                raise ValueError(f"no answer for question(s) {', '.join(missing)}")
+            return {qid: self.parse_draft(by_id[qid], json.dumps(raw[qid])) for qid in by_id}
+
+        out, usage, error = self._run(
+            rendered, theme_schema(questions), "draft_theme", parse, context
+        )
+        results = {}
+        for i, qid in enumerate(by_id):
+            share = split_usage(usage, len(by_id), first=i == 0)
+            results[qid] = self.result_from(out[qid] if out else None, share, error, rendered)
+        return results
+
+    # --- the OpenAI Batch API (capability `batch`; assistant/bulk/batch.py drives it) --------
+    def batch_request(
+        self, question, evidence: list[EvidenceBlock], context: DraftContext
+    ) -> BatchRequest:
+        """The request one batch line carries: exactly what `draft` would send live."""
+        rendered = self.render_draft(question, evidence, context)
+        body = self.provider.build_body(
+            rendered.messages(), draft_schema(question), f"draft_{question.id}"
+        )
+        return BatchRequest(body, rendered)
+
+    def submit_batch(self, requests_path: Path) -> tuple[str, str]:
+        """Upload a JSONL requests file and start its batch: (batch id, input file id)."""
+        return self.provider.submit_batch(requests_path)
+
+    def batch_status(self, batch_id: str):
+        """The batch as the API reports it (`status`, output and error file ids)."""
+        return self.provider.retrieve_batch(batch_id)
+
+    def batch_lines(self, batch) -> dict[str, dict]:
+        """The output (and error) lines of a finished batch, by custom id."""
+        return self.provider.batch_lines(batch)
+
+    def batch_result(
+        self,
+        question,
+        request: BatchRequest,
+        line: dict | None,
+        batch_status: str,
+        context: DraftContext,
+        settings_hash: str,
+    ) -> EngineResult:
+        """The draft result of one batch line, logged by the provider. A reply that fails
+        validation is re-asked once, live, with the validation error (as `draft` does)."""
+        content, usage, error = reply_from_line(line, batch_status)
+        if content is not None:
+            try:
+                self.parse_draft(question, content)
+            except (ValueError, ValidationError) as exc:
+                error = f"invalid output: {short_error(exc)}"
+        self.provider.log_batch_line(
+            request.body, line, error, usage, request.template, settings_hash, context
+        )
+        if content is None:
+            return self.result_from(None, usage, error, request.rendered)
+        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
+        return self._draft(question, request.rendered, context, first_reply=first)
+
+
+REPLY_TOKENS_UNCAPPED = 4096  # the reply room assumed when llm.max_tokens is 0 (no cap)
+QUESTION_TOKENS_ALLOWANCE = 600  # a question's text, guidance and allowed values, at most
+
+
+def prompt_tokens_estimate(rendered) -> int:
+    """Rough prompt tokens of a rendered prompt (4 characters a token), enough for budgets."""
+    return max(1, (len(rendered.system) + len(rendered.user)) // 4)
+
+
+def format_questions(questions) -> str:
+    """A theme's questions for the theme prompt, each with guidance and allowed values."""
+    parts = []
+    for q in questions:
+        parts.append(
+            f"Audit question {q.id}:\n{q.text}\n\nGuidance for this question:\n{q.guidance}\n\n"
+            f"Answer type: {q.answer_type.value}\nAllowed answer values:\n{q.answer_format()}"
+        )
+    return "\n\n---\n\n".join(parts)
+
+
+def theme_schema(questions) -> dict:
+    """Strict JSON schema for a theme's answers: one draft per question id."""
+    return {
+        "type": "object",
+        "properties": {
+            "answers": {
+                "type": "object",
+                "properties": {q.id: draft_schema(q) for q in questions},
+                "required": [q.id for q in questions],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["answers"],
+        "additionalProperties": False,
+    }
+
+
+def split_usage(usage: dict, n: int, *, first: bool) -> dict:
+    """One question's share of a call's usage (integer remainders go to the first)."""
+    share = {}
+    for key in ("prompt_tokens", "completion_tokens", "cached_tokens"):
+        total = usage.get(key, 0)
+        share[key] = total // n + (total % n if first else 0)
+    share["cost"] = (usage.get("cost") or 0.0) / n
+    return share
+
+
+@dataclass
+class BatchRequest:
+    """One batch line's request body and the rendered prompt it came from."""
+
+    body: dict
+    rendered: Any
+
+    @property
+    def template(self) -> tuple[str, int]:
+        return self.rendered.template_name, self.rendered.template_version
+
+
+def reply_from_line(item: dict | None, batch_status: str) -> tuple[str | None, dict, str | None]:
+    """(reply content, usage, error) of one batch output line."""
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0}
+    if item is None:
+        return None, usage, f"no result in batch (batch {batch_status})"
+    response = item.get("response") or {}
+    body = response.get("body") or {}
+    reported = body.get("usage") or {}
+    usage.update({k: reported.get(k, 0) for k in ("prompt_tokens", "completion_tokens")})
+    usage["cached_tokens"] = (reported.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+    if item.get("error") or response.get("status_code", 0) != 200:
+        detail = item.get("error") or body.get("error") or response.get("status_code")
+        return None, usage, f"batch line failed: {detail}"
+    try:
+        return body["choices"][0]["message"]["content"] or "", usage, None
+    except (KeyError, IndexError, TypeError) as exc:
+        return None, usage, f"malformed batch line: {exc}"
 
 
 def short_error(exc: Exception) -> str:

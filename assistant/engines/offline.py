@@ -374,6 +374,7 @@ class OfflineEngine:
 
     name = "offline"
     model = "rules-v4"
+    deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
 

@@ -21,8 +21,6 @@ from collections import defaultdict
 from pathlib import Path
 
 from assistant.config import load_settings
-from assistant.drafting.drafter import question_queries, retrieve_evidence
-from assistant.engines.base import DraftContext
 from assistant.engines.calibration import Calibration, path_for
 from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.human_scores import load_human_scores
@@ -49,7 +47,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
         for ref in scores.reports:
             if Path(ref).stem == Path(record.file_name).stem:
                 by_name[ref] = record
-    engine = OfflineEngine()
+    drafter = lib.drafter(OfflineEngine.name)  # the drafting path, up to the raw engine result
     rows = []
     items = scores.by_item()
     for ref, record in sorted(by_name.items()):
@@ -60,9 +58,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
             if not question.answerable_from_text or question.answer_type.value == "free_text":
                 continue
             qid = question.id
-            blocks = retrieve_evidence(lib.index, question_queries(question), record.report_id)
-            context = DraftContext(ref, record.period or "", record.report_id, earlier=earlier)
-            result = engine.draft(question, blocks, context)
+            result = drafter.run_engine(drafter.prepare(record, question, earlier=earlier))
             answer = None
             if result.status == "answered":
                 try:

@@ -14,7 +14,6 @@ assistant/evaluation/).
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections import Counter
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.engines.base import can
 from assistant.engines.calibration import UNCALIBRATED
 from assistant.errors import ConfigError, NotFoundError
 from assistant.evaluation import metrics as m
@@ -46,6 +46,7 @@ from assistant.evaluation.scoring import (
     score_question,
 )
 from assistant.evaluation.summary import comparison_markdown, headline, write_outputs
+from assistant.evaluation.workspace import EvalLibrary
 
 MODES = ("hybrid", "dense", "lexical")
 KS = (1, 3, 5, 8)
@@ -74,23 +75,6 @@ class EvalRun:
 # --- running -----------------------------------------------------------------------------------
 
 
-def _workspace(assistant, folder: Path):
-    """A separate Assistant (of the caller's class: this module never imports the service)
-    for generated reports, sharing the embedding cache."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cache = folder / "cache"
-    if not cache.exists():
-        assistant.settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            os.symlink(assistant.settings.cache_dir.resolve(), cache, target_is_directory=True)
-        except OSError:  # no symlinks here: the static embedder distils once into the workspace
-            pass
-    # a local Chroma store too: generated reports never reach a shared `chroma run` server
-    chroma = assistant.settings.chroma.model_copy(update={"host": None, "path": None})
-    settings = assistant.settings.model_copy(update={"home": folder, "chroma": chroma})
-    return type(assistant)(settings)
-
-
 def _say(on_progress, message: str) -> None:
     if on_progress:
         on_progress(message)
@@ -100,7 +84,7 @@ def _say(on_progress, message: str) -> None:
 class _Source:
     """Where the reports and human scores of a run come from."""
 
-    lib: Any  # the Assistant whose index and drafts are used
+    lib: EvalLibrary  # the library whose index and drafts are used
     scores: Any  # HumanScores
     mapping: dict[str, str | None]  # report reference in the scores -> report id
     describe: dict
@@ -151,7 +135,7 @@ def _labelled_source(
             "name each report by its file name",
         )
     files = list(dict.fromkeys(matched.values()))  # only the reports the gold rows score
-    lib = _workspace(main, main.settings.home / "evals" / "work")
+    lib = main.workspace(main.settings.home / "evals" / "work")
     _say(on_progress, f"ingesting {len(files)} reports into {lib.settings.home}")
     results = list(lib.ingest(files))
     by_path = {str(Path(r.path)): r.report.report_id for r in results if r.report}
@@ -206,11 +190,15 @@ def _reliability(lib, engine: str, sample, questions, stored, on_progress) -> di
         return {"measured": False, "note": "not measured (no reports sampled)"}
     _say(on_progress, f"run-to-run reliability on {len(sample)} report(s)")
     # Re-drafts are `fresh`: a cached reply would agree trivially, so the model is asked again.
-    out = {"measured": True, **reliability(lib.drafter(engine), sample, questions, stored)}
-    if engine == "llm":
+    drafter = lib.drafter(engine)
+    out = {"measured": True, **reliability(drafter, sample, questions, stored)}
+    if can(drafter.engine, "deterministic"):
+        out["note"] = (
+            f"The {drafter.engine.name} engine is deterministic (rules, no sampling): "
+            "1.0 expected."
+        )
+    else:
         out["note"] = "Re-drafted with the response cache off: every prompt went to the model."
-    if engine == "offline":
-        out["note"] = "The offline engine is deterministic (rules, no sampling): 1.0 expected."
     return out
 
 
@@ -228,7 +216,7 @@ def _identity(lib, engine: str, stored: dict) -> tuple[Counter, tuple]:
 
 
 def run_eval(
-    assistant=None,
+    library: EvalLibrary | None = None,
     *,
     human_csv: Path | str | None = None,
     labelled_dir: Path | str | None = None,
@@ -257,9 +245,9 @@ def run_eval(
     if drafts not in (None, "fresh", "reuse", "stored"):
         raise ValueError(f"drafts must be fresh, reuse or stored, not {drafts!r}")
     started = time.perf_counter()
-    if assistant is None:
-        raise TypeError("run_eval needs the Assistant whose library and settings it uses")
-    main = assistant
+    if library is None:
+        raise TypeError("run_eval needs the EvalLibrary whose settings and stores it uses")
+    main = library
     bank = main.bank
     if human_csv is None:
         src = _labelled_source(main, labelled_dir, n, seed, on_progress, length)
@@ -292,7 +280,7 @@ def run_eval(
     retrieval = None
     if modes:
         _say(on_progress, f"retrieval recall@k ({', '.join(modes)})")
-        retrieval = retrieval_scores(lib.index, questions, items, modes, ks)
+        retrieval = retrieval_scores(lib.index(), questions, items, modes, ks)
     per_question = {}
     for q in questions:
         mine = [it for it in items if it.question_id == q.id]
@@ -441,12 +429,11 @@ def list_runs(db) -> list[dict]:
     return out
 
 
-def compare_runs(a: str | dict, b: str | dict, assistant=None) -> str:
+def compare_runs(a: str | dict, b: str | dict, db=None) -> str:
     """Markdown table of per-question deltas between two runs (ids, prefixes or metrics)."""
     if isinstance(a, str) or isinstance(b, str):
-        if assistant is None:
-            raise TypeError("comparing stored runs needs the Assistant whose database has them")
-        db = assistant.db
+        if db is None:
+            raise TypeError("comparing stored runs needs the database that has them")
         a = load_run(db, a) if isinstance(a, str) else a
         b = load_run(db, b) if isinstance(b, str) else b
     return comparison_markdown(a, b)
@@ -492,6 +479,15 @@ def check_thresholds(metrics: dict, thresholds: dict) -> list[str]:
         if value is None or value < minimum:
             failures.append(f"{name} = {value} is below the threshold {minimum}")
     return failures
+
+
+CI_GOLD = Path(__file__).resolve().parents[2] / "evals" / "data" / "ci_gold.csv"
+
+
+def ci_gold_csv() -> Path:
+    """evals/data/ci_gold.csv: the CI gate's gold answers and pages, frozen as data (the gate's
+    generated subset is scored against this file, not against what the generator writes)."""
+    return CI_GOLD
 
 
 def load_thresholds(path: Path | None = None) -> dict:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.drafting.drafter import question_queries, retrieve_evidence
-from assistant.engines.base import DraftContext
 from assistant.evaluation import metrics as m
 from assistant.evaluation.human_scores import HumanScore
 
@@ -292,20 +291,15 @@ def reliability(drafter, reports: list, questions, stored: dict[tuple[str, str],
         for q in questions:
             if (report.report_id, q.id) not in stored:
                 continue
-            blocks = retrieve_evidence(
-                drafter.index, question_queries(q), report.report_id, mode=drafter.retrieval_mode
-            )
-            context = DraftContext(
-                report.display_name,
-                report.period or "not stated",
-                report.report_id,
+            redraft = drafter.draft_question(
+                report,
+                q,
                 earlier=earlier,
+                page_text=pages,
                 fresh=True,  # never a cached reply: that would agree trivially
+                store=False,
             )
-            result = drafter.engine.draft(q, blocks, context)
-            second[(report.report_id, q.id)] = coded(
-                drafter.finish(report, q, result, blocks, pages, None)
-            )
+            second[(report.report_id, q.id)] = coded(redraft.draft)
     return m.self_agreement([first, second]) | {"reports": len(reports)}
 
 

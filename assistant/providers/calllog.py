@@ -51,6 +51,7 @@ class CallRecord:
     attempt: int = 1
     draft_key: str | None = None
     run_id: str | None = None
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
 
 
 class CallLog:
@@ -65,8 +66,8 @@ class CallLog:
             conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
                 "template_version, settings_hash, prompt_key, request, response, status, error, "
-                "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id, "
+                "cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     now_iso(),
                     call.provider,
@@ -87,6 +88,7 @@ class CallLog:
                     call.attempt,
                     call.draft_key,
                     call.run_id,
+                    call.cached_tokens,
                 ),
             )
 
@@ -103,8 +105,8 @@ class CallLog:
     def totals(self, run_id: str | None = None) -> dict:
         """Calls, tokens and cost, overall or for one run."""
         sql = (
-            "SELECT status, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost) "
-            "FROM llm_calls"
+            "SELECT status, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), "
+            "SUM(cached_tokens) FROM llm_calls"
         )
         params: list = []
         if run_id:
@@ -117,10 +119,11 @@ class CallLog:
             "errors": 0,
             "prompt_tokens": 0,
             "completion_tokens": 0,
+            "cached_prompt_tokens": 0,  # of prompt_tokens: the provider's prompt cache
             "cost": 0.0,
         }
         with self.db.connect() as conn:
-            for status, n, p, c, cost in conn.execute(sql, params):
+            for status, n, p, c, cost, cached in conn.execute(sql, params):
                 if status == "cached":
                     out["cached"] += n
                     continue
@@ -128,5 +131,6 @@ class CallLog:
                 out["errors"] += n if status == "error" else 0
                 out["prompt_tokens"] += p or 0
                 out["completion_tokens"] += c or 0
+                out["cached_prompt_tokens"] += cached or 0
                 out["cost"] += cost or 0.0
         return out

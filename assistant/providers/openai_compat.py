@@ -15,7 +15,8 @@ import logging
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant.config import Settings, redact_credentials, strip_credentials
 from assistant.errors import ConfigError, EngineError
@@ -36,6 +37,29 @@ def _format_of(body: dict) -> str:
     if fmt.get("type") == "json_object" and "schema" in fmt:
         return "json_object_schema"
     return fmt.get("type", "json_object")
+
+
+class Completion(NamedTuple):
+    """One chat completion's content and usage (cached: prompt tokens from the prompt cache)."""
+
+    content: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None
+    cached_tokens: int = 0
+
+
+def price_of(
+    price: tuple[float, ...] | None, prompt_tokens: int, completion_tokens: int, cached: int = 0
+) -> float | None:
+    """USD for a call at `price` ([input, output] or [input, output, cached input] per million
+    tokens; cached input tokens are part of `prompt_tokens`), or None without a price."""
+    if not price:
+        return None
+    cached_price = price[2] if len(price) > 2 else price[0]
+    uncached = max(prompt_tokens - cached, 0)
+    total = uncached * price[0] + cached * cached_price + completion_tokens * price[1]
+    return round(total / 1e6, 6)
 
 
 class OpenAIProvider:
@@ -110,11 +134,9 @@ class OpenAIProvider:
         )
         return True
 
-    def _price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+    def _price(self, prompt_tokens: int, completion_tokens: int, cached: int = 0) -> float | None:
         price = self.settings.llm.prices.get(self.model)
-        if not price:
-            return None
-        return round((prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6, 6)
+        return price_of(price, prompt_tokens, completion_tokens, cached)
 
     def build_body(self, messages: list[dict], schema: dict | None, schema_name: str) -> dict:
         """The exact chat-completions request body (also the cache key and batch line body)."""
@@ -145,7 +167,7 @@ class OpenAIProvider:
         *,
         template: tuple[str, int],
         context: DraftContext | None = None,
-    ) -> tuple[str, int, int, float | None]:
+    ) -> Completion:
         """One chat completion's content and token usage (cached, retried, logged).
 
         The cache is skipped when `context.fresh` (draft --force); the answer is still logged,
@@ -170,7 +192,7 @@ class OpenAIProvider:
         cached = self.log.cached_response(key) if use_cache else None
         if cached is not None:
             self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
-            return cached[0], 0, 0, 0.0
+            return Completion(cached[0], 0, 0, 0.0)
         attempts = self.settings.llm.max_retries + 1
         last_exc: Exception | None = None
         for attempt in range(1, attempts + 1):
@@ -224,11 +246,11 @@ class OpenAIProvider:
                 ) from exc
             latency = int((time.perf_counter() - started) * 1000)
             try:
-                content, p_tok, c_tok = self._read(raw)
+                content, p_tok, c_tok, cached_tok = self._read(raw)
             except EngineError as exc:
                 self._log_error(common, exc, attempt, started, response=_first_text(raw))
                 raise
-            cost = self._price(p_tok, c_tok)
+            cost = self._price(p_tok, c_tok, cached_tok)
             self.log.record(
                 CallRecord(
                     **common,
@@ -236,17 +258,74 @@ class OpenAIProvider:
                     status="ok",
                     prompt_tokens=p_tok,
                     completion_tokens=c_tok,
+                    cached_tokens=cached_tok,
                     cost=cost,
                     latency_ms=latency,
                     attempt=attempt,
                 )
             )
-            return content, p_tok, c_tok, cost
+            return Completion(content, p_tok, c_tok, cost, cached_tok)
         raise self._gave_up(last_exc, attempts)
 
-    def _read(self, raw) -> tuple[str, int, int]:
-        """(content, prompt tokens, completion tokens) of a 2xx reply; a body that is not a
-        chat completion is an EngineError saying what came back."""
+    # --- the OpenAI Batch API: files, batches, and the log of each line's reply --------------
+    def submit_batch(self, requests_path: Path) -> tuple[str, str]:
+        """Upload a JSONL requests file and create its batch: (batch id, input file id)."""
+        with requests_path.open("rb") as handle:
+            uploaded = self.client.files.create(file=handle, purpose="batch")
+        batch = self.client.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        return batch.id, uploaded.id
+
+    def retrieve_batch(self, batch_id: str):
+        return self.client.batches.retrieve(batch_id)
+
+    def batch_lines(self, batch) -> dict[str, dict]:
+        """Output and error lines of a finished batch, by custom id."""
+        lines: dict[str, dict] = {}
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if file_id:
+                for raw in self.client.files.content(file_id).text.splitlines():
+                    if raw.strip():
+                        item = json.loads(raw)
+                        lines[item["custom_id"]] = item
+        return lines
+
+    def log_batch_line(
+        self,
+        body: dict,
+        line: dict | None,
+        error: str | None,
+        usage: dict,
+        template: tuple[str, int],
+        settings_hash: str,
+        context: DraftContext,
+    ) -> None:
+        """Write one batch line's request and reply to the call log."""
+        self.log.record(
+            CallRecord(
+                provider=f"{self.name} (batch)",
+                base_url=self.base_url,
+                model=self.model,
+                template=template[0],
+                template_version=template[1],
+                settings_hash=settings_hash,
+                prompt_key=prompt_key(body),
+                request=body,
+                response=json.dumps(line) if line is not None else None,
+                status="error" if error else "ok",
+                error=error,
+                prompt_tokens=usage["prompt_tokens"],
+                completion_tokens=usage["completion_tokens"],
+                cached_tokens=usage.get("cached_tokens", 0),
+                run_id=context.run_id,
+                draft_key=context.draft_key,
+            )
+        )
+
+    def _read(self, raw) -> tuple[str, int, int, int]:
+        """(content, prompt tokens, completion tokens, cached prompt tokens) of a 2xx reply; a
+        body that is not a chat completion is an EngineError saying what came back."""
         data = raw.http_response.content
         hint = f"check llm.base_url ({self.base_url}) points at an OpenAI-compatible /v1"
         try:
@@ -266,13 +345,15 @@ class OpenAIProvider:
             usage = response.usage
             p_tok = (usage.prompt_tokens or 0) if usage else 0
             c_tok = (usage.completion_tokens or 0) if usage else 0
+            details = getattr(usage, "prompt_tokens_details", None) if usage else None
+            cached_tok = (getattr(details, "cached_tokens", 0) or 0) if details else 0
         except (AttributeError, TypeError, IndexError, ValueError):
             raise EngineError(
                 "the endpoint returned JSON that is not a chat completion "
                 f"(first bytes: {_first_bytes(data)})",
                 hint,
             ) from None
-        return content, int(p_tok), int(c_tok)
+        return content, int(p_tok), int(c_tok), int(cached_tok)
 
     def _gave_up(self, exc: Exception | None, attempts: int) -> EngineError:
         """The error after every attempt failed with a retryable error `exc`."""

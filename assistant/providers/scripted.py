@@ -16,13 +16,22 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_EVIDENCE = re.compile(r'<evidence id="(E\d+)"[^>]*>\n(.*?)\n</evidence>', re.DOTALL)
+_EVIDENCE = re.compile(r'<evidence id="([EP]\d+)"[^>]*>\n(.*?)\n</evidence>', re.DOTALL)
 
 
 def scripted_draft(request_json: dict[str, Any]) -> dict[str, Any]:
-    """A valid draft for whatever question arrives: first allowed value, first block quoted."""
+    """A valid draft for whatever question arrives: first allowed value, first block quoted.
+    A theme request (one call for several questions) gets one such draft per question."""
     fmt = request_json.get("response_format", {})
     schema = fmt.get("json_schema", {}).get("schema", {})
+    user = request_json["messages"][1]["content"]
+    answers = schema.get("properties", {}).get("answers", {}).get("properties")
+    if answers:
+        return {"answers": {qid: _draft_for(sub, user) for qid, sub in answers.items()}}
+    return _draft_for(schema, user)
+
+
+def _draft_for(schema: dict[str, Any], user: str) -> dict[str, Any]:
     answer_schema = schema.get("properties", {}).get("answer", {}).get("anyOf", [{}])[0]
     if "enum" in answer_schema:
         answer: Any = answer_schema["enum"][0]
@@ -32,7 +41,6 @@ def scripted_draft(request_json: dict[str, Any]) -> dict[str, Any]:
         answer = 2
     else:
         answer = "text"
-    user = request_json["messages"][1]["content"]
     match = _EVIDENCE.search(user)
     citations = []
     if match:

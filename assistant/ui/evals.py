@@ -16,8 +16,8 @@ import gradio as gr
 
 from assistant.ui.cohort import on_tab_open, served_file
 from assistant.ui.common import error_text, frame, message
-from assistant.ui.field_agreement import field_agreement_block
 from assistant.ui.eval_reading import READING_HEADERS, reading_rows, reading_summary
+from assistant.ui.field_agreement import field_agreement_block
 
 if TYPE_CHECKING:
     from assistant.service import Assistant

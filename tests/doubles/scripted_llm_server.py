@@ -203,6 +203,18 @@ def _message_text(messages: Any) -> str:
     return "".join(parts)
 
 
+def _cached_prefix_tokens(text: str, earlier: list[str]) -> int:
+    """Tokens of the longest prefix `text` shares with an earlier prompt, as a prompt cache
+    serves them (nothing under 1,024 tokens; multiples of 128)."""
+    best = 0
+    for other in earlier:
+        n = min(len(text), len(other))
+        i = next((k for k in range(n) if text[k] != other[k]), n)
+        best = max(best, i)
+    tokens = best // 4
+    return 0 if tokens < 1024 else tokens - tokens % 128
+
+
 def _error_body(code: int, message: str) -> dict[str, Any]:
     kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error"}
     kind = kinds.get(code, "rate_limit_error" if code == 429 else "server_error")
@@ -283,6 +295,11 @@ class ScriptedLLMServer:
         self.embedding_dim = embedding_dim
         # Batch polls answered "in_progress" before the batch is processed on the next poll.
         self.batch_polls_before_complete = batch_polls_before_complete
+        # Prompt caching as OpenAI applies it: usage.prompt_tokens_details.cached_tokens is the
+        # longest prefix (4 characters a token) shared with an earlier request, counted from
+        # 1,024 tokens in steps of 128. Off by default (usage then has no details).
+        self.prompt_caching = False
+        self._prompts_seen: list[str] = []
         self.in_flight = 0
         self.max_concurrency = 0
         self.unscripted_count = 0
@@ -452,8 +469,19 @@ class ScriptedLLMServer:
     # -- payloads
     def completion(self, request_json: dict[str, Any], content: str, finish: str = "stop") -> dict:
         """The ``chat.completion`` object answering ``request_json`` with ``content``."""
-        prompt = len(_message_text(request_json.get("messages"))) // 4
+        text = _message_text(request_json.get("messages"))
+        prompt = len(text) // 4
         completion = len(content) // 4
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+        if self.prompt_caching:
+            with self._lock:
+                cached = _cached_prefix_tokens(text, self._prompts_seen)
+                self._prompts_seen.append(text)
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
         return {
             "id": _new_id("chatcmpl-"),
             "object": "chat.completion",
@@ -467,11 +495,7 @@ class ScriptedLLMServer:
                     "finish_reason": finish,
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-            },
+            "usage": usage,
         }
 
     def embed(self, text: str, dim: int | None = None) -> list[float]:
