@@ -312,13 +312,15 @@ def cmd_score(args) -> int:
                 f"note: {summary.stale} reused drafts were made with other settings (embedder, "
                 "chunking, retrieval or model parameters); add --redraft-stale to re-draft them"
             )
-        tokens = summary.tokens
-        if tokens.get("calls") or tokens.get("cached"):
-            cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
-            print(
-                f"model calls {tokens['calls']} (+{tokens['cached']} from cache), tokens "
-                f"{tokens['prompt_tokens']} in / {tokens['completion_tokens']} out{cost}"
-            )
+        total = summary.tokens_cumulative
+        if total.get("calls") or total.get("cached"):
+            for label, tokens in (("this invocation", summary.tokens), ("cumulative", total)):
+                cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
+                print(
+                    f"model calls ({label}) {tokens['calls']} (+{tokens['cached']} from cache), "
+                    f"tokens {tokens['prompt_tokens']} in / {tokens['completion_tokens']} out"
+                    f"{cost}"
+                )
         for _path, error in summary.ingest_failures:
             print(f"  FAILED ingest {error}")
         for rid, qid, error in summary.failures[:20]:
