@@ -261,6 +261,7 @@ class ChunkIndex:
         self._store = None if settings.chroma.host else _embedded_store(settings.chroma_path)
         self._fts_cache: OrderedDict[str, _ReportFts] = OrderedDict()
         self._fts_lock = threading.Lock()
+        self._fts_building: dict[str, threading.Lock] = {}  # one view build at a time a report
 
     @property
     def collection(self):
@@ -495,7 +496,16 @@ class ChunkIndex:
         return self._report_fts(report_id)
 
     def _report_fts(self, report_id: str) -> _ReportFts:
-        """The report's own FTS5 table (in memory), rebuilt when the report is re-indexed."""
+        """The report's own FTS5 table (in memory), rebuilt when the report is re-indexed.
+
+        One thread builds a report's view while the others drafting that report wait for it
+        (16 drafting threads used to build the same view 16 times over at once)."""
+        with self._fts_lock:
+            building = self._fts_building.setdefault(report_id, threading.Lock())
+        with building:
+            return self._report_fts_built(report_id)
+
+    def _report_fts_built(self, report_id: str) -> _ReportFts:
         with self.db.connect() as conn:
             row = conn.execute(
                 "SELECT indexed_at, n_chunks FROM report_index WHERE report_id=? AND index_key=?",

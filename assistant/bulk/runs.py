@@ -172,7 +172,7 @@ class RunStore:
     def record_item(self, run_id: str, outcome: DraftOutcome) -> None:
         d = outcome.draft
         status = "failed" if d.status == "failed" else ("drafted" if outcome.created else "reused")
-        with self.db.connect() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?)",
                 (run_id, d.report_id, d.question_id, status, d.draft_id, d.error, now_iso()),

@@ -61,7 +61,7 @@ class CallLog:
 
     def record(self, call: CallRecord) -> None:
         base_url = strip_credentials(call.base_url)
-        with self.db.connect() as conn:
+        with self.db.transaction() as conn:  # queues behind this process's other writers
             conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
                 "template_version, settings_hash, prompt_key, request, response, status, error, "
