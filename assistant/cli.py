@@ -358,13 +358,15 @@ def cmd_score(args) -> int:
                 f"note: {summary.stale} reused drafts were made with other settings (embedder, "
                 "chunking, retrieval or model parameters); add --redraft-stale to re-draft them"
             )
-        tokens = summary.tokens
-        if tokens.get("calls") or tokens.get("cached"):
-            cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
-            print(
-                f"model calls {tokens['calls']} (+{tokens['cached']} from cache), tokens "
-                f"{tokens['prompt_tokens']} in / {tokens['completion_tokens']} out{cost}"
-            )
+        total = summary.tokens_cumulative
+        if total.get("calls") or total.get("cached"):
+            for label, tokens in (("this invocation", summary.tokens), ("cumulative", total)):
+                cost = f", cost ${tokens['cost']:.4f}" if tokens.get("cost") else ""
+                print(
+                    f"model calls ({label}) {tokens['calls']} (+{tokens['cached']} from cache), "
+                    f"tokens {tokens['prompt_tokens']} in / {tokens['completion_tokens']} out"
+                    f"{cost}"
+                )
         for _path, error in summary.ingest_failures:
             print(f"  FAILED ingest {error}")
         for rid, qid, error in summary.failures[:20]:
@@ -678,10 +680,14 @@ def cmd_bench(args) -> int:
     # bench and demo pull in the synthetic generator (reportlab, YAML banks): only here
     from assistant.bench import run_benchmark, run_drafting_benchmark
 
-    if args.drafting:
-        report = run_drafting_benchmark(latency=args.latency)
+    if args.year:  # issue 15: a realistic-density year, every figure with its comparison
+        from assistant.bench_year import run_year_benchmark
+
+        report = run_year_benchmark(n_reports=args.reports or 24, latency=args.latency or 1.0)
+    elif args.drafting:
+        report = run_drafting_benchmark(latency=args.latency or 0.5)
     else:
-        report = run_benchmark(n_reports=args.reports, embedders=args.embedders.split(","))
+        report = run_benchmark(n_reports=args.reports or 8, embedders=args.embedders.split(","))
     _print_json(report) if args.json else print(report["text"])
     return 0
 
@@ -985,14 +991,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=["show"], default="show", help="show (default)")
 
     p = add("bench", cmd_bench, "benchmark extraction, embedding and indexing speed")
-    p.add_argument("--reports", type=int, default=8, help="generated reports to index")
+    p.add_argument(
+        "--reports", type=int, default=None, help="generated reports (default 8; --year: 24)"
+    )
     p.add_argument("--embedders", default="static,minilm")
+    p.add_argument(
+        "--year",
+        action="store_true",
+        help="a realistic-density year (40-100 page reports): every issue-15 figure with its "
+        "comparison, projected to 130 reports",
+    )
     p.add_argument(
         "--drafting",
         action="store_true",
         help="LLM drafting throughput (concurrency 1 vs 8) and token economy instead",
     )
-    p.add_argument("--latency", type=float, default=0.5, help="simulated model latency (s)")
+    p.add_argument(
+        "--latency", type=float, default=None, help="simulated model latency (s; 0.5, --year 1.0)"
+    )
 
     p = add("demo", cmd_demo, "the main job on bundled sample reports (offline)")
     p.add_argument("--reports", type=int, default=18, help="sample reports to generate")

@@ -758,6 +758,7 @@ class Assistant:
             params={"concurrency": concurrency, "questions": question_ids},
         )
         summary = RunSummary(run_id, period, drafter.engine.name, drafter.engine.model)
+        first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
             for result in self.ingest([Path(folder)]):
                 runs.record_file(
@@ -821,7 +822,8 @@ class Assistant:
             runs.finish(run_id, "interrupted", summary.to_json())
             raise
 
-        summary.tokens = CallLog(self.db).totals(run_id)
+        summary.tokens = CallLog(self.db).totals(run_id, after=first_call)
+        summary.tokens_cumulative = CallLog(self.db).totals(run_id)
         summary.seconds = time.perf_counter() - started
         runs.finish(run_id, "done", summary.to_json())
         return summary

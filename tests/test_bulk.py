@@ -109,8 +109,13 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
         text=True,
         timeout=120,
     )
-    assert json.loads(again.stdout)["drafted"] == 0
+    rerun = json.loads(again.stdout)
+    assert rerun["drafted"] == 0
     assert len(_draft_rows(data_home)) == pairs
+    # the summary reports this invocation's calls (none), and the run's totals labelled as such
+    assert rerun["tokens"]["calls"] == 0 and rerun["tokens"]["prompt_tokens"] == 0
+    assert rerun["tokens_cumulative"]["calls"] >= pairs
+    assert rerun["tokens_cumulative"]["prompt_tokens"] > 0
 
 
 def test_two_runs_at_once_do_not_corrupt_or_double_draft(year, data_home, scripted_llm):

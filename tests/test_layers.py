@@ -8,7 +8,7 @@ service in its annotations is built around the service.
 Layers, top down:
 - entry: assistant/cli.py, app.py, assistant/ui/ (the shells people use);
 - service: assistant/service.py (the use cases), with the commands that run beside it
-  (assistant/bench.py, assistant/demo.py, the calibration fitting script);
+  (assistant/bench.py, assistant/bench_year.py, assistant/demo.py, the calibration fitting script);
 - everything else in assistant/ and evals/ is below the service.
 """
 
@@ -24,6 +24,7 @@ SERVICE = "assistant.service"
 SERVICE_LAYER = {
     SERVICE,
     "assistant.bench",
+    "assistant.bench_year",
     "assistant.demo",
     "assistant.evaluation.calibration_fit",
 }

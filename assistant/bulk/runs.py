@@ -39,7 +39,8 @@ class RunSummary:
     failed: int = 0
     ingest_failures: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # report, question, why
-    tokens: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)  # this invocation's calls and tokens
+    tokens_cumulative: dict = field(default_factory=dict)  # every invocation of the run
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -58,6 +59,7 @@ class RunSummary:
                 {"report_id": r, "question_id": q, "error": e} for r, q, e in self.failures
             ],
             "tokens": self.tokens,
+            "tokens_cumulative": self.tokens_cumulative,
             "seconds": round(self.seconds, 1),
         }
 
@@ -209,7 +211,7 @@ class RunStore:
     def record_item(self, run_id: str, outcome: DraftOutcome) -> None:
         d = outcome.draft
         status = "failed" if d.status == "failed" else ("drafted" if outcome.created else "reused")
-        with self.db.connect() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?)",
                 (run_id, d.report_id, d.question_id, status, d.draft_id, d.error, now_iso()),

@@ -62,7 +62,7 @@ class CallLog:
 
     def record(self, call: CallRecord) -> None:
         base_url = strip_credentials(call.base_url)
-        with self.db.connect() as conn:
+        with self.db.transaction() as conn:  # queues behind this process's other writers
             conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
                 "template_version, settings_hash, prompt_key, request, response, status, error, "
@@ -102,16 +102,25 @@ class CallLog:
             ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def totals(self, run_id: str | None = None) -> dict:
-        """Calls, tokens and cost, overall or for one run."""
+    def last_call_id(self) -> int:
+        """The newest call's id (0 for an empty log): `totals(after=...)` counts what follows."""
+        with self.db.connect() as conn:
+            return conn.execute("SELECT COALESCE(MAX(call_id), 0) FROM llm_calls").fetchone()[0]
+
+    def totals(self, run_id: str | None = None, *, after: int | None = None) -> dict:
+        """Calls, tokens and cost, overall or for one run; with `after` (a `last_call_id()`),
+        only the calls logged since then (this invocation's)."""
         sql = (
             "SELECT status, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), "
-            "SUM(cached_tokens) FROM llm_calls"
+            "SUM(cached_tokens) FROM llm_calls WHERE 1=1"
         )
         params: list = []
         if run_id:
-            sql += " WHERE run_id=?"
+            sql += " AND run_id=?"
             params.append(run_id)
+        if after is not None:
+            sql += " AND call_id > ?"
+            params.append(after)
         sql += " GROUP BY status"
         out = {
             "calls": 0,

@@ -1,0 +1,481 @@
+"""`review-assistant bench --year`: a realistic-density year, every figure next to its comparison.
+
+The long generator (evals/synthetic, 40-100 pages a report) builds `n` reports; each row of
+issue 15's table is then measured in this run against what it is compared with: ingest vs raw
+pypdf and pdfium extraction of the same files, where ingest time goes, report-filtered search
+at 1 and 4 years in the home (4 years: the same reports indexed again as 3 copies), offline
+drafts/s, the LLM path's throughput against the ideal at concurrency 1/4/8/16 (the scripted
+endpoint, real HTTP, `latency` s a call) and prompt tokens per context strategy. Absolute
+times depend on the machine: the ratios are what to compare. Figures for a 130-report year
+are projected from `n` reports by the page ratio, stated in the output.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from assistant.chunking import Chunk, chunk_pages
+from assistant.config import load_settings
+from assistant.drafting.drafter import estimate_tokens, question_queries, retrieve_evidence
+from assistant.ingest.pdf import parse_pdf
+from assistant.providers.calllog import CallLog
+from assistant.providers.scripted import ScriptedEndpoint
+from assistant.questions import AnswerType
+from assistant.service import Assistant
+
+YEAR_REPORTS = 130  # a real year (issue 15: 130 PDFs, 9,109 pages)
+COPIES = 4  # "4 years in the home"
+LEVELS = (1, 4, 8, 16)
+WAVES = 4  # LLM calls per concurrency slot at each level
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def _du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
+
+
+def _assistant(home: Path, embedder: str, **llm) -> Assistant:
+    return Assistant(load_settings(home=home, embedding={"name": embedder}, **llm))
+
+
+def run_year_benchmark(
+    n_reports: int = 24,
+    embedder: str = "static",
+    latency: float = 1.0,
+    offline_reports: int = 6,
+    seed: int = 1515,
+) -> dict:
+    """Build the year, measure every row; returns numbers plus a printable table (`text`)."""
+    out: dict = {"reports": n_reports, "embedder": embedder, "latency_s": latency}
+    with tempfile.TemporaryDirectory(prefix="bench-year-") as tmp:
+        tmp_path = Path(tmp)
+        from evals.synthetic.sample_reports import generate_sample_set
+
+        t0 = time.perf_counter()
+        generate_sample_set(tmp_path / "pdfs", n=n_reports, seed=seed, length="long")
+        out["generate_s"] = round(time.perf_counter() - t0, 1)
+        files = sorted((tmp_path / "pdfs").glob("*.pdf"))
+        home1, home4 = tmp_path / "home-1y", tmp_path / "home-4y"
+        _ingest(out, files, home1, embedder)
+        parsed = _extraction(out, files, load_settings(home=home1))
+        _stages(out, parsed, tmp_path, embedder)
+        shutil.copytree(home1, home4)
+        _add_copies(out, home4, embedder)
+        _search(out, home1, home4, embedder)
+        _offline(out, home1, home4, embedder, offline_reports)
+        _llm(out, home1, home4, embedder, latency)
+        _tokens(out, home1, embedder)
+    out["peak_rss_mb"] = round(_peak_rss_mb())
+    out["text"] = summary_text(out)
+    return out
+
+
+# --- rows -----------------------------------------------------------------------------------
+def _extraction(out: dict, files: list[Path], settings) -> list:
+    """Raw pypdf, raw pdfium and our extraction (parse_pdf), file by file back to back, so a
+    busy machine slows all three alike; returns the parsed reports."""
+    import pypdfium2 as pdfium
+    from pypdf import PdfReader
+
+    raw = {"pypdf": 0.0, "pdfium": 0.0, "ours": 0.0}
+    parsed, pages = [], 0
+    for f in files:
+        t0 = time.perf_counter()
+        for page in PdfReader(f).pages:
+            page.extract_text()
+            pages += 1
+        raw["pypdf"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        doc = pdfium.PdfDocument(f)
+        for i in range(len(doc)):
+            doc[i].get_textpage().get_text_range()
+        doc.close()
+        raw["pdfium"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        parsed.append(parse_pdf(f, settings.ingest))
+        raw["ours"] += time.perf_counter() - t0
+    out["pages"] = pages
+    out["raw_pypdf_s"] = round(raw["pypdf"], 2)
+    out["raw_pdfium_s"] = round(raw["pdfium"], 2)
+    out["stage_extract_s"] = round(raw["ours"], 2)
+    return parsed
+
+
+def _ingest(out: dict, files: list[Path], home: Path, embedder: str) -> None:
+    assistant = _assistant(home, embedder)
+    t0 = time.perf_counter()
+    assistant.embedder.embed_query("warm up")  # one-time model load / distillation
+    out["embedder_setup_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    results = list(assistant.ingest(files))
+    out["ingest_s"] = round(time.perf_counter() - t0, 2)
+    bad = [r for r in results if r.status != "indexed"]
+    if bad:
+        raise RuntimeError(f"bench: ingest failed for {bad[0].path}: {bad[0].error}")
+    out["chunks"] = sum(r.n_chunks for r in results)
+    out["ingest_peak_rss_mb"] = round(_peak_rss_mb())
+    t0 = time.perf_counter()
+    again = list(assistant.ingest(files))
+    out["reingest_s"] = round(time.perf_counter() - t0, 2)
+    assert all(r.status == "unchanged" for r in again), [r.status for r in again]
+    out["home_disk_mb"] = round(_du_mb(home), 1)
+    out["chroma_disk_mb"] = round(_du_mb(assistant.settings.chroma_path), 1)
+
+
+def _stages(out: dict, parsed: list, tmp_path: Path, embedder: str) -> None:
+    """Ingest's stages one by one on the same files, and Chroma's upsert with and without the
+    chunk text (what the store held before text-once)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    assistant = _assistant(tmp_path / "home-stages", embedder)
+    settings = assistant.settings
+    t0 = time.perf_counter()
+    chunks = [
+        c
+        for p in parsed
+        for c in chunk_pages(p.report_id, p.pages, settings.chunking, assistant.index.index_key)
+    ]
+    out["stage_chunk_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    assistant.embedder.embed_query("warm up")  # model load / distillation
+    out["stage_embedder_setup_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    vectors = assistant.embedder.embed_documents([c.text for c in chunks])
+    out["stage_embed_s"] = round(time.perf_counter() - t0, 2)
+    for label, with_text in (("text_once", False), ("with_text", True)):
+        path = tmp_path / f"chroma-{label}"
+        client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaClientSettings(anonymized_telemetry=False)
+        )
+        collection = client.get_or_create_collection("bench", metadata={"hnsw:space": "cosine"})
+        t0 = time.perf_counter()
+        for start in range(0, len(chunks), 1000):
+            part = chunks[start : start + 1000]
+            extra = {}
+            if with_text:  # the pre-text-once layout: documents and provenance in Chroma too
+                extra = {
+                    "documents": [c.text for c in part],
+                    "metadatas": [
+                        {
+                            "report_id": c.report_id,
+                            "page": c.page,
+                            "char_start": c.char_start,
+                            "char_end": c.char_end,
+                            "section": c.section or "",
+                        }
+                        for c in part
+                    ],
+                }
+            else:
+                extra = {"metadatas": [{"report_id": c.report_id} for c in part]}
+            collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[v.tolist() for v in vectors[start : start + 1000]],
+                **extra,
+            )
+        out[f"upsert_{label}_s"] = round(time.perf_counter() - t0, 2)
+        client.close()
+        out[f"upsert_{label}_disk_mb"] = round(_du_mb(path), 1)
+
+
+def _add_copies(out: dict, home: Path, embedder: str) -> None:
+    """Three more copies of every report's chunks and vectors, under new report ids."""
+    assistant = _assistant(home, embedder)
+    index = assistant.index
+    t0 = time.perf_counter()
+    for report in assistant.list_reports():
+        passages = index.report_chunks(report.report_id)
+        for copy in range(1, COPIES):
+            rid = f"{report.report_id}~{copy}"
+            chunks = [
+                Chunk(
+                    chunk_id=f"{p.chunk_id}~{copy}",
+                    report_id=rid,
+                    seq=seq,
+                    page=p.page,
+                    page_end=p.page,
+                    char_start=p.char_start,
+                    char_end=p.char_end,
+                    section=p.section,
+                    text=p.text,
+                    ocr=p.ocr,
+                )
+                for seq, p in enumerate(passages)
+            ]
+            index.add_report(rid, chunks)
+    out["copies_s"] = round(time.perf_counter() - t0, 1)
+    with assistant.db.connect() as conn:
+        out["chunks_4y"] = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+
+def _queries(assistant: Assistant, n: int = 8) -> list[str]:
+    questions = [q for q in assistant.bank.questions if q.answerable_from_text]
+    return [q.text for q in questions[:n]]
+
+
+def _search_times(home: Path, embedder: str) -> dict:
+    assistant = _assistant(home, embedder)  # a fresh index: empty per-report caches
+    index = assistant.index
+    reports = [r.report_id for r in assistant.list_reports()]
+    queries = _queries(assistant)
+    timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "lexical": [], "cold": []}
+    for rid in reports:
+        t0 = time.perf_counter()
+        index.search(queries[0], [rid], mode="hybrid")  # first query: builds the report's view
+        timings["cold"].append(time.perf_counter() - t0)
+        for query in queries[1:]:
+            for mode in ("hybrid", "dense", "lexical"):
+                t0 = time.perf_counter()
+                index.search(query, [rid], mode=mode)
+                timings[mode].append(time.perf_counter() - t0)
+    unfiltered = []
+    for query in queries:
+        vector_t0 = time.perf_counter()
+        index.dense(query, None, index.settings.retrieval.candidates)
+        unfiltered.append(time.perf_counter() - vector_t0)
+    out = {
+        f"{mode}_{name}_ms": round(_pct(values, q) * 1000, 1)
+        for mode, values in timings.items()
+        for name, q in (("p50", 0.5), ("p95", 0.95))
+    }
+    out["unfiltered_dense_p95_ms"] = round(_pct(unfiltered, 0.95) * 1000, 1)
+    # identical rankings in both homes: the copies never re-rank a report's evidence
+    out["_rankings"] = [
+        [p.chunk_id for p in index.search(q, [rid])] for rid in reports[:3] for q in queries
+    ]
+    return out
+
+
+def _search(out: dict, home1: Path, home4: Path, embedder: str) -> None:
+    one, four = _search_times(home1, embedder), _search_times(home4, embedder)
+    out["search_identical_4y"] = one.pop("_rankings") == four.pop("_rankings")
+    out["search_1y"], out["search_4y"] = one, four
+    out["search_ratio_4y_1y_p95"] = {
+        mode: round(four[f"{mode}_p95_ms"] / max(one[f"{mode}_p95_ms"], 1e-3), 2)
+        for mode in ("hybrid", "dense", "lexical", "cold")
+    }
+
+
+def _offline(out: dict, home1: Path, home4: Path, embedder: str, n: int) -> None:
+    from assistant.bulk.runs import draft_items
+
+    answers = {}
+    for label, home in (("1y", home1), ("4y", home4)):
+        assistant = _assistant(home, embedder)
+        drafter = assistant.drafter("offline")
+        reports = assistant.list_reports()[:n]
+        questions = assistant.bank.questions
+        t0 = time.perf_counter()
+        done = draft_items(drafter, reports, questions, run_id=f"bench-offline-{label}")
+        elapsed = time.perf_counter() - t0
+        out[f"offline_{label}_drafts_per_s"] = round(len(done) / elapsed, 1)
+        out[f"offline_{label}_s_per_report"] = round(elapsed / max(len(reports), 1), 2)
+        answers[label] = sorted(
+            (o.draft.report_id, o.draft.question_id, json.dumps(o.draft.answer)) for o in done
+        )
+        out["offline_drafts"] = len(done)
+    out["offline_identical_4y"] = answers["1y"] == answers["4y"]
+
+
+def _draft_pairs(drafter, pairs, concurrency: int, run_id: str) -> int:
+    """What `draft_items` does for one phase, over an explicit list of (report, question)."""
+    pages: dict[str, dict] = {}
+
+    def one(pair):
+        report, question = pair
+        if report.report_id not in pages:
+            pages[report.report_id] = drafter.reports.pages(report.report_id)
+        return drafter.draft_question(
+            report, question, run_id=run_id, page_text=pages[report.report_id]
+        )
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return sum(o.created for o in pool.map(one, pairs))
+
+
+def _llm(out: dict, home1: Path, home4: Path, embedder: str, latency: float) -> None:
+    with ScriptedEndpoint(latency=latency) as server:
+        for label, home in (("1y", home1), ("4y", home4)):
+            llm = {
+                "base_url": server.url,
+                "model": "scripted-model",
+                "max_retries": 1,
+                "concurrency": max(LEVELS),
+            }
+            assistant = _assistant(home, embedder, llm=llm)
+            drafter = assistant.drafter("llm")
+            questions = [
+                q
+                for q in assistant.bank.questions
+                if q.answerable_from_text and q.answer_type is not AnswerType.FREE_TEXT
+            ]
+            pairs = [(r, q) for q in questions for r in assistant.list_reports()]
+            _draft_pairs(drafter, pairs[:1], 1, f"bench-llm-{label}-warm-up")  # client, caches
+            taken = 1
+            for level in LEVELS:
+                want = level * WAVES if level > 1 else 6
+                chunk = pairs[taken : taken + want]
+                taken += want
+                busy0 = time.process_time()
+                t0 = time.perf_counter()
+                created = _draft_pairs(drafter, chunk, level, f"bench-llm-{label}-{level}")
+                elapsed = time.perf_counter() - t0
+                rate = created / elapsed
+                out[f"llm_{label}_c{level}_ratio"] = round(rate / (level / latency), 2)
+                out[f"llm_{label}_c{level}_cpu_busy"] = round(
+                    (time.process_time() - busy0) / elapsed, 2
+                )
+            totals = CallLog(assistant.db).totals()
+            out[f"llm_{label}_prompt_tokens_per_call"] = round(
+                totals["prompt_tokens"] / max(totals["calls"], 1)
+            )
+        out["llm_max_in_flight"] = server.max_concurrency
+
+
+def _tokens(out: dict, home: Path, embedder: str) -> None:
+    assistant = _assistant(home, embedder)
+    questions = [q for q in assistant.bank.questions if q.answerable_from_text]
+    reports = assistant.list_reports()[:4]
+    evidence, whole = [], []
+    for report in reports:
+        pages = assistant.reports.pages(report.report_id)
+        report_tokens = sum(estimate_tokens(t) for t in pages.values())
+        whole.append(report_tokens)
+        for q in questions:
+            blocks = retrieve_evidence(assistant.index, question_queries(q), report.report_id)
+            evidence.append(sum(estimate_tokens(b.passage.text) for b in blocks))
+    per_call = out.get("llm_1y_prompt_tokens_per_call", 0)
+    mean_evidence = statistics.mean(evidence)
+    overhead = max(per_call - mean_evidence, 0)  # instructions, question, schema
+    out["tokens_evidence_per_question"] = round(mean_evidence)
+    out["tokens_retrieved_per_question"] = round(per_call)
+    out["tokens_whole_report_per_question"] = round(statistics.mean(whole) + overhead)
+    out["questions_per_report"] = len(questions)
+    out["tokens_ratio_whole_vs_retrieved"] = round(
+        out["tokens_whole_report_per_question"] / max(per_call, 1), 1
+    )
+    out["tokens_one_call_vs_retrieved_calls"] = round(
+        (statistics.mean(whole) + overhead) / max(per_call * len(questions), 1), 2
+    )
+
+
+# --- the table --------------------------------------------------------------------------------
+def summary_text(o: dict) -> str:
+    scale = YEAR_REPORTS / o["reports"]
+    s1, s4, ratio = o["search_1y"], o["search_4y"], o["search_ratio_4y_1y_p95"]
+    year_offline_s = YEAR_REPORTS * o["offline_1y_s_per_report"]
+    stage_total = sum(
+        o[k] for k in ("stage_extract_s", "stage_chunk_s", "stage_embed_s", "upsert_text_once_s")
+    )
+
+    def pct(key: str) -> str:
+        return f"{o[key] / max(stage_total, 1e-9):.0%}"
+
+    def llm(label: str) -> str:
+        return ", ".join(f"{c}: {o[f'llm_{label}_c{c}_ratio']}" for c in LEVELS)
+
+    rows = [
+        (
+            "ingest + index (static)",
+            f"{o['ingest_s']} s (+ one-time embedder setup {o['embedder_setup_s']} s), "
+            f"{o['ingest_peak_rss_mb']} MB peak; year ≈ {o['ingest_s'] * scale / 60:.1f} min",
+            f"raw pypdf {o['raw_pypdf_s']} s; pdfium {o['raw_pdfium_s']} s",
+            f"{o['ingest_s'] / o['raw_pypdf_s']:.2f}× pypdf, "
+            f"{o['ingest_s'] / o['raw_pdfium_s']:.1f}× pdfium",
+        ),
+        (
+            "where ingest time goes",
+            f"extract {o['stage_extract_s']} s ({pct('stage_extract_s')}), chunk "
+            f"{o['stage_chunk_s']} s ({pct('stage_chunk_s')}), embed {o['stage_embed_s']} s "
+            f"({pct('stage_embed_s')}), upsert {o['upsert_text_once_s']} s "
+            f"({pct('upsert_text_once_s')})",
+            f"upsert with the text in Chroma too: {o['upsert_with_text_s']} s, "
+            f"{o['upsert_with_text_disk_mb']} MB on disk",
+            f"text once: {o['upsert_with_text_s'] / max(o['upsert_text_once_s'], 1e-9):.1f}× "
+            f"faster, "
+            f"{o['upsert_with_text_disk_mb'] / max(o['upsert_text_once_disk_mb'], 1e-9):.1f}"
+            f"× less disk ({o['upsert_text_once_disk_mb']} MB)",
+        ),
+        (
+            "re-ingest of the unchanged year",
+            f"{o['reingest_s']} s",
+            f"ingest {o['ingest_s']} s",
+            f"{o['reingest_s'] / o['ingest_s']:.4f}×",
+        ),
+        (
+            f"report-filtered search p50/p95, 1 year ({o['chunks']} chunks)",
+            f"hybrid {s1['hybrid_p50_ms']}/{s1['hybrid_p95_ms']} ms, dense "
+            f"{s1['dense_p50_ms']}/{s1['dense_p95_ms']}, lexical {s1['lexical_p50_ms']}/"
+            f"{s1['lexical_p95_ms']}; first query of a report {s1['cold_p95_ms']} ms p95",
+            f"unfiltered dense over the home: {s1['unfiltered_dense_p95_ms']} ms p95",
+            f"hybrid {s1['hybrid_p95_ms'] / max(s1['unfiltered_dense_p95_ms'], 1e-3):.1f}× "
+            "unfiltered dense",
+        ),
+        (
+            f"same, 4 years ({o['chunks_4y']} chunks)",
+            f"hybrid {s4['hybrid_p50_ms']}/{s4['hybrid_p95_ms']} ms, dense "
+            f"{s4['dense_p50_ms']}/{s4['dense_p95_ms']}, lexical {s4['lexical_p50_ms']}/"
+            f"{s4['lexical_p95_ms']}; first query {s4['cold_p95_ms']} ms p95",
+            "1 year",
+            f"p95 ×{ratio['hybrid']} hybrid, ×{ratio['dense']} dense, ×{ratio['lexical']} "
+            f"lexical, ×{ratio['cold']} first query (target ≤ 1.3; hybrid < 50 ms); rankings "
+            f"identical: {o['search_identical_4y']}",
+        ),
+        (
+            "offline drafting",
+            f"{o['offline_1y_drafts_per_s']} drafts/s, {o['offline_1y_s_per_report']} s a "
+            f"report; year ≈ {year_offline_s / 60:.1f} min",
+            f"4 years in the home: {o['offline_4y_drafts_per_s']} drafts/s",
+            f"{o['offline_4y_s_per_report'] / max(o['offline_1y_s_per_report'], 1e-9):.2f}× "
+            f"per report; drafts identical: {o['offline_identical_4y']} (target ≥ 30 drafts/s)",
+        ),
+        (
+            f"LLM at {o['latency_s']} s latency, ratio to ideal",
+            llm("1y"),
+            "ideal N× (N calls in flight)",
+            "CPU busy at 16: " + str(o["llm_1y_c16_cpu_busy"]) + " of a core",
+        ),
+        (
+            "same, 4 years in the home",
+            llm("4y"),
+            "1 year",
+            f"CPU busy at 16: {o['llm_4y_c16_cpu_busy']}; max in flight {o['llm_max_in_flight']}",
+        ),
+        (
+            "prompt tokens per question",
+            f"retrieved {o['tokens_retrieved_per_question']} (evidence "
+            f"{o['tokens_evidence_per_question']})",
+            f"whole report {o['tokens_whole_report_per_question']}",
+            f"{o['tokens_ratio_whole_vs_retrieved']}× fewer; one whole-report call for all "
+            f"{o['questions_per_report']} questions = {o['tokens_one_call_vs_retrieved_calls']}× "
+            "the retrieved calls' tokens",
+        ),
+    ]
+    lines = [
+        f"bench --year: {o['reports']} long generated reports, {o['pages']} pages, "
+        f"{o['chunks']} chunks ({o['chunks'] / o['pages']:.2f} a page; generated in "
+        f"{o['generate_s']} s); a {YEAR_REPORTS}-report "
+        f"year projected ×{scale:.2f} (report count); peak RSS {o['peak_rss_mb']} MB",
+    ]
+    for figure, now, against, ratio_text in rows:
+        lines.append(f"- {figure}")
+        lines.append(f"    now:      {now}")
+        lines.append(f"    compared: {against}")
+        lines.append(f"    ratio:    {ratio_text}")
+    return "\n".join(lines)
