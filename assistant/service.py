@@ -431,6 +431,15 @@ class Assistant:
             now.narratives = {n.theme_id: n for n in stories}
         return now
 
+    def earlier_period(self, period: str | None) -> str | None:
+        """The year before `period` ("2020-21" → "2019-20") when the library has its reports."""
+        try:
+            start, end = (period or "").split("-")
+            before = f"{int(start) - 1}-{int(end) - 1:02d}"
+        except ValueError:
+            return None
+        return before if self.list_reports(period=before) else None
+
     def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:
         analysis = build_analysis(
             self.bank,

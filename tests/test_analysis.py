@@ -171,6 +171,9 @@ def test_html_is_self_contained_and_escapes_report_text(service, tmp_path):
 
 
 def test_year_on_year_figures_and_partnership_changes(service, tmp_path):
+    assert service.earlier_period(NOW) == THEN
+    assert service.earlier_period(THEN) is None  # no 2018-19 reports
+    assert service.earlier_period("not a period") is None
     now_reports, then_reports = _reports(service, NOW), _reports(service, THEN)
     assert [r.partnership for r in now_reports] == [r.partnership for r in then_reports]
     target_now, target_then = now_reports[0], then_reports[0]

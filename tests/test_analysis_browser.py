@@ -129,7 +129,9 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
     home = tmp_path / "home"
     service = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
     generate_sample_set(tmp_path / "pdfs", n=2, seed=5, length="short")
-    service.score(tmp_path / "pdfs", period=PERIOD, engine="offline")
+    generate_sample_set(tmp_path / "before", n=2, seed=5, period="2019-20", length="short")
+    service.score(tmp_path / "before", period="2019-20", engine="offline")
+    service.score(tmp_path / "pdfs", period=PERIOD, engine="offline")  # the latest run
     report = service.list_reports(period=PERIOD)[0]
     service.record_decision(
         report.report_id, "C8", "dana", "enter", after="evidenced", base_event_id=None
@@ -148,7 +150,9 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
         goto_tab(page, "Cohort")
         page.locator("#co-analysis").click()
         expect(page.locator("#co-msg")).to_contain_text(
-            "Analysis written: 2 reports, 2 of 66", timeout=90_000
+            "Analysis written: 2 reports, 2 of 66 answers decided by a reviewer, compared with "
+            "2019-20.",
+            timeout=90_000,
         )
         link = page.locator('#co-analysis-files a[download="analysis.docx"]')
         expect(link).to_be_visible()
@@ -175,6 +179,8 @@ def test_cohort_tab_button_writes_the_analysis(tmp_path):
         if r.cells[0].text == "C8"
     ]
     assert ("C8", "Evidenced", "reviewer (dana)") in rows
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "Year on year: Yearly analysis 2019-20 → Yearly analysis 2020-21" in headings
 
 
 def test_blind_second_marking_in_the_app_reaches_the_analysis(tmp_path):

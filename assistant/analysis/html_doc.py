@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from assistant.analysis.figures import Analysis, Count, Finding
+from assistant.analysis.figures import Analysis, Count, Finding, _short
 
 CSS = """
 body{font-family:Georgia,serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;
@@ -58,7 +58,7 @@ class _Html:
             check = "" if p.verified else " <span class='muted'>(quote not found on page)</span>"
             by = " <span class='muted'>(added by reviewer)</span>" if p.by == "reviewer" else ""
             items.append(
-                f"<li>{page}: <span class='quote'>“{_esc(p.quote)}”</span>{check}{by}</li>"
+                f"<li>{page}: <span class='quote'>“{_esc(_short(p.quote))}”</span>{check}{by}</li>"
             )
         if not items:
             items.append("<li class='muted'>no cited passage</li>")

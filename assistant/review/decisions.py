@@ -201,9 +201,11 @@ class DecisionStore:
                 payload = self._passage_payload(conn, report_id, payload)
             elif action == "example":  # "use as example" (analysis: examples of practice)
                 on = bool(payload.get("on", True))
-                payload = self._passage_payload(conn, report_id, payload) if (
-                    on and payload.get("page") is not None
-                ) else {}
+                payload = (
+                    self._passage_payload(conn, report_id, payload)
+                    if (on and payload.get("page") is not None)
+                    else {}
+                )
                 payload["on"] = on
             if action not in DECISION_STATUS:
                 before = after = None

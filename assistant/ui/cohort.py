@@ -245,13 +245,19 @@ def analysis_files(assistant: Assistant, choice: str) -> tuple[list[str], str]:
     kind, _, ref = (choice or "").partition(":")
     if kind not in ("run", "period"):
         return [], message("warn", "Pick a scoring run or a period to write its analysis.")
-    analysis = assistant.analysis(
-        ref if kind == "period" else None, run_id=ref if kind == "run" else None
-    )
+    period = ref if kind == "period" else None
+    run_id = ref if kind == "run" else None
+    if run_id:
+        period = next((r["label"] for r in assistant.score_runs() if r["run_id"] == run_id), None)
+    earlier = assistant.earlier_period(period)  # year on year when the year before is there
+    analysis = assistant.analysis(period if not run_id else None, run_id=run_id, compare=earlier)
     paths = assistant.write_analysis(analysis, serve_dir("analysis-"))
     files = [str(paths["docx"]), str(paths["html"])]
     decided = f"{analysis.n_decided} of {analysis.n_items} answers decided by a reviewer"
-    return files, message("ok", f"Analysis written: {len(analysis.reports)} reports, {decided}.")
+    versus = f", compared with {earlier}" if earlier else ""
+    return files, message(
+        "ok", f"Analysis written: {len(analysis.reports)} reports, {decided}{versus}."
+    )
 
 
 # --- the tab ----------------------------------------------------------------------------------
