@@ -487,11 +487,8 @@ def cmd_eval(args) -> int:
         return 0
     if args.action == "compare":
         if len(args.targets) != 2:
-            print(
-                "eval compare needs two eval ids (see `review-assistant eval list`)",
-                file=sys.stderr,
-            )
-            return 2
+            hint = "see `review-assistant eval list`"
+            return _fail(args, "eval compare needs two eval ids", hint, 2)
 
         table, warnings = assistant.compare_evals(*args.targets)
         for warning in warnings:  # loud on stderr too, not only in the table
@@ -501,8 +498,7 @@ def cmd_eval(args) -> int:
     csv_path = None
     if args.action == "score":
         if len(args.targets) != 1:
-            print("eval score needs one CSV of human audit scores", file=sys.stderr)
-            return 2
+            return _fail(args, "eval score needs one CSV of human audit scores", "", 2)
         csv_path = Path(args.targets[0])
     ids = _question_ids(args.questions)
     if ids is not None:

@@ -162,6 +162,8 @@ def test_errors_under_json_are_json_on_stdout_with_the_exit_code_kept(scored, ca
     assert data["error"] == "no report matches 'no-such-partnership'" and data["hint"]
     code, out, _ = run(capsys, "cohort", "--run", "nope", "--json")
     assert code == 2 and "runs" in json.loads(out)["hint"]
+    code, out, _ = run(capsys, "eval", "compare", "only-one", "--json")
+    assert code == 2 and json.loads(out)["error"] == "eval compare needs two eval ids"
     with pytest.raises(SystemExit) as usage:  # a usage error too
         main(["reports", "--no-such-option", "--json"])
     assert usage.value.code == 2
