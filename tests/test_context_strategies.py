@@ -180,6 +180,11 @@ def test_theme_asks_a_themes_questions_in_one_call(llm, year, capsys):
     a_call = next(c for c in theme_calls if '"A1"' in c["request"])
     assert sum(drafts[q].prompt_tokens for q in ("A1", "A2", "A6")) == a_call["prompt_tokens"]
     assert theme_calls[1]["cached_tokens"] > 1000
+    # resumable: a re-run finds every draft it stored (the synthesis's too) and asks nothing
+    llm.reset()
+    again = json.loads(score(year, "theme", capsys, "--json"))
+    assert again["reused"] == len(QUESTIONS) and llm.chat_requests() == []
+    assert len(drafts_and_log()[3]) == len(log)  # not even a reply served from the call log
 
 
 def test_a_report_too_long_for_the_model_falls_back_to_retrieved(
@@ -195,6 +200,9 @@ def test_a_report_too_long_for_the_model_falls_back_to_retrieved(
         assert "does not fit llm.context_tokens (3,000)" in (d.marker or ""), d.marker
         assert "drafted from retrieved evidence" in d.marker
         assert d.template == "draft_answer"  # what was actually sent
+    llm.reset()  # a re-run finds the fallback drafts under the template actually used
+    assert json.loads(score(year, "whole-report", capsys, "--json"))["reused"] == len(QUESTIONS)
+    assert llm.chat_requests() == [] and len(drafts_and_log()[3]) == len(log)
     # shown where drafts are shown
     code, shown = run(["draft", report.report_id, "--engine", "llm", "--context", "whole-report",
                        "--questions", "A1"], capsys)
@@ -226,3 +234,19 @@ def test_score_plan_prints_every_strategy_and_sends_nothing(llm, year, capsys):
     assert code == 0 and "nothing was sent" in table
     assert all(s in table for s in ("retrieved", "whole-report", "theme"))
     assert llm.requests == []
+
+
+def test_batch_lines_carry_the_whole_report_and_theme_is_refused(llm, year, capsys):
+    llm.batch_polls_before_complete = 1
+    out = score(year, "whole-report", capsys, "--batch", "--poll-seconds", "0.05")
+    a, report, drafts, log = drafts_and_log()
+    lines = [r.json for r in llm.chat_requests() if r.method == "BATCH"]
+    assert len(lines) == len(QUESTIONS) - 1  # the synthesis is drafted live, last
+    assert all("End of the report." in user_message(body) for body in lines)
+    assert all(drafts[q].status == "ok" and drafts[q].citations[0].verified for q in QUESTIONS[:-1])
+    batch_log = [c for c in log if c["provider"].endswith("(batch)")]
+    assert len(batch_log) == len(lines) and sum(c["cached_tokens"] for c in batch_log) > 0
+    assert "drafted" in out
+    code = main(["score", str(year), "--engine", "llm", "--context", "theme", "--batch"])
+    assert code == 2
+    assert "cannot use the theme context" in capsys.readouterr().err

@@ -228,7 +228,10 @@ class Drafter:
         return draft.settings_hash != self.settings_hash
 
     def key_for(self, report_id: str, question: Question) -> str:
-        template, version = self.template
+        """The draft's identity, naming the template its prompt is actually rendered with
+        (a synthesis under `theme`, or a report too long for the whole-report prompt, uses
+        another template than the engine's), so a re-run finds the draft it stored."""
+        template, version = self.template_for(report_id, question)
         return draft_key(
             report_id,
             question.id,
@@ -239,6 +242,21 @@ class Drafter:
             self.engine.name,
             self.engine.model,
         )
+
+    def template_for(self, report_id: str, question: Question) -> tuple[str | None, int | None]:
+        """(name, version) of the template the engine renders this question with."""
+        strategy = self.strategy
+        if strategy == "retrieved":
+            return self.template
+        report = self.reports.get(report_id)
+        context = DraftContext(report.display_name, report.period or "not stated", report_id)
+        if self.report_pages(report, context)[0] is None:  # does not fit: retrieved evidence
+            chosen = self.engine.draft_template
+        elif strategy == "theme" and question.answer_type is not AnswerType.FREE_TEXT:
+            chosen = self.engine.theme_template
+        else:
+            chosen = self.engine.report_template
+        return chosen.name, chosen.version
 
     # --- the path: prepare -> engine -> finish -> store ---------------------------------
     def evidence(self, report_id: str, queries: list[str]) -> list[EvidenceBlock]:
@@ -332,7 +350,7 @@ class Drafter:
     def finish(self, prepared: Prepared, result: EngineResult, page_text: dict[int, str]) -> Draft:
         """Validate the answer, verify citations and decide the draft's status."""
         report, question, blocks = prepared.report, prepared.question, prepared.blocks
-        template, version = self.template
+        template, version = self.template_for(report.report_id, question)
         citations = verify_citations(result, blocks, page_text)
         status, answer, error = result.status, None, result.error
         if status == "answered":

@@ -89,8 +89,9 @@ class Engine(Protocol):
     through the OpenAI Batch API: `batch_request`, `submit_batch`, `batch_status`,
     `batch_lines` and `batch_result`, see assistant/bulk/batch.py), `deterministic` (no
     sampling: a re-draft of the same evidence gives the same draft), `whole_report` (can be
-    shown every page of a report: `context_strategy`, `report_fits`, `draft_theme`, see
-    assistant/drafting/context.py). Callers ask `can(engine,
+    shown every page of a report: `context_strategy`, `context_tokens`, `report_fits`,
+    `draft_theme`, `render_theme` and the templates `draft_template`, `report_template`,
+    `theme_template`; see assistant/drafting/context.py). Callers ask `can(engine,
     capability)`, never the engine's name.
     """
 
