@@ -938,7 +938,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="append", default=[], help="only this report (repeatable)")
 
     p = add("analysis", cmd_analysis, "write the draft yearly analysis (DOCX and HTML)")
-    p.add_argument("--period", help="the year, e.g. 2020-21")
+    p.add_argument("--period", type=_period, help="the year, e.g. 2020-21")
     p.add_argument("--run", help="a scoring run instead of all reports of the period")
     p.add_argument("--compare", help="an earlier period (or run id) for year-on-year figures")
     p.add_argument(
@@ -955,12 +955,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("register", cmd_register, "the register of every partnership of a period")
-    p.add_argument("action", choices=["import", "show"])
+    p.add_argument(
+        "action", choices=["import", "show"], help="import a register CSV, or show a period's"
+    )
     p.add_argument("file", nargs="?", help="import: the register CSV")
-    p.add_argument("--period", required=True, help="the year, e.g. 2020-21")
+    p.add_argument("--period", type=_period, required=True, help="the year, e.g. 2020-21")
 
     p = add("sample", cmd_sample, "draw a reproducible sample of partnerships from the register")
-    p.add_argument("--period", required=True)
+    p.add_argument("--period", type=_period, required=True, help="the year, e.g. 2020-21")
     p.add_argument("--n", type=int, required=True, help="how many partnerships")
     p.add_argument("--seed", type=int, required=True, help="random seed (recorded)")
     p.add_argument("--by", choices=["region"], help="stratify by this register column")
