@@ -207,6 +207,12 @@ JS = """
     // Mark the queue row of the question on screen, and keep it in view of the queue's box.
     const title = document.querySelector('#rv-title h3');
     const qid = title ? title.textContent.split(' · ')[0].trim() : '';
+    // a report just picked: focus leaves the picker for the item, so A does not type "a"
+    const active = document.activeElement;
+    if (qid && qid !== window.__rvShown) {
+      window.__rvShown = qid;
+      if (active && active.closest && active.closest('#rv-report, #rv-next-report')) home();
+    }
     document.querySelectorAll('#rv-queue [role=row]').forEach((row) => {
       const cell = row.querySelector('[role=gridcell]');
       const on = !!qid && !!cell && cell.textContent.trim() === qid;
