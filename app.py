@@ -63,7 +63,8 @@ CSS = """
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
 #rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
-#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap {
+#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap,
+#ev-reading .cell-wrap {
   font-family: var(--font); font-size: 13px;
 }
 .page-text mark.hit { background: #a5f3fc; outline: 2px solid #0891b2; }

@@ -181,8 +181,8 @@ def evals_tab(assistant: "Assistant") -> None:
     gallery = gr.Gallery(
         label="Charts (select one to enlarge)",
         elem_id="ev-charts",
-        columns=1,  # one chart per row: axis labels stay readable
-        height=720,
+        columns=2,  # two per row (not three): axis labels stay readable
+        height=620,
         object_fit="contain",
         interactive=False,
         buttons=["download", "fullscreen"],
