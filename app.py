@@ -191,7 +191,8 @@ JS = """
   // A mouse click on an action button also hands focus back to the item.
   document.addEventListener('click', (e) => {
     const t = e.target;
-    const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo';
+    const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo, ' +
+      '#rv-add, #rv-relevant, #rv-not-relevant';
     if (t && t.closest && t.closest(buttons)) {
       setTimeout(home, 0);
     }
