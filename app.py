@@ -64,7 +64,8 @@ CSS = """
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
 #rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
-#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap {
+#rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap,
+#ev-reading .cell-wrap {
   font-family: var(--font); font-size: 13px;
 }
 .page-text mark.hit { background: #a5f3fc; outline: 2px solid #0891b2; }
@@ -191,7 +192,8 @@ JS = """
   // A mouse click on an action button also hands focus back to the item.
   document.addEventListener('click', (e) => {
     const t = e.target;
-    const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo';
+    const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo, ' +
+      '#rv-add, #rv-relevant, #rv-not-relevant';
     if (t && t.closest && t.closest(buttons)) {
       setTimeout(home, 0);
     }
@@ -208,6 +210,12 @@ JS = """
     // Mark the queue row of the question on screen, and keep it in view of the queue's box.
     const title = document.querySelector('#rv-title h3');
     const qid = title ? title.textContent.split(' · ')[0].trim() : '';
+    // a report just picked: focus leaves the picker for the item, so A does not type "a"
+    const active = document.activeElement;
+    if (qid && qid !== window.__rvShown) {
+      window.__rvShown = qid;
+      if (active && active.closest && active.closest('#rv-report, #rv-next-report')) home();
+    }
     document.querySelectorAll('#rv-queue [role=row]').forEach((row) => {
       const cell = row.querySelector('[role=gridcell]');
       const on = !!qid && !!cell && cell.textContent.trim() === qid;

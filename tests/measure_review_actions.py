@@ -75,9 +75,6 @@ def main() -> int:
             progress = page.locator("#rv-progress")
             expect(progress).to_contain_text("0/33 reviewed")
             title = page.locator("#rv-title h3")
-            if args.style == "after":
-                page.locator("#rv-title").click()
-                actions += 1
             done = 0
             for question in a.bank.questions:
                 qid = question.id

@@ -179,15 +179,21 @@ def evals_tab(assistant: "Assistant") -> None:
         elem_id="ev-reading",
         max_height=520,
     )
-    gallery = gr.Gallery(
-        label="Charts (select one to enlarge)",
-        elem_id="ev-charts",
-        columns=1,  # one chart per row: axis labels stay readable
-        height=720,
-        object_fit="contain",
-        interactive=False,
-        buttons=["download", "fullscreen"],
-    )
+    # one image per chart at its own size: a gallery tile crops a tall chart (its axis labels
+    # went missing); the kappa chart, then the confusions, then recall when measured
+    with gr.Column(elem_id="ev-charts"):
+        charts = [
+            gr.Image(
+                None,
+                label=caption,
+                type="filepath",
+                interactive=False,
+                visible=False,
+                buttons=["download", "fullscreen"],
+                elem_id=f"ev-{key.replace('_', '-')}",
+            )
+            for key, caption in CHART_CAPTIONS.items()
+        ]
     # full width: the summary's tables have up to twelve columns
     summary = gr.Markdown(
         "",
@@ -247,10 +253,17 @@ def evals_tab(assistant: "Assistant") -> None:
 
     cmp_btn.click(compare, [first, second], [cmp_msg, cmp_md], api_name="eval_compare")
 
-    outputs = [status, headline, summary, gallery, files, reading_md, reading]
+    outputs = [status, headline, summary, *charts, files, reading_md, reading]
+
+    def chart_updates(shown: list[tuple[str, str]]) -> list:
+        by_caption = dict((caption, path) for path, caption in shown)
+        return [
+            gr.update(value=by_caption.get(caption), visible=caption in by_caption)
+            for caption in CHART_CAPTIONS.values()
+        ]
 
     def empty(note: str) -> list:
-        return [note, "", "", [], None, "", frame([], READING_HEADERS)]
+        return [note, "", "", *chart_updates([]), None, "", frame([], READING_HEADERS)]
 
     def show(eval_id):
         if not eval_id:
@@ -269,7 +282,7 @@ def evals_tab(assistant: "Assistant") -> None:
             note,
             d["headline"],
             d["summary"],
-            d["charts"],
+            *chart_updates(d["charts"]),
             d["files"],
             html.escape(reading_summary(d["metrics"])),
             frame(reading_rows(d["metrics"]), READING_HEADERS),

@@ -129,7 +129,9 @@ def library_page(ctx: AppContext) -> LibraryHandles:
     draft_msg = gr.HTML("", elem_id="lib-draft-msg")
     last = gr.State(None)
 
-    def ingest(paths, partnership_value, period_value, use_ocr, q, progress=gr.Progress()):  # noqa: B008
+    def ingest(
+        paths, partnership_value, period_value, use_ocr, q="", progress=gr.Progress()  # noqa: B008
+    ):
         if not paths:
             return "Choose one or more PDF files first.", gr.update(), None
         lines: list[str] = []
