@@ -493,8 +493,12 @@ class Assistant:
         on_file=None,
         on_start=None,
         on_item=None,
+        workers: int | None = None,
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
+
+        An engine that drafts in this process (offline) drafts whole reports in `workers`
+        processes (default: one a core, up to 2, from 8 reports up); drafts are the same.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only). Stored drafts
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
@@ -573,14 +577,20 @@ class Assistant:
                     on_item=record,
                 )
                 questions = [q for q in questions if q.answer_type is AnswerType.FREE_TEXT]
-            draft_items(
-                drafter,
-                summary.reports,
-                questions,
-                run_id=run_id,
-                concurrency=concurrency,
-                on_item=record,
-            )
+            workers = report_workers(drafter, summary.reports, workers)
+            if workers > 1:
+                draft_in_report_workers(
+                    self.settings, drafter, summary.reports, questions, run_id, workers, record
+                )
+            else:
+                draft_items(
+                    drafter,
+                    summary.reports,
+                    questions,
+                    run_id=run_id,
+                    concurrency=concurrency,
+                    on_item=record,
+                )
         except BaseException:
             summary.seconds = time.perf_counter() - started
             runs.finish(run_id, "interrupted", summary.to_json())
@@ -656,3 +666,68 @@ class Assistant:
         }
         out_dir = out_dir or self.settings.outputs_dir / run["run_id"]
         return export_drafts(self.bank, reports, drafts, out_dir)
+
+
+# --- parallel report workers for in-process engines (issue 15 item 4, branch perf) --------------
+REPORT_WORKERS_FROM = 8  # reports: below this, starting the processes costs more than it saves
+
+
+def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:
+    """How many report processes an in-process engine (offline) drafts with; LLM engines
+    wait on their endpoint, not the CPU, and use threads (`llm.concurrency`) instead."""
+    import os
+
+    if can(drafter.engine, "concurrent") or len(reports) < 2:
+        return 1
+    if asked is not None:
+        return max(1, min(asked, len(reports)))
+    return min(2, os.cpu_count() or 1) if len(reports) >= REPORT_WORKERS_FROM else 1
+
+
+def _draft_reports_worker(
+    settings: Settings,
+    engine: str,
+    report_ids: list[str],
+    question_ids: list[str],
+    run_id: str,
+    redraft_stale: bool,
+) -> list:
+    """In a worker process: draft whole reports with its own Assistant (same data home)."""
+    assistant = Assistant(settings)
+    drafter = assistant.drafter(engine)
+    drafter.redraft_stale = redraft_stale
+    reports = [assistant.reports.get(rid) for rid in report_ids]
+    return draft_items(drafter, reports, assistant.bank.select(question_ids), run_id=run_id)
+
+
+def draft_in_report_workers(
+    settings: Settings,
+    drafter: Drafter,
+    reports: list,
+    questions: list,
+    run_id: str,
+    workers: int,
+    on_item,
+) -> None:
+    """Each report drafted in one of `workers` processes; outcomes reach `on_item` here, a
+    report at a time, in the order the reports finish."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    question_ids = [q.id for q in questions]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(
+                _draft_reports_worker,
+                settings,
+                drafter.engine.name,
+                [report.report_id],
+                question_ids,
+                run_id,
+                drafter.redraft_stale,
+            )
+            for report in reports
+        ]
+        for future in as_completed(futures):
+            for outcome in future.result():
+                on_item(outcome)
