@@ -684,6 +684,9 @@ def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:
     return min(2, os.cpu_count() or 1) if len(reports) >= REPORT_WORKERS_FROM else 1
 
 
+_WORKER_ASSISTANTS: dict[str, Assistant] = {}  # in a worker process: one per settings
+
+
 def _draft_reports_worker(
     settings: Settings,
     engine: str,
@@ -692,8 +695,12 @@ def _draft_reports_worker(
     run_id: str,
     redraft_stale: bool,
 ) -> list:
-    """In a worker process: draft whole reports with its own Assistant (same data home)."""
-    assistant = Assistant(settings)
+    """In a worker process: draft whole reports with its own Assistant (same data home),
+    made once per process and settings."""
+    key = settings.model_dump_json() if hasattr(settings, "model_dump_json") else repr(settings)
+    assistant = _WORKER_ASSISTANTS.get(key)
+    if assistant is None:
+        assistant = _WORKER_ASSISTANTS[key] = Assistant(settings)
     drafter = assistant.drafter(engine)
     drafter.redraft_stale = redraft_stale
     reports = [assistant.reports.get(rid) for rid in report_ids]
