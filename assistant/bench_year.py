@@ -81,7 +81,7 @@ def run_year_benchmark(
         _search(out, home1, home4, embedder)
         _offline(out, home1, home4, embedder, offline_reports)
         _offline_score(out, tmp_path / "home-score-1", tmp_path / "pdfs", embedder, workers=1)
-        _offline_score(out, tmp_path / "home-score", tmp_path / "pdfs", embedder)
+        _offline_score(out, tmp_path / "home-score", tmp_path / "pdfs", embedder, workers=2)
         _llm(out, home1, home4, embedder, latency)
         _tokens(out, home1, embedder)
     out["peak_rss_mb"] = round(_peak_rss_mb())

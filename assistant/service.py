@@ -497,8 +497,10 @@ class Assistant:
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
 
-        An engine that drafts in this process (offline) drafts whole reports in `workers`
-        processes (default: one a core, up to 2, from 8 reports up); drafts are the same.
+        With `workers` > 1, an engine that drafts in this process (offline) drafts whole
+        reports in that many processes; drafts are the same. Off by default: on 24 long
+        reports two workers ran at 0.75x of one process (`bench --year`), start-up costs more
+        than it saves at that size.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only). Stored drafts
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
@@ -669,9 +671,6 @@ class Assistant:
 
 
 # --- parallel report workers for in-process engines (issue 15 item 4, branch perf) --------------
-REPORT_WORKERS_FROM = 8  # reports: below this, starting the processes costs more than it saves
-
-
 def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:
     """How many report processes an in-process engine (offline) drafts with; LLM engines
     wait on their endpoint, not the CPU, and use threads (`llm.concurrency`) instead."""
@@ -679,9 +678,7 @@ def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:
 
     if can(drafter.engine, "concurrent") or len(reports) < 2:
         return 1
-    if asked is not None:
-        return max(1, min(asked, len(reports)))
-    return min(2, os.cpu_count() or 1) if len(reports) >= REPORT_WORKERS_FROM else 1
+    return max(1, min(asked or 1, len(reports), os.cpu_count() or 1))
 
 
 _WORKER_ASSISTANTS: dict[str, Assistant] = {}  # in a worker process: one per settings
