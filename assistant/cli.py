@@ -329,6 +329,7 @@ def cmd_score(args) -> int:
             on_file=on_file,
             on_start=on_start,
             on_item=on_item,
+            workers=args.workers,
         )
     finally:
         for bar in bars.values():
@@ -857,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
     p.add_argument("--concurrency", type=int, help="parallel model calls (LLM engine)")
+    p.add_argument(
+        "--workers", type=int, help="report processes for the offline engine (default 1)"
+    )
     p.add_argument("--questions", help="comma-separated question ids (default: all)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any report or draft failed")
     p.add_argument("--batch", action="store_true", help="use the OpenAI Batch API (LLM engine)")

@@ -731,8 +731,14 @@ class Assistant:
         on_start=None,
         on_item=None,
         context: str | None = None,
+        workers: int | None = None,
     ):
         """Ingest what is new in `folder`, then draft every (report, question); resumable.
+
+        With `workers` > 1, an engine that drafts in this process (offline) drafts whole
+        reports in that many processes; drafts are the same. Off by default: on 24 long
+        reports two workers ran at 0.75x of one process (`bench --year`), start-up costs more
+        than it saves at that size.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only). Stored drafts
         are reused; with `redraft_stale`, those made with other settings are re-drafted."""
@@ -818,14 +824,20 @@ class Assistant:
                     on_item=record,
                 )
                 questions = drafting_phases(questions)[1]  # the syntheses: live, last
-            draft_items(
-                drafter,
-                summary.reports,
-                questions,
-                run_id=run_id,
-                concurrency=concurrency,
-                on_item=record,
-            )
+            workers = report_workers(drafter, summary.reports, workers)
+            if workers > 1:
+                draft_in_report_workers(
+                    self.settings, drafter, summary.reports, questions, run_id, workers, record
+                )
+            else:
+                draft_items(
+                    drafter,
+                    summary.reports,
+                    questions,
+                    run_id=run_id,
+                    concurrency=concurrency,
+                    on_item=record,
+                )
         except BaseException:
             summary.seconds = time.perf_counter() - started
             runs.finish(run_id, "interrupted", summary.to_json())
@@ -1093,3 +1105,69 @@ class Assistant:
                 )
             plans.append(plan_strategy(drafter, reports, questions, self.settings.llm.prices))
         return plans
+
+# --- parallel report workers for in-process engines (issue 15 item 4, branch perf) --------------
+def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:
+    """How many report processes an in-process engine (offline) drafts with; LLM engines
+    wait on their endpoint, not the CPU, and use threads (`llm.concurrency`) instead."""
+    import os
+
+    if can(drafter.engine, "concurrent") or len(reports) < 2:
+        return 1
+    return max(1, min(asked or 1, len(reports), os.cpu_count() or 1))
+
+
+_WORKER_ASSISTANTS: dict[str, Assistant] = {}  # in a worker process: one per settings
+
+
+def _draft_reports_worker(
+    settings: Settings,
+    engine: str,
+    report_ids: list[str],
+    question_ids: list[str],
+    run_id: str,
+    redraft_stale: bool,
+) -> list:
+    """In a worker process: draft whole reports with its own Assistant (same data home),
+    made once per process and settings."""
+    key = settings.model_dump_json() if hasattr(settings, "model_dump_json") else repr(settings)
+    assistant = _WORKER_ASSISTANTS.get(key)
+    if assistant is None:
+        assistant = _WORKER_ASSISTANTS[key] = Assistant(settings)
+    drafter = assistant.drafter(engine)
+    drafter.redraft_stale = redraft_stale
+    reports = [assistant.reports.get(rid) for rid in report_ids]
+    return draft_items(drafter, reports, assistant.bank.select(question_ids), run_id=run_id)
+
+
+def draft_in_report_workers(
+    settings: Settings,
+    drafter: Drafter,
+    reports: list,
+    questions: list,
+    run_id: str,
+    workers: int,
+    on_item,
+) -> None:
+    """Each report drafted in one of `workers` processes; outcomes reach `on_item` here, a
+    report at a time, in the order the reports finish."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    question_ids = [q.id for q in questions]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(
+                _draft_reports_worker,
+                settings,
+                drafter.engine.name,
+                [report.report_id],
+                question_ids,
+                run_id,
+                drafter.redraft_stale,
+            )
+            for report in reports
+        ]
+        for future in as_completed(futures):
+            for outcome in future.result():
+                on_item(outcome)
