@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from assistant.bulk.runs import draft_items
 from assistant.chunking import Chunk, chunk_pages
 from assistant.config import load_settings
 from assistant.drafting.drafter import estimate_tokens, question_queries, retrieve_evidence
@@ -28,7 +29,7 @@ from assistant.ingest.pdf import parse_pdf
 from assistant.providers.calllog import CallLog
 from assistant.providers.scripted import ScriptedEndpoint
 from assistant.questions import AnswerType
-from assistant.service import Assistant
+from assistant.service import Assistant, report_workers
 
 YEAR_REPORTS = 130  # a real year (issue 15: 130 PDFs, 9,109 pages)
 COPIES = 4  # "4 years in the home"
@@ -295,8 +296,6 @@ def _search(out: dict, home1: Path, home4: Path, embedder: str) -> None:
 
 
 def _offline(out: dict, home1: Path, home4: Path, embedder: str, n: int) -> None:
-    from assistant.bulk.runs import draft_items
-
     answers = {}
     for label, home in (("1y", home1), ("4y", home4)):
         assistant = _assistant(home, embedder)
@@ -323,8 +322,6 @@ def _offline_score(
 ) -> None:
     """`score --engine offline` of the whole year: the command's own path, with the report
     workers it picks (assistant/service.py `report_workers`) or with `workers`."""
-    from assistant.service import report_workers
-
     assistant = _assistant(home, embedder)
     drafter = assistant.drafter("offline")
     chosen = report_workers(drafter, assistant.list_reports(), workers)

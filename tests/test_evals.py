@@ -300,7 +300,7 @@ def test_frozen_ci_gold_matches_the_generator(ci_year):
 
 def test_ci_gate(assistant, ci_year, tmp_path):
     """The offline engine and hybrid retrieval on a fixed small labelled set (hash embedder)
-    must stay at or above the thresholds recorded in evals/thresholds.json, scored against the
+    must stay at or above the thresholds recorded in evals/data/thresholds.json, scored against the
     frozen gold in evals/data/ci_gold.csv."""
     thresholds = load_thresholds()
     gate = thresholds["subset"]
@@ -327,7 +327,7 @@ def test_ci_gate(assistant, ci_year, tmp_path):
 
 def devset_folder() -> Path | None:
     """The dev set (gold.csv beside reports/): $REVIEW_ASSISTANT_DEVSET, else the path in
-    evals/thresholds.json relative to the repository root."""
+    evals/data/thresholds.json relative to the repository root."""
     import os
 
     from assistant.config import REPO_ROOT

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.bulk.export import write_csv, write_xlsx
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.review.decisions import DecisionStore
 
@@ -415,8 +416,6 @@ def table_rows(summary: CohortSummary) -> tuple[list[str], list[dict]]:
 
 def write_tables(summary: CohortSummary, out_dir: Path, stem: str = "cohort-figures") -> dict:
     """The figures as CSV (UTF-8 with a BOM, for Excel) and XLSX; returns the paths."""
-    from assistant.bulk.export import write_csv, write_xlsx
-
     out_dir.mkdir(parents=True, exist_ok=True)
     columns, rows = table_rows(summary)
     csv_path = write_csv(out_dir / f"{stem}.csv", columns, rows)

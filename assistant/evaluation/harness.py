@@ -491,6 +491,6 @@ def ci_gold_csv() -> Path:
 
 
 def load_thresholds(path: Path | None = None) -> dict:
-    """evals/thresholds.json (frozen data, kept beside the synthetic generator in evals/)."""
-    path = path or Path(__file__).resolve().parents[2] / "evals" / "thresholds.json"
+    """evals/data/thresholds.json (frozen data, beside the CI gate's gold in evals/data/)."""
+    path = path or Path(__file__).resolve().parents[2] / "evals" / "data" / "thresholds.json"
     return json.loads(path.read_text(encoding="utf-8"))
