@@ -1,14 +1,18 @@
 """Fit the offline engine's confidence calibration on labelled reports, cross-validated by report.
 
-    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv [HOME=GOLD.csv ...] [--write]
+    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--write]
 
 Each HOME is a data directory where the labelled reports are ingested (for the generated year:
-the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them. For every scored
-(report, question) the evidence is retrieved as drafting does and the offline engine drafts it;
-a draft agrees when its answer equals the auditors' (multi-select: the same set; counts: the
-same number). The figures printed are leave-one-report-out: each report's confidences come from
-a calibration fitted without it. `--write` stores the calibration fitted on everything in
-assistant/engines/calibrations/, with a version naming the data.
+the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them; W (default 1) how
+many times each of its drafts counts (reports written independently of the generator are
+closer to the reports the product reads than the generated year is, so they may count more).
+For every scored (report, question) the evidence is retrieved as drafting does and the offline
+engine drafts it; a draft agrees when its answer equals the auditors' (multi-select: the same
+set; counts: the same number). The figures printed are leave-one-report-out: each report's
+confidences come from a calibration fitted without it. The weight of the question branch (see
+assistant/engines/calibration.py) is the one with the best leave-one-report-out log-loss.
+`--write` stores the calibration fitted on everything in assistant/engines/calibrations/, with
+a version naming the data.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -49,7 +54,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
         for ref in scores.reports:
             if Path(ref).stem == Path(record.file_name).stem:
                 by_name[ref] = record
-    engine = OfflineEngine()
+    engine = OfflineEngine(db=lib.db)
     rows = []
     items = scores.by_item()
     for ref, record in sorted(by_name.items()):
@@ -87,11 +92,29 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
     return rows
 
 
+QUESTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
 def _tuples(rows):
-    return [(r["question"], r["type"], r["rule"], r["answer"], r["agreed"]) for r in rows]
+    return [
+        (r["question"], r["type"], r["rule"], r["answer"], r["agreed"], r.get("weight", 1.0))
+        for r in rows
+    ]
 
 
-def cross_validated(rows: list[dict], engine: str, model: str) -> list[float]:
+def log_loss(rows: list[dict], conf: list[float]) -> float:
+    total = weight = 0.0
+    for r, p in zip(rows, conf, strict=True):
+        p = min(max(p, 1e-3), 1 - 1e-3)
+        w = r.get("weight", 1.0)
+        total -= w * math.log(p if r["agreed"] else 1 - p)
+        weight += w
+    return total / max(weight, 1e-9)
+
+
+def cross_validated(
+    rows: list[dict], engine: str, model: str, question_weight: float = 0.0
+) -> list[float]:
     """Leave-one-report-out confidences, in the order of `rows`."""
     by_report = defaultdict(list)
     for i, r in enumerate(rows):
@@ -99,7 +122,9 @@ def cross_validated(rows: list[dict], engine: str, model: str) -> list[float]:
     out = [0.0] * len(rows)
     for report, idx in by_report.items():
         train = [r for r in rows if r["report"] != report]
-        cal = Calibration.fit(engine, model, "cv", _tuples(train))
+        cal = Calibration.fit(
+            engine, model, "cv", _tuples(train), question_weight=question_weight
+        )
         for i in idx:
             r = rows[i]
             out[i] = cal.probability(r["question"], r["type"], r["rule"], r["answer"])
@@ -131,9 +156,18 @@ def main(argv=None) -> int:
     sets = {}
     for source in args.sources:
         home, gold = source.split("=", 1)
+        gold, _, weight = gold.partition("*")
         sets[source] = labelled_rows(home, gold)
+        for r in sets[source]:
+            r["weight"] = float(weight or 1.0)
     rows = [r for rs in sets.values() for r in rs]
-    conf = cross_validated(rows, engine, model)
+    losses = {
+        w: log_loss(rows, cross_validated(rows, engine, model, w)) for w in QUESTION_WEIGHTS
+    }
+    for w, loss in losses.items():
+        print(f"question weight {w:.2f}: leave-one-report-out log-loss {loss:.4f}")
+    question_weight = min(losses, key=losses.get)
+    conf = cross_validated(rows, engine, model, question_weight)
     start = 0
     for source, rs in sets.items():
         summarise(f"{source} (leave-one-report-out)", rs, conf[start : start + len(rs)])
@@ -141,7 +175,7 @@ def main(argv=None) -> int:
     summarise("all (leave-one-report-out)", rows, conf)
     if args.write:
         digest = hashlib.sha256(
-            json.dumps(_tuples(rows), default=str, sort_keys=True).encode()
+            json.dumps([_tuples(rows), question_weight], default=str, sort_keys=True).encode()
         ).hexdigest()[:8]
         version = f"{engine}-{model}-cal-{digest}"
         fitted_on = [
@@ -150,7 +184,9 @@ def main(argv=None) -> int:
             f"{len(rs)} drafts"
             for s, rs in sets.items()
         ]
-        cal = Calibration.fit(engine, model, version, _tuples(rows), fitted_on)
+        cal = Calibration.fit(
+            engine, model, version, _tuples(rows), fitted_on, question_weight
+        )
         path = path_for(engine, model)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(cal.to_json(), indent=1, sort_keys=True) + "\n")
