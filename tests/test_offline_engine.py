@@ -687,3 +687,15 @@ def test_counts_read_the_whole_retrieved_page_not_only_the_passage(assistant, tm
     # without the report's pages (a bare engine) the passage is all there is
     bare = type(engine)().draft(b1b, [block], DraftContext("hartwell.pdf", "2020-21", report_id))
     assert bare.status == "not_found"
+
+
+def test_a_training_count_is_the_total_row_of_the_attendees_column():
+    table = (
+        "Most courses moved online this year.\nCourse\nSessions\nAttendees\n"
+        "Neglect awareness\n4\n88\nSafer sleep\n3\n1,150\nTotal\n7\n1,238\n"
+        "Feedback forms were positive: 91% of people said the course met their needs."
+    )
+    result = _draft_blocks("B7n", [("Multi-agency training", table)])
+    assert result.answer == 1238, result.rationale
+    no_total = table.replace("Total\n7\n1,238\n", "")
+    assert _draft_blocks("B7n", [("Multi-agency training", no_total)]).answer == 1238

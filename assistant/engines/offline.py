@@ -688,8 +688,10 @@ class OfflineEngine:
         local_review = any("practice review" in c.lower() for c in cues)
         periods = _period_labels(context.period)
         blocks = self._whole_pages(blocks, context)
-        explicit = _table_counts(cues, blocks, periods) or _explicit_counts(
-            cues, blocks, periods, local_review
+        explicit = (
+            _table_counts(cues, blocks, periods)
+            or _explicit_counts(cues, blocks, periods, local_review)
+            or _column_counts(cues, blocks)
         )
         if explicit:
             by_year: dict[str, tuple[int, Hit]] = {}
@@ -850,8 +852,9 @@ _NOT_A_COUNT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # sentences whose figures are not this period's reviews held by this partnership
+# (a total is not cumulative: "in total 2,580 places" is the year's total; "since 2019" is not)
 _CUMULATIVE = re.compile(
-    r"\b(?:since|in total|cumulative|altogether|so far|to date|over the (?:last|past)|"
+    r"\b(?:since|cumulative|so far|to date|over the (?:last|past)|"
     r"between\s+\w+\s+\d{4}\s+and)\b",
     re.IGNORECASE,
 )
@@ -896,7 +899,7 @@ def _year_labels(sentence: str) -> set[str]:
 def _count_value(raw: str) -> int | None:
     raw = raw.lower().replace(",", "")
     value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
-    return value if value is not None and value < 1000 else None
+    return value if value is not None and value < 100_000 else None
 
 
 _YEAR_CELL = re.compile(r"(20\d\d)\s*[-/–]\s*(\d\d)")
@@ -955,6 +958,65 @@ def _table_rows(text: str):
                 break  # another table, or prose: this table has ended
             label.append(line)
             i += 1
+
+
+_CELL_FIGURE = re.compile(r"\d{1,3}(?:,\d{3})*")
+
+
+def _column_tables(text: str):
+    """(column names, rows) of a table laid out one cell a line under a header of short
+    names ("Course" / "Sessions" / "Attendees", then "Safer sleep" / "6" / "144" ...): each row
+    a label and one figure per column after the first."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+
+    def parse(j: int, n: int):
+        rows = []
+        while j < len(lines):
+            label, cells = [], []
+            while j < len(lines) and not _CELL_FIGURE.fullmatch(lines[j]) and len(label) < 3:
+                label.append(lines[j])
+                j += 1
+            while j < len(lines) and _CELL_FIGURE.fullmatch(lines[j]) and len(cells) < n:
+                cells.append(int(lines[j].replace(",", "")))
+                j += 1
+            if not label or len(cells) != n:
+                break
+            rows.append((" ".join(label), cells))
+        return rows
+
+    i = 0
+    while i < len(lines):
+        k = 0
+        while (
+            i + k < len(lines)
+            and len(lines[i + k]) <= 30
+            and not re.search(r"\d", lines[i + k])
+            and not lines[i + k].endswith((".", ":", ","))
+        ):
+            k += 1
+        for h in range(min(k, 7), 1, -1):  # the run may end with the first row's label
+            rows = parse(i + h, h - 1)
+            if len(rows) >= 2:
+                yield lines[i + 1 : i + h], rows
+                break
+        i += max(k, 1)
+
+
+def _column_counts(cues, blocks):
+    """(value, hit, "") for a table column named by a cue ("Attendees"): its Total row, or
+    the sum of its rows when the table gives no total."""
+    patterns = [(c, _cue_pattern(c)) for c in cues]
+    out = []
+    for block in blocks:
+        for columns, rows in _column_tables(block.text):
+            for j, name in enumerate(columns):
+                cue = next((c for c, p in patterns if p.search(name)), None)
+                if cue is None:
+                    continue
+                totals = [cells[j] for label, cells in rows if re.match(r"total\b", label, re.I)]
+                value = totals[0] if totals else sum(cells[j] for _, cells in rows)
+                out.append((value, Hit(block, name, cue, False), ""))
+    return out
 
 
 def _table_counts(cues, blocks, periods: set[str]):
