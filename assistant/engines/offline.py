@@ -473,6 +473,11 @@ class OfflineEngine:
             if not (h.planned or h.negated)
         ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
+        if question.answer_type is AnswerType.RATING:
+            # a heading names a topic, it does not assert anything: "What we did and the
+            # difference it made" is not a claim of impact, "Learning from reviews" no action
+            strong = [h for h in strong if not _is_title(h)]
+            partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
         partly += _extra_hits(question, "partly", blocks)
         cues = [c.lower() for c in keywords.get("topic", [])]
@@ -1284,6 +1289,15 @@ _NEW_PRIORITY = re.compile(
     r"\bfrom (?:April|May|June|July|September) \d{4}\b",
     re.IGNORECASE,
 )
+
+
+def _is_title(hit: Hit) -> bool:
+    """The hit's sentence is its block's section title or a stand-alone heading line."""
+    sentence = " ".join(hit.sentence.split())
+    if sentence == " ".join((hit.block.section or "").split()):
+        return True
+    lines = [line.strip() for line in hit.block.text.splitlines()]
+    return sentence in lines and _is_heading(sentence) and len(sentence.split()) >= 3
 
 
 def _is_heading(line: str) -> bool:
