@@ -39,6 +39,17 @@ NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same ch
 HEAD = 1  # leading places that may keep the passage search's own order ...
 HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
+DATA_WEIGHT = 0.5  # weight of the figures-over-time page ranking for a question about data
+DATA_PAGES = 10  # pages that ranking may lift
+
+# a question about data is answered where the data are: tables and scorecards whose figures
+# compare periods, which a search on the question's words ranks low (they are mostly numbers)
+_DATA_QUESTION = re.compile(
+    r"\b(?:data|figures|trends?|performance|dashboard|scorecard|compared with)\b", re.I
+)
+_FIGURE_OVER_TIME = re.compile(
+    r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
+)
 
 _GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
 _REQUIRES = re.compile(
@@ -106,6 +117,16 @@ def lend_to_neighbours(scores: dict[int, float], chapter_of, share: float) -> di
     return out
 
 
+def data_pages(view, page_of: dict[str, int]) -> list[int]:
+    """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
+    8"), densest first; pages with fewer than six are left out."""
+    counts: dict[int, int] = {}
+    for chunk_id, page in page_of.items():
+        counts[page] = counts.get(page, 0) + len(_FIGURE_OVER_TIME.findall(view.text_of(chunk_id)))
+    ranked = sorted((p for p, n in counts.items() if n >= 6), key=lambda p: (-counts[p], p))
+    return ranked[:DATA_PAGES]
+
+
 def _search(index, view, query: str, mode: str | None) -> list[str]:
     """Chunk ids for one phrasing: BM25 on its words less the generic ones, and dense on the
     whole phrasing, fused (RRF) as ChunkIndex.search does."""
@@ -161,6 +182,9 @@ def select_pages(
     chunk_fused = rrf_fuse(chunk_rankings)
     chunk_scores = dict(chunk_fused)
     page_scores = rrf_scores(page_rankings, PAGE_RRF_K)
+    if any(_DATA_QUESTION.search(q) for q in phrasings):
+        for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
     for page, score in section_scores.items():
         page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
     page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)

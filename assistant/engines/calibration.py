@@ -72,6 +72,27 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def recalibrated(p: float, intercept_slope: tuple[float, float]) -> float:
+    a, b = intercept_slope
+    if (a, b) == (0.0, 1.0):
+        return p
+    return 1 / (1 + math.exp(-(a + b * _logit(p))))
+
+
+def fit_recalibration(probs: list[float], agreed: list[bool]) -> tuple[float, float]:
+    """Intercept and slope (logit scale) with the best log-loss over a coarse grid."""
+    best = (math.inf, 0.0, 1.0)
+    for a in [x / 10 for x in range(-20, 31)]:
+        for b in [x / 10 for x in range(5, 26)]:
+            loss = 0.0
+            for p, y in zip(probs, agreed, strict=True):
+                q = min(max(recalibrated(p, (a, b)), 1e-3), 1 - 1e-3)
+                loss -= math.log(q if y else 1 - q)
+            if loss < best[0]:
+                best = (loss, a, b)
+    return best[1], best[2]
+
+
 @dataclass
 class Calibration:
     """Agreement counts per cell for one engine and model."""
@@ -82,6 +103,9 @@ class Calibration:
     counts: dict[str, list[float]] = field(default_factory=dict)  # cell → [agreed, n]
     fitted_on: list[str] = field(default_factory=list)
     question_weight: float = 0.0
+    # intercept and slope on the logit scale, fitted on reports written independently of the
+    # generator (the generated year sets the ranking, those reports the level): (0, 1) = none
+    recalibration: tuple[float, float] = (0.0, 1.0)
 
     def _rate(self, key: str, parent: float) -> float:
         agreed, n = self.counts.get(key, (0.0, 0.0))
@@ -97,7 +121,7 @@ class Calibration:
         if self.question_weight:
             shift = _logit(self._rate(question_key(question_id), type_rate)) - _logit(type_rate)
             p = 1 / (1 + math.exp(-(_logit(p) + self.question_weight * shift)))
-        return round(p, 3)
+        return round(recalibrated(p, self.recalibration), 3)
 
     @classmethod
     def fit(
@@ -124,6 +148,7 @@ class Calibration:
             "version": self.version,
             "prior": PRIOR,
             "question_weight": self.question_weight,
+            "recalibration": list(self.recalibration),
             "fitted_on": self.fitted_on,
             "counts": self.counts,
         }
@@ -137,6 +162,7 @@ class Calibration:
             data["counts"],
             data["fitted_on"],
             float(data.get("question_weight", 0.0)),
+            tuple(data.get("recalibration", (0.0, 1.0))),
         )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from assistant.config import load_settings
 from assistant.drafting.drafter import question_queries, retrieve_evidence
 from assistant.engines.base import DraftContext
-from assistant.engines.calibration import Calibration, path_for
+from assistant.engines.calibration import Calibration, fit_recalibration, path_for
 from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.human_scores import load_human_scores
 from assistant.evaluation.metrics import confidence_summary
@@ -85,6 +85,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
                     "question": qid,
                     "type": question.answer_type.value,
                     "rule": str(result.features.get("rule", "")),
+                    "signals": int(result.features.get("n_signals", 0) or 0),
                     "answer": result.answer,
                     "agreed": agrees(answer, reference),
                 }
@@ -112,22 +113,53 @@ def log_loss(rows: list[dict], conf: list[float]) -> float:
     return total / max(weight, 1e-9)
 
 
+def _predict(cal: Calibration, rows: list[dict]) -> list[float]:
+    return [cal.probability(r["question"], r["type"], r["rule"], r["answer"]) for r in rows]
+
+
+def recalibration_for(
+    rows: list[dict], engine: str, model: str, question_weight: float, recal_reports
+) -> tuple[float, float]:
+    """Intercept and slope fitted on the recalibration reports, each predicted by a
+    calibration fitted without it; (0, 1) when there are none."""
+    probs: list[float] = []
+    agreed: list[bool] = []
+    for report in recal_reports:
+        train = [r for r in rows if r["report"] != report]
+        test = [r for r in rows if r["report"] == report]
+        if not train or not test:
+            continue
+        cal = Calibration.fit(engine, model, "cv", _tuples(train), question_weight=question_weight)
+        probs += _predict(cal, test)
+        agreed += [r["agreed"] for r in test]
+    return fit_recalibration(probs, agreed) if probs else (0.0, 1.0)
+
+
 def cross_validated(
-    rows: list[dict], engine: str, model: str, question_weight: float = 0.0
+    rows: list[dict],
+    engine: str,
+    model: str,
+    question_weight: float = 0.0,
+    recalibrate=None,
 ) -> list[float]:
-    """Leave-one-report-out confidences, in the order of `rows`."""
+    """Leave-one-report-out confidences, in the order of `rows`. With `recalibrate` (a test on
+    a row), the level is refitted on those rows' reports, the held-out report left out of
+    that too."""
     by_report = defaultdict(list)
     for i, r in enumerate(rows):
         by_report[r["report"]].append(i)
+    recal_reports = sorted({r["report"] for r in rows if recalibrate and recalibrate(r)})
     out = [0.0] * len(rows)
     for report, idx in by_report.items():
         train = [r for r in rows if r["report"] != report]
         cal = Calibration.fit(
             engine, model, "cv", _tuples(train), question_weight=question_weight
         )
-        for i in idx:
-            r = rows[i]
-            out[i] = cal.probability(r["question"], r["type"], r["rule"], r["answer"])
+        if recal_reports:
+            others = [x for x in recal_reports if x != report]
+            cal.recalibration = recalibration_for(train, engine, model, question_weight, others)
+        for i, p in zip(idx, _predict(cal, [rows[i] for i in idx]), strict=True):
+            out[i] = p
     return out
 
 
@@ -150,6 +182,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="+", help="HOME=GOLD.csv")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--recalibrate-on",
+        metavar="TEXT",
+        help="refit the level (logit intercept and slope) on the sources whose GOLD path "
+        "contains TEXT: reports written independently of the generator",
+    )
     args = parser.parse_args(argv)
 
     engine, model = OfflineEngine.name, OfflineEngine.model
@@ -160,6 +198,7 @@ def main(argv=None) -> int:
         sets[source] = labelled_rows(home, gold)
         for r in sets[source]:
             r["weight"] = float(weight or 1.0)
+            r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
     rows = [r for rs in sets.values() for r in rs]
     losses = {
         w: log_loss(rows, cross_validated(rows, engine, model, w)) for w in QUESTION_WEIGHTS
@@ -167,7 +206,8 @@ def main(argv=None) -> int:
     for w, loss in losses.items():
         print(f"question weight {w:.2f}: leave-one-report-out log-loss {loss:.4f}")
     question_weight = min(losses, key=losses.get)
-    conf = cross_validated(rows, engine, model, question_weight)
+    recalibrate = (lambda r: r["recal"]) if args.recalibrate_on else None
+    conf = cross_validated(rows, engine, model, question_weight, recalibrate)
     start = 0
     for source, rs in sets.items():
         summarise(f"{source} (leave-one-report-out)", rs, conf[start : start + len(rs)])
@@ -175,7 +215,9 @@ def main(argv=None) -> int:
     summarise("all (leave-one-report-out)", rows, conf)
     if args.write:
         digest = hashlib.sha256(
-            json.dumps([_tuples(rows), question_weight], default=str, sort_keys=True).encode()
+            json.dumps(
+                [_tuples(rows), question_weight, args.recalibrate_on], default=str, sort_keys=True
+            ).encode()
         ).hexdigest()[:8]
         version = f"{engine}-{model}-cal-{digest}"
         fitted_on = [
@@ -187,6 +229,10 @@ def main(argv=None) -> int:
         cal = Calibration.fit(
             engine, model, version, _tuples(rows), fitted_on, question_weight
         )
+        if recalibrate:
+            reports = sorted({r["report"] for r in rows if r["recal"]})
+            cal.recalibration = recalibration_for(rows, engine, model, question_weight, reports)
+            print(f"recalibration (logit intercept, slope): {cal.recalibration}")
         path = path_for(engine, model)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(cal.to_json(), indent=1, sort_keys=True) + "\n")
