@@ -94,3 +94,18 @@ def test_ece_and_auroc():
     assert math.isnan(auroc(conf, [True] * 4))
     s = confidence_summary(conf, [True, False, False, False])
     assert s["n"] == 4 and [b["n"] for b in s["bins"]] == [2, 2]
+
+
+def test_the_level_is_refitted_on_independent_reports_keeping_the_order():
+    from assistant.engines.calibration import fit_recalibration, recalibrated
+
+    # a calibration that says 0.6 where independent reports agree 9 times in 10
+    probs = [0.6] * 20 + [0.3] * 20
+    agreed = [i % 10 != 0 for i in range(20)] + [i % 2 == 0 for i in range(20)]
+    a, b = fit_recalibration(probs, agreed)
+    assert abs(recalibrated(0.6, (a, b)) - 0.9) < 0.05
+    assert abs(recalibrated(0.3, (a, b)) - 0.5) < 0.05
+    assert recalibrated(0.2, (a, b)) < recalibrated(0.3, (a, b)) < recalibrated(0.6, (a, b))
+    cal = Calibration.fit("offline", "m", "v1", [("A4", "yes_partly_no", "strong", "yes", True)])
+    cal.recalibration = (a, b)
+    assert Calibration.from_json(cal.to_json()).recalibration == (a, b)

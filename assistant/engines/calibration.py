@@ -13,6 +13,10 @@ optional branch, answer type ← question, moves the estimate on the logit scale
 `question_weight` times the question's own departure from its answer type (0: questions are not
 told apart; the fit chooses the weight by cross-validation across reports).
 
+The level can then be refitted (`recalibration`: an intercept and slope on the logit scale) on
+reports written independently of the generator, which the engine gets right more often than
+the generated year: the generated year sets the order, those reports the level.
+
 A calibration belongs to one engine and model, carries a version, and is fitted by
 `assistant/evaluation/calibration_fit.py`
 on labelled data (generated year and dev set). An engine and model

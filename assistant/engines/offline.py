@@ -7,7 +7,12 @@ few generic signals of evidence (figures with a trend, audit findings, feedback)
   (so a theme mentioned only as local context is not taken for a priority);
 - ratings / yes-partly-no: "evidenced"/"yes" needs strong cues or data in a topical passage,
   "partly" needs the topic, "not"/"no" when the evidence never discusses it;
-- ladders: the highest level with cues; counts: a number next to the topic's cue words.
+- ladders: the highest level with cues;
+- counts: read over the whole of each retrieved page — the period's column of a table with one
+  column per year, a table row or column named by the cue (its Total row), a stated number
+  next to the cue words (never a year, date, duration, paragraph or section number, a
+  cumulative, previous-year or other area's figure), else the reviews the report names, each
+  by what its sentence or its own section says; no count: abstain.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
