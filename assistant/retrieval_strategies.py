@@ -47,6 +47,14 @@ DATA_PAGES = 10  # pages that ranking may lift
 _DATA_QUESTION = re.compile(
     r"\b(?:data|figures|trends?|performance|dashboard|scorecard|compared with)\b", re.I
 )
+PRIORITY_WEIGHT = 2.0  # weight of the priority-chapter page ranking for "each priority"
+# a question about each priority is answered in the chapters the priorities list names
+_EACH_PRIORITY = re.compile(r"\b(?:each|every|this)\s+priority\b", re.I)
+_PRIORITY_LABEL = re.compile(
+    r"\bpriority\s*(?:\d+|one|two|three|four|five|six)\b|\b(?:first|second|third|fourth|fifth)"
+    r"\s+priority\b",
+    re.I,
+)
 _FIGURE_OVER_TIME = re.compile(
     r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
 )
@@ -117,6 +125,20 @@ def lend_to_neighbours(scores: dict[int, float], chapter_of, share: float) -> di
     return out
 
 
+def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> list[int]:
+    """Pages of the sections whose label names one priority ("Priority 2: Exploitation"):
+    each section's first page first, then their other pages, in reading order."""
+    pages: dict[int, list[int]] = {}
+    for chunk_id, number in section_of.items():
+        if _PRIORITY_LABEL.search(labels[number]):
+            pages.setdefault(number, [])
+            if page_of[chunk_id] not in pages[number]:
+                pages[number].append(page_of[chunk_id])
+    firsts = [ps[0] for ps in pages.values()]
+    rest = [p for ps in pages.values() for p in ps[1:]]
+    return list(dict.fromkeys(firsts + rest))
+
+
 def data_pages(view, page_of: dict[str, int]) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
     8"), densest first; pages with fewer than six are left out."""
@@ -182,6 +204,10 @@ def select_pages(
     chunk_fused = rrf_fuse(chunk_rankings)
     chunk_scores = dict(chunk_fused)
     page_scores = rrf_scores(page_rankings, PAGE_RRF_K)
+    if any(_EACH_PRIORITY.search(q) for q in phrasings):
+        chapters = priority_pages(_labels, section_of, page_of)
+        for page, score in rrf_scores([chapters], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + PRIORITY_WEIGHT * score
     if any(_DATA_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score

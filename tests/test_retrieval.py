@@ -128,3 +128,19 @@ def test_a_question_about_data_reaches_the_pages_where_the_figures_are(
     monkeypatch.setattr(retrieval_strategies, "DATA_WEIGHT", 0.0)
     without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a10), rid)]
     assert 11 not in without[: with_data.index(11) + 1]
+
+
+def test_a_question_on_each_priority_reaches_the_priority_chapters(assistant, tmp_path):
+    """Issue 11 item 3: the priorities list points to a chapter per priority."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages.append(["Our priorities", "We agreed three priorities: neglect, exploitation and "
+                  "early help. What partners did on each priority is set out below."])
+    for n, theme in enumerate(["Neglect", "Exploitation", "Early help"], start=1):
+        pages.append([f"Priority {n}: {theme}", f"The {theme.lower()} group met six times.",
+                      "Leads from health, police and the council took part."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    view = assistant.index.report_view(result.report.report_id)
+    labels, section_of, page_of = view.sections(assistant.index)
+    assert retrieval_strategies.priority_pages(labels, section_of, page_of) == [3, 4, 5]
