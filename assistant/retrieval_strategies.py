@@ -39,6 +39,25 @@ NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same ch
 HEAD = 1  # leading places that may keep the passage search's own order ...
 HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
+DATA_WEIGHT = 0.5  # weight of the figures-over-time page ranking for a question about data
+DATA_PAGES = 10  # pages that ranking may lift
+
+# a question about data is answered where the data are: tables and scorecards whose figures
+# compare periods, which a search on the question's words ranks low (they are mostly numbers)
+_DATA_QUESTION = re.compile(
+    r"\b(?:data|figures|trends?|performance|dashboard|scorecard|compared with)\b", re.I
+)
+PRIORITY_WEIGHT = 2.0  # weight of the priority-chapter page ranking for "each priority"
+# a question about each priority is answered in the chapters the priorities list names
+_EACH_PRIORITY = re.compile(r"\b(?:each|every|this)\s+priority\b", re.I)
+_PRIORITY_LABEL = re.compile(
+    r"\bpriority\s*(?:\d+|one|two|three|four|five|six)\b|\b(?:first|second|third|fourth|fifth)"
+    r"\s+priority\b",
+    re.I,
+)
+_FIGURE_OVER_TIME = re.compile(
+    r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
+)
 
 _GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
 _REQUIRES = re.compile(
@@ -106,6 +125,30 @@ def lend_to_neighbours(scores: dict[int, float], chapter_of, share: float) -> di
     return out
 
 
+def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> list[int]:
+    """Pages of the sections whose label names one priority ("Priority 2: Exploitation"):
+    each section's first page first, then their other pages, in reading order."""
+    pages: dict[int, list[int]] = {}
+    for chunk_id, number in section_of.items():
+        if _PRIORITY_LABEL.search(labels[number]):
+            pages.setdefault(number, [])
+            if page_of[chunk_id] not in pages[number]:
+                pages[number].append(page_of[chunk_id])
+    firsts = [ps[0] for ps in pages.values()]
+    rest = [p for ps in pages.values() for p in ps[1:]]
+    return list(dict.fromkeys(firsts + rest))
+
+
+def data_pages(view, page_of: dict[str, int]) -> list[int]:
+    """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
+    8"), densest first; pages with fewer than six are left out."""
+    counts: dict[int, int] = {}
+    for chunk_id, page in page_of.items():
+        counts[page] = counts.get(page, 0) + len(_FIGURE_OVER_TIME.findall(view.text_of(chunk_id)))
+    ranked = sorted((p for p, n in counts.items() if n >= 6), key=lambda p: (-counts[p], p))
+    return ranked[:DATA_PAGES]
+
+
 def _search(index, view, query: str, mode: str | None) -> list[str]:
     """Chunk ids for one phrasing: BM25 on its words less the generic ones, and dense on the
     whole phrasing, fused (RRF) as ChunkIndex.search does."""
@@ -161,6 +204,13 @@ def select_pages(
     chunk_fused = rrf_fuse(chunk_rankings)
     chunk_scores = dict(chunk_fused)
     page_scores = rrf_scores(page_rankings, PAGE_RRF_K)
+    if any(_EACH_PRIORITY.search(q) for q in phrasings):
+        chapters = priority_pages(_labels, section_of, page_of)
+        for page, score in rrf_scores([chapters], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + PRIORITY_WEIGHT * score
+    if any(_DATA_QUESTION.search(q) for q in phrasings):
+        for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
     for page, score in section_scores.items():
         page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
     page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 
 from assistant.engines.base import EngineResult
-from assistant.engines.calibration import UNCALIBRATED, Calibration, calibrate, load_calibration
+from assistant.engines.calibration import (
+    UNCALIBRATED,
+    Calibration,
+    calibrate,
+    load_calibration,
+    strength,
+)
 from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.metrics import auroc, confidence_summary, expected_calibration_error
 from assistant.questions import load_bank
 
 
-def test_a_rule_cell_estimates_agreement_and_sparse_cells_borrow_from_the_question():
+def test_a_rule_cell_estimates_agreement_and_sparse_cells_borrow_from_the_answer_type():
     rows = [("A4", "yes_partly_no", "strong", "yes", i < 9) for i in range(10)]
     rows += [("A4", "yes_partly_no", "passing", "no", i < 2) for i in range(10)]
     cal = Calibration.fit("offline", "m", "v1", rows)
@@ -19,7 +25,41 @@ def test_a_rule_cell_estimates_agreement_and_sparse_cells_borrow_from_the_questi
     bad = cal.probability("A4", "yes_partly_no", "passing", "no")
     unseen = cal.probability("A4", "yes_partly_no", "dedicated", "partly")
     assert 0.7 < good < 0.9 and 0.15 < bad < 0.35
-    assert math.isclose(unseen, 0.55, abs_tol=0.03)  # the question's rate, 11/20 smoothed
+    assert math.isclose(unseen, 0.55, abs_tol=0.03)  # the answer type's rate, 11/20 smoothed
+
+
+def test_cells_are_answer_type_by_rule_strength_not_per_question():
+    # the same rule family on two questions pools; its cue count is not part of the cell
+    rows = [("A2", "multi_select", "scoped options x2", ["a", "b"], i < 8) for i in range(10)]
+    rows += [("B5", "multi_select", "scoped options x3", ["a", "b"], i < 8) for i in range(10)]
+    rows += [("A3", "multi_select", "options x1", ["a", "b"], i < 1) for i in range(10)]
+    cal = Calibration.fit("offline", "m", "v1", rows)
+    assert strength("scoped options x3") == "scoped options" and strength("level 2") == "level"
+    unseen_question = cal.probability("A7", "multi_select", "scoped options x1", ["a", "b"])
+    assert unseen_question > 0.7  # the family's rate, though A7 was never fitted
+    assert cal.probability("B5", "multi_select", "options x4", ["x", "y"]) < 0.3
+    # the question branch, when weighted, moves a draft towards its question's own rate
+    tilted = Calibration.fit("offline", "m", "v1", rows, question_weight=1.0)
+    plain = cal.probability("A3", "multi_select", "scoped options x2", ["a", "b"])
+    assert tilted.probability("A3", "multi_select", "scoped options x2", ["a", "b"]) < plain
+    assert Calibration.from_json(tilted.to_json()).question_weight == 1.0
+
+
+def test_cross_validation_leaves_each_report_out_of_its_own_calibration():
+    from assistant.evaluation.calibration_fit import cross_validated, log_loss
+
+    def rows_for(report, agreed):
+        return [
+            {"report": report, "question": "A4", "type": "yes_partly_no", "rule": "strong",
+             "answer": "yes", "agreed": agreed}
+            for _ in range(10)
+        ]
+
+    rows = rows_for("r1", True) + rows_for("r2", True) + rows_for("r3", False)
+    conf = cross_validated(rows, "offline", "m")
+    # r3 disagrees everywhere, but its confidence comes from r1 and r2 only: high, and wrong
+    assert min(conf[20:]) > 0.8 and max(conf[:20]) < 0.85
+    assert log_loss(rows, conf) > log_loss(rows, [0.67] * 30)
 
 
 def test_drafts_carry_the_calibration_version_and_engines_without_one_are_uncalibrated():
@@ -54,3 +94,18 @@ def test_ece_and_auroc():
     assert math.isnan(auroc(conf, [True] * 4))
     s = confidence_summary(conf, [True, False, False, False])
     assert s["n"] == 4 and [b["n"] for b in s["bins"]] == [2, 2]
+
+
+def test_the_level_is_refitted_on_independent_reports_keeping_the_order():
+    from assistant.engines.calibration import fit_recalibration, recalibrated
+
+    # a calibration that says 0.6 where independent reports agree 9 times in 10
+    probs = [0.6] * 20 + [0.3] * 20
+    agreed = [i % 10 != 0 for i in range(20)] + [i % 2 == 0 for i in range(20)]
+    a, b = fit_recalibration(probs, agreed)
+    assert abs(recalibrated(0.6, (a, b)) - 0.9) < 0.05
+    assert abs(recalibrated(0.3, (a, b)) - 0.5) < 0.05
+    assert recalibrated(0.2, (a, b)) < recalibrated(0.3, (a, b)) < recalibrated(0.6, (a, b))
+    cal = Calibration.fit("offline", "m", "v1", [("A4", "yes_partly_no", "strong", "yes", True)])
+    cal.recalibration = (a, b)
+    assert Calibration.from_json(cal.to_json()).recalibration == (a, b)

@@ -607,3 +607,95 @@ def test_activity_is_partly_when_one_priority_did_not_get_going():
         ],
     )
     assert result.answer == "partly", result.rationale
+
+
+def test_a_count_in_a_table_with_a_column_per_year_is_the_periods_column():
+    table = (
+        "Reviews over three years\n2018-19\n2019-20\n2020-21\n"
+        "Serious incident notifications sent to the national\nPanel\n2\n3\n6\n"
+        "Rapid reviews held by the partnership (chapter 4,\nparagraphs 19 to 22)\n2\n1\n3\n"
+        "Rapid reviews led by another partnership about one of our children\n0\n2\n1\n"
+        "Local child safeguarding practice reviews commissioned\n1\n0\n2\n"
+        "Serious case reviews (2013 framework) published\n1\n1\n1\n"
+    )
+    one_year = _draft_blocks("B1b", [("Learning from reviews", table)])
+    assert one_year.answer == 3, one_year.rationale  # not 6 notifications, 22 or 2020
+    assert _draft_blocks("B1a", [("Learning from reviews", table)]).answer == 2
+    two_years = _draft_blocks("B1b", [("Learning from reviews", table)], period="2019-21")
+    assert two_years.answer == 4, two_years.rationale
+
+
+def test_a_count_table_read_one_cell_a_line():
+    table = (
+        "Rapid reviews are completed within 15 working days.\nType of review\nNumber\n"
+        "Serious incident notifications\n6\nRapid reviews\n4\n"
+        "Local child safeguarding practice reviews commissioned\n1\n"
+    )
+    assert _draft_blocks("B1b", [("Reviews", table)]).answer == 4
+    assert _draft_blocks("B1a", [("Reviews", table)]).answer == 1
+
+
+def test_reviews_named_under_their_own_headings_are_counted_by_what_each_section_says():
+    text = (
+        "Learning from reviews\n"
+        "Child J\nIn July 2020 we held a rapid review after a toddler was injured at home. "
+        "The partners agreed that a local review would not add to its learning.\n"
+        "Baby W\nIn February 2021 a rapid review was held for an infant with a fracture. "
+        "A local child safeguarding practice review was commissioned in March 2021.\n"
+        "Child N\nThe serious case review into Child N, commissioned in 2017 by the former "
+        "board, was published in June 2020.\n"
+        "Reviews led by other areas\nWe took part in a rapid review held by Southfold "
+        "Partnership.\n"
+    )
+    rapid = _draft_blocks("B1b", [("Learning from reviews", text)])
+    assert (rapid.answer, rapid.features["rule"]) == (2, "named"), rapid.rationale
+    local = _draft_blocks("B1a", [("Learning from reviews", text)])
+    assert local.answer == 1, local.rationale
+
+
+def test_a_priority_count_is_the_stated_number_never_a_figure_about_something_else():
+    text = (
+        "Our priorities\nWe worked to three priorities during 2020-21:\n- Neglect\n"
+        "- Exploitation\n- Early help\nExploitation. Why this is a priority: the police "
+        "identified 64 children at risk."
+    )
+    assert _draft_blocks("A1n", [("Our priorities", text)]).answer == 3
+    other = "Why this is a priority: the police identified 64 children at risk."
+    assert _draft_blocks("A1n", [("Our priorities", other)]).status == "not_found"
+
+
+def test_counts_read_the_whole_retrieved_page_not_only_the_passage(assistant, tmp_path):
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.index import Passage
+
+    pages = [
+        ["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"],
+        ["Learning from reviews", "The case review group met monthly.",
+         "The partnership held five rapid reviews in 2020-21."],
+    ]
+    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    report_id = ingested.report.report_id
+    # retrieval gave only the first lines of page 2: the count is in the rest of the page
+    cut = "Learning from reviews\nThe case review group met monthly."
+    block = EvidenceBlock("E1", Passage("c1", report_id, 2, cut, 1.0, 0, len(cut)))
+    engine, b1b = assistant.engine("offline"), load_bank().get("B1b")
+    result = engine.draft(b1b, [block], DraftContext("hartwell.pdf", "2020-21", report_id))
+    assert result.answer == 5, result.rationale
+    [citation] = result.citations
+    assert citation.block_id == "E1"
+    assert "five rapid reviews" in citation.quote
+    # without the report's pages (a bare engine) the passage is all there is
+    bare = type(engine)().draft(b1b, [block], DraftContext("hartwell.pdf", "2020-21", report_id))
+    assert bare.status == "not_found"
+
+
+def test_a_training_count_is_the_total_row_of_the_attendees_column():
+    table = (
+        "Most courses moved online this year.\nCourse\nSessions\nAttendees\n"
+        "Neglect awareness\n4\n88\nSafer sleep\n3\n1,150\nTotal\n7\n1,238\n"
+        "Feedback forms were positive: 91% of people said the course met their needs."
+    )
+    result = _draft_blocks("B7n", [("Multi-agency training", table)])
+    assert result.answer == 1238, result.rationale
+    no_total = table.replace("Total\n7\n1,238\n", "")
+    assert _draft_blocks("B7n", [("Multi-agency training", no_total)]).answer == 1238

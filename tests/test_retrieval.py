@@ -99,3 +99,48 @@ def test_tied_passages_of_several_reports_rank_the_same_whatever_the_ingest_orde
         )
     assert orders[0] == orders[1]
     assert len(orders[0][0]) == 2
+
+
+def test_a_question_about_data_reaches_the_pages_where_the_figures_are(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: a scorecard of figures over time ranks low on the question's words."""
+    from assistant import retrieval_strategies
+
+    prose = [
+        "The partnership works with police, health and children's social care on data.",
+        "Partners share multi-agency data and discuss performance trends at every meeting.",
+        "A data dashboard is being developed so that figures can be compared with the "
+        "previous year.",
+    ]
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy".split()
+    pages += [[f"{name} locality", *(f"In {name}, {line}" for line in prose)] for name in names]
+    rows = [f"R{n}  2018-19 {10 + n}%  2019-20 {12 + n}%  2020-21 {15 + n}%" for n in range(8)]
+    pages.append(["Appendix: scorecard", *rows])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    a10 = assistant.bank.get("A10")
+    with_data = [b.page for b in retrieve_evidence(assistant.index, question_queries(a10), rid)]
+    assert 11 in with_data
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    assert retrieval_strategies.data_pages(assistant.index.report_view(rid), page_of) == [11]
+    monkeypatch.setattr(retrieval_strategies, "DATA_WEIGHT", 0.0)
+    without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a10), rid)]
+    assert 11 not in without[: with_data.index(11) + 1]
+
+
+def test_a_question_on_each_priority_reaches_the_priority_chapters(assistant, tmp_path):
+    """Issue 11 item 3: the priorities list points to a chapter per priority."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages.append(["Our priorities", "We agreed three priorities: neglect, exploitation and "
+                  "early help. What partners did on each priority is set out below."])
+    for n, theme in enumerate(["Neglect", "Exploitation", "Early help"], start=1):
+        pages.append([f"Priority {n}: {theme}", f"The {theme.lower()} group met six times.",
+                      "Leads from health, police and the council took part."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    view = assistant.index.report_view(result.report.report_id)
+    labels, section_of, page_of = view.sections(assistant.index)
+    assert retrieval_strategies.priority_pages(labels, section_of, page_of) == [3, 4, 5]

@@ -1,13 +1,21 @@
 """Calibrated confidence: the estimated probability that a careful auditor gives the same answer.
 
 An engine's raw confidence is not a probability. A calibration maps what the engine knows about
-a draft — the question, the rule that decided it (offline engine) or the self-reported
-confidence (LLM engine) — to the share of auditor agreement seen on labelled reports for drafts
-like it. The estimate is hierarchical, so sparse cells borrow from their parents:
+a draft to the share of auditor agreement seen on labelled reports for drafts like it. The cells
+are coarse, so they hold across reports written by others: the answer type, the strength of the
+rule that decided it (offline engine: the rule's family without its cue counts, "scoped options
+x3" → "scoped options"; LLM engine: the self-reported confidence in fifths) and the answer:
 
-    rule cell (question, rule, answer)  ←  question  ←  answer type  ←  all drafts
+    answer type × rule strength × answer  ←  answer type × rule strength  ←  answer type  ←  all
 
-each level a Beta-smoothed rate shrunk towards the level above (`PRIOR` pseudo-counts).
+each level a Beta-smoothed rate shrunk towards the level above (`PRIOR` pseudo-counts). A second,
+optional branch, answer type ← question, moves the estimate on the logit scale by
+`question_weight` times the question's own departure from its answer type (0: questions are not
+told apart; the fit chooses the weight by cross-validation across reports).
+
+The level can then be refitted (`recalibration`: an intercept and slope on the logit scale) on
+reports written independently of the generator, which the engine gets right more often than
+the generated year: the generated year sets the order, those reports the level.
 
 A calibration belongs to one engine and model, carries a version, and is fitted by
 `assistant/evaluation/calibration_fit.py`
@@ -19,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,14 +50,51 @@ def answer_key(answer: Any) -> str:
     return str(answer)
 
 
+def strength(rule: str) -> str:
+    """A rule's family without its counts: 'scoped options x3' → 'scoped options',
+    'level 2' → 'level'; no rule → 'none'."""
+    return re.sub(r"\s*(?:x\d+|\d+)$", "", str(rule or "")).strip() or "none"
+
+
 def cell_keys(question_id: str, answer_type: str, rule: str, answer: Any) -> list[str]:
-    """From the most general level to the most specific."""
+    """The rule branch, from the most general level to the most specific."""
+    family = strength(rule)
     return [
         "*",
         f"type={answer_type}",
-        f"q={question_id}",
-        f"q={question_id}|rule={rule}|answer={answer_key(answer)}",
+        f"type={answer_type}|rule={family}",
+        f"type={answer_type}|rule={family}|answer={answer_key(answer)}",
     ]
+
+
+def question_key(question_id: str) -> str:
+    return f"q={question_id}"
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def recalibrated(p: float, intercept_slope: tuple[float, float]) -> float:
+    a, b = intercept_slope
+    if (a, b) == (0.0, 1.0):
+        return p
+    return 1 / (1 + math.exp(-(a + b * _logit(p))))
+
+
+def fit_recalibration(probs: list[float], agreed: list[bool]) -> tuple[float, float]:
+    """Intercept and slope (logit scale) with the best log-loss over a coarse grid."""
+    best = (math.inf, 0.0, 1.0)
+    for a in [x / 10 for x in range(-20, 31)]:
+        for b in [x / 10 for x in range(5, 26)]:
+            loss = 0.0
+            for p, y in zip(probs, agreed, strict=True):
+                q = min(max(recalibrated(p, (a, b)), 1e-3), 1 - 1e-3)
+                loss -= math.log(q if y else 1 - q)
+            if loss < best[0]:
+                best = (loss, a, b)
+    return best[1], best[2]
 
 
 @dataclass
@@ -59,23 +106,44 @@ class Calibration:
     version: str
     counts: dict[str, list[float]] = field(default_factory=dict)  # cell → [agreed, n]
     fitted_on: list[str] = field(default_factory=list)
+    question_weight: float = 0.0
+    # intercept and slope on the logit scale, fitted on reports written independently of the
+    # generator (the generated year sets the ranking, those reports the level): (0, 1) = none
+    recalibration: tuple[float, float] = (0.0, 1.0)
+
+    def _rate(self, key: str, parent: float) -> float:
+        agreed, n = self.counts.get(key, (0.0, 0.0))
+        return (agreed + PRIOR * parent) / (n + PRIOR)
 
     def probability(self, question_id: str, answer_type: str, rule: str, answer: Any) -> float:
-        p = 0.5
-        for key in cell_keys(question_id, answer_type, rule, answer):
-            agreed, n = self.counts.get(key, (0.0, 0.0))
-            p = (agreed + PRIOR * p) / (n + PRIOR)
-        return round(p, 3)
+        keys = cell_keys(question_id, answer_type, rule, answer)
+        p, type_rate = 0.5, 0.5
+        for key in keys:
+            p = self._rate(key, p)
+            if key == keys[1]:
+                type_rate = p
+        if self.question_weight:
+            shift = _logit(self._rate(question_key(question_id), type_rate)) - _logit(type_rate)
+            p = 1 / (1 + math.exp(-(_logit(p) + self.question_weight * shift)))
+        return round(recalibrated(p, self.recalibration), 3)
 
     @classmethod
-    def fit(cls, engine: str, model: str, version: str, rows, fitted_on=()) -> Calibration:
-        """rows: (question_id, answer_type, rule, answer, agreed) for labelled drafts."""
+    def fit(
+        cls, engine: str, model: str, version: str, rows, fitted_on=(), question_weight=0.0
+    ) -> Calibration:
+        """rows: (question_id, answer_type, rule, answer, agreed[, weight]) for labelled
+        drafts; a weight (default 1) counts a draft more than once."""
         counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for qid, answer_type, rule, answer, agreed in rows:
-            for key in cell_keys(qid, answer_type, rule, answer):
-                counts[key][0] += float(bool(agreed))
-                counts[key][1] += 1.0
-        return cls(engine, model, version, dict(sorted(counts.items())), list(fitted_on))
+        for row in rows:
+            qid, answer_type, rule, answer, agreed = row[:5]
+            weight = float(row[5]) if len(row) > 5 else 1.0
+            for key in [*cell_keys(qid, answer_type, rule, answer), question_key(qid)]:
+                counts[key][0] += weight * float(bool(agreed))
+                counts[key][1] += weight
+        return cls(
+            engine, model, version, dict(sorted(counts.items())), list(fitted_on),
+            question_weight,
+        )
 
     def to_json(self) -> dict:
         return {
@@ -83,6 +151,8 @@ class Calibration:
             "model": self.model,
             "version": self.version,
             "prior": PRIOR,
+            "question_weight": self.question_weight,
+            "recalibration": list(self.recalibration),
             "fitted_on": self.fitted_on,
             "counts": self.counts,
         }
@@ -90,7 +160,13 @@ class Calibration:
     @classmethod
     def from_json(cls, data: dict) -> Calibration:
         return cls(
-            data["engine"], data["model"], data["version"], data["counts"], data["fitted_on"]
+            data["engine"],
+            data["model"],
+            data["version"],
+            data["counts"],
+            data["fitted_on"],
+            float(data.get("question_weight", 0.0)),
+            tuple(data.get("recalibration", (0.0, 1.0))),
         )
 
 

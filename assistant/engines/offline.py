@@ -7,7 +7,12 @@ few generic signals of evidence (figures with a trend, audit findings, feedback)
   (so a theme mentioned only as local context is not taken for a priority);
 - ratings / yes-partly-no: "evidenced"/"yes" needs strong cues or data in a topical passage,
   "partly" needs the topic, "not"/"no" when the evidence never discusses it;
-- ladders: the highest level with cues; counts: a number next to the topic's cue words.
+- ladders: the highest level with cues;
+- counts: read over the whole of each retrieved page — the period's column of a table with one
+  column per year, a table row or column named by the cue (its Total row), a stated number
+  next to the cue words (never a year, date, duration, paragraph or section number, a
+  cumulative, previous-year or other area's figure), else the reviews the report names, each
+  by what its sentence or its own section says; no count: abstain.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.engines.base import (
     DraftContext,
@@ -373,13 +378,32 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v4"
+    model = "rules-v5"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
 
     def __init__(self, settings=None, db=None) -> None:
-        pass
+        self._db = db
+
+    def _whole_pages(self, blocks: list[EvidenceBlock], context: DraftContext):
+        """Each retrieved page once, as its whole text under the block id retrieval gave it:
+        a count sits in a table or a list whose rows a passage cut may have left out. Without
+        a database (tests, a bare engine) the blocks stay as given."""
+        if self._db is None or not context.report_id or not blocks:
+            return blocks
+        from assistant.library import ReportStore  # the engine reads pages, never writes
+
+        pages = ReportStore(self._db).pages(context.report_id)
+        out, seen = [], set()
+        for block in blocks:
+            if block.page in seen:
+                continue
+            seen.add(block.page)
+            text = pages.get(block.page)
+            passage = replace(block.passage, text=text) if text else block.passage
+            out.append(EvidenceBlock(block.block_id, passage))
+        return out
 
     def _result(self, status, answer, rationale, hits, n_signals, **features) -> EngineResult:
         features.setdefault("n_signals", n_signals)
@@ -455,6 +479,11 @@ class OfflineEngine:
             if not (h.planned or h.negated)
         ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
+        if question.answer_type is AnswerType.RATING:
+            # a heading names a topic, it does not assert anything: "What we did and the
+            # difference it made" is not a claim of impact, "Learning from reviews" no action
+            strong = [h for h in strong if not _is_title(h)]
+            partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
         partly += _extra_hits(question, "partly", blocks)
         cues = [c.lower() for c in keywords.get("topic", [])]
@@ -669,7 +698,12 @@ class OfflineEngine:
         cues = question.keywords.get("topic", [])
         local_review = any("practice review" in c.lower() for c in cues)
         periods = _period_labels(context.period)
-        explicit = _explicit_counts(cues, blocks, periods, local_review)
+        blocks = self._whole_pages(blocks, context)
+        explicit = (
+            _table_counts(cues, blocks, periods)
+            or _explicit_counts(cues, blocks, periods, local_review)
+            or _column_counts(cues, blocks)
+        )
         if explicit:
             by_year: dict[str, tuple[int, Hit]] = {}
             for value, hit, year in explicit:
@@ -834,13 +868,14 @@ _NOT_A_COUNT_AFTER = re.compile(
 )
 _NOT_A_COUNT_BEFORE = re.compile(
     r"(?:\b(?:paragraphs?|paras?|chapters?|sections?|pages?|figures?|tables?|appendix|"
-    r"priority|step|level|stage|to|and|version|no\.?|at|on|by|from|until|before|after|"
-    r"within|aged?)\s*|[-/–.:£$]|\d)$",
+    r"priority|step|level|stage|version|no\.?|at|by|from|until|before|after|"
+    r"within|aged?)\s*|\d[\d,]*\s*(?:to|and|or)\s*|[-/–.:£$]|\d)$",
     re.IGNORECASE,
 )
 # sentences whose figures are not this period's reviews held by this partnership
+# (a total is not cumulative: "in total 2,580 places" is the year's total; "since 2019" is not)
 _CUMULATIVE = re.compile(
-    r"\b(?:since|in total|cumulative|altogether|so far|to date|over the (?:last|past)|"
+    r"\b(?:since|cumulative|so far|to date|over the (?:last|past)|"
     r"between\s+\w+\s+\d{4}\s+and)\b",
     re.IGNORECASE,
 )
@@ -849,7 +884,8 @@ _PREVIOUS = re.compile(
 )
 _OTHER_AREA = re.compile(
     r"\b(?:led|held|hosted|run|commissioned|carried out)\s+by\s+(?!the\b|our\b|us\b)[A-Z]"
-    r"|\banother (?:area|partnership|local authority|authority|board)\b|\bneighbouring\b"
+    r"|\banother (?:area|partnership|local authority|authority|board)\b"
+    r"|\bneighbouring\s+(?:areas?|authorit\w*|partnerships?|boards?|councils?|local)\b"
 )
 _OLD_FRAMEWORK = re.compile(r"\bserious case reviews?\b|\bSCRs?\b|\bchild death\b", re.I)
 _REQUIREMENT = re.compile(
@@ -884,7 +920,157 @@ def _year_labels(sentence: str) -> set[str]:
 def _count_value(raw: str) -> int | None:
     raw = raw.lower().replace(",", "")
     value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
-    return value if value is not None and value < 1000 else None
+    return value if value is not None and value < 100_000 else None
+
+
+_YEAR_CELL = re.compile(r"(20\d\d)\s*[-/–]\s*(\d\d)")
+_NUMBER_CELL = re.compile(r"\d{1,3}")
+_TRAILING_CELLS = re.compile(r"^(.*?[^\d\s,.])((?:\s+\d{1,3}){2,})\s*$")
+
+
+def _year_columns(lines: list[str], at: int) -> list[str]:
+    """The year labels of a table header starting at line `at` ("2018-19" / "2019-20" /
+    "2020-21", one a line as layout extraction gives them, or on one line)."""
+    cells = re.split(r"\s{2,}|\t", lines[at].strip()) if lines[at].strip() else []
+    if len(cells) > 1 and all(_YEAR_CELL.fullmatch(c) for c in cells):
+        return [f"{_YEAR_CELL.fullmatch(c).group(1)}-{_YEAR_CELL.fullmatch(c).group(2)}"
+                for c in cells]
+    years = []
+    for line in lines[at:]:
+        m = _YEAR_CELL.fullmatch(line.strip())
+        if not m:
+            break
+        years.append(f"{m.group(1)}-{m.group(2)}")
+    return years if len(years) > 1 else []
+
+
+def _table_rows(text: str):
+    """(year labels, row label, values) for each row of a table with one column per year."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    i = 0
+    while i < len(lines):
+        years = _year_columns(lines, i)
+        if not years:
+            i += 1
+            continue
+        n = len(years)
+        i += 1 if len(re.split(r"\s{2,}|\t", lines[i].strip())) > 1 else n
+        label: list[str] = []
+        while i < len(lines):
+            line = lines[i].strip()
+            inline = _TRAILING_CELLS.match(line)
+            if inline and len(inline.group(2).split()) == n:
+                yield years, " ".join([*label, inline.group(1)]), [
+                    int(v) for v in inline.group(2).split()
+                ]
+                label, i = [], i + 1
+                continue
+            run = []
+            while i + len(run) < len(lines) and _NUMBER_CELL.fullmatch(
+                lines[i + len(run)].strip()
+            ):
+                run.append(int(lines[i + len(run)].strip()))
+            if run:
+                if len(run) == n and label:
+                    yield years, " ".join(label), run
+                label, i = [], i + len(run)
+                continue
+            if _year_columns(lines, i) or len(label) >= 3 or len(line) > 90:
+                break  # another table, or prose: this table has ended
+            label.append(line)
+            i += 1
+
+
+_CELL_FIGURE = re.compile(r"\d{1,3}(?:,\d{3})*")
+
+
+def _column_tables(text: str):
+    """(column names, rows) of a table laid out one cell a line under a header of short
+    names ("Course" / "Sessions" / "Attendees", then "Safer sleep" / "6" / "144" ...): each row
+    a label and one figure per column after the first."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+
+    def parse(j: int, n: int):
+        rows = []
+        while j < len(lines):
+            label, cells = [], []
+            while j < len(lines) and not _CELL_FIGURE.fullmatch(lines[j]) and len(label) < 3:
+                label.append(lines[j])
+                j += 1
+            while j < len(lines) and _CELL_FIGURE.fullmatch(lines[j]) and len(cells) < n:
+                cells.append(int(lines[j].replace(",", "")))
+                j += 1
+            if not label or len(cells) != n:
+                break
+            rows.append((" ".join(label), cells))
+        return rows
+
+    i = 0
+    while i < len(lines):
+        k = 0
+        while (
+            i + k < len(lines)
+            and len(lines[i + k]) <= 30
+            and not re.search(r"\d", lines[i + k])
+            and not lines[i + k].endswith((".", ":", ","))
+        ):
+            k += 1
+        for h in range(min(k, 7), 1, -1):  # the run may end with the first row's label
+            rows = parse(i + h, h - 1)
+            if len(rows) >= 2:
+                yield lines[i + 1 : i + h], rows
+                break
+        i += max(k, 1)
+
+
+def _column_counts(cues, blocks):
+    """(value, hit, "") for a table column named by a cue ("Attendees"): its Total row, or
+    the sum of its rows when the table gives no total."""
+    patterns = [(c, _cue_pattern(c)) for c in cues]
+    out = []
+    for block in blocks:
+        for columns, rows in _column_tables(block.text):
+            for j, name in enumerate(columns):
+                cue = next((c for c, p in patterns if p.search(name)), None)
+                if cue is None:
+                    continue
+                totals = [cells[j] for label, cells in rows if re.match(r"total\b", label, re.I)]
+                value = totals[0] if totals else sum(cells[j] for _, cells in rows)
+                out.append((value, Hit(block, name, cue, False), ""))
+    return out
+
+
+def _table_counts(cues, blocks, periods: set[str]):
+    """(value, hit, "") for a table row naming the cue's reviews with one column per year:
+    the period's column (a report over two years: both columns added). Rows of reviews led by
+    another area, cumulative or old-framework rows and notifications are not counts."""
+    if not periods:
+        return []
+    cues = [c for c in cues if "review" in c.lower() or c.isupper()] or cues
+    patterns = [(c, _cue_pattern(c)) for c in cues]
+    out = []
+    for block in blocks:
+        for years, label, values in _table_rows(block.text):
+            columns = [j for j, y in enumerate(years) if y in periods]
+            if not columns:
+                continue
+            text = _PANEL.sub("the Panel", label)
+            cue = next((c for c, p in patterns if p.search(text)), None)
+            if cue is None or _OTHER_AREA.search(text) or _CUMULATIVE.search(text):
+                continue
+            if _OLD_FRAMEWORK.search(text) or re.search(r"\bnotifi", text, re.I):
+                continue
+            sentence = next((s for s in _sentences(block.text) if label[:40] in s), label)
+            out.append((sum(values[j] for j in columns), Hit(block, sentence, cue, False), ""))
+    return out
+
+
+# what may follow a figure that is the count of the words before it ("Rapid reviews held: 4.")
+_ENDS_FIGURE = re.compile(
+    r"\s*(?:[.,;:)]|$|(?:in|during|this|that|were|was|for|over|across|by|at|held|"
+    r"completed|undertaken|carried)\b)",
+    re.IGNORECASE,
+)
 
 
 def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
@@ -895,12 +1081,17 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
     bare = re.compile(r"\s*(\d{1,3})\s*")
     out = []
     for hit in find_hits(cues, blocks):
-        # a table row whose label is the cue and whose one cell is the number
-        cells = _sentences(hit.block.text)
-        at = cells.index(hit.sentence) if hit.sentence in cells else -1
-        if 0 <= at < len(cells) - 1 and len(hit.sentence) <= 60 and not hit.planned:
-            value = bare.fullmatch(cells[at + 1])
-            following = cells[at + 2] if at + 2 < len(cells) else ""
+        # a table row whose label is the cue and whose one cell is the number (the cells
+        # after the label, one a line as layout extraction gives them: a lone digit is a cell)
+        row = re.search(rf"(?m){re.escape(hit.sentence)}[ \t]*$", hit.block.text)
+        cells = (
+            [line.strip() for line in hit.block.text[row.end() :].splitlines() if line.strip()][:2]
+            if row
+            else []
+        )
+        if cells and len(hit.sentence) <= 60 and not hit.planned:
+            value = bare.fullmatch(cells[0])
+            following = cells[1] if len(cells) > 1 else ""
             if value and not bare.fullmatch(following) and not _CUMULATIVE.search(hit.sentence):
                 if not _OTHER_AREA.search(hit.sentence) and not _PREVIOUS.search(hit.sentence):
                     out.append((int(value.group(1)), hit, ""))
@@ -940,8 +1131,9 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
                 and not number.search(sentence[m.end() : start])
                 for start, _ in cue_spans
             )
-            # "Rapid reviews: 4", a table row "Rapid reviews held 4"
-            near_before = any(
+            # "Rapid reviews: 4", a table row "Rapid reviews held 4" — not "priority: police
+            # identified 70 children", where the number counts something else
+            near_before = _ENDS_FIGURE.match(sentence[m.end() :]) and any(
                 0 <= m.start() - end <= 25 and not re.search(r"[.;]", sentence[end : m.start()])
                 for _, end in cue_spans
             )
@@ -974,6 +1166,20 @@ def _named_reviews(cues, blocks, local_review: bool) -> dict[str, Hit]:
                 f"{m.group(0).split()[0]} {m.group(1)}" for m in _REVIEW_NAME.finditer(sentence)
             }
             if not names:
+                continue
+            if _REVIEW_NAME.fullmatch(sentence.strip()):
+                # a heading that is a review's name: its section, to the next heading, says
+                # what kind of review it was and what was decided
+                section = ""
+                for nxt in sentences[i + 1 :]:
+                    if _is_heading(nxt) or len(section) > 1500:
+                        break
+                    section += " " + nxt
+                if excluded(section):
+                    dropped |= names
+                elif cued(section):
+                    for name in names:
+                        found.setdefault(name, Hit(block, sentence, name, False))
                 continue
             following = ""  # the next sentence, with lines a layout broke off it
             for nxt in sentences[i + 1 :]:
@@ -1099,6 +1305,15 @@ _NEW_PRIORITY = re.compile(
     r"\bfrom (?:April|May|June|July|September) \d{4}\b",
     re.IGNORECASE,
 )
+
+
+def _is_title(hit: Hit) -> bool:
+    """The hit's sentence is its block's section title or a stand-alone heading line."""
+    sentence = " ".join(hit.sentence.split())
+    if sentence == " ".join((hit.block.section or "").split()):
+        return True
+    lines = [line.strip() for line in hit.block.text.splitlines()]
+    return sentence in lines and _is_heading(sentence) and len(sentence.split()) >= 3
 
 
 def _is_heading(line: str) -> bool:
