@@ -745,9 +745,7 @@ class Assistant:
         import time
 
         started = time.perf_counter()
-        self.check_score_folder(folder)  # no PDFs: no run left behind in the Cohort picker
         period = normalise_period(period)
-        questions = self.select_questions(question_ids)
         drafter = self.drafter(engine, context=context)
         drafter.redraft_stale = redraft_stale
         source = source_label(folder)
@@ -764,6 +762,8 @@ class Assistant:
                 "--batch sends one question a line: it cannot use the theme context",
                 "use --context whole-report or retrieved with --batch, or drop --batch",
             )
+        self.check_score_folder(folder)  # no PDFs: no run left behind in the Cohort picker
+        questions = self.select_questions(question_ids)
         runs.start(
             run_id,
             kind="score",
