@@ -500,7 +500,7 @@ def review_page(ctx: AppContext):
         """The queue and the item on screen again, as this reviewer may see them (another name
         typed in local mode; the tab opened after taking a blind item)."""
         if not report_id:
-            return {}
+            return {w.msg: gr.update()}
         blind = hidden(report_id, typed, request)
         out = queue_view(report_id, order, blind)
         if c and c.get("qid") and c.get("report_id") == report_id:
