@@ -514,6 +514,7 @@ def review_page(ctx: AppContext):
             )
             if not view[w.item].get("blind") and not was_blind:
                 view[w.item] = {**view[w.item], "opened": c.get("opened", time.time())}
+            view.pop(w.msg, None)  # the last save's message stays
             out.update(view)
         return out
 
