@@ -208,7 +208,8 @@ def review_page(ctx: AppContext):
                 w.title: views.title_markdown(a.bank, question),
                 w.guidance: html.escape(question.guidance),
                 w.draft_md: views.blind_html(),
-                w.state_md: views.blind_html(),
+                w.state_md: '<div class="state state-undecided">Hidden while you mark it blind'
+                "</div>",
                 w.save_btn: gr.update(interactive=False),
                 w.item: {
                     "report_id": report_id,
