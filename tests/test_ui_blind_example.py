@@ -165,6 +165,13 @@ def test_x_marks_the_example_and_it_reaches_the_analysis(app, browser):
     if cited is not None:
         assert example["page"] == draft.citations[cited].page
         expect(state_box).to_contain_text(f"page {example['page']}")
+    # X again unmarks, and once more marks (the analysis below reads the last mark)
+    page.keyboard.press("x")
+    expect(page.locator("#rv-example")).to_have_text("Use as example (X)")
+    expect(state_box).not_to_contain_text("Marked as an example")
+    assert a.review_item(rid, "A6").example is None
+    page.keyboard.press("x")
+    expect(state_box).to_contain_text("Marked as an example of practice by alice")
     # typing an x in the note does nothing to the mark
     note = page.locator("#rv-note textarea")
     note.click()
