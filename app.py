@@ -92,15 +92,18 @@ CSS = """
 
 # Keyboard flow of the Review page (conventions of Label Studio / Argilla): number keys pick a
 # choice, letters act on the item (A accept, E save, R reject, J/K next/previous, N next to
-# review, P page browser), Ctrl+Enter saves and Esc leaves a field from anywhere. Letter and
-# number keys do nothing while focus is in a text field (Alt+letter still works there), focus
-# returns to the item after every action, and a key that cannot apply says why.
+# review, P page browser, X use as example), Ctrl+Enter saves and Esc leaves a field from
+# anywhere. Letter and number keys do nothing while focus is in a text field (Alt+letter
+# still works there), focus returns to the item after every action, and a key that cannot
+# apply says why.
 JS = """
 () => {
   const keys = {KeyA: 'rv-accept', KeyE: 'rv-save', KeyR: 'rv-reject', KeyJ: 'rv-next',
-                KeyK: 'rv-prev', KeyN: 'rv-todo', KeyP: 'rv-pages'};
+                KeyK: 'rv-prev', KeyN: 'rv-todo', KeyP: 'rv-pages', KeyX: 'rv-example'};
   const names = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyJ: 'next question',
-                 KeyK: 'previous question', KeyN: 'next to review', KeyP: 'page browser'};
+                 KeyK: 'previous question', KeyN: 'next to review', KeyP: 'page browser',
+                 KeyX: 'use as example'};
+  const reasonOf = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyX: 'example'};
   const visible = (el) => !!el && el.offsetParent !== null;
   const onReview = () => visible(document.getElementById('rv-accept'));
   const hint = (text) => {
@@ -132,13 +135,13 @@ JS = """
   };
   const press = (code, label) => {
     const btn = document.getElementById(keys[code]);
-    const reasons = why(code === 'KeyA' ? 'accept' : 'reject');
-    if (reasons === null && ['KeyA', 'KeyE', 'KeyR'].includes(code)) {
+    const reasons = why(reasonOf[code] || 'reject');
+    if (reasons === null && ['KeyA', 'KeyE', 'KeyR', 'KeyX'].includes(code)) {
       hint(`${label}: nothing to ${names[code]} — pick a report and a question first`);
       return;
     }
     if (!visible(btn) || btn.disabled) {
-      const reason = (code === 'KeyA' || code === 'KeyR') ? reasons : '';
+      const reason = reasonOf[code] ? reasons : '';
       hint(reason || `${label}: ${names[code]} does not apply here`);
       return;
     }
@@ -193,7 +196,7 @@ JS = """
   document.addEventListener('click', (e) => {
     const t = e.target;
     const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo, ' +
-      '#rv-add, #rv-relevant, #rv-not-relevant';
+      '#rv-add, #rv-relevant, #rv-not-relevant, #rv-example';
     if (t && t.closest && t.closest(buttons)) {
       setTimeout(home, 0);
     }

@@ -255,6 +255,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8 (branch review2): a reviewer who took a blind item of a report is its blind marker:
+    #    the Review page hides that report's drafts and first answers from them until marked
+    """
+    CREATE TABLE blind_claims (
+        report_id TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (report_id, reviewer)
+    );
+    """,
 ]
 
 

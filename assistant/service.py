@@ -517,6 +517,23 @@ class Assistant:
             self.bank, self.decisions, self.blind_store, self._ids(report_ids), reviewer
         )
 
+    def take_blind_item(self, reviewer: str) -> tuple[BlindItem | None, int]:
+        """(the next item `reviewer` may second-mark blind, how many wait). Taking it makes
+        them the blind marker of its report: see `hidden_for`."""
+        items = self.blind_queue(reviewer)
+        if not items:
+            return None, 0
+        self.blind_store.claim(items[0].report_id, reviewer)
+        return items[0], len(items)
+
+    def hidden_for(self, reviewer: str | None, report_id: str) -> set[str]:
+        """Question ids of this report whose draft and first answer `reviewer` must not see:
+        once they took (or marked) a blind item of the report, every item of it still in their
+        blind queue (answered by someone else, untouched by them, not yet blind-marked)."""
+        if not reviewer or not self.blind_store.is_blind_marker(report_id, reviewer):
+            return set()
+        return {it.question.id for it in self.blind_queue(reviewer, [report_id])}
+
     def blind_page(self, report_id: str, page: int) -> tuple[str, int]:
         """(text of one page, number of pages) for reading a report while marking blind."""
         report = self.reports.get(report_id)

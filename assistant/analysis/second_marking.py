@@ -127,6 +127,26 @@ class BlindStore:
             marks = [m for m in marks if m.report_id in keep]
         return marks
 
+    def claim(self, report_id: str, reviewer: str) -> None:
+        """Record that `reviewer` took a blind item of this report (they are its blind marker)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO blind_claims (report_id, reviewer, created_at) "
+                "VALUES (?,?,?)",
+                (report_id, reviewer.strip(), now_iso()),
+            )
+
+    def is_blind_marker(self, report_id: str, reviewer: str) -> bool:
+        """Whether `reviewer` took a blind item of this report or blind-marked one of it."""
+        reviewer = (reviewer or "").strip()
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM blind_claims WHERE report_id=? AND reviewer=? UNION "
+                "SELECT 1 FROM blind_marks WHERE report_id=? AND reviewer=?",
+                (report_id, reviewer, report_id, reviewer),
+            ).fetchone()
+        return row is not None
+
     def settle(self, mark_id: int, event_id: int) -> None:
         with self.db.transaction() as conn:
             conn.execute(

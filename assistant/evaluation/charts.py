@@ -60,20 +60,36 @@ def kappa_chart(mx: dict) -> bytes:
 
 def confusion_grid(mx: dict) -> bytes | None:
     """Small confusion matrices (human rows, draft columns) for single-choice questions."""
+    fig = confusion_figure(mx)
+    return _png(fig) if fig is not None else None
+
+
+def tick_label(label: str, width: int = 10) -> str:
+    """A whole tick label, wrapped on words (and hyphens) to lines of about `width` characters:
+    never cut ("evidenced", not "evidenc")."""
+    import textwrap
+
+    text = label.replace("_", " ")
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def confusion_figure(mx: dict):
+    """The confusion grid as a matplotlib figure (None when there is nothing to draw); labels
+    wrapped whole, x labels rotated, cell counts as integers."""
     import matplotlib.pyplot as plt
     import numpy as np
 
     qs = [q for q in mx["questions"].values() if "confusion" in q][:MAX_CONFUSIONS]
     if not qs:
         return None
-    cols = 6
+    cols = 4
     rows = (len(qs) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, q in zip(axes.ravel(), qs, strict=False):
         matrix = np.array(q["confusion"]["matrix"])
-        labels = [lab[:7] for lab in q["confusion"]["labels"]]
+        labels = [tick_label(lab) for lab in q["confusion"]["labels"]]
         ax.axis("on")
         ax.imshow(matrix, cmap="Blues", vmin=0)
         for (i, j), v in np.ndenumerate(matrix):
@@ -81,19 +97,19 @@ def confusion_grid(mx: dict) -> bytes | None:
                 ax.text(
                     j,
                     i,
-                    str(v),
+                    str(int(v)),
                     ha="center",
                     va="center",
                     fontsize=7,
                     color="white" if v > matrix.max() / 2 else "black",
                 )
-        ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=45)
+        ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=45, ha="right")
         ax.set_yticks(range(len(labels)), labels, fontsize=6)
         ax.set_title(f"{q['id']}  acc {pct(q.get('accuracy'))}", fontsize=8)
     fig.supxlabel("draft", fontsize=9)
     fig.supylabel("human", fontsize=9)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
 def recall_chart(mx: dict) -> bytes | None:

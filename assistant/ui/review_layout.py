@@ -13,8 +13,9 @@ from assistant.ui.review_views import HISTORY_HEADERS
 
 KEYS_HELP = (
     "Keys: **1–9** pick a choice · **A** accept · **E** or **Ctrl+Enter** save · **R** reject · "
-    "**J**/**K** next/previous · **N** next to review · **P** page browser · **Esc** leave a "
-    "field (letter keys do nothing while you type; Ctrl+Enter and Esc work everywhere)"
+    "**J**/**K** next/previous · **N** next to review · **P** page browser · **X** use as "
+    "example · **Esc** leave a field (letter keys do nothing while you type; Ctrl+Enter and Esc "
+    "work everywhere)"
 )
 
 
@@ -48,6 +49,8 @@ class ReviewWidgets:
     accept_btn: Any
     save_btn: Any
     reject_btn: Any
+    example_btn: Any
+    example_md: Any
     advance: Any
     msg: Any
     history: Any
@@ -131,6 +134,16 @@ def review_layout(assistant) -> ReviewWidgets:
                     label="Go to the next item to review after saving",
                     elem_id="rv-advance",
                 )
+                with gr.Row(equal_height=True):
+                    example_btn = gr.Button(
+                        "Use as example (X)",
+                        size="sm",
+                        interactive=False,
+                        scale=0,
+                        min_width=170,
+                        elem_id="rv-example",
+                    )
+                    example_md = gr.HTML("", elem_id="rv-example-state")
             msg = gr.HTML("", elem_id="rv-msg")
             rationale = gr.Textbox(
                 label="Rationale (from the draft)",
@@ -218,6 +231,8 @@ def review_layout(assistant) -> ReviewWidgets:
         accept_btn=accept_btn,
         save_btn=save_btn,
         reject_btn=reject_btn,
+        example_btn=example_btn,
+        example_md=example_md,
         advance=advance,
         msg=msg,
         history=history,

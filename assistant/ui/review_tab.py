@@ -51,6 +51,8 @@ def review_page(ctx: AppContext):
         w.accept_btn,
         w.save_btn,
         w.reject_btn,
+        w.example_btn,
+        w.example_md,
         w.history,
         w.item,
         w.msg,
@@ -68,7 +70,19 @@ def review_page(ctx: AppContext):
     ]
 
     # --- building the views -------------------------------------------------------------
-    def queue_view(report_id: str | None, order: str | None = "audit") -> dict:
+    def hidden(report_id: str | None, typed: str | None, request: gr.Request | None) -> set:
+        """Items of this report the reviewer marks blind (the service's rule)."""
+        if not report_id:
+            return set()
+        try:
+            who = reviewer_name(ctx, request, typed)
+        except ReviewAssistantError:
+            return set()
+        return a.hidden_for(who, report_id)
+
+    def queue_view(
+        report_id: str | None, order: str | None = "audit", blind: set | None = None
+    ) -> dict:
         if not report_id:
             return {
                 w.queue: frame([], QUEUE_HEADERS),
@@ -84,7 +98,7 @@ def review_page(ctx: AppContext):
         nxt = a.next_unreviewed_report(report_id) if done else None
         progress = progress_text(items) + (" · **report done**" if done else "")
         return {
-            w.queue: frame(queue_rows(items), QUEUE_HEADERS),
+            w.queue: frame(views.blind_rows(queue_rows(items), blind or set()), QUEUE_HEADERS),
             w.progress_md: progress,
             w.order: [it.question.id for it in items],
             w.draft_btn: gr.update(visible=not drafted),
@@ -119,9 +133,16 @@ def review_page(ctx: AppContext):
         return updates
 
     def item_view(
-        report_id: str, qid: str, *, keep_inputs: bool = False, cite_index: int | None = None
+        report_id: str,
+        qid: str,
+        *,
+        keep_inputs: bool = False,
+        cite_index: int | None = None,
+        blind: set | None = None,
     ) -> dict:
         question = a.bank.get(qid)
+        if question.id in (blind or set()):
+            return blind_item(report_id, question)
         draft = next(
             (d for d in a.drafts.for_report(report_id) if d.question_id == question.id), None
         )
@@ -130,7 +151,11 @@ def review_page(ctx: AppContext):
         report = a.reports.get(report_id)
         agreement = a.question_agreement(draft) if draft is not None else None
         summary = views.draft_summary(
-            question, draft, agreement, views.no_text_warning(report, draft)
+            question,
+            draft,
+            agreement,
+            views.no_text_warning(report, draft),
+            example_why=views.example_why(state),
         )
         out: dict[Any, Any] = {
             w.title: views.title_markdown(a.bank, question),
@@ -144,9 +169,14 @@ def review_page(ctx: AppContext):
             w.state_md: views.state_html(question, state, draft),
             w.accept_btn: gr.update(interactive=draft is not None and draft.answer is not None),
             w.save_btn: gr.update(
-                value="Save edit (E)" if draft is not None else "Save answer (E)"
+                value="Save edit (E)" if draft is not None else "Save answer (E)", interactive=True
             ),
             w.reject_btn: gr.update(interactive=draft is not None),
+            w.example_btn: gr.update(
+                interactive=state.status in views.DECIDED_WITH_ANSWER,
+                value="Unmark example (X)" if state.example else "Use as example (X)",
+            ),
+            w.example_md: views.example_html(state.example),
             w.history: frame(
                 views.history_rows(question, a.review_history(report_id, question.id)),
                 HISTORY_HEADERS,
@@ -170,6 +200,32 @@ def review_page(ctx: AppContext):
         out.update(w.viewer.show(views.cited_page(a, report_id, citations, cite_index)))
         return out
 
+    def blind_item(report_id: str, question) -> dict:
+        """A blind marker's view of an item: the question, never the draft or first answer."""
+        out = blank_item()
+        out.update(
+            {
+                w.title: views.title_markdown(a.bank, question),
+                w.guidance: html.escape(question.guidance),
+                w.draft_md: views.blind_html(),
+                w.state_md: '<div class="state state-undecided">Hidden while you mark it blind'
+                "</div>",
+                w.save_btn: gr.update(interactive=False),
+                w.item: {
+                    "report_id": report_id,
+                    "qid": question.id,
+                    "draft_id": None,
+                    "base": None,
+                    "opened": time.time(),
+                    "type": question.answer_type.value,
+                    "cite": None,
+                    "blind": True,
+                },
+            }
+        )
+        out.update(w.viewer.show(None))
+        return out
+
     def blank_item() -> dict:
         out = {
             w.title: "_Pick a report, then a question from the queue._",
@@ -185,6 +241,8 @@ def review_page(ctx: AppContext):
             w.accept_btn: gr.update(interactive=False),
             w.save_btn: gr.update(),
             w.reject_btn: gr.update(interactive=False),
+            w.example_btn: gr.update(interactive=False, value="Use as example (X)"),
+            w.example_md: "",
             w.add_page: None,
             w.add_quote: "",
         }
@@ -196,35 +254,40 @@ def review_page(ctx: AppContext):
         return views.next_todo(a.review_states(report_id), ids, after)
 
     # --- handlers -----------------------------------------------------------------------
-    def open_report(report_id, order="audit"):
-        out = queue_view(report_id, order)
+    def open_report(report_id, order="audit", typed=None, request: gr.Request | None = None):
+        blind = hidden(report_id, typed, request)
+        out = queue_view(report_id, order, blind)
         if not report_id:
             out.update(blank_item())
             return out
         ids = out[w.order]
         first = next_todo(report_id, ids, None) or (ids[0] if ids else None)
-        out.update(item_view(report_id, first) if first else blank_item())
+        out.update(item_view(report_id, first, blind=blind) if first else blank_item())
         return out
 
-    def select_item(report_id, evt: gr.SelectData):
+    def select_item(report_id, typed, evt: gr.SelectData, request: gr.Request):
         qid = (evt.row_value or [None])[0]
         if not report_id or not qid:
             return {}
-        return item_view(report_id, str(qid))
+        return item_view(report_id, str(qid), blind=hidden(report_id, typed, request))
 
-    def step(current: dict, ids: list[str], delta: int):
+    def step(current: dict, ids: list[str], delta: int, typed, request):
         if not current or not ids:
             return {}
         position = ids.index(current["qid"]) if current["qid"] in ids else 0
-        return item_view(current["report_id"], ids[(position + delta) % len(ids)])
+        rid = current["report_id"]
+        return item_view(
+            rid, ids[(position + delta) % len(ids)], blind=hidden(rid, typed, request)
+        )
 
-    def goto_todo(current: dict, ids: list[str]):
+    def goto_todo(current: dict, ids: list[str], typed, request: gr.Request):
         if not current or not ids:
             return {}
         qid = next_todo(current["report_id"], ids, current["qid"])
         if qid is None:
             return {w.msg: message("ok", done_text(current["report_id"]))}
-        return item_view(current["report_id"], qid)
+        rid = current["report_id"]
+        return item_view(rid, qid, blind=hidden(rid, typed, request))
 
     def done_text(report_id: str) -> str:
         nxt = a.next_unreviewed_report(report_id)
@@ -233,10 +296,10 @@ def review_page(ctx: AppContext):
             return text + " No other report has questions left to review."
         return text + f" Next report to review: {report_label(nxt)} (button above)."
 
-    def reorder(current: dict, report_id, order):
+    def reorder(current: dict, report_id, order, typed, request: gr.Request):
         if not report_id:
             return {}
-        return queue_view(report_id, order)
+        return queue_view(report_id, order, hidden(report_id, typed, request))
 
     def decide(
         action: str,
@@ -251,6 +314,8 @@ def review_page(ctx: AppContext):
     ):
         if not current:
             return {w.msg: message("warn", "Pick a question from the queue first.")}
+        if current.get("blind"):
+            return {w.msg: views.blind_html()}
         report_id, qid = current["report_id"], current["qid"]
         question = a.bank.get(qid)
         value = views.editor_value(current["type"], *values)
@@ -274,16 +339,17 @@ def review_page(ctx: AppContext):
             out = item_view(report_id, qid, keep_inputs=True)
             out[w.msg] = message("error", f"Not saved — {exc}")
             gr.Warning(f"Not saved: someone else changed {qid}. See their decision below.")
-            return {**out, **queue_view(report_id, order_v)}
+            return {**out, **queue_view(report_id, order_v, hidden(report_id, typed, request))}
         except ReviewAssistantError as exc:
             return {w.msg: message("error", f"Not saved — {exc}")}
         nxt = next_todo(report_id, ids, qid) if advance_v else qid
-        out = item_view(report_id, nxt or qid)
+        blind = hidden(report_id, typed, request)
+        out = item_view(report_id, nxt or qid, blind=blind)
         saved = f"Saved: {event.describe(views.labeller(question))}"
         if nxt is None:
             saved += ". " + done_text(report_id)
         out[w.msg] = message("ok", saved)
-        return {**out, **queue_view(report_id, order_v)}
+        return {**out, **queue_view(report_id, order_v, blind)}
 
     def annotate(
         action: str,
@@ -296,6 +362,8 @@ def review_page(ctx: AppContext):
     ):
         if not current:
             return {w.msg: message("warn", "Pick a question from the queue first.")}
+        if current.get("blind"):
+            return {w.msg: views.blind_html()}
         if action == "citation":
             if current.get("cite") is None:
                 return {w.msg: message("warn", "Select a citation in the evidence table first.")}
@@ -327,7 +395,7 @@ def review_page(ctx: AppContext):
         return out
 
     def select_cite(current: dict, evt: gr.SelectData):
-        if not current:
+        if not current or current.get("blind"):
             return {}
         label = str((evt.row_value or [""])[0])
         if label.startswith("+"):  # a reviewer-added passage
@@ -352,6 +420,42 @@ def review_page(ctx: AppContext):
             }
         return {**w.viewer.show(view), w.item: {**current, "cite": index}}
 
+    def toggle_example(current: dict, typed: str, request: gr.Request):
+        """Mark (or unmark) the decided answer "use as example", with the selected citation's
+        page and quote when one is selected."""
+        if not current:
+            return {w.msg: message("warn", "Pick a question from the queue first.")}
+        if current.get("blind"):
+            return {w.msg: views.blind_html()}
+        report_id, qid = current["report_id"], current["qid"]
+        state = a.review_item(report_id, qid)
+        if state.status not in views.DECIDED_WITH_ANSWER:
+            return {w.msg: message("warn", views.EXAMPLE_NEEDS_DECISION)}
+        page = quote = None
+        index = current.get("cite")
+        if index is not None and current.get("draft_id"):
+            try:
+                cite = a.drafts.get(current["draft_id"]).citations[index]
+                page, quote = cite.page, cite.quote
+            except (IndexError, ReviewAssistantError):
+                page = quote = None
+        try:
+            event = a.mark_example(
+                report_id,
+                qid,
+                reviewer_name(ctx, request, typed),
+                on=not state.example,
+                page=page,
+                quote=quote,
+            )
+        except ReviewAssistantError as exc:
+            return {w.msg: message("error", f"Not saved — {exc}")}
+        out = item_view(report_id, qid, keep_inputs=True, cite_index=index)
+        out[w.item] = {**out[w.item], "opened": current.get("opened", time.time())}
+        where = f" (page {page})" if page and not state.example else ""
+        out[w.msg] = message("ok", f"Saved: {event.describe()}{where}")
+        return out
+
     def draft_this(report_id, order, progress=gr.Progress()):  # noqa: B008 — Gradio's hook
         if not report_id:
             return {w.msg: message("warn", "Pick a report first.")}
@@ -367,7 +471,7 @@ def review_page(ctx: AppContext):
             _, outcomes = a.draft_report(report_id, on_item=on_item)
         except Exception as exc:
             return {w.msg: message("error", f"Drafting failed — {error_text(exc)}")}
-        out = open_report(report_id, order)
+        out = open_report(report_id, order)  # drafting is sighted: no blind marker drafts
         out[w.msg] = message("ok", f"Drafted {len(outcomes)} questions.")
         return out
 
@@ -382,13 +486,48 @@ def review_page(ctx: AppContext):
 
     # --- wiring -------------------------------------------------------------------------
     all_out = [*queue_outputs, *item_outputs]
-    w.report.change(open_report, [w.report, w.order_pick], all_out, api_name="open_report")
-    w.order_pick.change(reorder, [w.item, w.report, w.order_pick], queue_outputs)
+    box = ctx.reviewer_box
+
+    def on_open(report_id, order, typed, request: gr.Request):
+        return open_report(report_id, order, typed, request)
+
+    def on_prev(c, o, typed, request: gr.Request):
+        return step(c, o, -1, typed, request)
+
+    def on_next(c, o, typed, request: gr.Request):
+        return step(c, o, 1, typed, request)
+
+    def on_reviewer(c, report_id, order, typed, request: gr.Request):
+        """The queue and the item on screen again, as this reviewer may see them (another name
+        typed in local mode; the tab opened after taking a blind item)."""
+        if not report_id:
+            return {w.msg: gr.update()}
+        blind = hidden(report_id, typed, request)
+        out = queue_view(report_id, order, blind)
+        if c and c.get("qid") and c.get("report_id") == report_id:
+            was_blind = bool(c.get("blind"))
+            view = item_view(
+                report_id,
+                c["qid"],
+                keep_inputs=not was_blind,
+                cite_index=c.get("cite"),
+                blind=blind,
+            )
+            if not view[w.item].get("blind") and not was_blind:
+                view[w.item] = {**view[w.item], "opened": c.get("opened", time.time())}
+            view.pop(w.msg, None)  # the last save's message stays
+            out.update(view)
+        return out
+
+    w.report.change(on_open, [w.report, w.order_pick, box], all_out, api_name="open_report")
+    w.order_pick.change(reorder, [w.item, w.report, w.order_pick, box], queue_outputs)
     w.next_report_btn.click(lambda nxt: gr.update(value=nxt), [w.next_report], [w.report])
-    w.queue.select(select_item, [w.report], item_outputs)
-    w.prev_btn.click(lambda c, o: step(c, o, -1), [w.item, w.order], item_outputs)
-    w.next_btn.click(lambda c, o: step(c, o, 1), [w.item, w.order], item_outputs)
-    w.todo_btn.click(goto_todo, [w.item, w.order], item_outputs)
+    w.queue.select(select_item, [w.report, box], item_outputs)
+    w.prev_btn.click(on_prev, [w.item, w.order, box], item_outputs)
+    w.next_btn.click(on_next, [w.item, w.order, box], item_outputs)
+    w.todo_btn.click(goto_todo, [w.item, w.order, box], item_outputs)
+    box.blur(on_reviewer, [w.item, w.report, w.order_pick, box], all_out)
+    w.example_btn.click(toggle_example, [w.item, box], item_outputs, api_name="mark_example")
     decision_inputs = [
         w.item,
         w.order,
@@ -448,14 +587,11 @@ def review_page(ctx: AppContext):
         api_name="export_xlsx",
     )
 
-    def refresh_queue(report_id, order):
-        return queue_view(report_id, order)
-
     return ReviewHandles(
         report=w.report,
-        refresh=refresh_queue,
-        refresh_inputs=[w.report, w.order_pick],
-        refresh_outputs=queue_outputs,
+        refresh=on_reviewer,
+        refresh_inputs=[w.item, w.report, w.order_pick, box],
+        refresh_outputs=all_out,
         pages_btn=w.pages_btn,
         item=w.item,
     )

@@ -20,6 +20,13 @@ HISTORY_HEADERS = ["Event", "When", "Reviewer", "Action", "Answer", "Note", "Sec
 # Answer types edited with one radio group; multi_select, count and free_text have their own.
 CHOICE_TYPES = ("yes_no", "yes_partly_no", "rating", "ladder")
 DECIDED_WITH_ANSWER = ("accepted", "edited", "entered")
+BLIND_TEXT = (
+    "You are second-marking this item blind: its draft and first answer are hidden until you"
+    " submit your blind mark (Second marking tab)"
+)
+EXAMPLE_NEEDS_DECISION = (
+    "X: nothing to mark as an example yet — accept, edit or enter an answer first"
+)
 
 
 def labeller(question: Question):
@@ -40,6 +47,8 @@ def draft_summary(
     draft: Draft | None,
     agreement: tuple[int, int] | None = None,
     no_text: str = "",
+    *,
+    example_why: str = "",
 ) -> str:
     """One escaped HTML block: the draft's answer, trust level (with the per-question
     agreement behind it), status, citations, engine; a warning when pages have no text.
@@ -47,7 +56,7 @@ def draft_summary(
     why = _cannot_apply(question, draft)
     keys = (
         f'<span class="rv-why" hidden data-accept="{html.escape(why[0])}"'
-        f' data-reject="{html.escape(why[1])}"></span>'
+        f' data-reject="{html.escape(why[1])}" data-example="{html.escape(example_why)}"></span>'
     )
     warn = f'<div class="msg msg-warn rv-no-text">{html.escape(no_text)}</div>' if no_text else ""
     return keys + _draft_block(question, draft, agreement) + warn
@@ -63,6 +72,44 @@ def _cannot_apply(question: Question, draft: Draft | None) -> tuple[str, str]:
     if draft.answer is None:
         return "A: nothing to accept — the draft found no answer; pick or type one", ""
     return "", ""
+
+
+def example_why(state: ItemState) -> str:
+    """Why X (use as example) cannot apply to this item; '' when it can."""
+    if state.status in DECIDED_WITH_ANSWER:
+        return ""
+    if state.status == "rejected":
+        return "X: a rejected draft has no answer to use as an example — edit or enter one first"
+    return EXAMPLE_NEEDS_DECISION
+
+
+def example_html(example: dict | None) -> str:
+    """'Marked as an example of practice by alice (page 4: "…")' (escaped HTML)."""
+    if not example:
+        return ""
+    text = f"Marked as an example of practice by {example.get('reviewer') or '?'}"
+    if example.get("page"):
+        quote = " ".join(str(example.get("quote") or "").split())
+        quote = quote if len(quote) <= 120 else quote[:120].rsplit(" ", 1)[0] + " …"
+        text += f" (page {example['page']}" + (f': "{quote}")' if quote else ")")
+    return f'<div class="msg msg-ok rv-example-on">{html.escape(text)}</div>'
+
+
+def blind_html() -> str:
+    """A blind marker's item: the notice, and the same reason for every key that would act."""
+    reason = html.escape(BLIND_TEXT)
+    return (
+        f'<span class="rv-why" hidden data-accept="{reason}" data-reject="{reason}"'
+        f' data-example="{reason}" data-save="{reason}"></span>'
+        f'<div class="msg msg-info rv-blind">{reason}</div>'
+    )
+
+
+def blind_rows(rows: list[list[Any]], blind: set) -> list[list[Any]]:
+    """Queue rows with the trust, status and answer of blind items hidden."""
+    return [
+        [r[0], "–", "blind", "hidden: you mark it blind"] if r[0] in blind else r for r in rows
+    ]
 
 
 def trust_html(draft: Draft, agreement: tuple[int, int] | None) -> str:

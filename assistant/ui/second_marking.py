@@ -66,19 +66,18 @@ def second_marking_page(ctx: AppContext) -> None:
     def next_item(typed, request: gr.Request):
         try:
             who = reviewer_name(ctx, request, typed)
-            items = a.blind_queue(who)
+            item, waiting = a.take_blind_item(who)
         except Exception as exc:
             return "", message("error", error_text(exc)), "", "", gr.update(choices=[]), ""
-        if not items:
+        if item is None:
             note_ = message("info", "Nothing to second-mark: no item decided by someone else.")
             return "", note_, "", "", gr.update(choices=[], value=None), ""
-        item = items[0]
         q = item.question
         choices = [(label, value) for value, label in item.options.items()]
         text = f"{q.id}: {q.text}"
         if q.guidance:
             text += f"\n\nGuidance: {q.guidance}"
-        left = message("ok", f"{len(items)} item(s) waiting for your blind answer.")
+        left = message("ok", f"{waiting} item(s) waiting for your blind answer.")
         return (
             _item_key(item.report_id, q.id),
             left,
