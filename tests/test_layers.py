@@ -27,6 +27,8 @@ SERVICE_LAYER = {
     "assistant.bench_year",
     "assistant.demo",
     "assistant.evaluation.calibration_fit",
+    "assistant.usecases.reviewer_views",
+    "assistant.usecases.yearly_analysis",
 }
 # what an entry module may import besides the service layer and the UI's own modules
 ENTRY_MAY_IMPORT = {"assistant.config", "assistant.errors"}

@@ -1,0 +1,98 @@
+"""Use cases of the reviewer app's views: the review queue in audit or riskiest order, trust
+levels from the calibration data, page images and quote locations (issue 13)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assistant.drafting.verify import verify_quote
+from assistant.engines.calibration import load_calibration
+from assistant.errors import (
+    ConfigError,
+)
+from assistant.ingest.pdf import describe_pages
+from assistant.ingest.render import render_pdf_page
+from assistant.library import ReportRecord
+from assistant.review.decisions import ItemState, answer_text
+
+if TYPE_CHECKING:
+    from assistant.drafting.store import Draft
+    from assistant.questions import Question
+
+
+class ReviewerViews:
+    """Part of `Assistant`: what the Review, Library and Pages views need from below."""
+
+    # --- the reviewer app's views ------------------------------------------------------------
+    # What the Review, Library and page-browser views need from below the service: queue
+    # items with their states, trust levels from the calibration data, page images and quote
+    # locations. The UI calls these instead of importing lower modules.
+    REVIEW_ORDERS = ("audit", "riskiest")
+
+    def review_queue_items(
+        self, report_id: str, order: str = "audit"
+    ) -> list[tuple[Question, Draft | None, ItemState]]:
+        """(question, draft, state) for every bank question of a report. `audit` is the audit
+        tool's order (A1 → C10, as auditors fill it in); `riskiest` puts the drafts least
+        likely to match an auditor first (calibrated confidence, lowest first; questions with
+        no draft first, bank order on ties)."""
+        if order not in self.REVIEW_ORDERS:
+            raise ConfigError(f"unknown queue order {order!r}", "use 'audit' or 'riskiest'")
+        drafts = {d.question_id: d for d in self.drafts.for_report(report_id)}
+        states = self.review_states(report_id)
+        items = [
+            (q, drafts.get(q.id), states.get(q.id) or ItemState(q.id)) for q in self.bank.questions
+        ]
+        if order == "riskiest":
+            items.sort(key=lambda it: it[1].confidence if it[1] is not None else -1.0)
+        return items
+
+    def next_unreviewed_report(self, after: str | None = None) -> ReportRecord | None:
+        """The next report (library order, wrapping) with questions still to review."""
+        reports = self.list_reports()
+        ids = [r.report_id for r in reports]
+        start = ids.index(after) + 1 if after in ids else 0
+        for r in reports[start:] + reports[:start]:
+            if r.report_id == after:
+                continue
+            done, total = self.review_progress(r.report_id, self.bank.ids)
+            if done < total:
+                return r
+        return None
+
+    def question_agreement(self, draft: Draft) -> tuple[int, int] | None:
+        """(agreed, labelled drafts) behind a draft's calibrated confidence: how often a careful
+        auditor gave the engine's answer to this question on labelled reports; None when the
+        engine and model have no calibration."""
+        if not draft.calibration or draft.calibration == "uncalibrated":
+            return None
+        cal = load_calibration(draft.engine, draft.model)
+        if cal is None:
+            return None
+        agreed, n = cal.counts.get(f"q={draft.question_id}", (0.0, 0.0))
+        return (round(agreed), round(n)) if n else None
+
+    @staticmethod
+    def answer_text(question: Question | None, value) -> str:
+        """An answer as people read it ('Partly evidenced'); '' for no answer."""
+        return answer_text(question, value)
+
+    @staticmethod
+    def locate_quote(quote: str, text: str) -> tuple[int | None, int | None, str]:
+        """(start, end, verification status) of a quote in a page's text."""
+        check = verify_quote(quote, text)
+        return check.start, check.end, check.status
+
+    @staticmethod
+    def describe_pages(numbers: list[int]) -> str:
+        """[3, 4, 5, 9] → '3-5, 9'."""
+        return describe_pages(numbers)
+
+    @staticmethod
+    def render_pdf_page(pdf_page, scale: float):
+        """(PIL image, scale used) of one pypdfium2 page; a huge page gets a lower scale."""
+        return render_pdf_page(pdf_page, scale)
+
+    def page_texts(self, report_id: str) -> dict[int, str]:
+        """Page number → stored text of a report (pages without text give '')."""
+        return self.reports.pages(report_id)

@@ -1,0 +1,252 @@
+"""Use cases of the yearly analysis: figures and documents, year on year, the register and
+sample, examples of practice, blind second marking and agreement from the field (issue 14)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.analysis.compare import compare as compare_analyses
+from assistant.analysis.figures import Analysis, build_analysis, field_agreement
+from assistant.analysis.narrative import draft_narratives
+from assistant.analysis.register import RegisterStore, Sample, draw_sample, parse_register
+from assistant.analysis.second_marking import (
+    BlindItem,
+    BlindMark,
+    BlindStore,
+    Pair,
+    adjudicate,
+    adjudication_queue,
+    blind_queue,
+    describe_report,
+    find_pair,
+    pairs,
+    second_marking_report,
+)
+from assistant.analysis.write import write_analysis
+from assistant.bulk.runs import RunStore
+from assistant.errors import (
+    ConfigError,
+    NotFoundError,
+    ReviewAssistantError,
+)
+from assistant.review.decisions import Event
+
+if TYPE_CHECKING:
+    pass
+
+
+class YearlyAnalysis:
+    """Part of `Assistant`: uses its stores (db, bank, reports, drafts, decisions)."""
+
+    # --- the yearly analysis, register, sample --------------------------------------------------
+    @cached_property
+    def register_store(self) -> RegisterStore:
+        return RegisterStore(self.db)
+
+    def _analysis_reports(self, period: str | None, run_id: str | None):
+        """(reports, engine, title, period) of one period or one scoring run."""
+        runs = RunStore(self.db)
+        if run_id:
+            run = runs.get(run_id)
+            if run is None:
+                raise NotFoundError(
+                    f"no run {run_id}", "use the run id `review-assistant score` printed"
+                )
+            reports = [self.reports.get(r) for r in runs.report_ids(run["run_id"])]
+            period = period or run["label"]
+            return reports, run["engine"], f"Yearly analysis {period or run_id}", period
+        if not period:
+            raise ReviewAssistantError("no period given", "name one, e.g. --period 2020-21")
+        reports = self.list_reports(period=period)
+        if not reports:
+            raise NotFoundError(
+                f"no reports for {period}", "score that year first: review-assistant score FOLDER"
+            )
+        return reports, None, f"Yearly analysis {period}", period
+
+    def analysis(
+        self,
+        period: str | None = None,
+        *,
+        run_id: str | None = None,
+        compare: str | None = None,
+        source: str = "decided",
+        narrative: bool = False,
+    ) -> Analysis:
+        """The draft yearly analysis of a period (or a run): figures from reviewers' answers
+        (`source="drafts"`: the machine drafts only), the register's compliance figures and the
+        latest sample; with `compare` (a period or a run id) the year-on-year changes too; with
+        `narrative`, a paragraph per theme drafted by the LLM from the figures, marked so."""
+        reports, engine, title, period = self._analysis_reports(period, run_id)
+        now = self._build_analysis(reports, engine, title, period, run_id, source)
+        if compare:
+            if RunStore(self.db).get(compare):
+                then_reports, e, t, p = self._analysis_reports(None, compare)
+                then = self._build_analysis(then_reports, e, t, p, compare, source)
+            else:
+                then_reports, e, t, p = self._analysis_reports(compare, None)
+                then = self._build_analysis(then_reports, e, t, p, None, source)
+            now.comparison = compare_analyses(then, now)
+        if narrative:  # one paragraph per theme from the figures only (LLM engine)
+            try:
+                engine = self.engine("llm")
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"the narrative needs an LLM: {exc}", "or drop --narrative (figures need none)"
+                ) from exc
+            stories = draft_narratives(now, engine.provider, engine.model or "the model")
+            now.narratives = {n.theme_id: n for n in stories}
+        return now
+
+    def earlier_period(self, period: str | None) -> str | None:
+        """The year before `period` ("2020-21" → "2019-20") when the library has its reports."""
+        try:
+            start, end = (period or "").split("-")
+            before = f"{int(start) - 1}-{int(end) - 1:02d}"
+        except ValueError:
+            return None
+        return before if self.list_reports(period=before) else None
+
+    def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:
+        analysis = build_analysis(
+            self.bank,
+            self.drafts,
+            self.decisions,
+            reports,
+            title=title,
+            period=period,
+            engine=engine,
+            source=source,
+            run_id=run_id,
+            register=self.register_store.rows(period) if period else [],
+            sample=self.register_store.latest_sample(period) if period else None,
+        )
+        ids = list(analysis.reports)
+        if self.blind_store.marks(ids):
+            analysis.second_marking = describe_report(self.second_marking(ids, n_boot=500))
+        return analysis
+
+    def write_analysis(self, analysis: Analysis, out_dir: Path | None = None) -> dict[str, Path]:
+        """analysis.docx, analysis.html (self-contained), analysis.json and the chart PNGs."""
+        name = f"analysis-{analysis.period or analysis.run_id or 'all'}"
+        return write_analysis(analysis, Path(out_dir or self.settings.outputs_dir / name))
+
+    def import_register(self, path: Path | str, period: str) -> int:
+        """Replace the period's register with the CSV's rows; returns how many."""
+        rows = parse_register(Path(path), period)
+        return self.register_store.replace(period, rows, Path(path).name)
+
+    def register_rows(self, period: str):
+        return self.register_store.rows(period)
+
+    def draw_sample(self, period: str, n: int, seed: int, by: str | None = None) -> Sample:
+        """Draw (and record) a reproducible, optionally stratified sample from the register."""
+        sample = draw_sample(self.register_store.rows(period), period, n, seed, by)
+        self.register_store.save_sample(sample)
+        return sample
+
+    def mark_example(
+        self,
+        report_id: str,
+        question_id: str,
+        reviewer: str,
+        *,
+        on: bool = True,
+        page: int | None = None,
+        quote: str | None = None,
+        note: str | None = None,
+    ) -> Event:
+        """Mark (or unmark) a decided answer "use as example" of practice: an annotation event
+        in the review store; it never changes the answer."""
+        state = self.review_item(report_id, question_id)
+        payload = {"on": on, **({"page": page, "quote": quote or ""} if page else {})}
+        return self.record_decision(
+            report_id,
+            question_id,
+            reviewer,
+            "example",
+            note=note,
+            payload=payload,
+            base_event_id=state.last_event_id,
+        )
+
+    # blind second marking (a second reviewer answers without seeing draft or first answer)
+    @cached_property
+    def blind_store(self) -> BlindStore:
+        return BlindStore(self.db, self.bank)
+
+    def _ids(self, report_ids: list[str] | None) -> list[str]:
+        return report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
+
+    def blind_queue(self, reviewer: str, report_ids: list[str] | None = None) -> list[BlindItem]:
+        """Items answered by another reviewer that `reviewer` may second-mark blind."""
+        return blind_queue(
+            self.bank, self.decisions, self.blind_store, self._ids(report_ids), reviewer
+        )
+
+    def take_blind_item(self, reviewer: str) -> tuple[BlindItem | None, int]:
+        """(the next item `reviewer` may second-mark blind, how many wait). Taking it makes
+        them the blind marker of its report: see `hidden_for`."""
+        items = self.blind_queue(reviewer)
+        if not items:
+            return None, 0
+        self.blind_store.claim(items[0].report_id, reviewer)
+        return items[0], len(items)
+
+    def hidden_for(self, reviewer: str | None, report_id: str) -> set[str]:
+        """Question ids of this report whose draft and first answer `reviewer` must not see:
+        once they took (or marked) a blind item of the report, every item of it still in their
+        blind queue (answered by someone else, untouched by them, not yet blind-marked)."""
+        if not reviewer or not self.blind_store.is_blind_marker(report_id, reviewer):
+            return set()
+        return {it.question.id for it in self.blind_queue(reviewer, [report_id])}
+
+    def blind_page(self, report_id: str, page: int) -> tuple[str, int]:
+        """(text of one page, number of pages) for reading a report while marking blind."""
+        report = self.reports.get(report_id)
+        pages = self.reports.pages(report_id)
+        if page not in pages:
+            raise NotFoundError(f"page {page} is not in this report", f"pages: 1-{report.n_pages}")
+        return pages[page], report.n_pages
+
+    def record_blind_mark(
+        self, report_id: str, question_id: str, reviewer: str, answer, note: str | None = None
+    ) -> BlindMark:
+        return self.blind_store.add(report_id, question_id, reviewer, answer, note)
+
+    def second_marking_pairs(self, report_ids: list[str] | None = None) -> list[Pair]:
+        ids = self._ids(report_ids)
+        return pairs(self.bank, self.drafts, self.decisions, self.blind_store, ids)
+
+    def second_marking(self, report_ids: list[str] | None = None, *, n_boot: int = 1000) -> dict:
+        """Human–human kappa (with intervals), draft-vs-human on the same items, anchoring."""
+        report = second_marking_report(self.second_marking_pairs(report_ids), n_boot=n_boot)
+        report["lines"] = describe_report(report)
+        return report
+
+    def adjudication_queue(self, report_ids: list[str] | None = None) -> list[Pair]:
+        return adjudication_queue(self.second_marking_pairs(report_ids))
+
+    def adjudicate(self, report_id: str, question_id: str, reviewer: str, answer) -> Event:
+        """Settle a blind-vs-first disagreement: the answer becomes the item's decision."""
+        pair = find_pair(self.second_marking_pairs([report_id]), report_id, question_id)
+        draft = next(
+            (d for d in self.drafts.for_report(report_id) if d.question_id == pair.question.id),
+            None,
+        )
+        return adjudicate(
+            self.decisions,
+            self.blind_store,
+            pair,
+            reviewer,
+            answer,
+            draft_id=draft.draft_id if draft else None,
+        )
+
+    def field_agreement(self, report_ids: list[str] | None = None) -> list[dict]:
+        """Per question: drafts accepted unchanged / edited / rejected by reviewers (counts and
+        rates), over decided items that had a draft."""
+        ids = report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
+        return field_agreement(self.bank, self.drafts, self.decisions, ids)
