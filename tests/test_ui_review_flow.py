@@ -224,6 +224,8 @@ def test_page_browser_search_and_pdf_at_page(flow_app, browser):
     blank = scanned.no_text_pages[0]
     page.fill("#pg-search textarea, #pg-search input", "")
     page.click("#pg-find")
+    # the cleared search has come back (all pages listed) before the next jump: no race
+    expect(page.locator("#pg-summary")).to_contain_text(f"{scanned.n_pages} pages")
     page_box.fill(str(blank))
     page_box.press("Enter")
     expect(page.locator("#pg-head")).to_contain_text("no text on this page")
