@@ -82,7 +82,6 @@ def run_year_benchmark(
         home1, home4 = tmp_path / "home-1y", tmp_path / "home-4y"
         _ingest(out, files, home1, embedder)
         parsed = _extraction(out, files, load_settings(home=home1))
-        _ingest_pdfium(out, files, tmp_path / "home-pdfium", embedder)
         _stages(out, parsed, tmp_path, embedder)
         shutil.copytree(home1, home4)
         shutil.copytree(home1, tmp_path / "home-score")
@@ -150,18 +149,6 @@ def _ingest(out: dict, files: list[Path], home: Path, embedder: str) -> None:
     assert all(r.status == "unchanged" for r in again), [r.status for r in again]
     out["home_disk_mb"] = round(_du_mb(home), 1)
     out["chroma_disk_mb"] = round(_du_mb(assistant.settings.chroma_path), 1)
-
-
-def _ingest_pdfium(out: dict, files: list[Path], home: Path, embedder: str) -> None:
-    """The same ingest with the opt-in extractor (`ingest.extractor = "pdfium"`)."""
-    assistant = Assistant(
-        load_settings(home=home, embedding={"name": embedder}, ingest={"extractor": "pdfium"})
-    )
-    assistant.embedder.embed_query("warm up")
-    t0 = time.perf_counter()
-    results = list(assistant.ingest(files))
-    out["ingest_pdfium_s"] = round(time.perf_counter() - t0, 2)
-    out["chunks_pdfium"] = sum(r.n_chunks for r in results if r.status == "indexed")
 
 
 def _stages(out: dict, parsed: list, tmp_path: Path, embedder: str) -> None:
@@ -499,12 +486,6 @@ def summary_text(o: dict) -> str:
             f"raw pypdf {o['raw_pypdf_s']} s; pdfium {o['raw_pdfium_s']} s",
             f"{o['ingest_s'] / o['raw_pypdf_s']:.2f}× pypdf, "
             f"{o['ingest_s'] / o['raw_pdfium_s']:.1f}× pdfium",
-        ),
-        (
-            "ingest with ingest.extractor = pdfium (opt-in)",
-            f"{o['ingest_pdfium_s']} s, {o['chunks_pdfium']} chunks",
-            f"pypdf (default) {o['ingest_s']} s, {o['chunks']} chunks",
-            f"{o['ingest_s'] / max(o['ingest_pdfium_s'], 1e-9):.1f}× faster",
         ),
         (
             "where ingest time goes",

@@ -155,8 +155,6 @@ class IngestSettings(_Section):
     min_chars_per_page: int = 25  # fewer extracted characters → "little text" (quoted)
     ocr: bool = False
     ocr_language: str = "eng"
-    # text extraction: pypdf (default) or pdfium (opt-in, faster; issue 15 item 7, branch perf2)
-    extractor: Literal["pypdf", "pdfium"] = "pypdf"
 
 
 class LLMSettings(_Section):

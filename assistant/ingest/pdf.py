@@ -162,14 +162,9 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
     reader = open_pdf(path, settings)
     raw_pages: list[str] = []
     unreadable: dict[int, str] = {}  # page -> why
-    pages_text = (
-        _pdfium_texts(path, len(reader.pages))
-        if settings.extractor == "pdfium"
-        else ((lambda page=page: page.extract_text() or "") for page in reader.pages)
-    )
-    for index, extract in enumerate(pages_text, start=1):
+    for index, page in enumerate(reader.pages, start=1):
         try:
-            raw_pages.append(extract())
+            raw_pages.append(page.extract_text() or "")
         except Exception as exc:  # a single broken page must not sink the report
             unreadable[index] = _printable(f"{type(exc).__name__}: {exc}"[:200])
             log.info("%s: page %d could not be read (%s)", path, index, unreadable[index])
@@ -239,41 +234,6 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
         [normalise_text(t) for t in raw_pages[:6]]
     )
     return report
-
-
-def _pdfium_texts(path: Path, n_pages: int):
-    """One text extractor a page with pdfium (`ingest.extractor = "pdfium"`): the file was
-    checked and opened by pypdf first (open_pdf), so its errors read the same either way."""
-    import pypdfium2 as pdfium
-
-    try:
-        doc = pdfium.PdfDocument(path)
-    except Exception as exc:  # pypdf read it but pdfium cannot: every page says why
-        error = exc
-
-        def fail():
-            raise error
-
-        yield from (fail for _ in range(n_pages))
-        return
-    try:
-        for index in range(n_pages):
-
-            def extract(index=index) -> str:
-                page = doc[index]
-                try:
-                    textpage = page.get_textpage()
-                    try:
-                        text = textpage.get_text_range()
-                    finally:
-                        textpage.close()
-                finally:
-                    page.close()
-                return text.replace("\r\n", "\n").replace("\r", "\n")
-
-            yield extract
-    finally:
-        doc.close()
 
 
 def _printable(text: str) -> str:
