@@ -1008,8 +1008,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--copies",
         type=int,
-        default=4,
-        help="--year: copies of the year in the many-years home (default 4; ~42 for ~100k chunks)",
+        default=None,
+        help="--year: copies of the year in the many-years home (default: ~100k chunks)",
     )
     p.add_argument(
         "--drafting",
