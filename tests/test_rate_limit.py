@@ -1,7 +1,8 @@
 """A rate-limited endpoint (429 with Retry-After) is driven at its limit, not below it (issue 15
 item 3): the scripted endpoint over real HTTP allows 8 requests a second; a bulk LLM run of 64
-items at concurrency 16 drafts every one, no item fails, and the 429s stay few, because one 429
-pauses every worker until the time the endpoint gave instead of each backing off on its own."""
+items at concurrency 16 drafts every one and no item fails (before: 24 of 64 failed with
+llm.max_retries 1, 13 with 3), because one 429 pauses every worker until the time the endpoint
+gave, instead of each backing off on its own, and uses up no retry."""
 
 from __future__ import annotations
 
@@ -52,8 +53,9 @@ def test_a_rate_limited_endpoint_is_driven_at_its_limit(monkeypatch, tmp_path, d
     assert summary.failed == 0, summary.failures
     assert summary.drafted == items
     assert endpoint.calls == items  # every accepted request became a draft, none twice
-    # the endpoint said no, but not over and over: at most about one 429 per item
-    assert 0 < endpoint.rate_limited <= items, endpoint.rate_limited
+    # it said no, and each no paused every worker: at most one refusal per worker per pause,
+    # a pause at most every second or so (~0.9 per item measured on an idle machine)
+    assert 0 < endpoint.rate_limited <= 16 * (elapsed + 1), endpoint.rate_limited
     # at the limit, N requests take (N - LIMIT) / LIMIT s from the first to the last (a full
     # second's worth, then one second each): a ratio, printed, not asserted (a busy machine)
     print(
