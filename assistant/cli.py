@@ -680,7 +680,9 @@ def cmd_bench(args) -> int:
     if args.year:  # issue 15: a realistic-density year, every figure with its comparison
         from assistant.bench_year import run_year_benchmark
 
-        report = run_year_benchmark(n_reports=args.reports or 24, latency=args.latency or 1.0)
+        report = run_year_benchmark(
+            n_reports=args.reports or 24, latency=args.latency or 1.0, copies=args.copies
+        )
     elif args.drafting:
         report = run_drafting_benchmark(latency=args.latency or 0.5)
     else:
@@ -1002,6 +1004,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a realistic-density year (40-100 page reports): every issue-15 figure with its "
         "comparison, projected to 130 reports",
+    )
+    p.add_argument(
+        "--copies",
+        type=int,
+        default=None,
+        help="--year: copies of the year in the many-years home (default: ~100k chunks)",
     )
     p.add_argument(
         "--drafting",

@@ -4,15 +4,19 @@ A real HTTP server on 127.0.0.1 (so the benchmark measures the LLM engine's real
 `openai` client, retries, the call log, concurrency) that answers every chat completion with
 a valid draft after a fixed latency: the first allowed answer value, quoting the first words
 of the first evidence block. No model, no randomness. The tests' scripted server
-(tests/doubles/scripted_llm_server.py) scripts failures too; this one only answers.
+(tests/doubles/scripted_llm_server.py) scripts failures too; this one only answers, or, with
+`rate_limit=R`, answers at most R requests in any one second and a 429 with Retry-After (the
+moment a slot frees) beyond that, like a hosted endpoint's rate limit.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -57,8 +61,13 @@ def _draft_for(schema: dict[str, Any], user: str) -> dict[str, Any]:
 class ScriptedEndpoint:
     """`with ScriptedEndpoint(latency=0.05) as endpoint:` serves on `endpoint.url`."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, rate_limit: float | None = None) -> None:
         self.latency = latency
+        self.rate_limit = rate_limit  # requests a second (sliding one-second window)
+        self.rate_limited = 0  # 429s answered
+        self._accepted: deque[float] = deque()  # when the last `rate_limit` requests came
+        self.first_accepted: float | None = None
+        self.last_accepted: float | None = None
         self.calls = 0
         self.max_concurrency = 0
         self._active = 0
@@ -84,11 +93,25 @@ class ScriptedEndpoint:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
+                wait = endpoint.admit()
+                if wait is not None:
+                    message = f"rate limit: {endpoint.rate_limit:g} requests a second"
+                    self._send(
+                        429,
+                        {"error": {"message": message, "type": "rate_limit_exceeded"}},
+                        {
+                            "Retry-After": str(math.ceil(wait)),
+                            "retry-after-ms": str(math.ceil(wait * 1000)),
+                        },
+                    )
+                    return
                 self._send(200, endpoint.complete(json.loads(body or b"{}")))
 
-            def _send(self, code: int, payload: dict) -> None:
+            def _send(self, code: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(code)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -110,6 +133,24 @@ class ScriptedEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def admit(self) -> float | None:
+        """None if this request is within the rate limit (it is counted), else the seconds
+        until a slot frees (the 429's Retry-After)."""
+        if not self.rate_limit:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            while self._accepted and now - self._accepted[0] >= 1.0:
+                self._accepted.popleft()
+            if len(self._accepted) >= self.rate_limit:
+                self.rate_limited += 1
+                return max(self._accepted[0] + 1.0 - now, 0.001)
+            self._accepted.append(now)
+            if self.first_accepted is None:
+                self.first_accepted = now
+            self.last_accepted = now
+        return None
 
     def complete(self, request_json: dict[str, Any]) -> dict[str, Any]:
         """One chat completion (after the latency), counting concurrent calls."""
