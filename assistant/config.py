@@ -269,13 +269,15 @@ class Settings(BaseSettings):
             return self.llm.api_key.get_secret_value()
         return os.environ.get("OPENAI_API_KEY")
 
+    def llm_endpoint_configured(self) -> bool:
+        """A base URL or a key: somewhere the LLM engine can send requests."""
+        return bool(self.llm.base_url or os.environ.get("OPENAI_BASE_URL") or self.llm_api_key())
+
     def resolved_engine(self) -> str:
         """`auto` means the LLM engine when an endpoint is configured, else offline."""
         if self.engine != "auto":
             return self.engine
-        if self.llm.base_url or os.environ.get("OPENAI_BASE_URL") or self.llm_api_key():
-            return "llm"
-        return "offline"
+        return "llm" if self.llm_endpoint_configured() else "offline"
 
     def masked(self) -> dict[str, Any]:
         """Resolved values for `settings show`, secrets masked."""

@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# `score --plan` without a configured endpoint: never contacted (the plan sends nothing)
+PLAN_ONLY_URL = "http://plan-only.invalid/v1"
+
 
 @dataclass
 class IngestResult:
@@ -806,19 +809,30 @@ class Assistant(YearlyAnalysis, ReviewerViews):
     ) -> list[StrategyPlan]:
         """What `score FOLDER` would send, per context strategy: calls, estimated input
         (cached) and output tokens and cost. Ingests what is new (local work), sends nothing."""
-        reports = [r.report for r in self.ingest([Path(folder)]) if r.status != "failed"]
-        questions = self.bank.select(question_ids)
-        plans = []
-        for strategy in strategies:
-            drafter = self.drafter(engine, context=strategy)
+        questions = self.select_questions(question_ids)
+        planner = self if self.settings.llm_endpoint_configured() else self._plan_only()
+        drafters = [planner.drafter(engine, context=strategy) for strategy in strategies]
+        for drafter in drafters:  # refused before any ingest
             if not can(drafter.engine, "whole_report"):
                 raise ConfigError(
                     f"score --plan estimates model calls; the {drafter.engine.name} engine "
                     "makes none",
                     "use --engine llm",
                 )
-            plans.append(plan_strategy(drafter, reports, questions, self.settings.llm.prices))
-        return plans
+        self.check_score_folder(folder)
+        reports = [r.report for r in self.ingest([Path(folder)]) if r.status != "failed"]
+        return [
+            plan_strategy(drafter, reports, questions, self.settings.llm.prices)
+            for drafter in drafters
+        ]
+
+    def _plan_only(self) -> Assistant:
+        """This library with a placeholder endpoint: a plan renders prompts and counts tokens
+        for the configured model and sends nothing, so it needs no key or server."""
+        llm = self.settings.llm.model_copy(update={"base_url": PLAN_ONLY_URL})
+        planner = Assistant(self.settings.model_copy(update={"llm": llm}))
+        planner.__dict__["index"] = self.index  # the same stores, not a second Chroma client
+        return planner
 
 # --- parallel report workers for in-process engines (issue 15 item 4, branch perf) --------------
 def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:

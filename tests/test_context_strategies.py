@@ -236,6 +236,26 @@ def test_score_plan_prints_every_strategy_and_sends_nothing(llm, year, capsys):
     assert llm.requests == []
 
 
+def test_a_plan_needs_no_endpoint_and_an_offline_plan_is_refused_before_ingest(
+    monkeypatch, data_home, year, capsys
+):
+    """Nothing is sent, so pricing a run needs no key or server; a plan for an engine that
+    makes no calls is refused before anything is ingested."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "REVIEW_ASSISTANT_LLM__BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "priced-model")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__PRICES", json.dumps({"priced-model": PRICE}))
+    code = main(["score", str(year), "--engine", "offline", "--plan"])
+    assert code == 2 and "the offline engine makes none" in capsys.readouterr().err
+    code, out = run(["reports", "--json"], capsys)
+    assert json.loads(out) == []  # refused before the ingest
+    code, out = run(["score", str(year), "--engine", "llm", "--plan", "--json"], capsys)
+    assert code == 0, out
+    plans = {p["strategy"]: p for p in json.loads(out)}
+    assert set(plans) == {"retrieved", "whole-report", "theme"}
+    assert all(p["model"] == "priced-model" and p["cost"] > 0 for p in plans.values())
+
+
 def test_batch_lines_carry_the_whole_report_and_theme_is_refused(llm, year, capsys):
     llm.batch_polls_before_complete = 1
     out = score(year, "whole-report", capsys, "--batch", "--poll-seconds", "0.05")
