@@ -338,9 +338,15 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         return self.decisions.progress(report_id, question_ids)
 
     def _reports_or_all(self, report_ids: list[str] | None) -> list[ReportRecord]:
-        if report_ids is None:
-            return self.list_reports()
-        return [self.reports.get(r) for r in report_ids]
+        """The named reports; by default the current versions plus every older version a
+        reviewer decided something on (a decision never drops out of an export)."""
+        if report_ids is not None:
+            return [self.reports.get(r) for r in report_ids]
+        current = self.list_reports()
+        shown = {r.report_id for r in current}
+        decided = self.decisions.decided_report_ids() - shown
+        older = [r for r in self.reports.list(latest_only=False) if r.report_id in decided]
+        return current + older
 
     def final_answer_rows(self, report_ids: list[str] | None = None) -> list[dict]:
         """One row per (report, question): the draft, the final answer and who decided."""

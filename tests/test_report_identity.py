@@ -155,3 +155,26 @@ def test_cli_errors_name_the_file_not_its_absolute_path(tmp_path, capsys):
     [row] = json.loads(capsys.readouterr().out)
     assert row["error"].startswith("webpage.pdf: ")
     assert str(tmp_path) not in row["error"]
+
+
+def test_decisions_on_an_older_version_stay_in_the_default_final_answer_export(
+    assistant, tmp_path
+):
+    """A reviewer's decision on a report later replaced by a new version never drops out of
+    view: the default export lists the current versions and every older version decided on."""
+    first = _ingest_one(assistant, text_pdf(tmp_path / "halden.pdf", _report("Halden Vale")))
+    assistant.record_decision(
+        first.report_id, "A1", "alice", "enter", after="yes", base_event_id=None
+    )
+    fixed = text_pdf(
+        tmp_path / "halden-corrected.pdf", _report("Halden Vale", extra="Corrected figures.")
+    )
+    [result] = list(assistant.ingest([fixed]))
+    assert result.report.previous_version == first.report_id
+    assert [r.report_id for r in assistant.list_reports()] == [result.report.report_id]
+    rows = assistant.final_answer_rows()
+    decided = [r for r in rows if r["report_id"] == first.report_id and r["question_id"] == "A1"]
+    assert [(r["reviewer"], r["status"]) for r in decided] == [("alice", "entered")]
+    assert {r["report_id"] for r in rows} == {first.report_id, result.report.report_id}
+    out = assistant.export_final_answers(tmp_path / "final.csv")
+    assert first.report_id in out.read_text(encoding="utf-8-sig")

@@ -328,6 +328,11 @@ class DecisionStore:
         return out
 
     # --- reading ------------------------------------------------------------------------
+    def decided_report_ids(self) -> set[str]:
+        """Every report version with at least one decision event."""
+        with self.db.connect() as conn:
+            return {r[0] for r in conn.execute("SELECT DISTINCT report_id FROM decisions")}
+
     def history(self, report_id: str, question_id: str | None = None) -> list[Event]:
         """Events of a report (optionally one question), oldest first."""
         sql = "SELECT * FROM decisions WHERE report_id=?"
