@@ -59,6 +59,22 @@ _FIGURE_OVER_TIME = re.compile(
     r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
 )
 
+PERIOD_WEIGHT = 4.0  # weight of the period-statement page ranking for "the period it covers"
+PERIOD_PAGES = 4  # pages that ranking may lift
+# a question about the period a report covers is answered where the report states a span of
+# dates ("1 April 2020 to 31 March 2021"): the cover, the foreword, "about this report"; a
+# search on the question's words finds every page that mentions "the year" instead
+_PERIOD_QUESTION = re.compile(r"\bperiod\b[^.?]*\bcover|\bcover\w*\b[^.?]*\bperiod\b", re.I)
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)"
+)
+_PERIOD_STATEMENT = re.compile(
+    rf"\b{_MONTH}\s+(?:20\d\d\s*)?(?:to|until|through|and|[-–])\s*(?:the\s+)?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\s+20\d\d\b",
+    re.I,
+)
+
 _GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
 _REQUIRES = re.compile(
     r"\b(?:must|should|requires?|required|asks?|expects?|expected|says that)\b", re.I
@@ -149,6 +165,13 @@ def data_pages(view, page_of: dict[str, int]) -> list[int]:
     return ranked[:DATA_PAGES]
 
 
+def period_pages(view, page_of: dict[str, int]) -> list[int]:
+    """Pages that state a span of dates ("1 April 2020 to 31 March 2021"), front first."""
+    pages = {page for chunk_id, page in page_of.items()
+             if _PERIOD_STATEMENT.search(view.text_of(chunk_id))}
+    return sorted(pages)[:PERIOD_PAGES]
+
+
 def _search(index, view, query: str, mode: str | None) -> list[str]:
     """Chunk ids for one phrasing: BM25 on its words less the generic ones, and dense on the
     whole phrasing, fused (RRF) as ChunkIndex.search does."""
@@ -211,6 +234,9 @@ def select_pages(
     if any(_DATA_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
+    if any(_PERIOD_QUESTION.search(q) for q in phrasings):
+        for page, score in rrf_scores([period_pages(view, page_of)], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + PERIOD_WEIGHT * score
     for page, score in section_scores.items():
         page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
     page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)

@@ -144,3 +144,34 @@ def test_a_question_on_each_priority_reaches_the_priority_chapters(assistant, tm
     view = assistant.index.report_view(result.report.report_id)
     labels, section_of, page_of = view.sections(assistant.index)
     assert retrieval_strategies.priority_pages(labels, section_of, page_of) == [3, 4, 5]
+
+
+def test_a_question_on_the_period_covered_reaches_the_pages_that_state_the_dates(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: the cover and the foreword state the span of dates; a search on the
+    question's words finds every page about "the year" instead."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Yearly Report",
+              "Covering 1 April 2020 to 31 March 2021"]]
+    pages.append(["Foreword", "Welcome to our report. It has been a hard time for families.",
+                  "Thank you to all staff for their work."])
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} team", f"During the year the {name} team covered the period of lockdown "
+         "and reported on its work each period of the year.",
+         f"The {name} report for the year covers what the team did over the period."]
+        for name in names
+    ]
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    c1 = assistant.bank.get("C1")
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    view = assistant.index.report_view(rid)
+    assert retrieval_strategies.period_pages(view, page_of) == [1]
+    with_period = [b.page for b in retrieve_evidence(assistant.index, question_queries(c1), rid)]
+    assert 1 in with_period[:3]
+    monkeypatch.setattr(retrieval_strategies, "PERIOD_WEIGHT", 0.0)
+    without = [b.page for b in retrieve_evidence(assistant.index, question_queries(c1), rid)]
+    assert 1 not in without[:3]
