@@ -30,8 +30,8 @@ from collections.abc import Sequence
 
 from assistant.index import fts_query, rrf_fuse
 
-PER_PHRASING = 30  # passages searched per phrasing
-PAGE_RRF_K = 20  # RRF constant over page rankings (smaller: the top places weigh more)
+PER_PHRASING = 50  # passages searched per phrasing
+PAGE_RRF_K = 15  # RRF constant over page rankings (smaller: the top places weigh more)
 SECTION_WEIGHT = 0.5  # weight of the section-label page rankings against the passage ones
 SECTION_PAGES = 8  # pages the sections matching one phrasing may lift
 SECTIONS_PER_QUERY = 3  # best-matching section labels per phrasing
@@ -39,8 +39,8 @@ NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same ch
 HEAD = 1  # leading places that may keep the passage search's own order ...
 HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
-DATA_WEIGHT = 0.5  # weight of the figures-over-time page ranking for a question about data
-DATA_PAGES = 10  # pages that ranking may lift
+DATA_WEIGHT = 2.0  # weight of the figures-over-time page ranking for a question about data
+DATA_PAGES = 6  # pages that ranking may lift
 
 # a question about data is answered where the data are: tables and scorecards whose figures
 # compare periods, which a search on the question's words ranks low (they are mostly numbers)

@@ -175,3 +175,14 @@ def test_a_question_on_the_period_covered_reaches_the_pages_that_state_the_dates
     monkeypatch.setattr(retrieval_strategies, "PERIOD_WEIGHT", 0.0)
     without = [b.page for b in retrieve_evidence(assistant.index, question_queries(c1), rid)]
     assert 1 not in without[:3]
+
+
+def test_a_questions_topic_keywords_are_one_more_phrasing(assistant):
+    """Issue 11 item 3: the audit tool's own names for the topic ("dashboard", "LCSPR") are
+    what reports' headings and tables use; they are searched as one phrasing."""
+    a10 = assistant.bank.get("A10")
+    queries = question_queries(a10)
+    assert queries[: 1 + len(a10.retrieval_queries)] == [a10.text, *a10.retrieval_queries]
+    assert queries[-1] == " ".join(a10.keywords["topic"])
+    bare = a10.model_copy(update={"keywords": {}})
+    assert question_queries(bare) == [a10.text, *a10.retrieval_queries]
