@@ -20,7 +20,12 @@ Measured alternatives that lost (evals, dev set and generated year): summing pas
 per page; demoting "hub" passages matched by most of the bank's questions (generated
 reports' summary pages are real evidence); larger candidate pools (no gain, slower); no
 leading place for the passage search (better first block on the dev set, much worse on the
-generated year).
+generated year); spreading the blocks over chapters (a page's score cut for each page of its
+chapter already placed: no gain at 0.9-0.6); cutting the score of pages that restate the
+requirements (first block worse on the dev set); the guidance text as extra phrasings.
+
+A question about the period the report covers ranks the pages that state a span of dates
+(the cover, the foreword), which its words do not find among pages about "the year".
 """
 
 from __future__ import annotations
