@@ -46,6 +46,7 @@ HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first pla
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
 DATA_WEIGHT = 2.0  # weight of the figures-over-time page ranking for a question about data
 DATA_PAGES = 6  # pages that ranking may lift
+TABLE_PAGES = 4  # pages of figures at one point in time placed after them
 
 # a question about data is answered where the data are: tables and scorecards whose figures
 # compare periods, which a search on the question's words ranks low (they are mostly numbers)
@@ -79,6 +80,8 @@ _PERIOD_STATEMENT = re.compile(
     rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\s+20\d\d\b",
     re.I,
 )
+
+_FIGURE_CELL = re.compile(r"^\s*\d[\d,.]*\s*%?\s*$", re.M)  # a table cell that is a figure
 
 _GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
 _REQUIRES = re.compile(
@@ -162,12 +165,21 @@ def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> li
 
 def data_pages(view, page_of: dict[str, int]) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
-    8"), densest first; pages with fewer than six are left out."""
-    counts: dict[int, int] = {}
+    8"), densest first, pages with fewer than six left out; then a few pages of tables of
+    figures at one point in time (lines that are a figure alone: table cells), which answer
+    a data question too ("data at one point in time" is the audit tool's "partly")."""
+    over_time: dict[int, int] = {}
+    cells: dict[int, int] = {}
     for chunk_id, page in page_of.items():
-        counts[page] = counts.get(page, 0) + len(_FIGURE_OVER_TIME.findall(view.text_of(chunk_id)))
-    ranked = sorted((p for p, n in counts.items() if n >= 6), key=lambda p: (-counts[p], p))
-    return ranked[:DATA_PAGES]
+        text = view.text_of(chunk_id)
+        over_time[page] = over_time.get(page, 0) + len(_FIGURE_OVER_TIME.findall(text))
+        cells[page] = cells.get(page, 0) + len(_FIGURE_CELL.findall(text))
+    ranked = sorted((p for p, n in over_time.items() if n >= 6), key=lambda p: (-over_time[p], p))
+    ranked = ranked[:DATA_PAGES]
+    tables = sorted(
+        (p for p, n in cells.items() if n >= 4 and p not in ranked), key=lambda p: (-cells[p], p)
+    )
+    return ranked + tables[:TABLE_PAGES]
 
 
 def period_pages(view, page_of: dict[str, int]) -> list[int]:

@@ -186,3 +186,28 @@ def test_a_questions_topic_keywords_are_one_more_phrasing(assistant):
     assert queries[-1] == " ".join(a10.keywords["topic"])
     bare = a10.model_copy(update={"keywords": {}})
     assert question_queries(bare) == [a10.text, *a10.retrieval_queries]
+
+
+def test_a_table_of_figures_at_one_point_in_time_is_a_data_page_after_the_trends(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: a table of counts at one date answers a data question ("partly");
+    it is ranked after the pages of figures over time."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages += [[f"{name} locality", f"In {name}, partners met to talk about data and figures."]
+              for name in "Ash Birch Cedar Damson".split()]
+    pages.append(["Our area", "Children's social care figures at the end of March:",
+                  "Measure", "Number", "Children in need", "2,400",
+                  "Child protection plans", "240", "Looked-after children", "632",
+                  "Early help assessments", "1,200"])
+    rows = [f"R{n}  2018-19 {10 + n}%  2019-20 {12 + n}%  2020-21 {15 + n}%" for n in range(8)]
+    pages.append(["Appendix: scorecard", *rows])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    view = assistant.index.report_view(rid)
+    assert retrieval_strategies.data_pages(view, page_of) == [7, 6]
+    monkeypatch.setattr(retrieval_strategies, "TABLE_PAGES", 0)
+    assert retrieval_strategies.data_pages(view, page_of) == [7]
