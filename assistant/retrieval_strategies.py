@@ -20,7 +20,12 @@ Measured alternatives that lost (evals, dev set and generated year): summing pas
 per page; demoting "hub" passages matched by most of the bank's questions (generated
 reports' summary pages are real evidence); larger candidate pools (no gain, slower); no
 leading place for the passage search (better first block on the dev set, much worse on the
-generated year).
+generated year); spreading the blocks over chapters (a page's score cut for each page of its
+chapter already placed: no gain at 0.9-0.6); cutting the score of pages that restate the
+requirements (first block worse on the dev set); the guidance text as extra phrasings.
+
+A question about the period the report covers ranks the pages that state a span of dates
+(the cover, the foreword), which its words do not find among pages about "the year".
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from collections.abc import Sequence
 
 from assistant.index import fts_query, rrf_fuse
 
-PER_PHRASING = 30  # passages searched per phrasing
-PAGE_RRF_K = 20  # RRF constant over page rankings (smaller: the top places weigh more)
+PER_PHRASING = 50  # passages searched per phrasing
+PAGE_RRF_K = 15  # RRF constant over page rankings (smaller: the top places weigh more)
 SECTION_WEIGHT = 0.5  # weight of the section-label page rankings against the passage ones
 SECTION_PAGES = 8  # pages the sections matching one phrasing may lift
 SECTIONS_PER_QUERY = 3  # best-matching section labels per phrasing
@@ -39,8 +44,9 @@ NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same ch
 HEAD = 1  # leading places that may keep the passage search's own order ...
 HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
-DATA_WEIGHT = 0.5  # weight of the figures-over-time page ranking for a question about data
-DATA_PAGES = 10  # pages that ranking may lift
+DATA_WEIGHT = 2.0  # weight of the figures-over-time page ranking for a question about data
+DATA_PAGES = 6  # pages that ranking may lift
+TABLE_PAGES = 4  # pages of figures at one point in time placed after them
 
 # a question about data is answered where the data are: tables and scorecards whose figures
 # compare periods, which a search on the question's words ranks low (they are mostly numbers)
@@ -58,6 +64,24 @@ _PRIORITY_LABEL = re.compile(
 _FIGURE_OVER_TIME = re.compile(
     r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
 )
+
+PERIOD_WEIGHT = 4.0  # weight of the period-statement page ranking for "the period it covers"
+PERIOD_PAGES = 4  # pages that ranking may lift
+# a question about the period a report covers is answered where the report states a span of
+# dates ("1 April 2020 to 31 March 2021"): the cover, the foreword, "about this report"; a
+# search on the question's words finds every page that mentions "the year" instead
+_PERIOD_QUESTION = re.compile(r"\bperiod\b[^.?]*\bcover|\bcover\w*\b[^.?]*\bperiod\b", re.I)
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)"
+)
+_PERIOD_STATEMENT = re.compile(
+    rf"\b{_MONTH}\s+(?:20\d\d\s*)?(?:to|until|through|and|[-–])\s*(?:the\s+)?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\s+20\d\d\b",
+    re.I,
+)
+
+_FIGURE_CELL = re.compile(r"^\s*\d[\d,.]*\s*%?\s*$", re.M)  # a table cell that is a figure
 
 _GUIDANCE = re.compile(r"\bworking together\b|\bstatutory guidance\b|\bthe guidance\b", re.I)
 _REQUIRES = re.compile(
@@ -141,12 +165,28 @@ def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> li
 
 def data_pages(view, page_of: dict[str, int]) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
-    8"), densest first; pages with fewer than six are left out."""
-    counts: dict[int, int] = {}
+    8"), densest first, pages with fewer than six left out; then a few pages of tables of
+    figures at one point in time (lines that are a figure alone: table cells), which answer
+    a data question too ("data at one point in time" is the audit tool's "partly")."""
+    over_time: dict[int, int] = {}
+    cells: dict[int, int] = {}
     for chunk_id, page in page_of.items():
-        counts[page] = counts.get(page, 0) + len(_FIGURE_OVER_TIME.findall(view.text_of(chunk_id)))
-    ranked = sorted((p for p, n in counts.items() if n >= 6), key=lambda p: (-counts[p], p))
-    return ranked[:DATA_PAGES]
+        text = view.text_of(chunk_id)
+        over_time[page] = over_time.get(page, 0) + len(_FIGURE_OVER_TIME.findall(text))
+        cells[page] = cells.get(page, 0) + len(_FIGURE_CELL.findall(text))
+    ranked = sorted((p for p, n in over_time.items() if n >= 6), key=lambda p: (-over_time[p], p))
+    ranked = ranked[:DATA_PAGES]
+    tables = sorted(
+        (p for p, n in cells.items() if n >= 4 and p not in ranked), key=lambda p: (-cells[p], p)
+    )
+    return ranked + tables[:TABLE_PAGES]
+
+
+def period_pages(view, page_of: dict[str, int]) -> list[int]:
+    """Pages that state a span of dates ("1 April 2020 to 31 March 2021"), front first."""
+    pages = {page for chunk_id, page in page_of.items()
+             if _PERIOD_STATEMENT.search(view.text_of(chunk_id))}
+    return sorted(pages)[:PERIOD_PAGES]
 
 
 def _search(index, view, query: str, mode: str | None) -> list[str]:
@@ -211,6 +251,9 @@ def select_pages(
     if any(_DATA_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
+    if any(_PERIOD_QUESTION.search(q) for q in phrasings):
+        for page, score in rrf_scores([period_pages(view, page_of)], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + PERIOD_WEIGHT * score
     for page, score in section_scores.items():
         page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
     page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)

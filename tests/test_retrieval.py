@@ -144,3 +144,70 @@ def test_a_question_on_each_priority_reaches_the_priority_chapters(assistant, tm
     view = assistant.index.report_view(result.report.report_id)
     labels, section_of, page_of = view.sections(assistant.index)
     assert retrieval_strategies.priority_pages(labels, section_of, page_of) == [3, 4, 5]
+
+
+def test_a_question_on_the_period_covered_reaches_the_pages_that_state_the_dates(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: the cover and the foreword state the span of dates; a search on the
+    question's words finds every page about "the year" instead."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Yearly Report",
+              "Covering 1 April 2020 to 31 March 2021"]]
+    pages.append(["Foreword", "Welcome to our report. It has been a hard time for families.",
+                  "Thank you to all staff for their work."])
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} team", f"During the year the {name} team covered the period of lockdown "
+         "and reported on its work each period of the year.",
+         f"The {name} report for the year covers what the team did over the period."]
+        for name in names
+    ]
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    c1 = assistant.bank.get("C1")
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    view = assistant.index.report_view(rid)
+    assert retrieval_strategies.period_pages(view, page_of) == [1]
+    with_period = [b.page for b in retrieve_evidence(assistant.index, question_queries(c1), rid)]
+    assert 1 in with_period[:3]
+    monkeypatch.setattr(retrieval_strategies, "PERIOD_WEIGHT", 0.0)
+    without = [b.page for b in retrieve_evidence(assistant.index, question_queries(c1), rid)]
+    assert 1 not in without[:3]
+
+
+def test_a_questions_topic_keywords_are_one_more_phrasing(assistant):
+    """Issue 11 item 3: the audit tool's own names for the topic ("dashboard", "LCSPR") are
+    what reports' headings and tables use; they are searched as one phrasing."""
+    a10 = assistant.bank.get("A10")
+    queries = question_queries(a10)
+    assert queries[: 1 + len(a10.retrieval_queries)] == [a10.text, *a10.retrieval_queries]
+    assert queries[-1] == " ".join(a10.keywords["topic"])
+    bare = a10.model_copy(update={"keywords": {}})
+    assert question_queries(bare) == [a10.text, *a10.retrieval_queries]
+
+
+def test_a_table_of_figures_at_one_point_in_time_is_a_data_page_after_the_trends(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: a table of counts at one date answers a data question ("partly");
+    it is ranked after the pages of figures over time."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages += [[f"{name} locality", f"In {name}, partners met to talk about data and figures."]
+              for name in "Ash Birch Cedar Damson".split()]
+    pages.append(["Our area", "Children's social care figures at the end of March:",
+                  "Measure", "Number", "Children in need", "2,400",
+                  "Child protection plans", "240", "Looked-after children", "632",
+                  "Early help assessments", "1,200"])
+    rows = [f"R{n}  2018-19 {10 + n}%  2019-20 {12 + n}%  2020-21 {15 + n}%" for n in range(8)]
+    pages.append(["Appendix: scorecard", *rows])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    view = assistant.index.report_view(rid)
+    assert retrieval_strategies.data_pages(view, page_of) == [7, 6]
+    monkeypatch.setattr(retrieval_strategies, "TABLE_PAGES", 0)
+    assert retrieval_strategies.data_pages(view, page_of) == [7]

@@ -19,7 +19,7 @@ from assistant.engines.calibration import calibrate
 from assistant.errors import ReviewAssistantError
 from assistant.index import ChunkIndex
 from assistant.library import ReportRecord, ReportStore
-from assistant.questions import AnswerType, Question, QuestionBank
+from assistant.questions import TOPIC_KEY, AnswerType, Question, QuestionBank
 from assistant.retrieval_strategies import select_pages
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,11 @@ def _blocks(fused, passages, contents, budget_tokens, max_blocks) -> list[Eviden
 
 
 def question_queries(question: Question) -> list[str]:
-    return [question.text, *question.retrieval_queries]
+    """The phrasings one question retrieves with: its text, its query set, and its topic
+    keywords as one more phrasing (the audit tool's own names for the topic, "dashboard",
+    "LCSPR", which the reports' headings and tables use more than the question's words)."""
+    topic = " ".join(question.keywords.get(TOPIC_KEY) or [])
+    return [question.text, *question.retrieval_queries, *([topic] if topic.strip() else [])]
 
 
 def verify_citations(
