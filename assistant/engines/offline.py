@@ -36,10 +36,8 @@ MAX_CONFIDENCE = 0.75
 # rule families of rules-v6, each measured on the dev set and the generated year (see
 # evals/data/thresholds.json history): planned vs done (plan bullets and list lead-ins),
 # requirement and about-the-report sentences, cue words in another sense
+# (a test may switch one off to show what it does)
 RULE_FAMILIES = {"planned", "required", "other_sense"}
-import os as _os  # noqa: E402  (measurement only: removed before commit)
-
-RULE_FAMILIES -= set(filter(None, _os.environ.get("RULES_OFF", "").split(",")))
 _NUMBER_WORDS = {
     "no": 0,
     "none": 0,
@@ -509,6 +507,10 @@ class OfflineEngine:
 
     def _result(self, status, answer, rationale, hits, n_signals, **features) -> EngineResult:
         features.setdefault("n_signals", n_signals)
+        # the strength of the evidence behind the answer, for the calibration: how many
+        # distinct sentences support it, and on how many pages
+        features.setdefault("n_support", len({(h.block.block_id, h.sentence) for h in hits}))
+        features.setdefault("n_pages", len({h.block.page for h in hits}))
         return EngineResult(
             status=status,
             answer=answer,
