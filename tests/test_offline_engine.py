@@ -768,3 +768,14 @@ def test_a_theme_name_that_names_a_workforce_is_not_the_theme():
     result = _draft_blocks("A2", [("Our priorities for 2020-21", text)])
     assert "neglect" in result.answer, result.rationale
     assert "early_help" not in result.answer, result.rationale
+
+
+def test_a_heading_is_not_an_assertion_for_yes_partly_no_questions():
+    # "What we did on ..." names a section; without specific actions under it the activity
+    # is only described (A5: partly), not shown for each priority
+    text = (
+        "Our priorities this year\nWhat we did on online safety\nWork is ongoing with schools "
+        "on online safety.\nWhat we did on neglect\nWork is ongoing with health visitors."
+    )
+    result = _draft_blocks("A5", [("Our priorities this year", text)])
+    assert result.answer == "partly", result.rationale

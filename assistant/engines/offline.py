@@ -13,6 +13,11 @@ few generic signals of evidence (figures with a trend, audit findings, feedback)
   next to the cue words (never a year, date, duration, paragraph or section number, a
   cumulative, previous-year or other area's figure), else the reviews the report names, each
   by what its sentence or its own section says; no count: abstain.
+Before a sentence counts as evidence its kind is read (`statement_kind`): planned work (future
+tense, plan bullets, list items under a plan's lead-in, anything under a heading for next
+year), requirements ("partners must seek the views of children") and sentences about the
+report itself are not practice; a passage cut inside a sentence gets the sentence's start back
+from the page first. Headings name topics and assert nothing (ratings and yes/partly/no).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -585,9 +590,10 @@ class OfflineEngine:
             if not (h.planned or h.negated)
         ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
-        if question.answer_type is AnswerType.RATING:
+        if question.answer_type in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
             # a heading names a topic, it does not assert anything: "What we did and the
-            # difference it made" is not a claim of impact, "Learning from reviews" no action
+            # difference it made" is not a claim of impact, "Learning from reviews" no action,
+            # "What we did on neglect" no activity
             strong = [h for h in strong if not _is_title(h)]
             partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
