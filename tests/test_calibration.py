@@ -109,3 +109,25 @@ def test_the_level_is_refitted_on_independent_reports_keeping_the_order():
     cal = Calibration.fit("offline", "m", "v1", [("A4", "yes_partly_no", "strong", "yes", True)])
     cal.recalibration = (a, b)
     assert Calibration.from_json(cal.to_json()).recalibration == (a, b)
+
+
+def test_the_evidence_strength_level_splits_a_rule_cell_by_its_supporting_sentences():
+    from assistant.engines.calibration import evidence_key
+
+    assert evidence_key({"n_support": 1, "n_pages": 1}) == "1/1p"
+    assert evidence_key({"n_support": 5, "n_pages": 3}) == "4+/np"
+    assert evidence_key({"rule": "strong"}) is None  # an engine that does not count support
+    rows = [("A6", "rating", "partly", "partly", i < 9, 1.0, "1/1p") for i in range(10)]
+    rows += [("A6", "rating", "partly", "partly", i < 3, 1.0, "4+/np") for i in range(10)]
+    cal = Calibration.fit("offline", "m", "v1", rows)
+    one = cal.probability("A6", "rating", "partly", "partly", "1/1p")
+    many = cal.probability("A6", "rating", "partly", "partly", "4+/np")
+    pooled = cal.probability("A6", "rating", "partly", "partly")
+    assert one > pooled > many
+    # stored and read back with the flag that says drafts are looked up at that level
+    cal.evidence_level = True
+    again = Calibration.from_json(cal.to_json())
+    assert again.evidence_level and again.probability(
+        "A6", "rating", "partly", "partly", "4+/np"
+    ) == many
+    assert Calibration.from_json({**cal.to_json(), "evidence_level": False}).evidence_level is False

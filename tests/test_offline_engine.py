@@ -699,3 +699,83 @@ def test_a_training_count_is_the_total_row_of_the_attendees_column():
     assert result.answer == 1238, result.rationale
     no_total = table.replace("Total\n7\n1,238\n", "")
     assert _draft_blocks("B7n", [("Multi-agency training", no_total)]).answer == 1238
+
+
+# --- rules-v6: what kind of statement a sentence is -----------------------------------------
+def test_plan_bullets_and_list_items_under_a_plan_lead_in_are_planned_not_done():
+    from assistant.engines.offline import statement_kind
+
+    # a bare plan bullet, with no heading for next year: an action still to take
+    assert statement_kind("\u2022 Restart the joint audit programme with the health trusts") == (
+        "planned"
+    )
+    assert statement_kind("\u2022 Restarted the joint audit programme in January") == "done"
+    # items of a list whose lead-in is a plan share its modality
+    text = (
+        "Over the coming months we will:\n\u2022 Survey practitioners on the new pathway\n"
+        "\u2022 Ask young people what they think of the Hub\nThe Hub opened in May."
+    )
+    result = _draft_blocks("A7", [("Our work on exploitation", text)])
+    assert "practitioner_survey" not in (result.answer or []), result.rationale
+
+
+def test_requirement_and_about_the_report_sentences_are_not_evidence():
+    from assistant.engines.offline import statement_kind
+
+    assert statement_kind("Partners must seek the views of young carers on services.") == (
+        "required"
+    )
+    assert statement_kind("This report sets out how the partners gathered feedback.") == "context"
+    assert statement_kind("We asked 40 young carers what they thought of the service.") == "done"
+    required = (
+        "Partners must seek and use feedback from children and families to shape services, "
+        "and show the difference it made."
+    )
+    result = _draft_blocks("A7", [("What the guidance asks of us", required)])
+    assert "child_family_feedback" not in (result.answer or []), result.rationale
+
+
+def test_a_passage_cut_inside_a_requirement_gets_its_sentence_back(assistant, tmp_path):
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.index import Passage
+
+    pages = [
+        ["Harrowby Safeguarding Children Partnership", "Annual Report 2020-21"],
+        [
+            "About this report",
+            "The guidance says the report should describe what we did and the ways in which",
+            "partners have sought and used feedback from children and families, and its impact.",
+        ],
+    ]
+    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "harrowby.pdf", pages)]))
+    report_id = ingested.report.report_id
+    cut = "partners have sought and used feedback from children and families, and its impact."
+    block = EvidenceBlock("E1", Passage("c1", report_id, 2, cut, 1.0, 0, len(cut)))
+    engine, a7 = assistant.engine("offline"), load_bank().get("A7")
+    result = engine.draft(a7, [block], DraftContext("harrowby.pdf", "2020-21", report_id))
+    assert result.status == "answered"
+    assert "child_family_feedback" not in result.answer, result.rationale
+    # a bare engine has no page to restore the sentence from: the fragment reads as practice
+    bare = type(engine)().draft(a7, [block], DraftContext("harrowby.pdf", "2020-21", report_id))
+    assert "child_family_feedback" in (bare.answer or []), bare.rationale
+
+
+def test_a_theme_name_that_names_a_workforce_is_not_the_theme():
+    text = (
+        "Our priorities for 2020-21\nPriority 1: Neglect\nNeglect remains our first priority: "
+        "social workers and early help practitioners were trained in the neglect toolkit."
+    )
+    result = _draft_blocks("A2", [("Our priorities for 2020-21", text)])
+    assert "neglect" in result.answer, result.rationale
+    assert "early_help" not in result.answer, result.rationale
+
+
+def test_a_heading_is_not_an_assertion_for_yes_partly_no_questions():
+    # "What we did on ..." names a section; without specific actions under it the activity
+    # is only described (A5: partly), not shown for each priority
+    text = (
+        "Our priorities this year\nWhat we did on online safety\nWork is ongoing with schools "
+        "on online safety.\nWhat we did on neglect\nWork is ongoing with health visitors."
+    )
+    result = _draft_blocks("A5", [("Our priorities this year", text)])
+    assert result.answer == "partly", result.rationale

@@ -56,15 +56,33 @@ def strength(rule: str) -> str:
     return re.sub(r"\s*(?:x\d+|\d+)$", "", str(rule or "")).strip() or "none"
 
 
-def cell_keys(question_id: str, answer_type: str, rule: str, answer: Any) -> list[str]:
-    """The rule branch, from the most general level to the most specific."""
+def evidence_key(features: dict | None) -> str | None:
+    """The strength of a draft's evidence, coarse enough to hold across reports: how many
+    distinct sentences support the answer (none, one, two or three, four and more) and
+    whether they sit on one page or several. None when the engine reports no such count."""
+    if not features or "n_support" not in features:
+        return None
+    n = int(features.get("n_support") or 0)
+    size = "0" if n == 0 else "1" if n == 1 else "2-3" if n <= 3 else "4+"
+    pages = int(features.get("n_pages") or 0)
+    return f"{size}/{'1p' if pages <= 1 else 'np'}"
+
+
+def cell_keys(
+    question_id: str, answer_type: str, rule: str, answer: Any, evidence: str | None = None
+) -> list[str]:
+    """The rule branch, from the most general level to the most specific (the evidence
+    strength, when known, the last level)."""
     family = strength(rule)
-    return [
+    keys = [
         "*",
         f"type={answer_type}",
         f"type={answer_type}|rule={family}",
         f"type={answer_type}|rule={family}|answer={answer_key(answer)}",
     ]
+    if evidence:
+        keys.append(f"{keys[-1]}|evidence={evidence}")
+    return keys
 
 
 def question_key(question_id: str) -> str:
@@ -110,13 +128,18 @@ class Calibration:
     # intercept and slope on the logit scale, fitted on reports written independently of the
     # generator (the generated year sets the ranking, those reports the level): (0, 1) = none
     recalibration: tuple[float, float] = (0.0, 1.0)
+    # whether the cells go down to the evidence strength (`evidence_key`): calibrations
+    # fitted before it existed stop at the answer
+    evidence_level: bool = False
 
     def _rate(self, key: str, parent: float) -> float:
         agreed, n = self.counts.get(key, (0.0, 0.0))
         return (agreed + PRIOR * parent) / (n + PRIOR)
 
-    def probability(self, question_id: str, answer_type: str, rule: str, answer: Any) -> float:
-        keys = cell_keys(question_id, answer_type, rule, answer)
+    def probability(
+        self, question_id: str, answer_type: str, rule: str, answer: Any, evidence=None
+    ) -> float:
+        keys = cell_keys(question_id, answer_type, rule, answer, evidence)
         p, type_rate = 0.5, 0.5
         for key in keys:
             p = self._rate(key, p)
@@ -131,13 +154,15 @@ class Calibration:
     def fit(
         cls, engine: str, model: str, version: str, rows, fitted_on=(), question_weight=0.0
     ) -> Calibration:
-        """rows: (question_id, answer_type, rule, answer, agreed[, weight]) for labelled
-        drafts; a weight (default 1) counts a draft more than once."""
+        """rows: (question_id, answer_type, rule, answer, agreed[, weight[, evidence]]) for
+        labelled drafts; a weight (default 1) counts a draft more than once; evidence is
+        `evidence_key` of the draft's features (None: not known)."""
         counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for row in rows:
             qid, answer_type, rule, answer, agreed = row[:5]
             weight = float(row[5]) if len(row) > 5 else 1.0
-            for key in [*cell_keys(qid, answer_type, rule, answer), question_key(qid)]:
+            evidence = row[6] if len(row) > 6 else None
+            for key in [*cell_keys(qid, answer_type, rule, answer, evidence), question_key(qid)]:
                 counts[key][0] += weight * float(bool(agreed))
                 counts[key][1] += weight
         return cls(
@@ -153,6 +178,7 @@ class Calibration:
             "prior": PRIOR,
             "question_weight": self.question_weight,
             "recalibration": list(self.recalibration),
+            "evidence_level": self.evidence_level,
             "fitted_on": self.fitted_on,
             "counts": self.counts,
         }
@@ -167,6 +193,7 @@ class Calibration:
             data["fitted_on"],
             float(data.get("question_weight", 0.0)),
             tuple(data.get("recalibration", (0.0, 1.0))),
+            bool(data.get("evidence_level", False)),
         )
 
 
@@ -196,7 +223,8 @@ def calibrate(engine: str, model: str | None, question, result) -> tuple[float, 
     if cal is None:
         return float(result.confidence or 0.0), UNCALIBRATED
     rule = str(result.features.get("rule", "")) or _llm_rule(result.confidence)
-    p = cal.probability(question.id, question.answer_type.value, rule, result.answer)
+    evidence = evidence_key(result.features) if cal.evidence_level else None
+    p = cal.probability(question.id, question.answer_type.value, rule, result.answer, evidence)
     return p, cal.version
 
 

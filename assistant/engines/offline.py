@@ -13,6 +13,11 @@ few generic signals of evidence (figures with a trend, audit findings, feedback)
   next to the cue words (never a year, date, duration, paragraph or section number, a
   cumulative, previous-year or other area's figure), else the reviews the report names, each
   by what its sentence or its own section says; no count: abstain.
+Before a sentence counts as evidence its kind is read (`statement_kind`): planned work (future
+tense, plan bullets, list items under a plan's lead-in, anything under a heading for next
+year), requirements ("partners must seek the views of children") and sentences about the
+report itself are not practice; a passage cut inside a sentence gets the sentence's start back
+from the page first. Headings name topics and assert nothing (ratings and yes/partly/no).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -33,6 +38,11 @@ from assistant.questions import AnswerType, Question
 
 MARKER = "Drafted without an LLM: offline rules over retrieved evidence"
 MAX_CONFIDENCE = 0.75
+# rule families of rules-v6, each measured on the dev set and the generated year (see
+# evals/data/thresholds.json history): planned vs done (plan bullets and list lead-ins),
+# requirement and about-the-report sentences, cue words in another sense
+# (a test may switch one off to show what it does)
+RULE_FAMILIES = {"planned", "required", "other_sense"}
 _NUMBER_WORDS = {
     "no": 0,
     "none": 0,
@@ -281,6 +291,7 @@ class Hit:
     cue: str
     planned: bool
     negated: bool = False
+    kind: str = "done"  # statement_kind: done | planned | required | context
 
 
 def _cue_pattern(cue: str) -> re.Pattern:
@@ -318,25 +329,95 @@ def _rows(text: str) -> list[tuple[str, str]]:
     ]
 
 
+# --- what kind of statement a sentence is ---------------------------------------------------
+# A list item (a bullet glyph, or a dash, at the start of the line)
+_BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\u2023\u2043\u00b7\x7f\uf0b7*-]|\d{1,2}[.)])\s+")
+# A plan bullet: a list item, or a short line, that opens with a verb in its base form
+# ("Restart the audit programme", "Develop a neglect strategy"): an action still to take.
+# Done work is reported in the past tense ("Restarted", "We developed").
+_PLAN_VERBS = (
+    r"restart|develop|launch|embed|agree|extend|introduce|deliver|strengthen|improve|establish|"
+    r"implement|roll out|continue|ensure|publish|refresh|evaluate|re-?audit|undertake|build|"
+    r"create|promote|raise|increase|reduce|complete|commission|expand|review|test|explore|"
+    r"seek|gather|align|recruit|design|produce|update|revise|consult|monitor|measure|track"
+)
+_PLAN_ITEM = re.compile(rf"^(?:{_PLAN_VERBS})\b(?!\s+(?:by|of|to)\b)", re.IGNORECASE)
+# A list's lead-in whose modality its items share: "We will:", "Partners must:", "Next year:"
+_LEAD_IN = re.compile(r":\s*$")
+# Statements about what the report or the arrangements should contain, not what was done:
+# "This report sets out ...", "The report should include evidence of impact ..."
+_ABOUT_REPORT = re.compile(
+    r"\b(?:this|the|our|each|an?)\s+(?:annual\s+|yearly\s+)?report\s+(?:must|should|is required|"
+    r"needs? to|has to|is expected|will|sets? out|describes?|covers?|looks? at|includes?|is "
+    r"structured)\b|\bthe (?:first|second|third|final|next) (?:part|section|chapter)s? "
+    r"(?:of this report )?(?:looks?|sets?|describes?|covers?)\b",
+    re.IGNORECASE,
+)
+
+
+def statement_kind(sentence: str, section: str = "", cue: str = "") -> str:
+    """What a sentence asserts, for a careful reader deciding whether it is evidence:
+    "planned" (future or intended work, a plan bullet, anything under a heading for next
+    year), "required" (what partners or the report must or should do: a requirement, not a
+    practice), "context" (a sentence about the report itself) or "done" (work reported as
+    happening). A cue that is itself about plans or requirements ("will be audited") is read
+    as done, so a question asking about plans can still find them."""
+    flat = " ".join(sentence.split())
+    item = _BULLET.sub("", flat)
+    if _PLANNED.search(flat) and not _PLANNED.search(cue):
+        return "planned"
+    if _FUTURE_HEADING.search(section or ""):
+        return "planned"
+    if "planned" in RULE_FAMILIES and (_BULLET.match(flat) or len(item.split()) <= 12) and (
+        _PLAN_ITEM.match(item)
+    ):
+        return "planned"
+    if "required" in RULE_FAMILIES and _REQUIREMENT_SENTENCE.search(flat) and not (
+        _REQUIREMENT_SENTENCE.search(cue)
+    ):
+        return "required"
+    if "required" in RULE_FAMILIES and _ABOUT_REPORT.search(flat):
+        return "context"
+    return "done"
+
+
+def _sentence_kinds(block: EvidenceBlock) -> dict[str, str]:
+    """Each sentence's kind, list items taking their lead-in's ("We will:" then bullets)."""
+    kinds: dict[str, str] = {}
+    lead = "done"
+    for sentence in _sentences(block.text):
+        kind = statement_kind(sentence, block.section or "")
+        if _BULLET.match(sentence):
+            if kind == "done" and lead != "done" and "planned" in RULE_FAMILIES:
+                kind = lead
+        else:
+            lead = kind if _LEAD_IN.search(sentence) else "done"
+        kinds.setdefault(sentence, kind)
+    return kinds
+
+
 def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
-    """Every (block, sentence) where one of the cues occurs, in evidence order."""
+    """Every (block, sentence) where one of the cues occurs, in evidence order. A hit in a
+    sentence that is not reported practice (`statement_kind`: planned, required, about the
+    report) or whose cue's work did not happen is marked `planned`, not evidence."""
     patterns = [(cue, _cue_pattern(cue)) for cue in cues]
     hits: list[Hit] = []
     for block in blocks:
+        kinds = _sentence_kinds(block)
         for sentence in _sentences(block.text):
             for cue, pattern in patterns:
                 match = pattern.search(sentence)
                 if match:
-                    # a cue that is itself about plans ("will be audited") is not discounted
-                    planned = bool(_PLANNED.search(sentence)) and not _PLANNED.search(cue)
+                    kind = kinds.get(sentence, "done")
+                    about_plans = _PLANNED.search(cue) or _REQUIREMENT_SENTENCE.search(cue)
+                    if kind != "done" and about_plans:
+                        kind = statement_kind(sentence, block.section or "", cue)
+                    planned = kind != "done"
                     planned = planned or _not_done(sentence, match.start(), match.end())
-                    # statements under a heading for next year are plans ("Restart the audit
-                    # programme" under "Looking ahead to 2021-22")
-                    planned = planned or bool(_FUTURE_HEADING.search(block.section or ""))
                     negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
                     # "What we did not get done" is not "what we did"
                     negated = negated or bool(_NEGATION_AFTER.match(sentence[match.end() :]))
-                    hits.append(Hit(block, sentence, cue, planned, negated))
+                    hits.append(Hit(block, sentence, cue, planned, negated, kind))
                     break
     return hits
 
@@ -378,7 +459,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v5"
+    model = "rules-v6"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -405,8 +486,36 @@ class OfflineEngine:
             out.append(EvidenceBlock(block.block_id, passage))
         return out
 
+    def _whole_sentences(self, blocks: list[EvidenceBlock], context: DraftContext):
+        """Blocks whose passage starts inside a sentence get that sentence's start back from
+        the page ("... the report should also include ..., and the ways in which the partners
+        have sought and used feedback": cut after "should", the fragment reads as practice).
+        Without a database the blocks stay as given."""
+        if self._db is None or not context.report_id or not blocks:
+            return blocks
+        from assistant.library import ReportStore  # the engine reads pages, never writes
+
+        pages = ReportStore(self._db).pages(context.report_id)
+        out = []
+        for block in blocks:
+            text, page = block.text, pages.get(block.page) or ""
+            head = text.lstrip()[:80]
+            at = page.find(head) if head and head[0].islower() else -1
+            if at > 0:
+                before = page[max(0, at - 600) : at]
+                starts = [m.end() for m in re.finditer(r"[.!?]\s+|\n(?=[A-Z\u2022])", before)]
+                start = starts[-1] if starts else 0
+                restored = before[start:] + text.lstrip()
+                block = EvidenceBlock(block.block_id, replace(block.passage, text=restored))
+            out.append(block)
+        return out
+
     def _result(self, status, answer, rationale, hits, n_signals, **features) -> EngineResult:
         features.setdefault("n_signals", n_signals)
+        # the strength of the evidence behind the answer, for the calibration: how many
+        # distinct sentences support it, and on how many pages
+        features.setdefault("n_support", len({(h.block.block_id, h.sentence) for h in hits}))
+        features.setdefault("n_pages", len({h.block.page for h in hits}))
         return EngineResult(
             status=status,
             answer=answer,
@@ -442,6 +551,8 @@ class OfflineEngine:
             AnswerType.FREE_TEXT: self._free_text,
         }
         handler = kinds.get(question.answer_type, self._graded)
+        if "required" in RULE_FAMILIES and handler != self._count:
+            evidence = self._whole_sentences(evidence, context)
         result = handler(question, evidence, context)
         if question.id in _OVERALL and result.status == "answered":
             result = self._overall(result, context)
@@ -479,9 +590,10 @@ class OfflineEngine:
             if not (h.planned or h.negated)
         ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
-        if question.answer_type is AnswerType.RATING:
+        if question.answer_type in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
             # a heading names a topic, it does not assert anything: "What we did and the
-            # difference it made" is not a claim of impact, "Learning from reviews" no action
+            # difference it made" is not a claim of impact, "Learning from reviews" no action,
+            # "What we did on neglect" no activity
             strong = [h for h in strong if not _is_title(h)]
             partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
@@ -633,6 +745,8 @@ class OfflineEngine:
             if h.planned or h.negated:
                 continue
             if other_sense and _only_other_sense(h, other_sense):
+                continue
+            if question.picklist in _THEME_PICKLISTS and _only_modifier(h):
                 continue
             hits.append(h)
         return hits
@@ -1254,6 +1368,26 @@ _OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
         re.IGNORECASE,
     ),
 }
+
+
+# A theme's name used to name a workforce or a body, not the theme: "early help
+# practitioners", "mental health nurses", "the Domestic Abuse Partnership Board"
+_THEME_PICKLISTS = {"safeguarding_themes"}
+_WORKFORCE = re.compile(
+    r"^[\s-]*(?:and\s+[\w-]+\s+)?(?:practitioners?|workers?|staff|nurses?|officers?|"
+    r"co-?ordinators?|champions?|teams?|(?:partnership\s+)?boards?|navigators?|advisers?|"
+    r"advisors?|specialists?|colleagues)\b",
+    re.IGNORECASE,
+)
+
+
+def _only_modifier(hit: Hit) -> bool:
+    """Every occurrence of the hit's cue in its sentence names a workforce or a body."""
+    if "other_sense" not in RULE_FAMILIES:
+        return False
+    pattern = _cue_pattern(hit.cue)
+    found = list(pattern.finditer(hit.sentence))
+    return bool(found) and all(_WORKFORCE.match(hit.sentence[m.end() :]) for m in found)
 
 
 def _only_other_sense(hit: Hit, other: re.Pattern) -> bool:
