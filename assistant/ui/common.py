@@ -52,6 +52,20 @@ def error_text(exc: Exception) -> str:
     return f"unexpected error {type(exc).__name__}: {exc}"
 
 
+def draft_with_progress(a: Assistant, report_id: str, progress) -> tuple:
+    """Draft every question of one report, advancing a Gradio progress bar per question;
+    returns `Assistant.draft_report`'s (report, outcomes)."""
+    total = sum(q.answerable_from_text for q in a.bank.questions)
+    done = [0]
+
+    def on_item(outcome) -> None:
+        done[0] += 1
+        progress(done[0] / max(total, 1), desc=f"drafted {outcome.draft.question_id}")
+
+    progress(0, desc="retrieving evidence")
+    return a.draft_report(report_id, on_item=on_item)
+
+
 def frame(rows: list[list[Any]], headers: list[str]) -> pd.DataFrame:
     """A DataFrame that keeps its headers even when empty; every cell is plain text."""
     return pd.DataFrame(

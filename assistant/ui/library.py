@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import hide_paths
-from assistant.ui.common import AppContext, error_text, frame, message
+from assistant.ui.common import AppContext, draft_with_progress, error_text, frame, message
 from assistant.ui.render import LIBRARY_HEADERS, library_rows, report_choices
 
 
@@ -190,16 +190,8 @@ def library_page(ctx: AppContext) -> LibraryHandles:
     def draft(report_id, q, progress=gr.Progress()):  # noqa: B008 — Gradio's progress hook
         if not report_id:
             return message("warn", "Pick a report first."), gr.update()
-        total = sum(qn.answerable_from_text for qn in a.bank.questions)
-        done = [0]
-
-        def on_item(outcome) -> None:
-            done[0] += 1
-            progress(done[0] / max(total, 1), desc=f"drafted {outcome.draft.question_id}")
-
         try:
-            progress(0, desc="retrieving evidence")
-            report, outcomes = a.draft_report(report_id, on_item=on_item)
+            report, outcomes = draft_with_progress(a, report_id, progress)
         except Exception as exc:
             return message("error", f"Drafting failed — {error_text(exc)}"), gr.update()
         text = f"Drafted {len(outcomes)} questions of {report.display_name}: open it in Review."

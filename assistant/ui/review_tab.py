@@ -18,7 +18,14 @@ import gradio as gr
 
 from assistant.errors import ConflictError, ReviewAssistantError
 from assistant.ui import review_views as views
-from assistant.ui.common import AppContext, error_text, frame, message, reviewer_name
+from assistant.ui.common import (
+    AppContext,
+    draft_with_progress,
+    error_text,
+    frame,
+    message,
+    reviewer_name,
+)
 from assistant.ui.render import (
     CITATION_HEADERS,
     QUEUE_HEADERS,
@@ -459,16 +466,8 @@ def review_page(ctx: AppContext):
     def draft_this(report_id, order, progress=gr.Progress()):  # noqa: B008 — Gradio's hook
         if not report_id:
             return {w.msg: message("warn", "Pick a report first.")}
-        total = sum(q.answerable_from_text for q in a.bank.questions)
-        done = [0]
-
-        def on_item(outcome) -> None:
-            done[0] += 1
-            progress(done[0] / max(total, 1), desc=f"drafted {outcome.draft.question_id}")
-
         try:
-            progress(0, desc="retrieving evidence")
-            _, outcomes = a.draft_report(report_id, on_item=on_item)
+            _, outcomes = draft_with_progress(a, report_id, progress)
         except Exception as exc:
             return {w.msg: message("error", f"Drafting failed — {error_text(exc)}")}
         out = open_report(report_id, order)  # drafting is sighted: no blind marker drafts
