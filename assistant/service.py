@@ -319,6 +319,12 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         """Save one reviewer decision (accept, edit, reject, enter, citation, passage, note) as
         an append-only event; refused with a ConflictError when someone else saved the item
         after `base_event_id` (see assistant.review.decisions.DecisionStore.record)."""
+        if question_id in self.hidden_for(reviewer, report_id):
+            raise ReviewAssistantError(
+                f"{reviewer} is second-marking {question_id} of this report blind: a sighted "
+                "decision now would anchor on the draft",
+                "submit the blind mark first (Second marking tab); nothing was saved",
+            )
         return self.decisions.record(report_id, question_id, reviewer, action, **details)
 
     def review_item(self, report_id: str, question_id: str) -> ItemState:

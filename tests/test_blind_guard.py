@@ -43,3 +43,27 @@ def test_hidden_for_holds_from_taking_a_blind_item_until_the_mark(assistant, tmp
 
 def test_take_blind_item_with_nothing_to_mark(assistant):
     assert assistant.take_blind_item("bob") == (None, 0)
+
+
+def test_a_blind_marker_cannot_save_a_sighted_decision_through_the_service(assistant, tmp_path):
+    """The rule holds below the UI too (CLI, scripts): refused, nothing saved, until the mark."""
+    import pytest
+
+    from assistant.errors import ReviewAssistantError
+
+    a = assistant
+    generate_sample_set(tmp_path / "pdfs", n=1, seed=5, period=PERIOD, length="short")
+    a.score(tmp_path / "pdfs", period=PERIOD, engine="offline")
+    rid = a.list_reports(period=PERIOD)[0].report_id
+    _decide(a, rid, "A6", "alice", "partly")
+    item, _ = a.take_blind_item("bob")
+    assert (item.report_id, item.question.id) == (rid, "A6")
+    assert a.hidden_for("bob", rid) == {"A6"}
+    before = len(a.review_history(rid, "A6"))
+    with pytest.raises(ReviewAssistantError, match="second-marking A6 of this report blind"):
+        a.record_decision(rid, "A6", "bob", "accept", base_event_id=None)
+    assert len(a.review_history(rid, "A6")) == before
+    a.record_blind_mark(rid, "A6", "bob", "evidenced")
+    assert a.hidden_for("bob", rid) == set()
+    base = a.review_item(rid, "A6").last_event_id
+    a.record_decision(rid, "A6", "alice", "note", note="seen both", base_event_id=base)
