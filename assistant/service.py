@@ -62,8 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# `score --plan` without a configured endpoint: never contacted (the plan sends nothing)
-PLAN_ONLY_URL = "http://plan-only.invalid/v1"
 
 
 @dataclass
@@ -447,13 +445,15 @@ class Assistant(YearlyAnalysis, ReviewerViews):
     def drafts(self) -> DraftStore:
         return DraftStore(self.db)
 
-    def engine(self, name: str | None = None, *, context: str | None = None):
+    def engine(self, name: str | None = None, *, context: str | None = None, send: bool = True):
         """The drafting engine by name (default: settings, `auto` → llm if configured); with
-        `context`, the LLM engine's context strategy for this run instead of `llm.context`."""
+        `context`, the LLM engine's context strategy for this run instead of `llm.context`;
+        `send=False`, one that only renders prompts (a plan: no endpoint needed)."""
         return get_engine(
             name or self.settings.resolved_engine(),
             settings=self._settings_with_context(context),
             db=self.db,
+            send=send,
         )
 
     def drafter(
@@ -462,8 +462,9 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         *,
         retrieval_mode: str | None = None,
         context: str | None = None,
+        send: bool = True,
     ) -> Drafter:
-        engine = self.engine(engine_name, context=context)
+        engine = self.engine(engine_name, context=context, send=send)
         return Drafter(
             self.index,
             self.reports,
@@ -822,8 +823,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         """What `score FOLDER` would send, per context strategy: calls, estimated input
         (cached) and output tokens and cost. Ingests what is new (local work), sends nothing."""
         questions = self.select_questions(question_ids)
-        planner = self if self.settings.llm_endpoint_configured() else self._plan_only()
-        drafters = [planner.drafter(engine, context=strategy) for strategy in strategies]
+        drafters = [self.drafter(engine, context=s, send=False) for s in strategies]
         for drafter in drafters:  # refused before any ingest
             if not can(drafter.engine, "whole_report"):
                 raise ConfigError(
@@ -838,13 +838,6 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             for drafter in drafters
         ]
 
-    def _plan_only(self) -> Assistant:
-        """This library with a placeholder endpoint: a plan renders prompts and counts tokens
-        for the configured model and sends nothing, so it needs no key or server."""
-        llm = self.settings.llm.model_copy(update={"base_url": PLAN_ONLY_URL})
-        planner = Assistant(self.settings.model_copy(update={"llm": llm}))
-        planner.__dict__["index"] = self.index  # the same stores, not a second Chroma client
-        return planner
 
 # --- parallel report workers for in-process engines (issue 15 item 4, branch perf) --------------
 def report_workers(drafter: Drafter, reports: list, asked: int | None) -> int:

@@ -129,9 +129,11 @@ class LLMEngine:
     batch = True  # drafts can go through the OpenAI Batch API (assistant/bulk/batch.py)
     whole_report = True  # can be shown every page of a report (context strategies)
 
-    def __init__(self, settings: Settings, db: Database) -> None:
-        self.provider = OpenAIProvider(settings, CallLog(db))
-        self.model = self.provider.model
+    def __init__(self, settings: Settings, db: Database, *, send: bool = True) -> None:
+        # send=False: an engine that only renders prompts (score --plan): no provider, so it
+        # needs no key or endpoint and cannot send anything
+        self.provider = OpenAIProvider(settings, CallLog(db)) if send else None
+        self.model = settings.llm.model
         self.draft_template = load_template("draft_answer")
         self.report_template = load_template("draft_from_report")
         self.theme_template = load_template("draft_theme")

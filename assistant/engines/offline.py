@@ -464,7 +464,8 @@ class OfflineEngine:
     template = "offline_rules"
     template_version = 1
 
-    def __init__(self, settings=None, db=None) -> None:
+    def __init__(self, settings=None, db=None, *, send: bool = True) -> None:
+        # `send` (may it contact an endpoint) means nothing here: rules never send
         self._db = db
 
     def _whole_pages(self, blocks: list[EvidenceBlock], context: DraftContext):
