@@ -7,8 +7,10 @@ failed, 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -781,10 +783,29 @@ class _Parser(argparse.ArgumentParser):
     json_errors = False
 
     def error(self, message: str):
+        message = _with_suggestion(message)
         if self.json_errors:
             _print_json({"error": message, "hint": f"see `{self.prog} --help`"})
             sys.exit(2)
         super().error(message)
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)$")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's "invalid choice" error, with the nearest valid choice named first:
+    `scroe` → "did you mean 'score'?" (the full list of choices is kept)."""
+    found = _INVALID_CHOICE.search(message)
+    if not found:
+        return message
+    choices = re.findall(r"'([^']*)'", found["choices"])
+    given = found["given"]
+    nearest = [c for c in choices if given and c.startswith(given)][:1]
+    nearest = nearest or difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
+    if not nearest:
+        return message
+    return f"{message}; did you mean '{nearest[0]}'?"
 
 
 def _period(text: str) -> str:

@@ -386,3 +386,23 @@ def test_both_mode_charts_draw_drafts_and_reviewer_decided_answers(scored, capsy
     code, out, _ = run(capsys, "cohort", "--source", "both")
     assert code == 0 and "[reviewer-decided]" in out
     assert "reviewer-decided (accepted, edited or entered)" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "argv, suggestion",
+    [
+        (["scroe"], "did you mean 'score'?"),
+        (["eval", "rn"], "did you mean 'run'?"),
+        (["score", "reports/", "--context", "whole"], "did you mean 'whole-report'?"),
+        (["zzz"], None),
+    ],
+)
+def test_a_mistyped_command_or_choice_names_the_nearest_valid_one(argv, suggestion, capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    err = capsys.readouterr().err
+    assert usage.value.code == 2 and "invalid choice" in err
+    if suggestion:
+        assert err.rstrip().endswith(suggestion)
+    else:
+        assert "did you mean" not in err
