@@ -66,3 +66,13 @@ def test_confusion_grid_png_renders_integer_counts():
     plt.close(fig)
     png = charts.confusion_grid(_mx(1))
     assert png.startswith(b"\x89PNG")
+
+
+def test_kappa_chart_draws_an_interval_that_does_not_contain_its_estimate():
+    # A percentile bootstrap from few resamples can put the estimate outside its interval
+    # (seen with `eval run --bootstrap 10`); the chart must still be drawn.
+    mx = _mx(2)
+    mx["questions"]["B1"].update(primary_kappa=0.40, primary_kappa_ci=[0.45, 0.80])
+    mx["questions"]["B2"].update(primary_kappa=0.90, primary_kappa_ci=[0.20, 0.85])
+    png = charts.kappa_chart(mx)
+    assert png.startswith(b"\x89PNG")

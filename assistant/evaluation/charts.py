@@ -43,8 +43,12 @@ def kappa_chart(mx: dict) -> bytes:
         colour = THEME_COLOURS.get(q["theme"], "#444")
         k, ci = q.get("primary_kappa"), q.get("primary_kappa_ci")
         if k is not None:
-            err = [[k - ci[0]], [ci[1] - k]] if ci else None
-            ax.errorbar(k, y, xerr=err, fmt="o", color=colour, capsize=3)
+            # A percentile interval from few resamples need not contain the estimate, so the
+            # bar is drawn from its ends, not as errors around the point.
+            if ci:
+                ax.hlines(y, ci[0], ci[1], color=colour, lw=1.2)
+                ax.plot(ci, [y, y], "|", color=colour, ms=7)
+            ax.plot(k, y, "o", color=colour)
         b = q.get("baseline", {}).get("primary_kappa")
         if b is not None:
             ax.plot(b, y, marker="o", mfc="none", color="#999")
