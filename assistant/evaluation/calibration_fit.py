@@ -1,18 +1,30 @@
 """Fit the offline engine's confidence calibration on labelled reports, cross-validated by report.
 
-    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--write]
+    make calibrate      # = python -m assistant.evaluation.calibration_fit --standard DIR
+                        #     --rows-cache DIR/rows.json --write
+    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--model cells]
+        [--independent TEXT] [--rows-cache FILE] [--write]
 
 Each HOME is a data directory where the labelled reports are ingested (for the generated year:
 the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them; W (default 1) how
-many times each of its drafts counts (reports written independently of the generator are
-closer to the reports the product reads than the generated year is, so they may count more).
+many times each of its drafts counts. `--standard DIR` names the usual three sets: the dev set
+(`$REVIEW_ASSISTANT_DEVSET`, else ../shared/devset), a generated short year of 40 and a long
+year of 20 (seed 2021), ingested below DIR by `eval run` when not there yet.
 For every scored (report, question) the evidence is retrieved as drafting does and the offline
 engine drafts it; a draft agrees when its answer equals the auditors' (multi-select: the same
-set; counts: the same number). The figures printed are leave-one-report-out: each report's
-confidences come from a calibration fitted without it. The weight of the question branch (see
-assistant/engines/calibration.py) is the one with the best leave-one-report-out log-loss.
-`--write` stores the calibration fitted on everything in assistant/engines/calibrations/, with
-a version naming the data.
+set; counts: the same number). `--rows-cache FILE` keeps those labelled drafts, keyed by the
+sources and the engine's source code, so a refit after a change to the calibration takes
+seconds (a change to the engine re-drafts).
+
+`--model logistic` (default; calibration format 2): an L2-regularised logistic model over
+features of a draft (assistant/engines/calibration.py, `FEATURES`); the feature set and the
+penalty are chosen among `CANDIDATES` by leave-one-report-out log-loss, each labelled set
+weighing the same (the dev set's four reports do not choose alone). A report is independent
+(a feature) when its GOLD has no generator manifest.json beside it, or its GOLD path contains
+`--independent TEXT`. `--model cells` is format 1 (Beta-smoothed cells, as before).
+The figures printed are leave-one-report-out: each report's confidences come from a
+calibration fitted without it. `--write` stores the calibration fitted on everything in
+assistant/engines/calibrations/, with a version naming the data.
 """
 
 from __future__ import annotations
@@ -28,6 +40,8 @@ from pathlib import Path
 from assistant.config import load_settings
 from assistant.engines.calibration import (
     Calibration,
+    LogisticCalibration,
+    draft_facts,
     evidence_key,
     fit_recalibration,
     path_for,
@@ -80,19 +94,57 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
             if human is None or result.status != "answered":
                 continue
             reference = Item(ref, record.report_id, qid, human).reference
+            rule = str(result.features.get("rule", ""))
             rows.append(
                 {
+                    **draft_facts(
+                        qid, question.theme, question.answer_type.value, rule, result.answer,
+                        result.features, None if rule else result.confidence,
+                    ),
                     "report": f"{home}:{ref}",
-                    "question": qid,
-                    "type": question.answer_type.value,
-                    "rule": str(result.features.get("rule", "")),
-                    "signals": int(result.features.get("n_signals", 0) or 0),
                     "evidence": evidence_key(result.features),
-                    "answer": result.answer,
                     "agreed": agrees(answer, reference),
                 }
             )
     return rows
+
+
+def is_generated(gold_csv: str) -> bool:
+    """A labelled set written by the generator: its manifest.json sits beside gold.csv."""
+    return (Path(gold_csv).parent / "manifest.json").is_file()
+
+
+def _engine_digest() -> str:
+    """The offline engine's source code and model name: a cache of its drafts is stale when
+    either changes."""
+    import inspect
+
+    from assistant.engines import offline
+
+    text = Path(inspect.getsourcefile(offline)).read_text(encoding="utf-8")
+    return hashlib.sha256(f"{OfflineEngine.model}\n{text}".encode()).hexdigest()[:16]
+
+
+def gather(sources: list[str], cache: Path | None = None) -> dict[str, list[dict]]:
+    """The labelled drafts of each HOME=GOLD.csv source, from `cache` when it holds them for
+    the same source and engine code."""
+    key = _engine_digest()
+    stored = {}
+    if cache and cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("engine") == key:
+            stored = data.get("sets", {})
+    sets = {}
+    for source in sources:
+        home, gold = source.split("=", 1)
+        gold = gold.partition("*")[0]
+        if f"{home}={gold}" not in stored:
+            stored[f"{home}={gold}"] = labelled_rows(home, gold)
+            if cache:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(json.dumps({"engine": key, "sets": stored}, default=str))
+        sets[source] = [dict(r) for r in stored[f"{home}={gold}"]]
+    return sets
 
 
 QUESTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -205,35 +257,148 @@ def summarise(name: str, rows: list[dict], conf: list[float]) -> dict:
     return s
 
 
+# --- format 2: the logistic model ------------------------------------------------------------
+
+# feature sets tried, from the previous format-2 attempt's four to all; the fit keeps the one
+# (with its penalty) of best leave-one-report-out log-loss, each labelled set weighing the same
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "base": ("independent", "theme_same", "support", "pages"),
+    "+question": ("independent", "theme_same", "question_same", "support", "pages"),
+    "+fallback": ("independent", "theme_same", "fallback", "middle", "support", "pages"),
+    "+question+fallback": (
+        "independent", "theme_same", "question_same", "fallback", "middle", "support", "pages",
+    ),
+    "+cell": ("independent", "theme_same", "question_same", "cell_same", "support", "pages"),
+    "all": (
+        "independent", "theme_same", "question_same", "cell_same", "fallback", "middle",
+        "support", "pages", "signals",
+    ),
+}
+L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+
+
+def cross_validated_logistic(
+    rows: list[dict], engine: str, model: str, features, l2: float
+) -> list[float]:
+    """Leave-one-report-out confidences of the logistic model, in the order of `rows`: each
+    report predicted by a model (and rates) fitted on the other reports only."""
+    by_report = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_report[r["report"]].append(i)
+    out = [0.0] * len(rows)
+    for report, idx in by_report.items():
+        train = [r for r in rows if r["report"] != report]
+        cal = LogisticCalibration.fit(engine, model, "cv", train, features, l2)
+        for i in idx:
+            out[i] = cal.probability_of(rows[i])
+    return out
+
+
+def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
+    """(name, features, l2) of the candidate with the best mean per-set LORO log-loss."""
+    rows = [r for rs in sets.values() for r in rs]
+    results = {}
+    for name, features in CANDIDATES.items():
+        for l2 in L2_GRID:
+            conf = cross_validated_logistic(rows, engine, model, features, l2)
+            start, losses, line = 0, [], []
+            for source, rs in sets.items():
+                part = conf[start : start + len(rs)]
+                start += len(rs)
+                losses.append(log_loss(rs, part))
+                s = confidence_summary(part, [r["agreed"] for r in rs])
+                line.append(f"{_label(source)} {s['ece']:.3f}/{s['auroc']:.3f}")
+            results[(name, l2)] = sum(losses) / len(losses)
+            print(
+                f"{name:20s} l2={l2:<6} mean log-loss {results[(name, l2)]:.4f}  "
+                f"ECE/AUROC {'  '.join(line)}"
+            )
+    name, l2 = min(results, key=results.get)
+    return name, CANDIDATES[name], l2
+
+
+def _label(source: str) -> str:
+    gold = Path(source.split("=", 1)[1].partition("*")[0])
+    return gold.parent.name
+
+
+def standard_sources(folder: Path) -> list[str]:
+    """The dev set, a short generated year of 40 and a long one of 20 (seed 2021), ingested
+    below `folder` by an eval run (retrieval not measured) when not there yet."""
+    from assistant.config import REPO_ROOT
+
+    devset = Path(
+        os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
+    ).resolve()
+    generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
+    sets = [
+        ("dev", devset / "gold.csv", {"labelled_dir": devset}),
+        ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
+        ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
+    ]
+    sources = []
+    for name, gold, options in sets:
+        home = folder / name
+        work = home / "evals" / "work"
+        if not gold.is_file() or not (work / "review.sqlite3").is_file():
+            print(f"preparing {name}: an eval run in {home}", flush=True)
+            os.environ["REVIEW_ASSISTANT_HOME"] = str(home)
+            Assistant(load_settings()).run_eval(
+                retrieval=False, n_boot=10, reliability_reports=0, **options
+            )
+        sources.append(f"{work}={gold}")
+    return sources
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", nargs="+", help="HOME=GOLD.csv")
+    parser.add_argument("sources", nargs="*", help="HOME=GOLD.csv[*W]")
+    parser.add_argument(
+        "--standard", type=Path, metavar="DIR",
+        help="the dev set + generated short year of 40 + long year of 20, ingested below DIR",
+    )
+    parser.add_argument("--model", choices=["logistic", "cells"], default="logistic")
+    parser.add_argument(
+        "--independent", metavar="TEXT",
+        help="also count as independent the sources whose GOLD path contains TEXT (default: "
+        "those without a generator manifest.json beside GOLD)",
+    )
+    parser.add_argument("--rows-cache", type=Path, metavar="FILE", help="cache the drafts")
     parser.add_argument("--write", action="store_true")
     parser.add_argument(
         "--recalibrate-on",
         metavar="TEXT",
-        help="refit the level (logit intercept and slope) on the sources whose GOLD path "
+        help="cells: refit the level (logit intercept and slope) on the sources whose GOLD path "
         "contains TEXT: reports written independently of the generator",
     )
     parser.add_argument(
         "--evidence-level",
         action="store_true",
-        help="cells down to the evidence strength (supporting sentences, pages)",
+        help="cells: down to the evidence strength (supporting sentences, pages)",
     )
     args = parser.parse_args(argv)
     global EVIDENCE_LEVEL
     EVIDENCE_LEVEL = EVIDENCE_LEVEL or args.evidence_level
+    sources = list(args.sources)
+    if args.standard:
+        sources += standard_sources(args.standard.resolve())
+    if not sources:
+        parser.error("give HOME=GOLD.csv sources or --standard DIR")
 
     engine, model = OfflineEngine.name, OfflineEngine.model
-    sets = {}
-    for source in args.sources:
-        home, gold = source.split("=", 1)
-        gold, _, weight = gold.partition("*")
-        sets[source] = labelled_rows(home, gold)
-        for r in sets[source]:
+    sets = gather(sources, args.rows_cache)
+    for source, rs in sets.items():
+        gold, _, weight = source.split("=", 1)[1].partition("*")
+        independent = not is_generated(gold) or bool(
+            args.independent and args.independent in gold
+        )
+        for r in rs:
             r["weight"] = float(weight or 1.0)
+            r["independent"] = independent
             r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
     rows = [r for rs in sets.values() for r in rs]
+    if args.model == "logistic":
+        return _main_logistic(args, sets, rows, engine, model)
     losses = {
         w: log_loss(rows, cross_validated(rows, engine, model, w)) for w in QUESTION_WEIGHTS
     }
@@ -274,6 +439,44 @@ def main(argv=None) -> int:
         print(f"wrote {path} ({version})")
     return 0
 
+
+
+def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
+    # the labelled set's folder and file: "seed2021-n40-short/gold.csv: 1219 drafts"
+    out = []
+    for source, rs in sets.items():
+        gold = Path(source.split("=", 1)[1].partition("*")[0])
+        out.append(f"{gold.parent.name}/{gold.name}: {len(rs)} drafts")
+    return out
+
+
+def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
+    name, features, l2 = choose_logistic(sets, engine, model)
+    print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
+    conf = cross_validated_logistic(rows, engine, model, features, l2)
+    start = 0
+    for source, rs in sets.items():
+        summarise(f"{_label(source)} (leave-one-report-out)", rs, conf[start : start + len(rs)])
+        start += len(rs)
+    summarise("all (leave-one-report-out)", rows, conf)
+    digest = hashlib.sha256(
+        json.dumps(
+            [[(r["report"], r["question"], r["agreed"], r["independent"]) for r in rows],
+             features, l2], default=str, sort_keys=True,
+        ).encode()
+    ).hexdigest()[:8]
+    version = f"{engine}-{model}-cal-{digest}"
+    cal = LogisticCalibration.fit(engine, model, version, rows, features, l2, _fitted_on(sets))
+    print(f"intercept {cal.intercept:+.3f} (features standardised: per sd)")
+    for feature in features:
+        mean, sd = cal.scale[feature]
+        print(f"  {feature:14s} {cal.coefficients[feature]:+.3f}  (mean {mean:.3f}, sd {sd:.3f})")
+    if args.write:
+        path = path_for(engine, model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cal.to_json(), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path} ({version})")
+    return 0
 
 if __name__ == "__main__":
     raise SystemExit(main())
