@@ -229,6 +229,10 @@ FEATURES: dict[str, str] = {
     "theme_same": "logit agreement of drafts of the same theme and answer type, other reports",
     "question_same": "logit agreement on the same question, other reports, shrunk to theme_same",
     "cell_same": "logit agreement of the rule cell (type x rule family x answer), other reports",
+    "theme_kind": "theme_same shrunk further to reports of the draft's kind (written "
+    "independently of the generator, or generated)",
+    "question_kind": "per question on reports of the same kind, shrunk to theme_kind",
+    "cell_kind": "per rule cell on reports of the same kind, shrunk to the kind's answer type",
     "fallback": "the rule fell back to a default answer: no cue found",
     "middle": "the answer is the middle value ('partly')",
     "support": "log(1 + supporting sentences)",
@@ -269,13 +273,20 @@ def rate_levels(row: dict) -> dict[str, list[str]]:
     """For each rate feature, its levels from the most general (each shrunk to the one above)."""
     theme = f"theme={row['theme']}|type={row['type']}"
     cell = f"type={row['type']}|rule={strength(row['rule'])}"
-    return {
+    levels = {
         "theme_same": ["*", theme],
         "question_same": ["*", theme, question_key(row["question"])],
         "cell_same": [
             "*", f"type={row['type']}", cell, f"{cell}|answer={answer_key(row['answer'])}"
         ],
     }
+    kind = "independent" if row.get("independent", True) else "generated"
+    for name in list(levels):
+        # the same chain below its first level on reports of the draft's kind only: the
+        # generator's hard questions need not be the hard ones in reports written by others
+        keys = levels[name]
+        levels[name.replace("_same", "_kind")] = keys[:2] + [f"{kind}:{k}" for k in keys[1:]]
+    return levels
 
 
 def _smoothed(counts: dict, keys: list[str], minus: dict | None = None) -> float:
@@ -361,7 +372,10 @@ class LogisticCalibration:
     format = 2
 
     def probability_of(self, row: dict) -> float:
-        values = feature_values(row, self.counts)
+        return self.predict(feature_values(row, self.counts))
+
+    def predict(self, values: dict[str, float]) -> float:
+        """The probability for a draft's `feature_values`."""
         z = self.intercept
         for name in self.features:
             mean, sd = self.scale[name]
@@ -377,19 +391,26 @@ class LogisticCalibration:
         )
         return self.probability_of(row)
 
-    @classmethod
-    def fit(
-        cls, engine: str, model: str, version: str, rows, features, l2=0.1, fitted_on=()
-    ) -> LogisticCalibration:
-        """rows: `draft_facts` dicts with `report`, `agreed` and optionally `weight`; each
-        draft's rate features are computed without its own report."""
-        rows = list(rows)
+    @staticmethod
+    def training_table(rows) -> tuple[dict, list[dict[str, float]]]:
+        """(rate counts of `rows`, each row's `feature_values` without its own report)."""
         counts = rate_counts(rows)
         by_report: dict[str, list[dict]] = defaultdict(list)
         for row in rows:
             by_report[row["report"]].append(row)
         own = {report: rate_counts(rs) for report, rs in by_report.items()}
-        table = [feature_values(r, counts, own[r["report"]]) for r in rows]
+        return counts, [feature_values(r, counts, own[r["report"]]) for r in rows]
+
+    @classmethod
+    def fit(
+        cls, engine: str, model: str, version: str, rows, features, l2=0.1, fitted_on=(),
+        table=None,
+    ) -> LogisticCalibration:
+        """rows: `draft_facts` dicts with `report`, `agreed` and optionally `weight`; each
+        draft's rate features are computed without its own report (`table`: the
+        `training_table` of these rows, when already computed)."""
+        rows = list(rows)
+        counts, table = table or cls.training_table(rows)
         scale = {}
         for name in features:
             col = [t[name] for t in table]

@@ -43,6 +43,7 @@ from assistant.engines.calibration import (
     LogisticCalibration,
     draft_facts,
     evidence_key,
+    feature_values,
     fit_recalibration,
     path_for,
 )
@@ -115,14 +116,20 @@ def is_generated(gold_csv: str) -> bool:
 
 
 def _engine_digest() -> str:
-    """The offline engine's source code and model name: a cache of its drafts is stale when
-    either changes."""
-    import inspect
+    """The drafting code (the package less the calibration and evals), the prompts and question
+    bank, and the engine's model name: a cache of drafts is stale when any of them changes."""
+    from assistant.config import REPO_ROOT
 
-    from assistant.engines import offline
-
-    text = Path(inspect.getsourcefile(offline)).read_text(encoding="utf-8")
-    return hashlib.sha256(f"{OfflineEngine.model}\n{text}".encode()).hexdigest()[:16]
+    package = REPO_ROOT / "assistant"
+    files = [
+        p
+        for p in sorted(package.rglob("*.py")) + sorted((REPO_ROOT / "prompts").rglob("*"))
+        if p.is_file() and "evaluation" not in p.parts and not p.name.startswith("calibration")
+    ]
+    digest = hashlib.sha256(OfflineEngine.model.encode())
+    for path in files:
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def gather(sources: list[str], cache: Path | None = None) -> dict[str, list[dict]]:
@@ -269,49 +276,67 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "independent", "theme_same", "question_same", "fallback", "middle", "support", "pages",
     ),
     "+cell": ("independent", "theme_same", "question_same", "cell_same", "support", "pages"),
+    "kind": ("independent", "theme_kind", "support", "pages"),
+    "kind+fallback": ("independent", "theme_kind", "fallback", "middle", "support", "pages"),
+    "kind+question+fallback": (
+        "independent", "theme_kind", "question_kind", "fallback", "middle", "support", "pages",
+    ),
+    "kind+cell": (
+        "independent", "theme_kind", "question_kind", "cell_kind", "fallback", "middle",
+        "support", "pages",
+    ),
     "all": (
         "independent", "theme_same", "question_same", "cell_same", "fallback", "middle",
         "support", "pages", "signals",
     ),
 }
-L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)  # per unit weight, on standardised features
 
 
-def cross_validated_logistic(
-    rows: list[dict], engine: str, model: str, features, l2: float
-) -> list[float]:
-    """Leave-one-report-out confidences of the logistic model, in the order of `rows`: each
-    report predicted by a model (and rates) fitted on the other reports only."""
+def _folds(rows: list[dict]):
+    """Per held-out report: (its row indices, the other rows, their training table, the held-out
+    rows' feature values from the other reports' rates)."""
     by_report = defaultdict(list)
     for i, r in enumerate(rows):
         by_report[r["report"]].append(i)
-    out = [0.0] * len(rows)
     for report, idx in by_report.items():
         train = [r for r in rows if r["report"] != report]
-        cal = LogisticCalibration.fit(engine, model, "cv", train, features, l2)
-        for i in idx:
-            out[i] = cal.probability_of(rows[i])
+        counts, table = LogisticCalibration.training_table(train)
+        yield idx, train, (counts, table), [feature_values(rows[i], counts) for i in idx]
+
+
+def cross_validated_logistic(
+    rows: list[dict], engine: str, model: str, features, l2: float, folds=None
+) -> list[float]:
+    """Leave-one-report-out confidences of the logistic model, in the order of `rows`: each
+    report predicted by a model (and rates) fitted on the other reports only."""
+    out = [0.0] * len(rows)
+    for idx, train, table, held_out in folds or _folds(rows):
+        cal = LogisticCalibration.fit(engine, model, "cv", train, features, l2, table=table)
+        for i, values in zip(idx, held_out, strict=True):
+            out[i] = cal.predict(values)
     return out
 
 
 def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
     """(name, features, l2) of the candidate with the best mean per-set LORO log-loss."""
     rows = [r for rs in sets.values() for r in rs]
+    folds = list(_folds(rows))
     results = {}
     for name, features in CANDIDATES.items():
         for l2 in L2_GRID:
-            conf = cross_validated_logistic(rows, engine, model, features, l2)
+            conf = cross_validated_logistic(rows, engine, model, features, l2, folds)
             start, losses, line = 0, [], []
             for source, rs in sets.items():
                 part = conf[start : start + len(rs)]
                 start += len(rs)
                 losses.append(log_loss(rs, part))
                 s = confidence_summary(part, [r["agreed"] for r in rs])
-                line.append(f"{_label(source)} {s['ece']:.3f}/{s['auroc']:.3f}")
+                line.append(f"{_label(source)} {losses[-1]:.3f} {s['ece']:.3f}/{s['auroc']:.3f}")
             results[(name, l2)] = sum(losses) / len(losses)
             print(
-                f"{name:20s} l2={l2:<6} mean log-loss {results[(name, l2)]:.4f}  "
-                f"ECE/AUROC {'  '.join(line)}"
+                f"{name:24s} l2={l2:<6} mean log-loss {results[(name, l2)]:.4f}  "
+                f"log-loss ECE/AUROC {'  '.join(line)}"
             )
     name, l2 = min(results, key=results.get)
     return name, CANDIDATES[name], l2
@@ -323,9 +348,10 @@ def _label(source: str) -> str:
 
 
 def standard_sources(folder: Path) -> list[str]:
-    """The dev set, a short generated year of 40 and a long one of 20 (seed 2021), ingested
-    below `folder` by an eval run (retrieval not measured) when not there yet."""
+    """The dev set, a short generated year of 40 and a long one of 20 (seed 2021), generated
+    and ingested below `folder` as `eval run` does, when not there yet."""
     from assistant.config import REPO_ROOT
+    from assistant.evaluation.harness import _labelled_source
 
     devset = Path(
         os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
@@ -341,10 +367,12 @@ def standard_sources(folder: Path) -> list[str]:
         home = folder / name
         work = home / "evals" / "work"
         if not gold.is_file() or not (work / "review.sqlite3").is_file():
-            print(f"preparing {name}: an eval run in {home}", flush=True)
+            print(f"preparing {name}: generated (if so) and ingested below {home}", flush=True)
             os.environ["REVIEW_ASSISTANT_HOME"] = str(home)
-            Assistant(load_settings()).run_eval(
-                retrieval=False, n_boot=10, reliability_reports=0, **options
+            # what `eval run` does before it drafts: the eval workspace <home>/evals/work
+            _labelled_source(
+                Assistant(load_settings()).eval_library(), options.get("labelled_dir"),
+                options.get("n", 0), 2021, print, options.get("length", "long"),
             )
         sources.append(f"{work}={gold}")
     return sources
