@@ -18,8 +18,9 @@ seconds (a change to the engine re-drafts).
 
 `--model logistic` (default; calibration format 2): an L2-regularised logistic model over
 features of a draft (assistant/engines/calibration.py, `FEATURES`); the feature set and the
-penalty are chosen among `CANDIDATES` by leave-one-report-out log-loss, each labelled set
-weighing the same (the dev set's four reports do not choose alone). A report is independent
+penalty are chosen among `CANDIDATES` by leave-one-report-out log-loss per set, independent
+and generated sets weighing half each (neither the dev set's four reports nor the two
+generated years choose alone). A report is independent
 (a feature) when its GOLD has no generator manifest.json beside it, or its GOLD path contains
 `--independent TEXT`. `--model cells` is format 1 (Beta-smoothed cells, as before).
 The figures printed are leave-one-report-out: each report's confidences come from a
@@ -267,7 +268,8 @@ def summarise(name: str, rows: list[dict], conf: list[float]) -> dict:
 # --- format 2: the logistic model ------------------------------------------------------------
 
 # feature sets tried, from the previous format-2 attempt's four to all; the fit keeps the one
-# (with its penalty) of best leave-one-report-out log-loss, each labelled set weighing the same
+# (with its penalty) of best leave-one-report-out log-loss, independent and generated sets
+# weighing half each (`_balanced`)
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "base": ("independent", "theme_same", "support", "pages"),
     "+question": ("independent", "theme_same", "question_same", "support", "pages"),
@@ -280,6 +282,10 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "kind+fallback": ("independent", "theme_kind", "fallback", "middle", "support", "pages"),
     "kind+question+fallback": (
         "independent", "theme_kind", "question_kind", "fallback", "middle", "support", "pages",
+    ),
+    "kind+question+fallback+cell_same": (
+        "independent", "theme_kind", "question_kind", "cell_same", "fallback", "middle",
+        "support", "pages",
     ),
     "kind+cell": (
         "independent", "theme_kind", "question_kind", "cell_kind", "fallback", "middle",
@@ -318,9 +324,19 @@ def cross_validated_logistic(
     return out
 
 
+def _balanced(losses: list[float], kinds: list[bool]) -> float:
+    """The mean of per-set losses where independent and generated sets weigh half each (each
+    set the same within its kind): two generated years must not outvote the dev set."""
+    groups = [[x for x, k in zip(losses, kinds, strict=True) if k == kind] for kind in (1, 0)]
+    groups = [g for g in groups if g]
+    return sum(sum(g) / len(g) for g in groups) / len(groups)
+
+
 def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
-    """(name, features, l2) of the candidate with the best mean per-set LORO log-loss."""
+    """(name, features, l2) of the candidate with the best LORO log-loss, per set, balanced
+    between independent and generated sets (`_balanced`)."""
     rows = [r for rs in sets.values() for r in rs]
+    kinds = [bool(rs and rs[0]["independent"]) for rs in sets.values()]
     folds = list(_folds(rows))
     results = {}
     for name, features in CANDIDATES.items():
@@ -333,9 +349,9 @@ def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
                 losses.append(log_loss(rs, part))
                 s = confidence_summary(part, [r["agreed"] for r in rs])
                 line.append(f"{_label(source)} {losses[-1]:.3f} {s['ece']:.3f}/{s['auroc']:.3f}")
-            results[(name, l2)] = sum(losses) / len(losses)
+            results[(name, l2)] = _balanced(losses, kinds)
             print(
-                f"{name:24s} l2={l2:<6} mean log-loss {results[(name, l2)]:.4f}  "
+                f"{name:32s} l2={l2:<6} balanced log-loss {results[(name, l2)]:.4f}  "
                 f"log-loss ECE/AUROC {'  '.join(line)}"
             )
     name, l2 = min(results, key=results.get)
