@@ -285,3 +285,33 @@ def test_an_llm_self_reported_confidence_goes_through_the_same_calibration(tmp_p
     assert calibrate("llm", "other", question, EngineResult("answered", "yes", confidence=0.6)) == (
         0.6, UNCALIBRATED,
     )
+
+
+def test_the_rows_cache_drafts_once_and_again_when_the_drafting_code_changes(
+    tmp_path, monkeypatch
+):
+    from assistant.evaluation import calibration_fit as fit
+
+    calls = []
+
+    def drafted(home, gold, engine):
+        calls.append((home, gold, engine))
+        return [_facts(f"{home}:r1", agreed=True)]
+
+    monkeypatch.setattr(fit, "labelled_rows", drafted)
+    cache = tmp_path / "rows.json"
+    sources = [f"{tmp_path}/a={tmp_path}/gold.csv*2"]
+    first = fit.gather(sources, cache)
+    again = fit.gather(sources, cache)
+    assert len(calls) == 1 and again == first and cache.is_file()
+    monkeypatch.setattr(fit, "_engine_digest", lambda: "changed")
+    fit.gather(sources, cache)
+    assert len(calls) == 2
+
+
+def test_independent_and_generated_sets_weigh_half_each_when_choosing():
+    from assistant.evaluation.calibration_fit import _balanced
+
+    # one independent set against two generated ones: the generated pair counts once
+    assert _balanced([0.2, 0.4, 0.6], [True, False, False]) == (0.2 + 0.5) / 2
+    assert _balanced([0.4, 0.6], [False, False]) == 0.5

@@ -3,7 +3,7 @@
     make calibrate      # = python -m assistant.evaluation.calibration_fit --standard DIR
                         #     --rows-cache DIR/rows.json --write
     python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--model cells]
-        [--independent TEXT] [--rows-cache FILE] [--write]
+        [--engine llm] [--independent TEXT] [--rows-cache FILE] [--write]
 
 Each HOME is a data directory where the labelled reports are ingested (for the generated year:
 the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them; W (default 1) how
@@ -61,8 +61,9 @@ def agrees(draft_answer, reference) -> bool:
     return draft_answer == reference
 
 
-def labelled_rows(home: str, gold_csv: str) -> list[dict]:
-    """(report, question, answer type, rule, answer, agreed) for every answered scored item."""
+def labelled_rows(home: str, gold_csv: str, engine: str = OfflineEngine.name) -> list[dict]:
+    """`draft_facts` with report, model and agreed for every answered scored item, drafted by
+    `engine` (an LLM engine: the endpoint configured in HOME's settings)."""
     os.environ["REVIEW_ASSISTANT_HOME"] = home
 
     lib = Assistant(load_settings())
@@ -73,7 +74,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
         for ref in scores.reports:
             if Path(ref).stem == Path(record.file_name).stem:
                 by_name[ref] = record
-    drafter = lib.drafter(OfflineEngine.name)  # the drafting path, up to the raw engine result
+    drafter = lib.drafter(engine)  # the drafting path, up to the raw engine result
     rows = []
     items = scores.by_item()
     for ref, record in sorted(by_name.items()):
@@ -104,6 +105,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
                         result.features, None if rule else result.confidence,
                     ),
                     "report": f"{home}:{ref}",
+                    "model": result.model or drafter.engine.model,
                     "evidence": evidence_key(result.features),
                     "agreed": agrees(answer, reference),
                 }
@@ -133,7 +135,9 @@ def _engine_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def gather(sources: list[str], cache: Path | None = None) -> dict[str, list[dict]]:
+def gather(
+    sources: list[str], cache: Path | None = None, engine: str = OfflineEngine.name
+) -> dict[str, list[dict]]:
     """The labelled drafts of each HOME=GOLD.csv source, from `cache` when it holds them for
     the same source and engine code."""
     key = _engine_digest()
@@ -146,12 +150,13 @@ def gather(sources: list[str], cache: Path | None = None) -> dict[str, list[dict
     for source in sources:
         home, gold = source.split("=", 1)
         gold = gold.partition("*")[0]
-        if f"{home}={gold}" not in stored:
-            stored[f"{home}={gold}"] = labelled_rows(home, gold)
+        key_of = f"{engine}:{home}={gold}"
+        if key_of not in stored:
+            stored[key_of] = labelled_rows(home, gold, engine)
             if cache:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 cache.write_text(json.dumps({"engine": key, "sets": stored}, default=str))
-        sets[source] = [dict(r) for r in stored[f"{home}={gold}"]]
+        sets[source] = [dict(r) for r in stored[key_of]]
     return sets
 
 
@@ -332,14 +337,15 @@ def _balanced(losses: list[float], kinds: list[bool]) -> float:
     return sum(sum(g) / len(g) for g in groups) / len(groups)
 
 
-def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
+def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str, candidates=None):
     """(name, features, l2) of the candidate with the best LORO log-loss, per set, balanced
     between independent and generated sets (`_balanced`)."""
     rows = [r for rs in sets.values() for r in rs]
     kinds = [bool(rs and rs[0]["independent"]) for rs in sets.values()]
     folds = list(_folds(rows))
     results = {}
-    for name, features in CANDIDATES.items():
+    candidates = candidates or CANDIDATES
+    for name, features in candidates.items():
         for l2 in L2_GRID:
             conf = cross_validated_logistic(rows, engine, model, features, l2, folds)
             start, losses, line = 0, [], []
@@ -355,7 +361,7 @@ def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str):
                 f"log-loss ECE/AUROC {'  '.join(line)}"
             )
     name, l2 = min(results, key=results.get)
-    return name, CANDIDATES[name], l2
+    return name, candidates[name], l2
 
 
 def _label(source: str) -> str:
@@ -403,6 +409,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--model", choices=["logistic", "cells"], default="logistic")
     parser.add_argument(
+        "--engine", default=OfflineEngine.name,
+        help="the engine whose drafts are calibrated (llm: the endpoint and model configured "
+        "in each HOME; its self-reported confidence becomes the `raw` feature)",
+    )
+    parser.add_argument(
         "--independent", metavar="TEXT",
         help="also count as independent the sources whose GOLD path contains TEXT (default: "
         "those without a generator manifest.json beside GOLD)",
@@ -429,8 +440,12 @@ def main(argv=None) -> int:
     if not sources:
         parser.error("give HOME=GOLD.csv sources or --standard DIR")
 
-    engine, model = OfflineEngine.name, OfflineEngine.model
-    sets = gather(sources, args.rows_cache)
+    engine = args.engine
+    sets = gather(sources, args.rows_cache, engine)
+    models = {r["model"] for rs in sets.values() for r in rs}
+    if len(models) != 1:
+        parser.error(f"the drafts come from {len(models)} models ({sorted(models)}): one only")
+    (model,) = models
     for source, rs in sets.items():
         gold, _, weight = source.split("=", 1)[1].partition("*")
         independent = not is_generated(gold) or bool(
@@ -495,7 +510,10 @@ def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
 
 
 def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
-    name, features, l2 = choose_logistic(sets, engine, model)
+    candidates = CANDIDATES
+    if any(r.get("raw") is not None for r in rows):  # an LLM: its own confidence comes first
+        candidates = {"raw": ("raw",)} | {f"raw+{k}": ("raw", *v) for k, v in CANDIDATES.items()}
+    name, features, l2 = choose_logistic(sets, engine, model, candidates)
     print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
     conf = cross_validated_logistic(rows, engine, model, features, l2)
     start = 0
@@ -505,7 +523,9 @@ def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
     summarise("all (leave-one-report-out)", rows, conf)
     digest = hashlib.sha256(
         json.dumps(
-            [[(r["report"], r["question"], r["agreed"], r["independent"]) for r in rows],
+            # the report's name, not where it is ingested: the same data, the same version
+            [[(r["report"].rsplit(":", 1)[-1], r["question"], r["agreed"], r["independent"])
+              for r in rows],
              features, l2], default=str, sort_keys=True,
         ).encode()
     ).hexdigest()[:8]
