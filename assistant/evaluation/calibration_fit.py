@@ -9,7 +9,9 @@ Each HOME is a data directory where the labelled reports are ingested (for the g
 the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them; W (default 1) how
 many times each of its drafts counts. `--standard DIR` names the usual three sets: the dev set
 (`$REVIEW_ASSISTANT_DEVSET`, else ../shared/devset), a generated short year of 40 and a long
-year of 20 (seed 2021), ingested below DIR by `eval run` when not there yet.
+year of 20 (seed 2021), generated and ingested below DIR as `eval run` does, when not there
+yet (`DIR/<dev|short|long>/evals/work`). `--engine llm` calibrates an LLM engine's drafts (the
+endpoint and model configured in each HOME).
 For every scored (report, question) the evidence is retrieved as drafting does and the offline
 engine drafts it; a draft agrees when its answer equals the auditors' (multi-select: the same
 set; counts: the same number). `--rows-cache FILE` keeps those labelled drafts, keyed by the
