@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup demo test test-fast system-deps bench lint
+.PHONY: setup demo test test-fast system-deps bench lint calibrate
 
 setup: $(VENV)/.installed
 
@@ -46,3 +46,14 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check assistant evals tests app.py
+
+# Refit the offline engine's confidence calibration (format 2, logistic) and write
+# assistant/engines/calibrations/offline__<model>.json: the dev set ($(DEVSET)) and generated
+# short (40) and long (20) years are ingested once below $(CAL_HOME), the labelled drafts
+# cached in $(CAL_HOME)/rows.json (re-drafted when the engine's code changes), the features and
+# penalty chosen by leave-one-report-out log-loss. Prints the LORO ECE/AUROC of every set.
+CAL_HOME ?= $(HOME)/.cache/review-assistant-calibrate
+DEVSET ?= ../shared/devset
+calibrate: setup
+	REVIEW_ASSISTANT_DEVSET=$(DEVSET) $(PY) -m assistant.evaluation.calibration_fit \
+	  --standard $(CAL_HOME) --rows-cache $(CAL_HOME)/rows.json --write

@@ -131,3 +131,187 @@ def test_the_evidence_strength_level_splits_a_rule_cell_by_its_supporting_senten
         "A6", "rating", "partly", "partly", "4+/np"
     ) == many
     assert Calibration.from_json({**cal.to_json(), "evidence_level": False}).evidence_level is False
+
+
+# --- format 2: the logistic model -------------------------------------------------------------
+
+
+def _facts(report, question="A4", support=1, agreed=True, independent=False, **extra):
+    from assistant.engines.calibration import draft_facts
+
+    rule = extra.pop("rule", "strong")
+    row = draft_facts(
+        question, question[0], extra.pop("type", "yes_partly_no"), rule,
+        extra.pop("answer", "yes"), {"n_support": support, "n_pages": 1, "n_signals": 1},
+        extra.pop("raw", None), independent,
+    )
+    return {**row, "report": report, "agreed": agreed, **extra}
+
+
+def _supported_rows():
+    # agreement rises with the supporting sentences: 1 of 4 with one, 3 of 4 with eight
+    rows = []
+    for r in range(6):
+        for i in range(4):
+            rows.append(_facts(f"r{r}", support=1, agreed=i == 0))
+            rows.append(_facts(f"r{r}", support=8, agreed=i != 0))
+    return rows
+
+
+def test_the_logistic_model_rises_with_a_feature_that_predicts_agreement():
+    from assistant.engines.calibration import LogisticCalibration
+
+    cal = LogisticCalibration.fit("offline", "m", "v2", _supported_rows(), ["support"], l2=0.01)
+    probs = [cal.probability_of(_facts("new", support=n)) for n in (0, 1, 2, 4, 8, 16, 1000)]
+    assert probs == sorted(probs) and probs[0] < probs[-1]
+    assert all(0.0 <= p <= 1.0 for p in probs)
+    assert cal.coefficients["support"] > 0
+    assert abs(cal.probability_of(_facts("new", support=1)) - 0.25) < 0.08
+    assert abs(cal.probability_of(_facts("new", support=8)) - 0.75) < 0.08
+    # a strong penalty pulls every draft towards the overall rate (0.5)
+    flat = LogisticCalibration.fit("offline", "m", "v2", _supported_rows(), ["support"], l2=100)
+    assert abs(flat.probability_of(_facts("new", support=8)) - 0.5) < 0.05
+
+
+def test_rate_features_of_labelled_drafts_leave_their_own_report_out():
+    from assistant.engines.calibration import feature_values, rate_counts
+
+    rows = [_facts("r1", "A4", agreed=True) for _ in range(8)]
+    rows += [_facts("r2", "A4", agreed=False) for _ in range(8)]
+    counts = rate_counts(rows)
+    own = rate_counts([r for r in rows if r["report"] == "r1"])
+    # r1's drafts see only r2 (all disagreeing) on their question; a new report sees both
+    assert feature_values(rows[0], counts, own)["question_same"] < -0.5
+    assert abs(feature_values(rows[0], counts)["question_same"]) < 0.1
+
+
+def test_logistic_cross_validation_is_leave_one_report_out():
+    from assistant.engines.calibration import LogisticCalibration
+    from assistant.evaluation.calibration_fit import cross_validated_logistic
+
+    rows = [_facts(f"r{r}", "A4", agreed=True) for r in (1, 2) for _ in range(10)]
+    rows += [_facts("r3", "A4", agreed=False) for _ in range(10)]
+    rows += [_facts(f"r{r}", "B1", agreed=r != 2) for r in (1, 2, 3) for _ in range(10)]
+    features = ["question_same", "support"]
+    conf = cross_validated_logistic(rows, "offline", "m", features, 0.01)
+    # r3 disagrees on A4 every time, but its confidence there comes from r1 and r2 only
+    assert min(conf[20:30]) > 0.6
+    train = [r for r in rows if r["report"] != "r3"]
+    alone = LogisticCalibration.fit("offline", "m", "x", train, features, 0.01)
+    assert conf[20] == alone.probability_of(rows[20])
+    # r3's own labels never reach its confidences; they do reach the other reports'
+    flipped = [{**r, "agreed": not r["agreed"]} if r["report"] == "r3" else r for r in rows]
+    again = cross_validated_logistic(flipped, "offline", "m", features, 0.01)
+    r3 = [i for i, r in enumerate(rows) if r["report"] == "r3"]
+    assert [again[i] for i in r3] == [conf[i] for i in r3]
+    assert again[0] != conf[0]
+
+
+def test_a_logistic_calibration_round_trips_through_its_file_and_drafts_use_it(
+    tmp_path, monkeypatch
+):
+    import json
+
+    from assistant.engines import calibration as module
+
+    cal = module.LogisticCalibration.fit(
+        "offline", "m", "offline-m-cal-test", _supported_rows(), ["support", "theme_same"], 0.03
+    )
+    path = module.path_for("offline", "m", tmp_path)
+    path.write_text(json.dumps(cal.to_json()))
+    again = module.load_calibration("offline", "m", tmp_path)
+    assert isinstance(again, module.LogisticCalibration) and again.to_json() == cal.to_json()
+    row = _facts("new", support=8)
+    assert again.probability_of(row) == cal.probability_of(row)
+    monkeypatch.setattr(module, "DATA_DIR", tmp_path)
+    question = load_bank().get("A4")
+    result = EngineResult(
+        "answered", "yes", confidence=0.9, features={"rule": "strong", "n_support": 8}
+    )
+    p, version = calibrate("offline", "m", question, result)
+    facts = module.draft_facts(
+        "A4", question.theme, question.answer_type.value, "strong", "yes", result.features
+    )
+    assert version == "offline-m-cal-test" and p == again.probability_of(facts)
+    bad = {**cal.to_json(), "features": ["support", "no such feature"]}
+    try:
+        module.calibration_from_json(bad)
+    except ValueError as exc:
+        assert "no such feature" in str(exc)
+    else:
+        raise AssertionError("an unknown feature must not load")
+
+
+def test_format_1_files_still_load_beside_format_2(tmp_path):
+    import json
+
+    from assistant.engines import calibration as module
+
+    old = json.loads((module.DATA_DIR / "offline__rules-v5.json").read_text())
+    assert "format" not in old
+    cal = module.calibration_from_json(old)
+    assert isinstance(cal, Calibration) and cal.format == 1
+    path = module.path_for("offline", "rules-v5", tmp_path)
+    path.write_text(json.dumps(old))
+    loaded = module.load_calibration("offline", "rules-v5", tmp_path)
+    result = EngineResult("answered", "yes", confidence=0.9, features={"rule": "strong"})
+    question = load_bank().get("A4")
+    assert loaded.confidence(question, result) == cal.probability(
+        "A4", question.answer_type.value, "strong", "yes"
+    )
+    current = load_calibration("offline", OfflineEngine.model)
+    assert current.format == 2 and isinstance(current, module.LogisticCalibration)
+
+
+def test_an_llm_self_reported_confidence_goes_through_the_same_calibration(tmp_path, monkeypatch):
+    import json
+
+    from assistant.engines import calibration as module
+
+    # an LLM that is right 4 times in 5 when it says 0.9 and 1 in 5 when it says 0.6
+    rows = []
+    for r in range(5):
+        for i in range(5):
+            rows.append(_facts(f"r{r}", rule="", raw=0.9, agreed=i != 0, independent=True))
+            rows.append(_facts(f"r{r}", rule="", raw=0.6, agreed=i == 0, independent=True))
+    cal = module.LogisticCalibration.fit("llm", "gpt-x", "llm-gpt-x-cal-1", rows, ["raw"], 0.01)
+    module.path_for("llm", "gpt-x", tmp_path).write_text(json.dumps(cal.to_json()))
+    monkeypatch.setattr(module, "DATA_DIR", tmp_path)
+    question = load_bank().get("A4")
+    said = {c: EngineResult("answered", "yes", confidence=c) for c in (0.9, 0.6)}
+    high, version = calibrate("llm", "gpt-x", question, said[0.9])
+    low, _ = calibrate("llm", "gpt-x", question, said[0.6])
+    assert version == "llm-gpt-x-cal-1" and high > 0.7 and low < 0.3
+    assert calibrate("llm", "other", question, EngineResult("answered", "yes", confidence=0.6)) == (
+        0.6, UNCALIBRATED,
+    )
+
+
+def test_the_rows_cache_drafts_once_and_again_when_the_drafting_code_changes(
+    tmp_path, monkeypatch
+):
+    from assistant.evaluation import calibration_fit as fit
+
+    calls = []
+
+    def drafted(home, gold, engine):
+        calls.append((home, gold, engine))
+        return [_facts(f"{home}:r1", agreed=True)]
+
+    monkeypatch.setattr(fit, "labelled_rows", drafted)
+    cache = tmp_path / "rows.json"
+    sources = [f"{tmp_path}/a={tmp_path}/gold.csv*2"]
+    first = fit.gather(sources, cache)
+    again = fit.gather(sources, cache)
+    assert len(calls) == 1 and again == first and cache.is_file()
+    monkeypatch.setattr(fit, "_engine_digest", lambda: "changed")
+    fit.gather(sources, cache)
+    assert len(calls) == 2
+
+
+def test_independent_and_generated_sets_weigh_half_each_when_choosing():
+    from assistant.evaluation.calibration_fit import _balanced
+
+    # one independent set against two generated ones: the generated pair counts once
+    assert _balanced([0.2, 0.4, 0.6], [True, False, False]) == (0.2 + 0.5) / 2
+    assert _balanced([0.4, 0.6], [False, False]) == 0.5

@@ -17,10 +17,21 @@ The level can then be refitted (`recalibration`: an intercept and slope on the l
 reports written independently of the generator, which the engine gets right more often than
 the generated year: the generated year sets the order, those reports the level.
 
+Format 2 (`LogisticCalibration`) replaces the cells by a small L2-regularised logistic model
+over a few features of a draft that hold across reports (`FEATURES`): agreement rates of
+similar drafts on the other labelled reports (its theme and answer type; its question, shrunk
+to that; its rule cell, shrunk to the answer type), whether the rule fell back to a default
+because no cue was found, whether the answer is the middle value ('partly'), the supporting
+sentences and pages, and whether the report was written independently of the generator (every
+real report is: in deployment the feature is 1). Rates seen by the fit are leave-own-report-out,
+so the model learns how far a rate carries to a report it has not seen.
+
 A calibration belongs to one engine and model, carries a version, and is fitted by
-`assistant/evaluation/calibration_fit.py`
-on labelled data (generated year and dev set). An engine and model
-without a fitted calibration keeps its own confidence and its drafts say "uncalibrated".
+`assistant/evaluation/calibration_fit.py` (`make calibrate`)
+on labelled data (generated years and dev set). Both formats load through `load_calibration`;
+an LLM's self-reported confidence takes the same path (its `raw` feature, or its fifths as
+the rule cell). An engine and model without a fitted calibration keeps its own confidence and
+its drafts say "uncalibrated".
 """
 
 from __future__ import annotations
@@ -131,6 +142,7 @@ class Calibration:
     # whether the cells go down to the evidence strength (`evidence_key`): calibrations
     # fitted before it existed stop at the answer
     evidence_level: bool = False
+    format = 1
 
     def _rate(self, key: str, parent: float) -> float:
         agreed, n = self.counts.get(key, (0.0, 0.0))
@@ -170,6 +182,14 @@ class Calibration:
             question_weight,
         )
 
+    def confidence(self, question, result) -> float:
+        """The calibrated confidence of an engine result for `question`."""
+        rule = str(result.features.get("rule", "")) or _llm_rule(result.confidence)
+        evidence = evidence_key(result.features) if self.evidence_level else None
+        return self.probability(
+            question.id, question.answer_type.value, rule, result.answer, evidence
+        )
+
     def to_json(self) -> dict:
         return {
             "engine": self.engine,
@@ -197,6 +217,253 @@ class Calibration:
         )
 
 
+# --- format 2: a logistic model over features of a draft -------------------------------------
+
+# rules that answer by default because no cue for any other answer was found (the offline
+# engine's 'absent', 'passing', 'no option cues', 'no level cues'); an engine may say so itself
+# with a `fallback` feature
+FALLBACK_RULES = frozenset({"absent", "passing", "no option cues", "no level cues"})
+
+FEATURES: dict[str, str] = {
+    "independent": "the report was written independently of the generator (deployment: 1)",
+    "theme_same": "logit agreement of drafts of the same theme and answer type, other reports",
+    "question_same": "logit agreement on the same question, other reports, shrunk to theme_same",
+    "cell_same": "logit agreement of the rule cell (type x rule family x answer), other reports",
+    "theme_kind": "theme_same shrunk further to reports of the draft's kind (written "
+    "independently of the generator, or generated)",
+    "question_kind": "per question on reports of the same kind, shrunk to theme_kind",
+    "cell_kind": "per rule cell on reports of the same kind, shrunk to the kind's answer type",
+    "fallback": "the rule fell back to a default answer: no cue found",
+    "middle": "the answer is the middle value ('partly')",
+    "support": "log(1 + supporting sentences)",
+    "pages": "log(1 + pages of the supporting sentences)",
+    "signals": "log(1 + cues counted by the rule)",
+    "raw": "logit of the engine's own confidence (an LLM's self-reported confidence)",
+}
+
+
+def draft_facts(
+    question_id: str,
+    theme: str,
+    answer_type: str,
+    rule: str,
+    answer: Any,
+    features: dict | None = None,
+    raw: float | None = None,
+    independent: bool = True,
+) -> dict:
+    """What the logistic model knows of one draft; a labelled row carries the same keys."""
+    f = features or {}
+    return {
+        "question": question_id,
+        "theme": theme,
+        "type": answer_type,
+        "rule": rule,
+        "answer": answer,
+        "support": int(f.get("n_support") or 0),
+        "pages": int(f.get("n_pages") or 0),
+        "signals": int(f.get("n_signals") or 0),
+        "fallback": bool(f.get("fallback", strength(rule) in FALLBACK_RULES)),
+        "raw": raw,
+        "independent": bool(independent),
+    }
+
+
+def rate_levels(row: dict) -> dict[str, list[str]]:
+    """For each rate feature, its levels from the most general (each shrunk to the one above)."""
+    theme = f"theme={row['theme']}|type={row['type']}"
+    cell = f"type={row['type']}|rule={strength(row['rule'])}"
+    levels = {
+        "theme_same": ["*", theme],
+        "question_same": ["*", theme, question_key(row["question"])],
+        "cell_same": [
+            "*", f"type={row['type']}", cell, f"{cell}|answer={answer_key(row['answer'])}"
+        ],
+    }
+    kind = "independent" if row.get("independent", True) else "generated"
+    for name in list(levels):
+        # the same chain below its first level on reports of the draft's kind only: the
+        # generator's hard questions need not be the hard ones in reports written by others
+        keys = levels[name]
+        levels[name.replace("_same", "_kind")] = keys[:2] + [f"{kind}:{k}" for k in keys[1:]]
+    return levels
+
+
+def _smoothed(counts: dict, keys: list[str], minus: dict | None = None) -> float:
+    p = 0.5
+    for key in keys:
+        agreed, n = counts.get(key, (0.0, 0.0))
+        if minus and key in minus:
+            agreed, n = agreed - minus[key][0], n - minus[key][1]
+        p = (max(agreed, 0.0) + PRIOR * p) / (max(n, 0.0) + PRIOR)
+    return p
+
+
+def feature_values(row: dict, counts: dict, minus: dict | None = None) -> dict[str, float]:
+    """Every feature of `FEATURES` for one draft; `minus` (counts of the draft's own report)
+    is taken out of the rates, so a labelled draft sees only the other reports."""
+    values = {
+        name: _logit(_smoothed(counts, keys, minus)) for name, keys in rate_levels(row).items()
+    }
+    raw = row.get("raw")
+    values.update(
+        independent=float(bool(row.get("independent", True))),
+        fallback=float(bool(row.get("fallback"))),
+        middle=float(row.get("answer") == "partly"),
+        support=math.log1p(row.get("support") or 0),
+        pages=math.log1p(row.get("pages") or 0),
+        signals=math.log1p(row.get("signals") or 0),
+        raw=_logit(float(raw)) if raw is not None else 0.0,
+    )
+    return values
+
+
+def rate_counts(rows) -> dict[str, list[float]]:
+    """Weighted [agreed, n] for every rate level of the rows."""
+    counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in rows:
+        w = float(row.get("weight", 1.0))
+        keys = {k for ks in rate_levels(row).values() for k in ks}
+        for key in keys:
+            counts[key][0] += w * float(bool(row["agreed"]))
+            counts[key][1] += w
+    return dict(counts)
+
+
+def fit_logistic(x, y, w, l2: float, iterations: int = 50):
+    """(intercept, weights) of a logistic regression with an L2 penalty `l2` on the weights
+    (not the intercept), per unit of sample weight: Newton steps on standardised columns."""
+    import numpy as np
+
+    x, y, w = np.asarray(x, float), np.asarray(y, float), np.asarray(w, float)
+    n, k = x.shape
+    design = np.hstack([np.ones((n, 1)), x])
+    beta = np.zeros(k + 1)
+    penalty = np.full(k + 1, l2)
+    penalty[0] = 0.0
+    total = w.sum()
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
+        grad = design.T @ (w * (y - p)) / total - penalty * beta
+        hess = (design.T * (w * p * (1 - p))) @ design / total + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(beta[0]), [float(b) for b in beta[1:]]
+
+
+@dataclass
+class LogisticCalibration:
+    """Format 2: an L2-regularised logistic model over `features` (names in `FEATURES`),
+    standardised with `scale` ([mean, sd] per feature), and the rate counts its rate features
+    read (the same `q=<id>` counts as format 1, for the reviewer's 'agreed n of m')."""
+
+    engine: str
+    model: str
+    version: str
+    features: list[str]
+    intercept: float
+    coefficients: dict[str, float]
+    scale: dict[str, list[float]]
+    counts: dict[str, list[float]] = field(default_factory=dict)
+    fitted_on: list[str] = field(default_factory=list)
+    l2: float = 0.0
+    format = 2
+
+    def probability_of(self, row: dict) -> float:
+        return self.predict(feature_values(row, self.counts))
+
+    def predict(self, values: dict[str, float]) -> float:
+        """The probability for a draft's `feature_values`."""
+        z = self.intercept
+        for name in self.features:
+            mean, sd = self.scale[name]
+            z += self.coefficients[name] * (values[name] - mean) / sd
+        return round(1 / (1 + math.exp(-max(min(z, 30.0), -30.0))), 3)
+
+    def confidence(self, question, result) -> float:
+        raw = None if result.features.get("rule") else float(result.confidence or 0.0)
+        rule = str(result.features.get("rule", "")) or _llm_rule(result.confidence)
+        row = draft_facts(
+            question.id, question.theme, question.answer_type.value, rule, result.answer,
+            result.features, raw,
+        )
+        return self.probability_of(row)
+
+    @staticmethod
+    def training_table(rows) -> tuple[dict, list[dict[str, float]]]:
+        """(rate counts of `rows`, each row's `feature_values` without its own report)."""
+        counts = rate_counts(rows)
+        by_report: dict[str, list[dict]] = defaultdict(list)
+        for row in rows:
+            by_report[row["report"]].append(row)
+        own = {report: rate_counts(rs) for report, rs in by_report.items()}
+        return counts, [feature_values(r, counts, own[r["report"]]) for r in rows]
+
+    @classmethod
+    def fit(
+        cls, engine: str, model: str, version: str, rows, features, l2=0.1, fitted_on=(),
+        table=None,
+    ) -> LogisticCalibration:
+        """rows: `draft_facts` dicts with `report`, `agreed` and optionally `weight`; each
+        draft's rate features are computed without its own report (`table`: the
+        `training_table` of these rows, when already computed)."""
+        rows = list(rows)
+        counts, table = table or cls.training_table(rows)
+        scale = {}
+        for name in features:
+            col = [t[name] for t in table]
+            mean = sum(col) / len(col)
+            sd = math.sqrt(sum((v - mean) ** 2 for v in col) / len(col))
+            scale[name] = [round(mean, 6), round(sd, 6) if sd > 1e-6 else 1.0]  # constant: 1
+        x = [[(t[n] - scale[n][0]) / scale[n][1] for n in features] for t in table]
+        intercept, weights = fit_logistic(
+            x, [bool(r["agreed"]) for r in rows], [r.get("weight", 1.0) for r in rows], l2
+        )
+        return cls(
+            engine, model, version, list(features), round(intercept, 6),
+            {n: round(b, 6) for n, b in zip(features, weights, strict=True)}, scale,
+            {k: [round(a, 4), round(n, 4)] for k, (a, n) in sorted(counts.items())},
+            list(fitted_on), l2,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "format": 2,
+            "kind": "logistic",
+            "engine": self.engine,
+            "model": self.model,
+            "version": self.version,
+            "prior": PRIOR,
+            "l2": self.l2,
+            "features": self.features,
+            "intercept": self.intercept,
+            "coefficients": self.coefficients,
+            "scale": self.scale,
+            "fitted_on": self.fitted_on,
+            "counts": self.counts,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LogisticCalibration:
+        unknown = [n for n in data["features"] if n not in FEATURES]
+        if unknown:
+            raise ValueError(f"calibration {data.get('version')} uses unknown features {unknown}")
+        return cls(
+            data["engine"], data["model"], data["version"], list(data["features"]),
+            float(data["intercept"]), dict(data["coefficients"]), dict(data["scale"]),
+            data.get("counts", {}), data.get("fitted_on", []), float(data.get("l2", 0.0)),
+        )
+
+
+def calibration_from_json(data: dict):
+    """A stored calibration of either format (format 1, the cells, has no `format` field)."""
+    if int(data.get("format", 1)) == 2:
+        return LogisticCalibration.from_json(data)
+    return Calibration.from_json(data)
+
+
 def path_for(engine: str, model: str | None, data_dir: Path | None = None) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{engine}__{model}")
     return (data_dir or DATA_DIR) / f"{safe}.json"
@@ -212,8 +479,8 @@ def load_calibration(engine: str, model: str | None, data_dir: Path | None = Non
 
 
 @functools.lru_cache(maxsize=16)
-def _read(path: Path, mtime_ns: int) -> Calibration:
-    return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
+def _read(path: Path, mtime_ns: int) -> Calibration | LogisticCalibration:
+    return calibration_from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def calibrate(engine: str, model: str | None, question, result) -> tuple[float, str]:
@@ -222,10 +489,7 @@ def calibrate(engine: str, model: str | None, question, result) -> tuple[float, 
     cal = load_calibration(engine, model)
     if cal is None:
         return float(result.confidence or 0.0), UNCALIBRATED
-    rule = str(result.features.get("rule", "")) or _llm_rule(result.confidence)
-    evidence = evidence_key(result.features) if cal.evidence_level else None
-    p = cal.probability(question.id, question.answer_type.value, rule, result.answer, evidence)
-    return p, cal.version
+    return cal.confidence(question, result), cal.version
 
 
 def _llm_rule(confidence: float | None) -> str:

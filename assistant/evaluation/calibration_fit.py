@@ -1,18 +1,33 @@
 """Fit the offline engine's confidence calibration on labelled reports, cross-validated by report.
 
-    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--write]
+    make calibrate      # = python -m assistant.evaluation.calibration_fit --standard DIR
+                        #     --rows-cache DIR/rows.json --write
+    python -m assistant.evaluation.calibration_fit HOME=GOLD.csv[*W] [...] [--model cells]
+        [--engine llm] [--independent TEXT] [--rows-cache FILE] [--write]
 
 Each HOME is a data directory where the labelled reports are ingested (for the generated year:
 the eval workspace, `<home>/evals/work`); GOLD.csv the human scores for them; W (default 1) how
-many times each of its drafts counts (reports written independently of the generator are
-closer to the reports the product reads than the generated year is, so they may count more).
+many times each of its drafts counts. `--standard DIR` names the usual three sets: the dev set
+(`$REVIEW_ASSISTANT_DEVSET`, else ../shared/devset), a generated short year of 40 and a long
+year of 20 (seed 2021), generated and ingested below DIR as `eval run` does, when not there
+yet (`DIR/<dev|short|long>/evals/work`). `--engine llm` calibrates an LLM engine's drafts (the
+endpoint and model configured in each HOME).
 For every scored (report, question) the evidence is retrieved as drafting does and the offline
 engine drafts it; a draft agrees when its answer equals the auditors' (multi-select: the same
-set; counts: the same number). The figures printed are leave-one-report-out: each report's
-confidences come from a calibration fitted without it. The weight of the question branch (see
-assistant/engines/calibration.py) is the one with the best leave-one-report-out log-loss.
-`--write` stores the calibration fitted on everything in assistant/engines/calibrations/, with
-a version naming the data.
+set; counts: the same number). `--rows-cache FILE` keeps those labelled drafts, keyed by the
+sources and the engine's source code, so a refit after a change to the calibration takes
+seconds (a change to the engine re-drafts).
+
+`--model logistic` (default; calibration format 2): an L2-regularised logistic model over
+features of a draft (assistant/engines/calibration.py, `FEATURES`); the feature set and the
+penalty are chosen among `CANDIDATES` by leave-one-report-out log-loss per set, independent
+and generated sets weighing half each (neither the dev set's four reports nor the two
+generated years choose alone). A report is independent
+(a feature) when its GOLD has no generator manifest.json beside it, or its GOLD path contains
+`--independent TEXT`. `--model cells` is format 1 (Beta-smoothed cells, as before).
+The figures printed are leave-one-report-out: each report's confidences come from a
+calibration fitted without it. `--write` stores the calibration fitted on everything in
+assistant/engines/calibrations/, with a version naming the data.
 """
 
 from __future__ import annotations
@@ -28,7 +43,10 @@ from pathlib import Path
 from assistant.config import load_settings
 from assistant.engines.calibration import (
     Calibration,
+    LogisticCalibration,
+    draft_facts,
     evidence_key,
+    feature_values,
     fit_recalibration,
     path_for,
 )
@@ -45,8 +63,9 @@ def agrees(draft_answer, reference) -> bool:
     return draft_answer == reference
 
 
-def labelled_rows(home: str, gold_csv: str) -> list[dict]:
-    """(report, question, answer type, rule, answer, agreed) for every answered scored item."""
+def labelled_rows(home: str, gold_csv: str, engine: str = OfflineEngine.name) -> list[dict]:
+    """`draft_facts` with report, model and agreed for every answered scored item, drafted by
+    `engine` (an LLM engine: the endpoint configured in HOME's settings)."""
     os.environ["REVIEW_ASSISTANT_HOME"] = home
 
     lib = Assistant(load_settings())
@@ -57,7 +76,7 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
         for ref in scores.reports:
             if Path(ref).stem == Path(record.file_name).stem:
                 by_name[ref] = record
-    drafter = lib.drafter(OfflineEngine.name)  # the drafting path, up to the raw engine result
+    drafter = lib.drafter(engine)  # the drafting path, up to the raw engine result
     rows = []
     items = scores.by_item()
     for ref, record in sorted(by_name.items()):
@@ -80,19 +99,67 @@ def labelled_rows(home: str, gold_csv: str) -> list[dict]:
             if human is None or result.status != "answered":
                 continue
             reference = Item(ref, record.report_id, qid, human).reference
+            rule = str(result.features.get("rule", ""))
             rows.append(
                 {
+                    **draft_facts(
+                        qid, question.theme, question.answer_type.value, rule, result.answer,
+                        result.features, None if rule else result.confidence,
+                    ),
                     "report": f"{home}:{ref}",
-                    "question": qid,
-                    "type": question.answer_type.value,
-                    "rule": str(result.features.get("rule", "")),
-                    "signals": int(result.features.get("n_signals", 0) or 0),
+                    "model": result.model or drafter.engine.model,
                     "evidence": evidence_key(result.features),
-                    "answer": result.answer,
                     "agreed": agrees(answer, reference),
                 }
             )
     return rows
+
+
+def is_generated(gold_csv: str) -> bool:
+    """A labelled set written by the generator: its manifest.json sits beside gold.csv."""
+    return (Path(gold_csv).parent / "manifest.json").is_file()
+
+
+def _engine_digest() -> str:
+    """The drafting code (the package less the calibration and evals), the prompts and question
+    bank, and the engine's model name: a cache of drafts is stale when any of them changes."""
+    from assistant.config import REPO_ROOT
+
+    package = REPO_ROOT / "assistant"
+    files = [
+        p
+        for p in sorted(package.rglob("*.py")) + sorted((REPO_ROOT / "prompts").rglob("*"))
+        if p.is_file() and "evaluation" not in p.parts and not p.name.startswith("calibration")
+    ]
+    digest = hashlib.sha256(OfflineEngine.model.encode())
+    for path in files:
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def gather(
+    sources: list[str], cache: Path | None = None, engine: str = OfflineEngine.name
+) -> dict[str, list[dict]]:
+    """The labelled drafts of each HOME=GOLD.csv source, from `cache` when it holds them for
+    the same source and engine code."""
+    key = _engine_digest()
+    stored = {}
+    if cache and cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("engine") == key:
+            stored = data.get("sets", {})
+    sets = {}
+    for source in sources:
+        home, gold = source.split("=", 1)
+        gold = gold.partition("*")[0]
+        key_of = f"{engine}:{home}={gold}"
+        if key_of not in stored:
+            stored[key_of] = labelled_rows(home, gold, engine)
+            if cache:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(json.dumps({"engine": key, "sets": stored}, default=str))
+        sets[source] = [dict(r) for r in stored[key_of]]
+    return sets
 
 
 QUESTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -205,35 +272,194 @@ def summarise(name: str, rows: list[dict], conf: list[float]) -> dict:
     return s
 
 
+# --- format 2: the logistic model ------------------------------------------------------------
+
+# feature sets tried, from the previous format-2 attempt's four to all; the fit keeps the one
+# (with its penalty) of best leave-one-report-out log-loss, independent and generated sets
+# weighing half each (`_balanced`)
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "base": ("independent", "theme_same", "support", "pages"),
+    "+question": ("independent", "theme_same", "question_same", "support", "pages"),
+    "+fallback": ("independent", "theme_same", "fallback", "middle", "support", "pages"),
+    "+question+fallback": (
+        "independent", "theme_same", "question_same", "fallback", "middle", "support", "pages",
+    ),
+    "+cell": ("independent", "theme_same", "question_same", "cell_same", "support", "pages"),
+    "kind": ("independent", "theme_kind", "support", "pages"),
+    "kind+fallback": ("independent", "theme_kind", "fallback", "middle", "support", "pages"),
+    "kind+question+fallback": (
+        "independent", "theme_kind", "question_kind", "fallback", "middle", "support", "pages",
+    ),
+    "kind+question+fallback+cell_same": (
+        "independent", "theme_kind", "question_kind", "cell_same", "fallback", "middle",
+        "support", "pages",
+    ),
+    "kind+cell": (
+        "independent", "theme_kind", "question_kind", "cell_kind", "fallback", "middle",
+        "support", "pages",
+    ),
+    "all": (
+        "independent", "theme_same", "question_same", "cell_same", "fallback", "middle",
+        "support", "pages", "signals",
+    ),
+}
+L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)  # per unit weight, on standardised features
+
+
+def _folds(rows: list[dict]):
+    """Per held-out report: (its row indices, the other rows, their training table, the held-out
+    rows' feature values from the other reports' rates)."""
+    by_report = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_report[r["report"]].append(i)
+    for report, idx in by_report.items():
+        train = [r for r in rows if r["report"] != report]
+        counts, table = LogisticCalibration.training_table(train)
+        yield idx, train, (counts, table), [feature_values(rows[i], counts) for i in idx]
+
+
+def cross_validated_logistic(
+    rows: list[dict], engine: str, model: str, features, l2: float, folds=None
+) -> list[float]:
+    """Leave-one-report-out confidences of the logistic model, in the order of `rows`: each
+    report predicted by a model (and rates) fitted on the other reports only."""
+    out = [0.0] * len(rows)
+    for idx, train, table, held_out in folds or _folds(rows):
+        cal = LogisticCalibration.fit(engine, model, "cv", train, features, l2, table=table)
+        for i, values in zip(idx, held_out, strict=True):
+            out[i] = cal.predict(values)
+    return out
+
+
+def _balanced(losses: list[float], kinds: list[bool]) -> float:
+    """The mean of per-set losses where independent and generated sets weigh half each (each
+    set the same within its kind): two generated years must not outvote the dev set."""
+    groups = [[x for x, k in zip(losses, kinds, strict=True) if k == kind] for kind in (1, 0)]
+    groups = [g for g in groups if g]
+    return sum(sum(g) / len(g) for g in groups) / len(groups)
+
+
+def choose_logistic(sets: dict[str, list[dict]], engine: str, model: str, candidates=None):
+    """(name, features, l2) of the candidate with the best LORO log-loss, per set, balanced
+    between independent and generated sets (`_balanced`)."""
+    rows = [r for rs in sets.values() for r in rs]
+    kinds = [bool(rs and rs[0]["independent"]) for rs in sets.values()]
+    folds = list(_folds(rows))
+    results = {}
+    candidates = candidates or CANDIDATES
+    for name, features in candidates.items():
+        for l2 in L2_GRID:
+            conf = cross_validated_logistic(rows, engine, model, features, l2, folds)
+            start, losses, line = 0, [], []
+            for source, rs in sets.items():
+                part = conf[start : start + len(rs)]
+                start += len(rs)
+                losses.append(log_loss(rs, part))
+                s = confidence_summary(part, [r["agreed"] for r in rs])
+                line.append(f"{_label(source)} {losses[-1]:.3f} {s['ece']:.3f}/{s['auroc']:.3f}")
+            results[(name, l2)] = _balanced(losses, kinds)
+            print(
+                f"{name:32s} l2={l2:<6} balanced log-loss {results[(name, l2)]:.4f}  "
+                f"log-loss ECE/AUROC {'  '.join(line)}"
+            )
+    name, l2 = min(results, key=results.get)
+    return name, candidates[name], l2
+
+
+def _label(source: str) -> str:
+    gold = Path(source.split("=", 1)[1].partition("*")[0])
+    return gold.parent.name
+
+
+def standard_sources(folder: Path) -> list[str]:
+    """The dev set, a short generated year of 40 and a long one of 20 (seed 2021), generated
+    and ingested below `folder` as `eval run` does, when not there yet."""
+    from assistant.config import REPO_ROOT
+    from assistant.evaluation.harness import _labelled_source
+
+    devset = Path(
+        os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
+    ).resolve()
+    generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
+    sets = [
+        ("dev", devset / "gold.csv", {"labelled_dir": devset}),
+        ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
+        ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
+    ]
+    sources = []
+    for name, gold, options in sets:
+        home = folder / name
+        work = home / "evals" / "work"
+        if not gold.is_file() or not (work / "review.sqlite3").is_file():
+            print(f"preparing {name}: generated (if so) and ingested below {home}", flush=True)
+            os.environ["REVIEW_ASSISTANT_HOME"] = str(home)
+            # what `eval run` does before it drafts: the eval workspace <home>/evals/work
+            _labelled_source(
+                Assistant(load_settings()).eval_library(), options.get("labelled_dir"),
+                options.get("n", 0), 2021, print, options.get("length", "long"),
+            )
+        sources.append(f"{work}={gold}")
+    return sources
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", nargs="+", help="HOME=GOLD.csv")
+    parser.add_argument("sources", nargs="*", help="HOME=GOLD.csv[*W]")
+    parser.add_argument(
+        "--standard", type=Path, metavar="DIR",
+        help="the dev set + generated short year of 40 + long year of 20, ingested below DIR",
+    )
+    parser.add_argument("--model", choices=["logistic", "cells"], default="logistic")
+    parser.add_argument(
+        "--engine", default=OfflineEngine.name,
+        help="the engine whose drafts are calibrated (llm: the endpoint and model configured "
+        "in each HOME; its self-reported confidence becomes the `raw` feature)",
+    )
+    parser.add_argument(
+        "--independent", metavar="TEXT",
+        help="also count as independent the sources whose GOLD path contains TEXT (default: "
+        "those without a generator manifest.json beside GOLD)",
+    )
+    parser.add_argument("--rows-cache", type=Path, metavar="FILE", help="cache the drafts")
     parser.add_argument("--write", action="store_true")
     parser.add_argument(
         "--recalibrate-on",
         metavar="TEXT",
-        help="refit the level (logit intercept and slope) on the sources whose GOLD path "
+        help="cells: refit the level (logit intercept and slope) on the sources whose GOLD path "
         "contains TEXT: reports written independently of the generator",
     )
     parser.add_argument(
         "--evidence-level",
         action="store_true",
-        help="cells down to the evidence strength (supporting sentences, pages)",
+        help="cells: down to the evidence strength (supporting sentences, pages)",
     )
     args = parser.parse_args(argv)
     global EVIDENCE_LEVEL
     EVIDENCE_LEVEL = EVIDENCE_LEVEL or args.evidence_level
+    sources = list(args.sources)
+    if args.standard:
+        sources += standard_sources(args.standard.resolve())
+    if not sources:
+        parser.error("give HOME=GOLD.csv sources or --standard DIR")
 
-    engine, model = OfflineEngine.name, OfflineEngine.model
-    sets = {}
-    for source in args.sources:
-        home, gold = source.split("=", 1)
-        gold, _, weight = gold.partition("*")
-        sets[source] = labelled_rows(home, gold)
-        for r in sets[source]:
+    engine = args.engine
+    sets = gather(sources, args.rows_cache, engine)
+    models = {r["model"] for rs in sets.values() for r in rs}
+    if len(models) != 1:
+        parser.error(f"the drafts come from {len(models)} models ({sorted(models)}): one only")
+    (model,) = models
+    for source, rs in sets.items():
+        gold, _, weight = source.split("=", 1)[1].partition("*")
+        independent = not is_generated(gold) or bool(
+            args.independent and args.independent in gold
+        )
+        for r in rs:
             r["weight"] = float(weight or 1.0)
+            r["independent"] = independent
             r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
     rows = [r for rs in sets.values() for r in rs]
+    if args.model == "logistic":
+        return _main_logistic(args, sets, rows, engine, model)
     losses = {
         w: log_loss(rows, cross_validated(rows, engine, model, w)) for w in QUESTION_WEIGHTS
     }
@@ -274,6 +500,49 @@ def main(argv=None) -> int:
         print(f"wrote {path} ({version})")
     return 0
 
+
+
+def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
+    # the labelled set's folder and file: "seed2021-n40-short/gold.csv: 1219 drafts"
+    out = []
+    for source, rs in sets.items():
+        gold = Path(source.split("=", 1)[1].partition("*")[0])
+        out.append(f"{gold.parent.name}/{gold.name}: {len(rs)} drafts")
+    return out
+
+
+def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
+    candidates = CANDIDATES
+    if any(r.get("raw") is not None for r in rows):  # an LLM: its own confidence comes first
+        candidates = {"raw": ("raw",)} | {f"raw+{k}": ("raw", *v) for k, v in CANDIDATES.items()}
+    name, features, l2 = choose_logistic(sets, engine, model, candidates)
+    print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
+    conf = cross_validated_logistic(rows, engine, model, features, l2)
+    start = 0
+    for source, rs in sets.items():
+        summarise(f"{_label(source)} (leave-one-report-out)", rs, conf[start : start + len(rs)])
+        start += len(rs)
+    summarise("all (leave-one-report-out)", rows, conf)
+    digest = hashlib.sha256(
+        json.dumps(
+            # the report's name, not where it is ingested: the same data, the same version
+            [[(r["report"].rsplit(":", 1)[-1], r["question"], r["agreed"], r["independent"])
+              for r in rows],
+             features, l2], default=str, sort_keys=True,
+        ).encode()
+    ).hexdigest()[:8]
+    version = f"{engine}-{model}-cal-{digest}"
+    cal = LogisticCalibration.fit(engine, model, version, rows, features, l2, _fitted_on(sets))
+    print(f"intercept {cal.intercept:+.3f} (features standardised: per sd)")
+    for feature in features:
+        mean, sd = cal.scale[feature]
+        print(f"  {feature:14s} {cal.coefficients[feature]:+.3f}  (mean {mean:.3f}, sd {sd:.3f})")
+    if args.write:
+        path = path_for(engine, model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cal.to_json(), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path} ({version})")
+    return 0
 
 if __name__ == "__main__":
     raise SystemExit(main())
