@@ -24,6 +24,12 @@ generated year); spreading the blocks over chapters (a page's score cut for each
 chapter already placed: no gain at 0.9-0.6); cutting the score of pages that restate the
 requirements (first block worse on the dev set); the guidance text as extra phrasings.
 
+A question on each priority reads the report's own list of priorities ("Priority 2: Safer
+outside the home") and gives every priority's chapter (labelled with its number, or with its
+name alone) the same leading score for its first page, so the last priorities are not left
+behind the first ones; a report without such a list falls back on its sections labelled
+"Priority N".
+
 A question about the period the report covers ranks the pages that state a span of dates
 (the cover, the foreword), which its words do not find among pages about "the year".
 """
@@ -54,6 +60,8 @@ _DATA_QUESTION = re.compile(
     r"\b(?:data|figures|trends?|performance|dashboard|scorecard|compared with)\b", re.I
 )
 PRIORITY_WEIGHT = 2.0  # weight of the priority-chapter page ranking for "each priority"
+CHAPTER_WEIGHT = 6.0  # weight of each stated priority's own chapter ranking
+LATER_SHARE = 0.5  # share of that weight for a chapter's pages after its first
 # a question about each priority is answered in the chapters the priorities list names
 _EACH_PRIORITY = re.compile(r"\b(?:each|every|this)\s+priority\b", re.I)
 _PRIORITY_LABEL = re.compile(
@@ -163,6 +171,89 @@ def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> li
     return list(dict.fromkeys(firsts + rest))
 
 
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+# "Priority 2: Child exploitation", "Priority 1 - Neglect": a priority's number and its name
+_NAMED_PRIORITY = re.compile(
+    r"\bpriority\s*(\d|one|two|three|four|five|six)\b\s*[:\-–—.]\s*([^\n/]{3,80})", re.I
+)
+_NAME_STOP = frozenset("the and of a an in on for to our with we".split())
+
+
+def _name_words(text: str) -> set[str]:
+    """Content words of a priority's name, crudely stemmed (plural s), generic words out."""
+    return {
+        w.rstrip("s") for w in re.findall(r"[a-z']+", text.lower())
+        if w not in _NAME_STOP and w not in _GENERIC and len(w) > 2
+    }
+
+
+def stated_priorities(view, page_of: dict[str, int], labels: list[str]) -> dict[int, str]:
+    """The report's numbered priorities, {number: name}: the first "Priority N: name" in
+    reading order names priority N (a later list of next year's priorities does not rename
+    it)."""
+    names: dict[int, str] = {}
+    for text in [*(view.text_of(c) for c in page_of), *labels]:
+        for number, name in _NAMED_PRIORITY.findall(text):
+            key = _NUMBER_WORDS.get(number.lower()) or int(number)
+            if _name_words(name):
+                names.setdefault(key, name.strip())
+    return dict(sorted(names.items()))
+
+
+def priority_chapters(
+    view, labels: list[str], section_of: dict[str, int], page_of: dict[str, int]
+) -> list[list[int]]:
+    """For each stated priority, the pages of the sections about it, in reading order: the
+    sections labelled with its number ("Scorecard: Priority 1 - Neglect") or with every word
+    of its name ("Children living with domestic abuse", a chapter that does not repeat its
+    number). Pages where two or more priorities are declared (the priorities list) are left
+    out: they state the priorities, the chapters say what was done on each."""
+    names = stated_priorities(view, page_of, labels)
+    if not names:
+        return []
+    declared: dict[int, set[int]] = {}
+    for chunk_id, page in page_of.items():
+        for number, _name in _NAMED_PRIORITY.findall(view.text_of(chunk_id)):
+            declared.setdefault(page, set()).add(_NUMBER_WORDS.get(number.lower()) or int(number))
+    lists = {page for page, numbers in declared.items() if len(numbers) >= 2}
+    label_words = [_name_words(label) for label in labels]
+    chapters: list[list[int]] = []
+    for number, name in names.items():
+        words = _name_words(name)
+        own = re.compile(rf"\bpriority\s*{number}\b", re.I)
+        sections = {
+            n for n, label in enumerate(labels)
+            if own.search(label) or (words and words <= label_words[n])
+        }
+        numbered = [page_of[c] for c, n in section_of.items() if n in sections
+                    and own.search(labels[n])]
+        pages = numbered + [page_of[c] for c, n in section_of.items() if n in sections]
+        pages = [p for p in dict.fromkeys(pages) if p not in lists]
+        if pages:
+            chapters.append(pages)
+    return chapters
+
+
+def priority_scores(
+    view, labels: list[str], section_of: dict[str, int], page_of: dict[str, int]
+) -> dict[int, float]:
+    """Page scores for a question on each priority: every priority's chapter ranks its pages
+    in reading order, with the same weight, so each priority's first page gets a leading slot
+    (one ranking of all the chapters put the last priorities behind the question's own
+    search). Without such chapters, the pages of the sections labelled "Priority N"."""
+    chapters = priority_chapters(view, labels, section_of, page_of)
+    if not chapters:
+        chapters = [priority_pages(labels, section_of, page_of)]
+        return {p: PRIORITY_WEIGHT * s for p, s in rrf_scores(chapters, PAGE_RRF_K).items()}
+    scores: dict[int, float] = {}
+    for pages in chapters:
+        for rank, page in enumerate(pages):
+            share = CHAPTER_WEIGHT / (PAGE_RRF_K + 1 + rank) * (1.0 if rank == 0 else LATER_SHARE)
+            scores[page] = max(scores.get(page, 0.0), share)
+    return scores
+
+
 def data_pages(view, page_of: dict[str, int]) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
     8"), densest first, pages with fewer than six left out; then a few pages of tables of
@@ -245,9 +336,8 @@ def select_pages(
     chunk_scores = dict(chunk_fused)
     page_scores = rrf_scores(page_rankings, PAGE_RRF_K)
     if any(_EACH_PRIORITY.search(q) for q in phrasings):
-        chapters = priority_pages(_labels, section_of, page_of)
-        for page, score in rrf_scores([chapters], PAGE_RRF_K).items():
-            page_scores[page] = page_scores.get(page, 0.0) + PRIORITY_WEIGHT * score
+        for page, score in priority_scores(view, _labels, section_of, page_of).items():
+            page_scores[page] = page_scores.get(page, 0.0) + score
     if any(_DATA_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score

@@ -211,3 +211,46 @@ def test_a_table_of_figures_at_one_point_in_time_is_a_data_page_after_the_trends
     assert retrieval_strategies.data_pages(view, page_of) == [7, 6]
     monkeypatch.setattr(retrieval_strategies, "TABLE_PAGES", 0)
     assert retrieval_strategies.data_pages(view, page_of) == [7]
+
+
+def test_a_question_on_each_priority_gives_every_priority_chapter_a_leading_place(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: the priorities list names each priority ("Priority 2: Safer outside
+    the home") and the chapters about them carry only the name; every priority's chapter gets
+    a leading place, not only the first ones of one ranking."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages.append(["Our priorities for 2020-21", "We kept three priorities this year.",
+                  "Priority 1: Children living with domestic abuse",
+                  "Priority 2: Safer outside the home", "Priority 3: Hearing children"])
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} subgroup", f"Progress on our priorities: the {name} subgroup took actions "
+         "during the year and reported progress to partners.",
+         f"Work undertaken by the {name} subgroup on each priority is ongoing."]
+        for name in names
+    ]
+    chapters = ["Children living with domestic abuse", "Safer outside the home",
+                "Hearing children: what they told us"]
+    for title in chapters:
+        pages.append([title, "We set up a new team in June 2020 and trained 64 champions.",
+                      "Schools are told before the next school day."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    view = assistant.index.report_view(rid)
+    labels, section_of, page_of = view.sections(assistant.index)
+    assert retrieval_strategies.stated_priorities(view, page_of, labels) == {
+        1: "Children living with domestic abuse", 2: "Safer outside the home",
+        3: "Hearing children",
+    }
+    assert retrieval_strategies.priority_chapters(view, labels, section_of, page_of) == [
+        [13], [14], [15]
+    ]
+    a5 = assistant.bank.get("A5")
+    with_chapters = [b.page for b in retrieve_evidence(assistant.index, question_queries(a5), rid)]
+    assert {13, 14, 15} <= set(with_chapters[:5])
+    monkeypatch.setattr(retrieval_strategies, "CHAPTER_WEIGHT", 0.0)
+    without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a5), rid)]
+    assert not {13, 14, 15} <= set(without[:5])
