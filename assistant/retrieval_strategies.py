@@ -23,12 +23,19 @@ leading place for the passage search (better first block on the dev set, much wo
 generated year); spreading the blocks over chapters (a page's score cut for each page of its
 chapter already placed: no gain at 0.9-0.6); cutting the score of pages that restate the
 requirements (first block worse on the dev set); the guidance text as extra phrasings.
+Later rounds: for the synthesis question, one more phrasing naming the should-items (dev
+@8 +0.06 at best, three phrasings cut the generated year's @3) and no own first page (first
+block worse on the generated year); asking the impact questions (A6, A7) of each priority.
 
 A question on each priority reads the report's own list of priorities ("Priority 2: Safer
 outside the home") and gives every priority's chapter (labelled with its number, or with its
 name alone) the same leading score for its first page, so the last priorities are not left
 behind the first ones; a report without such a list falls back on its sections labelled
 "Priority N".
+
+A synthesis question (the overall judgement on the requirements) names the questions on each
+requirement in the bank (`evidence_from`); its blocks are its own first page, then each of
+those questions' best page in turn, then their second pages (`synthesis_order`).
 
 A question about the period the report covers ranks the pages that state a span of dates
 (the cover, the foreword), which its words do not find among pages about "the year".
@@ -278,6 +285,35 @@ def period_pages(view, page_of: dict[str, int]) -> list[int]:
     pages = {page for chunk_id, page in page_of.items()
              if _PERIOD_STATEMENT.search(view.text_of(chunk_id))}
     return sorted(pages)[:PERIOD_PAGES]
+
+
+SYNTHESIS_HEAD = 1  # leading pages a synthesis question keeps from its own ranking
+
+
+def synthesis_order(
+    own: list[tuple[str, float]], parts: list[list[tuple[str, float]]], page_of: dict[str, int]
+) -> list[tuple[str, float]]:
+    """A synthesis question's blocks: its own first page(s), then the best page of each part
+    (the questions on each requirement) in turn, then their second pages, and so on, then the
+    rest of its own ranking. A judgement across the report is evidenced where each
+    requirement is, not where the words "requirements" and "effective" meet."""
+    out: list[tuple[str, float]] = []
+    placed: set[int] = set()
+    for chunk_id, score in own:
+        if len(placed) >= SYNTHESIS_HEAD:
+            break
+        if page_of.get(chunk_id) not in placed:
+            out.append((chunk_id, score))
+            placed.add(page_of.get(chunk_id))
+    firsts = [[(c, s) for n, (c, s) in enumerate(p) if page_of.get(c) not in
+               {page_of.get(x) for x, _ in p[:n]}] for p in parts]
+    for rank in range(max((len(p) for p in firsts), default=0)):
+        for part in firsts:
+            if rank < len(part) and page_of.get(part[rank][0]) not in placed:
+                out.append(part[rank])
+                placed.add(page_of.get(part[rank][0]))
+    chosen = {c for c, _ in out}
+    return out + [(c, s) for c, s in own if c not in chosen]
 
 
 def _search(index, view, query: str, mode: str | None) -> list[str]:

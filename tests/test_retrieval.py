@@ -254,3 +254,50 @@ def test_a_question_on_each_priority_gives_every_priority_chapter_a_leading_plac
     monkeypatch.setattr(retrieval_strategies, "CHAPTER_WEIGHT", 0.0)
     without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a5), rid)]
     assert not {13, 14, 15} <= set(without[:5])
+
+
+def test_a_synthesis_question_gives_the_best_page_of_each_requirement_a_place():
+    """Issue 11 item 3: an overall judgement (C8) is evidenced where each requirement is
+    answered; its own first page leads, then each part's best page in turn, then its own rest."""
+    from assistant import retrieval_strategies
+
+    page_of = {f"p{n}": n for n in range(1, 21)} | {"p4b": 4}
+    own = [("p20", 0.9), ("p19", 0.8), ("p18", 0.7), ("p4b", 0.6)]
+    parts = [[("p4", 0.5), ("p5", 0.4)], [("p20", 0.5), ("p4b", 0.45), ("p7", 0.3)]]
+    order = retrieval_strategies.synthesis_order(own, parts, page_of)
+    assert [c for c, _ in order] == ["p20", "p4", "p5", "p7", "p19", "p18", "p4b"]
+
+
+def test_the_overall_question_reads_the_evidence_of_each_requirement(assistant, tmp_path):
+    """Issue 11 item 3: C8 names the questions on each requirement (`evidence_from`); their
+    pages reach C8's evidence, which its own words rank below pages that restate the aim."""
+    from assistant.drafting.drafter import question_parts
+
+    c8 = assistant.bank.get("C8")
+    assert [q.id for q in c8.evidence_questions] == ["A9", "A10", "A6", "A8", "B2", "B3", "C6"]
+    assert question_parts(c8)[0] == question_queries(assistant.bank.get("A9"))
+    assert question_parts(assistant.bank.get("A9")) is None
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} board", f"The {name} board checks that the arrangements are effective and that "
+         "the partners have done what the arrangements require, with evidence and data.",
+         f"The {name} board says the safeguarding partners met the requirements."]
+        for name in names
+    ]
+    pages.append(["Actions on review recommendations", "The Child P review made four "
+                  "recommendations; the action plan is complete and a re-audit found "
+                  "safety plans in 9 of 10 cases."])
+    pages.append(["What children and families told us", "Young people told us conferences "
+                  "were scary, so chairs now meet every child before the conference."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    own = [b.page for b in retrieve_evidence(assistant.index, question_queries(c8), rid)]
+    assert not {12, 13} <= set(own[:8])
+    both = [
+        b.page
+        for b in retrieve_evidence(
+            assistant.index, question_queries(c8), rid, parts=question_parts(c8)
+        )
+    ]
+    assert {12, 13} <= set(both[:8])
