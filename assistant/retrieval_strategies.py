@@ -13,7 +13,9 @@ Two general corrections: words every audit question and every yearly report use 
 "partners", "safeguarding") are left out of the keyword side, so "Does the report ..." does not
 pull "About this report" forward; and a passage that cites the statutory guidance and repeats
 its requirements (it names every topic of the audit and evidences none) moves back a few
-places in each phrasing's ranking.
+places in each phrasing's ranking, and its page keeps half its score (its other passages are
+mostly a roadmap of the report: "the final part covers reviews, scrutiny, feedback ..."),
+except for a question on the period covered, which that page answers.
 
 Everything is computed from one report's chunks, so it never depends on other reports.
 Measured alternatives that lost (evals, dev set and generated year): summing passage scores
@@ -56,6 +58,7 @@ SECTIONS_PER_QUERY = 3  # best-matching section labels per phrasing
 NEIGHBOUR = 0.3  # share of a page's score lent to its neighbours in the same chapter
 HEAD = 1  # leading places that may keep the passage search's own order ...
 HEAD_WITHIN = 3  # ... when that page is also among the page ranking's first places
+RESTATED_PAGE = 0.5  # score kept by a page with a passage restating the requirements
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
 DATA_WEIGHT = 2.0  # weight of the figures-over-time page ranking for a question about data
 DATA_PAGES = 6  # pages that ranking may lift
@@ -383,6 +386,10 @@ def select_pages(
     for page, score in section_scores.items():
         page_scores[page] = page_scores.get(page, 0.0) + SECTION_WEIGHT * score
     page_scores = lend_to_neighbours(page_scores, view.structure(index).section_of, NEIGHBOUR)
+    if RESTATED_PAGE < 1.0 and not any(_PERIOD_QUESTION.search(q) for q in phrasings):
+        for page in {page_of[c] for c in restated if c in page_of}:
+            if page in page_scores:
+                page_scores[page] *= RESTATED_PAGE
     # each page's passages: those the searches found, best first, then the rest in reading order
     by_page: dict[int, list[str]] = {}
     for chunk_id, _ in chunk_fused:

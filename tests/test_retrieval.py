@@ -301,3 +301,37 @@ def test_the_overall_question_reads_the_evidence_of_each_requirement(assistant, 
         )
     ]
     assert {12, 13} <= set(both[:8])
+
+
+def test_a_page_that_restates_the_requirements_moves_back_as_a_whole(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: "About this report" restates the guidance and then says where the
+    report covers each topic; the restating passage moves back, and so does its page, whose
+    roadmap passage matches every question and evidences none."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages.append([
+        "About this report",
+        *["Working Together 2018 requires the partners to publish a report. It must set out "
+          "how effective the arrangements have been and should include evidence of the impact "
+          "of the partners' work, including training, on outcomes for children and families."]
+        * 5,
+        *["How the report is organised: the report sets out the impact on outcomes for "
+          "children and families, what difference our work has made, what changed for "
+          "children and families as a result, and the audit findings that showed improvement "
+          "in practice."] * 5,
+    ])
+    for name in ("Neglect", "Exploitation", "Early help"):
+        pages.append([f"{name} subgroup", f"Repeat {name.lower()} plans fell from 24% to 16% "
+                      "over two years, and the re-audit found better plans in 14 of 24 cases.",
+                      "Families told us they now know who to call."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    a6 = assistant.bank.get("A6")
+    demoted = [b.page for b in retrieve_evidence(assistant.index, question_queries(a6), rid)]
+    assert demoted.index(2) >= 3
+    monkeypatch.setattr(retrieval_strategies, "RESTATED_PAGE", 1.0)
+    kept = [b.page for b in retrieve_evidence(assistant.index, question_queries(a6), rid)]
+    assert kept.index(2) < demoted.index(2)
