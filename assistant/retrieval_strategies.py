@@ -46,7 +46,7 @@ A question about the period the report covers ranks the pages that state a span 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from assistant.index import fts_query, rrf_fuse
 
@@ -62,7 +62,8 @@ RESTATED_PAGE = 0.5  # score kept by a page with a passage restating the require
 RESTATED_DROP = 8  # places a passage restating the statutory requirements moves back
 DATA_WEIGHT = 2.0  # weight of the figures-over-time page ranking for a question about data
 DATA_PAGES = 6  # pages that ranking may lift
-TABLE_PAGES = 4  # pages of figures at one point in time placed after them
+TABLE_CELLS = 3  # figure cells that make a page a table of figures
+TABLE_PAGES = 6  # pages of figures at one point in time placed after them
 
 # a question about data is answered where the data are: tables and scorecards whose figures
 # compare periods, which a search on the question's words ranks low (they are mostly numbers)
@@ -264,21 +265,26 @@ def priority_scores(
     return scores
 
 
-def data_pages(view, page_of: dict[str, int]) -> list[int]:
+def data_pages(view, page_of: dict[str, int], skip: Collection[int] = ()) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
     8"), densest first, pages with fewer than six left out; then a few pages of tables of
-    figures at one point in time (lines that are a figure alone: table cells), which answer
-    a data question too ("data at one point in time" is the audit tool's "partly")."""
+    figures at one point in time (lines that are a figure alone: table cells, three or more:
+    "key figures at the year end" is often a short table), which answer a data question too
+    ("data at one point in time" is the audit tool's "partly"). Pages in `skip` (the contents
+    pages, whose page numbers look like figures) are left out before the cut."""
     over_time: dict[int, int] = {}
     cells: dict[int, int] = {}
     for chunk_id, page in page_of.items():
+        if page in skip:  # a contents page's page numbers are not figures
+            continue
         text = view.text_of(chunk_id)
         over_time[page] = over_time.get(page, 0) + len(_FIGURE_OVER_TIME.findall(text))
         cells[page] = cells.get(page, 0) + len(_FIGURE_CELL.findall(text))
     ranked = sorted((p for p, n in over_time.items() if n >= 6), key=lambda p: (-over_time[p], p))
     ranked = ranked[:DATA_PAGES]
     tables = sorted(
-        (p for p, n in cells.items() if n >= 4 and p not in ranked), key=lambda p: (-cells[p], p)
+        (p for p, n in cells.items() if n >= TABLE_CELLS and p not in ranked),
+        key=lambda p: (-cells[p], p),
     )
     return ranked + tables[:TABLE_PAGES]
 
@@ -378,7 +384,7 @@ def select_pages(
         for page, score in priority_scores(view, _labels, section_of, page_of).items():
             page_scores[page] = page_scores.get(page, 0.0) + score
     if any(_DATA_QUESTION.search(q) for q in phrasings):
-        for page, score in rrf_scores([data_pages(view, page_of)], PAGE_RRF_K).items():
+        for page, score in rrf_scores([data_pages(view, page_of, contents)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
     if any(_PERIOD_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([period_pages(view, page_of)], PAGE_RRF_K).items():

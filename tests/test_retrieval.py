@@ -335,3 +335,27 @@ def test_a_page_that_restates_the_requirements_moves_back_as_a_whole(
     monkeypatch.setattr(retrieval_strategies, "RESTATED_PAGE", 1.0)
     kept = [b.page for b in retrieve_evidence(assistant.index, question_queries(a6), rid)]
     assert kept.index(2) < demoted.index(2)
+
+
+def test_data_pages_leave_out_the_contents_and_keep_a_short_table(assistant, tmp_path):
+    """Issue 11 item 3: a contents page's page numbers are lines that are a figure alone, and
+    took the slots of real tables; "key figures at the year end" is often a three-row table."""
+    from assistant import retrieval_strategies
+
+    contents = ["Contents"]
+    for number, title in enumerate(["Foreword", "Our area", "Ash", "Birch", "Cedar"], start=3):
+        contents += [title, str(number)]
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"], contents]
+    pages.append(["Foreword", "Welcome to our report on the year."])
+    pages.append(["Our area", "Key figures from children's services at the year end:",
+                  "Children in need", "2,175", "Child protection plans", "248",
+                  "Early help assessments", "1,087"])
+    for name, size in (("Ash", 9), ("Birch", 7), ("Cedar", 5)):
+        pages.append([name, *(f"{name} item {n}\n{10 * n + 1}" for n in range(size))])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    view = assistant.index.report_view(rid)
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    assert 2 in retrieval_strategies.data_pages(view, page_of)
+    tables = retrieval_strategies.data_pages(view, page_of, {2})
+    assert 2 not in tables and 4 in tables
