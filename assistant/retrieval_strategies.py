@@ -39,6 +39,10 @@ A synthesis question (the overall judgement on the requirements) names the quest
 requirement in the bank (`evidence_from`); its blocks are its own first page, then each of
 those questions' best page in turn, then their second pages (`synthesis_order`).
 
+A question on the difference made (impact, kinds of impact evidence) also ranks the pages of
+sections that tell one child's story ("Case study: Kyle", "Meet Jamie, aged 14"), lightly:
+their words share little with the question's.
+
 A question about the period the report covers ranks the pages that state a span of dates
 (the cover, the foreword), which its words do not find among pages about "the year".
 """
@@ -82,6 +86,16 @@ _PRIORITY_LABEL = re.compile(
 )
 _FIGURE_OVER_TIME = re.compile(
     r"\b20\d\d\s*[-/–]\s*\d\d\b|\b\d+(?:\.\d+)?\s*%|\b(?:from|to|against)\s+\d[\d,.]*\b", re.I
+)
+
+CASE_WEIGHT = 0.5  # weight of the case-study page ranking for a question on the difference made
+CASE_PAGES = 4  # pages that ranking may lift
+# a question on the difference made is answered in case studies too, which tell one child's
+# story in words that share little with the question's ("Kyle was attending four days a week")
+_DIFFERENCE_QUESTION = re.compile(r"\bdifference\b|\bcase stud(?:y|ies)\b", re.I)
+_CASE_LABEL = re.compile(
+    r"(?i:\bcase (?:study|example)\b|\bpractice example\b|\b(?:family|child)'?s? story\b)|"
+    r"^Meet\s+[A-Z]",
 )
 
 PERIOD_WEIGHT = 4.0  # weight of the period-statement page ranking for "the period it covers"
@@ -265,6 +279,13 @@ def priority_scores(
     return scores
 
 
+def case_pages(labels: list[str], section_of: dict[str, int], page_of: dict[str, int]) -> list[int]:
+    """Pages of the sections that tell one child's or family's story ("Case study: Kyle",
+    "Meet Jamie, aged 14", "Practice example 2"), in reading order."""
+    cases = {n for n, label in enumerate(labels) if _CASE_LABEL.search(label.split(" / ")[-1])}
+    return list(dict.fromkeys(page_of[c] for c, n in section_of.items() if n in cases))
+
+
 def data_pages(view, page_of: dict[str, int], skip: Collection[int] = ()) -> list[int]:
     """Pages by how many figures over time they carry (year labels, percentages, "from 14 to
     8"), densest first, pages with fewer than six left out; then a few pages of tables of
@@ -386,6 +407,10 @@ def select_pages(
     if any(_DATA_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([data_pages(view, page_of, contents)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + DATA_WEIGHT * score
+    if CASE_WEIGHT and any(_DIFFERENCE_QUESTION.search(q) for q in phrasings):
+        cases = case_pages(_labels, section_of, page_of)[:CASE_PAGES]
+        for page, score in rrf_scores([cases], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + CASE_WEIGHT * score
     if any(_PERIOD_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([period_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + PERIOD_WEIGHT * score

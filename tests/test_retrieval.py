@@ -359,3 +359,33 @@ def test_data_pages_leave_out_the_contents_and_keep_a_short_table(assistant, tmp
     assert 2 in retrieval_strategies.data_pages(view, page_of)
     tables = retrieval_strategies.data_pages(view, page_of, {2})
     assert 2 not in tables and 4 in tables
+
+
+def test_a_question_on_the_difference_made_reaches_the_case_studies(
+    assistant, tmp_path, monkeypatch
+):
+    """Issue 11 item 3: a case study tells one child's story in words that share little with
+    the question's; a question on the difference made also ranks the case-study pages."""
+    from assistant import retrieval_strategies
+
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} subgroup", f"The {name} subgroup looked at the impact on outcomes for "
+         "children and families and at what difference the work has made.",
+         f"The {name} subgroup will show the difference made for children next year."]
+        for name in names
+    ]
+    pages.append(["Case study: Kyle", "Kyle was referred to the youth justice team in June.",
+                  "Kyle was moved to a new provision with a mentor. After six months he went "
+                  "missing once and attended four days a week."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    view = assistant.index.report_view(rid)
+    labels, section_of, page_of = view.sections(assistant.index)
+    assert retrieval_strategies.case_pages(labels, section_of, page_of) == [12]
+    a7 = assistant.bank.get("A7")
+    with_cases = [b.page for b in retrieve_evidence(assistant.index, question_queries(a7), rid)]
+    monkeypatch.setattr(retrieval_strategies, "CASE_WEIGHT", 0.0)
+    without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a7), rid)]
+    assert with_cases.index(12) < (without.index(12) if 12 in without else len(without))
