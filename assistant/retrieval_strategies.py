@@ -27,7 +27,9 @@ chapter already placed: no gain at 0.9-0.6); cutting the score of pages that res
 requirements (first block worse on the dev set); the guidance text as extra phrasings.
 Later rounds: for the synthesis question, one more phrasing naming the should-items (dev
 @8 +0.06 at best, three phrasings cut the generated year's @3) and no own first page (first
-block worse on the generated year); asking the impact questions (A6, A7) of each priority.
+block worse on the generated year); asking the impact questions (A6, A7) of each priority;
+the priority chapters for the questions on which topics are named as priorities (A2, A3: dev
+@8 +0.005, the generated year's @3 -0.003 to -0.006 at a quarter to the whole weight).
 
 A question on each priority reads the report's own list of priorities ("Priority 2: Safer
 outside the home") and gives every priority's chapter (labelled with its number, or with its
