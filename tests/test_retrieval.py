@@ -389,3 +389,34 @@ def test_a_question_on_the_difference_made_reaches_the_case_studies(
     monkeypatch.setattr(retrieval_strategies, "CASE_WEIGHT", 0.0)
     without = [b.page for b in retrieve_evidence(assistant.index, question_queries(a7), rid)]
     assert with_cases.index(12) < (without.index(12) if 12 in without else len(without))
+
+
+def test_the_impact_and_review_questions_ask_what_changed(assistant, tmp_path):
+    """Issue 11 item 3: reports head the evidence of change "What changed for children" and
+    "What changed in practice after the review"; A6 and B2 ask it in those words."""
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    names = "Ash Birch Cedar Damson Elder Fir Gorse Hazel Ivy Juniper".split()
+    pages += [
+        [f"{name} group", f"The {name} group reviewed its impact and its outcomes, discussed the "
+         "recommendations of reviews and agreed a review action plan with partners.",
+         f"The {name} group will report on audit findings and on the difference it made."]
+        for name in names
+    ]
+    pages.append(["What changed for children and families as a result",
+                  "Fewer young people went missing after the new team started."])
+    pages.append(["What changed in practice",
+                  "After the Child P review health visitors see mothers alone at every visit."])
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    for qid, page, phrasing in (
+        ("A6", 12, "what changed for children and families as a result"),
+        ("B2", 13, "what changed in practice after the review"),
+    ):
+        question = assistant.bank.get(qid)
+        assert phrasing in question.retrieval_queries
+        got = [b.page for b in retrieve_evidence(assistant.index, question_queries(question), rid)]
+        bare = question.model_copy(
+            update={"retrieval_queries": [q for q in question.retrieval_queries if q != phrasing]}
+        )
+        before = [b.page for b in retrieve_evidence(assistant.index, question_queries(bare), rid)]
+        assert got.index(page) < (before.index(page) if page in before else len(before)), qid
