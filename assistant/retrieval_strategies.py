@@ -36,7 +36,9 @@ more data pages (8-10) or table pages (8): dev @8 down; the case-study ranking a
 (the generated year's A6 @8 down); for A6 "case study showing the difference made" and
 "children and families told us things are better" (no dev @8 gain over "what changed for
 children and families as a result"); for B2 "recommendation, action taken, status and
-evidence of effect" (no change).
+evidence of effect" (no change); bare percentages out of the figures-over-time count (a
+population appendix's shares are not a trend: the generated year's C8 @8 +0.06, but the dev
+set's scorecards print each rate on its own line, dev @8 -0.011); C8 reading A5 or B8 too.
 
 A question on each priority reads the report's own list of priorities ("Priority 2: Safer
 outside the home") and gives every priority's chapter (labelled with its number, or with its
