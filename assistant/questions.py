@@ -107,9 +107,13 @@ class Question(BaseModel):
     guidance_versions: list[str] = Field(default_factory=lambda: list(GUIDANCE_VERSIONS))
     answerable_from_text: bool = True
     cohort_label: str = Field(min_length=1)
+    # a synthesis question ("Overall, are the requirements met?") is answered where the
+    # questions on each requirement are: retrieval gives each of those a place
+    evidence_from: list[str] = Field(default_factory=list)
 
     # Picklist options (slug -> label), bound by QuestionBank for multi_select questions.
     _picklist_options: dict[str, str] | None = PrivateAttr(default=None)
+    _evidence_questions: list[Question] | None = PrivateAttr(default=None)
 
     @field_validator("answer_type", mode="before")
     @classmethod
@@ -168,6 +172,11 @@ class Question(BaseModel):
         if bad:
             ok = ", ".join(sorted(allowed | {TOPIC_KEY}))
             raise ValueError(f"keywords has unknown keys {bad} (allowed: {ok})")
+
+    @property
+    def evidence_questions(self) -> list[Question]:
+        """The questions named in `evidence_from`, bound by the bank ([] before binding)."""
+        return list(self._evidence_questions or [])
 
     def _bind_picklist(self, options: dict[str, str]) -> None:
         self._picklist_options = dict(options)
@@ -360,6 +369,17 @@ class QuestionBank(BaseModel):
                     q._bind_picklist(self.picklists[q.picklist])
                 except ValueError as exc:
                     raise ValueError(f"question {q.id}: {exc}") from None
+        by_id = {q.id.lower(): q for q in self.questions}
+        for q in self.questions:
+            parts = [by_id.get(x.strip().lower()) for x in q.evidence_from]
+            bad = [x for x, part in zip(q.evidence_from, parts, strict=True)
+                   if part is None or part is q or part.evidence_from]
+            if bad:
+                raise ValueError(
+                    f"question {q.id}: evidence_from names {bad}, which are not other questions "
+                    "of the bank without an evidence_from of their own"
+                )
+            q._evidence_questions = parts
         return self
 
     # ----- lookups ------------------------------------------------------------------------

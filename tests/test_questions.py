@@ -307,3 +307,22 @@ def test_bad_yaml_and_missing_files_fail_naming_the_file(tmp_path: Path) -> None
     with pytest.raises(BankError, match="picklists file not found") as err:
         load_bank(path)
     assert "missing_lists.yaml" in str(err.value)
+
+
+def test_evidence_from_names_other_questions_without_their_own(tmp_path: Path) -> None:
+    """A synthesis question reads other questions' evidence: an unknown id, itself, or a
+    question that is a synthesis too fails loudly."""
+    bank = load_bank()
+    assert [q.id for q in bank.get("C8").evidence_questions] == [
+        "A9", "A10", "A6", "A8", "B2", "B3", "C6"
+    ]
+    assert bank.get("A9").evidence_questions == []
+    doc = yaml.safe_load(DEFAULT_BANK_PATH.read_text())
+    doc["picklists"] = str(DEFAULT_BANK_PATH.parent / "picklists.yaml")
+    c8 = next(q for q in doc["questions"] if q["id"] == "C8")
+    for wrong in (["A99"], ["C8"]):
+        c8["evidence_from"] = wrong
+        path = tmp_path / "bank.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        with pytest.raises(BankError, match="evidence_from"):
+            load_bank(path)

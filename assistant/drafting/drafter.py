@@ -20,7 +20,7 @@ from assistant.errors import ReviewAssistantError
 from assistant.index import ChunkIndex
 from assistant.library import ReportRecord, ReportStore
 from assistant.questions import TOPIC_KEY, AnswerType, Question, QuestionBank
-from assistant.retrieval_strategies import select_pages
+from assistant.retrieval_strategies import select_pages, synthesis_order
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def retrieve_evidence(
     budget_tokens: int = EVIDENCE_TOKEN_BUDGET,
     max_blocks: int | None = None,
     mode: str | None = None,
+    parts: list[list[str]] | None = None,
 ) -> list[EvidenceBlock]:
     """One retrieval per question, using the report's structure, cut to a token budget and to
     `max_blocks` blocks (default: the `retrieval.top_k` setting).
@@ -58,13 +59,23 @@ def retrieve_evidence(
     matches (contents-page chapter and nearest heading), the rankings are fused (RRF) and a
     page lends part of its score to its neighbours in the same chapter. Contents pages are
     left out, and each page gives one block before any page gives a second, so the budget
-    covers more of the report.
+    covers more of the report. `parts` (the phrasings of the questions a synthesis question
+    reads, `question_parts`) give the best pages of each part a place after the question's
+    own first page (assistant/retrieval_strategies.py, `synthesis_order`).
     """
     max_blocks = max_blocks or index.settings.retrieval.top_k
     phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
     view = index.report_view(report_id)
     contents = view.structure(index).contents_pages
     fused = select_pages(index, view, phrasings, mode, contents)
+    if parts:
+        _labels, _sections, page_of = view.sections(index)
+        by_part = [
+            select_pages(index, view, list(dict.fromkeys(q for q in part if q.strip())), mode,
+                         contents)
+            for part in parts
+        ]
+        fused = synthesis_order(fused, by_part, page_of)
     passages = index.chunks_by_id([c for c, _ in fused[: max_blocks * 4]])
     return _blocks(fused, passages, contents, budget_tokens, max_blocks)
 
@@ -97,6 +108,11 @@ def question_queries(question: Question) -> list[str]:
     "LCSPR", which the reports' headings and tables use more than the question's words)."""
     topic = " ".join(question.keywords.get(TOPIC_KEY) or [])
     return [question.text, *question.retrieval_queries, *([topic] if topic.strip() else [])]
+
+
+def question_parts(question: Question) -> list[list[str]] | None:
+    """The phrasings of each question a synthesis question reads (`evidence_from`), or None."""
+    return [question_queries(q) for q in question.evidence_questions] or None
 
 
 def verify_citations(
@@ -263,9 +279,13 @@ class Drafter:
         return chosen.name, chosen.version
 
     # --- the path: prepare -> engine -> finish -> store ---------------------------------
-    def evidence(self, report_id: str, queries: list[str]) -> list[EvidenceBlock]:
+    def evidence(
+        self, report_id: str, queries: list[str], parts: list[list[str]] | None = None
+    ) -> list[EvidenceBlock]:
         """The evidence blocks an engine is shown for these phrasings of one question."""
-        return retrieve_evidence(self.index, queries, report_id, mode=self.retrieval_mode)
+        return retrieve_evidence(
+            self.index, queries, report_id, mode=self.retrieval_mode, parts=parts
+        )
 
     def prepare(
         self,
@@ -292,7 +312,9 @@ class Drafter:
             blocks, note = self.report_pages(report, context)
             context.context = "whole-report" if blocks is not None else "retrieved"
         if blocks is None:
-            blocks = self.evidence(report.report_id, question_queries(question))
+            blocks = self.evidence(
+                report.report_id, question_queries(question), question_parts(question)
+            )
         return Prepared(report, question, key, blocks, context, note)
 
     def report_pages(
