@@ -42,7 +42,17 @@ MAX_CONFIDENCE = 0.75
 # evals/data/thresholds.json history): planned vs done (plan bullets and list lead-ins),
 # requirement and about-the-report sentences, cue words in another sense
 # (a test may switch one off to show what it does)
-RULE_FAMILIES = {"planned", "required", "other_sense"}
+RULE_FAMILIES = {
+    "planned",
+    "required",
+    "other_sense",
+    # rules-v7 (theme A): requests and shortfalls (A8), reasons (A4), impact claimed in words
+    # (A6), grounded judgements (A9)
+    "asks",
+    "reasons",
+    "impact_claim",
+    "judgement",
+}
 _NUMBER_WORDS = {
     "no": 0,
     "none": 0,
@@ -106,6 +116,12 @@ _CHANGE = re.compile(
     r"before|the previous year|last year|in 20\d\d(?:-\d\d)?)\b",
     re.IGNORECASE,
 )
+# "10 of the 19 measures with a target were met": a figure measured against the plan
+_TARGETS_MET_PATTERN = (
+    r"\b\d+ (?:out )?of (?:the |our )?\d+ (?:[\w-]+ ){0,5}(?:targets?|measures?|actions?|"
+    r"indicators?)\b[^.;]{0,40}\b(?:met|achieved|on track|green)\b"
+)
+_TARGETS_MET = re.compile(_TARGETS_MET_PATTERN, re.IGNORECASE)
 # Questions whose key asks for data before the top value: a cue word twice is not enough
 # ("data"), and ratings whose top value is change shown with figures ("change")
 _NEEDS_DATA = {
@@ -185,6 +201,12 @@ _FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGN
 # The engine's own cues for graded answers, in general audit language: (question, value) ->
 # cues; a hit must not be planned or denied and its passage must discuss the question's topic
 _GRADED_CUES: dict[tuple[str, str], list[str]] = {
+    # reasons for priorities given one by one: "Why this is a priority: ...", "Why we chose it:"
+    ("A4", "yes"): [
+        r"re:\bwhy (?:this|it) (?:is|was|became) (?:a |our |one of our )?priorit(?:y|ies)\b",
+        r"re:\bwhy we (?:chose|picked|selected) (?:it|this|them|this priority)\b",
+        r"re:\b(?:the )?reasons? (?:for|why) (?:choosing )?(?:this|these|each) priorit",
+    ],
     # scrutiny with findings and what changed: a "What changed" column or line, findings
     # that changed practice
     ("C2", "evidenced"): [
@@ -236,7 +258,7 @@ _LADDER_CUES: dict[tuple[str, str], list[str]] = {
     ],
 }
 # questions whose engine cues are specific enough in any passage (a re-audit tests learning)
-_ANY_PASSAGE = {"B6", "A10"}
+_ANY_PASSAGE = {"B6", "A10", "A4"}
 # a table of agencies whose role column repeats: each row carries the agency's contribution
 _ROLE_CELL = re.compile(r"(?:relevant agency|safeguarding partner)", re.IGNORECASE)
 
@@ -396,6 +418,140 @@ def _sentence_kinds(block: EvidenceBlock) -> dict[str, str]:
     return kinds
 
 
+# --- rules-v7: what kind of evidence a sentence is ---------------------------------------------
+# A request to others is a requirement, not practice: "Working Together asks partners to
+# analyse ...", "the Board asks partners to report their audits"
+_ASKS = re.compile(
+    r"\b(?:asks?|requests?|invites?)\s+(?:all\s+|the\s+|our\s+|each\s+|its\s+)?(?:three\s+)?"
+    r"(?:safeguarding\s+)?(?:partners?|agencies|us|organisations|members|boards?|areas?)\s+to\b|"
+    r"\b(?:partners|agencies) (?:are|were) (?:asked|requested|invited) to\b(?![^.;]{0,40}\b(?:and|"
+    r"who) (?:did|have|had)\b)",
+    re.IGNORECASE,
+)
+# A shortfall stated with its figure: "only 61 per cent were completed within six weeks",
+# "(N4) has not improved: 31% against a target of 25%"
+_SHORTFALL = re.compile(
+    r"\b(?:not (?:yet )?(?:improved|met|achieved|reached)|did not (?:improve|meet|reach|achieve)|"
+    r"below (?:the |our )?(?:target|national average|england average)|short of (?:the |our )?"
+    r"target|worse(?:ned)?|deteriorated|missed (?:the |our |its )?target|only \d)",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|per\s*cent)|\b\d+ (?:out )?of (?:the )?\d+\b|\bfrom \d[\d,.]* to \d|"
+    r"\d\s*%?\s*(?:->|→)\s*\d",
+    re.IGNORECASE,
+)
+# Impact asserted in words, without figures: "we believe our work is making a real difference"
+_IMPACT_CLAIM = re.compile(
+    r"\b(?:mak(?:e|es|ing)|made)\s+(?:a\s+|the\s+)?(?:real\s+|big\s+|positive\s+|"
+    r"significant\s+|genuine\s+|lasting\s+)?difference\b|\bdifference (?:it|this|that|our work|"
+    r"we) (?:has |have )?made\b|\b(?:has|have) (?:led to|resulted in) (?:better|improved|safer)\b|"
+    r"\bfewer (?:children|young people|families|babies)\b[^.;]{0,40}\b(?:are|were|being|now)\b",
+    re.IGNORECASE,
+)
+# A judgement of effectiveness that names its sources or its weaknesses: "a judgement ... using
+# four sources of evidence", "Weakness: long plans for neglect", "not yet effective"
+_JUDGEMENT_GROUNDED = re.compile(
+    r"\b(?:judge(?:ment|d|s)?|conclu(?:de[ds]?|sion)|assess(?:ed|ment))\b[^.]{0,80}\beffective"
+    r"(?:ness)?\b[^.]{0,80}\b(?:using|based on|drawing on|sources? of evidence|evidence from)\b|"
+    r"^\W*weakness(?:es)?\s*:|\bweakness(?:es)?\s*:|\bnot yet effective\b|"
+    r"\bareas? (?:requiring|that require|needing|for) improvement\b",
+    re.IGNORECASE,
+)
+def evidence_kind(sentence: str, section: str = "") -> str:
+    """What a sentence is as evidence, the distinctions a careful auditor makes before rating:
+    "plan" (still to do), "requirement" (what partners must do, or are asked to do), "context"
+    (about the report), "shortfall" (a stated gap with its figure), "impact" (figures that
+    change over time, targets met), "impact_claim" (a difference asserted in words),
+    "judgement" (effectiveness judged from named sources or naming weaknesses) or "activity"
+    (work reported as done)."""
+    flat = " ".join(sentence.split())
+    kind = statement_kind(sentence, section)
+    if kind == "planned":
+        return "plan"
+    if kind == "required" or ("asks" in RULE_FAMILIES and _ASKS.search(flat)):
+        return "requirement"
+    if kind == "context":
+        return "context"
+    if _SHORTFALL.search(flat) and _FIGURE.search(flat):
+        return "shortfall"
+    if _CHANGE.search(flat) or _TARGETS_MET.search(flat):
+        return "impact"
+    if _IMPACT_CLAIM.search(flat):
+        return "impact_claim"
+    if _JUDGEMENT_GROUNDED.search(flat):
+        return "judgement"
+    return "activity"
+
+
+# the questions each rules-v7 family reads (see `_v7_hits`)
+_ASKED = {"A8"}  # requests to others are not practice; shortfalls with figures are evidence
+_REASONED = {"A4"}  # reasons for priorities: generic ones, and one "why" per priority
+_CLAIMED = {"A6"}  # impact asserted in words is "partly", not "not"
+_JUDGED = {"A9"}  # a judgement naming its sources or weaknesses is specific evidence
+# a reason grounded in evidence: what data, an audit, a review, an inspection or children said
+_GROUNDED = re.compile(
+    r"\d|\bper cent\b|\b(?:data|figures|audits?|reviews?|needs (?:analysis|assessment)|JSNA|"
+    r"Joint Strategic Needs|problem profile|profile|inspections?|Ofsted|JTAI|survey|consultation|"
+    r"consulted|evidence|found|showed|shows|identified|told us|rose|increased|fell|doubled)\b",
+    re.IGNORECASE,
+)
+_WHY_LABEL = re.compile("|".join(c[3:] for c in _GRADED_CUES[("A4", "yes")][:2]), re.IGNORECASE)
+
+
+def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
+    """The rules-v7 readings of a graded question's hits: (strong, partly, figures that change).
+    Shortfalls, judgements and their figures are read over the whole page of a passage on the
+    topic (`pages`, when the engine has the report), as an auditor reads the section. Each
+    family can be switched off in RULE_FAMILIES to measure it."""
+    qid = question.id
+    topic_blocks = {h.block.block_id for h in topic} | dedicated
+    pages = pages or {}
+
+    def sentences_of_kind(kind, where, whole=False):
+        out, seen = [], set()
+        for b in blocks:
+            if b.block_id not in where:
+                continue
+            text = pages.get(b.page) if whole and pages.get(b.page) else b.text
+            for s in _sentences(text):
+                if s not in seen and evidence_kind(s, b.section or "") == kind:
+                    seen.add(s)
+                    out.append(Hit(b, s, kind.replace("_", " "), False))
+        return out
+
+    more_change: list[Hit] = []
+
+    if qid in _ASKED and "asks" in RULE_FAMILIES:
+        # "Working Together asks partners to analyse ..." restates the requirement
+        def practice(h):
+            return evidence_kind(h.sentence, h.block.section or "") != "requirement"
+
+        strong = [h for h in strong if practice(h)]
+        partly = [h for h in partly if practice(h)]
+        where = dedicated | {h.block.block_id for h in strong + partly}
+        strong = strong + sentences_of_kind("shortfall", where, whole=True)
+    if qid in _REASONED and "reasons" in RULE_FAMILIES:
+        grounded = [h for h in strong if _GROUNDED.search(h.sentence)]
+        generic = [h for h in strong if not _GROUNDED.search(h.sentence)]
+        why = [h for h in strong if _WHY_LABEL.search(h.sentence)]
+        if why and len({h.sentence for h in why if h in grounded}) < 2:
+            # reasons given one priority at a time, grounded for fewer than two of them
+            strong, partly = [], partly + strong
+        else:
+            strong, partly = grounded, partly + generic
+    if qid in _CLAIMED and "impact_claim" in RULE_FAMILIES:
+        claims = [h for h in sentences_of_kind("impact_claim", topic_blocks) if not _is_title(h)]
+        partly = partly + claims
+    if qid in _JUDGED and "judgement" in RULE_FAMILIES:
+        judged = sentences_of_kind("judgement", topic_blocks, whole=True)
+        strong = strong + judged
+        # the figures beside a grounded judgement ("10 of the 19 measures ... were met")
+        where = {h.block.block_id for h in judged}
+        more_change = sentences_of_kind("impact", where, whole=True)
+    return strong, partly, more_change
+
+
 def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
     """Every (block, sentence) where one of the cues occurs, in evidence order. A hit in a
     sentence that is not reported practice (`statement_kind`: planned, required, about the
@@ -459,7 +615,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v6"
+    model = "rules-v7"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -486,6 +642,14 @@ class OfflineEngine:
             passage = replace(block.passage, text=text) if text else block.passage
             out.append(EvidenceBlock(block.block_id, passage))
         return out
+
+    def _page_texts(self, context: DraftContext) -> dict[int, str]:
+        """The report's pages by number ({} without a database: tests, a bare engine)."""
+        if self._db is None or not context.report_id:
+            return {}
+        from assistant.library import ReportStore  # the engine reads pages, never writes
+
+        return ReportStore(self._db).pages(context.report_id)
 
     def _whole_sentences(self, blocks: list[EvidenceBlock], context: DraftContext):
         """Blocks whose passage starts inside a sentence get that sentence's start back from
@@ -605,6 +769,10 @@ class OfflineEngine:
             for h in topic + strong + partly
             if any(c in (h.block.section or "").lower() for c in cues)
         }
+        pages = self._page_texts(context) if question.id in _ASKED | _JUDGED else {}
+        strong, partly, more_change = _v7_hits(
+            question, blocks, strong, partly, topic, dedicated, pages
+        )
         topical_blocks = {h.block.block_id for h in strong + partly} | dedicated
         if _NEEDS_DATA.get(question.id) == "change":
             # figures that change over time where the topic itself is discussed count too
@@ -646,7 +814,7 @@ class OfflineEngine:
         )
         n_strong = len({h.sentence for h in strong})
         needs = _NEEDS_DATA.get(question.id)
-        change = [h for h in data if _CHANGE.search(h.sentence)]
+        change = [h for h in data if _CHANGE.search(h.sentence)] + more_change
         if needs == "change":
             data = change  # the top value rests on change over time, not any figure
         enough = 1 if question.id in _ONE_STRONG_ENOUGH else 2
