@@ -52,6 +52,10 @@ RULE_FAMILIES = {
     "reasons",
     "impact_claim",
     "judgement",
+    # priorities (A2) read over whole pages; an agency's contribution to them states none
+    "priority_pages",
+    # impact evidence (A7): impact cues mark a passage; change over time; what children said
+    "impact_cues",
 }
 _NUMBER_WORDS = {
     "no": 0,
@@ -907,7 +911,8 @@ class OfflineEngine:
         cues = [
             c for c in question.keywords.get(slug) or [label] if c not in _DROP_CUES.get(key, ())
         ]
-        cues += _MORE_CUES.get(key, [])
+        if "impact_cues" in RULE_FAMILIES or key not in _V7_CUES:
+            cues += _MORE_CUES.get(key, [])
         other_sense = _OTHER_SENSE.get(key)
         hits = []
         for h in find_hits(cues, blocks):
@@ -921,12 +926,19 @@ class OfflineEngine:
         return hits
 
     def _multi_select(self, question: Question, blocks, context) -> EngineResult:
-        topic_hits = find_hits(question.keywords.get("topic", []), blocks)
+        topic_cues = list(question.keywords.get("topic", []))
+        if "impact_cues" in RULE_FAMILIES:
+            topic_cues += _MORE_TOPIC.get(question.picklist, [])
+        topic_hits = find_hits(topic_cues, blocks)
         topical = {h.block.block_id for h in topic_hits}
         scope = None
         if question.picklist == "safeguarding_themes":
             # the partnership's own priorities for the period, not context, next year's or
-            # another board's: only statements inside a priority passage for this period
+            # another board's: only statements inside a priority passage for this period,
+            # read over the whole page (a passage may start below the list's first items)
+            if "priority_pages" in RULE_FAMILIES:
+                blocks = self._whole_pages(blocks, context)
+                topical = {h.block.block_id for h in find_hits(question.keywords["topic"], blocks)}
             scope = _priority_scope(blocks, _period_labels(context.period))
         chosen, support = [], []
         for slug, label in question.options().items():
@@ -1511,10 +1523,27 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\b(?:practitioner|practice|DSL|leads?|safeguarding|learning)\s+(?:forums?|networks?)\b",
     ],
     ("impact_evidence", "case_studies"): [
-        r"re:\b(?:meet|the story of|case of)\s+[A-Z][a-z]+\b",
+        r"re:\b(?:meet|the story of|case of)\s+(?-i:[A-Z][a-z]+)\b",
         r"re:\b(?-i:[A-Z][a-z]+)'s story\b",
         r"re:\bwhat changed for\s+(?-i:[A-Z][a-z]+)\b",
         "case studies",
+    ],
+    # rules-v7 ("impact_cues"): figures that change over time ("rose from 24% to 37%",
+    # "54% -> 71%"), never a period ("from 1 April 2020 to 31 March 2021") or a span of years
+    ("impact_evidence", "outcome_data_trend"): [
+        r"re:\bfrom\s+(?!(?:19|20)\d\d\b)\d[\d,.]*\s*(?:%|per\s*cent)?\s+(?!(?:January|February|"
+        r"March|April|May|June|July|August|September|October|November|December)\b)"
+        r"(?:[\w-]+\s+){0,4}to\s+\d",
+        r"re:\d\s*%?\s*(?:->|→)\s*\d",
+        r"re:\b(?:rose|fell|increased|decreased|reduced|dropped|improved|declined)\s+(?:[\w-]+\s+)"
+        r"{0,2}(?:by|from|to)\s+\d[\d,.]*\s*(?:%|per\s*cent)",
+        r"re:\b(?:up|down) from\s+\d",
+    ],
+    # what children or families said, in their words or as a share: "Jamie's mum told us",
+    # "seven in ten young people leaving the service said they felt safer"
+    ("impact_evidence", "child_family_feedback"): [
+        r"re:\b(?:children|child|young people|young person|pupils|parents|families|carers|mothers|"
+        r"fathers|mums?|dads?)\b[^.;]{0,50}\b(?:told us|said (?:they|that|it|she|he))\b",
     ],
     ("impact_evidence", "multiagency_audit"): [
         r"re:\baudits?\b[^.;]{0,60}\b(?:found|showed|shows|improved|rose|fell)\b",
@@ -1522,6 +1551,21 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
     ("impact_evidence", "practitioner_survey"): [
         r"re:\bsurvey(?:ed)?\b[^.;]{0,50}\b(?:practitioners|staff|professionals)\b",
         r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,50}\bsurvey",
+    ],
+}
+_V7_CUES = {
+    ("impact_evidence", "outcome_data_trend"),
+    ("impact_evidence", "child_family_feedback"),
+}
+# rules-v7 ("impact_cues"): what marks a passage as about impact, beyond the bank's topic
+# words: "the difference made", "children told us", "the audit shows"
+_MORE_TOPIC: dict[str | None, list[str]] = {
+    "impact_evidence": [
+        r"re:\bdifference\b",
+        r"re:\bshows?\b",
+        r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,30}\btold us\b",
+        *_MORE_CUES[("impact_evidence", "child_family_feedback")],
+        *_MORE_CUES[("impact_evidence", "outcome_data_trend")],
     ],
 }
 # bank cues too general for an option: a training programme page is not training updated
@@ -1610,6 +1654,15 @@ _NEW_PRIORITY = re.compile(
 )
 
 
+# an agency's or subgroup's part in the priorities, not a statement of them: "Our contribution
+# to the shared priorities", "how we contributed to the partnership's priorities"
+_CONTRIBUTION = re.compile(
+    r"\bcontribut\w*\s+(?:to|towards)\s+(?:the\s+|our\s+|each\s+of\s+the\s+)?(?:[\w'’-]+\s+){0,2}"
+    r"priorit",
+    re.IGNORECASE,
+)
+
+
 def _is_title(hit: Hit) -> bool:
     """The hit's sentence is its block's section title or a stand-alone heading line."""
     sentence = " ".join(hit.sentence.split())
@@ -1645,6 +1698,8 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
     scope: set[tuple[str, str]] = set()
 
     def closing(text: str) -> bool:
+        if "priority_pages" in RULE_FAMILIES and _CONTRIBUTION.search(text):
+            return True  # an agency's "contribution to the shared priorities" states none
         future = _FUTURE.search(text) or (_is_heading(text) and _FUTURE_HEADING.search(text))
         return bool(future or _other_period(text, periods) or _NOT_OURS.search(text)) or bool(
             _NEW_PRIORITY.search(text)
