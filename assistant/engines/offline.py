@@ -539,8 +539,10 @@ def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
         grounded = [h for h in strong if _GROUNDED.search(h.sentence)]
         generic = [h for h in strong if not _GROUNDED.search(h.sentence)]
         why = [h for h in strong if _WHY_LABEL.search(h.sentence)]
-        if why and len({h.sentence for h in why if h in grounded}) < 2:
-            # reasons given one priority at a time, grounded for fewer than two of them
+        # reasons given one priority at a time ("Why this is a priority: ..."): yes needs at
+        # least two grounded in evidence (a bare "because" may give the reason for anything)
+        specific = {h.sentence for h in grounded if h.cue.lower() != "because"}
+        if why and len(specific) < 2:
             strong, partly = [], partly + strong
         else:
             strong, partly = grounded, partly + generic
