@@ -270,6 +270,8 @@ _ROLE_CELL = re.compile(r"(?:relevant agency|safeguarding partner)", re.IGNORECA
 def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> list[Hit]:
     """The engine's own cues for one value of a graded question (see `_GRADED_CUES`)."""
     cues = _GRADED_CUES.get((question.id, value))
+    if question.id in _REASONED and "reasons" not in RULE_FAMILIES:
+        cues = None  # rules-v7's "why this is a priority" reasons, switched off
     hits = []
     if cues:
         topic = [_cue_pattern(c) for c in question.keywords.get("topic", [])]
