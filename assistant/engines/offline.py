@@ -542,8 +542,13 @@ def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
         generic = [h for h in strong if not _GROUNDED.search(h.sentence)]
         why = [h for h in strong if _WHY_LABEL.search(h.sentence)]
         # reasons given one priority at a time ("Why this is a priority: ..."): yes needs at
-        # least two grounded in evidence (a bare "because" may give the reason for anything)
-        specific = {h.sentence for h in grounded if h.cue.lower() != "because"}
+        # least two grounded in evidence (a "because" counts when it gives a priority's reason,
+        # "we chose this priority because ...", not a reason for anything else)
+        specific = {
+            h.sentence
+            for h in grounded
+            if h.cue.lower() != "because" or _PRIORITY.search(h.sentence)
+        }
         if why and len(specific) < 2:
             strong, partly = [], partly + strong
         else:
@@ -922,6 +927,8 @@ class OfflineEngine:
         for h in find_hits(cues, blocks):
             if h.planned or h.negated:
                 continue
+            if key in _V7_CUES and h.cue in _MORE_CUES[key] and _not_outcome(h.sentence):
+                continue
             if other_sense and _only_other_sense(h, other_sense):
                 continue
             if question.picklist in _THEME_PICKLISTS and _only_modifier(h):
@@ -933,7 +940,11 @@ class OfflineEngine:
         topic_cues = list(question.keywords.get("topic", []))
         if "impact_cues" in RULE_FAMILIES:
             topic_cues += _MORE_TOPIC.get(question.picklist, [])
-        topic_hits = find_hits(topic_cues, blocks)
+        topic_hits = [
+            h
+            for h in find_hits(topic_cues, blocks)
+            if h.cue in question.keywords.get("topic", []) or not _not_outcome(h.sentence)
+        ]
         topical = {h.block.block_id for h in topic_hits}
         scope = None
         if question.picklist == "safeguarding_themes":
@@ -1557,6 +1568,20 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,50}\bsurvey",
     ],
 }
+# figures and words that are not outcomes for children: training results, learning embedded
+# in practice (B4), the workforce, a priority's reason ("referrals rose by 30%, so we chose it")
+_NOT_OUTCOME = re.compile(
+    r"\b(?:knowledge|confiden(?:t|ce)|courses?|training|trained|participants|attendees|delegates|"
+    r"learners|learning|vacanc(?:y|ies)|turnover|caseloads?|staff(?:ing)?|recruit\w*|budget|because|"
+    r"why (?:this|it) is a priority|why we chose|we chose)\b",
+    re.IGNORECASE,
+)
+
+
+def _not_outcome(sentence: str) -> bool:
+    return bool(_NOT_OUTCOME.search(sentence))
+
+
 _V7_CUES = {
     ("impact_evidence", "outcome_data_trend"),
     ("impact_evidence", "child_family_feedback"),
