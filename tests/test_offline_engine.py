@@ -807,6 +807,9 @@ def test_evidence_kind_tells_requirements_plans_shortfalls_impact_and_judgements
     assert evidence_kind("We believe that our work is making a real difference.") == (
         "impact_claim"
     )
+    assert evidence_kind(
+        "We cannot yet show whether our training has led to better outcomes for children."
+    ) == "deferred"
     assert evidence_kind("Weakness: long plans for neglect.") == "judgement"
     assert evidence_kind("The neglect subgroup met six times.") == "activity"
 

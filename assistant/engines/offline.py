@@ -467,7 +467,8 @@ _JUDGEMENT_GROUNDED = re.compile(
 def evidence_kind(sentence: str, section: str = "") -> str:
     """What a sentence is as evidence, the distinctions a careful auditor makes before rating:
     "plan" (still to do), "requirement" (what partners must do, or are asked to do), "context"
-    (about the report), "shortfall" (a stated gap with its figure), "impact" (figures that
+    (about the report), "deferred" (evidence not yet there: "we cannot yet show whether ..."),
+    "shortfall" (a stated gap with its figure), "impact" (figures that
     change over time, targets met), "impact_claim" (a difference asserted in words),
     "judgement" (effectiveness judged from named sources or naming weaknesses) or "activity"
     (work reported as done)."""
@@ -479,6 +480,8 @@ def evidence_kind(sentence: str, section: str = "") -> str:
         return "requirement"
     if kind == "context":
         return "context"
+    if _DEFERRED.search(flat):
+        return "deferred"  # "we cannot yet show whether training has led to better outcomes"
     if _SHORTFALL.search(flat) and _FIGURE.search(flat):
         return "shortfall"
     if _CHANGE.search(flat) or _TARGETS_MET.search(flat):
