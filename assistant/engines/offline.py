@@ -18,6 +18,15 @@ tense, plan bullets, list items under a plan's lead-in, anything under a heading
 year), requirements ("partners must seek the views of children") and sentences about the
 report itself are not practice; a passage cut inside a sentence gets the sentence's start back
 from the page first. Headings name topics and assert nothing (ratings and yes/partly/no).
+rules-v7 reads what kind of evidence a sentence is (`evidence_kind`: requirement, plan,
+deferred, shortfall, impact, impact claimed in words, grounded judgement, activity): a request
+to partners is a requirement and a shortfall stated with its figure is evidence of little
+progress (A8); generic reasons for priorities are partly, reasons given priority by priority
+need two grounded in evidence (A4); impact claimed in words is partly (A6); a judgement naming
+its sources or weaknesses is specific evidence, "10 of 19 targets met" a figure (A9); priorities
+are read over whole pages and an agency's "contribution to the priorities" states none (A2);
+impact cues (the difference made, what children or families told us, change over time) mark a
+passage about impact (A7).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
