@@ -1555,15 +1555,14 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\bwhat changed for\s+(?-i:[A-Z][a-z]+)\b",
         "case studies",
     ],
-    # rules-v7 ("impact_cues"): figures that change over time ("rose from 24% to 37%",
-    # "54% -> 71%"), never a period ("from 1 April 2020 to 31 March 2021") or a span of years
+    # rules-v7 ("impact_cues"): figures compared over time ("rose from 24% to 37%", "54% -> 71%",
+    # "up from 44 per cent"), never a period ("from 1 April 2020 to 31 March 2021"), a span of
+    # years or a rise alone ("referrals rose by 44% during lockdown" is context, not impact)
     ("impact_evidence", "outcome_data_trend"): [
         r"re:\bfrom\s+(?!(?:19|20)\d\d\b)\d[\d,.]*\s*(?:%|per\s*cent)?\s+(?!(?:January|February|"
         r"March|April|May|June|July|August|September|October|November|December)\b)"
         r"(?:[\w-]+\s+){0,4}to\s+\d",
         r"re:\d\s*%?\s*(?:->|→)\s*\d",
-        r"re:\b(?:rose|fell|increased|decreased|reduced|dropped|improved|declined)\s+(?:[\w-]+\s+)"
-        r"{0,2}(?:by|from|to)\s+\d[\d,.]*\s*(?:%|per\s*cent)",
         r"re:\b(?:up|down) from\s+\d",
     ],
     # what children or families said, in their words or as a share: "Jamie's mum told us",
@@ -1581,11 +1580,12 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
     ],
 }
 # figures and words that are not outcomes for children: training results, learning embedded
-# in practice (B4), the workforce, a priority's reason ("referrals rose by 30%, so we chose it")
+# in practice (B4), attendance, the workforce, a priority's reason ("referrals rose by 30%, so
+# we chose it")
 _NOT_OUTCOME = re.compile(
     r"\b(?:knowledge|confiden(?:t|ce)|courses?|training|trained|participants|attendees|delegates|"
-    r"learners|learning|vacanc(?:y|ies)|turnover|caseloads?|staff(?:ing)?|recruit\w*|budget|because|"
-    r"why (?:this|it) is a priority|why we chose|we chose)\b",
+    r"learners|learning|attendance|vacanc(?:y|ies)|turnover|caseloads?|staff(?:ing)?|recruit\w*|"
+    r"budget|because|why (?:this|it) is a priority|why we chose|we chose)\b",
     re.IGNORECASE,
 )
 
