@@ -779,3 +779,178 @@ def test_a_heading_is_not_an_assertion_for_yes_partly_no_questions():
     )
     result = _draft_blocks("A5", [("Our priorities this year", text)])
     assert result.answer == "partly", result.rationale
+
+
+# --- rules-v7: what kind of evidence a sentence is (theme A) ---------------------------------
+def _without(monkeypatch, family):
+    """Switch one rule family off, to show what it changes."""
+    from assistant.engines import offline
+
+    monkeypatch.setattr(offline, "RULE_FAMILIES", offline.RULE_FAMILIES - {family})
+
+
+def test_evidence_kind_tells_requirements_plans_shortfalls_impact_and_judgements_apart():
+    from assistant.engines.offline import evidence_kind
+
+    assert evidence_kind(
+        "Working Together 2018 asks partners to analyse areas where there has been little or "
+        "no evidence of progress on agreed priorities."
+    ) == "requirement"
+    assert evidence_kind("We will restart the audit programme in 2021-22.") == "plan"
+    assert evidence_kind(
+        "Only 61 per cent of early help assessments were completed within six weeks."
+    ) == "shortfall"
+    assert evidence_kind("Repeat plans for neglect fell from 24% to 16%.") == "impact"
+    assert evidence_kind("Across the framework, 10 of the 19 measures with a target were met.") == (
+        "impact"
+    )
+    assert evidence_kind("We believe that our work is making a real difference.") == (
+        "impact_claim"
+    )
+    assert evidence_kind(
+        "We cannot yet show whether our training has led to better outcomes for children."
+    ) == "deferred"
+    assert evidence_kind("Weakness: long plans for neglect.") == "judgement"
+    assert evidence_kind("The neglect subgroup met six times.") == "activity"
+
+
+_LESS_PROGRESS = (
+    "Where we have made less progress",
+    "Where we have made less progress\nWorking Together 2018 asks partners to analyse areas "
+    "where there has been little or no evidence of progress.\nEarly help assessment timeliness\n"
+    "Only 61 per cent of early help assessments were completed within six weeks, against 74 per "
+    "cent the year before. The redeployment of family support workers left fewer staff.",
+)
+
+
+def test_a_shortfall_stated_with_its_figure_is_evidence_of_little_progress(monkeypatch):
+    result = _draft_blocks("A8", [_LESS_PROGRESS])
+    assert result.answer == "evidenced", result.rationale
+    # the request to analyse is the requirement, never cited as the analysis
+    assert all("asks partners" not in c.quote for c in result.citations), result.citations
+    _without(monkeypatch, "asks")
+    assert _draft_blocks("A8", [_LESS_PROGRESS]).answer == "partly"
+
+
+def test_generic_reasons_for_priorities_are_partly(monkeypatch):
+    generic = (
+        "Our priorities",
+        "Our priorities for 2020-21 were neglect and domestic abuse. These priorities were chosen "
+        "because partners felt they were the issues that most affected children. Neglect was the "
+        "main category for 45% of child protection plans.",
+    )
+    assert _draft_blocks("A4", [generic]).answer == "partly"
+    _without(monkeypatch, "reasons")
+    assert _draft_blocks("A4", [generic]).answer == "yes"
+
+
+def test_why_this_is_a_priority_needs_reasons_grounded_for_two_priorities(monkeypatch):
+    def why(second):
+        return [
+            (
+                "Our priorities for 2020-21",
+                "Our priorities for 2020-21\nPriority 1: Neglect\nWhy this is a priority: neglect "
+                "was the main category for 47 per cent of child protection plans.\nPriority 2: "
+                f"Hearing children\nWhy this is a priority: {second}",
+            )
+        ]
+
+    grounded = why("the 2020 audit found the child's voice recorded in 54% of 48 cases.")
+    assert _draft_blocks("A4", grounded).answer == "yes"
+    generic = why("children deserve to be listened to, and we believe services are safer.")
+    assert _draft_blocks("A4", generic).answer == "partly"
+    _without(monkeypatch, "reasons")
+    assert _draft_blocks("A4", grounded).answer == "no"
+
+
+def test_impact_asserted_in_words_without_figures_is_partly(monkeypatch):
+    claim = (
+        "Children living with domestic abuse",
+        "The team worked with 40 mothers during the second lockdown. We believe that our work is "
+        "making a real difference to these families.",
+    )
+    assert _draft_blocks("A6", [claim]).answer == "partly"
+    _without(monkeypatch, "impact_claim")
+    assert _draft_blocks("A6", [claim]).answer == "not"
+
+
+def test_a_judgement_naming_its_sources_and_weaknesses_with_targets_met_is_evidenced(
+    monkeypatch,
+):
+    judged = (
+        "How effective are our arrangements?",
+        "The partners judge that the arrangements were effective in three of our four priority "
+        "areas, using four sources of evidence: the outcomes framework, audits, scrutiny and the "
+        "Ofsted visit.\nWeakness: long plans for neglect.\nAcross the framework, 10 of the 19 "
+        "measures with a target were met.",
+    )
+    assert _draft_blocks("A9", [judged]).answer == "evidenced"
+    _without(monkeypatch, "judgement")
+    assert _draft_blocks("A9", [judged]).answer == "partly"
+
+
+def test_an_agencys_contribution_to_the_priorities_is_not_a_statement_of_them(monkeypatch):
+    blocks = [
+        (
+            "Our priorities for 2020-21",
+            "Our priorities for 2020-21\nPriority 1: Neglect\nPriority 2: Child exploitation",
+        ),
+        (
+            "Our contribution to the shared priorities",
+            "Our contribution to the shared priorities\nThe council's early help offer reached "
+            "340 families this year.",
+        ),
+    ]
+    assert sorted(_draft_blocks("A2", blocks).answer) == ["child_exploitation", "neglect"]
+    _without(monkeypatch, "priority_pages")
+    assert "early_help" in _draft_blocks("A2", blocks).answer
+
+
+def test_priorities_are_read_over_the_whole_page_of_a_cut_passage(assistant, tmp_path):
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.index import Passage
+
+    pages = [
+        ["Harrowby Safeguarding Children Partnership", "Annual Report 2020-21"],
+        [
+            "Our priorities for 2020-21",
+            "The Executive agreed three priorities for 2020-21.",
+            "Priority 1: Emotional wellbeing and mental health",
+            "Young people ranked mental health as their top concern.",
+            "Priority 2: Early help",
+            "Only 29 per cent of early help assessments were started by other agencies.",
+        ],
+    ]
+    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "harrowby.pdf", pages)]))
+    report_id = ingested.report.report_id
+    cut = "Priority 2: Early help\nOnly 29 per cent of early help assessments were started."
+    passage = Passage("c1", report_id, 2, cut, 1.0, 0, len(cut), section="Priority 2: Early help")
+    engine, a2 = assistant.engine("offline"), load_bank().get("A2")
+    context = DraftContext("harrowby.pdf", "2020-21", report_id)
+    result = engine.draft(a2, [EvidenceBlock("E1", passage)], context)
+    assert sorted(result.answer) == ["childrens_mental_health", "early_help"], result.rationale
+    # a bare engine reads the passage only
+    bare = type(engine)().draft(a2, [EvidenceBlock("E1", passage)], context)
+    assert bare.answer == ["early_help"], bare.rationale
+
+
+def test_impact_cues_mark_a_passage_and_find_trends_and_what_families_said(monkeypatch):
+    text = (
+        "Children living with domestic abuse",
+        "Jamie's mum told us that she felt listened to for the first time.\nThe proportion of "
+        "plans reviewed on time rose from 62% to 81%.\nThe first rapid review to meet the "
+        "timescale was held from 1 April 2020 to 31 March 2021.",
+    )
+    assert sorted(_draft_blocks("A7", [text]).answer) == [
+        "child_family_feedback",
+        "outcome_data_trend",
+    ]
+    # training participants are not children or families; a period is not a trend
+    training = (
+        "Training delivered",
+        "Participants told us that they valued the sessions, which ran from 1 April 2020 to 31 "
+        "March 2021 and helped them meet Ellie's needs.",
+    )
+    assert not (_draft_blocks("A7", [training]).answer or [])
+    _without(monkeypatch, "impact_cues")
+    assert _draft_blocks("A7", [text]).status == "not_found"

@@ -18,6 +18,15 @@ tense, plan bullets, list items under a plan's lead-in, anything under a heading
 year), requirements ("partners must seek the views of children") and sentences about the
 report itself are not practice; a passage cut inside a sentence gets the sentence's start back
 from the page first. Headings name topics and assert nothing (ratings and yes/partly/no).
+rules-v7 reads what kind of evidence a sentence is (`evidence_kind`: requirement, plan,
+deferred, shortfall, impact, impact claimed in words, grounded judgement, activity): a request
+to partners is a requirement and a shortfall stated with its figure is evidence of little
+progress (A8); generic reasons for priorities are partly, reasons given priority by priority
+need two grounded in evidence (A4); impact claimed in words is partly (A6); a judgement naming
+its sources or weaknesses is specific evidence, "10 of 19 targets met" a figure (A9); priorities
+are read over whole pages and an agency's "contribution to the priorities" states none (A2);
+impact cues (the difference made, what children or families told us, change over time) mark a
+passage about impact (A7).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -42,7 +51,21 @@ MAX_CONFIDENCE = 0.75
 # evals/data/thresholds.json history): planned vs done (plan bullets and list lead-ins),
 # requirement and about-the-report sentences, cue words in another sense
 # (a test may switch one off to show what it does)
-RULE_FAMILIES = {"planned", "required", "other_sense"}
+RULE_FAMILIES = {
+    "planned",
+    "required",
+    "other_sense",
+    # rules-v7 (theme A): requests and shortfalls (A8), reasons (A4), impact claimed in words
+    # (A6), grounded judgements (A9)
+    "asks",
+    "reasons",
+    "impact_claim",
+    "judgement",
+    # priorities (A2) read over whole pages; an agency's contribution to them states none
+    "priority_pages",
+    # impact evidence (A7): impact cues mark a passage; change over time; what children said
+    "impact_cues",
+}
 _NUMBER_WORDS = {
     "no": 0,
     "none": 0,
@@ -106,6 +129,12 @@ _CHANGE = re.compile(
     r"before|the previous year|last year|in 20\d\d(?:-\d\d)?)\b",
     re.IGNORECASE,
 )
+# "10 of the 19 measures with a target were met": a figure measured against the plan
+_TARGETS_MET_PATTERN = (
+    r"\b\d+ (?:out )?of (?:the |our )?\d+ (?:[\w-]+ ){0,5}(?:targets?|measures?|actions?|"
+    r"indicators?)\b[^.;]{0,40}\b(?:met|achieved|on track|green)\b"
+)
+_TARGETS_MET = re.compile(_TARGETS_MET_PATTERN, re.IGNORECASE)
 # Questions whose key asks for data before the top value: a cue word twice is not enough
 # ("data"), and ratings whose top value is change shown with figures ("change")
 _NEEDS_DATA = {
@@ -185,6 +214,12 @@ _FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGN
 # The engine's own cues for graded answers, in general audit language: (question, value) ->
 # cues; a hit must not be planned or denied and its passage must discuss the question's topic
 _GRADED_CUES: dict[tuple[str, str], list[str]] = {
+    # reasons for priorities given one by one: "Why this is a priority: ...", "Why we chose it:"
+    ("A4", "yes"): [
+        r"re:\bwhy (?:this|it) (?:is|was|became) (?:a |our |one of our )?priorit(?:y|ies)\b",
+        r"re:\bwhy we (?:chose|picked|selected) (?:it|this|them|this priority)\b",
+        r"re:\b(?:the )?reasons? (?:for|why) (?:choosing )?(?:this|these|each) priorit",
+    ],
     # scrutiny with findings and what changed: a "What changed" column or line, findings
     # that changed practice
     ("C2", "evidenced"): [
@@ -236,7 +271,7 @@ _LADDER_CUES: dict[tuple[str, str], list[str]] = {
     ],
 }
 # questions whose engine cues are specific enough in any passage (a re-audit tests learning)
-_ANY_PASSAGE = {"B6", "A10"}
+_ANY_PASSAGE = {"B6", "A10", "A4"}
 # a table of agencies whose role column repeats: each row carries the agency's contribution
 _ROLE_CELL = re.compile(r"(?:relevant agency|safeguarding partner)", re.IGNORECASE)
 
@@ -244,6 +279,8 @@ _ROLE_CELL = re.compile(r"(?:relevant agency|safeguarding partner)", re.IGNORECA
 def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> list[Hit]:
     """The engine's own cues for one value of a graded question (see `_GRADED_CUES`)."""
     cues = _GRADED_CUES.get((question.id, value))
+    if question.id in _REASONED and "reasons" not in RULE_FAMILIES:
+        cues = None  # rules-v7's "why this is a priority" reasons, switched off
     hits = []
     if cues:
         topic = [_cue_pattern(c) for c in question.keywords.get("topic", [])]
@@ -396,6 +433,150 @@ def _sentence_kinds(block: EvidenceBlock) -> dict[str, str]:
     return kinds
 
 
+# --- rules-v7: what kind of evidence a sentence is ---------------------------------------------
+# A request to others is a requirement, not practice: "Working Together asks partners to
+# analyse ...", "the Board asks partners to report their audits"
+_ASKS = re.compile(
+    r"\b(?:asks?|requests?|invites?)\s+(?:all\s+|the\s+|our\s+|each\s+|its\s+)?(?:three\s+)?"
+    r"(?:safeguarding\s+)?(?:partners?|agencies|us|organisations|members|boards?|areas?)\s+to\b|"
+    r"\b(?:partners|agencies) (?:are|were) (?:asked|requested|invited) to\b(?![^.;]{0,40}\b(?:and|"
+    r"who) (?:did|have|had)\b)",
+    re.IGNORECASE,
+)
+# A shortfall stated with its figure: "only 61 per cent were completed within six weeks",
+# "(N4) has not improved: 31% against a target of 25%"
+_SHORTFALL = re.compile(
+    r"\b(?:not (?:yet )?(?:improved|met|achieved|reached)|did not (?:improve|meet|reach|achieve)|"
+    r"below (?:the |our )?(?:target|national average|england average)|short of (?:the |our )?"
+    r"target|worse(?:ned)?|deteriorated|missed (?:the |our |its )?target|only \d)",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|per\s*cent)|\b\d+ (?:out )?of (?:the )?\d+\b|\bfrom \d[\d,.]* to \d|"
+    r"\d\s*%?\s*(?:->|→)\s*\d",
+    re.IGNORECASE,
+)
+# Impact asserted in words, without figures: "we believe our work is making a real difference"
+_IMPACT_CLAIM = re.compile(
+    r"\b(?:mak(?:e|es|ing)|made)\s+(?:a\s+|the\s+)?(?:real\s+|big\s+|positive\s+|"
+    r"significant\s+|genuine\s+|lasting\s+)?difference\b|\bdifference (?:it|this|that|our work|"
+    r"we) (?:has |have )?made\b|\b(?:has|have) (?:led to|resulted in) (?:better|improved|safer)\b|"
+    r"\bfewer (?:children|young people|families|babies)\b[^.;]{0,40}\b(?:are|were|being|now)\b",
+    re.IGNORECASE,
+)
+# A judgement of effectiveness that names its sources or its weaknesses: "a judgement ... using
+# four sources of evidence", "Weakness: long plans for neglect", "not yet effective"
+_JUDGEMENT_GROUNDED = re.compile(
+    r"\b(?:judge(?:ment|d|s)?|conclu(?:de[ds]?|sion)|assess(?:ed|ment))\b[^.]{0,80}\beffective"
+    r"(?:ness)?\b[^.]{0,80}\b(?:using|based on|drawing on|sources? of evidence|evidence from)\b|"
+    r"^\W*weakness(?:es)?\s*:|\bweakness(?:es)?\s*:|\bnot yet effective\b|"
+    r"\bareas? (?:requiring|that require|needing|for) improvement\b",
+    re.IGNORECASE,
+)
+def evidence_kind(sentence: str, section: str = "") -> str:
+    """What a sentence is as evidence, the distinctions a careful auditor makes before rating:
+    "plan" (still to do), "requirement" (what partners must do, or are asked to do), "context"
+    (about the report), "deferred" (evidence not yet there: "we cannot yet show whether ..."),
+    "shortfall" (a stated gap with its figure), "impact" (figures that
+    change over time, targets met), "impact_claim" (a difference asserted in words),
+    "judgement" (effectiveness judged from named sources or naming weaknesses) or "activity"
+    (work reported as done)."""
+    flat = " ".join(sentence.split())
+    kind = statement_kind(sentence, section)
+    if kind == "planned":
+        return "plan"
+    if kind == "required" or ("asks" in RULE_FAMILIES and _ASKS.search(flat)):
+        return "requirement"
+    if kind == "context":
+        return "context"
+    if _DEFERRED.search(flat):
+        return "deferred"  # "we cannot yet show whether training has led to better outcomes"
+    if _SHORTFALL.search(flat) and _FIGURE.search(flat):
+        return "shortfall"
+    if _CHANGE.search(flat) or _TARGETS_MET.search(flat):
+        return "impact"
+    if _IMPACT_CLAIM.search(flat):
+        return "impact_claim"
+    if _JUDGEMENT_GROUNDED.search(flat):
+        return "judgement"
+    return "activity"
+
+
+# the questions each rules-v7 family reads (see `_v7_hits`)
+_ASKED = {"A8"}  # requests to others are not practice; shortfalls with figures are evidence
+_REASONED = {"A4"}  # reasons for priorities: generic ones, and one "why" per priority
+_CLAIMED = {"A6"}  # impact asserted in words is "partly", not "not"
+_JUDGED = {"A9"}  # a judgement naming its sources or weaknesses is specific evidence
+# a reason grounded in evidence: what data, an audit, a review, an inspection or children said
+_GROUNDED = re.compile(
+    r"\d|\bper cent\b|\b(?:data|figures|audits?|reviews?|needs (?:analysis|assessment)|JSNA|"
+    r"Joint Strategic Needs|problem profile|profile|inspections?|Ofsted|JTAI|survey|consultation|"
+    r"consulted|evidence|found|showed|shows|identified|told us|rose|increased|fell|doubled)\b",
+    re.IGNORECASE,
+)
+_WHY_LABEL = re.compile("|".join(c[3:] for c in _GRADED_CUES[("A4", "yes")][:2]), re.IGNORECASE)
+
+
+def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
+    """The rules-v7 readings of a graded question's hits: (strong, partly, figures that change).
+    Shortfalls, judgements and their figures are read over the whole page of a passage on the
+    topic (`pages`, when the engine has the report), as an auditor reads the section. Each
+    family can be switched off in RULE_FAMILIES to measure it."""
+    qid = question.id
+    topic_blocks = {h.block.block_id for h in topic} | dedicated
+    pages = pages or {}
+
+    def sentences_of_kind(kind, where, whole=False):
+        out, seen = [], set()
+        for b in blocks:
+            if b.block_id not in where:
+                continue
+            text = pages.get(b.page) if whole and pages.get(b.page) else b.text
+            for s in _sentences(text):
+                if s not in seen and evidence_kind(s, b.section or "") == kind:
+                    seen.add(s)
+                    out.append(Hit(b, s, kind.replace("_", " "), False))
+        return out
+
+    more_change: list[Hit] = []
+
+    if qid in _ASKED and "asks" in RULE_FAMILIES:
+        # "Working Together asks partners to analyse ..." restates the requirement
+        def practice(h):
+            return evidence_kind(h.sentence, h.block.section or "") != "requirement"
+
+        strong = [h for h in strong if practice(h)]
+        partly = [h for h in partly if practice(h)]
+        where = dedicated | {h.block.block_id for h in strong + partly}
+        strong = strong + sentences_of_kind("shortfall", where, whole=True)
+    if qid in _REASONED and "reasons" in RULE_FAMILIES:
+        grounded = [h for h in strong if _GROUNDED.search(h.sentence)]
+        generic = [h for h in strong if not _GROUNDED.search(h.sentence)]
+        why = [h for h in strong if _WHY_LABEL.search(h.sentence)]
+        # reasons given one priority at a time ("Why this is a priority: ..."): yes needs at
+        # least two grounded in evidence (a "because" counts when it gives a priority's reason,
+        # "we chose this priority because ...", not a reason for anything else)
+        specific = {
+            h.sentence
+            for h in grounded
+            if h.cue.lower() != "because" or _PRIORITY.search(h.sentence)
+        }
+        if why and len(specific) < 2:
+            strong, partly = [], partly + strong
+        else:
+            strong, partly = grounded, partly + generic
+    if qid in _CLAIMED and "impact_claim" in RULE_FAMILIES:
+        claims = [h for h in sentences_of_kind("impact_claim", topic_blocks) if not _is_title(h)]
+        partly = partly + claims
+    if qid in _JUDGED and "judgement" in RULE_FAMILIES:
+        judged = sentences_of_kind("judgement", topic_blocks, whole=True)
+        strong = strong + judged
+        # the figures beside a grounded judgement ("10 of the 19 measures ... were met")
+        where = {h.block.block_id for h in judged}
+        more_change = sentences_of_kind("impact", where, whole=True)
+    return strong, partly, more_change
+
+
 def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
     """Every (block, sentence) where one of the cues occurs, in evidence order. A hit in a
     sentence that is not reported practice (`statement_kind`: planned, required, about the
@@ -459,7 +640,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v6"
+    model = "rules-v7"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -486,6 +667,14 @@ class OfflineEngine:
             passage = replace(block.passage, text=text) if text else block.passage
             out.append(EvidenceBlock(block.block_id, passage))
         return out
+
+    def _page_texts(self, context: DraftContext) -> dict[int, str]:
+        """The report's pages by number ({} without a database: tests, a bare engine)."""
+        if self._db is None or not context.report_id:
+            return {}
+        from assistant.library import ReportStore  # the engine reads pages, never writes
+
+        return ReportStore(self._db).pages(context.report_id)
 
     def _whole_sentences(self, blocks: list[EvidenceBlock], context: DraftContext):
         """Blocks whose passage starts inside a sentence get that sentence's start back from
@@ -605,6 +794,10 @@ class OfflineEngine:
             for h in topic + strong + partly
             if any(c in (h.block.section or "").lower() for c in cues)
         }
+        pages = self._page_texts(context) if question.id in _ASKED | _JUDGED else {}
+        strong, partly, more_change = _v7_hits(
+            question, blocks, strong, partly, topic, dedicated, pages
+        )
         topical_blocks = {h.block.block_id for h in strong + partly} | dedicated
         if _NEEDS_DATA.get(question.id) == "change":
             # figures that change over time where the topic itself is discussed count too
@@ -646,7 +839,7 @@ class OfflineEngine:
         )
         n_strong = len({h.sentence for h in strong})
         needs = _NEEDS_DATA.get(question.id)
-        change = [h for h in data if _CHANGE.search(h.sentence)]
+        change = [h for h in data if _CHANGE.search(h.sentence)] + more_change
         if needs == "change":
             data = change  # the top value rests on change over time, not any figure
         enough = 1 if question.id in _ONE_STRONG_ENOUGH else 2
@@ -739,11 +932,14 @@ class OfflineEngine:
         cues = [
             c for c in question.keywords.get(slug) or [label] if c not in _DROP_CUES.get(key, ())
         ]
-        cues += _MORE_CUES.get(key, [])
+        if "impact_cues" in RULE_FAMILIES or key not in _V7_CUES:
+            cues += _MORE_CUES.get(key, [])
         other_sense = _OTHER_SENSE.get(key)
         hits = []
         for h in find_hits(cues, blocks):
             if h.planned or h.negated:
+                continue
+            if key in _V7_CUES and h.cue in _MORE_CUES[key] and _not_outcome(h.sentence):
                 continue
             if other_sense and _only_other_sense(h, other_sense):
                 continue
@@ -753,12 +949,23 @@ class OfflineEngine:
         return hits
 
     def _multi_select(self, question: Question, blocks, context) -> EngineResult:
-        topic_hits = find_hits(question.keywords.get("topic", []), blocks)
+        topic_cues = list(question.keywords.get("topic", []))
+        if "impact_cues" in RULE_FAMILIES:
+            topic_cues += _MORE_TOPIC.get(question.picklist, [])
+        topic_hits = [
+            h
+            for h in find_hits(topic_cues, blocks)
+            if h.cue in question.keywords.get("topic", []) or not _not_outcome(h.sentence)
+        ]
         topical = {h.block.block_id for h in topic_hits}
         scope = None
         if question.picklist == "safeguarding_themes":
             # the partnership's own priorities for the period, not context, next year's or
-            # another board's: only statements inside a priority passage for this period
+            # another board's: only statements inside a priority passage for this period,
+            # read over the whole page (a passage may start below the list's first items)
+            if "priority_pages" in RULE_FAMILIES:
+                blocks = self._whole_pages(blocks, context)
+                topical = {h.block.block_id for h in find_hits(question.keywords["topic"], blocks)}
             scope = _priority_scope(blocks, _period_labels(context.period))
         chosen, support = [], []
         for slug, label in question.options().items():
@@ -1343,10 +1550,26 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\b(?:practitioner|practice|DSL|leads?|safeguarding|learning)\s+(?:forums?|networks?)\b",
     ],
     ("impact_evidence", "case_studies"): [
-        r"re:\b(?:meet|the story of|case of)\s+[A-Z][a-z]+\b",
+        r"re:\b(?:meet|the story of|case of)\s+(?-i:[A-Z][a-z]+)\b",
         r"re:\b(?-i:[A-Z][a-z]+)'s story\b",
         r"re:\bwhat changed for\s+(?-i:[A-Z][a-z]+)\b",
         "case studies",
+    ],
+    # rules-v7 ("impact_cues"): figures compared over time ("rose from 24% to 37%", "54% -> 71%",
+    # "up from 44 per cent"), never a period ("from 1 April 2020 to 31 March 2021"), a span of
+    # years or a rise alone ("referrals rose by 44% during lockdown" is context, not impact)
+    ("impact_evidence", "outcome_data_trend"): [
+        r"re:\bfrom\s+(?!(?:19|20)\d\d\b)\d[\d,.]*\s*(?:%|per\s*cent)?\s+(?!(?:January|February|"
+        r"March|April|May|June|July|August|September|October|November|December)\b)"
+        r"(?:[\w-]+\s+){0,4}to\s+\d",
+        r"re:\d\s*%?\s*(?:->|→)\s*\d",
+        r"re:\b(?:up|down) from\s+\d",
+    ],
+    # what children or families said, in their words or as a share: "Jamie's mum told us",
+    # "seven in ten young people leaving the service said they felt safer"
+    ("impact_evidence", "child_family_feedback"): [
+        r"re:\b(?:children|child|young people|young person|pupils|parents|families|carers|mothers|"
+        r"fathers|mums?|dads?)\b[^.;]{0,50}\b(?:told us|said (?:they|that|it|she|he))\b",
     ],
     ("impact_evidence", "multiagency_audit"): [
         r"re:\baudits?\b[^.;]{0,60}\b(?:found|showed|shows|improved|rose|fell)\b",
@@ -1354,6 +1577,36 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
     ("impact_evidence", "practitioner_survey"): [
         r"re:\bsurvey(?:ed)?\b[^.;]{0,50}\b(?:practitioners|staff|professionals)\b",
         r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,50}\bsurvey",
+    ],
+}
+# figures and words that are not outcomes for children: training results, learning embedded
+# in practice (B4), attendance, the workforce, a priority's reason ("referrals rose by 30%, so
+# we chose it")
+_NOT_OUTCOME = re.compile(
+    r"\b(?:knowledge|confiden(?:t|ce)|courses?|training|trained|participants|attendees|delegates|"
+    r"learners|learning|attendance|vacanc(?:y|ies)|turnover|caseloads?|staff(?:ing)?|recruit\w*|"
+    r"budget|because|why (?:this|it) is a priority|why we chose|we chose)\b",
+    re.IGNORECASE,
+)
+
+
+def _not_outcome(sentence: str) -> bool:
+    return bool(_NOT_OUTCOME.search(sentence))
+
+
+_V7_CUES = {
+    ("impact_evidence", "outcome_data_trend"),
+    ("impact_evidence", "child_family_feedback"),
+}
+# rules-v7 ("impact_cues"): what marks a passage as about impact, beyond the bank's topic
+# words: "the difference made", "children told us", "the audit shows"
+_MORE_TOPIC: dict[str | None, list[str]] = {
+    "impact_evidence": [
+        r"re:\bdifference\b",
+        r"re:\bshows?\b",
+        r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,30}\btold us\b",
+        *_MORE_CUES[("impact_evidence", "child_family_feedback")],
+        *_MORE_CUES[("impact_evidence", "outcome_data_trend")],
     ],
 }
 # bank cues too general for an option: a training programme page is not training updated
@@ -1442,6 +1695,15 @@ _NEW_PRIORITY = re.compile(
 )
 
 
+# an agency's or subgroup's part in the priorities, not a statement of them: "Our contribution
+# to the shared priorities", "how we contributed to the partnership's priorities"
+_CONTRIBUTION = re.compile(
+    r"\bcontribut\w*\s+(?:to|towards)\s+(?:the\s+|our\s+|each\s+of\s+the\s+)?(?:[\w'’-]+\s+){0,2}"
+    r"priorit",
+    re.IGNORECASE,
+)
+
+
 def _is_title(hit: Hit) -> bool:
     """The hit's sentence is its block's section title or a stand-alone heading line."""
     sentence = " ".join(hit.sentence.split())
@@ -1477,6 +1739,8 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
     scope: set[tuple[str, str]] = set()
 
     def closing(text: str) -> bool:
+        if "priority_pages" in RULE_FAMILIES and _CONTRIBUTION.search(text):
+            return True  # an agency's "contribution to the shared priorities" states none
         future = _FUTURE.search(text) or (_is_heading(text) and _FUTURE_HEADING.search(text))
         return bool(future or _other_period(text, periods) or _NOT_OURS.search(text)) or bool(
             _NEW_PRIORITY.search(text)
