@@ -315,3 +315,31 @@ def test_independent_and_generated_sets_weigh_half_each_when_choosing():
     # one independent set against two generated ones: the generated pair counts once
     assert _balanced([0.2, 0.4, 0.6], [True, False, False]) == (0.2 + 0.5) / 2
     assert _balanced([0.4, 0.6], [False, False]) == 0.5
+
+
+def test_an_eval_on_a_set_the_calibration_was_fitted_on_says_in_sample():
+    from assistant.engines.calibration import load_calibration
+    from assistant.evaluation.harness import _fitted_on, _gold_set_name
+    from assistant.evaluation.summary import IN_SAMPLE, headline
+
+    cal = load_calibration("offline", OfflineEngine.model)
+    fitted = str(cal.fitted_on[0]).split(":", 1)[0]  # e.g. "devset/gold.csv"
+    folder = fitted.split("/", 1)[0]
+    assert _gold_set_name({"gold_csv": f"/somewhere/{folder}/gold.csv"}) == fitted
+    assert _fitted_on("offline", OfflineEngine.model, cal.version, fitted)
+    assert not _fitted_on("offline", OfflineEngine.model, cal.version, "elsewhere/gold.csv")
+    assert not _fitted_on("offline", OfflineEngine.model, "an-older-version", fitted)
+    assert not _fitted_on("offline", OfflineEngine.model, cal.version, None)
+    group = {"ece": 0.05, "auroc": 0.9, "n": 10, "calibrations": {cal.version: 10}}
+    mx = {
+        "eval_id": "ev-1",
+        "engine": "offline",
+        "model": OfflineEngine.model,
+        "labelled_set": {"describe": "a set"},
+        "themes": {},
+        "overall": {"single_choice_accuracy": 0.9, "mean_primary_kappa": 0.8},
+        "confidence": {"offline": group},
+    }
+    assert IN_SAMPLE not in headline(mx)
+    group["in_sample"] = True
+    assert IN_SAMPLE in headline(mx)

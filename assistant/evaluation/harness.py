@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.engines.base import can
-from assistant.engines.calibration import UNCALIBRATED
+from assistant.engines.calibration import UNCALIBRATED, load_calibration
 from assistant.errors import ConfigError, NotFoundError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.human_scores import load_human_scores, resolve_reports
@@ -291,7 +291,7 @@ def run_eval(
         if retrieval:
             per_question[q.id]["retrieval"] = retrieval["per_question"].get(q.id, {})
     qs = list(per_question.values())
-    confidence = confidence_by_engine(items)
+    confidence = confidence_by_engine(items, _gold_set_name(src.describe))
     sample = reports[:reliability_reports]
     rel = _reliability(lib, engine, sample, questions, stored, on_progress)
 
@@ -442,9 +442,30 @@ def compare_runs(a: str | dict, b: str | dict, db=None) -> str:
 # --- CI gate -------------------------------------------------------------------------------
 
 
-def confidence_by_engine(items) -> dict:
+def _gold_set_name(describe: dict) -> str | None:
+    """The labelled set as a calibration's `fitted_on` names it: "devset/gold.csv"."""
+    gold = describe.get("gold_csv") or describe.get("csv")
+    return f"{Path(gold).parent.name}/{Path(gold).name}" if gold else None
+
+
+def _fitted_on(engine: str, model: str | None, version: str, set_name: str | None) -> bool:
+    """Whether the calibration `version` of this engine and model was fitted on this set."""
+    if not set_name or version == UNCALIBRATED:
+        return False
+    try:
+        calibration = load_calibration(engine, model)
+    except (OSError, ValueError, KeyError):  # an unreadable file says nothing of this set
+        return False
+    if calibration is None or calibration.version != version:
+        return False
+    return any(str(f).split(":", 1)[0] == set_name for f in calibration.fitted_on)
+
+
+def confidence_by_engine(items, set_name: str | None = None) -> dict:
     """Per engine and model: reliability diagram data, ECE and AUROC of the drafts' confidence
-    for agreeing with the auditors' answer (answered drafts; free text left out)."""
+    for agreeing with the auditors' answer (answered drafts; free text left out). `in_sample`
+    says the calibration was fitted on this very set (`set_name`, as in its `fitted_on`), so
+    its figures flatter it; the cross-validated ones come from the calibration fit."""
     groups: dict[str, dict] = {}
     for it in items:
         d = it.draft
@@ -456,7 +477,9 @@ def confidence_by_engine(items) -> dict:
         ):
             continue
         label = f"{d.engine} ({d.model})"
-        g = groups.setdefault(label, {"conf": [], "ok": [], "calibrations": Counter()})
+        g = groups.setdefault(
+            label, {"conf": [], "ok": [], "calibrations": Counter(), "of": (d.engine, d.model)}
+        )
         ref = it.reference
         ok = set(d.answer) == set(ref) if isinstance(ref, list) else d.answer == ref
         g["conf"].append(float(d.confidence))
@@ -466,6 +489,7 @@ def confidence_by_engine(items) -> dict:
         label: {
             **confidence_summary(g["conf"], g["ok"]),
             "calibrations": dict(g["calibrations"]),
+            "in_sample": any(_fitted_on(*g["of"], v, set_name) for v in g["calibrations"]),
         }
         for label, g in sorted(groups.items())
     }

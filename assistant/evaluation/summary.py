@@ -306,6 +306,12 @@ def _retrieval(mx: dict) -> Section:
     return Section("Evidence retrieval", text, [(headers, rows)], ["recall"])
 
 
+IN_SAMPLE = (
+    " — in-sample: the calibration was fitted on this set, so these figures flatter it; "
+    "`make calibrate` prints the leave-one-report-out ones"
+)
+
+
 def _confidence(mx: dict) -> Section:
     groups = mx.get("confidence") or {}
     if not groups:
@@ -327,7 +333,7 @@ def _confidence(mx: dict) -> Section:
             pct(g["accuracy"]),
             fmt(g["mean_confidence"]),
             fmt(g["ece"], 3),
-            fmt(g["auroc"], 3),
+            fmt(g["auroc"], 3) + (" (in-sample)" if g.get("in_sample") else ""),
             fmt(g["distinct_values"]),
             ", ".join(f"{k} ({v})" for k, v in g["calibrations"].items()),
         ]
@@ -633,6 +639,7 @@ def headline(mx: dict) -> str:
         lines.append(
             f"  confidence {label}: ECE {fmt(g['ece'], 3)}, AUROC {fmt(g['auroc'], 3)} over "
             f"{g['n']} drafts ({', '.join(g['calibrations'])})"
+            + (IN_SAMPLE if g.get("in_sample") else "")
         )
     return "\n".join(lines)
 
