@@ -856,7 +856,11 @@ def test_why_this_is_a_priority_needs_reasons_grounded_for_two_priorities(monkey
         ]
 
     grounded = why("the 2020 audit found the child's voice recorded in 54% of 48 cases.")
-    assert _draft_blocks("A4", grounded).answer == "yes"
+    result = _draft_blocks("A4", grounded)
+    assert result.answer == "yes"
+    # the rationale names the words found, never the engine's pattern
+    assert "re:" not in result.rationale and "(?:" not in result.rationale
+    assert "why this is a priority" in result.rationale.lower()
     generic = why("children deserve to be listened to, and we believe services are safer.")
     assert _draft_blocks("A4", generic).answer == "partly"
     _without(monkeypatch, "reasons")

@@ -1777,5 +1777,15 @@ def question_order(question_id: str) -> tuple:
     return (match.group(1).upper(), int(match.group(2)), match.group(3))
 
 
+def _cue_words(hit: Hit) -> str:
+    """The cue as a reviewer reads it: a bank cue's words, or the words an engine pattern
+    ("re:...") matched in the sentence (never the pattern itself)."""
+    if not hit.cue.startswith("re:"):
+        return hit.cue
+    found = _cue_pattern(hit.cue).search(" ".join(hit.sentence.split()))
+    words = " ".join(found.group(0).split()) if found else ""
+    return (words[:57] + "...") if len(words) > 60 else (words or "a phrase of this kind")
+
+
 def _cues(hits: list[Hit]) -> str:
-    return ", ".join(dict.fromkeys(f'"{h.cue}"' for h in hits)) or "none"
+    return ", ".join(dict.fromkeys(f'"{_cue_words(h)}"' for h in hits)) or "none"
