@@ -958,3 +958,51 @@ def test_impact_cues_mark_a_passage_and_find_trends_and_what_families_said(monke
     assert not (_draft_blocks("A7", [training]).answer or [])
     _without(monkeypatch, "impact_cues")
     assert _draft_blocks("A7", [text]).status == "not_found"
+
+
+# --- rules-v8: activity on each priority (A5) -------------------------------------------------
+def test_specific_actions_for_every_priority_is_yes():
+    # past-tense actions with a concrete object, none of the bank's "yes" phrases
+    result = _draft_blocks(
+        "A5",
+        [
+            ("Priority 1: Neglect", "Actions\nPartners introduced a new neglect pathway in June "
+             "2020.\nThe council trained 120 practitioners in the neglect assessment tool."),
+            ("Priority 2: Exploitation", "Actions\nThe police set up a multi-agency exploitation "
+             "panel.\nPartners published a protocol for missing children."),
+            ("Priority 3: Early help", "Actions\nSchools ran 14 workshops for parents on "
+             "early help."),
+        ],
+    )
+    assert result.answer == "yes", result.rationale
+
+
+def test_specific_actions_for_one_priority_of_three_is_partly():
+    result = _draft_blocks(
+        "A5",
+        [
+            ("Priority 1: Neglect", "What we did\nWe launched a new neglect strategy in June "
+             "2020.\nWe trained 120 practitioners in the neglect assessment tool."),
+            ("Priority 2: Exploitation", "What we did\nThe exploitation subgroup met regularly "
+             "during the year.\nPartners continued to work together on exploitation."),
+            ("Priority 3: Early help", "What we did\nA range of help continued to be offered to "
+             "families. Work is ongoing on early help."),
+        ],
+    )
+    assert result.answer == "partly", result.rationale
+
+
+def test_what_we_did_not_get_done_is_not_activity():
+    result = _draft_blocks(
+        "A5",
+        [
+            ("Priority 1: Neglect", "What we did\nWe launched a new neglect strategy in June "
+             "2020.\nWe trained 120 practitioners in the neglect assessment tool."),
+            ("Priority 2: Exploitation", "What we did\nWe set up a multi-agency exploitation "
+             "panel.\nPartners published a protocol for missing children."),
+            ("Priority 3: Early help", "What we did\nThe early help subgroup met regularly.\n"
+             "What we did not get done\nWe launched the early help strategy late; we did not "
+             "train the 200 practitioners we planned to."),
+        ],
+    )
+    assert result.answer == "partly", result.rationale

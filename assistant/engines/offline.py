@@ -63,6 +63,8 @@ RULE_FAMILIES = {
     "judgement",
     # priorities (A2) read over whole pages; an agency's contribution to them states none
     "priority_pages",
+    # rules-v8: activity on priorities (A5) read per priority, specific actions vs generic
+    "priority_activity",
     # impact evidence (A7): impact cues mark a passage; change over time; what children said
     "impact_cues",
 }
@@ -177,6 +179,84 @@ _STALLED = re.compile(
     r"(?:into|over (?:into|to))\b",
     re.IGNORECASE,
 )
+
+# rules-v8 ("priority_activity", A5): a specific action reported as done: a past-tense action
+# verb with a concrete object (a number, a named initiative, a protocol, a campaign...)
+_ACTION_VERB = (
+    r"launched|relaunched|delivered|published|trained|introduced|set up|developed|produced|"
+    r"created|established|rolled out|ran|commissioned|extended|revised|completed|appointed|"
+    r"funded|designed|implemented|carried out|started|piloted|recruited|refreshed|wrote|"
+    r"added|agreed|issued|opened|expanded|restructured|redesigned|held|rewrote|rewritten|"
+    r"changed"
+)
+# a change reported under its own label: "What we changed: from January 2021, every child ..."
+_CHANGE_LABEL = re.compile(
+    r"^\W*what (?:we|partners|the partnership) (?:changed|did)\s*:\s*\S", re.IGNORECASE
+)
+_SPECIFIC_ACTION = re.compile(
+    rf"\b(?:{_ACTION_VERB})\b(?:\s+\w+){{0,12}}?\s*(?:\d|\"|\u201c|\b(?:strategy|protocol|"
+    r"pathway|toolkit|tool|campaign|team|training|sessions?|courses?|guidance|pilot|audits?|"
+    r"procedures?|policy|service|champions?|workers?|advis[eo]rs?|page|briefings?|conference|"
+    r"reviews?|framework|programme|hub|panel|leaflets?|app|website|workshops?|network)\b)",
+    re.IGNORECASE,
+)
+# activity that names nothing done: "subgroups met regularly", "help continued to be offered"
+_GENERIC_ACTIVITY = re.compile(
+    r"\b(?:met (?:regularly|virtually|monthly|quarterly|as planned)|remained in place|"
+    r"continued to (?:be )?"
+    r"(?:offer|provid|support|work|meet|deliver|run|promot|develop|focus)\w*|(?:work|this) is "
+    r"(?:ongoing|continuing)|ongoing work|a range of (?:help|support|work|activity|activities)|"
+    r"began work|work began|work has (?:begun|started))\b",
+    re.IGNORECASE,
+)
+# a unit that is a priority's chapter: "Priority 2: Exploitation", "What we did on neglect"
+_PRIORITY_UNIT = re.compile(
+    r"\bpriorit(?:y|ies)\b|^what (?:we|partners|the partnership) did (?:on|for|about)\b",
+    re.IGNORECASE,
+)
+_UNDONE = re.compile(r"\b(?:did not|have not|has not|was not|were not)\b", re.IGNORECASE)
+# a heading for work not done: "What we did not get done", "What we did not achieve"
+_UNDONE_HEADING = re.compile(r"\b(?:not|didn't|yet to|still to)\b", re.IGNORECASE)
+# a heading that is the activity's own label within a priority, not a new priority
+_ACTIVITY_LABEL = re.compile(
+    r"^(?:what (?:we|partners|the partnership|the board|agencies) (?:did|changed|delivered)|"
+    r"what difference|what the (?:measures|data|figures)|actions?|activity|progress)\b"
+    r"(?!\s+(?:on|for|about|against)\b)",
+    re.IGNORECASE,
+)
+
+
+def _priority_activity(blocks: list[EvidenceBlock]):
+    """A5 read per priority: each passage's units (its section, or a sub-heading naming a
+    priority within it) with the specific actions and the generic activity reported under
+    them. Work under a heading for what was not done, and plans, are not activity."""
+    units: dict[str, dict[str, list]] = {}
+    for block in blocks:
+        unit = " ".join((block.section or block.block_id).split())
+        undone = bool(_UNDONE_HEADING.search(unit)) and unit.lower().startswith("what")
+        for sentence in _sentences(block.text):
+            flat = " ".join(sentence.split())
+            if _is_heading(flat) and len(flat.split()) >= 2 and not _SPECIFIC_ACTION.search(flat):
+                undone = bool(_UNDONE_HEADING.search(flat))
+                if not _ACTIVITY_LABEL.search(flat) and not undone:
+                    unit = flat
+                continue
+            if undone or evidence_kind(sentence, block.section or "") != "activity":
+                continue
+            entry = units.setdefault(unit, {"specific": [], "generic": []})
+            # a clause with a specific action, not one that only continues or begins work
+            # ("began work on a refreshed strategy"); "... was set up and met every quarter"
+            clauses = re.split(r";|,?\s+\band\b\s+|,\s+(?:which|who|but)\b", flat)
+            specific = bool(_CHANGE_LABEL.search(flat)) or any(
+                m and not _GENERIC_ACTIVITY.search(c) and not _not_done(c, m.start(), m.end())
+                for c in clauses
+                for m in [_SPECIFIC_ACTION.search(c)]
+            )
+            if specific and not _UNDONE.search(flat):
+                entry["specific"].append(Hit(block, sentence, "a specific action", False))
+            elif _GENERIC_ACTIVITY.search(flat):
+                entry["generic"].append(Hit(block, sentence, "generic activity", False))
+    return units
 
 
 # Questions where one specific cue is enough for the top value (a table of agencies with a
@@ -640,7 +720,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v7"
+    model = "rules-v8"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -850,6 +930,37 @@ class OfflineEngine:
             for sentence in _sentences(b.text)
             if _STALLED.search(" ".join(sentence.split()))
         ]
+        if question.id in _FOR_EACH_PRIORITY and "priority_activity" in RULE_FAMILIES:
+            units = _priority_activity(blocks)
+            covered = {u: e for u, e in units.items() if e["specific"]}
+            # generic activity counts against a priority's own chapter, not a foreword's
+            generic = {
+                u: e
+                for u, e in units.items()
+                if e["generic"] and not e["specific"] and _PRIORITY_UNIT.search(u)
+            }
+            done = [e["specific"][0] for e in covered.values()]
+            if len(covered) >= 2 and not generic and not stalled:
+                return self._result(
+                    "answered",
+                    top_value,
+                    f"Specific actions reported for {len(covered)} areas of work "
+                    f"({'; '.join(list(covered)[:4])}).",
+                    done,
+                    len(covered),
+                    rule="activity per priority",
+                )
+            if covered and (generic or stalled):
+                missing = list(generic) or [stalled[0].sentence]
+                return self._result(
+                    "answered",
+                    mid,
+                    f"Specific actions for some work ({'; '.join(list(covered)[:3])}), "
+                    f"only generic activity or none for '{' '.join(missing[0].split())[:80]}'.",
+                    done + [e["generic"][0] for e in generic.values()] + stalled[:1],
+                    1,
+                    rule="activity for some priorities",
+                )
         if stalled and strong and not needs:
             # activity "for each priority": a priority whose work did not start is not covered
             return self._result(
