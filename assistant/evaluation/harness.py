@@ -465,7 +465,7 @@ def confidence_by_engine(items, set_name: str | None = None) -> dict:
     """Per engine and model: reliability diagram data, ECE and AUROC of the drafts' confidence
     for agreeing with the auditors' answer (answered drafts; free text left out). `in_sample`
     says the calibration was fitted on this very set (`set_name`, as in its `fitted_on`), so
-    its figures flatter it; the cross-validated ones come from the calibration fit."""
+    its figures do not measure it; the cross-validated ones come from the calibration fit."""
     groups: dict[str, dict] = {}
     for it in items:
         d = it.draft

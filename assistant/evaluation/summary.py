@@ -307,8 +307,8 @@ def _retrieval(mx: dict) -> Section:
 
 
 IN_SAMPLE = (
-    " — in-sample: the calibration was fitted on this set, so these figures flatter it; "
-    "`make calibrate` prints the leave-one-report-out ones"
+    " — in-sample: the calibration was fitted on this set, so these figures do not measure "
+    "it; `make calibrate` prints the leave-one-report-out ones"
 )
 
 
