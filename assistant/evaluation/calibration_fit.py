@@ -257,6 +257,16 @@ def cross_validated(
     return out
 
 
+def _summarise_sets(sets: dict, rows: list[dict], conf: list[float], label) -> None:
+    """The leave-one-report-out summary of each labelled set (rows are in set order), then
+    of all of them."""
+    start = 0
+    for source, rs in sets.items():
+        summarise(f"{label(source)} (leave-one-report-out)", rs, conf[start : start + len(rs)])
+        start += len(rs)
+    summarise("all (leave-one-report-out)", rows, conf)
+
+
 def summarise(name: str, rows: list[dict], conf: list[float]) -> dict:
     s = confidence_summary(conf, [r["agreed"] for r in rows])
     print(
@@ -468,11 +478,7 @@ def main(argv=None) -> int:
     question_weight = min(losses, key=losses.get)
     recalibrate = (lambda r: r["recal"]) if args.recalibrate_on else None
     conf = cross_validated(rows, engine, model, question_weight, recalibrate)
-    start = 0
-    for source, rs in sets.items():
-        summarise(f"{source} (leave-one-report-out)", rs, conf[start : start + len(rs)])
-        start += len(rs)
-    summarise("all (leave-one-report-out)", rows, conf)
+    _summarise_sets(sets, rows, conf, label=str)
     if args.write:
         digest = hashlib.sha256(
             json.dumps(
@@ -518,11 +524,7 @@ def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
     name, features, l2 = choose_logistic(sets, engine, model, candidates)
     print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
     conf = cross_validated_logistic(rows, engine, model, features, l2)
-    start = 0
-    for source, rs in sets.items():
-        summarise(f"{_label(source)} (leave-one-report-out)", rs, conf[start : start + len(rs)])
-        start += len(rs)
-    summarise("all (leave-one-report-out)", rows, conf)
+    _summarise_sets(sets, rows, conf, label=_label)
     digest = hashlib.sha256(
         json.dumps(
             # the report's name, not where it is ingested: the same data, the same version
