@@ -14,12 +14,7 @@ from pathlib import Path
 from assistant.bulk.runs import draft_items
 from assistant.chunking import chunk_pages
 from assistant.config import load_settings
-from assistant.drafting.drafter import (
-    estimate_tokens,
-    question_parts,
-    question_queries,
-    retrieve_evidence,
-)
+from assistant.drafting.drafter import estimate_tokens, question_evidence
 from assistant.ingest.pdf import parse_pdf
 from assistant.providers.scripted import ScriptedEndpoint
 from assistant.service import Assistant
@@ -200,9 +195,7 @@ def run_drafting_benchmark(
                 {},
             )
             for q in questions:
-                blocks = retrieve_evidence(
-                    assistant.index, question_queries(q), report.report_id, parts=question_parts(q)
-                )
+                blocks = question_evidence(assistant.index, q, report.report_id)
                 evidence_tokens += sum(estimate_tokens(b.text) for b in blocks)
                 stuffing_tokens += report_tokens
                 gold = set(gold_pages.get(q.id, []))

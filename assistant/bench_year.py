@@ -25,12 +25,7 @@ from pathlib import Path
 from assistant.bulk.runs import draft_items
 from assistant.chunking import Chunk, chunk_pages
 from assistant.config import load_settings
-from assistant.drafting.drafter import (
-    estimate_tokens,
-    question_parts,
-    question_queries,
-    retrieve_evidence,
-)
+from assistant.drafting.drafter import estimate_tokens, question_evidence
 from assistant.ingest.pdf import parse_pdf
 from assistant.providers.calllog import CallLog
 from assistant.providers.scripted import ScriptedEndpoint
@@ -463,9 +458,7 @@ def _tokens(out: dict, home: Path, embedder: str) -> None:
         report_tokens = sum(estimate_tokens(t) for t in pages.values())
         whole.append(report_tokens)
         for q in questions:
-            blocks = retrieve_evidence(
-                assistant.index, question_queries(q), report.report_id, parts=question_parts(q)
-            )
+            blocks = question_evidence(assistant.index, q, report.report_id)
             evidence.append(sum(estimate_tokens(b.passage.text) for b in blocks))
     per_call = out.get("llm_1y_prompt_tokens_per_call", 0)
     mean_evidence = statistics.mean(evidence)

@@ -115,6 +115,17 @@ def question_parts(question: Question) -> list[list[str]] | None:
     return [question_queries(q) for q in question.evidence_questions] or None
 
 
+def question_evidence(
+    index: ChunkIndex, question: Question, report_id: str, mode: str | None = None
+) -> list[EvidenceBlock]:
+    """The evidence an engine is shown for a question: its phrasings and, for a synthesis
+    question, the parts it reads. Drafts, evals and benchmarks all retrieve through here, so
+    they measure the same evidence."""
+    return retrieve_evidence(
+        index, question_queries(question), report_id, mode=mode, parts=question_parts(question)
+    )
+
+
 def verify_citations(
     result: EngineResult, blocks: list[EvidenceBlock], page_text: dict[int, str]
 ) -> list[Citation]:
@@ -279,13 +290,9 @@ class Drafter:
         return chosen.name, chosen.version
 
     # --- the path: prepare -> engine -> finish -> store ---------------------------------
-    def evidence(
-        self, report_id: str, queries: list[str], parts: list[list[str]] | None = None
-    ) -> list[EvidenceBlock]:
-        """The evidence blocks an engine is shown for these phrasings of one question."""
-        return retrieve_evidence(
-            self.index, queries, report_id, mode=self.retrieval_mode, parts=parts
-        )
+    def evidence(self, report_id: str, queries: list[str]) -> list[EvidenceBlock]:
+        """The evidence blocks an engine is shown for these phrasings of a free question."""
+        return retrieve_evidence(self.index, queries, report_id, mode=self.retrieval_mode)
 
     def prepare(
         self,
@@ -312,8 +319,8 @@ class Drafter:
             blocks, note = self.report_pages(report, context)
             context.context = "whole-report" if blocks is not None else "retrieved"
         if blocks is None:
-            blocks = self.evidence(
-                report.report_id, question_queries(question), question_parts(question)
+            blocks = question_evidence(
+                self.index, question, report.report_id, mode=self.retrieval_mode
             )
         return Prepared(report, question, key, blocks, context, note)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.drafting.drafter import question_parts, question_queries, retrieve_evidence
+from assistant.drafting.drafter import question_evidence
 from assistant.evaluation import metrics as m
 from assistant.evaluation.human_scores import HumanScore
 
@@ -192,10 +192,8 @@ def retrieval_scores(
     for it in items:
         if not it.gold_pages or not it.report_id or it.question_id not in by_q:
             continue
-        queries = question_queries(by_q[it.question_id])
-        parts = question_parts(by_q[it.question_id])
         for mode in modes:
-            blocks = retrieve_evidence(index, queries, it.report_id, mode=mode, parts=parts)
+            blocks = question_evidence(index, by_q[it.question_id], it.report_id, mode=mode)
             pages = [b.page for b in blocks]
             ranked[mode].setdefault(it.question_id, []).append((pages, it.gold_pages))
             if mode == modes[0]:  # which gold pages the evidence given to the engine lacks
