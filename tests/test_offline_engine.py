@@ -1006,3 +1006,35 @@ def test_what_we_did_not_get_done_is_not_activity():
         ],
     )
     assert result.answer == "partly", result.rationale
+
+
+# --- rules-v9: the period covered (C1) --------------------------------------------------------
+def test_period_is_a_stated_span_or_year_label_never_a_month_or_annual_report(monkeypatch):
+    no_period = [
+        "A new case management system went live in March after several months of testing.",
+        ("Governance", "Information governance, Annual report sign-off, subgroup notes."),
+        "The board agreed its budget in April.",
+    ]
+    result = _draft_blocks("C1", no_period, period=None)
+    assert result.answer == "no", result.rationale
+    assert result.citations == []
+    _without(monkeypatch, "period_stated")  # the topic cues alone ("March", "annual report")
+    assert _draft_blocks("C1", no_period, period=None).answer == "yes"
+
+
+def test_period_prefers_the_reports_own_and_asks_a_reason_for_a_longer_one():
+    stated = ["Our priorities for 2021-22 are set out at the end.",
+              "This report covers the period from 1 April 2020 to\n31 March 2021."]  # fmt: skip
+    result = _draft_blocks("C1", stated, period="2020-21")
+    assert result.answer == "yes" and result.features["rule"] == "period own", result.rationale
+    assert [c.block_id for c in result.citations] == ["E2"]
+    assert "31 March 2021" in result.citations[0].quote
+    named = _draft_blocks("C1", ["Annual Report 2020/21"], period=None)
+    assert named.answer == "yes" and named.features["rule"] == "period named"
+    two_years = ["This report covers 1 April 2019 to 31 March 2021."]
+    assert _draft_blocks("C1", two_years, period="2019-21").answer == "no"
+    reasoned = [
+        "This report covers 1 April 2019 to 31 March 2021, because the pandemic delayed the "
+        "report for 2019-20."
+    ]
+    assert _draft_blocks("C1", reasoned, period="2019-21").answer == "yes"

@@ -43,6 +43,7 @@ from assistant.engines.base import (
     RawCitation,
     register_engine,
 )
+from assistant.ingest.identity import stated_periods
 from assistant.questions import AnswerType, Question
 
 MARKER = "Drafted without an LLM: offline rules over retrieved evidence"
@@ -67,6 +68,8 @@ RULE_FAMILIES = {
     "priority_activity",
     # impact evidence (A7): impact cues mark a passage; change over time; what children said
     "impact_cues",
+    # rules-v9: the period covered (C1) is a stated span or year label, never a month's name
+    "period_stated",
 }
 _NUMBER_WORDS = {
     "no": 0,
@@ -153,6 +156,13 @@ _NEEDS_DATA = {
 # effectiveness judged with evidence, and the should-items (impact, little progress, local
 # and national review actions, feedback from children and families)
 _OVERALL = {"C8"}
+_PERIOD_COVERED = {"C1"}  # the period the report covers: a span of dates or a year label
+# a reason given for a period that is not 12 months ("covers two years because ...")
+_PERIOD_REASON = re.compile(
+    r"\b(?:because|due to|as a result of|the reason|reasons? for|so that|in order to|"
+    r"to align|to bring|delayed|postponed|covers? (?:two|both|the two))\b",
+    re.I,
+)
 _EFFECTIVENESS = "A9"
 _SHOULD_ITEMS = ("A6", "A8", "B2", "B3", "C6")
 
@@ -436,6 +446,22 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3]
 
 
+def _sentence_at(text: str, at: int, end: int) -> str:
+    """The sentences (or stand-alone lines) of `text` that `text[at:end]` falls in, as one
+    exact substring: a span of dates broken over two lines is quoted whole."""
+    first = last = None
+    start = 0
+    for sentence in _sentences(text):
+        found = text.find(sentence, start)
+        if found < 0:
+            continue
+        start = found + len(sentence)
+        if found < end and at < start:
+            first = found if first is None else first
+            last = start
+    return text[first:last] if first is not None else text[at:end]
+
+
 def _rows(text: str) -> list[tuple[str, str]]:
     """(sentence, row) pairs: a short line of a table read with the cells after it
     ("NHS Wyvernmouth CCG" / "£86,400" / "£88,400"), a sentence read alone."""
@@ -485,12 +511,16 @@ def statement_kind(sentence: str, section: str = "", cue: str = "") -> str:
         return "planned"
     if _FUTURE_HEADING.search(section or ""):
         return "planned"
-    if "planned" in RULE_FAMILIES and (_BULLET.match(flat) or len(item.split()) <= 12) and (
-        _PLAN_ITEM.match(item)
+    if (
+        "planned" in RULE_FAMILIES
+        and (_BULLET.match(flat) or len(item.split()) <= 12)
+        and (_PLAN_ITEM.match(item))
     ):
         return "planned"
-    if "required" in RULE_FAMILIES and _REQUIREMENT_SENTENCE.search(flat) and not (
-        _REQUIREMENT_SENTENCE.search(cue)
+    if (
+        "required" in RULE_FAMILIES
+        and _REQUIREMENT_SENTENCE.search(flat)
+        and not (_REQUIREMENT_SENTENCE.search(cue))
     ):
         return "required"
     if "required" in RULE_FAMILIES and _ABOUT_REPORT.search(flat):
@@ -553,6 +583,8 @@ _JUDGEMENT_GROUNDED = re.compile(
     r"\bareas? (?:requiring|that require|needing|for) improvement\b",
     re.IGNORECASE,
 )
+
+
 def evidence_kind(sentence: str, section: str = "") -> str:
     """What a sentence is as evidence, the distinctions a careful auditor makes before rating:
     "plan" (still to do), "requirement" (what partners must do, or are asked to do), "context"
@@ -720,7 +752,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v8"
+    model = "rules-v9"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -821,6 +853,8 @@ class OfflineEngine:
             AnswerType.FREE_TEXT: self._free_text,
         }
         handler = kinds.get(question.answer_type, self._graded)
+        if question.id in _PERIOD_COVERED and "period_stated" in RULE_FAMILIES:
+            handler = self._period_covered
         if "required" in RULE_FAMILIES and handler != self._count:
             evidence = self._whole_sentences(evidence, context)
         result = handler(question, evidence, context)
@@ -845,6 +879,68 @@ class OfflineEngine:
         return result
 
     # --- graded answers: yes/no, yes/partly/no, not/partly/evidenced ----------------------
+    def _period_covered(self, question: Question, blocks: list[EvidenceBlock], context):
+        """Does the report state its period: a span of dates ("1 April 2020 to 31 March
+        2021") or a year label ("2020-21", "2020/21") in the evidence. A month's name, "annual
+        report" or "this year" states none. The report's own period (detected at ingest from
+        its first pages) is preferred to other years it names (next year's priorities, last
+        year's figures); a period longer than 12 months needs a reason given beside it."""
+        stated = [
+            (period, months, Hit(block, _sentence_at(block.text, at, end), period, False))
+            for block in blocks
+            for period, months, (at, end) in stated_periods(block.text)
+        ]
+        if not stated:
+            result = self._result(
+                "answered",
+                "no",
+                'No span of dates or year label ("2020-21", "1 April 2020 to 31 March 2021") '
+                "in the retrieved evidence: check the cover and the foreword.",
+                [],
+                1,
+                rule="period none",
+            )
+            result.needs_citations = False  # an absence: nothing to quote
+            return result
+        own = [s for s in stated if s[0] == context.period] if context.period else []
+        chosen = own or [s for s in stated if s[1] == 12] or stated
+        period, months, _ = chosen[0]
+        hits = [h for p, _, h in chosen if p == period]
+        if months <= 12:
+            return self._result(
+                "answered",
+                "yes",
+                f"The report states its period: {period}"
+                f"{'' if own else ' (a year it names: the period was not detected at ingest)'}.",
+                hits,
+                len(hits) + 1,
+                rule="period own" if own else "period named",
+            )
+        reasons = [h for h in hits if _PERIOD_REASON.search(h.sentence)]
+        reasons += [
+            Hit(h.block, s, "reason", False)
+            for h in hits
+            for s in _sentences(h.block.text)
+            if s != h.sentence and _PERIOD_REASON.search(s) and period[:4] in s
+        ]
+        if reasons:
+            return self._result(
+                "answered",
+                "yes",
+                f"The report covers {period} ({months} months) and says why.",
+                hits[:1] + reasons,
+                len(reasons) + 1,
+                rule="period longer, reason",
+            )
+        return self._result(
+            "answered",
+            "no",
+            f"The report covers {period} ({months} months, not 12) and gives no reason beside it.",
+            hits,
+            1,
+            rule="period longer, no reason",
+        )
+
     def _graded(self, question: Question, blocks: list[EvidenceBlock], context) -> EngineResult:
         """yes/no, yes/partly/no and not/partly/evidenced from three kinds of signal:
         the topic discussed (in a section of its own, or in passing), cues for the middle
@@ -1366,8 +1462,9 @@ def _year_columns(lines: list[str], at: int) -> list[str]:
     "2020-21", one a line as layout extraction gives them, or on one line)."""
     cells = re.split(r"\s{2,}|\t", lines[at].strip()) if lines[at].strip() else []
     if len(cells) > 1 and all(_YEAR_CELL.fullmatch(c) for c in cells):
-        return [f"{_YEAR_CELL.fullmatch(c).group(1)}-{_YEAR_CELL.fullmatch(c).group(2)}"
-                for c in cells]
+        return [
+            f"{_YEAR_CELL.fullmatch(c).group(1)}-{_YEAR_CELL.fullmatch(c).group(2)}" for c in cells
+        ]
     years = []
     for line in lines[at:]:
         m = _YEAR_CELL.fullmatch(line.strip())
@@ -1393,15 +1490,15 @@ def _table_rows(text: str):
             line = lines[i].strip()
             inline = _TRAILING_CELLS.match(line)
             if inline and len(inline.group(2).split()) == n:
-                yield years, " ".join([*label, inline.group(1)]), [
-                    int(v) for v in inline.group(2).split()
-                ]
+                yield (
+                    years,
+                    " ".join([*label, inline.group(1)]),
+                    [int(v) for v in inline.group(2).split()],
+                )
                 label, i = [], i + 1
                 continue
             run = []
-            while i + len(run) < len(lines) and _NUMBER_CELL.fullmatch(
-                lines[i + len(run)].strip()
-            ):
+            while i + len(run) < len(lines) and _NUMBER_CELL.fullmatch(lines[i + len(run)].strip()):
                 run.append(int(lines[i + len(run)].strip()))
             if run:
                 if len(run) == n and label:

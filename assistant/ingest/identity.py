@@ -51,26 +51,36 @@ def normalise_period(text: str | None) -> str | None:
     return format_period(start, end_year) if end_year > start else text.strip()
 
 
+def stated_periods(text: str) -> list[tuple[str, int, tuple[int, int]]]:
+    """(period, months, where) for each reporting period the text states: a span of dates
+    ("1 April 2019 to 31 March 2021": '2019-21', 24 months) or a year label ("2020-21",
+    "2020/21", "2020 to 2021": 12 months a year). Never a month or a year alone."""
+    found, spans = [], []
+    for match in _SPAN.finditer(text):
+        start, end = int(match.group(2)), int(match.group(4))
+        months = (end - start) * 12 + _month(match.group(3)) - _month(match.group(1)) + 1
+        if 1 <= end - start <= 3 and months >= 11:  # a year (or several) of reporting
+            found.append((format_period(start, end), months, match.span()))
+            spans.append(match.span())
+    for match in _PERIOD.finditer(text):
+        if any(a <= match.start() < b for a, b in spans):
+            continue
+        start, tail = int(match.group(1)), int(match.group(3))
+        end = (start // 100) * 100 + tail
+        if 1 <= end - start <= 3:
+            found.append((format_period(start, end), 12 * (end - start), match.span()))
+    return sorted(found, key=lambda f: f[2])
+
+
 def period_candidates(page_texts: list[str]) -> Counter[str]:
     """Weighted period mentions of the first pages: the cover counts most, a stated span
     ("1 April 2019 to 31 March 2021") more than a bare year label."""
     found: Counter[str] = Counter()
     for number, text in enumerate(page_texts[:6]):
         weight = 3 if number == 0 else 1
-        spans = []
-        for match in _SPAN.finditer(text):
-            start, end = int(match.group(2)), int(match.group(4))
-            months = (end - start) * 12 + _month(match.group(3)) - _month(match.group(1))
-            if 1 <= end - start <= 3 and months >= 10:  # a year (or several) of reporting
-                found[format_period(start, end)] += 3 * weight
-                spans.append(match.span())
-        for match in _PERIOD.finditer(text):
-            if any(a <= match.start() < b for a, b in spans):
-                continue
-            start, tail = int(match.group(1)), int(match.group(3))
-            end = (start // 100) * 100 + tail
-            if 1 <= end - start <= 3:
-                found[format_period(start, end)] += weight
+        for period, _months, (a, b) in stated_periods(text):
+            is_span = bool(_SPAN.fullmatch(text[a:b]))
+            found[period] += 3 * weight if is_span else weight
     return found
 
 
