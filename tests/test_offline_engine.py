@@ -1038,3 +1038,18 @@ def test_period_prefers_the_reports_own_and_asks_a_reason_for_a_longer_one():
         "report for 2019-20."
     ]
     assert _draft_blocks("C1", reasoned, period="2019-21").answer == "yes"
+
+
+def test_training_ladder_reads_take_up_and_satisfaction_in_other_words():
+    page = ("Multi-agency training", "Our training offer is open to staff from all agencies.\n"
+            "Course\nSessions\nAttendees\nSafer sleep\n33\n398\nOnline safety\n62\n1,196")  # fmt: skip
+    assert _draft_blocks("B8", [page]).answer == 1  # the table's attendance column
+    places = ("Multi-agency training", "In total 1,200 places were taken up on 7 courses.")
+    assert _draft_blocks("B8", [places]).answer == 1
+    liked = ("Multi-agency training", "In total 3,390 places were taken up on 5 courses. "
+             "Feedback forms were positive: 87% of people said the course met their needs.")  # fmt: skip
+    result = _draft_blocks("B8", [liked])
+    assert result.answer == 2, result.rationale
+    planned = ("Multi-agency training", "In 2021-22 we plan to evaluate the impact of "
+               "training on practice. Courses are delivered by a pool of trainers.")  # fmt: skip
+    assert _draft_blocks("B8", [planned]).answer == 0  # plans to evaluate do not count

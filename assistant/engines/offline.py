@@ -71,6 +71,8 @@ RULE_FAMILIES = {
     # rules-v9: the period covered (C1) is a stated span or year label, never a month's name
     "period_stated",
 }
+# rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
+# attendance column; satisfaction as "met their needs", "feedback forms were positive")
 _NUMBER_WORDS = {
     "no": 0,
     "none": 0,
@@ -354,10 +356,24 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
 # The engine's cues for rungs of the training-evaluation ladder: results reported, e.g.
 # "94 per cent rated the course good or excellent"
 _LADDER_CUES: dict[tuple[str, str], list[str]] = {
+    # rules-v9: take-up stated as places or people, or a table's attendance column
+    ("B8", "1"): [
+        r"re:\bplaces (?:were |had been )?(?:taken up|booked|filled)\b",
+        r"re:\b\d[\d,]*\s+(?:practitioners|staff|professionals|people|participants|delegates|"
+        r"learners)\s+(?:attended|took part|completed|were trained|accessed)\b",
+        r"re:^(?:attendees|attendance|participants|delegates|places taken|number trained)$",
+    ],
     ("B8", "2"): [
         r"re:\brated (?:the |their |each )?(?:course|training|session|event)s?\b",
         r"re:\b\d+\s*(?:%|per cent)[^.;]{0,40}\b(?:rated|found|said|described)\b[^.;]{0,40}"
         r"\b(?:good|useful|excellent|helpful|relevant|valuable)\b",
+        # rules-v9: satisfaction in other words ("87% of people said the course met their
+        # needs", "feedback forms were positive")
+        r"re:\b\d+\s*(?:%|per cent)\s+of\s+(?:people|attendees|participants|delegates|"
+        r"practitioners|staff|those|learners)\b[^.;]{0,30}\b(?:said|felt|agreed|reported)\b"
+        r"[^.;]{0,40}\b(?:met their needs|satisf\w*|recommend\w*|worthwhile)",
+        r"re:\bfeedback (?:forms?|from (?:attendees|participants|delegates))\b[^.;]{0,20}"
+        r"\b(?:were|was)\s+(?:positive|good|very good|excellent)\b",
     ],
 }
 # questions whose engine cues are specific enough in any passage (a re-audit tests learning)
