@@ -1053,3 +1053,21 @@ def test_training_ladder_reads_take_up_and_satisfaction_in_other_words():
     planned = ("Multi-agency training", "In 2021-22 we plan to evaluate the impact of "
                "training on practice. Courses are delivered by a pool of trainers.")  # fmt: skip
     assert _draft_blocks("B8", [planned]).answer == 0  # plans to evaluate do not count
+
+
+def test_what_improved_needs_a_change_described_or_claimed_not_a_section_on_reviews(monkeypatch):
+    section = ("Learning from reviews", "The learning and review subgroup meets every six weeks "
+               "and oversees all review activity. Learning was shared through a podcast.")  # fmt: skip
+    assert _draft_blocks("B4", [section]).answer == "not"
+    claimed = ("Learning from reviews", "Practitioners tell us they are more aware of the "
+               "learning from reviews.")  # fmt: skip
+    result = _draft_blocks("B4", [claimed])
+    assert result.answer == "partly", result.rationale
+    unmeasured = ("Learning from reviews", "We think the learning has improved practice, "
+                  "although we have not yet measured this.")  # fmt: skip
+    assert _draft_blocks("B4", [unmeasured]).answer == "partly"
+    asked = ("Learning from reviews", "We have not yet tested whether the learning from these "
+             "reviews has changed practice.")  # fmt: skip
+    assert _draft_blocks("B4", [asked]).answer == "not"
+    _without(monkeypatch, "described_change")  # the section alone then reads as 'partly'
+    assert _draft_blocks("B4", [section]).answer == "partly"

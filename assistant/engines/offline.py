@@ -70,6 +70,8 @@ RULE_FAMILIES = {
     "impact_cues",
     # rules-v9: the period covered (C1) is a stated span or year label, never a month's name
     "period_stated",
+    # rules-v9: what improved (B4) needs a change described, not only a section on reviews
+    "described_change",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -274,6 +276,10 @@ def _priority_activity(blocks: list[EvidenceBlock]):
 # Questions where one specific cue is enough for the top value (a table of agencies with a
 # contribution column is the evidence itself)
 _ONE_STRONG_ENOUGH = {"C3"}
+# questions whose middle value needs a change described or an improvement asserted ("Not
+# evidenced: no improvements described"), not merely a section on the topic: B4's own section
+# is "Learning from reviews", which every report has (rules-v9)
+_MID_NEEDS_CUES = {"B4"}
 # Statements that the topic's evidence is not there yet: "we have not yet been able to gather
 # the evidence that would show the difference", "we have not yet tested whether ... changed"
 _DEFERRED = re.compile(
@@ -303,6 +309,10 @@ _FIGURES = {
     )
 }
 _FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGNORECASE)
+# an engine cue's prefix: the sentence does not ask it ("we have not yet tested whether the
+# learning has changed practice"); an assertion left unmeasured still asserts ("we think the
+# learning has improved practice, although we have not yet measured this")
+_NOT_ASKED = r"re:^(?![\s\S]*\b(?:whether|if or how)\b)[\s\S]*"
 # The engine's own cues for graded answers, in general audit language: (question, value) ->
 # cues; a hit must not be planned or denied and its passage must discuss the question's topic
 _GRADED_CUES: dict[tuple[str, str], list[str]] = {
@@ -344,6 +354,16 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
     ("A10", "partly"): [
         r"re:^(?:number of )?(?:referrals|contacts|children (?:subject to|on) (?:a )?child "
         r"protection plans?|children looked after|children in care|police-recorded)\b",
+    ],
+    # an improvement asserted without evidence (rules-v9): "practitioners tell us they are
+    # more aware", "we think the learning has improved practice"; never in a sentence that
+    # asks it ("we have not yet tested whether the learning has changed practice")
+    ("B4", "partly"): [
+        _NOT_ASKED + r"\b(?:tell|told) us (?:that )?(?:they|staff) (?:are|were|feel|felt) "
+        r"(?:now )?(?:more|better)\b",
+        _NOT_ASKED + r"\b(?:has|have) (?:improved|changed|strengthened) (?:practice|the way|how)\b",
+        _NOT_ASKED + r"\b(?:practitioners|staff|professionals) (?:are|feel) (?:now )?more "
+        r"(?:aware|confident)\b",
     ],
     # learning tested in the period: a re-audit, a practitioner survey, a case sample
     ("B6", "yes"): [
@@ -1124,7 +1144,8 @@ class OfflineEngine:
                 1 + len(deferred),
                 rule="deferred",
             )
-        if strong or partly or (dedicated and topic):
+        section_alone = question.id in _MID_NEEDS_CUES and "described_change" in RULE_FAMILIES
+        if strong or partly or (dedicated and topic and not section_alone):
             support = strong + partly + [h for h in topic if h.block.block_id in dedicated]
             return self._result(
                 "answered",
