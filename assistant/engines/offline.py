@@ -72,6 +72,8 @@ RULE_FAMILIES = {
     "period_stated",
     # rules-v9: what improved (B4) needs a change described, not only a section on reviews
     "described_change",
+    # rules-v9: "because" is a reason for little progress (A8) only beside a shortfall
+    "reason_of_shortfall",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -276,10 +278,11 @@ def _priority_activity(blocks: list[EvidenceBlock]):
 # Questions where one specific cue is enough for the top value (a table of agencies with a
 # contribution column is the evidence itself)
 _ONE_STRONG_ENOUGH = {"C3"}
-# questions whose middle value needs a change described or an improvement asserted ("Not
-# evidenced: no improvements described"), not merely a section on the topic: B4's own section
-# is "Learning from reviews", which every report has (rules-v9)
-_MID_NEEDS_CUES = {"B4"}
+# questions whose middle value needs its own cues, not merely a section on the topic (rules-v9):
+# what improved (B4, "Not evidenced: no improvements described"; its section is "Learning from
+# reviews", which every report has) and little progress (A8, "Not evidenced: the report
+# describes only successes"; a section "Progress on our priorities" may describe only those)
+_MID_NEEDS_CUES = {"B4", "A8"}
 # Statements that the topic's evidence is not there yet: "we have not yet been able to gather
 # the evidence that would show the difference", "we have not yet tested whether ... changed"
 _DEFERRED = re.compile(
@@ -665,6 +668,34 @@ _GROUNDED = re.compile(
 _WHY_LABEL = re.compile("|".join(c[3:] for c in _GRADED_CUES[("A4", "yes")][:2]), re.IGNORECASE)
 
 
+# a shortfall named in words: the bank's own cues for it and these
+_LESS_PROGRESS = re.compile(
+    r"\b(?:delayed|behind (?:schedule|plan)|slower|less progress|little progress|no progress|"
+    r"not (?:yet )?(?:completed|started|achieved|met|improved)|did not|has not|have not|"
+    r"remains? a concern|shortfall|fell short|off track|paused|postponed|"
+    r"only \d+ of (?:the )?\d+)",
+    re.IGNORECASE,
+)
+
+
+def _beside_shortfall(hit: Hit, question: Question) -> bool:
+    """Is the hit's sentence, or the one before it, about progress that fell short?"""
+    cues = [
+        c
+        for c in question.keywords.get("evidenced", [])
+        if c.lower() != "because" and not c.startswith("re:")
+    ]
+    sentences = _sentences(hit.block.text)
+    at = sentences.index(hit.sentence) if hit.sentence in sentences else 0
+    for s in sentences[max(0, at - 1) : at + 1]:
+        flat = " ".join(s.split())
+        if _LESS_PROGRESS.search(flat) or _SHORTFALL.search(flat):
+            return True
+        if any(_cue_pattern(c).search(flat) for c in cues):
+            return True
+    return False
+
+
 def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
     """The rules-v7 readings of a graded question's hits: (strong, partly, figures that change).
     Shortfalls, judgements and their figures are read over the whole page of a passage on the
@@ -695,6 +726,15 @@ def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
 
         strong = [h for h in strong if practice(h)]
         partly = [h for h in partly if practice(h)]
+        if "reason_of_shortfall" in RULE_FAMILIES:
+            # "because" gives the reason for a shortfall only beside one ("less progress was
+            # made on X because ..."), not for anything else ("needed careful planning because
+            # of the age of the old records", "we chose this priority because ...")
+            strong = [
+                h
+                for h in strong
+                if h.cue.lower() != "because" or _beside_shortfall(h, question)
+            ]
         where = dedicated | {h.block.block_id for h in strong + partly}
         strong = strong + sentences_of_kind("shortfall", where, whole=True)
     if qid in _REASONED and "reasons" in RULE_FAMILIES:
