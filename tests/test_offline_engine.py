@@ -1090,3 +1090,15 @@ def test_little_progress_with_its_reason_is_still_evidence():
     # named with its reason and figure; 'evidenced' also needs figures that change (A8's rule)
     assert result.answer == "partly", result.rationale
     assert any("because the audit team" in c.quote for c in result.citations)
+
+
+def test_scrutiny_findings_and_what_changed_are_evidence():
+    found = ("Scrutiny and assurance", "The independent chair attended subgroups and spoke to "
+             "frontline staff. The scrutiny found that health attendance at strategy discussions "
+             "was inconsistent. As a result the partners changed the invitation process, and "
+             "attendance rose from 56% to 66%.")  # fmt: skip
+    result = _draft_blocks("C2", [found])
+    assert result.answer == "evidenced", result.rationale
+    planned = ("Scrutiny and assurance", "The independent chair attended subgroups. Next year "
+               "the scrutiny will test whether the independent chair found the data useful.")  # fmt: skip
+    assert _draft_blocks("C2", [planned]).answer == "partly"

@@ -332,6 +332,10 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
         r"re:\b(?:her|his|their|the scrutineer's|scrutiny) findings\b[^.;]{0,30}\b(?:have |has )?"
         r"(?:changed|led to)\b",
         r"re:\bas a result of (?:the |her |his )?(?:scrutiny|scrutineer|challenge)\b",
+        # rules-v9: what the scrutiny found ("the scrutiny found that ...", "the independent
+        # chair identified ..."), never what it will look at
+        _NOT_ASKED + r"\b(?:scrutiny|scrutineer|independent (?:chair|scrutineer))\b"
+        r"[^.;]{0,40}\b(?:found|identified|highlighted|concluded)\b",
     ],
     # agencies named with their contribution: a contribution column, or the text saying
     # the list gives each agency's contribution
