@@ -360,14 +360,15 @@ def check(out_dir: Path) -> list[str]:
         for page in e.get("pages") or []:
             if page not in markers:
                 problems.append(f"{name} {e['concept']}: page {page} has no marker")
-        for page, phrase in markers.items():
+        for page, phrases in markers.items():
             pages = texts[name]
-            if not 1 <= page <= len(pages):
-                problems.append(f"{name} {e['concept']}: page {page} out of range")
-            elif norm(phrase) not in pages[page - 1]:
-                found = [i + 1 for i, t in enumerate(pages) if norm(phrase) in t]
-                problems.append(f"{name} {e['concept']}: marker {phrase!r} not on page {page}"
-                                f" (found on {found})")
+            for phrase in [phrases] if isinstance(phrases, str) else phrases:
+                if not 1 <= page <= len(pages):
+                    problems.append(f"{name} {e['concept']}: page {page} out of range")
+                elif norm(phrase) not in pages[page - 1]:
+                    found = [i + 1 for i, t in enumerate(pages) if norm(phrase) in t]
+                    problems.append(f"{name} {e['concept']}: marker {phrase!r} not on page"
+                                    f" {page} (found on {found})")
         if e.get("gold", True):
             if (name, e["question_id"]) in by_q:
                 problems.append(f"{name} {e['question_id']}: two gold entries")
