@@ -48,19 +48,49 @@ SOURCES = HERE / "sources"
 REPORTS = HERE / "reports"
 
 _SS = getSampleStyleSheet()
-BODY = ParagraphStyle("body", parent=_SS["BodyText"], fontName="Helvetica", fontSize=10,
-                      leading=14, spaceAfter=6)
+BODY = ParagraphStyle(
+    "body", parent=_SS["BodyText"], fontName="Helvetica", fontSize=10, leading=14, spaceAfter=6
+)
 BULLET = ParagraphStyle("bullet", parent=BODY, leftIndent=14, bulletIndent=4, spaceAfter=3)
-H1 = ParagraphStyle("h1", parent=_SS["Heading1"], fontName="Helvetica-Bold", fontSize=17,
-                    leading=21, spaceAfter=10, textColor=colors.HexColor("#1f3b5a"))
-H2 = ParagraphStyle("h2", parent=_SS["Heading2"], fontName="Helvetica-Bold", fontSize=13,
-                    leading=16, spaceBefore=8, spaceAfter=6, textColor=colors.HexColor("#2d5f8a"))
-H3 = ParagraphStyle("h3", parent=_SS["Heading3"], fontName="Helvetica-Bold", fontSize=10.5,
-                    leading=14, spaceBefore=6, spaceAfter=3)
+H1 = ParagraphStyle(
+    "h1",
+    parent=_SS["Heading1"],
+    fontName="Helvetica-Bold",
+    fontSize=17,
+    leading=21,
+    spaceAfter=10,
+    textColor=colors.HexColor("#1f3b5a"),
+)
+H2 = ParagraphStyle(
+    "h2",
+    parent=_SS["Heading2"],
+    fontName="Helvetica-Bold",
+    fontSize=13,
+    leading=16,
+    spaceBefore=8,
+    spaceAfter=6,
+    textColor=colors.HexColor("#2d5f8a"),
+)
+H3 = ParagraphStyle(
+    "h3",
+    parent=_SS["Heading3"],
+    fontName="Helvetica-Bold",
+    fontSize=10.5,
+    leading=14,
+    spaceBefore=6,
+    spaceAfter=3,
+)
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=8.5, leading=11, spaceAfter=0)
 CELLH = ParagraphStyle("cellh", parent=CELL, fontName="Helvetica-Bold", textColor=colors.white)
-TILE_N = ParagraphStyle("tilen", parent=BODY, fontName="Helvetica-Bold", fontSize=20,
-                        leading=24, alignment=TA_CENTER, textColor=colors.HexColor("#1f3b5a"))
+TILE_N = ParagraphStyle(
+    "tilen",
+    parent=BODY,
+    fontName="Helvetica-Bold",
+    fontSize=20,
+    leading=24,
+    alignment=TA_CENTER,
+    textColor=colors.HexColor("#1f3b5a"),
+)
 TILE_T = ParagraphStyle("tilet", parent=BODY, fontSize=8.5, leading=11, alignment=TA_CENTER)
 COVER_T = ParagraphStyle("covert", parent=H1, fontSize=26, leading=32, alignment=TA_CENTER)
 COVER_S = ParagraphStyle("covers", parent=BODY, fontSize=14, leading=20, alignment=TA_CENTER)
@@ -84,7 +114,7 @@ def parse_source(path: Path) -> tuple[dict, list[tuple[str, object]]]:
             if ":" in ln:
                 k, v = ln.split(":", 1)
                 meta[k.strip()] = v.strip()
-        lines = lines[end + 1:]
+        lines = lines[end + 1 :]
     blocks: list[tuple[str, object]] = []
     para: list[str] = []
 
@@ -102,19 +132,33 @@ def parse_source(path: Path) -> tuple[dict, list[tuple[str, object]]]:
         if s.startswith("<!--"):
             continue
         if s == "<<<page>>>":
-            flush(); blocks.append(("pagebreak", None)); continue
+            flush()
+            blocks.append(("pagebreak", None))
+            continue
         if s == "[[contents]]":
-            flush(); blocks.append(("contents", None)); continue
+            flush()
+            blocks.append(("contents", None))
+            continue
         if s.startswith("### "):
-            flush(); blocks.append(("h3", s[4:])); continue
+            flush()
+            blocks.append(("h3", s[4:]))
+            continue
         if s.startswith("## "):
-            flush(); blocks.append(("h2", s[3:])); continue
+            flush()
+            blocks.append(("h2", s[3:]))
+            continue
         if s.startswith("# "):
-            flush(); blocks.append(("h1", s[2:])); continue
+            flush()
+            blocks.append(("h1", s[2:]))
+            continue
         if s.startswith("- "):
-            flush(); blocks.append(("li", s[2:])); continue
+            flush()
+            blocks.append(("li", s[2:]))
+            continue
         if s.startswith("> "):
-            flush(); blocks.append(("box", s[2:])); continue
+            flush()
+            blocks.append(("box", s[2:]))
+            continue
         if s.startswith("!! "):
             flush()
             num, _, cap = s[3:].partition("|")
@@ -152,18 +196,25 @@ class _Mark(ActionFlowable):
 def _table(rows: list[list[str]]) -> Table:
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    data = [[Paragraph(_inline(c), CELLH if i == 0 else CELL) for c in r] for i, r in enumerate(rows)]
+    data = [
+        [Paragraph(_inline(c), CELLH if i == 0 else CELL) for c in r] for i, r in enumerate(rows)
+    ]
     avail = A4[0] - 40 * mm
     first = avail * (0.34 if width > 2 else 0.5)
     col = [first] + [(avail - first) / (width - 1)] * (width - 1) if width > 1 else [avail]
     t = Table(data, colWidths=col, repeatRows=1)
-    t.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#2d5f8a")),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9fb3c8")),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef3f8")]),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#2d5f8a")),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9fb3c8")),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef3f8")]),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return t
 
 
@@ -172,18 +223,23 @@ def _tiles(items: list[tuple[str, str]]) -> Table:
     cells = [[Paragraph(_inline(n), TILE_N), Paragraph(_inline(c), TILE_T)] for n, c in items]
     rows = []
     for i in range(0, len(cells), per):
-        chunk = cells[i:i + per]
+        chunk = cells[i : i + per]
         chunk += [""] * (per - len(chunk))
         rows.append(chunk)
     w = (A4[0] - 40 * mm) / per
     t = Table(rows, colWidths=[w] * per)
-    t.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#2d5f8a")),
-        ("INNERGRID", (0, 0), (-1, -1), 3, colors.white),
-        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#e3edf6")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#2d5f8a")),
+                ("INNERGRID", (0, 0), (-1, -1), 3, colors.white),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#e3edf6")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     return t
 
 
@@ -206,9 +262,15 @@ def _story(meta: dict, blocks, toc: list, sink: list) -> list:
                 style = CELL if level == 1 else ParagraphStyle("ci", parent=CELL, leftIndent=12)
                 rows.append([Paragraph(_inline(title), style), Paragraph(str(page), CELL)])
             t = Table(rows, colWidths=[A4[0] - 60 * mm, 20 * mm])
-            t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]))
+            t.setStyle(
+                TableStyle(
+                    [
+                        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+                        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                    ]
+                )
+            )
             story.append(t)
         elif kind == "pagebreak":
             story.append(PageBreak())
@@ -228,9 +290,15 @@ def _story(meta: dict, blocks, toc: list, sink: list) -> list:
             story.append(Paragraph(_inline(payload), BULLET, bulletText="\u2022"))
         elif kind == "box":
             t = Table([[Paragraph(_inline(payload), BOX)]], colWidths=[A4[0] - 44 * mm])
-            t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#2d5f8a")),
-                                   ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f4f7fa")),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 8)]))
+            t.setStyle(
+                TableStyle(
+                    [
+                        ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#2d5f8a")),
+                        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f4f7fa")),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                    ]
+                )
+            )
             story.append(KeepTogether([Spacer(1, 3), t, Spacer(1, 6)]))
         elif kind == "table":
             story.append(_table(payload))
@@ -274,13 +342,22 @@ def build_one(src: Path, out_dir: Path) -> tuple[Path, list]:
     meta, blocks = parse_source(src)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{src.stem}_{meta['period']}.pdf"
-    toc: list = [(lvl, t, 0) for lvl, t in ((1 if k == "h1" else 2, p) for k, p in blocks
-                                               if k in ("h1", "h2"))]
+    toc: list = [
+        (lvl, t, 0)
+        for lvl, t in ((1 if k == "h1" else 2, p) for k, p in blocks if k in ("h1", "h2"))
+    ]
     for _ in range(3):  # converge the contents page numbers
         sink: list = []
-        doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
-                                topMargin=20 * mm, bottomMargin=18 * mm,
-                                title=meta.get("title", ""), author=meta.get("header", ""))
+        doc = SimpleDocTemplate(
+            str(out),
+            pagesize=A4,
+            leftMargin=20 * mm,
+            rightMargin=20 * mm,
+            topMargin=20 * mm,
+            bottomMargin=18 * mm,
+            title=meta.get("title", ""),
+            author=meta.get("header", ""),
+        )
         doc.build(_story(meta, blocks, toc, sink), canvasmaker=_numbered_canvas(meta["header"]))
         if sink == toc:
             break
@@ -295,6 +372,7 @@ def build_all(out_dir: Path = REPORTS, verbose: bool = False) -> list[Path]:
         outs.append(out)
         if verbose:
             from pypdf import PdfReader
+
             print(f"{out.name}: {len(PdfReader(str(out)).pages)} pages")
             for lvl, title, page in toc:
                 print(f"  {'  ' * (lvl - 1)}{page:>3}  {title}")
@@ -311,6 +389,7 @@ def norm(text: str) -> str:
 
 def page_texts(pdf: Path) -> list[str]:
     from pypdf import PdfReader
+
     return [norm(p.extract_text() or "") for p in PdfReader(str(pdf)).pages]
 
 
@@ -319,6 +398,7 @@ GOLD_COLUMNS = ["report", "question_id", "answer", "evidence_pages", "auditor", 
 
 def _load_key() -> list[dict]:
     import yaml
+
     return yaml.safe_load((HERE / "key.yaml").read_text(encoding="utf-8"))
 
 
@@ -328,10 +408,16 @@ def gold_rows(key: list[dict] | None = None) -> list[dict]:
     for e in key if key is not None else _load_key():
         if not e.get("gold", True):
             continue
-        rows.append({"report": f"{e['report']}.pdf", "question_id": e["question_id"],
-                     "answer": str(e["gold_answer"]),
-                     "evidence_pages": ";".join(str(p) for p in e.get("pages") or []),
-                     "auditor": "key", "notes": " ".join(str(e["note"]).split())})
+        rows.append(
+            {
+                "report": f"{e['report']}.pdf",
+                "question_id": e["question_id"],
+                "answer": str(e["gold_answer"]),
+                "evidence_pages": ";".join(str(p) for p in e.get("pages") or []),
+                "auditor": "key",
+                "notes": " ".join(str(e["note"]).split()),
+            }
+        )
     return rows
 
 
@@ -367,8 +453,10 @@ def check(out_dir: Path) -> list[str]:
                     problems.append(f"{name} {e['concept']}: page {page} out of range")
                 elif norm(phrase) not in pages[page - 1]:
                     found = [i + 1 for i, t in enumerate(pages) if norm(phrase) in t]
-                    problems.append(f"{name} {e['concept']}: marker {phrase!r} not on page"
-                                    f" {page} (found on {found})")
+                    problems.append(
+                        f"{name} {e['concept']}: marker {phrase!r} not on page"
+                        f" {page} (found on {found})"
+                    )
         if e.get("gold", True):
             if (name, e["question_id"]) in by_q:
                 problems.append(f"{name} {e['question_id']}: two gold entries")
