@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -167,6 +168,21 @@ def test_abstentions_are_counted_not_dropped():
     assert s["citations"]["cited_without_gold"] == 1
     overall = aggregate([s])
     assert overall["items"] == 5 and overall["abstained_or_failed"] == 2
+
+
+def test_one_report_alone_is_scored_without_a_majority_baseline():
+    """A labelled folder with one report: no other report to take a majority from, so the
+    baseline is absent (shown as a dash), not a crash on the multi-select questions."""
+    questions = [
+        score_question(BANK.get("A2"), [_item("r1", "A2", [["neglect"]], draft=["neglect"])],
+                       n_boot=20, seed=1),
+        score_question(BANK.get("C8"), [_item("r1", "C8", ["partly"], draft="not")],
+                       n_boot=20, seed=1),
+    ]  # fmt: skip
+    assert all("baseline" not in q for q in questions)
+    overall = aggregate(questions)
+    assert overall["single_choice_accuracy"] == 0.0
+    assert math.isnan(overall["baseline_single_choice_accuracy"])
 
 
 def test_human_human_agreement_is_the_ceiling():

@@ -132,7 +132,8 @@ def score_question(question, items: list[Item], *, n_boot: int, seed: int) -> di
     refs = [it.reference for it in items]
     baseline_kind = {"nominal": "single", "ordinal": "single"}.get(kind, kind)
     predictions = m.majority_baseline_loo(refs, baseline_kind, categories_of(question))
-    out["baseline"] = scorer(question, refs, predictions, n_boot, seed)
+    if len(refs) > 1:  # one report alone has no other report to take a majority from
+        out["baseline"] = scorer(question, refs, predictions, n_boot, seed)
     if kind != "count":
         out["prevalence"] = m.prevalence(
             refs, [it.draft.answer for it in answered], categories_of(question)
@@ -234,6 +235,8 @@ def aggregate(questions: list[dict], retrieval: dict | None = None) -> dict:
 
     def base_pooled(qs: list[dict]) -> float:
         total = sum(q["n"] for q in qs)
+        if not all("baseline" in q for q in qs):
+            return m.NAN
         return sum(q["baseline"]["n_correct"] for q in qs) / total if total else m.NAN
 
     single_all = [q for q in scored if q["kind"] in ("nominal", "ordinal")]
