@@ -373,6 +373,36 @@ def test_ci_gate_dev_set(assistant):
     assert not failures, "\n".join(failures) + "\n" + run.headline()
 
 
+def test_ci_gate_blind_set(assistant, tmp_path):
+    """The gate on the blind set (evals/blindset: two reports written blind to the engine,
+    built here from their sources), so a change that only fits the dev set shows."""
+    import importlib.util
+
+    from assistant.config import REPO_ROOT
+
+    gate = load_thresholds()["blindset"]
+    spec = importlib.util.spec_from_file_location(
+        "blindset_build", REPO_ROOT / "evals" / "blindset" / "build.py"
+    )
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    folder = tmp_path / "blindset"
+    build.build_all(folder / "reports")
+    shutil.copyfile(REPO_ROOT / "evals" / "blindset" / "gold.csv", folder / "gold.csv")
+    assert assistant.settings.embedding.name == gate["embedding"]
+    run = run_eval(
+        assistant.eval_library(),
+        labelled_dir=folder,
+        engine=gate["engine"],
+        n_boot=gate["n_boot"],
+        reliability_reports=0,
+        modes=("hybrid",),
+    )
+    assert run.metrics["n_reports"] == 2 and not run.metrics["unresolved_reports"]
+    failures = check_thresholds(run.metrics, gate)
+    assert not failures, "\n".join(failures) + "\n" + run.headline()
+
+
 def test_check_thresholds_names_each_figure_below_its_minimum():
     thresholds = {"minimum": {"mean_ac1": 0.4, "recall@8_hybrid": 0.9, "count_exact_match": 0.5}}
     metrics = {"overall": {"mean_ac1": 0.41, "recall@8_hybrid": 0.85, "count_exact_match": None}}
