@@ -1102,3 +1102,17 @@ def test_scrutiny_findings_and_what_changed_are_evidence():
     planned = ("Scrutiny and assurance", "The independent chair attended subgroups. Next year "
                "the scrutiny will test whether the independent chair found the data useful.")  # fmt: skip
     assert _draft_blocks("C2", [planned]).answer == "partly"
+
+
+def test_impact_section_with_only_activity_is_not_evidenced(monkeypatch):
+    activity = ("What we did and the difference it made", "What we did and the difference it "
+                "made\nWe held six multi-agency meetings and launched a neglect toolkit. "
+                "Training was delivered to 300 staff.")  # fmt: skip
+    assert _draft_blocks("A6", [activity]).answer == "not"
+    claimed = ("What we did and the difference it made", "Partners told us this has improved "
+               "outcomes for children.")  # fmt: skip
+    assert _draft_blocks("A6", [claimed]).answer == "partly"
+    monkeypatch.setattr(
+        __import__("assistant.engines.offline", fromlist=["x"]), "_MID_NEEDS_CUES", {"B4", "A8"}
+    )
+    assert _draft_blocks("A6", [activity]).answer == "partly"  # the section heading alone

@@ -280,9 +280,11 @@ def _priority_activity(blocks: list[EvidenceBlock]):
 _ONE_STRONG_ENOUGH = {"C3"}
 # questions whose middle value needs its own cues, not merely a section on the topic (rules-v9):
 # what improved (B4, "Not evidenced: no improvements described"; its section is "Learning from
-# reviews", which every report has) and little progress (A8, "Not evidenced: the report
+# reviews", which every report has), little progress (A8, "Not evidenced: the report
 # describes only successes"; a section "Progress on our priorities" may describe only those)
-_MID_NEEDS_CUES = {"B4", "A8"}
+# and impact (A6, "Not evidenced: only activity is described"; "What we did and the difference
+# it made" heads activity as often as impact)
+_MID_NEEDS_CUES = {"B4", "A8", "A6"}
 # Statements that the topic's evidence is not there yet: "we have not yet been able to gather
 # the evidence that would show the difference", "we have not yet tested whether ... changed"
 _DEFERRED = re.compile(
