@@ -670,8 +670,11 @@ def test_counts_read_the_whole_retrieved_page_not_only_the_passage(assistant, tm
 
     pages = [
         ["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"],
-        ["Learning from reviews", "The case review group met monthly.",
-         "The partnership held five rapid reviews in 2020-21."],
+        [
+            "Learning from reviews",
+            "The case review group met monthly.",
+            "The partnership held five rapid reviews in 2020-21.",
+        ],
     ]
     [ingested] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
     report_id = ingested.report.report_id
@@ -792,14 +795,18 @@ def _without(monkeypatch, family):
 def test_evidence_kind_tells_requirements_plans_shortfalls_impact_and_judgements_apart():
     from assistant.engines.offline import evidence_kind
 
-    assert evidence_kind(
-        "Working Together 2018 asks partners to analyse areas where there has been little or "
-        "no evidence of progress on agreed priorities."
-    ) == "requirement"
+    assert (
+        evidence_kind(
+            "Working Together 2018 asks partners to analyse areas where there has been little or "
+            "no evidence of progress on agreed priorities."
+        )
+        == "requirement"
+    )
     assert evidence_kind("We will restart the audit programme in 2021-22.") == "plan"
-    assert evidence_kind(
-        "Only 61 per cent of early help assessments were completed within six weeks."
-    ) == "shortfall"
+    assert (
+        evidence_kind("Only 61 per cent of early help assessments were completed within six weeks.")
+        == "shortfall"
+    )
     assert evidence_kind("Repeat plans for neglect fell from 24% to 16%.") == "impact"
     assert evidence_kind("Across the framework, 10 of the 19 measures with a target were met.") == (
         "impact"
@@ -807,9 +814,12 @@ def test_evidence_kind_tells_requirements_plans_shortfalls_impact_and_judgements
     assert evidence_kind("We believe that our work is making a real difference.") == (
         "impact_claim"
     )
-    assert evidence_kind(
-        "We cannot yet show whether our training has led to better outcomes for children."
-    ) == "deferred"
+    assert (
+        evidence_kind(
+            "We cannot yet show whether our training has led to better outcomes for children."
+        )
+        == "deferred"
+    )
     assert evidence_kind("Weakness: long plans for neglect.") == "judgement"
     assert evidence_kind("The neglect subgroup met six times.") == "activity"
 
@@ -966,12 +976,20 @@ def test_specific_actions_for_every_priority_is_yes():
     result = _draft_blocks(
         "A5",
         [
-            ("Priority 1: Neglect", "Actions\nPartners introduced a new neglect pathway in June "
-             "2020.\nThe council trained 120 practitioners in the neglect assessment tool."),
-            ("Priority 2: Exploitation", "Actions\nThe police set up a multi-agency exploitation "
-             "panel.\nPartners published a protocol for missing children."),
-            ("Priority 3: Early help", "Actions\nSchools ran 14 workshops for parents on "
-             "early help."),
+            (
+                "Priority 1: Neglect",
+                "Actions\nPartners introduced a new neglect pathway in June "
+                "2020.\nThe council trained 120 practitioners in the neglect assessment tool.",
+            ),
+            (
+                "Priority 2: Exploitation",
+                "Actions\nThe police set up a multi-agency exploitation "
+                "panel.\nPartners published a protocol for missing children.",
+            ),
+            (
+                "Priority 3: Early help",
+                "Actions\nSchools ran 14 workshops for parents on early help.",
+            ),
         ],
     )
     assert result.answer == "yes", result.rationale
@@ -981,12 +999,21 @@ def test_specific_actions_for_one_priority_of_three_is_partly():
     result = _draft_blocks(
         "A5",
         [
-            ("Priority 1: Neglect", "What we did\nWe launched a new neglect strategy in June "
-             "2020.\nWe trained 120 practitioners in the neglect assessment tool."),
-            ("Priority 2: Exploitation", "What we did\nThe exploitation subgroup met regularly "
-             "during the year.\nPartners continued to work together on exploitation."),
-            ("Priority 3: Early help", "What we did\nA range of help continued to be offered to "
-             "families. Work is ongoing on early help."),
+            (
+                "Priority 1: Neglect",
+                "What we did\nWe launched a new neglect strategy in June "
+                "2020.\nWe trained 120 practitioners in the neglect assessment tool.",
+            ),
+            (
+                "Priority 2: Exploitation",
+                "What we did\nThe exploitation subgroup met regularly "
+                "during the year.\nPartners continued to work together on exploitation.",
+            ),
+            (
+                "Priority 3: Early help",
+                "What we did\nA range of help continued to be offered to "
+                "families. Work is ongoing on early help.",
+            ),
         ],
     )
     assert result.answer == "partly", result.rationale
@@ -996,13 +1023,22 @@ def test_what_we_did_not_get_done_is_not_activity():
     result = _draft_blocks(
         "A5",
         [
-            ("Priority 1: Neglect", "What we did\nWe launched a new neglect strategy in June "
-             "2020.\nWe trained 120 practitioners in the neglect assessment tool."),
-            ("Priority 2: Exploitation", "What we did\nWe set up a multi-agency exploitation "
-             "panel.\nPartners published a protocol for missing children."),
-            ("Priority 3: Early help", "What we did\nThe early help subgroup met regularly.\n"
-             "What we did not get done\nWe launched the early help strategy late; we did not "
-             "train the 200 practitioners we planned to."),
+            (
+                "Priority 1: Neglect",
+                "What we did\nWe launched a new neglect strategy in June "
+                "2020.\nWe trained 120 practitioners in the neglect assessment tool.",
+            ),
+            (
+                "Priority 2: Exploitation",
+                "What we did\nWe set up a multi-agency exploitation "
+                "panel.\nPartners published a protocol for missing children.",
+            ),
+            (
+                "Priority 3: Early help",
+                "What we did\nThe early help subgroup met regularly.\n"
+                "What we did not get done\nWe launched the early help strategy late; we did not "
+                "train the 200 practitioners we planned to.",
+            ),
         ],
     )
     assert result.answer == "partly", result.rationale
@@ -1023,8 +1059,10 @@ def test_period_is_a_stated_span_or_year_label_never_a_month_or_annual_report(mo
 
 
 def test_period_prefers_the_reports_own_and_asks_a_reason_for_a_longer_one():
-    stated = ["Our priorities for 2021-22 are set out at the end.",
-              "This report covers the period from 1 April 2020 to\n31 March 2021."]  # fmt: skip
+    stated = [
+        "Our priorities for 2021-22 are set out at the end.",
+        "This report covers the period from 1 April 2020 to\n31 March 2021.",
+    ]
     result = _draft_blocks("C1", stated, period="2020-21")
     assert result.answer == "yes" and result.features["rule"] == "period own", result.rationale
     assert [c.block_id for c in result.citations] == ["E2"]
@@ -1041,51 +1079,75 @@ def test_period_prefers_the_reports_own_and_asks_a_reason_for_a_longer_one():
 
 
 def test_training_ladder_reads_take_up_and_satisfaction_in_other_words():
-    page = ("Multi-agency training", "Our training offer is open to staff from all agencies.\n"
-            "Course\nSessions\nAttendees\nSafer sleep\n33\n398\nOnline safety\n62\n1,196")  # fmt: skip
+    page = (
+        "Multi-agency training",
+        "Our training offer is open to staff from all agencies.\n"
+        "Course\nSessions\nAttendees\nSafer sleep\n33\n398\nOnline safety\n62\n1,196",
+    )
     assert _draft_blocks("B8", [page]).answer == 1  # the table's attendance column
     places = ("Multi-agency training", "In total 1,200 places were taken up on 7 courses.")
     assert _draft_blocks("B8", [places]).answer == 1
-    liked = ("Multi-agency training", "In total 3,390 places were taken up on 5 courses. "
-             "Feedback forms were positive: 87% of people said the course met their needs.")  # fmt: skip
+    liked = (
+        "Multi-agency training",
+        "In total 3,390 places were taken up on 5 courses. "
+        "Feedback forms were positive: 87% of people said the course met their needs.",
+    )
     result = _draft_blocks("B8", [liked])
     assert result.answer == 2, result.rationale
-    planned = ("Multi-agency training", "In 2021-22 we plan to evaluate the impact of "
-               "training on practice. Courses are delivered by a pool of trainers.")  # fmt: skip
+    planned = (
+        "Multi-agency training",
+        "In 2021-22 we plan to evaluate the impact of "
+        "training on practice. Courses are delivered by a pool of trainers.",
+    )
     assert _draft_blocks("B8", [planned]).answer == 0  # plans to evaluate do not count
 
 
 def test_what_improved_needs_a_change_described_or_claimed_not_a_section_on_reviews(monkeypatch):
-    section = ("Learning from reviews", "The learning and review subgroup meets every six weeks "
-               "and oversees all review activity. Learning was shared through a podcast.")  # fmt: skip
+    section = (
+        "Learning from reviews",
+        "The learning and review subgroup meets every six weeks "
+        "and oversees all review activity. Learning was shared through a podcast.",
+    )
     assert _draft_blocks("B4", [section]).answer == "not"
-    claimed = ("Learning from reviews", "Practitioners tell us they are more aware of the "
-               "learning from reviews.")  # fmt: skip
+    claimed = (
+        "Learning from reviews",
+        "Practitioners tell us they are more aware of the learning from reviews.",
+    )
     result = _draft_blocks("B4", [claimed])
     assert result.answer == "partly", result.rationale
-    unmeasured = ("Learning from reviews", "We think the learning has improved practice, "
-                  "although we have not yet measured this.")  # fmt: skip
+    unmeasured = (
+        "Learning from reviews",
+        "We think the learning has improved practice, although we have not yet measured this.",
+    )
     assert _draft_blocks("B4", [unmeasured]).answer == "partly"
-    asked = ("Learning from reviews", "We have not yet tested whether the learning from these "
-             "reviews has changed practice.")  # fmt: skip
+    asked = (
+        "Learning from reviews",
+        "We have not yet tested whether the learning from these reviews has changed practice.",
+    )
     assert _draft_blocks("B4", [asked]).answer == "not"
     _without(monkeypatch, "described_change")  # the section alone then reads as 'partly'
     assert _draft_blocks("B4", [section]).answer == "partly"
 
 
 def test_little_progress_needs_a_shortfall_and_because_counts_only_beside_one(monkeypatch):
-    successes = ("Progress on our priorities", "All of our priorities made good progress during "
-                 "the year. The move to the new system needed careful planning because of the "
-                 "age of the old records.")  # fmt: skip
+    successes = (
+        "Progress on our priorities",
+        "All of our priorities made good progress during "
+        "the year. The move to the new system needed careful planning because of the "
+        "age of the old records.",
+    )
     assert _draft_blocks("A8", [successes]).answer == "not"
     _without(monkeypatch, "reason_of_shortfall")  # any "because" then reads as a reason
     assert _draft_blocks("A8", [successes]).answer != "not"
 
 
 def test_little_progress_with_its_reason_is_still_evidence():
-    shortfall = ("Where we made less progress", "Less progress was made on assessing risk than "
-                 "we planned, because the audit team was redeployed during the pandemic. Only 3 "
-                 "of the 9 actions were completed by the year end.")  # fmt: skip
+    shortfall = (
+        "Where we made less progress",
+        "Less progress was made on assessing risk than "
+        "we planned, because the audit team was redeployed during the pandemic. Only 3 "
+        "of the 9 actions were completed by the year end.",
+    )
     result = _draft_blocks("A8", [shortfall])
     # named with its reason and figure; 'evidenced' also needs figures that change (A8's rule)
     assert result.answer == "partly", result.rationale
@@ -1093,24 +1155,35 @@ def test_little_progress_with_its_reason_is_still_evidence():
 
 
 def test_scrutiny_findings_and_what_changed_are_evidence():
-    found = ("Scrutiny and assurance", "The independent chair attended subgroups and spoke to "
-             "frontline staff. The scrutiny found that health attendance at strategy discussions "
-             "was inconsistent. As a result the partners changed the invitation process, and "
-             "attendance rose from 56% to 66%.")  # fmt: skip
+    found = (
+        "Scrutiny and assurance",
+        "The independent chair attended subgroups and spoke to "
+        "frontline staff. The scrutiny found that health attendance at strategy discussions "
+        "was inconsistent. As a result the partners changed the invitation process, and "
+        "attendance rose from 56% to 66%.",
+    )
     result = _draft_blocks("C2", [found])
     assert result.answer == "evidenced", result.rationale
-    planned = ("Scrutiny and assurance", "The independent chair attended subgroups. Next year "
-               "the scrutiny will test whether the independent chair found the data useful.")  # fmt: skip
+    planned = (
+        "Scrutiny and assurance",
+        "The independent chair attended subgroups. Next year "
+        "the scrutiny will test whether the independent chair found the data useful.",
+    )
     assert _draft_blocks("C2", [planned]).answer == "partly"
 
 
 def test_impact_section_with_only_activity_is_not_evidenced(monkeypatch):
-    activity = ("What we did and the difference it made", "What we did and the difference it "
-                "made\nWe held six multi-agency meetings and launched a neglect toolkit. "
-                "Training was delivered to 300 staff.")  # fmt: skip
+    activity = (
+        "What we did and the difference it made",
+        "What we did and the difference it "
+        "made\nWe held six multi-agency meetings and launched a neglect toolkit. "
+        "Training was delivered to 300 staff.",
+    )
     assert _draft_blocks("A6", [activity]).answer == "not"
-    claimed = ("What we did and the difference it made", "Partners told us this has improved "
-               "outcomes for children.")  # fmt: skip
+    claimed = (
+        "What we did and the difference it made",
+        "Partners told us this has improved outcomes for children.",
+    )
     assert _draft_blocks("A6", [claimed]).answer == "partly"
     monkeypatch.setattr(
         __import__("assistant.engines.offline", fromlist=["x"]), "_MID_NEEDS_CUES", {"B4", "A8"}
