@@ -48,7 +48,8 @@ lint: setup
 	$(VENV)/bin/ruff check assistant evals tests app.py
 
 # Refit the offline engine's confidence calibration (format 2, logistic) and write
-# assistant/engines/calibrations/offline__<model>.json: the dev set ($(DEVSET)) and generated
+# assistant/engines/calibrations/offline__<model>.json: the dev set ($(DEVSET)), the blind set
+# (evals/blindset, built below $(CAL_HOME)) and generated
 # short (40) and long (20) years are ingested once below $(CAL_HOME), the labelled drafts
 # cached in $(CAL_HOME)/rows.json (re-drafted when the engine's code changes), the features and
 # penalty chosen by leave-one-report-out log-loss. Prints the LORO ECE/AUROC of every set.

@@ -343,3 +343,29 @@ def test_an_eval_on_a_set_the_calibration_was_fitted_on_says_in_sample():
     assert IN_SAMPLE not in headline(mx)
     group["in_sample"] = True
     assert IN_SAMPLE in headline(mx)
+
+
+def test_the_blind_set_is_built_for_the_calibration_and_rebuilt_when_its_key_changes(tmp_path):
+    """`make calibrate` fits on the blind set too (evals/blindset, written blind to the
+    engine): built below CAL_HOME with its gold.csv, again when its key is newer."""
+    import os
+    import time
+
+    from assistant.config import REPO_ROOT
+    from assistant.evaluation.calibration_fit import blind_set
+
+    folder = blind_set(tmp_path / "blind")
+    pdfs = sorted(p.name for p in (folder / "reports").glob("*.pdf"))
+    gold = (REPO_ROOT / "evals" / "blindset" / "gold.csv").read_text(encoding="utf-8")
+    assert len(pdfs) == 2 and (folder / "gold.csv").read_text(encoding="utf-8") == gold
+    assert all(name.split(",")[0] in pdfs for name in gold.splitlines()[1:])
+    first = (folder / "reports" / pdfs[0]).stat().st_mtime
+    assert blind_set(folder) == folder  # up to date: not rebuilt
+    assert (folder / "reports" / pdfs[0]).stat().st_mtime == first
+    (folder / "gold.csv").unlink()
+    old = time.time() - 3600
+    for pdf in (folder / "reports").glob("*.pdf"):
+        os.utime(pdf, (old, old))  # older than the key: rebuilt
+    blind_set(folder)
+    assert (folder / "gold.csv").is_file()
+    assert (folder / "reports" / pdfs[0]).stat().st_mtime > old

@@ -37,6 +37,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -260,10 +261,16 @@ def cross_validated(
 def _summarise_sets(sets: dict, rows: list[dict], conf: list[float], label) -> None:
     """The leave-one-report-out summary of each labelled set (rows are in set order), then
     of all of them."""
-    start = 0
+    start, independent = 0, ([], [])
     for source, rs in sets.items():
-        summarise(f"{label(source)} (leave-one-report-out)", rs, conf[start : start + len(rs)])
+        part = conf[start : start + len(rs)]
+        summarise(f"{label(source)} (leave-one-report-out)", rs, part)
+        if rs and rs[0]["independent"]:
+            independent[0].extend(rs)
+            independent[1].extend(part)
         start += len(rs)
+    if len(independent[0]) < len(rows):  # the reports written by others, as deployed
+        summarise("independent sets (leave-one-report-out)", *independent)
     summarise("all (leave-one-report-out)", rows, conf)
 
 
@@ -381,18 +388,42 @@ def _label(source: str) -> str:
     return gold.parent.name
 
 
+def blind_set(folder: Path) -> Path:
+    """evals/blindset built into `folder` (its PDFs under reports/, its gold.csv beside them),
+    rebuilt when its sources or key are newer than the built copy; returns `folder`."""
+    import importlib.util
+
+    from assistant.config import REPO_ROOT
+
+    here = REPO_ROOT / "evals" / "blindset"
+    inputs = [here / "gold.csv", here / "build.py", *sorted((here / "sources").glob("*"))]
+    gold = folder / "gold.csv"
+    built = sorted((folder / "reports").glob("*.pdf"))
+    newest = max(p.stat().st_mtime for p in inputs)
+    if not built or not gold.is_file() or min(p.stat().st_mtime for p in built) < newest:
+        spec = importlib.util.spec_from_file_location("blindset_build", here / "build.py")
+        build = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(build)
+        build.build_all(folder / "reports")
+        shutil.copyfile(here / "gold.csv", gold)
+    return folder
+
+
 def standard_sources(folder: Path) -> list[str]:
-    """The dev set, a short generated year of 40 and a long one of 20 (seed 2021), generated
-    and ingested below `folder` as `eval run` does, when not there yet."""
+    """The dev set, the blind set (evals/blindset, built here), a short generated year of 40
+    and a long one of 20 (seed 2021), generated and ingested below `folder` as `eval run`
+    does, when not there yet."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
     devset = Path(
         os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
     ).resolve()
+    blind = blind_set(folder / "blind-set")
     generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
     sets = [
         ("dev", devset / "gold.csv", {"labelled_dir": devset}),
+        ("blind", blind / "gold.csv", {"labelled_dir": blind}),
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]
