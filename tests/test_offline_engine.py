@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.engines.offline import MARKER, _sentences
@@ -1189,3 +1191,70 @@ def test_impact_section_with_only_activity_is_not_evidenced(monkeypatch):
         __import__("assistant.engines.offline", fromlist=["x"]), "_MID_NEEDS_CUES", {"B4", "A8"}
     )
     assert _draft_blocks("A6", [activity]).answer == "partly"  # the section heading alone
+
+
+# --- rules-v10: a check of the learning (B6) as auditors rate it --------------------------------
+def test_checking_the_learning_counts_what_was_tested_not_what_is_planned(monkeypatch):
+    tested = (
+        "Learning from reviews",
+        "A re-audit of the case group tested the learning from the review: 78% of cases now "
+        "showed the expected practice, up from 52%.",
+    )
+    assert _draft_blocks("B6", [tested]).answer == "yes"
+    some = (
+        "Learning from reviews",
+        tested[1] + " The learning from the year's other reviews has not yet been tested.",
+    )
+    result = _draft_blocks("B6", [some])
+    assert result.answer == "partly", result.rationale  # tested for some learning only
+    surveyed = (
+        "Learning from reviews",
+        "A practitioner survey tested whether the learning from one review had been taken up; "
+        "the learning from the other reviews is yet to be tested.",
+    )
+    assert _draft_blocks("B6", [surveyed]).answer == "partly"
+    sampled = (
+        "Learning from reviews",
+        "A dip-sample of cases checked whether the learning from the review about Child M had "
+        "been taken up. The learning from the other reviews has not yet been tested.",
+    )
+    assert _draft_blocks("B6", [sampled]).answer == "partly"
+    planned = (
+        "Learning from reviews",
+        "A re-audit to test whether the learning is embedded is planned for 2021-22. "
+        "The learning will be tested through the audit programme.",
+    )
+    assert _draft_blocks("B6", [planned]).answer == "no"  # a plan is not a check
+    status = (
+        "Learning from reviews",
+        tested[1] + "\nAction 4: refresh the escalation policy\nNot yet evaluated",
+    )
+    assert _draft_blocks("B6", [status]).answer == "yes"  # an action's status, not the learning
+    _without(monkeypatch, "some_learning_only")
+    assert _draft_blocks("B6", [some]).answer == "yes"
+
+
+def test_sample_reports_rate_b6_as_auditors_do():
+    """The generator's B6 follows the key's scale: 'partly' is a check of some of the learning
+    only, and a check only planned is a near miss of a 'no' report, never 'partly' evidence."""
+    import dataclasses
+    import random
+
+    from evals.synthetic.sample_reports import report_context
+    from evals.synthetic.spec import random_spec
+    from evals.synthetic.text import Wording
+    from evals.synthetic.theme_bc import learning
+
+    def b6_text(answer, seed):
+        spec = dataclasses.replace(random_spec(seed), embedding_checked=answer)
+        section = learning(spec, Wording(random.Random(seed), report_context(spec)))
+        tagged = [b.text for b in section.blocks if "B6" in getattr(b, "qids", ())]
+        every = " ".join(getattr(b, "text", "") for b in section.blocks)
+        return tagged, every
+
+    for seed in range(8):
+        tagged, _ = b6_text("partly", seed)
+        assert len(tagged) == 1 and re.search(r"not yet been tested|yet to be tested", tagged[0])
+        tagged, every = b6_text("no", seed)
+        assert not tagged and "yet to be tested" not in every
+    assert any("planned for" in b6_text("no", seed)[1] for seed in range(8))  # near misses

@@ -27,6 +27,9 @@ its sources or weaknesses is specific evidence, "10 of 19 targets met" a figure 
 are read over whole pages and an agency's "contribution to the priorities" states none (A2);
 impact cues (the difference made, what children or families told us, change over time) mark a
 passage about impact (A7).
+rules-v10 rates the check that learning was embedded (B6) as the auditors' key does: a check
+made in the period is "yes", one that tested some of the learning only (the rest "not yet
+tested") is "partly", and a check only planned is "no".
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -74,6 +77,8 @@ RULE_FAMILIES = {
     "described_change",
     # rules-v9: "because" is a reason for little progress (A8) only beside a shortfall
     "reason_of_shortfall",
+    # rules-v10: a check of the learning (B6) that tested some of it only is "partly"
+    "some_learning_only",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -297,6 +302,24 @@ _DEFERRED = re.compile(
 # on impact defers it ("impact explicitly deferred" is not evidenced), B4 when no improvement
 # is claimed anywhere in the evidence
 _DEFERRABLE = {"A6": "any", "B4": "no claim"}
+# the auditors' "partly" for a check of the learning (B6): "tested for some learning only" -
+# the report says other learning is still to be tested ("the learning from the other reviews
+# has not yet been tested", "is yet to be audited")
+_SOME_UNTESTED = re.compile(
+    r"\b(?:(?:has|have|had) not yet been|(?:is|are|was|were) (?:still )?yet to be|not yet)\s+"
+    r"(?:re-?)?(?:tested|audited|checked|evaluated|assured)\b",
+    re.IGNORECASE,
+)
+_SOME_ONLY = {"B6"}
+# ... said of the learning, never of an action ("Not yet evaluated" in a tracker's status column)
+_LEARNING = re.compile(r"\b(?:learning|lessons?)\b", re.IGNORECASE)
+# a check carried out, in the clause before that qualifier ("A practitioner survey tested
+# whether ...; the learning from the other reviews is yet to be tested")
+_CHECK_DONE = re.compile(
+    r"\b(?:re-?audit(?:s|ed)?|repeat(?:ed)? audit|(?:practitioner|staff|follow-up) survey|"
+    r"dip-?sample|case sampl\w+)\b[^.;]{0,80}\b(?:tested|found|showed|checked)\b",
+    re.IGNORECASE,
+)
 # the figures a question's top value rests on, where they are not trend figures
 _PARTNER = (
     r"(?:council|police|constabulary|CCG|clinical commissioning|health|NHS|probation|schools?|"
@@ -378,7 +401,8 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
     ("B6", "yes"): [
         r"re:\bre-?audit(?:s|ed|ing)?\b",
         r"re:\brepeat(?:ed|ing)? (?:the |an |its )?(?:[\w-]+\s+){0,3}audit\b",
-        r"re:\b(?:practitioner|staff|follow-up)\s+survey\b[^.;]{0,60}\b(?:asked|found|showed)\b",
+        r"re:\b(?:practitioner|staff|follow-up)\s+survey\b[^.;]{0,60}\b(?:asked|found|showed|"
+        r"tested)\b",
         r"re:\b(?:case )?sampl(?:e|ing)\b[^.;]{0,60}\b(?:found|showed)\b",
     ],
 }
@@ -737,9 +761,7 @@ def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
             # made on X because ..."), not for anything else ("needed careful planning because
             # of the age of the old records", "we chose this priority because ...")
             strong = [
-                h
-                for h in strong
-                if h.cue.lower() != "because" or _beside_shortfall(h, question)
+                h for h in strong if h.cue.lower() != "because" or _beside_shortfall(h, question)
             ]
         where = dedicated | {h.block.block_id for h in strong + partly}
         strong = strong + sentences_of_kind("shortfall", where, whole=True)
@@ -834,7 +856,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v9"
+    model = "rules-v10"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1149,6 +1171,34 @@ class OfflineEngine:
                 strong + stalled,
                 1,
                 rule="not every priority",
+            )
+        untested, checked = [], []
+        for b in (
+            blocks if question.id in _SOME_ONLY and "some_learning_only" in RULE_FAMILIES else ()
+        ):
+            clauses = []  # each sentence of the block up to a qualifier it carries
+            for sentence in _sentences(b.text):
+                flat = " ".join(sentence.split())
+                qualifier = _SOME_UNTESTED.search(flat) if _LEARNING.search(flat) else None
+                if qualifier:
+                    untested.append(Hit(b, sentence, "other learning not yet tested", False))
+                clauses.append((sentence, flat[: qualifier.start()] if qualifier else flat))
+            if untested and untested[-1].block is b:
+                checked += [
+                    Hit(b, sentence, "a check of some learning", False)
+                    for sentence, clause in clauses
+                    if _CHECK_DONE.search(clause) and not _PLANNED.search(clause)
+                ]
+        if (strong or checked) and untested:
+            strong = strong or checked
+            return self._result(
+                "answered",
+                mid,
+                f"A check of the learning ({_cues(strong)}), but some of it is not yet tested: "
+                f"'{' '.join(untested[0].sentence.split())[:100]}'.",
+                strong + untested[:1],
+                1,
+                rule="some learning only",
             )
         if strong and (data or (n_strong >= enough and not needs)):
             return self._result(

@@ -4,6 +4,8 @@ budget (C5)."""
 
 from __future__ import annotations
 
+import random
+
 from evals.synthetic.sections import Grid, Para, Section
 from evals.synthetic.text import BANKS, Wording, cap, low
 
@@ -70,8 +72,17 @@ def learning(spec, w: Wording) -> Section:
     if spec.embedding_checked == "yes":
         a = w.rng.randint(35, 60)
         blocks.append(Para(w.say("reviews.embedded", a=a, b=a + w.rng.randint(10, 30)), ("B6",)))
-    elif spec.embedding_checked == "partly":
-        blocks.append(Para(w.say("reviews.embedded_partly"), ("B6",)))
+    else:
+        # drawn from a copy of the RNG, so the rest of the report reads as it did before
+        side = Wording(random.Random(), w.context)
+        side.rng.setstate(w.rng.getstate())
+        side.rng.random()  # not the next draw of the report's own RNG
+        if spec.embedding_checked == "partly":  # some of the learning tested only
+            blocks.append(Para(side.say("reviews.embedded_partly", case=case), ("B6",)))
+            if w.pick((0, 1)):  # the draws the earlier wording made here (it named {next})
+                w.pick(w.context["next"])
+        elif side.rng.random() < 0.5:  # a near miss: sharing confirmed, or a check only planned
+            blocks.append(Para(side.say("reviews.embedded_planned")))
     return Section("learning", w.say("title.learning"), blocks)
 
 
