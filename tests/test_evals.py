@@ -359,6 +359,11 @@ def test_ci_gate_dev_set(assistant):
     folder = devset_folder()
     if folder is None:
         pytest.skip(f"dev set not found at {gate['path']} (set REVIEW_ASSISTANT_DEVSET)")
+    _gate_on_folder(assistant, folder, gate, n_reports=4)
+
+
+def _gate_on_folder(assistant, folder: Path, gate: dict, n_reports: int) -> None:
+    """Run the gate's engine over a labelled folder; fail on any figure below its minimum."""
     assert assistant.settings.embedding.name == gate["embedding"]
     run = run_eval(
         assistant.eval_library(),
@@ -368,7 +373,7 @@ def test_ci_gate_dev_set(assistant):
         reliability_reports=0,
         modes=("hybrid",),
     )
-    assert run.metrics["n_reports"] == 4 and not run.metrics["unresolved_reports"]
+    assert run.metrics["n_reports"] == n_reports and not run.metrics["unresolved_reports"]
     failures = check_thresholds(run.metrics, gate)
     assert not failures, "\n".join(failures) + "\n" + run.headline()
 
@@ -389,18 +394,7 @@ def test_ci_gate_blind_set(assistant, tmp_path):
     folder = tmp_path / "blindset"
     build.build_all(folder / "reports")
     shutil.copyfile(REPO_ROOT / "evals" / "blindset" / "gold.csv", folder / "gold.csv")
-    assert assistant.settings.embedding.name == gate["embedding"]
-    run = run_eval(
-        assistant.eval_library(),
-        labelled_dir=folder,
-        engine=gate["engine"],
-        n_boot=gate["n_boot"],
-        reliability_reports=0,
-        modes=("hybrid",),
-    )
-    assert run.metrics["n_reports"] == 2 and not run.metrics["unresolved_reports"]
-    failures = check_thresholds(run.metrics, gate)
-    assert not failures, "\n".join(failures) + "\n" + run.headline()
+    _gate_on_folder(assistant, folder, gate, n_reports=2)
 
 
 def test_check_thresholds_names_each_figure_below_its_minimum():

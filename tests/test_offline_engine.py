@@ -1194,44 +1194,46 @@ def test_impact_section_with_only_activity_is_not_evidenced(monkeypatch):
 
 
 # --- rules-v10: a check of the learning (B6) as auditors rate it --------------------------------
-def test_checking_the_learning_counts_what_was_tested_not_what_is_planned(monkeypatch):
-    tested = (
-        "Learning from reviews",
-        "A re-audit of the case group tested the learning from the review: 78% of cases now "
-        "showed the expected practice, up from 52%.",
-    )
-    assert _draft_blocks("B6", [tested]).answer == "yes"
-    some = (
-        "Learning from reviews",
-        tested[1] + " The learning from the year's other reviews has not yet been tested.",
-    )
-    result = _draft_blocks("B6", [some])
-    assert result.answer == "partly", result.rationale  # tested for some learning only
-    surveyed = (
-        "Learning from reviews",
-        "A practitioner survey tested whether the learning from one review had been taken up; "
-        "the learning from the other reviews is yet to be tested.",
-    )
-    assert _draft_blocks("B6", [surveyed]).answer == "partly"
-    sampled = (
-        "Learning from reviews",
-        "A dip-sample of cases checked whether the learning from the review about Child M had "
-        "been taken up. The learning from the other reviews has not yet been tested.",
-    )
-    assert _draft_blocks("B6", [sampled]).answer == "partly"
-    planned = (
-        "Learning from reviews",
-        "A re-audit to test whether the learning is embedded is planned for 2021-22. "
-        "The learning will be tested through the audit programme.",
-    )
-    assert _draft_blocks("B6", [planned]).answer == "no"  # a plan is not a check
-    status = (
-        "Learning from reviews",
-        tested[1] + "\nAction 4: refresh the escalation policy\nNot yet evaluated",
-    )
-    assert _draft_blocks("B6", [status]).answer == "yes"  # an action's status, not the learning
+_TESTED = (
+    "A re-audit of the case group tested the learning from the review: 78% of cases now showed "
+    "the expected practice, up from 52%."
+)
+_SOME_UNTESTED = _TESTED + " The learning from the year's other reviews has not yet been tested."
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        (_TESTED, "yes"),
+        (_SOME_UNTESTED, "partly"),  # tested for some learning only
+        (
+            "A practitioner survey tested whether the learning from one review had been taken "
+            "up; the learning from the other reviews is yet to be tested.",
+            "partly",
+        ),
+        (
+            "A dip-sample of cases checked whether the learning from the review about Child M "
+            "had been taken up. The learning from the other reviews has not yet been tested.",
+            "partly",
+        ),
+        (
+            "A re-audit to test whether the learning is embedded is planned for 2021-22. "
+            "The learning will be tested through the audit programme.",
+            "no",  # a plan is not a check
+        ),
+        # an action's status in a tracker, not the learning
+        (_TESTED + "\nAction 4: refresh the escalation policy\nNot yet evaluated", "yes"),
+    ],
+    ids=["tested", "some-only", "survey-some", "sample-some", "planned", "action-status"],
+)
+def test_checking_the_learning_counts_what_was_tested_not_what_is_planned(text, answer):
+    result = _draft_blocks("B6", [("Learning from reviews", text)])
+    assert result.answer == answer, result.rationale
+
+
+def test_without_the_some_learning_rule_a_partial_check_reads_as_yes(monkeypatch):
     _without(monkeypatch, "some_learning_only")
-    assert _draft_blocks("B6", [some]).answer == "yes"
+    assert _draft_blocks("B6", [("Learning from reviews", _SOME_UNTESTED)]).answer == "yes"
 
 
 def test_sample_reports_rate_b6_as_auditors_do():
