@@ -96,6 +96,7 @@ def run_year_benchmark(
         _add_copies(out, home4, embedder, copies)
         _search(out, home1, home4, embedder)
         _evidence(out, home1, home4, embedder)
+        _evidence_at_100_pages(out, files, tmp_path, embedder)
         _offline(out, home1, home4, embedder, offline_reports)
         _offline_score(out, tmp_path / "home-score-1", tmp_path / "pdfs", embedder, workers=1)
         _offline_score(out, tmp_path / "home-score", tmp_path / "pdfs", embedder, workers=2)
@@ -348,6 +349,25 @@ def _evidence(out: dict, home1: Path, home4: Path, embedder: str) -> None:
     out["evidence_longest_4y"] = _evidence_times(_assistant(home4, embedder), longest)
 
 
+def _evidence_at_100_pages(out: dict, files: list[Path], tmp_path: Path, embedder: str) -> None:
+    """The same on a report of exactly 100 pages (issue 11's case; the generator writes up to
+    ~85): the year's longest report with the first pages of the next longest after it, in a
+    home of its own."""
+    from pypdf import PdfReader, PdfWriter
+
+    readers = sorted((PdfReader(f) for f in files), key=lambda r: -len(r.pages))
+    writer = PdfWriter()
+    for page in [*readers[0].pages, *readers[1].pages][:100]:
+        writer.add_page(page)
+    folder = tmp_path / "pdfs-100"
+    folder.mkdir()
+    writer.write(folder / "hundred-pages-annual-report-2020-21.pdf")
+    home = tmp_path / "home-100"
+    assistant = _assistant(home, embedder)
+    [result] = list(assistant.ingest(sorted(folder.glob("*.pdf"))))
+    out["evidence_100"] = _evidence_times(_assistant(home, embedder), result.report.report_id)
+
+
 def _offline(out: dict, home1: Path, home4: Path, embedder: str, n: int) -> None:
     answers = {}
     for label, home in (("1y", home1), ("4y", home4)):
@@ -517,6 +537,7 @@ def summary_text(o: dict) -> str:
     scale = YEAR_REPORTS / o["reports"]
     s1, s4, ratio = o["search_1y"], o["search_4y"], o["search_ratio_4y_1y_p95"]
     ev, ev_short, ev_4y = o["evidence_longest"], o["evidence_shortest"], o["evidence_longest_4y"]
+    ev_100 = o["evidence_100"]
     year_offline_s = YEAR_REPORTS * o["offline_1y_s_per_report"]
     stage_total = sum(
         o[k] for k in ("stage_extract_s", "stage_chunk_s", "stage_embed_s", "upsert_text_once_s")
@@ -585,6 +606,14 @@ def summary_text(o: dict) -> str:
             f"{ev['p95_ms'] / max(ev_short['p95_ms'], 1e-3):.2f}× the shortest, "
             f"×{ev_4y['p95_ms'] / max(ev['p95_ms'], 1e-3):.2f} with 4 years; "
             f"{ev['p95_ms'] / 100:.2f} of the 100 ms target",
+        ),
+        (
+            f"same, a {ev_100['pages']}-page report (the longest joined to the next)",
+            f"p50/p95 {ev_100['p50_ms']}/{ev_100['p95_ms']} ms (max {ev_100['max_ms']}); first "
+            f"question {ev_100['cold_ms']} ms",
+            f"longest generated report ({ev['pages']} pages): p95 {ev['p95_ms']} ms",
+            f"{ev_100['p95_ms'] / max(ev['p95_ms'], 1e-3):.2f}× the longest; "
+            f"{ev_100['p95_ms'] / 100:.2f} of the 100 ms target (p95 ≤ 100 ms)",
         ),
         (
             "offline drafting",

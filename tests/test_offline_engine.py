@@ -1260,3 +1260,24 @@ def test_sample_reports_rate_b6_as_auditors_do():
         tagged, every = b6_text("no", seed)
         assert not tagged and "yet to be tested" not in every
     assert any("planned for" in b6_text("no", seed)[1] for seed in range(8))  # near misses
+
+
+def test_practice_themes_are_read_from_this_periods_priorities_only(monkeypatch):
+    """A3 as A2: a practice theme counts when the report names it as one of this period's
+    priorities, not where an agency describes its practice (the MASH, supervision)."""
+    blocks = [
+        (
+            "Our priorities",
+            "Our priorities for 2020-21 were:\nPriority 1: Neglect\n"
+            "Priority 2: Professional curiosity and respectful challenge",
+        ),
+        (
+            "Children's social care",
+            "Practice at the front door improved: the MASH handled 4,200 contacts. "
+            "Supervision of practice was audited twice and caseloads fell.",
+        ),
+    ]
+    result = _draft_blocks("A3", blocks)
+    assert result.answer == ["professional_curiosity"], result.rationale
+    _without(monkeypatch, "practice_scope")
+    assert {"front_door", "workforce_supervision"} <= set(_draft_blocks("A3", blocks).answer)

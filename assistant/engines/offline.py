@@ -29,7 +29,8 @@ impact cues (the difference made, what children or families told us, change over
 passage about impact (A7).
 rules-v10 rates the check that learning was embedded (B6) as the auditors' key does: a check
 made in the period is "yes", one that tested some of the learning only (the rest "not yet
-tested") is "partly", and a check only planned is "no".
+tested") is "partly", and a check only planned is "no"; practice themes named as priorities
+(A3) are read as A2's topics are, only inside this period's own priority statements.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -79,6 +80,9 @@ RULE_FAMILIES = {
     "reason_of_shortfall",
     # rules-v10: a check of the learning (B6) that tested some of it only is "partly"
     "some_learning_only",
+    # rules-v10: practice themes (A3) named as priorities are read as A2's topics are: only
+    # inside this period's own priority statements
+    "practice_scope",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -1299,7 +1303,9 @@ class OfflineEngine:
         ]
         topical = {h.block.block_id for h in topic_hits}
         scope = None
-        if question.picklist == "safeguarding_themes":
+        if question.picklist == "safeguarding_themes" or (
+            question.picklist == "practice_themes" and "practice_scope" in RULE_FAMILIES
+        ):
             # the partnership's own priorities for the period, not context, next year's or
             # another board's: only statements inside a priority passage for this period,
             # read over the whole page (a passage may start below the list's first items)
