@@ -1281,3 +1281,22 @@ def test_practice_themes_are_read_from_this_periods_priorities_only(monkeypatch)
     assert result.answer == ["professional_curiosity"], result.rationale
     _without(monkeypatch, "practice_scope")
     assert {"front_door", "workforce_supervision"} <= set(_draft_blocks("A3", blocks).answer)
+
+
+def test_ways_of_sharing_learning_in_plain_words():
+    """B5 (rules-v10): "updates to the training programme", "changes to the multi-agency
+    procedures", "learning briefs" and "the designated safeguarding leads' forum" are the
+    options' methods in other words."""
+    shared = (
+        "Sharing the learning",
+        "Practitioners heard about the learning through updates to the training programme, "
+        "changes to the multi-agency procedures, short learning briefs and the designated "
+        "safeguarding leads' forum.",
+    )
+    result = _draft_blocks("B5", [shared])
+    assert set(result.answer) == {
+        "training_updates",
+        "updated_procedures",
+        "learning_briefings",
+        "practitioner_forums",
+    }, result.rationale

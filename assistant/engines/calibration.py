@@ -30,10 +30,10 @@ Since rules-v9 the reports written by others are six: the dev set's four and the
 two (evals/blindset, written blind to the engine; one rule, rules-v10's B6, was narrowed
 after one of its drafts, the only time it changed a rule). The blind set
 is harder (LORO accuracy 62% against the dev set's 95%), and nothing in a draft tells the two
-apart, so one level serves both: LORO (rules-v10) the dev set is under-confident (mean 0.80,
-ECE 0.15) and the blind set over-confident (0.85 for 62%, ECE 0.23; 0.32 when it was left
-out of the fit); pooled over the six reports ECE 0.04. Real reports are more likely to be
-like the blind set, whose drafts nobody tuned, than like the dev set.
+apart, so one level serves both: LORO (rules-v10) the dev set is under-confident (mean 0.81,
+ECE 0.14) and the blind set over-confident (0.85 for 62%, ECE 0.24; 0.32 when it was left
+out of the fit); pooled over the six reports ECE 0.10, AUROC 0.49 (no ranking). Real reports
+are more likely to be like the blind set, whose drafts nobody tuned, than like the dev set.
 
 A calibration belongs to one engine and model, carries a version, and is fitted by
 `assistant/evaluation/calibration_fit.py` (`make calibrate`)

@@ -30,7 +30,9 @@ passage about impact (A7).
 rules-v10 rates the check that learning was embedded (B6) as the auditors' key does: a check
 made in the period is "yes", one that tested some of the learning only (the rest "not yet
 tested") is "partly", and a check only planned is "no"; practice themes named as priorities
-(A3) are read as A2's topics are, only inside this period's own priority statements.
+(A3) are read as A2's topics are, only inside this period's own priority statements; and the
+ways of sharing learning (B5) are found in other words too ("updates to the training programme",
+"changes to the procedures", "learning briefs", "the leads' forum").
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -1879,8 +1881,12 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\b(?:learning|lessons|practice)\s+on\s+a\s+page\b",
         "learning summaries",
         "briefing note",
+        r"re:\blearning briefs?\b",  # rules-v10
     ],
     ("dissemination", "training_updates"): [
+        # rules-v10: "updates to the training programme", "changes to our training courses"
+        r"re:\b(?:changes|updates|additions)\s+to\s+(?:the\s+|our\s+)?(?:[\w-]+\s+){0,2}"
+        r"(?:training|courses?)\b",
         r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:built|incorporated|added|included|"
         r"embedded|reflected)\s+(?:in|into|to)\s+(?:[\w-]+\s+){0,3}(?:training|courses?)",
         r"re:\b(?:training|courses?)\b[^.;]{0,60}\b(?:(?:was|were|has been|have been)\s+"
@@ -1888,13 +1894,17 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"lessons)\b",
     ],
     ("dissemination", "updated_procedures"): [
+        # rules-v10: "changes to the multi-agency procedures"
+        r"re:\bchanges\s+to\s+(?:the\s+|our\s+)?(?:[\w-]+\s+){0,2}(?:procedures?|protocols?|"
+        r"guidance)\b",
         r"re:\b(?:procedures?|protocols?|guidance|polic(?:y|ies)|pathways?)\b[^.;]{0,90}\b"
         r"(?:was|were|has been|have been)\s+(?:updated|revised|rewritten|relaunched|amended)",
         r"re:\b(?:updated|revised|amended|rewrote|relaunched)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
         r"(?:procedures?|protocols?|guidance)\b",
     ],
     ("dissemination", "practitioner_forums"): [
-        r"re:\b(?:practitioner|practice|DSL|leads?|safeguarding|learning)\s+(?:forums?|networks?)\b",
+        r"re:\b(?:practitioner|practice|DSL|leads?|safeguarding|learning)(?:'s?)?\s+"
+        r"(?:forums?|networks?)\b",  # rules-v10: "the designated safeguarding leads' forum"
     ],
     ("impact_evidence", "case_studies"): [
         r"re:\b(?:meet|the story of|case of)\s+(?-i:[A-Z][a-z]+)\b",
