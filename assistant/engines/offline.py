@@ -326,6 +326,32 @@ _CHECK_DONE = re.compile(
     r"dip-?sample|case sampl\w+)\b[^.;]{0,80}\b(?:tested|found|showed|checked)\b",
     re.IGNORECASE,
 )
+
+
+def _some_learning_untested(blocks: list[EvidenceBlock]) -> tuple[list[Hit], list[Hit]]:
+    """B6's "tested for some learning only": the sentences saying other learning is not yet
+    tested, and the checks made in the same passages (each sentence read up to such a
+    qualifier, so "a survey tested ...; the rest is yet to be tested" is a check made)."""
+    untested: list[Hit] = []
+    checked: list[Hit] = []
+    for block in blocks:
+        clauses, qualified = [], False
+        for sentence in _sentences(block.text):
+            flat = " ".join(sentence.split())
+            qualifier = _SOME_UNTESTED.search(flat) if _LEARNING.search(flat) else None
+            if qualifier:
+                untested.append(Hit(block, sentence, "other learning not yet tested", False))
+                qualified = True
+            clauses.append((sentence, flat[: qualifier.start()] if qualifier else flat))
+        if qualified:
+            checked += [
+                Hit(block, sentence, "a check of some learning", False)
+                for sentence, clause in clauses
+                if _CHECK_DONE.search(clause) and not _PLANNED.search(clause)
+            ]
+    return untested, checked
+
+
 # the figures a question's top value rests on, where they are not trend figures
 _PARTNER = (
     r"(?:council|police|constabulary|CCG|clinical commissioning|health|NHS|probation|schools?|"
@@ -1178,31 +1204,16 @@ class OfflineEngine:
                 1,
                 rule="not every priority",
             )
-        untested, checked = [], []
-        for b in (
-            blocks if question.id in _SOME_ONLY and "some_learning_only" in RULE_FAMILIES else ()
-        ):
-            clauses = []  # each sentence of the block up to a qualifier it carries
-            for sentence in _sentences(b.text):
-                flat = " ".join(sentence.split())
-                qualifier = _SOME_UNTESTED.search(flat) if _LEARNING.search(flat) else None
-                if qualifier:
-                    untested.append(Hit(b, sentence, "other learning not yet tested", False))
-                clauses.append((sentence, flat[: qualifier.start()] if qualifier else flat))
-            if untested and untested[-1].block is b:
-                checked += [
-                    Hit(b, sentence, "a check of some learning", False)
-                    for sentence, clause in clauses
-                    if _CHECK_DONE.search(clause) and not _PLANNED.search(clause)
-                ]
+        some_only = question.id in _SOME_ONLY and "some_learning_only" in RULE_FAMILIES
+        untested, checked = _some_learning_untested(blocks) if some_only else ([], [])
         if (strong or checked) and untested:
-            strong = strong or checked
+            done = strong or checked
             return self._result(
                 "answered",
                 mid,
-                f"A check of the learning ({_cues(strong)}), but some of it is not yet tested: "
+                f"A check of the learning ({_cues(done)}), but some of it is not yet tested: "
                 f"'{' '.join(untested[0].sentence.split())[:100]}'.",
-                strong + untested[:1],
+                done + untested[:1],
                 1,
                 rule="some learning only",
             )
