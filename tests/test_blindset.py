@@ -1,5 +1,6 @@
-"""The blind set's key must not drift from its PDFs: build them into a temp dir and check that
-every key page carries its marker phrase and that gold.csv is exactly what key.yaml implies."""
+"""The blind sets' keys must not drift from their PDFs: build them into a temp dir and check that
+every key page carries its marker phrase and that gold.csv is exactly what key.yaml implies
+(evals/blindset and evals/blindset2, built by the same build.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ def _build_module():
     return mod
 
 
-def test_blindset_key_matches_built_pdfs(tmp_path):
+@pytest.mark.parametrize("folder", ["blindset", "blindset2"])
+def test_blindset_key_matches_built_pdfs(tmp_path, folder):
     build = _build_module()
+    build.use_set(BUILD.parents[1] / folder)
     problems = build.check(tmp_path)
     assert problems == []
     pdfs = sorted(p.name for p in tmp_path.glob("*.pdf"))

@@ -378,22 +378,25 @@ def _gate_on_folder(assistant, folder: Path, gate: dict, n_reports: int) -> None
     assert not failures, "\n".join(failures) + "\n" + run.headline()
 
 
-def test_ci_gate_blind_set(assistant, tmp_path):
-    """The gate on the blind set (evals/blindset: two reports written blind to the engine,
-    built here from their sources), so a change that only fits the dev set shows."""
+@pytest.mark.parametrize("name", ["blindset", "blindset2"])
+def test_ci_gate_blind_set(assistant, tmp_path, name):
+    """The gate on each blind set (evals/blindset, evals/blindset2: two reports each written
+    blind to the engine, built here from their sources), so a change that only fits the dev
+    set shows."""
     import importlib.util
 
     from assistant.config import REPO_ROOT
 
-    gate = load_thresholds()["blindset"]
+    gate = load_thresholds()[name]
     spec = importlib.util.spec_from_file_location(
         "blindset_build", REPO_ROOT / "evals" / "blindset" / "build.py"
     )
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    folder = tmp_path / "blindset"
+    build.use_set(REPO_ROOT / "evals" / name)
+    folder = tmp_path / name
     build.build_all(folder / "reports")
-    shutil.copyfile(REPO_ROOT / "evals" / "blindset" / "gold.csv", folder / "gold.csv")
+    shutil.copyfile(REPO_ROOT / "evals" / name / "gold.csv", folder / "gold.csv")
     _gate_on_folder(assistant, folder, gate, n_reports=2)
 
 

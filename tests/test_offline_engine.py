@@ -1300,3 +1300,77 @@ def test_ways_of_sharing_learning_in_plain_words():
         "learning_briefings",
         "practitioner_forums",
     }, result.rationale
+
+
+# --- rules-v11: what a deferral is about; work intended and not carried out ----------------------
+@pytest.mark.parametrize(
+    ("question_id", "sentence", "defers"),
+    [
+        ("A6", "We have not yet been able to gather the evidence that would show the difference "
+               "our work has made to children.", True),
+        ("A6", "We cannot yet say whether this change in practice has led to better outcomes "
+               "for children.", False),  # one piece of work, not the report's impact
+        ("B4", "We have not yet tested whether the learning from these reviews has changed "
+               "practice.", True),
+        ("B4", "We do not yet know whether the training has changed what practitioners do.",
+         False),  # training, not the learning from reviews
+        ("B4", "We cannot yet say whether the change in practice from the review learning has "
+               "led to better outcomes.", False),  # the practice changed; outcomes are A6's
+        ("B4", "The learning from the reviews has changed practice at the front door.", False),
+    ],
+    ids=["a6-overall", "a6-one-change", "b4-learning", "b4-training", "b4-outcomes", "b4-done"],
+)
+def test_a_deferral_defers_only_what_the_question_asks(question_id, sentence, defers):
+    from assistant.engines.offline import _defers
+
+    assert _defers(question_id, sentence) is defers
+
+
+def test_without_the_deferral_scope_any_deferral_defers(monkeypatch):
+    from assistant.engines.offline import _defers
+
+    _without(monkeypatch, "deferral_scope")
+    assert _defers("B4", "We do not yet know whether the training has changed what "
+                         "practitioners do.")
+
+
+@pytest.mark.parametrize(
+    ("text", "shared"),
+    [
+        ("We had planned a learning conference for March 2022 but it was postponed to June "
+         "2022, after the period. Learning briefings went to 400 practitioners.", False),
+        ("We had also hoped to launch a partnership podcast this year. Learning briefings went "
+         "to 400 practitioners.", False),
+        ("A learning conference for 180 practitioners was held in March 2022, and it was "
+         "recorded for the website. Learning briefings went to 400 practitioners.", True),
+    ],
+    ids=["postponed", "hoped-to", "held"],
+)
+def test_work_intended_this_year_and_not_carried_out_is_not_shared(text, shared):
+    result = _draft_blocks("B5", [("Sharing the learning", text)])
+    chosen = set(result.answer)
+    assert "learning_briefings" in chosen, result.rationale
+    assert bool(chosen & {"events_conferences", "webinars_podcasts"}) is shared, result.rationale
+
+
+def test_without_the_unfulfilled_rule_a_postponed_conference_is_shared(monkeypatch):
+    _without(monkeypatch, "unfulfilled")
+    text = ("We had planned a learning conference for March 2022 but it was postponed to June "
+            "2022, after the period.")
+    assert "events_conferences" in _draft_blocks("B5", [("Sharing the learning", text)]).answer
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Rapid reviews in 2022-23\nRR-22-01\nChild E, 4 months\nLearning captured in the rapid "
+         "review; no LCSPR\nRR-22-02\nSibling group L\nLCSPR commissioned January 2023\n"
+         "Two local child safeguarding practice reviews were active during the year.", 2),
+        ("No local child safeguarding practice reviews\n(LCSPRs) were commissioned in 2022-23.", 0),
+        ("The partners commissioned no LCSPRs in the year.", 0),
+    ],
+    ids=["decision-cell", "statement-over-a-line", "verb-first"],
+)
+def test_a_count_of_none_is_a_statement_about_the_period(text, count):
+    result = _draft_blocks("B1a", [("Child safeguarding practice reviews", text)])
+    assert result.answer == count, result.rationale

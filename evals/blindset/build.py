@@ -4,6 +4,7 @@
     python evals/blindset/build.py --check         # build into a temp dir and check the key
     python evals/blindset/build.py --locate "text" # which built pages contain a phrase
     python evals/blindset/build.py --write-gold    # regenerate gold.csv from key.yaml
+    python evals/blindset/build.py --set evals/blindset2 [...]   # the same for another set
 
 Source format (``sources/<name>.md``), deliberately small:
   front matter between ``---`` lines: title, subtitle, header, period, cover_lines (``;``-separated)
@@ -43,9 +44,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # the set: sources/, key.yaml, gold.csv, reports/
 SOURCES = HERE / "sources"
 REPORTS = HERE / "reports"
+
+
+def use_set(folder: Path) -> None:
+    """Build and check another set laid out like this one (evals/blindset2: --set)."""
+    global HERE, SOURCES, REPORTS
+    HERE = Path(folder).resolve()
+    SOURCES, REPORTS = HERE / "sources", HERE / "reports"
 
 _SS = getSampleStyleSheet()
 BODY = ParagraphStyle(
@@ -365,7 +373,8 @@ def build_one(src: Path, out_dir: Path) -> tuple[Path, list]:
     return out, toc
 
 
-def build_all(out_dir: Path = REPORTS, verbose: bool = False) -> list[Path]:
+def build_all(out_dir: Path | None = None, verbose: bool = False) -> list[Path]:
+    out_dir = out_dir or REPORTS
     outs = []
     for src in sorted(SOURCES.glob("*.md")):
         out, toc = build_one(src, out_dir)
@@ -467,16 +476,17 @@ def check(out_dir: Path) -> list[str]:
     if have != want:
         problems.append("gold.csv differs from key.yaml: run build.py --write-gold")
     return problems
-    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=REPORTS)
+    ap.add_argument("--set", type=Path, default=HERE, help="the set's folder (default: this)")
+    ap.add_argument("--out", type=Path, help="where the PDFs go (default: the set's reports/)")
     ap.add_argument("--check", action="store_true", help="build into a temp dir, check the key")
     ap.add_argument("--write-gold", action="store_true", help="write gold.csv from key.yaml")
     ap.add_argument("--locate", action="append", default=[], help="print pages containing text")
     args = ap.parse_args(argv)
+    use_set(args.set)
     if args.write_gold:
         print(f"wrote {write_gold()}")
         return 0
