@@ -389,7 +389,7 @@ def _label(source: str) -> str:
 
 
 def blind_set(folder: Path, name: str = "blindset") -> Path:
-    """evals/<name> (a blind set: evals/blindset, evals/blindset2) built into `folder` (its
+    """evals/<name> (a set built from sources: evals/blindset, blindset2, devset2) into `folder` (its
     PDFs under reports/, its gold.csv beside them), rebuilt when its sources or key are newer
     than the built copy; returns `folder`."""
     import importlib.util
@@ -413,9 +413,10 @@ def blind_set(folder: Path, name: str = "blindset") -> Path:
 
 
 def standard_sources(folder: Path) -> list[str]:
-    """The dev set, the blind sets (evals/blindset and evals/blindset2, built here), a short
-    generated year of 40 and a long one of 20 (seed 2021), generated and ingested below
-    `folder` as `eval run` does, when not there yet."""
+    """The dev sets (../shared/devset; evals/devset2, built here), the blind sets
+    (evals/blindset and evals/blindset2, built here), a short generated year of 40 and a long
+    one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when not
+    there yet."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -424,11 +425,13 @@ def standard_sources(folder: Path) -> list[str]:
     ).resolve()
     blind = blind_set(folder / "blind-set")
     blind2 = blind_set(folder / "blind-set2", "blindset2")
+    dev2 = blind_set(folder / "dev-set2", "devset2")  # written blind, used for development
     generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
     sets = [
         ("dev", devset / "gold.csv", {"labelled_dir": devset}),
         ("blind", blind / "gold.csv", {"labelled_dir": blind}),
         ("blind2", blind2 / "gold.csv", {"labelled_dir": blind2}),
+        ("dev2", dev2 / "gold.csv", {"labelled_dir": dev2}),
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]
