@@ -389,9 +389,9 @@ def _label(source: str) -> str:
 
 
 def blind_set(folder: Path, name: str = "blindset") -> Path:
-    """evals/<name> (a set built from sources: evals/blindset, blindset2, devset2) into `folder` (its
-    PDFs under reports/, its gold.csv beside them), rebuilt when its sources or key are newer
-    than the built copy; returns `folder`."""
+    """evals/<name> (a set built from sources: evals/blindset, blindset2, devset2) built into
+    `folder` (its PDFs under reports/, its gold.csv beside them), rebuilt when its sources or
+    key are newer than the built copy; returns `folder`."""
     import importlib.util
 
     from assistant.config import REPO_ROOT
