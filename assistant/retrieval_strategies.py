@@ -39,6 +39,12 @@ children and families as a result"); for B2 "recommendation, action taken, statu
 evidence of effect" (no change); bare percentages out of the figures-over-time count (a
 population appendix's shares are not a trend: the generated year's C8 @8 +0.06, but the dev
 set's scorecards print each rate on its own line, dev @8 -0.011); C8 reading A5 or B8 too.
+2026-12-03, with evals/devset2 (four independent 43-52 page reports) beside the dev set and the
+spent blind set: a page ranking by the question's own answer cues ("re-audit found", "you said
+we did") at weight 1-3 over 3-8 pages: the first blind set @3 +0.06, the generated years @3
++0.03, the dev set @3 +0.01 and @8 -0.003, but devset2 @3 -0.01 and @8 +0.00 (and the engine's
+drafts on the dev set worse: more cue pages, more options); and a coordinate search over this
+module's constants on those sets: every one at a local optimum (no move of +0.002).
 
 A question on each priority reads the report's own list of priorities ("Priority 2: Safer
 outside the home") and gives every priority's chapter (labelled with its number, or with its

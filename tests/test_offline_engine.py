@@ -1374,3 +1374,51 @@ def test_without_the_unfulfilled_rule_a_postponed_conference_is_shared(monkeypat
 def test_a_count_of_none_is_a_statement_about_the_period(text, count):
     result = _draft_blocks("B1a", [("Child safeguarding practice reviews", text)])
     assert result.answer == count, result.rationale
+
+
+def test_every_question_reads_its_retrieved_pages_whole(assistant, tmp_path, monkeypatch):
+    """rules-v11 "whole_pages": a passage about the learning finds the page; the re-audit
+    against its before position further down the page decides B4 (practice change shown with
+    data against a before position), which the passage alone does not show."""
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.index import Passage
+
+    pages = [
+        ["Farrowby Safeguarding Children Partnership", "Annual Report 2021-22"],
+        [
+            "Learning from the review of Child R",
+            "The review's learning changed how practitioners respond to bruising in babies.",
+            "A new bruising protocol was launched in July with a seven-minute briefing.",
+            "The re-audit in January found the protocol followed in full in 19 of 22 cases,",
+            "against 11 of 20 before the changes.",
+            "Referrals of bruised babies to the hospital rose from 4 to 13 a quarter.",
+        ],
+    ]
+    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "farrowby.pdf", pages)]))
+    report_id = ingested.report.report_id
+    cut = "The review's learning changed how practitioners respond to bruising in babies."
+    passage = Passage("c1", report_id, 2, cut, 1.0, 0, len(cut), section="Learning from reviews")
+    engine, b4 = assistant.engine("offline"), load_bank().get("B4")
+    context = DraftContext("farrowby.pdf", "2021-22", report_id)
+    result = engine.draft(b4, [EvidenceBlock("E1", passage)], context)
+    assert result.answer == "evidenced", result.rationale
+    _without(monkeypatch, "whole_pages")
+    assert engine.draft(b4, [EvidenceBlock("E1", passage)], context).answer != "evidenced"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Rapid reviews\nThe notification was withdrawn with the agreement of the Panel and no "
+         "rapid review was held. We held three rapid reviews in 2020-21.", 3),
+        ("Rapid reviews\nFor Child E the Panel agreed that no LCSPR was needed. Two local child "
+         "safeguarding practice reviews were commissioned in 2020-21.", 2),
+        ("Rapid reviews\nWe held three rapid reviews in 2020-21. The first two rapid reviews of "
+         "the year took 24 and 21 working days.", 3),
+    ],
+    ids=["withdrawn-notification", "panel-decision", "the-first-two"],
+)
+def test_one_cases_decision_and_some_of_the_reviews_are_not_the_count(text, count):
+    qid = "B1a" if "LCSPR" in text else "B1b"
+    result = _draft_blocks(qid, [("Reviews", text)])
+    assert result.answer == count, result.rationale
