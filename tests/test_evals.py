@@ -378,11 +378,11 @@ def _gate_on_folder(assistant, folder: Path, gate: dict, n_reports: int) -> None
     assert not failures, "\n".join(failures) + "\n" + run.headline()
 
 
-@pytest.mark.parametrize("name", ["blindset", "blindset2"])
-def test_ci_gate_blind_set(assistant, tmp_path, name):
-    """The gate on each blind set (evals/blindset, evals/blindset2: two reports each written
-    blind to the engine, built here from their sources), so a change that only fits the dev
-    set shows."""
+@pytest.mark.parametrize(("name", "n_reports"), [("blindset", 2), ("blindset2", 2), ("devset2", 4)])
+def test_ci_gate_blind_set(assistant, tmp_path, name, n_reports):
+    """The gate on each set written blind to the engine and built here from its sources
+    (evals/blindset, evals/blindset2; evals/devset2, used for development), so a change that
+    only fits the dev set shows."""
     import importlib.util
 
     from assistant.config import REPO_ROOT
@@ -397,7 +397,7 @@ def test_ci_gate_blind_set(assistant, tmp_path, name):
     folder = tmp_path / name
     build.build_all(folder / "reports")
     shutil.copyfile(REPO_ROOT / "evals" / name / "gold.csv", folder / "gold.csv")
-    _gate_on_folder(assistant, folder, gate, n_reports=2)
+    _gate_on_folder(assistant, folder, gate, n_reports=n_reports)
 
 
 def test_check_thresholds_names_each_figure_below_its_minimum():
