@@ -1422,3 +1422,24 @@ def test_one_cases_decision_and_some_of_the_reviews_are_not_the_count(text, coun
     qid = "B1a" if "LCSPR" in text else "B1b"
     result = _draft_blocks(qid, [("Reviews", text)])
     assert result.answer == count, result.rationale
+
+
+@pytest.mark.parametrize(
+    ("text", "option", "chosen"),
+    [
+        ("Five-minute briefings: a two-page summary of each review went to every agency.",
+         "learning_briefings", True),
+        ("Six Learning Notes were published in the year, one for each review.",
+         "learning_briefings", True),
+        ("Learning from Child R was added to the Level 3 multi-agency safeguarding course.",
+         "training_updates", True),
+        ("The learning was written into the multi-agency training courses.", "training_updates",
+         True),
+        ("We hope to hold a learning event for practitioners in 2021-22.", "events_conferences",
+         False),  # an intention, not done
+    ],
+    ids=["n-minute", "learning-notes", "added-to-course", "written-into", "hope-to"],
+)
+def test_ways_of_sharing_learning_rules_v11(text, option, chosen):
+    result = _draft_blocks("B5", [("Sharing the learning from reviews", text)])
+    assert (option in (result.answer or [])) is chosen, result.rationale

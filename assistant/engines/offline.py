@@ -45,7 +45,9 @@ rules-v11 also reads every retrieved page whole, not only the passage retrieval 
 +1.5 to +2 points, the dev set unchanged); practice is measured against a before position in
 "19 of 22, against 11 of 20 before" and in a table's "(before)" and "(after)" columns (B4); and a
 count of none is a statement about the period, not one case's decision ("no LCSPR" in a table,
-"the Panel agreed that no LCSPR was needed"), nor are "the first two" reviews a count.
+"the Panel agreed that no LCSPR was needed"), nor are "the first two" reviews a count; "we
+hope to" is an intention; and ways of sharing learning (B5) in more words ("five-minute
+briefings", "Learning Notes", learning "added to the Level 3 multi-agency course").
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -147,6 +149,7 @@ _TREND = re.compile(
 )
 _PLANNED = re.compile(
     r"\b(?:will|plan(?:s|ned)? to|planned for|intend|next year|going forward|aims? to|ambition|"
+    r"(?:we|they|partners)\s+(?:hope|are hoping|would like)\s+to|"
     r"seeks? to|in order to|we want|to be (?:revised|updated|agreed|tested|audited|published))\b",
     re.IGNORECASE,
 )
@@ -2023,13 +2026,21 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         "learning summaries",
         "briefing note",
         r"re:\blearning briefs?\b",  # rules-v10
+        # rules-v11: "five-minute briefings", "Learning Notes", "a one-page summary of each review"
+        r"re:\b(?:\d+|one|two|three|five|seven|ten)[\s-]minute\s+briefings?\b",
+        r"re:\b(?:learning|practice)\s+notes?\b",
+        r"re:\bone[\s-]page\s+(?:summary|summaries|briefings?)\b",
     ],
     ("dissemination", "training_updates"): [
         # rules-v10: "updates to the training programme", "changes to our training courses"
         r"re:\b(?:changes|updates|additions)\s+to\s+(?:the\s+|our\s+)?(?:[\w-]+\s+){0,2}"
         r"(?:training|courses?)\b",
+        # rules-v11: "... added to the Level 3 multi-agency safeguarding course", "written into
+        # the multi-agency training courses", "added to the Working Together, neglect and
+        # exploitation courses"
         r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:built|incorporated|added|included|"
-        r"embedded|reflected)\s+(?:in|into|to)\s+(?:[\w-]+\s+){0,3}(?:training|courses?)",
+        r"embedded|reflected|written|put)\s+(?:in|into|to)\s+(?:[\w,-]+\s+){0,6}"
+        r"(?:training|courses?)",
         r"re:\b(?:training|courses?)\b[^.;]{0,60}\b(?:(?:was|were|has been|have been)\s+"
         r"(?:updated|revised)|now includes?|include[sd]?)\b[^.;]{0,40}\b(?:learning|findings|"
         r"lessons)\b",
