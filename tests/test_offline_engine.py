@@ -922,10 +922,19 @@ def test_an_agencys_contribution_to_the_priorities_is_not_a_statement_of_them(mo
     assert "early_help" in _draft_blocks("A2", blocks).answer
 
 
-def test_priorities_are_read_over_the_whole_page_of_a_cut_passage(assistant, tmp_path):
+def _cut_passage(assistant, pdf, pages, cut, section, period):
+    """(engine, context, [block]) for one passage cut from page 2 of an ingested PDF."""
     from assistant.engines.base import DraftContext, EvidenceBlock
     from assistant.index import Passage
 
+    [ingested] = list(assistant.ingest([text_pdf(pdf, pages)]))
+    report_id = ingested.report.report_id
+    passage = Passage("c1", report_id, 2, cut, 1.0, 0, len(cut), section=section)
+    context = DraftContext(pdf.name, period, report_id)
+    return assistant.engine("offline"), context, [EvidenceBlock("E1", passage)]
+
+
+def test_priorities_are_read_over_the_whole_page_of_a_cut_passage(assistant, tmp_path):
     pages = [
         ["Harrowby Safeguarding Children Partnership", "Annual Report 2020-21"],
         [
@@ -937,16 +946,15 @@ def test_priorities_are_read_over_the_whole_page_of_a_cut_passage(assistant, tmp
             "Only 29 per cent of early help assessments were started by other agencies.",
         ],
     ]
-    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "harrowby.pdf", pages)]))
-    report_id = ingested.report.report_id
     cut = "Priority 2: Early help\nOnly 29 per cent of early help assessments were started."
-    passage = Passage("c1", report_id, 2, cut, 1.0, 0, len(cut), section="Priority 2: Early help")
-    engine, a2 = assistant.engine("offline"), load_bank().get("A2")
-    context = DraftContext("harrowby.pdf", "2020-21", report_id)
-    result = engine.draft(a2, [EvidenceBlock("E1", passage)], context)
+    engine, context, blocks = _cut_passage(
+        assistant, tmp_path / "harrowby.pdf", pages, cut, "Priority 2: Early help", "2020-21"
+    )
+    a2 = load_bank().get("A2")
+    result = engine.draft(a2, blocks, context)
     assert sorted(result.answer) == ["childrens_mental_health", "early_help"], result.rationale
     # a bare engine reads the passage only
-    bare = type(engine)().draft(a2, [EvidenceBlock("E1", passage)], context)
+    bare = type(engine)().draft(a2, blocks, context)
     assert bare.answer == ["early_help"], bare.rationale
 
 
@@ -1380,9 +1388,6 @@ def test_every_question_reads_its_retrieved_pages_whole(assistant, tmp_path, mon
     """rules-v11 "whole_pages": a passage about the learning finds the page; the re-audit
     against its before position further down the page decides B4 (practice change shown with
     data against a before position), which the passage alone does not show."""
-    from assistant.engines.base import DraftContext, EvidenceBlock
-    from assistant.index import Passage
-
     pages = [
         ["Farrowby Safeguarding Children Partnership", "Annual Report 2021-22"],
         [
@@ -1394,16 +1399,15 @@ def test_every_question_reads_its_retrieved_pages_whole(assistant, tmp_path, mon
             "Referrals of bruised babies to the hospital rose from 4 to 13 a quarter.",
         ],
     ]
-    [ingested] = list(assistant.ingest([text_pdf(tmp_path / "farrowby.pdf", pages)]))
-    report_id = ingested.report.report_id
     cut = "The review's learning changed how practitioners respond to bruising in babies."
-    passage = Passage("c1", report_id, 2, cut, 1.0, 0, len(cut), section="Learning from reviews")
-    engine, b4 = assistant.engine("offline"), load_bank().get("B4")
-    context = DraftContext("farrowby.pdf", "2021-22", report_id)
-    result = engine.draft(b4, [EvidenceBlock("E1", passage)], context)
+    engine, context, blocks = _cut_passage(
+        assistant, tmp_path / "farrowby.pdf", pages, cut, "Learning from reviews", "2021-22"
+    )
+    b4 = load_bank().get("B4")
+    result = engine.draft(b4, blocks, context)
     assert result.answer == "evidenced", result.rationale
     _without(monkeypatch, "whole_pages")
-    assert engine.draft(b4, [EvidenceBlock("E1", passage)], context).answer != "evidenced"
+    assert engine.draft(b4, blocks, context).answer != "evidenced"
 
 
 @pytest.mark.parametrize(
