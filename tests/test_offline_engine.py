@@ -1447,3 +1447,44 @@ def test_one_cases_decision_and_some_of_the_reviews_are_not_the_count(text, coun
 def test_ways_of_sharing_learning_rules_v11(text, option, chosen):
     result = _draft_blocks("B5", [("Sharing the learning from reviews", text)])
     assert (option in (result.answer or [])) is chosen, result.rationale
+
+
+def test_the_former_boards_arrangements_are_not_this_periods_model(monkeypatch):
+    text = (
+        "Under the LSCB, the Board had an independent chair, whose role ended when the new "
+        "arrangements began. Our Independent Scrutineer was appointed in 2019 and reviews the "
+        "arrangements each year."
+    )
+    result = _draft_blocks("C2m", [("Independent scrutiny", text)])
+    assert result.answer == ["independent_scrutineer"], result.rationale
+    _without(monkeypatch, "former_board")
+    assert "independent_chair" in _draft_blocks("C2m", [("Independent scrutiny", text)]).answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "period", "after"),
+    [
+        ("A reciprocal peer review has been agreed in principle for autumn 2022.", "2021-22", True),
+        ("The review is planned for June 2023.", "2021-22", True),
+        ("The learning conference was held in June 2021.", "2021-22", False),
+        ("The protocol was relaunched in March 2022.", "2021-22", False),
+        ("A peer review took place in autumn 2020.", "2019-21", False),
+        ("A peer review is set for autumn 2022.", "not stated", False),  # no period: no judgement
+    ],
+)
+def test_work_set_for_after_the_period_is_not_this_periods(sentence, period, after):
+    from assistant.engines.offline import _after_period
+
+    assert _after_period(sentence, period) is after
+
+
+def test_a_scrutiny_model_agreed_for_after_the_period_is_not_chosen(monkeypatch):
+    text = (
+        "Our Independent Scrutineer reviewed the front door in the year. A reciprocal peer "
+        "review with a neighbouring partnership has been agreed in principle for autumn 2021."
+    )
+    assert _draft_blocks("C2m", [("Independent scrutiny", text)]).answer == [
+        "independent_scrutineer"
+    ]
+    _without(monkeypatch, "after_period")
+    assert "reciprocal_scrutiny" in _draft_blocks("C2m", [("Independent scrutiny", text)]).answer

@@ -47,7 +47,9 @@ rules-v11 also reads every retrieved page whole, not only the passage retrieval 
 count of none is a statement about the period, not one case's decision ("no LCSPR" in a table,
 "the Panel agreed that no LCSPR was needed"), nor are "the first two" reviews a count; "we
 hope to" is an intention; and ways of sharing learning (B5) in more words ("five-minute
-briefings", "Learning Notes", learning "added to the Level 3 multi-agency course").
+briefings", "Learning Notes", learning "added to the Level 3 multi-agency course"); what
+the former LSCB had, and work set for a date after the period ("agreed for autumn 2022" in a
+2021-22 report), is not an option of this period (multi-selects).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -114,6 +116,12 @@ RULE_FAMILIES = {
     # rules-v11: every question is drafted from its retrieved pages read whole, not from the
     # passages alone (counts and priorities already were)
     "whole_pages",
+    # rules-v11: what the former LSCB had ("under the LSCB, the Board had an independent
+    # chair") is not this period's option (multi-selects)
+    "former_board",
+    # rules-v11: an option's work set for a date after the period ("agreed for autumn 2022" in
+    # a 2021-22 report) is not this period's (multi-selects)
+    "after_period",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -1396,6 +1404,8 @@ class OfflineEngine:
                 continue
             if question.picklist in _THEME_PICKLISTS and _only_modifier(h):
                 continue
+            if "former_board" in RULE_FAMILIES and _FORMER_BOARD.search(h.sentence):
+                continue  # "under the LSCB, the Board had an independent chair": not this period
             hits.append(h)
         return hits
 
@@ -1425,6 +1435,8 @@ class OfflineEngine:
             if slug in ("other", "not_described"):
                 continue
             hits = self._option_hits(question, slug, label, blocks)
+            if "after_period" in RULE_FAMILIES:
+                hits = [h for h in hits if not _after_period(h.sentence, context.period)]
             if scope:
                 hits = [h for h in hits if (h.block.block_id, h.sentence) in scope]
             else:
@@ -1664,6 +1676,14 @@ _OTHER_AREA = re.compile(
     r"|\banother (?:area|partnership|local authority|authority|board)\b"
     r"|\bneighbouring\s+(?:areas?|authorit\w*|partnerships?|boards?|councils?|local)\b"
 )
+# the arrangements before the partnership: "under the LSCB", "the former Local Safeguarding
+# Children Board", "the old board" - what they had is not this period's model or practice
+_FORMER_BOARD = re.compile(
+    r"\b(?:under|by|of|with)\s+the\s+(?:former\s+|old\s+|previous\s+)?(?:LSCB|Local Safeguarding "
+    r"Children Board)\b|\b(?:former|old|previous)\s+(?:LSCB|Local Safeguarding Children Board|"
+    r"board|arrangements)\b",
+    re.IGNORECASE,
+)
 _OLD_FRAMEWORK = re.compile(r"\bserious case reviews?\b|\bSCRs?\b|\bchild death\b", re.I)
 _REQUIREMENT = re.compile(
     r"\b(?:must|requires?|required to|should|is expected to|are expected to)\b", re.I
@@ -1688,6 +1708,32 @@ def _period_labels(period: str | None) -> set[str]:
         return set()
     first, last = int(match.group(1)), 2000 + int(match.group(2))
     return {f"{y}-{(y + 1) % 100:02d}" for y in range(first, max(first + 1, last))}
+
+
+_LATER_MONTHS = (
+    "april may june july august september october november december summer autumn winter"
+).split()
+# a date the work is set for: "agreed in principle for autumn 2022", "to start in June 2023"
+_SET_FOR = re.compile(
+    rf"\b(?:for|in|from|by|until|to)\s+(?:the\s+)?(?:(?:early|late|mid)[\s-]+)?"
+    rf"({'|'.join(_LATER_MONTHS)}|january|february|march|spring)\s+(20\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def _after_period(sentence: str, period: str | None) -> bool:
+    """Is the sentence's work set for a date after the period ends ("a reciprocal peer review
+    ... has been agreed in principle for autumn 2022" in a 2021-22 report)? Periods end in
+    March (a financial year): April onwards of the end year is after it."""
+    match = _YEAR_LABEL.search(period or "")
+    if not match:
+        return False
+    end = 2000 + int(match.group(2))
+    for when, year in _SET_FOR.findall(" ".join(sentence.split())):
+        year = int(year)
+        if year > end or (year == end and when.lower() in _LATER_MONTHS):
+            return True
+    return False
 
 
 def _year_labels(sentence: str) -> set[str]:
