@@ -383,7 +383,6 @@ _DEFERRAL_SUBJECT = {
     ),
 }
 _DEFERRAL_NOT = {
-    "A6": None,
     "B4": re.compile(r"\bpractice\b[^.;]{0,60}\b(?:led to|resulted in)\b", re.IGNORECASE),
 }
 
@@ -989,6 +988,7 @@ class OfflineEngine:
     def __init__(self, settings=None, db=None, *, send: bool = True) -> None:
         # `send` (may it contact an endpoint) means nothing here: rules never send
         self._db = db
+        self._pages: tuple[str, dict[int, str]] | None = None  # (report id, its pages)
 
     def _whole_pages(self, blocks: list[EvidenceBlock], context: DraftContext):
         """Each retrieved page once, as its whole text under the block id retrieval gave it:
@@ -996,9 +996,7 @@ class OfflineEngine:
         a database (tests, a bare engine) the blocks stay as given."""
         if self._db is None or not context.report_id or not blocks:
             return blocks
-        from assistant.library import ReportStore  # the engine reads pages, never writes
-
-        pages = ReportStore(self._db).pages(context.report_id)
+        pages = self._page_texts(context)
         out, seen = [], set()
         for block in blocks:
             if block.page in seen:
@@ -1010,12 +1008,19 @@ class OfflineEngine:
         return out
 
     def _page_texts(self, context: DraftContext) -> dict[int, str]:
-        """The report's pages by number ({} without a database: tests, a bare engine)."""
+        """The report's pages by number ({} without a database: tests, a bare engine). The
+        last report's pages are kept: a report id names one version of its text, and one
+        draft reads them up to three times (whole pages, whole sentences, page-wide rules)."""
         if self._db is None or not context.report_id:
             return {}
+        cached = self._pages
+        if cached is not None and cached[0] == context.report_id:
+            return cached[1]
         from assistant.library import ReportStore  # the engine reads pages, never writes
 
-        return ReportStore(self._db).pages(context.report_id)
+        pages = ReportStore(self._db).pages(context.report_id)
+        self._pages = (context.report_id, pages)
+        return pages
 
     def _whole_sentences(self, blocks: list[EvidenceBlock], context: DraftContext):
         """Blocks whose passage starts inside a sentence get that sentence's start back from
@@ -1024,9 +1029,7 @@ class OfflineEngine:
         Without a database the blocks stay as given."""
         if self._db is None or not context.report_id or not blocks:
             return blocks
-        from assistant.library import ReportStore  # the engine reads pages, never writes
-
-        pages = ReportStore(self._db).pages(context.report_id)
+        pages = self._page_texts(context)
         out = []
         for block in blocks:
             text, page = block.text, pages.get(block.page) or ""
