@@ -145,6 +145,9 @@ class RetrievalSettings(_Section):
     candidates: int = 40
     rrf_k: int = 60
     top_k: int = Field(8, ge=1)  # evidence blocks per draft; passages `search` returns
+    # the learned order of a question's candidate pages (assistant/page_rerank.py); an
+    # embedder without fitted weights keeps the fused order whatever this says
+    rerank: bool = True
 
 
 class IngestSettings(_Section):
@@ -261,6 +264,11 @@ class Settings(BaseSettings):
             section, name = path.split(".")
             value = getattr(getattr(self, section), name)
             shape[path] = strip_credentials(value) if name == "base_url" else value
+        if self.retrieval.rerank:  # a refit of the page order changes the evidence
+            from assistant.rerank_weights import load_weights
+
+            weights = load_weights(self.embedding.name)
+            shape["rerank_weights"] = weights.version if weights else None
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 
     def llm_api_key(self) -> str | None:
@@ -315,6 +323,7 @@ EVIDENCE_SETTINGS = (
     "retrieval.candidates",
     "retrieval.rrf_k",
     "retrieval.top_k",
+    "retrieval.rerank",
 )
 REPLY_SETTINGS = (
     "llm.base_url",

@@ -8,7 +8,8 @@ service in its annotations is built around the service.
 Layers, top down:
 - entry: assistant/cli.py, app.py, assistant/ui/ (the shells people use);
 - service: assistant/service.py (the use cases), with the commands that run beside it
-  (assistant/bench.py, assistant/bench_year.py, assistant/demo.py, the calibration fitting script);
+  (assistant/bench.py, assistant/bench_year.py, assistant/demo.py, the calibration and
+  page-order fitting scripts);
 - everything else in assistant/ and evals/ is below the service.
 """
 
@@ -27,6 +28,7 @@ SERVICE_LAYER = {
     "assistant.bench_year",
     "assistant.demo",
     "assistant.evaluation.calibration_fit",
+    "assistant.evaluation.rerank_fit",
     "assistant.usecases.reviewer_views",
     "assistant.usecases.yearly_analysis",
 }

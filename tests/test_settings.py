@@ -295,6 +295,31 @@ def _retrieval_top_k(request, monkeypatch, tmp_path):
     assert len(outcome.evidence) == 2  # the draft's evidence blocks
 
 
+@case("retrieval.rerank")
+def _retrieval_rerank(request, monkeypatch, tmp_path):
+    # weights for the test's embedder that put the report's last candidate pages first
+    from assistant import rerank_weights
+
+    monkeypatch.setattr(rerank_weights, "WEIGHTS_DIR", tmp_path / "weights")
+    rerank_weights.WEIGHTS_DIR.mkdir()
+    rerank_weights.weights_path("hash").write_text(
+        json.dumps({"version": "test-late-pages", "base": {"pos": 10.0}}), encoding="utf-8"
+    )
+    rerank_weights.load_weights.cache_clear()
+    request.addfinalizer(rerank_weights.load_weights.cache_clear)
+    report = indexed(fresh(), tmp_path)
+    drafter = fresh().drafter("offline")
+    question = drafter.bank.get("A2")
+    learned = [b.page for b in drafter.draft_question(report, question).evidence]
+    assert learned == sorted(learned, reverse=True)  # "pos" alone orders the pages
+    setenv(monkeypatch, retrieval__rerank=False)
+    fused = [
+        b.page
+        for b in fresh().drafter("offline").draft_question(report, question, replace=True).evidence
+    ]
+    assert fused != learned and sorted(fused) == sorted(learned)
+
+
 # --- ingest ---------------------------------------------------------------------------------
 @case("ingest.max_file_mb")
 def _max_file_mb(request, monkeypatch, tmp_path):
@@ -542,6 +567,7 @@ OTHER_VALUE = {
     "retrieval.candidates": 30,
     "retrieval.rrf_k": 50,
     "retrieval.top_k": 5,
+    "retrieval.rerank": False,
     "ingest.max_file_mb": 10,
     "ingest.max_pages": 10,
     "ingest.min_chars_per_page": 10,
@@ -565,7 +591,7 @@ OTHER_VALUE = {
 EVIDENCE = {  # change the evidence of every engine's drafts
     "embedding.name", "embedding.base_url", "embedding.model", "chunking.size",
     "chunking.overlap", "retrieval.mode", "retrieval.candidates", "retrieval.rrf_k",
-    "retrieval.top_k",
+    "retrieval.top_k", "retrieval.rerank",
 }  # fmt: skip
 REPLY = {  # change the LLM's reply
     "llm.base_url", "llm.model", "llm.temperature", "llm.json_schema", "llm.max_tokens",

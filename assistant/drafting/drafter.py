@@ -19,6 +19,7 @@ from assistant.engines.calibration import calibrate
 from assistant.errors import ReviewAssistantError
 from assistant.index import ChunkIndex
 from assistant.library import ReportRecord, ReportStore
+from assistant.page_rerank import rerank
 from assistant.questions import TOPIC_KEY, AnswerType, Question, QuestionBank
 from assistant.retrieval_strategies import select_pages, synthesis_order
 
@@ -50,6 +51,7 @@ def retrieve_evidence(
     max_blocks: int | None = None,
     mode: str | None = None,
     parts: list[list[str]] | None = None,
+    question: Question | None = None,
 ) -> list[EvidenceBlock]:
     """One retrieval per question, using the report's structure, cut to a token budget and to
     `max_blocks` blocks (default: the `retrieval.top_k` setting).
@@ -61,18 +63,24 @@ def retrieve_evidence(
     left out, and each page gives one block before any page gives a second, so the budget
     covers more of the report. `parts` (the phrasings of the questions a synthesis question
     reads, `question_parts`) give the best pages of each part a place after the question's
-    own first page (assistant/retrieval_strategies.py, `synthesis_order`).
+    own first page (assistant/retrieval_strategies.py, `synthesis_order`). Given the
+    `question` (and no parts), the first pages then get the learned order of
+    assistant/page_rerank.py (when the `retrieval.rerank` setting is on and the embedder has
+    fitted weights).
     """
     max_blocks = max_blocks or index.settings.retrieval.top_k
     phrasings = list(dict.fromkeys(q for q in queries if q.strip()))
     view = index.report_view(report_id)
     contents = view.structure(index).contents_pages
     fused = select_pages(index, view, phrasings, mode, contents)
+    if question is not None and not parts and index.settings.retrieval.rerank:
+        fused = rerank(index, view, question, phrasings, fused, contents)
     if parts:
         _labels, _sections, page_of = view.sections(index)
         by_part = [
-            select_pages(index, view, list(dict.fromkeys(q for q in part if q.strip())), mode,
-                         contents)
+            select_pages(
+                index, view, list(dict.fromkeys(q for q in part if q.strip())), mode, contents
+            )
             for part in parts
         ]
         fused = synthesis_order(fused, by_part, page_of)
@@ -122,7 +130,12 @@ def question_evidence(
     question, the parts it reads. Drafts, evals and benchmarks all retrieve through here, so
     they measure the same evidence."""
     return retrieve_evidence(
-        index, question_queries(question), report_id, mode=mode, parts=question_parts(question)
+        index,
+        question_queries(question),
+        report_id,
+        mode=mode,
+        parts=question_parts(question),
+        question=question,
     )
 
 
@@ -537,4 +550,3 @@ class Drafter:
             result = failed_result(exc)
         citations = verify_citations(result, blocks, self.reports.pages(report.report_id))
         return AskOutcome(result, citations, blocks)
-

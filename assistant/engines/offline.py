@@ -122,6 +122,12 @@ RULE_FAMILIES = {
     # rules-v11: an option's work set for a date after the period ("agreed for autumn 2022" in
     # a 2021-22 report) is not this period's (multi-selects)
     "after_period",
+    # rules-v12: a topic cue in another sense ("secure phones" is not the secure estate,
+    # "a residential trip" not a residential setting) is not a hit on the topic (C7)
+    "topic_other_sense",
+    # rules-v12: a new procedure "introduced" or "launched" is a change made from learning (B4
+    # partly) only where the sentence ties it to the learning, a review or its findings
+    "learning_tied",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -187,7 +193,8 @@ _NEGATION_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
 # Statements that are requirements, not practice: "partners must seek the views of children"
 _REQUIREMENT_SENTENCE = re.compile(
     r"\b(?:must|are required to|is required to|should|are expected to|is expected to|"
-    r"the guidance (?:says|requires)|Working Together (?:says|requires|sets out))\b",
+    r"the (?:statutory )?guidance (?:says|requires|expects|asks)|Working Together (?:says|requires|"
+    r"sets out|expects|asks))\b",
     re.IGNORECASE,
 )
 # Figures compared over time or against a before position: "62% -> 88%", "from 9 to 23",
@@ -396,6 +403,8 @@ def _defers(question_id: str, sentence: str) -> bool:
         return True
     subject, other = _DEFERRAL_SUBJECT.get(question_id), _DEFERRAL_NOT.get(question_id)
     return bool(subject is None or subject.search(flat)) and not (other and other.search(flat))
+
+
 # the auditors' "partly" for a check of the learning (B6): "tested for some learning only" -
 # the report says other learning is still to be tested ("the learning from the other reviews
 # has not yet been tested", "is yet to be audited")
@@ -980,7 +989,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v11"
+    model = "rules-v12"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1186,12 +1195,16 @@ class OfflineEngine:
             question.answer_type.value
         ]
         topic = [h for h in find_hits(keywords.get("topic", []), blocks) if not h.planned]
+        if "topic_other_sense" in RULE_FAMILIES and question.id in _TOPIC_OTHER_SENSE:
+            topic = [h for h in topic if not _only_other_sense(h, _TOPIC_OTHER_SENSE[question.id])]
         strong = [
             h
             for h in find_hits(keywords.get(top_value, []), blocks)
             if not (h.planned or h.negated)
         ]
         partly = [h for h in find_hits(keywords.get("partly", []), blocks) if not h.planned]
+        if "learning_tied" in RULE_FAMILIES and question.id in _TIED_TO_LEARNING:
+            partly = [h for h in partly if _TIED_TO_LEARNING[question.id].search(h.sentence)]
         if question.answer_type in (AnswerType.RATING, AnswerType.YES_PARTLY_NO):
             # a heading names a topic, it does not assert anything: "What we did and the
             # difference it made" is not a claim of impact, "Learning from reviews" no action,
@@ -1254,7 +1267,8 @@ class OfflineEngine:
         n_strong = len({h.sentence for h in strong})
         needs = _NEEDS_DATA.get(question.id)
         change = [
-            h for h in data
+            h
+            for h in data
             if _CHANGE.search(h.sentence) or (before_after and _BEFORE_AFTER.search(h.sentence))
         ] + more_change
         if needs == "change":
@@ -1977,8 +1991,10 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
             value = _count_value(m.group(1))
             if value is None or 1900 <= value <= 2100:
                 continue
-            if value == 0 and "zero_statement" in RULE_FAMILIES and (
-                not _ZERO_STATEMENT.search(_to_full_stop(hit)) or _ONE_CASE.search(sentence)
+            if (
+                value == 0
+                and "zero_statement" in RULE_FAMILIES
+                and (not _ZERO_STATEMENT.search(_to_full_stop(hit)) or _ONE_CASE.search(sentence))
             ):
                 continue  # "Learning captured in the rapid review; no LCSPR": one case's decision
             if _NOT_A_COUNT_AFTER.search(sentence[m.end() :]):
@@ -2170,6 +2186,27 @@ _MORE_TOPIC: dict[str | None, list[str]] = {
 # bank cues too general for an option: a training programme page is not training updated
 _DROP_CUES: dict[tuple[str | None, str], set[str]] = {
     ("dissemination", "training_updates"): {"training programme"},
+}
+# a graded question's topic cue in another sense (rules-v12 "topic_other_sense"): "secure"
+# not naming a secure setting ("secure phones", "secure email", "to secure funding"),
+# "residential" not naming a residential setting ("a residential trip")
+_TOPIC_OTHER_SENSE: dict[str, re.Pattern] = {
+    "C7": re.compile(
+        r"\bsecure\b(?!\s+(?:children'?s\s+homes?|estate|units?|settings?|training\s+centres?|"
+        r"accommodation|welfare|homes?|hospitals?|placements?|provision|beds?|care|schools?|"
+        r"colleges?)\b)|\bresidential\s+(?:trips?|visits?|weekends?|courses?|training|"
+        r"addresses?|areas?|streets?|burglar\w*|propert\w*)\b",
+        re.IGNORECASE,
+    ),
+}
+# what ties a change to the learning (rules-v12 "learning_tied"): the sentence names the
+# learning, a review, its findings or recommendations, or says the change followed them
+_TIED_TO_LEARNING: dict[str, re.Pattern] = {
+    "B4": re.compile(
+        r"\b(?:learn\w*|lessons?|reviews?|reviewed|recommendations?|findings?|audits?|"
+        r"following|as a result|in response|because of|after the)\b",
+        re.IGNORECASE,
+    ),
 }
 # an option's cue word in another sense: a child protection conference is not an event
 _OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
