@@ -77,12 +77,16 @@ def retrieve_evidence(
         fused = rerank(index, view, question, phrasings, fused, contents)
     if parts:
         _labels, _sections, page_of = view.sections(index)
-        by_part = [
-            select_pages(
-                index, view, list(dict.fromkeys(q for q in part if q.strip())), mode, contents
-            )
-            for part in parts
-        ]
+        part_questions = (
+            question.evidence_questions if question is not None else []
+        ) or [None] * len(parts)
+        by_part = []
+        for part, part_question in zip(parts, part_questions, strict=False):
+            part_phrasings = list(dict.fromkeys(q for q in part if q.strip()))
+            ranked = select_pages(index, view, part_phrasings, mode, contents)
+            if part_question is not None and index.settings.retrieval.rerank:
+                ranked = rerank(index, view, part_question, part_phrasings, ranked, contents)
+            by_part.append(ranked)
         fused = synthesis_order(fused, by_part, page_of)
     passages = index.chunks_by_id([c for c, _ in fused[: max_blocks * 4]])
     return _blocks(fused, passages, contents, budget_tokens, max_blocks)
