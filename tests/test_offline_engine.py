@@ -1487,3 +1487,43 @@ def test_a_scrutiny_model_agreed_for_after_the_period_is_not_chosen(monkeypatch)
     ]
     _without(monkeypatch, "after_period")
     assert "reciprocal_scrutiny" in _draft_blocks("C2m", [("Independent scrutiny", text)]).answer
+
+
+def test_a_theme_the_report_says_is_not_a_priority_is_not_one(monkeypatch):
+    texts = [
+        ("Our priorities for 2020-21", "Priority 1: Neglect. The Neglect and Early Help Group "
+         "leads priority 1, with early help practitioners in every locality."),
+        ("Early help", "Early help is not one of our priorities in its own right but runs "
+         "through all of them, particularly neglect."),
+    ]
+    result = _draft_blocks("A2", texts)
+    assert "neglect" in result.answer and "early_help" not in result.answer, result.rationale
+    _without(monkeypatch, "denied_priority")
+    assert "early_help" in _draft_blocks("A2", texts).answer
+
+
+def test_a_topic_word_in_another_sense_is_not_the_topic_rules_v12(monkeypatch):
+    text = ("Staff were given new laptops and secure phones so that they can work away from the "
+            "office. Secure email is used for every referral. The secure portal was upgraded.")
+    assert _draft_blocks("C7", [("Our staff", text)]).answer == "no"
+    _without(monkeypatch, "topic_other_sense")
+    assert _draft_blocks("C7", [("Our staff", text)]).answer == "yes"
+
+
+def test_a_new_procedure_is_a_change_from_learning_only_when_tied_to_it(monkeypatch):
+    untied = [("Our year", "A new case management system was introduced in June. The website "
+               "was launched in March.")]
+    tied = [("Learning from reviews", "Following the rapid review, a new pathway for bruising "
+             "in babies was introduced in June.")]
+    assert _draft_blocks("B4", untied).answer == "not"
+    assert _draft_blocks("B4", tied).answer == "partly"
+    _without(monkeypatch, "learning_tied")
+    assert _draft_blocks("B4", untied).answer == "partly"
+
+
+def test_what_the_guidance_expects_is_a_requirement_not_a_judgement():
+    from assistant.engines.offline import statement_kind
+
+    sentence = ("The guidance expects the report to say how effective the arrangements have "
+                "been, and to show the impact of the partners' work.")
+    assert statement_kind(sentence) == "required"

@@ -128,6 +128,9 @@ RULE_FAMILIES = {
     # rules-v12: a new procedure "introduced" or "launched" is a change made from learning (B4
     # partly) only where the sentence ties it to the learning, a review or its findings
     "learning_tied",
+    # rules-v12: a theme the report says is not one of its priorities is not one (A2, A3),
+    # wherever else it is named
+    "denied_priority",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -1451,6 +1454,10 @@ class OfflineEngine:
         for slug, label in question.options().items():
             if slug in ("other", "not_described"):
                 continue
+            if scope is not None and "denied_priority" in RULE_FAMILIES and _denied_priority(
+                question.keywords.get(slug) or [label], blocks
+            ):
+                continue  # "Early help is not one of our priorities in its own right"
             hits = self._option_hits(question, slug, label, blocks)
             if "after_period" in RULE_FAMILIES:
                 hits = [h for h in hits if not _after_period(h.sentence, context.period)]
@@ -2283,6 +2290,29 @@ _NOT_OURS = re.compile(
     r"\bother boards\b|\banother board\b|\b(?:local|borough|own) priorities\b",
     re.IGNORECASE,
 )
+# a theme the report says is not one of its priorities ("Early help is not one of our priorities
+# in its own right but runs through all of them", "Although early help is not one of the
+# partnership's priorities, ...": rules-v12 "denied_priority"); the theme must be the subject,
+# named before the denial in the same sentence
+_DENIAL = re.compile(
+    r"\b(?:is|are|was|were|has not been|have not been)\s+not\s+(?:been\s+)?(?:one of\s+)?"
+    r"(?:our|the partnership'?s|its|a|an)\s+(?:own\s+|separate\s+|formal\s+)?priorit(?:y|ies)\b|"
+    r"\b(?:is|are|was|were)\s+not\s+a\s+(?:separate|standalone|stand-alone)\s+priority\b",
+    re.IGNORECASE,
+)
+
+
+def _denied_priority(cues: list[str], blocks) -> bool:
+    """The evidence says, of the theme, that it is not one of the partnership's priorities."""
+    for hit in find_hits(cues, blocks):
+        flat = " ".join(hit.sentence.split())
+        denial = _DENIAL.search(flat)
+        cue = _cue_pattern(hit.cue).search(flat)
+        if denial and cue and cue.start() < denial.start():
+            return True
+    return False
+
+
 _NEW_PRIORITY = re.compile(
     r"\b(?:will (?:become|be)|becomes?|become) a priority\b|\bnew priorit|\(new\)|"
     r"\bfrom (?:April|May|June|July|September) \d{4}\b",
