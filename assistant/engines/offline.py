@@ -50,6 +50,12 @@ hope to" is an intention; and ways of sharing learning (B5) in more words ("five
 briefings", "Learning Notes", learning "added to the Level 3 multi-agency course"); what
 the former LSCB had, and work set for a date after the period ("agreed for autumn 2022" in a
 2021-22 report), is not an option of this period (multi-selects).
+rules-v12 came with retrieval's learned page order (assistant/page_rerank.py), which puts more
+of each question's pages in view, and reads what that made the rules misread: a topic cue in
+another sense is no hit on the topic ("secure phones" is not the secure estate, C7); a new
+procedure "introduced" or "launched" is a change made from learning (B4 "partly") only where the
+sentence ties it to the learning or a review; "the guidance expects" is a requirement; and a
+theme the report says is not one of its priorities is not one, wherever else it is named (A2).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
