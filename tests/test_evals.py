@@ -30,6 +30,7 @@ from assistant.evaluation.human_scores import (
 from assistant.evaluation.labelled_year import generate_labelled_year, gold_rows
 from assistant.evaluation.scoring import Item, aggregate, human_agreement, score_question
 from assistant.questions import load_bank
+from tests.built_sets import build_set
 
 BANK = load_bank()
 HEADER = "report,question_id,answer,evidence_pages,auditor,notes\n"
@@ -385,20 +386,8 @@ def test_ci_gate_blind_set(assistant, tmp_path, name, n_reports):
     """The gate on each set written blind to the engine and built here from its sources
     (evals/blindset, evals/blindset2, evals/blindset3; evals/devset2, used for development), so a
     change that only fits the dev set shows."""
-    import importlib.util
-
-    from assistant.config import REPO_ROOT
-
     gate = load_thresholds()[name]
-    spec = importlib.util.spec_from_file_location(
-        "blindset_build", REPO_ROOT / "evals" / "blindset" / "build.py"
-    )
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    build.use_set(REPO_ROOT / "evals" / name)
-    folder = tmp_path / name
-    build.build_all(folder / "reports")
-    shutil.copyfile(REPO_ROOT / "evals" / name / "gold.csv", folder / "gold.csv")
+    folder = build_set(tmp_path, name)
     _gate_on_folder(assistant, folder, gate, n_reports=n_reports)
 
 

@@ -11,6 +11,7 @@ from assistant import page_rerank, rerank_weights
 from assistant.drafting.drafter import question_evidence, question_queries
 from assistant.evaluation import rerank_fit
 from assistant.retrieval_strategies import select_pages
+from tests.built_sets import build_set
 
 
 @pytest.fixture
@@ -120,24 +121,6 @@ def test_the_fit_learns_the_feature_that_finds_the_gold_page():
     json.dumps(weights)  # storable
 
 
-def _built(tmp_path, name):
-    import importlib.util
-    import shutil
-
-    from assistant.config import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(
-        "blindset_build", REPO_ROOT / "evals" / "blindset" / "build.py"
-    )
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    build.use_set(REPO_ROOT / "evals" / name)
-    folder = tmp_path / name
-    build.build_all(folder / "reports")
-    shutil.copyfile(REPO_ROOT / "evals" / name / "gold.csv", folder / "gold.csv")
-    return folder
-
-
 @pytest.mark.slow
 def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
     tmp_path, monkeypatch
@@ -152,7 +135,7 @@ def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
 
     gate = load_thresholds()["page_rerank"]
     monkeypatch.setenv("REVIEW_ASSISTANT_EMBEDDING__NAME", "static")
-    folders = [_built(tmp_path, name) for name in ("devset2", "blindset2")]
+    folders = [build_set(tmp_path, name) for name in ("devset2", "blindset2")]
     assistant = Assistant(load_settings())
     for folder in folders:
         results = list(assistant.ingest(sorted((folder / "reports").glob("*.pdf"))))
@@ -177,8 +160,9 @@ def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
         return {k: float(np.mean(v)) for k, v in found.items()}
 
     fused, learned = recall(False), recall(True)
-    print(f"recall@3/@8 fused {fused[3]:.3f}/{fused[8]:.3f} learned {learned[3]:.3f}/"
-          f"{learned[8]:.3f}")
+    print(
+        f"recall@3/@8 fused {fused[3]:.3f}/{fused[8]:.3f} learned {learned[3]:.3f}/{learned[8]:.3f}"
+    )
     minimum = gate["minimum"]
     assert learned[3] >= minimum["recall@3"] and learned[8] >= minimum["recall@8"], learned
     assert learned[8] - fused[8] >= minimum["gain@8"], (fused, learned)
