@@ -325,6 +325,8 @@ def _evidence_times(assistant: Assistant, report_id: str, repeats: int = 3) -> d
     for q in questions:
         best = float("inf")
         for _ in range(repeats):
+            # each phrasing's search is kept on the report's view; a repeat must search again
+            assistant.index.report_view(report_id).search_memo = None
             t0 = time.perf_counter()
             question_evidence(assistant.index, q, report_id)
             best = min(best, time.perf_counter() - t0)

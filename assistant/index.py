@@ -149,6 +149,8 @@ class _ReportFts:
         self._chunk_ids = [chunk_id for chunk_id, _, _ in rows]  # reading order
         self._texts = {chunk_id: text for chunk_id, _, text in rows}
         self.restated: set[str] | None = None  # set by assistant/retrieval_strategies.py
+        self.search_memo: dict | None = None  # each phrasing's ranking (retrieval_strategies)
+        self.label_vectors: dict | None = None  # section labels' vectors (page_rerank.py)
         self._vectors = None  # read from Chroma on the first dense query
         self._order: list[str] = []
         self._structure = None  # built on first use from the pages table

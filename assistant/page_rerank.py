@@ -90,9 +90,10 @@ def page_features(
     dense: dict[int, list[float]] = {}
     lexical: dict[int, list[float]] = {}
     hit10: dict[int, int] = {}
+    vectors_of = {text: index.embedder.embed_query(text) for text in phrasings}
     for text in phrasings:
         best: dict[int, float] = {}
-        for distance, chunk_id in view.nearest(index, index.embedder.embed_query(text), n_chunks):
+        for distance, chunk_id in view.nearest(index, vectors_of[text], n_chunks):
             page = page_of.get(chunk_id)
             if page is not None:
                 best[page] = max(best.get(page, -1.0), 1.0 - distance)
@@ -126,7 +127,7 @@ def page_features(
     for chunk_id, page in page_of.items():
         label_of.setdefault(page, labels[section_of[chunk_id]] if chunk_id in section_of else "")
     vectors = _label_vectors(index, view, list(label_of.values()))
-    query_vector = np.mean([index.embedder.embed_query(t) for t in phrasings], axis=0)
+    query_vector = np.mean([vectors_of[t] for t in phrasings], axis=0)
     option_words = {
         w.lower() for words in (question.keywords or {}).values() for w in words or [] if len(w) > 3
     }

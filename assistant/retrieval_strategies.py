@@ -368,13 +368,20 @@ def _search(index, view, query: str, mode: str | None) -> list[str]:
     whole phrasing, fused (RRF) as ChunkIndex.search does."""
     mode = mode or index.settings.retrieval.mode
     n = max(index.settings.retrieval.candidates, PER_PHRASING)
+    key = (query, mode, n, index.settings.retrieval.rrf_k)
+    memo = getattr(view, "search_memo", None)
+    if memo is None:
+        memo = view.search_memo = {}  # the view's phrasings recur (page order, parts, bench)
+    if key in memo:
+        return memo[key]
     rankings: dict[str, list[str]] = {}
     if mode in ("hybrid", "lexical"):
         words = " ".join(w for w in re.findall(r"[\w']+", query.lower()) if w not in _GENERIC)
         rankings["lexical"] = index.lexical(words or query, [view.report_id], n)
     if mode in ("hybrid", "dense"):
         rankings["dense"] = index.dense(query, [view.report_id], n)
-    return [c for c, _ in rrf_fuse(rankings, index.settings.retrieval.rrf_k)[:PER_PHRASING]]
+    memo[key] = [c for c, _ in rrf_fuse(rankings, index.settings.retrieval.rrf_k)[:PER_PHRASING]]
+    return memo[key]
 
 
 def _restated(view, page_of: dict[str, int]) -> set[str]:
