@@ -61,9 +61,9 @@ calibrate: setup
 
 # Refit the learned page order of retrieval (assistant/page_rerank.py) and write
 # assistant/retrieval_weights/page-rerank__<embedder>.json: fitted on the dev set, devset2, the
-# spent blind set and the two generated years prepared below $(CAL_HOME) (as `make calibrate`
+# spent blind sets 1-3 and the two generated years prepared below $(CAL_HOME) (as `make calibrate`
 # prepares them), the penalty chosen by leave-one-set-out recall; prints recall@1/3/8 per set
-# before -> after (leave-one-set-out) and on the held-out blindset2. Run `make calibrate`
+# before -> after (leave-one-set-out) and on the held-out blindset4. Run `make calibrate`
 # after it: the drafts, and so their calibration, follow the evidence.
 rerank: setup
 	REVIEW_ASSISTANT_DEVSET=$(DEVSET) $(PY) -m assistant.evaluation.rerank_fit \

@@ -1,4 +1,4 @@
-"""The sets built from sources by evals/blindset/build.py (evals/blindset, blindset2, blindset3,
+"""The sets built from sources by evals/blindset/build.py (evals/blindset to blindset4,
 devset2), built into a test's temp folder: its PDFs under reports/, its gold.csv beside them."""
 
 from __future__ import annotations

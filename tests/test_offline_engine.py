@@ -539,7 +539,7 @@ def test_overall_rating_reads_the_other_drafts():
     text = "How effective are we\nWe have made progress on each priority this year."
     blocks = [EvidenceBlock("E1", Passage("c1", "r", 3, text, 1.0, 0, len(text), section=None))]
     c8 = load_bank().get("C8")
-    strong = {"A9": "evidenced", "A6": "partly", "A8": "evidenced", "B2": "partly"}
+    strong = {"A9": "evidenced", "A6": "evidenced", "A8": "evidenced", "B2": "partly"}
     strong |= {"B3": "partly", "C6": "evidenced"}
     raised = OfflineEngine().draft(c8, blocks, DraftContext("r", "2020-21", "r", earlier=strong))
     assert raised.answer == "evidenced", raised.rationale
@@ -1527,3 +1527,65 @@ def test_what_the_guidance_expects_is_a_requirement_not_a_judgement():
     sentence = ("The guidance expects the report to say how effective the arrangements have "
                 "been, and to show the impact of the partners' work.")
     assert statement_kind(sentence) == "required"
+
+
+# --- rules-v13 ---------------------------------------------------------------------------
+def test_the_overall_rating_needs_effectiveness_and_impact_evidenced_rules_v13(monkeypatch):
+    from assistant.engines.base import DraftContext, EvidenceBlock
+    from assistant.engines.offline import OfflineEngine
+    from assistant.index import Passage
+
+    text = (
+        "How effective are our arrangements\nThe evidence: our multi-agency audit found that "
+        "plans improved: 31 of 40 were good compared with 18 of 40 last year; the data shows "
+        "impact. Families told us and children told us they feel listened to."
+    )
+    blocks = [EvidenceBlock("E1", Passage("c1", "r", 3, text, 1.0, 0, len(text), section=None))]
+    c8 = load_bank().get("C8")
+
+    def draft(earlier):
+        return OfflineEngine().draft(c8, blocks, DraftContext("r", "2020-21", "r", earlier=earlier))
+
+    both = {"A9": "evidenced", "A6": "evidenced", "A8": "evidenced", "B2": "evidenced"}
+    assert draft(both).answer == "evidenced"
+    assert draft({}).answer == "evidenced"  # drafted alone: the passages decide
+    asserted = both | {"A9": "partly"}  # effectiveness only asserted
+    lowered = draft(asserted)
+    assert lowered.answer == "partly" and "A9 partly" in lowered.rationale, lowered.rationale
+    assert lowered.citations
+    assert draft(both | {"B3": "not"}).answer == "partly"
+    _without(monkeypatch, "overall_needs_both")
+    assert draft(asserted).answer == "evidenced"
+
+
+def test_a_training_follow_up_counts_only_where_its_results_are_reported_rules_v13(monkeypatch):
+    before_after = (
+        "Confidence was rated before and after each course: the average rose from 2.8 to 4.1. "
+    )
+    pending = before_after + (
+        "In March we sent a follow-up survey to everyone who attended, asking whether they have "
+        "used the learning. It closes in May, with results next year."
+    )
+    reported = before_after + (
+        "Three months later a follow-up survey went to every attendee. 71% said they had used "
+        "the learning in a case."
+    )
+    assert _draft_blocks("B8", [("Training", pending)]).answer == 3
+    assert _draft_blocks("B8", [("Training", reported)]).answer == 4
+    _without(monkeypatch, "ladder_result")
+    assert _draft_blocks("B8", [("Training", pending)]).answer == 4
+
+
+def test_relevant_agencies_named_with_what_they_did_rules_v13(monkeypatch):
+    texts = [
+        ("Partner voices", "The National Probation Service completed 288 address checks for "
+         "the front door. The Youth Justice Service screened every child for exploitation. "
+         "Harbour Housing Association notified us of 31 families at risk of eviction."),
+    ]
+    result = _draft_blocks("C3", texts)
+    assert result.answer == "yes", result.rationale
+    in_passing = [("Our priorities", "Probation, youth justice and housing are members of the "
+                   "Exploitation Group. Schools are relevant agencies.")]
+    assert _draft_blocks("C3", in_passing).answer != "yes"
+    _without(monkeypatch, "agency_contributions")
+    assert _draft_blocks("C3", texts).answer != "yes"

@@ -56,6 +56,13 @@ another sense is no hit on the topic ("secure phones" is not the secure estate, 
 procedure "introduced" or "launched" is a change made from learning (B4 "partly") only where the
 sentence ties it to the learning or a review; "the guidance expects" is a requirement; and a
 theme the report says is not one of its priorities is not one, wherever else it is named (A2).
+rules-v13 reads three things the spent blind sets showed: the overall rating (C8) is evidenced
+only when the report's other drafts rate effectiveness and impact evidenced and no should-item
+not, as the tool's scale says, however strongly the passages read; a training evaluation method
+("a follow-up survey", "before and after") is a rung of the ladder (B8) only where its results
+are reported, not where they are still to come; and relevant agencies (C3) are named with their
+contributions when three kinds of agency are each said to have done something in the period,
+whatever the chapter is called.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -137,6 +144,16 @@ RULE_FAMILIES = {
     # rules-v12: a theme the report says is not one of its priorities is not one (A2, A3),
     # wherever else it is named
     "denied_priority",
+    # rules-v13: the overall rating (C8) is evidenced only when the report's other drafts rate
+    # effectiveness and impact evidenced and no should-item not (the tool's scale), however
+    # the passages read
+    "overall_needs_both",
+    # rules-v13: a training evaluation method ("a follow-up survey") is a rung of the ladder
+    # (B8) only where its results are reported, not where they are still to come
+    "ladder_result",
+    # rules-v13: relevant agencies (C3) named with what they did: three kinds of agency each
+    # doing something in the period, in whatever chapter
+    "agency_contributions",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -255,6 +272,7 @@ _PERIOD_REASON = re.compile(
     re.I,
 )
 _EFFECTIVENESS = "A9"
+_IMPACT = "A6"
 _SHOULD_ITEMS = ("A6", "A8", "B2", "B3", "C6")
 
 
@@ -567,6 +585,41 @@ _LADDER_CUES: dict[tuple[str, str], list[str]] = {
         r"\b(?:were|was)\s+(?:positive|good|very good|excellent)\b",
     ],
 }
+# rules-v13 "ladder_result": the ladder counts the rungs whose RESULTS are reported. A cue that
+# names a method ("a follow-up survey", "before and after" ratings) is a rung reached only where
+# its sentence gives a result (a figure, "most said", "showed", "found"), and never where the
+# results are still to come ("closes in May", "was postponed", "results next year", "only 19
+# replies", "was not reported")
+_LADDER_METHOD = re.compile(
+    r"\b(?:follow[- ]up survey|before and after|pre and post|pre- and post|evaluation forms?)\b",
+    re.IGNORECASE,
+)
+_LADDER_RESULT = re.compile(
+    r"\d|\b(?:most|majority|nearly all|almost all|all but|half|showed|found|told us|said|"
+    r"reported|rose|increased|improved|fell)\b",
+    re.IGNORECASE,
+)
+_LADDER_PENDING = re.compile(
+    r"\b(?:postpon\w*|closes|will|results? (?:are |is )?(?:due|expected|next year)|next year|"
+    r"not (?:yet )?(?:reported|available|known|analysed)|too few|only \d+ (?:replies|responses|"
+    r"returns)|(?:was|were) not reported|asking whether|to find out whether|yet to)\b",
+    re.IGNORECASE,
+)
+
+
+def _method_without_result(hit: Hit) -> bool:
+    """A method cue whose sentence defers its results, or with no result in it or in the two
+    sentences after it (the results often follow: "... a follow-up survey. 71% said ...")."""
+    if not _LADDER_METHOD.search(hit.cue if not hit.cue.startswith("re:") else hit.sentence):
+        return False
+    if _LADDER_PENDING.search(hit.sentence):
+        return True
+    text = " ".join(hit.block.passage.text.split())
+    at = text.find(" ".join(hit.sentence.split()))
+    following = _sentences(text[at:])[:3] if at >= 0 else [hit.sentence]
+    return not any(_LADDER_RESULT.search(s) for s in following)
+
+
 # questions whose engine cues are specific enough in any passage (a re-audit tests learning)
 _ANY_PASSAGE = {"B6", "A10", "A4"}
 # a table of agencies whose role column repeats: each row carries the agency's contribution
@@ -591,6 +644,8 @@ def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> 
             ):
                 continue
             hits.append(h)
+    if (question.id, value) == ("C3", "yes") and "agency_contributions" in RULE_FAMILIES:
+        hits += _agency_contributions(blocks)
     if (question.id, value) == ("C3", "yes"):
         for block in blocks:
             lines = _sentences(block.text)
@@ -603,6 +658,45 @@ def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> 
                 at = rows[0] + 1
                 hits.append(Hit(block, lines[at], "a role and contribution per agency", False))
     return hits
+
+
+# rules-v13 "agency_contributions" (C3 yes): relevant agencies named with what they did. An
+# agency's statement is a sentence naming a relevant agency (not one of the three safeguarding
+# partners) as doing something in the period; three kinds of agency with one each is a list of
+# contributions, whatever the chapter is called ("Partner voices", "In their own words")
+_RELEVANT_AGENCY = re.compile(
+    r"\b(?P<probation>probation)\b|\b(?P<yjs>youth (?:justice|offending))\b|"
+    r"\b(?P<housing>housing (?:association|provider|services?|team|officers?)|"
+    r"housing\b(?=[^.;]{0,30}\b(?:protocol|notified|checks?)))|"
+    r"\b(?P<fire>fire (?:and rescue|service))\b|"
+    r"\b(?P<vcs>voluntary (?:and community )?sector|vcs|charit(?:y|ies))\b|"
+    r"\b(?P<schools>schools|colleges?|academies|headteachers?|designated safeguarding leads?)\b|"
+    r"\b(?P<early>early years (?:settings?|providers?))\b|\b(?P<ambulance>ambulance)\b|"
+    r"\b(?P<cafcass>cafcass)\b|\b(?P<btp>british transport police)\b|"
+    r"\b(?P<districts>district councils?)\b|\b(?P<faith>faith (?:groups?|forum|leaders))\b",
+    re.IGNORECASE,
+)
+_AGENCY_DID = re.compile(
+    rf"\b(?:{_ACTION_VERB}|checked|screened|attended|supported|provided|made|referred|offered|"
+    r"visited|hosted|led|chaired|took part|contributed|shared|notified|joined|worked)\b",
+    re.IGNORECASE,
+)
+
+
+def _agency_contributions(blocks: list[EvidenceBlock]) -> list[Hit]:
+    """One sentence per kind of relevant agency doing something in the period, when there
+    are at least three kinds (fewer is agencies named in passing)."""
+    found: dict[str, Hit] = {}
+    for block in blocks:
+        heading = _RELEVANT_AGENCY.search(block.section or "")  # "Probation: in our words"
+        for sentence in _sentences(block.text):
+            m = _RELEVANT_AGENCY.search(sentence) or heading
+            if not m or m.lastgroup in found or not _AGENCY_DID.search(sentence):
+                continue
+            if statement_kind(sentence, block.section or "") != "done":
+                continue
+            found[m.lastgroup] = Hit(block, sentence, "an agency's contribution", False)
+    return list(found.values()) if len(found) >= 3 else []
 
 
 _VOLUME = re.compile(
@@ -998,7 +1092,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v12"
+    model = "rules-v13"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1118,18 +1212,36 @@ class OfflineEngine:
 
     def _overall(self, result: EngineResult, context: DraftContext) -> EngineResult:
         """The overall rating read as an auditor reads it, from the report's other drafts:
-        evidenced when effectiveness is judged with evidence, no should-item is rated not and
-        at least two of them are evidenced, even where the passages alone read as partly."""
+        evidenced only when effectiveness and impact are both judged with evidence, no
+        should-item is rated not and at least two of them are evidenced, whatever the
+        passages alone read as (rules-v13 'overall_needs_both': the passages of a report
+        with evidence somewhere read as evidenced; the tool's scale asks for both)."""
         earlier = context.earlier or {}
         should = [earlier.get(qid) for qid in _SHOULD_ITEMS]
-        if (
-            result.answer == "partly"
-            and earlier.get(_EFFECTIVENESS) == "evidenced"
+        met = (
+            earlier.get(_EFFECTIVENESS) == "evidenced"
+            and earlier.get(_IMPACT) == "evidenced"
             and "not" not in should
             and should.count("evidenced") >= 2
-        ):
+        )
+        if result.answer == "partly" and met:
             items = [q for q in _SHOULD_ITEMS if earlier.get(q) == "evidenced"]
             return _with_answer(result, "evidenced", items)
+        drafted = _EFFECTIVENESS in earlier and _IMPACT in earlier
+        lower = "overall_needs_both" in RULE_FAMILIES
+        if result.answer == "evidenced" and drafted and not met and lower:
+            short = [f"{q} {earlier.get(q) or 'not drafted'}" for q in (_EFFECTIVENESS, _IMPACT)
+                     if earlier.get(q) != "evidenced"]
+            short += [f"{q} not" for q in _SHOULD_ITEMS if earlier.get(q) == "not"]
+            short += ["fewer than two should-items evidenced"] if not short else []
+            result.answer = "partly"
+            result.rationale += (
+                " Lowered to 'partly': the overall rating needs effectiveness"
+                f" ({_EFFECTIVENESS}) and impact ({_IMPACT}) evidenced and no should-item rated"
+                f" not; this report's other drafts have {', '.join(short)}."
+            )
+            result.features["rule"] = "from other drafts"
+            result.confidence = _confidence(2)
         return result
 
     # --- graded answers: yes/no, yes/partly/no, not/partly/evidenced ----------------------
@@ -1583,6 +1695,8 @@ class OfflineEngine:
             ]
             extra = _LADDER_CUES.get((question.id, str(level)), [])
             hits += [h for h in find_hits(extra, blocks) if not h.planned and not h.negated]
+            if "ladder_result" in RULE_FAMILIES:
+                hits = [h for h in hits if not _method_without_result(h)]
             if hits:
                 return self._result(
                     "answered",

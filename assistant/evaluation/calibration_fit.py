@@ -412,11 +412,12 @@ def blind_set(folder: Path, name: str = "blindset") -> Path:
     return folder
 
 
-def standard_sources(folder: Path) -> list[str]:
-    """The dev sets (../shared/devset; evals/devset2, built here), the blind sets
-    (evals/blindset and evals/blindset2, built here), a short generated year of 40 and a long
-    one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when not
-    there yet."""
+def standard_sources(folder: Path, held_out: bool = False) -> list[str]:
+    """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
+    (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
+    long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
+    not there yet. `held_out` adds the held-out set (evals/blindset4) last: `make rerank`
+    scores it once, `make calibrate` never reads it."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -425,16 +426,21 @@ def standard_sources(folder: Path) -> list[str]:
     ).resolve()
     blind = blind_set(folder / "blind-set")
     blind2 = blind_set(folder / "blind-set2", "blindset2")
+    blind3 = blind_set(folder / "blind-set3", "blindset3")
     dev2 = blind_set(folder / "dev-set2", "devset2")  # written blind, used for development
     generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
     sets = [
         ("dev", devset / "gold.csv", {"labelled_dir": devset}),
         ("blind", blind / "gold.csv", {"labelled_dir": blind}),
         ("blind2", blind2 / "gold.csv", {"labelled_dir": blind2}),
+        ("blind3", blind3 / "gold.csv", {"labelled_dir": blind3}),
         ("dev2", dev2 / "gold.csv", {"labelled_dir": dev2}),
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]
+    if held_out:
+        blind4 = blind_set(folder / "blind-set4", "blindset4")
+        sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
     sources = []
     for name, gold, options in sets:
         home = folder / name

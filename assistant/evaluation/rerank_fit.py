@@ -6,8 +6,8 @@
 
 Each HOME holds the labelled reports ingested (for a generated year, the eval workspace
 `<home>/evals/work`), GOLD.csv their human scores with `evidence_pages`. `--standard DIR` uses
-the sets `make calibrate` prepares below DIR (the dev set, devset2, the spent blind set and the
-generated short and long years for fitting; evals/blindset2, which no choice may use, as the
+the sets `make calibrate` prepares below DIR (the dev set, devset2, the spent blind sets 1-3 and
+the generated short and long years for fitting; evals/blindset4, which no choice may use, as the
 held-out set).
 
 For every (report, question) with gold pages (not the synthesis questions, whose order is
@@ -181,11 +181,15 @@ def standard(folder: Path) -> tuple[list[str], list[str]]:
     from assistant.evaluation.calibration_fit import standard_sources
 
     named = {}
-    for source in standard_sources(folder):
+    for source in standard_sources(folder, held_out=True):
         home = source.split("=", 1)[0]
         named[Path(home).parent.parent.name] = source
-    fitting = [f"{n}:{named[n]}" for n in ("dev", "dev2", "blind", "short", "long") if n in named]
-    held = [f"{n}:{named[n]}" for n in ("blind2",) if n in named]
+    fitting = [
+        f"{n}:{named[n]}"
+        for n in ("dev", "dev2", "blind", "blind2", "blind3", "short", "long")
+        if n in named
+    ]
+    held = [f"{n}:{named[n]}" for n in ("blind4",) if n in named]
     return fitting, held
 
 
