@@ -126,7 +126,7 @@ def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
     tmp_path, monkeypatch
 ):
     """The gate of the learned page order, on the embedder its weights were fitted for: on
-    devset2 and the held-out blindset2 (built here), the gold pages among the eight evidence
+    devset2 and the held-out blindset4 (built here), the gold pages among the eight evidence
     blocks with the learned order against the fused order, and the minimums of
     evals/data/thresholds.json "page_rerank"."""
     from assistant.config import load_settings
@@ -135,7 +135,7 @@ def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
 
     gate = load_thresholds()["page_rerank"]
     monkeypatch.setenv("REVIEW_ASSISTANT_EMBEDDING__NAME", "static")
-    folders = [build_set(tmp_path, name) for name in ("devset2", "blindset2")]
+    folders = [build_set(tmp_path, name) for name in ("devset2", "blindset4")]
     assistant = Assistant(load_settings())
     for folder in folders:
         results = list(assistant.ingest(sorted((folder / "reports").glob("*.pdf"))))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -245,8 +246,14 @@ def main(argv=None) -> int:
         held_figures[name] = recall(items, beta, base, questions)
         print(_row(name + " (held)", before[name], held_figures[name]))
     if args.write:
-        version = f"page-rerank-{embedder}-{dt.date.today():%Y%m%d}"
-        data = to_weights(beta, base, questions, version)
+        data = to_weights(beta, base, questions, "")
+        # the weights' own digest in the version: two fits on one day differ in the settings
+        # hash, so drafts made with the other order are counted stale
+        digest = hashlib.sha256(
+            json.dumps([data["base"], data["per_question"]], sort_keys=True).encode()
+        ).hexdigest()[:8]
+        version = f"page-rerank-{embedder}-{dt.date.today():%Y%m%d}-{digest}"
+        data["version"] = version
         data["fitted_on"] = {n: len(v) for n, v in fitting_sets.items()}
         data["l2"] = penalty
         data["leave_one_set_out"] = {
