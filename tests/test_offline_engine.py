@@ -1589,3 +1589,29 @@ def test_relevant_agencies_named_with_what_they_did_rules_v13(monkeypatch):
     assert _draft_blocks("C3", in_passing).answer != "yes"
     _without(monkeypatch, "agency_contributions")
     assert _draft_blocks("C3", texts).answer != "yes"
+
+
+def test_work_that_did_not_happen_is_a_shortfall_and_its_reasons_follow_rules_v13(monkeypatch):
+    text = (
+        "What happened\nNeither was delivered in the year. None of the planned dashboard "
+        "measures was published, and the audit did not take place.\nWhy\nThere were two "
+        "reasons. First, the data-sharing agreement took eight months because each legal "
+        "team had a different view. Second, ethnicity was recorded in 94% of social care "
+        "referrals but in only 58% of health referrals."
+    )
+    assert _draft_blocks("A8", [("Seen and Understood", text)]).answer == "evidenced"
+    _without(monkeypatch, "shortfall_wider")
+    assert _draft_blocks("A8", [("Seen and Understood", text)]).answer != "evidenced"
+
+
+def test_a_priority_kept_for_a_generic_reason_makes_the_reasons_partial_rules_v13(monkeypatch):
+    text = (
+        "Neglect was chosen because 44% of child protection plans were for neglect, against "
+        "about 35% nationally, and the June 2019 audit found the tool used in 9 of 30 cases. "
+        "Domestic abuse was carried forward from the LSCB's business plan because it remains a "
+        "key issue."
+    )
+    lowered = _draft_blocks("A4", [("Why these priorities", text)])
+    assert lowered.answer == "partly" and "generic reason" in lowered.rationale, lowered.rationale
+    _without(monkeypatch, "generic_reason")
+    assert _draft_blocks("A4", [("Why these priorities", text)]).answer == "yes"

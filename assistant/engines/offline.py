@@ -154,6 +154,13 @@ RULE_FAMILIES = {
     # rules-v13: relevant agencies (C3) named with what they did: three kinds of agency each
     # doing something in the period, in whatever chapter
     "agency_contributions",
+    # rules-v13: work that did not happen is a shortfall ("the audit did not take place"), a
+    # reason up to four sentences after it is its reason, and a section about what fell short
+    # is beside a shortfall throughout (A8)
+    "shortfall_wider",
+    # rules-v13: a priority given only a generic reason ("carried forward ... because it
+    # remains a key issue") makes the reasons for the priorities partial (A4)
+    "generic_reason",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -274,6 +281,40 @@ _PERIOD_REASON = re.compile(
 _EFFECTIVENESS = "A9"
 _IMPACT = "A6"
 _SHOULD_ITEMS = ("A6", "A8", "B2", "B3", "C6")
+
+
+# rules-v13 "generic_reason" (A4): "yes" needs evidence-based reasons for every priority; a
+# priority kept for a generic reason ("carried forward from the LSCB's business plan because it
+# remains a key issue", "agreed it was the right thing to do", "a concern across the country")
+# makes the reasons partial
+_REASON_FOR_EACH = {"A4"}
+_GENERIC_REASON = re.compile(
+    r"\b(?:carried (?:forward|over)|(?:stay|stays|stayed|remain|remains|remained) on (?:our|the) "
+    r"(?:list|plan)|remains? an? (?:key |important |significant )?(?:issue|concern|priority)|"
+    r"the right thing to do|(?:a )?concern (?:across|throughout) the country|(?:a )?national "
+    r"(?:priority|concern)|with little (?:local )?analysis|justified only|only (?:a )?generic)\b",
+    re.IGNORECASE,
+)
+
+
+def _generic_reason(result: EngineResult, blocks: list[EvidenceBlock]) -> EngineResult:
+    for block in blocks:
+        for sentence in _sentences(block.text):
+            flat = " ".join(sentence.split())
+            if _GENERIC_REASON.search(flat) and not _PLANNED.search(flat):
+                result.answer = "partly"
+                result.rationale += (
+                    f" Lowered to 'partly': a priority is given a generic reason (page "
+                    f'{block.page}: "{flat[:160]}"), so not every priority has an '
+                    "evidence-based one."
+                )
+                result.features["rule"] = "generic reason"
+                result.citations = [
+                    *result.citations,
+                    *_citations([Hit(block, sentence, "generic reason", False)], 1),
+                ]
+                return result
+    return result
 
 
 def _with_answer(result: EngineResult, answer, items: list[str]) -> EngineResult:
@@ -866,6 +907,24 @@ _SHORTFALL = re.compile(
     r"target|worse(?:ned)?|deteriorated|missed (?:the |our |its )?target|only \d)",
     re.IGNORECASE,
 )
+# rules-v13 "shortfall_wider": work that did not happen is a shortfall too ("Neither was
+# delivered in the year", "the audit did not take place", "where we made least progress",
+# "the one piece of business that slipped", "two measures have gone backwards")
+_SHORTFALL_WIDER = re.compile(
+    r"\b(?:(?:was|were|has|have) not (?:been )?(?:delivered|built|completed|held|published|"
+    r"achieved|met|started)|did not (?:take place|happen|go (?:to plan|as planned))|neither was "
+    r"delivered|fell short|least progress|less progress|slipped|(?:behind|off) (?:schedule|track)|"
+    r"not on track|gone backwards|went backwards)\b",
+    re.IGNORECASE,
+)
+# a section about what fell short ("Where we fell short", "What has been harder"): every
+# sentence in it is beside a shortfall
+_SHORTFALL_SECTION = re.compile(
+    r"\b(?:fell short|falling short|least progress|less progress|not (?:yet )?(?:made|achieved)|"
+    r"(?:has|have) been (?:harder|difficult)|did not go|didn.t go|challenges|areas? for "
+    r"improvement|not enough progress)\b",
+    re.IGNORECASE,
+)
 _FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|per\s*cent)|\b\d+ (?:out )?of (?:the )?\d+\b|\bfrom \d[\d,.]* to \d|"
     r"\d\s*%?\s*(?:->|→)\s*\d",
@@ -953,9 +1012,14 @@ def _beside_shortfall(hit: Hit, question: Question) -> bool:
     ]
     sentences = _sentences(hit.block.text)
     at = sentences.index(hit.sentence) if hit.sentence in sentences else 0
-    for s in sentences[max(0, at - 1) : at + 1]:
+    wider = "shortfall_wider" in RULE_FAMILIES
+    if wider and _SHORTFALL_SECTION.search(hit.block.section or ""):
+        return True
+    for s in sentences[max(0, at - (4 if wider else 1)) : at + 1]:
         flat = " ".join(s.split())
         if _LESS_PROGRESS.search(flat) or _SHORTFALL.search(flat):
+            return True
+        if wider and _SHORTFALL_WIDER.search(flat):
             return True
         if any(_cue_pattern(c).search(flat) for c in cues):
             return True
@@ -1208,6 +1272,12 @@ class OfflineEngine:
         result = handler(question, evidence, context)
         if question.id in _OVERALL and result.status == "answered":
             result = self._overall(result, context)
+        if (
+            question.id in _REASON_FOR_EACH
+            and result.answer == "yes"
+            and "generic_reason" in RULE_FAMILIES
+        ):
+            result = _generic_reason(result, evidence)
         return result
 
     def _overall(self, result: EngineResult, context: DraftContext) -> EngineResult:
@@ -1230,8 +1300,11 @@ class OfflineEngine:
         drafted = _EFFECTIVENESS in earlier and _IMPACT in earlier
         lower = "overall_needs_both" in RULE_FAMILIES
         if result.answer == "evidenced" and drafted and not met and lower:
-            short = [f"{q} {earlier.get(q) or 'not drafted'}" for q in (_EFFECTIVENESS, _IMPACT)
-                     if earlier.get(q) != "evidenced"]
+            short = [
+                f"{q} {earlier.get(q) or 'not drafted'}"
+                for q in (_EFFECTIVENESS, _IMPACT)
+                if earlier.get(q) != "evidenced"
+            ]
             short += [f"{q} not" for q in _SHOULD_ITEMS if earlier.get(q) == "not"]
             short += ["fewer than two should-items evidenced"] if not short else []
             result.answer = "partly"
@@ -1572,8 +1645,10 @@ class OfflineEngine:
         for slug, label in question.options().items():
             if slug in ("other", "not_described"):
                 continue
-            if scope is not None and "denied_priority" in RULE_FAMILIES and _denied_priority(
-                question.keywords.get(slug) or [label], blocks
+            if (
+                scope is not None
+                and "denied_priority" in RULE_FAMILIES
+                and _denied_priority(question.keywords.get(slug) or [label], blocks)
             ):
                 continue  # "Early help is not one of our priorities in its own right"
             hits = self._option_hits(question, slug, label, blocks)
