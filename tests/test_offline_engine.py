@@ -1615,3 +1615,13 @@ def test_a_priority_kept_for_a_generic_reason_makes_the_reasons_partial_rules_v1
     assert lowered.answer == "partly" and "generic reason" in lowered.rationale, lowered.rationale
     _without(monkeypatch, "generic_reason")
     assert _draft_blocks("A4", [("Why these priorities", text)]).answer == "yes"
+
+
+def test_learning_said_to_be_untested_in_other_words_rules_v13(monkeypatch):
+    text = _TESTED + (
+        " The neglect toolkit and the chronology template were changed after the Baker family "
+        "review. We have not yet tested whether these changes are being followed."
+    )
+    assert _draft_blocks("B6", [("Learning from reviews", text)]).answer == "partly"
+    _without(monkeypatch, "untested_said")
+    assert _draft_blocks("B6", [("Learning from reviews", text)]).answer == "yes"

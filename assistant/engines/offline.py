@@ -161,6 +161,9 @@ RULE_FAMILIES = {
     # rules-v13: a priority given only a generic reason ("carried forward ... because it
     # remains a key issue") makes the reasons for the priorities partial (A4)
     "generic_reason",
+    # rules-v13: learning said to be untested in more words ("we have not yet tested whether
+    # these changes are being followed", "we do not yet know") makes B6 partly
+    "untested_said",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -481,9 +484,20 @@ _SOME_UNTESTED = re.compile(
     r"(?:re-?)?(?:tested|audited|checked|evaluated|assured)\b",
     re.IGNORECASE,
 )
+# rules-v13 "untested_said": "we have not yet tested whether these changes are followed", "for
+# the Baker family learning, we do not yet know"
+_UNTESTED_SAID = re.compile(
+    r"\b(?:have|has) not yet (?:tested|audited|checked|evaluated)\b|\b(?:do|does) not yet know\b",
+    re.IGNORECASE,
+)
 _SOME_ONLY = {"B6"}
 # ... said of the learning, never of an action ("Not yet evaluated" in a tracker's status column)
 _LEARNING = re.compile(r"\b(?:learning|lessons?)\b", re.IGNORECASE)
+# ... or of the changes made from it, in a sentence of the text ("whether these changes are
+# being followed")
+_LEARNING_CHANGES = re.compile(
+    r"\b(?:learning|lessons?|(?:these|the|those) (?:changes|recommendations))\b", re.IGNORECASE
+)
 # a check carried out, in the clause before that qualifier ("A practitioner survey tested
 # whether ...; the learning from the other reviews is yet to be tested")
 _CHECK_DONE = re.compile(
@@ -504,6 +518,9 @@ def _some_learning_untested(blocks: list[EvidenceBlock]) -> tuple[list[Hit], lis
         for sentence in _sentences(block.text):
             flat = " ".join(sentence.split())
             qualifier = _SOME_UNTESTED.search(flat) if _LEARNING.search(flat) else None
+            wider = "untested_said" in RULE_FAMILIES and _LEARNING_CHANGES.search(flat)
+            if not qualifier and wider:
+                qualifier = _SOME_UNTESTED.search(flat) or _UNTESTED_SAID.search(flat)
             if qualifier:
                 untested.append(Hit(block, sentence, "other learning not yet tested", False))
                 qualified = True
