@@ -1625,3 +1625,31 @@ def test_learning_said_to_be_untested_in_other_words_rules_v13(monkeypatch):
     assert _draft_blocks("B6", [("Learning from reviews", text)]).answer == "partly"
     _without(monkeypatch, "untested_said")
     assert _draft_blocks("B6", [("Learning from reviews", text)]).answer == "yes"
+
+
+def test_a_section_about_the_years_after_the_period_holds_plans_rules_v13(monkeypatch):
+    from assistant.engines.offline import _future_section
+
+    assert _future_section("Priority for 2023-24", "2022-23")
+    assert _future_section("7. Looking ahead", "2022-23")
+    assert not _future_section("Our data 2020-21 to 2022-23", "2022-23")
+    assert not _future_section("Priorities for 2022-23", "2022-23")
+    text = "Add trend data and comparisons with statistical neighbours to the dashboard."
+    assert _draft_blocks("A10", [("Priority for 2021-22", text)]).answer == "no"
+    _without(monkeypatch, "future_section")
+    assert _draft_blocks("A10", [("Priority for 2021-22", text)]).answer == "partly"
+
+
+def test_a_report_that_cannot_yet_compare_its_figures_has_trends_for_some_areas_rules_v13(
+    monkeypatch,
+):
+    text = (
+        "Our multi-agency dataset was agreed in September, so for most measures we can give "
+        "this year's figure but not yet a comparison with previous years. Repeat child "
+        "protection plans fell from 26% in 2019-20 to 19% in 2020-21, and the trend data for "
+        "neglect plans shows a fall over three years."
+    )
+    lowered = _draft_blocks("A10", [("The year in numbers", text)])
+    assert lowered.answer == "partly", lowered.rationale
+    _without(monkeypatch, "no_trend_yet")
+    assert _draft_blocks("A10", [("The year in numbers", text)]).answer == "yes"

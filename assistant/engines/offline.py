@@ -62,7 +62,11 @@ not, as the tool's scale says, however strongly the passages read; a training ev
 ("a follow-up survey", "before and after") is a rung of the ladder (B8) only where its results
 are reported, not where they are still to come; and relevant agencies (C3) are named with their
 contributions when three kinds of agency are each said to have done something in the period,
-whatever the chapter is called.
+whatever the chapter is called. It also reads work that did not happen as a shortfall, with its
+reasons a few sentences on (A8); a priority kept for a generic reason as reasons for some
+priorities only (A4); learning said to be untested in more words (B6); a section about the
+years after the period as plans (graded questions); and a report that says it cannot yet
+compare most figures over time as trends for some areas at most (A10).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -164,6 +168,12 @@ RULE_FAMILIES = {
     # rules-v13: learning said to be untested in more words ("we have not yet tested whether
     # these changes are being followed", "we do not yet know") makes B6 partly
     "untested_said",
+    # rules-v13: a section about the years after the period ("Priority for 2023-24", "Looking
+    # ahead") holds plans, not evidence (graded questions)
+    "future_section",
+    # rules-v13: a report that says most of its figures cannot yet be compared over time has
+    # trends for some areas at most (A10 partly)
+    "no_trend_yet",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -301,20 +311,42 @@ _GENERIC_REASON = re.compile(
 
 
 def _generic_reason(result: EngineResult, blocks: list[EvidenceBlock]) -> EngineResult:
+    return _capped(
+        result,
+        blocks,
+        _GENERIC_REASON,
+        "a priority is given a generic reason, so not every priority has an evidence-based one",
+        rule="generic reason",
+    )
+
+
+# rules-v13 "no_trend_yet" (A10): "yes" needs safeguarding data compared over time for several
+# areas; a report that says most of its figures cannot yet be compared over time ("for most
+# measures we can give this year's figure but not yet a comparison with previous years") has
+# trends for some areas at most
+_TRENDS = {"A10"}
+_NO_TREND_YET = re.compile(
+    r"\b(?:not yet (?:a |any )?comparisons?|cannot yet (?:show|give|make) (?:a )?(?:change|"
+    r"trends?|comparisons?)|no (?:comparisons?|trend data) (?:with|over|against) (?:previous|"
+    r"earlier|last)|comparisons? with (?:previous|earlier) years? (?:are|is|will be) planned)\b",
+    re.IGNORECASE,
+)
+
+
+def _capped(result, blocks, pattern, why: str, rule: str = "capped") -> EngineResult:
+    """The draft lowered to 'partly' where a sentence of the evidence (not a plan) says why."""
     for block in blocks:
         for sentence in _sentences(block.text):
             flat = " ".join(sentence.split())
-            if _GENERIC_REASON.search(flat) and not _PLANNED.search(flat):
+            if pattern.search(flat) and not _PLANNED.search(flat):
                 result.answer = "partly"
                 result.rationale += (
-                    f" Lowered to 'partly': a priority is given a generic reason (page "
-                    f'{block.page}: "{flat[:160]}"), so not every priority has an '
-                    "evidence-based one."
+                    f" Lowered to 'partly': {why} (page {block.page}: \"{flat[:160]}\")."
                 )
-                result.features["rule"] = "generic reason"
+                result.features["rule"] = rule
                 result.citations = [
                     *result.citations,
-                    *_citations([Hit(block, sentence, "generic reason", False)], 1),
+                    *_citations([Hit(block, sentence, rule, False)], 1),
                 ]
                 return result
     return result
@@ -1295,6 +1327,13 @@ class OfflineEngine:
             and "generic_reason" in RULE_FAMILIES
         ):
             result = _generic_reason(result, evidence)
+        if question.id in _TRENDS and result.answer == "yes" and "no_trend_yet" in RULE_FAMILIES:
+            result = _capped(
+                result,
+                evidence,
+                _NO_TREND_YET,
+                "the report says it cannot yet compare most of its figures over time",
+            )
         return result
 
     def _overall(self, result: EngineResult, context: DraftContext) -> EngineResult:
@@ -1424,6 +1463,9 @@ class OfflineEngine:
             partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
         partly += _extra_hits(question, "partly", blocks)
+        if "future_section" in RULE_FAMILIES:
+            strong = [h for h in strong if not _future_section(h.block.section, context.period)]
+            partly = [h for h in partly if not _future_section(h.block.section, context.period)]
         cues = [c.lower() for c in keywords.get("topic", [])]
         dedicated = {
             h.block.block_id
@@ -1970,6 +2012,29 @@ def _after_period(sentence: str, period: str | None) -> bool:
         if year > end or (year == end and when.lower() in _LATER_MONTHS):
             return True
     return False
+
+
+# rules-v13 "future_section": a section about the years after the period ("Priority for
+# 2023-24" in a 2022-23 report, "Looking ahead", "Next steps") holds plans, not evidence of the
+# period, whatever its verbs ("Add trend data to the dashboard")
+_AHEAD_HEADING = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:looking (?:ahead|forward)|the year ahead|next year|next "
+    r"steps|what next|our plans? for (?:next|the (?:coming|next))|priorities for next year)\b",
+    re.IGNORECASE,
+)
+
+
+def _future_section(section: str | None, period: str | None) -> bool:
+    if not section:
+        return False
+    if _AHEAD_HEADING.search(section):
+        return True
+    match = _YEAR_LABEL.search(period or "")
+    labels = [m for m in _YEAR_LABEL.finditer(section)]
+    if not match or not labels:
+        return False
+    end = int(match.group(2))
+    return all(int(m.group(1)[-2:]) >= end for m in labels)
 
 
 def _year_labels(sentence: str) -> set[str]:
