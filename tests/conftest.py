@@ -39,6 +39,7 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if var.startswith("REVIEW_ASSISTANT_") and var not in (
             "REVIEW_ASSISTANT_HOME",
             "REVIEW_ASSISTANT_EMBEDDING__NAME",
+            "REVIEW_ASSISTANT_DEVSET",  # where the dev set is: test data, not a setting
         ):
             monkeypatch.delenv(var)
     return home
