@@ -300,7 +300,6 @@ _SHOULD_ITEMS = ("A6", "A8", "B2", "B3", "C6")
 # priority kept for a generic reason ("carried forward from the LSCB's business plan because it
 # remains a key issue", "agreed it was the right thing to do", "a concern across the country")
 # makes the reasons partial
-_REASON_FOR_EACH = {"A4"}
 _GENERIC_REASON = re.compile(
     r"\b(?:carried (?:forward|over)|(?:stay|stays|stayed|remain|remains|remained) on (?:our|the) "
     r"(?:list|plan)|remains? an? (?:key |important |significant )?(?:issue|concern|priority)|"
@@ -310,21 +309,10 @@ _GENERIC_REASON = re.compile(
 )
 
 
-def _generic_reason(result: EngineResult, blocks: list[EvidenceBlock]) -> EngineResult:
-    return _capped(
-        result,
-        blocks,
-        _GENERIC_REASON,
-        "a priority is given a generic reason, so not every priority has an evidence-based one",
-        rule="generic reason",
-    )
-
-
 # rules-v13 "no_trend_yet" (A10): "yes" needs safeguarding data compared over time for several
 # areas; a report that says most of its figures cannot yet be compared over time ("for most
 # measures we can give this year's figure but not yet a comparison with previous years") has
 # trends for some areas at most
-_TRENDS = {"A10"}
 _NO_TREND_YET = re.compile(
     r"\b(?:not yet (?:a |any )?comparisons?|cannot yet (?:show|give|make) (?:a )?(?:change|"
     r"trends?|comparisons?)|no (?:comparisons?|trend data) (?:with|over|against) (?:previous|"
@@ -333,7 +321,25 @@ _NO_TREND_YET = re.compile(
 )
 
 
-def _capped(result, blocks, pattern, why: str, rule: str = "capped") -> EngineResult:
+# a "yes" lowered to "partly" where a sentence says why: question -> (rule family, the
+# sentence's pattern, why, the draft's rule)
+_CAPS = {
+    "A4": (
+        "generic_reason",
+        _GENERIC_REASON,
+        "a priority is given a generic reason, so not every priority has an evidence-based one",
+        "generic reason",
+    ),
+    "A10": (
+        "no_trend_yet",
+        _NO_TREND_YET,
+        "the report says it cannot yet compare most of its figures over time",
+        "capped",
+    ),
+}
+
+
+def _capped(result, blocks, pattern, why: str, rule: str) -> EngineResult:
     """The draft lowered to 'partly' where a sentence of the evidence (not a plan) says why."""
     for block in blocks:
         for sentence in _sentences(block.text):
@@ -1321,19 +1327,9 @@ class OfflineEngine:
         result = handler(question, evidence, context)
         if question.id in _OVERALL and result.status == "answered":
             result = self._overall(result, context)
-        if (
-            question.id in _REASON_FOR_EACH
-            and result.answer == "yes"
-            and "generic_reason" in RULE_FAMILIES
-        ):
-            result = _generic_reason(result, evidence)
-        if question.id in _TRENDS and result.answer == "yes" and "no_trend_yet" in RULE_FAMILIES:
-            result = _capped(
-                result,
-                evidence,
-                _NO_TREND_YET,
-                "the report says it cannot yet compare most of its figures over time",
-            )
+        cap = _CAPS.get(question.id)
+        if cap and result.answer == "yes" and cap[0] in RULE_FAMILIES:
+            result = _capped(result, evidence, *cap[1:])
         return result
 
     def _overall(self, result: EngineResult, context: DraftContext) -> EngineResult:
@@ -2030,7 +2026,7 @@ def _future_section(section: str | None, period: str | None) -> bool:
     if _AHEAD_HEADING.search(section):
         return True
     match = _YEAR_LABEL.search(period or "")
-    labels = [m for m in _YEAR_LABEL.finditer(section)]
+    labels = list(_YEAR_LABEL.finditer(section))
     if not match or not labels:
         return False
     end = int(match.group(2))
