@@ -9,7 +9,8 @@ features of the page for the question: its place and score in that order, how cl
 passages are to the phrasings (dense: best and mean over phrasings; BM25 relative to the
 phrasing's best passage), how close its section label and its chapter are, the bank's words
 for the question's options on the page, its place in the report, figures and tables on it,
-a restated-requirements flag, the priority-chapter score. A few features also get a weight
+a restated-requirements flag, the priority-chapter score, and for a question on relevant
+agencies the kinds of agency the page names. A few features also get a weight
 per question (its place, dense closeness, option words, position and label closeness).
 
 The weights are fitted (`python -m assistant.evaluation.rerank_fit`, pairwise logistic: a gold
@@ -133,6 +134,7 @@ def page_features(
     }
     is_data = any(rs._DATA_QUESTION.search(t) for t in phrasings)
     is_difference = any(rs._DIFFERENCE_QUESTION.search(t) for t in phrasings)
+    is_agency = any(rs._AGENCY_QUESTION.search(t) for t in phrasings)
     priority = (
         rs.priority_scores(view, labels, section_of, page_of)
         if any(rs._EACH_PRIORITY.search(t) for t in phrasings)
@@ -181,6 +183,7 @@ def page_features(
                     "label_sim": _cosine(query_vector, vectors[label]) if label in vectors else 0.0,
                     "bm_hit": len(b) / n if page in lexical else 0.0,
                     "diff_x_case": float(is_difference and bool(rs._CASE_LABEL.search(text))),
+                    "agency_x_kinds": math.log1p(rs.agency_kinds(text)) if is_agency else 0.0,
                 },
             )
         )

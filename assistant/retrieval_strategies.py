@@ -112,9 +112,27 @@ CASE_PAGES = 4  # pages that ranking may lift
 _DIFFERENCE_QUESTION = re.compile(r"\bdifference\b|\bcase stud(?:y|ies)\b", re.I)
 _CASE_LABEL = re.compile(
     r"(?i:\bcase (?:study|example)\b|\bpractice example\b|\b(?:family|child)'?s? story\b)|"
-    r"^Meet\s+[A-Z]",
+    r"^Meet\s+[A-Z]|\b[A-Z][a-z]+(?:'|\u2019)s story\b",  # "Ellie's story"
 )
 
+AGENCY_WEIGHT = 2.0  # weight of the agency page ranking for a question on relevant agencies
+AGENCY_PAGES = 6  # pages that ranking may lift
+AGENCY_KINDS = 3  # kinds of relevant agency named on a page that make it an agency page
+_AGENCY_QUESTION = re.compile(r"\brelevant agenc", re.I)
+# the kinds of relevant agency (not the three safeguarding partners) a report names; the
+# offline engine reads what each kind did (its C3 rule) with the same pattern
+RELEVANT_AGENCY = re.compile(
+    r"\b(?P<probation>probation)\b|\b(?P<yjs>youth (?:justice|offending))\b|"
+    r"\b(?P<housing>housing (?:association|provider|services?|team|officers?)|"
+    r"housing\b(?=[^.;]{0,30}\b(?:protocol|notified|checks?)))|"
+    r"\b(?P<fire>fire (?:and rescue|service))\b|"
+    r"\b(?P<vcs>voluntary (?:and community )?sector|vcs|charit(?:y|ies))\b|"
+    r"\b(?P<schools>schools|colleges?|academies|headteachers?|designated safeguarding leads?)\b|"
+    r"\b(?P<early>early years (?:settings?|providers?))\b|\b(?P<ambulance>ambulance)\b|"
+    r"\b(?P<cafcass>cafcass)\b|\b(?P<btp>british transport police)\b|"
+    r"\b(?P<districts>district councils?)\b|\b(?P<faith>faith (?:groups?|forum|leaders))\b",
+    re.IGNORECASE,
+)
 PERIOD_WEIGHT = 4.0  # weight of the period-statement page ranking for "the period it covers"
 PERIOD_PAGES = 4  # pages that ranking may lift
 # a question about the period a report covers is answered where the report states a span of
@@ -213,8 +231,20 @@ def priority_pages(labels: list[str], section_of: dict[str, int], page_of) -> li
     return list(dict.fromkeys(firsts + rest))
 
 
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                 "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+}
 # "Priority 2: Child exploitation", "Priority 1 - Neglect": a priority's number and its name
 _NAMED_PRIORITY = re.compile(
     r"\bpriority\s*(\d|one|two|three|four|five|six)\b\s*[:\-–—.]\s*([^\n/]{3,80})", re.I
@@ -225,7 +255,8 @@ _NAME_STOP = frozenset("the and of a an in on for to our with we".split())
 def _name_words(text: str) -> set[str]:
     """Content words of a priority's name, crudely stemmed (plural s), generic words out."""
     return {
-        w.rstrip("s") for w in re.findall(r"[a-z']+", text.lower())
+        w.rstrip("s")
+        for w in re.findall(r"[a-z']+", text.lower())
         if w not in _NAME_STOP and w not in _GENERIC and len(w) > 2
     }
 
@@ -265,11 +296,13 @@ def priority_chapters(
         words = _name_words(name)
         own = re.compile(rf"\bpriority\s*{number}\b", re.I)
         sections = {
-            n for n, label in enumerate(labels)
+            n
+            for n, label in enumerate(labels)
             if own.search(label) or (words and words <= label_words[n])
         }
-        numbered = [page_of[c] for c, n in section_of.items() if n in sections
-                    and own.search(labels[n])]
+        numbered = [
+            page_of[c] for c, n in section_of.items() if n in sections and own.search(labels[n])
+        ]
         pages = numbered + [page_of[c] for c, n in section_of.items() if n in sections]
         pages = [p for p in dict.fromkeys(pages) if p not in lists]
         if pages:
@@ -327,10 +360,31 @@ def data_pages(view, page_of: dict[str, int], skip: Collection[int] = ()) -> lis
     return ranked + tables[:TABLE_PAGES]
 
 
+def agency_kinds(text: str) -> int:
+    """How many kinds of relevant agency a text names (probation, housing, the fire service)."""
+    return len({m.lastgroup for m in RELEVANT_AGENCY.finditer(text)})
+
+
+def agency_pages(view, page_of: dict[str, int], skip: Collection[int] = ()) -> list[int]:
+    """Pages naming `AGENCY_KINDS` kinds of relevant agency or more, most kinds first: the
+    partner agencies' own pages ("Partner voices", "What our agencies did"), which are rarely
+    headed "relevant agencies". Pages in `skip` (the contents) are left out."""
+    texts: dict[int, list[str]] = {}
+    for chunk_id, page in page_of.items():
+        if page not in skip:
+            texts.setdefault(page, []).append(view.text_of(chunk_id))
+    kinds = {page: agency_kinds("\n".join(parts)) for page, parts in texts.items()}
+    ranked = sorted((p for p, n in kinds.items() if n >= AGENCY_KINDS), key=lambda p: -kinds[p])
+    return ranked[:AGENCY_PAGES]
+
+
 def period_pages(view, page_of: dict[str, int]) -> list[int]:
     """Pages that state a span of dates ("1 April 2020 to 31 March 2021"), front first."""
-    pages = {page for chunk_id, page in page_of.items()
-             if _PERIOD_STATEMENT.search(view.text_of(chunk_id))}
+    pages = {
+        page
+        for chunk_id, page in page_of.items()
+        if _PERIOD_STATEMENT.search(view.text_of(chunk_id))
+    }
     return sorted(pages)[:PERIOD_PAGES]
 
 
@@ -352,8 +406,14 @@ def synthesis_order(
         if page_of.get(chunk_id) not in placed:
             out.append((chunk_id, score))
             placed.add(page_of.get(chunk_id))
-    firsts = [[(c, s) for n, (c, s) in enumerate(p) if page_of.get(c) not in
-               {page_of.get(x) for x, _ in p[:n]}] for p in parts]
+    firsts = [
+        [
+            (c, s)
+            for n, (c, s) in enumerate(p)
+            if page_of.get(c) not in {page_of.get(x) for x, _ in p[:n]}
+        ]
+        for p in parts
+    ]
     for rank in range(max((len(p) for p in firsts), default=0)):
         for part in firsts:
             if rank < len(part) and page_of.get(part[rank][0]) not in placed:
@@ -435,6 +495,10 @@ def select_pages(
         cases = case_pages(_labels, section_of, page_of)[:CASE_PAGES]
         for page, score in rrf_scores([cases], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + CASE_WEIGHT * score
+    if AGENCY_WEIGHT and any(_AGENCY_QUESTION.search(q) for q in phrasings):
+        agencies = agency_pages(view, page_of, contents)
+        for page, score in rrf_scores([agencies], PAGE_RRF_K).items():
+            page_scores[page] = page_scores.get(page, 0.0) + AGENCY_WEIGHT * score
     if any(_PERIOD_QUESTION.search(q) for q in phrasings):
         for page, score in rrf_scores([period_pages(view, page_of)], PAGE_RRF_K).items():
             page_scores[page] = page_scores.get(page, 0.0) + PERIOD_WEIGHT * score

@@ -1653,3 +1653,76 @@ def test_a_report_that_cannot_yet_compare_its_figures_has_trends_for_some_areas_
     assert lowered.answer == "partly", lowered.rationale
     _without(monkeypatch, "no_trend_yet")
     assert _draft_blocks("A10", [("The year in numbers", text)]).answer == "yes"
+
+
+# --- rules-v14 ---------------------------------------------------------------------------
+_IMPACT_SHOWN = (
+    "Neglect: the difference our work made\nThe re-audit found that 22 of 30 plans addressed "
+    "the child's daily life, compared with last year's 11 of 30. The percentage of children on "
+    "a second plan for neglect reduced from 27% to 18%, and families told us home life was "
+    "better: the work made a difference and led to better outcomes for children."
+)
+
+
+def test_impact_for_some_of_the_work_only_is_partly_rules_v14(monkeypatch):
+    one_gap = ("Harm outside the home", "We cannot yet show with data that young people are "
+               "safer because of the new panel.")
+    two_gaps = one_gap[1] + (" For the early help strategy, it is too early to say whether "
+                             "the changes have made a difference to families.")
+    shown = [("Neglect", _IMPACT_SHOWN)]
+    assert _draft_blocks("A6", shown).answer == "evidenced"
+    assert _draft_blocks("A6", [*shown, one_gap]).answer == "evidenced"  # one gap of several
+    some = _draft_blocks("A6", [*shown, ("Other priorities", two_gaps)])
+    assert some.answer == "partly", some.rationale
+    assert "cannot show the difference" in some.rationale
+    _without(monkeypatch, "impact_some_only")
+    assert _draft_blocks("A6", [*shown, ("Other priorities", two_gaps)]).answer == "evidenced"
+
+
+def test_effectiveness_needs_a_judgement_grounded_in_evidence_rules_v14(monkeypatch):
+    findings = (
+        "How effective are our arrangements\nThe multi-agency audit found that 14 of 20 "
+        "strategy discussions included health, up from 8 of 20 last year. Attendance at the "
+        "Executive rose from 81% to 93%."
+    )
+    grounded = findings + (
+        " We judge the arrangements effective, based on the audit, the data and the "
+        "scrutineer's review. Weaknesses: information sharing with schools in the holidays."
+    )
+    assert _draft_blocks("A9", [findings]).answer == "partly"
+    judged = _draft_blocks("A9", [grounded])
+    assert judged.answer == "evidenced", judged.rationale
+    _without(monkeypatch, "judgement_needed")
+    assert _draft_blocks("A9", [findings]).answer == "evidenced"
+
+
+def test_a_case_study_counts_where_the_story_shows_a_change_rules_v14(monkeypatch):
+    story = (
+        "A family's story\nWhen Leo's school raised concerns about his attendance, the early "
+        "help worker completed a neglect assessment with his father. A support worker helped "
+        "with debts and a breakfast club place was arranged. Six months later Leo's attendance "
+        "had risen from 68% to 94%, and the family's plan was closed."
+    )
+    process = (
+        "A family's story\nWhen Leo's school raised concerns, the early help worker met his "
+        "father and agreed a plan with the school. The family continue to be supported."
+    )
+    impact = ("What difference it made", "Repeat plans fell from 24% to 17% over three years, "
+              "and the impact on outcomes for children is clear in the data.")
+
+    def chosen(texts):
+        return _draft_blocks("A7", texts).answer or []
+
+    assert "case_studies" in chosen([impact, ("Stories", story)])
+    assert "case_studies" not in chosen([impact, ("Stories", process)])
+    _without(monkeypatch, "case_shows_change")
+    assert "case_studies" not in chosen([impact, ("Stories", story)])
+
+
+def test_learning_built_into_a_partners_course_is_a_training_update_rules_v14():
+    text = (
+        "How we shared the learning\nWe shared the learning from reviews with practitioners. "
+        "The learning from Child K was built into the partnership's core safeguarding course "
+        "from January."
+    )
+    assert "training_updates" in (_draft_blocks("B5", [text]).answer or [])

@@ -121,6 +121,27 @@ def test_the_fit_learns_the_feature_that_finds_the_gold_page():
     json.dumps(weights)  # storable
 
 
+def test_extending_the_shipped_order_fits_only_the_new_feature():
+    """`rerank_fit --extend`: a feature added to page_features gets its weight while every
+    shipped weight stays as it was (so the drafts resting on them do not move)."""
+    rng = np.random.default_rng(1)
+    sets = {"one": _items(rng, 40, "kw"), "two": _items(rng, 40, "kw")}
+    base, questions = rerank_fit._names(sets)
+    shipped = rerank_weights.RerankWeights(
+        "shipped", {k: 0.5 for k in base if k != "kw"}, {"A2": {"score": 0.25}}
+    )
+    fixed, free = rerank_fit.shipped_beta(shipped, base, questions)
+    assert [base[i] for i in free] == ["kw"]
+    beta = rerank_fit.fit_extension(sets, 1.0, base, questions, fixed, free)
+    held = [i for i in range(len(beta)) if i not in free]
+    assert np.array_equal(beta[held], fixed[held])
+    assert beta[base.index("kw")] > 1.0
+    held_items = _items(rng, 30, "kw")
+    assert rerank_fit.recall(held_items, beta, base, questions)[1] > (
+        rerank_fit.recall(held_items, fixed, base, questions)[1] + 0.5
+    )
+
+
 @pytest.mark.slow
 def test_the_learned_order_finds_more_gold_pages_in_reports_written_by_others(
     tmp_path, monkeypatch

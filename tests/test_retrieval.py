@@ -420,3 +420,41 @@ def test_the_impact_and_review_questions_ask_what_changed(assistant, tmp_path):
         )
         before = [b.page for b in retrieve_evidence(assistant.index, question_queries(bare), rid)]
         assert got.index(page) < (before.index(page) if page in before else len(before)), qid
+
+
+def test_a_question_on_relevant_agencies_reaches_the_agencies_own_pages(assistant, tmp_path):
+    """The partner agencies' pages ("In their own words") are rarely headed "relevant
+    agencies": a page naming three kinds of agency or more is an agency page for C3."""
+    from assistant import retrieval_strategies
+
+    filler = "The partnership met four times and agreed its business plan for the year."
+    pages = [["Hartwell Safeguarding Children Partnership", "Annual Report 2020-21"]]
+    pages += [[f"Chapter {n}", filler] for n in range(2, 8)]
+    pages.append(["In their own words",
+                  "Probation completed 210 address checks for the front door.",
+                  "The fire and rescue service made 19 home safety referrals.",
+                  "Harbour Housing Association notified us of 31 families at risk of eviction.",
+                  "The Youth Justice Service screened every child for exploitation."])
+    pages += [[f"Chapter {n}", filler] for n in range(9, 13)]
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "hartwell.pdf", pages)]))
+    rid = result.report.report_id
+    view = assistant.index.report_view(rid)
+    page_of = {c.chunk_id: c.page for c in assistant.index.report_chunks(rid)}
+    assert retrieval_strategies.agency_pages(view, page_of) == [8]
+    assert retrieval_strategies.agency_pages(view, page_of, {8}) == []
+    c3 = assistant.bank.get("C3")
+    phrasings = question_queries(c3)
+    fused = retrieval_strategies.select_pages(assistant.index, view, phrasings, None, set())
+    first = list(dict.fromkeys(page_of[c] for c, _ in fused))
+    assert first.index(8) < 3, first
+
+
+def test_a_childs_named_story_is_a_case_study_section():
+    """ "Ellie's story" heads a case study as "Case study: Ellie" does; "Our story so far" does
+    not."""
+    from assistant.retrieval_strategies import case_pages
+
+    labels = ["Foreword", "Ellie\u2019s story", "Our story so far", "Sam's story", "Data"]
+    section_of = {f"c{n}": n for n in range(len(labels))}
+    page_of = {f"c{n}": 10 + n for n in range(len(labels))}
+    assert case_pages(labels, section_of, page_of) == [11, 13]

@@ -67,6 +67,14 @@ reasons a few sentences on (A8); a priority kept for a generic reason as reasons
 priorities only (A4); learning said to be untested in more words (B6); a section about the
 years after the period as plans (graded questions); and a report that says it cannot yet
 compare most figures over time as trends for some areas at most (A10).
+rules-v14 reads two more: impact shown for some of the work only - evidence of impact beside two
+statements or more that the report cannot show the difference other work made - is "partly"
+(A6, the tool's "for some priorities only"); and effectiveness (A9) is evidenced only by a
+judgement of effectiveness grounded in its sources or naming weaknesses, not by audit findings
+and figures that no judgement draws on. A case study (A7) counts where the story shows a change
+in its next sentences (a figure over time, a plan closed), whether or not its passage talks of
+impact, and "a family's story" is one; learning built "into the partnership's ... course" is a
+training update (B5).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -85,6 +93,7 @@ from assistant.engines.base import (
 )
 from assistant.ingest.identity import stated_periods
 from assistant.questions import AnswerType, Question
+from assistant.retrieval_strategies import RELEVANT_AGENCY
 
 MARKER = "Drafted without an LLM: offline rules over retrieved evidence"
 MAX_CONFIDENCE = 0.75
@@ -174,6 +183,16 @@ RULE_FAMILIES = {
     # rules-v13: a report that says most of its figures cannot yet be compared over time has
     # trends for some areas at most (A10 partly)
     "no_trend_yet",
+    # rules-v14: impact shown for some of the work only - the report says, in two statements or
+    # more, that it cannot show the difference other work made (A6 partly, as the tool's
+    # "impact shown for some priorities only")
+    "impact_some_only",
+    # rules-v14: effectiveness (A9) is evidenced only by a judgement of effectiveness grounded
+    # in its sources or naming weaknesses; audit findings and figures without one are "partly"
+    "judgement_needed",
+    # rules-v14: a case study (A7) counts where the story shows a change in its next sentences,
+    # whether or not its passage talks of impact ("a family's story" is one too)
+    "case_shows_change",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -503,6 +522,58 @@ _DEFERRAL_NOT = {
 }
 
 
+# rules-v14 "impact_some_only": the report says it cannot show the difference a piece of its
+# work made ("we cannot show that our work on this priority made a difference", "it is too early
+# to say whether the new arrangements have changed outcomes"), whatever the work; two such
+# statements beside evidence of impact mean impact for some of the work only
+_IMPACT_UNSHOWN = re.compile(
+    r"\b(?:cannot|can ?not|unable to|not (?:yet )?(?:been )?able to|too (?:early|soon) to|"
+    r"(?:do|does) not yet know)\b[^.;]{0,60}"
+    r"\b(?:show|say|know|evidence|demonstrate|measure|tell|judge)\b[^.;]{0,80}"
+    r"\b(?:difference|impact|outcomes?|safer|better|changed?)\b",
+    re.IGNORECASE,
+)
+UNSHOWN_ENOUGH = 2  # statements that make the impact "for some of the work only"
+
+
+def _impact_unshown(blocks) -> list[Hit]:
+    """One hit per distinct sentence saying the difference some work made cannot be shown."""
+    found: dict[str, Hit] = {}
+    for b in blocks:
+        for sentence in _sentences(b.text):
+            flat = " ".join(sentence.split())
+            if flat not in found and _IMPACT_UNSHOWN.search(flat):
+                found[flat] = Hit(b, sentence, "impact not shown for this work", False)
+    return list(found.values())
+
+
+# rules-v14 "case_shows_change": a case study (A7) tells one child's story in words that share
+# little with the question's ("Six months later Jess's attendance had risen from 71% to 96%"):
+# it counts where the story shows a change - a figure over time, a plan closed - within its next
+# sentences, whether or not the passage talks of impact or outcomes
+_CASE_OPTIONS = {("impact_evidence", "case_studies")}
+CASE_SENTENCES = 12  # sentences of the story read after its cue
+_CASE_OUTCOME = re.compile(
+    r"\b(?:plan|case)s?\s+(?:was\s+|were\s+|has been\s+)?(?:closed|ended|stepped down)\b|"
+    r"\bno longer\s+(?:needs?|on|subject|missing)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_case_option(question: Question, slug: str) -> bool:
+    return (question.picklist, slug) in _CASE_OPTIONS and "case_shows_change" in RULE_FAMILIES
+
+
+def _case_shows_change(hit: Hit) -> bool:
+    sentences = _sentences(hit.block.text)
+    at = sentences.index(hit.sentence) if hit.sentence in sentences else 0
+    for sentence in sentences[at : at + CASE_SENTENCES]:
+        flat = " ".join(sentence.split())
+        if _CHANGE.search(flat) or _BEFORE_AFTER.search(flat) or _CASE_OUTCOME.search(flat):
+            return True
+    return False
+
+
 def _defers(question_id: str, sentence: str) -> bool:
     """Does this sentence say the evidence the question asks for is not yet there?"""
     flat = " ".join(sentence.split())
@@ -760,18 +831,7 @@ def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> 
 # agency's statement is a sentence naming a relevant agency (not one of the three safeguarding
 # partners) as doing something in the period; three kinds of agency with one each is a list of
 # contributions, whatever the chapter is called ("Partner voices", "In their own words")
-_RELEVANT_AGENCY = re.compile(
-    r"\b(?P<probation>probation)\b|\b(?P<yjs>youth (?:justice|offending))\b|"
-    r"\b(?P<housing>housing (?:association|provider|services?|team|officers?)|"
-    r"housing\b(?=[^.;]{0,30}\b(?:protocol|notified|checks?)))|"
-    r"\b(?P<fire>fire (?:and rescue|service))\b|"
-    r"\b(?P<vcs>voluntary (?:and community )?sector|vcs|charit(?:y|ies))\b|"
-    r"\b(?P<schools>schools|colleges?|academies|headteachers?|designated safeguarding leads?)\b|"
-    r"\b(?P<early>early years (?:settings?|providers?))\b|\b(?P<ambulance>ambulance)\b|"
-    r"\b(?P<cafcass>cafcass)\b|\b(?P<btp>british transport police)\b|"
-    r"\b(?P<districts>district councils?)\b|\b(?P<faith>faith (?:groups?|forum|leaders))\b",
-    re.IGNORECASE,
-)
+_RELEVANT_AGENCY = RELEVANT_AGENCY  # the kinds of relevant agency (retrieval finds their pages)
 _AGENCY_DID = re.compile(
     rf"\b(?:{_ACTION_VERB}|checked|screened|attended|supported|provided|made|referred|offered|"
     r"visited|hosted|led|chaired|took part|contributed|shared|notified|joined|worked)\b",
@@ -1141,6 +1201,9 @@ def _v7_hits(question, blocks, strong, partly, topic, dedicated, pages=None):
         partly = partly + claims
     if qid in _JUDGED and "judgement" in RULE_FAMILIES:
         judged = sentences_of_kind("judgement", topic_blocks, whole=True)
+        if "judgement_needed" in RULE_FAMILIES and not judged:
+            # findings without a judgement of effectiveness grounded in them are not one
+            strong, partly = [], partly + strong
         strong = strong + judged
         # the figures beside a grounded judgement ("10 of the 19 measures ... were met")
         where = {h.block.block_id for h in judged}
@@ -1211,7 +1274,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v13"
+    model = "rules-v14"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1585,6 +1648,29 @@ class OfflineEngine:
                 1,
                 rule="some learning only",
             )
+        # effectiveness without a grounded judgement is not raised by figures that change
+        unjudged = question.id in _JUDGED and "judgement_needed" in RULE_FAMILIES and not strong
+        by_change = (
+            needs == "change" and (partly or dedicated) and len(change) >= 2 and not unjudged
+        )
+        top_ready = (strong and (data or (n_strong >= enough and not needs))) or by_change
+        unshown = (
+            _impact_unshown(blocks)
+            if top_ready and question.id == _IMPACT and "impact_some_only" in RULE_FAMILIES
+            else []
+        )
+        if len(unshown) >= UNSHOWN_ENOUGH:
+            shown = (strong + change)[:3]
+            return self._result(
+                "answered",
+                mid,
+                f"Impact shown for some of the work ({_cues(shown)}), but the report says "
+                f"{len(unshown)} times that it cannot show the difference other work made "
+                f"('{' '.join(unshown[0].sentence.split())[:100]}').",
+                shown + unshown[:2],
+                1,
+                rule="impact for some work",
+            )
         if strong and (data or (n_strong >= enough and not needs)):
             return self._result(
                 "answered",
@@ -1595,7 +1681,7 @@ class OfflineEngine:
                 n_strong + min(len(data), 2),
                 rule="strong+data" if data else "strong x2",
             )
-        if needs == "change" and (partly or dedicated) and len(change) >= 2:
+        if by_change:
             # the topic discussed where figures change over time ("62% -> 88% at re-audit")
             return self._result(
                 "answered",
@@ -1711,6 +1797,9 @@ class OfflineEngine:
                 hits = [h for h in hits if not _after_period(h.sentence, context.period)]
             if scope:
                 hits = [h for h in hits if (h.block.block_id, h.sentence) in scope]
+            elif _is_case_option(question, slug):
+                # a child's story is impact evidence where it shows the change, in its own words
+                hits = [h for h in hits if h.block.block_id in topical or _case_shows_change(h)]
             else:
                 hits = [h for h in hits if h.block.block_id in topical]
             if hits:
@@ -2384,8 +2473,8 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         # the multi-agency training courses", "added to the Working Together, neglect and
         # exploitation courses"
         r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:built|incorporated|added|included|"
-        r"embedded|reflected|written|put)\s+(?:in|into|to)\s+(?:[\w,-]+\s+){0,6}"
-        r"(?:training|courses?)",
+        r"embedded|reflected|written|put)\s+(?:in|into|to)\s+(?:[\w,'\u2019-]+\s+){0,6}"
+        r"(?:training|courses?)",  # rules-v14: "into the partnership's ... course"
         r"re:\b(?:training|courses?)\b[^.;]{0,60}\b(?:(?:was|were|has been|have been)\s+"
         r"(?:updated|revised)|now includes?|include[sd]?)\b[^.;]{0,40}\b(?:learning|findings|"
         r"lessons)\b",
@@ -2406,6 +2495,7 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
     ("impact_evidence", "case_studies"): [
         r"re:\b(?:meet|the story of|case of)\s+(?-i:[A-Z][a-z]+)\b",
         r"re:\b(?-i:[A-Z][a-z]+)'s story\b",
+        r"re:\b(?:a|one)\s+(?:family|child|young person)(?:'|\u2019)s\s+story\b",  # rules-v14
         r"re:\bwhat changed for\s+(?-i:[A-Z][a-z]+)\b",
         "case studies",
     ],

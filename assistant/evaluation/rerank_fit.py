@@ -19,6 +19,9 @@ The L2 penalty is chosen among `PENALTIES` by leave-one-set-out recall (mean of 
 sets); the figures printed for every set are leave-one-set-out (its weights fitted without it).
 The held-out set is scored once with the final weights and never used to choose anything.
 `--write` stores the weights fitted on all fitting sets in assistant/retrieval_weights/.
+`--extend` fits only the features the shipped weights lack (a feature added to page_features),
+the others held at their shipped values: the new feature gets its weight without a refit moving
+the order every draft rests on (a full refit changes many drafts for the same held-out recall).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -135,6 +139,57 @@ def fit(items_by_set: dict[str, list[dict]], penalty: float, base, questions) ->
     return beta / scale
 
 
+def shipped_beta(weights, base, questions) -> tuple[np.ndarray, list[int]]:
+    """The shipped weights in `_matrix`'s layout, and the places of the features they lack."""
+    own = list(page_rerank.PER_QUESTION)
+    beta = np.zeros(len(base) + len(questions) * len(own))
+    free = []
+    for i, k in enumerate(base):
+        if k in weights.base:
+            beta[i] = weights.base[k]
+        else:
+            free.append(i)
+    for qi, q in enumerate(questions):
+        for j, k in enumerate(own):
+            beta[len(base) + qi * len(own) + j] = weights.per_question.get(q, {}).get(k, 0.0)
+    return beta, free
+
+
+def fit_extension(items_by_set, penalty, base, questions, fixed: np.ndarray, free: list[int]):
+    """`fixed` with only the weights at `free` fitted (the same pairwise objective, the others
+    held): a feature added to the shipped order without moving what the drafts rest on."""
+    diffs, offsets, weights = [], [], []
+    for items in items_by_set.values():
+        for item in items:
+            x = _matrix(item, base, questions)
+            gold = set(item["gold"])
+            label = np.array([p in gold for p, _ in item["cand"]])
+            pos, neg = np.where(label)[0], np.where(~label)[0]
+            if not len(pos) or not len(neg):
+                continue
+            d = (x[pos][:, None, :] - x[neg][None, :, :]).reshape(-1, x.shape[1])
+            diffs.append(d[:, free])
+            offsets.append(d @ fixed)
+            weights.append(np.full(len(d), 1.0 / (len(d) * len(items))))
+    d, o, w = np.vstack(diffs), np.concatenate(offsets), np.concatenate(weights)
+    w = w / w.sum()
+    scale = d.std(0) + 1e-6
+    z = d / scale
+    b = np.zeros(z.shape[1])
+    ridge = penalty * 1e-3
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ b + o)))
+        grad = z.T @ (w * (p - 1.0)) + ridge * b
+        hess = (z * (w * p * (1 - p))[:, None]).T @ z + ridge * np.eye(len(b))
+        step = np.linalg.solve(hess, grad)
+        b -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    out = fixed.copy()
+    out[free] = b / scale
+    return out
+
+
 def reranked(item: dict, beta: np.ndarray | None, base, questions) -> list[int]:
     if beta is None or not item["cand"]:
         return item["order"]
@@ -154,11 +209,16 @@ def recall(items: list[dict], beta, base, questions) -> dict[int, float]:
     return out
 
 
-def leave_one_set_out(items_by_set, penalty, base, questions) -> dict[str, dict[int, float]]:
+def leave_one_set_out(
+    items_by_set, penalty, base, questions, fitter=None
+) -> dict[str, dict[int, float]]:
+    fitter = fitter or fit
     out = {}
     for name in items_by_set:
         rest = {n: v for n, v in items_by_set.items() if n != name}
-        out[name] = recall(items_by_set[name], fit(rest, penalty, base, questions), base, questions)
+        out[name] = recall(
+            items_by_set[name], fitter(rest, penalty, base, questions), base, questions
+        )
     return out
 
 
@@ -200,6 +260,11 @@ def main(argv=None) -> int:
     ap.add_argument("--held-out", action="append", default=[], help="NAME:HOME=GOLD.csv")
     ap.add_argument("--standard", type=Path, help="the sets `make calibrate` prepares there")
     ap.add_argument("--write", action="store_true", help="store the weights")
+    ap.add_argument(
+        "--extend",
+        action="store_true",
+        help="fit only the features the shipped weights lack, the others held",
+    )
     args = ap.parse_args(argv)
     sources, held = list(args.sources), list(args.held_out)
     if args.standard:
@@ -226,9 +291,18 @@ def main(argv=None) -> int:
     fitting_sets, held_sets = load(sources), load(held)
     base, questions = _names(fitting_sets)
     before = {n: recall(v, None, base, questions) for n, v in {**fitting_sets, **held_sets}.items()}
+    fitter = fit
+    shipped = rerank_weights.load_weights(embedder) if args.extend else None
+    if shipped is not None:
+        fixed, free = shipped_beta(shipped, base, questions)
+        fitter = functools.partial(fit_extension, fixed=fixed, free=free)
+        print(
+            f"extending {shipped.version}: fitting {', '.join(base[i] for i in free) or 'nothing'}"
+            " with the other weights held (their leave-one-set-out figures are not held out)"
+        )
     best = None
     for penalty in PENALTIES:
-        loso = leave_one_set_out(fitting_sets, penalty, base, questions)
+        loso = leave_one_set_out(fitting_sets, penalty, base, questions, fitter)
         merit = float(np.mean([(r[3] + r[8]) / 2 for r in loso.values()]))
         print(f"L2 {penalty:g}: leave-one-set-out mean (@3+@8)/2 {merit:.4f}")
         if best is None or merit > best[0]:
@@ -240,7 +314,7 @@ def main(argv=None) -> int:
     )
     for name, after in loso.items():
         print(_row(name, before[name], after))
-    beta = fit(fitting_sets, penalty, base, questions)
+    beta = fitter(fitting_sets, penalty, base, questions)
     held_figures = {}
     for name, items in held_sets.items():
         held_figures[name] = recall(items, beta, base, questions)
@@ -256,6 +330,8 @@ def main(argv=None) -> int:
         data["version"] = version
         data["fitted_on"] = {n: len(v) for n, v in fitting_sets.items()}
         data["l2"] = penalty
+        if shipped is not None:
+            data["extends"] = {"version": shipped.version, "fitted": [base[i] for i in free]}
         data["leave_one_set_out"] = {
             n: {
                 "before": {f"@{k}": round(before[n][k], 4) for k in KS},
