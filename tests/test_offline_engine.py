@@ -1726,3 +1726,26 @@ def test_learning_built_into_a_partners_course_is_a_training_update_rules_v14():
         "from January."
     )
     assert "training_updates" in (_draft_blocks("B5", [text]).answer or [])
+
+
+def test_a_multi_agency_table_over_three_years_is_data_with_trends_rules_v14(monkeypatch):
+    rows = [
+        ("Referrals to children's social care", "2,310", "2,415", "2,502"),
+        ("Repeat referrals (%)", "21%", "19%", "17%"),
+        ("Police domestic abuse notifications", "1,204", "1,350", "1,377"),
+        ("Health visitor new birth visits in 14 days", "88%", "91%", "94%"),
+        ("Schools: persistent absence (%)", "11%", "12%", "10%"),
+        ("Early help assessments", "910", "1,020", "1,187"),
+        ("Youth justice first-time entrants", "61", "48", "37"),
+    ]
+    table = "Our scorecard\nMeasure 2019-20 2020-21 2021-22\n" + "\n".join(
+        " ".join(r) for r in rows
+    )
+    result = _draft_blocks("A10", [("What the data tell us", table)])
+    assert result.answer == "yes", result.rationale
+    assert "2019-20 2020-21 2021-22" in result.citations[0].quote
+    # the same figures by district for one year: a snapshot, not a trend
+    districts = table.replace("2019-20 2020-21 2021-22", "Ashby Brook Carrow (2021-22)")
+    assert _draft_blocks("A10", [("What the data tell us", districts)]).answer != "yes"
+    _without(monkeypatch, "agency_table")
+    assert _draft_blocks("A10", [("What the data tell us", table)]).answer != "yes"

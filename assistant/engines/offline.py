@@ -74,7 +74,8 @@ judgement of effectiveness grounded in its sources or naming weaknesses, not by 
 and figures that no judgement draws on. A case study (A7) counts where the story shows a change
 in its next sentences (a figure over time, a plan closed), whether or not its passage talks of
 impact, and "a family's story" is one; learning built "into the partnership's ... course" is a
-training update (B5).
+training update (B5); and a page that is a table of several agencies' figures under a header of
+three years or more is multi-agency data with trends (A10 "yes").
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -193,6 +194,9 @@ RULE_FAMILIES = {
     # rules-v14: a case study (A7) counts where the story shows a change in its next sentences,
     # whether or not its passage talks of impact ("a family's story" is one too)
     "case_shows_change",
+    # rules-v14: a page that is a table of several agencies' figures under a header of three
+    # years or more is multi-agency data with trends (A10 "yes")
+    "agency_table",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -572,6 +576,35 @@ def _case_shows_change(hit: Hit) -> bool:
         if _CHANGE.search(flat) or _BEFORE_AFTER.search(flat) or _CASE_OUTCOME.search(flat):
             return True
     return False
+
+
+# rules-v14 "agency_table": multi-agency data with trends (A10 "yes") is often a table alone -
+# a scorecard whose header names three years or more ("2019-20 2020-21 2021-22"), its rows the
+# measures of several agencies (police, health, social care, schools), its cells figures
+_TABLE_TREND = {"A10"}
+_YEAR_HEADER = re.compile(r"(?:\b(?:19|20)\d\d(?:[-/]\d\d)?\b[^\n]*){3,}")
+_DATA_AGENCY = re.compile(
+    r"\b(?P<police>police|constabulary)\b|\b(?P<health>health|nhs|hospitals?|gps?|ccg)\b|"
+    r"\b(?P<care>(?:children'?s )?social care|csc)\b|\b(?P<schools>schools?|education|"
+    r"exclusions?|attendance)\b|\b(?P<early>early help)\b|\b(?P<yjs>youth justice|yot|yjs)\b",
+    re.IGNORECASE,
+)
+_TABLE_CELL = re.compile(r"(?<![\w.])\d[\d,.]*%?(?!\w)")
+TABLE_AGENCIES = 3  # kinds of agency a table's page names
+TABLE_FIGURES = 20  # figures on it
+
+
+def _agency_tables(blocks) -> list[Hit]:
+    """The year header of each evidence page that is a multi-agency table over time."""
+    found = []
+    for block in blocks:
+        text = block.text
+        header = next((line for line in text.split("\n") if _YEAR_HEADER.search(line)), None)
+        if header is None or len(_TABLE_CELL.findall(text)) < TABLE_FIGURES:
+            continue
+        if len({m.lastgroup for m in _DATA_AGENCY.finditer(text)}) >= TABLE_AGENCIES:
+            found.append(Hit(block, header.strip(), "a multi-agency table over time", False))
+    return found
 
 
 def _defers(question_id: str, sentence: str) -> bool:
@@ -1659,6 +1692,21 @@ class OfflineEngine:
             if top_ready and question.id == _IMPACT and "impact_some_only" in RULE_FAMILIES
             else []
         )
+        tables = (
+            _agency_tables(blocks)
+            if not top_ready and question.id in _TABLE_TREND and "agency_table" in RULE_FAMILIES
+            else []
+        )
+        if tables:
+            return self._result(
+                "answered",
+                top_value,
+                f"A table of figures over three years or more, from several agencies "
+                f"(page {tables[0].block.page}: '{' '.join(tables[0].sentence.split())[:80]}').",
+                tables,
+                1 + len(tables),
+                rule="agency table over time",
+            )
         if len(unshown) >= UNSHOWN_ENOUGH:
             shown = (strong + change)[:3]
             return self._result(
