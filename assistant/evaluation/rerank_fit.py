@@ -110,33 +110,8 @@ def _matrix(item: dict, base: list[str], questions: list[str]) -> np.ndarray:
 
 def fit(items_by_set: dict[str, list[dict]], penalty: float, base, questions) -> np.ndarray:
     """Pairwise logistic weights (Newton's method), on raw features."""
-    diffs, weights = [], []
-    for items in items_by_set.values():
-        for item in items:
-            x = _matrix(item, base, questions)
-            gold = set(item["gold"])
-            label = np.array([p in gold for p, _ in item["cand"]])
-            pos, neg = np.where(label)[0], np.where(~label)[0]
-            if not len(pos) or not len(neg):
-                continue
-            d = (x[pos][:, None, :] - x[neg][None, :, :]).reshape(-1, x.shape[1])
-            diffs.append(d)
-            weights.append(np.full(len(d), 1.0 / (len(d) * len(items))))
-    d, w = np.vstack(diffs), np.concatenate(weights)
-    w = w / w.sum()
-    scale = d.std(0) + 1e-6
-    z = d / scale
-    beta = np.zeros(z.shape[1])
-    ridge = penalty * 1e-3
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
-        grad = z.T @ (w * (p - 1.0)) + ridge * beta
-        hess = (z * (w * p * (1 - p))[:, None]).T @ z + ridge * np.eye(len(beta))
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    return beta / scale
+    n = len(base) + len(questions) * len(page_rerank.PER_QUESTION)
+    return fit_extension(items_by_set, penalty, base, questions, np.zeros(n), list(range(n)))
 
 
 def shipped_beta(weights, base, questions) -> tuple[np.ndarray, list[int]]:
@@ -156,8 +131,11 @@ def shipped_beta(weights, base, questions) -> tuple[np.ndarray, list[int]]:
 
 
 def fit_extension(items_by_set, penalty, base, questions, fixed: np.ndarray, free: list[int]):
-    """`fixed` with only the weights at `free` fitted (the same pairwise objective, the others
-    held): a feature added to the shipped order without moving what the drafts rest on."""
+    """`fixed` with only the weights at `free` fitted, the others held: a pairwise logistic
+    regression (Newton's method, on standardised differences), each (report, question) weighing
+    the same within its set and each set the same. With every place free it is `fit`; with the
+    places of a new feature free, that feature joins the shipped order without moving what the
+    drafts rest on."""
     diffs, offsets, weights = [], [], []
     for items in items_by_set.values():
         for item in items:
