@@ -26,6 +26,7 @@ Everything is computed from one report's own passages, so it never depends on ot
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -45,6 +46,12 @@ def _page_texts(view, page_of: dict[str, int]) -> dict[int, str]:
     for chunk_id, page in page_of.items():
         texts.setdefault(page, []).append(view.text_of(chunk_id))
     return {page: "\n".join(parts).lower() for page, parts in texts.items()}
+
+
+@functools.lru_cache(maxsize=2048)
+def _figures(text: str) -> tuple[int, int]:
+    """Figures over time and figure cells on a page (every question reads the same pages)."""
+    return len(rs._FIGURE_OVER_TIME.findall(text)), len(rs._FIGURE_CELL.findall(text))
 
 
 def _label_vectors(index, view, labels: list[str]) -> dict[str, np.ndarray]:
@@ -155,7 +162,8 @@ def page_features(
             )
             / top
         )
-        over_time = math.log1p(len(rs._FIGURE_OVER_TIME.findall(text)))
+        n_over_time, n_cells = _figures(text)
+        over_time = math.log1p(n_over_time)
         label = label_of.get(page, "")
         rows.append(
             (
@@ -172,7 +180,7 @@ def page_features(
                     "hit10": hit10.get(page, 0) / n,
                     "pos": page / last_page,
                     "len": math.log1p(len(text)),
-                    "cells": math.log1p(len(rs._FIGURE_CELL.findall(text))),
+                    "cells": math.log1p(n_cells),
                     "overtime": over_time,
                     "restated": float(page in restated),
                     "nb": neighbour,

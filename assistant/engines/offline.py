@@ -911,8 +911,10 @@ class Hit:
     kind: str = "done"  # statement_kind: done | planned | required | context
 
 
+@functools.cache
 def _cue_pattern(cue: str) -> re.Pattern:
-    """A bank cue (plain words), or an engine cue given as a regular expression ("re:...")."""
+    """A bank cue (plain words), or an engine cue given as a regular expression ("re:...").
+    Kept once per cue: the bank and engine cues are more patterns than `re`'s own cache holds."""
     if cue.startswith("re:"):
         return re.compile(cue[3:], re.IGNORECASE)
     escaped = re.escape(cue.lower()).replace(r"\ ", r"[\s-]+")
@@ -935,7 +937,12 @@ def _not_done(sentence: str, start: int, end: int) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _sentences(text: str) -> list[str]:
     """Sentences and stand-alone lines, each an exact substring of `text`."""
-    return [s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3]
+    return list(_split_sentences(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3)
 
 
 def _sentence_at(text: str, at: int, end: int) -> str:
@@ -1023,11 +1030,18 @@ def statement_kind(sentence: str, section: str = "", cue: str = "") -> str:
 
 
 def _sentence_kinds(block: EvidenceBlock) -> dict[str, str]:
-    """Each sentence's kind, list items taking their lead-in's ("We will:" then bullets)."""
+    """Each sentence's kind, list items taking their lead-in's ("We will:" then bullets).
+    Read-only: one dict per (text, section, rule families), as every question reads the same
+    pages."""
+    return _kinds_of(block.text, block.section or "", frozenset(RULE_FAMILIES))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kinds_of(text: str, section: str, _families: frozenset) -> dict[str, str]:
     kinds: dict[str, str] = {}
     lead = "done"
-    for sentence in _sentences(block.text):
-        kind = statement_kind(sentence, block.section or "")
+    for sentence in _sentences(text):
+        kind = statement_kind(sentence, section)
         if _BULLET.match(sentence):
             if kind == "done" and lead != "done" and "planned" in RULE_FAMILIES:
                 kind = lead
