@@ -1749,3 +1749,13 @@ def test_a_multi_agency_table_over_three_years_is_data_with_trends_rules_v14(mon
     assert _draft_blocks("A10", [("What the data tell us", districts)]).answer != "yes"
     _without(monkeypatch, "agency_table")
     assert _draft_blocks("A10", [("What the data tell us", table)]).answer != "yes"
+
+
+def test_a_shortfall_named_in_general_terms_is_partly_rules_v14():
+    text = (
+        "What we found harder\nWe have not made as much progress as we hoped on everything we "
+        "set out to do, and the audit programme was paused for part of the year."
+    )
+    success = "Our progress\nWe made good progress on every priority this year."
+    assert _draft_blocks("A8", [("What we found harder", text)]).answer == "partly"
+    assert _draft_blocks("A8", [("Our progress", success)]).answer == "not"

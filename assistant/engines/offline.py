@@ -75,7 +75,9 @@ and figures that no judgement draws on. A case study (A7) counts where the story
 in its next sentences (a figure over time, a plan closed), whether or not its passage talks of
 impact, and "a family's story" is one; learning built "into the partnership's ... course" is a
 training update (B5); and a page that is a table of several agencies' figures under a header of
-three years or more is multi-agency data with trends (A10 "yes").
+three years or more is multi-agency data with trends (A10 "yes"); and a shortfall named in
+general terms ("we have not made as much progress as we hoped", "what we found harder") is the
+little-progress analysis's "partly" (A8).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -737,6 +739,13 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
         r"re:\bwhat we (?:have )?done about it\b",
         r"re:\b(?:has|have) since (?:changed|introduced|added|redesigned)\b",
         r"re:\bchanges? made as a result of (?:what|the feedback|their)\b",
+    ],
+    # rules-v14: a shortfall named in general terms - "we have not made as much progress as we
+    # hoped", "what we found harder", "less progress than we planned"
+    ("A8", "partly"): [
+        r"re:\b(?:have|has)\s+not\s+(?:made|achieved)\s+(?:as\s+much|enough|sufficient)\s+progress\b",
+        r"re:\bwhat (?:we|has|have we) (?:found|been) (?:it )?(?:harder|hardest|difficult)\b",
+        r"re:\bless progress than (?:we )?(?:had )?(?:hoped|planned|expected|intended)\b",
     ],
     # safeguarding data at one point in time: a table row or line for a standard measure
     ("A10", "partly"): [
