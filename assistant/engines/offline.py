@@ -67,8 +67,9 @@ reasons a few sentences on (A8); a priority kept for a generic reason as reasons
 priorities only (A4); learning said to be untested in more words (B6); a section about the
 years after the period as plans (graded questions); and a report that says it cannot yet
 compare most figures over time as trends for some areas at most (A10).
-rules-v14 reads two more: impact shown for some of the work only - evidence of impact beside two
-statements or more that the report cannot show the difference other work made - is "partly"
+rules-v14 reads six more things: impact shown for some of the work only - evidence of impact
+beside two statements or more that the report cannot show the difference other work made - is
+"partly"
 (A6, the tool's "for some priorities only"); and effectiveness (A9) is evidenced only by a
 judgement of effectiveness grounded in its sources or naming weaknesses, not by audit findings
 and figures that no judgement draws on. A case study (A7) counts where the story shows a change
@@ -873,7 +874,6 @@ def _extra_hits(question: Question, value: str, blocks: list[EvidenceBlock]) -> 
 # agency's statement is a sentence naming a relevant agency (not one of the three safeguarding
 # partners) as doing something in the period; three kinds of agency with one each is a list of
 # contributions, whatever the chapter is called ("Partner voices", "In their own words")
-_RELEVANT_AGENCY = RELEVANT_AGENCY  # the kinds of relevant agency (retrieval finds their pages)
 _AGENCY_DID = re.compile(
     rf"\b(?:{_ACTION_VERB}|checked|screened|attended|supported|provided|made|referred|offered|"
     r"visited|hosted|led|chaired|took part|contributed|shared|notified|joined|worked)\b",
@@ -886,9 +886,9 @@ def _agency_contributions(blocks: list[EvidenceBlock]) -> list[Hit]:
     are at least three kinds (fewer is agencies named in passing)."""
     found: dict[str, Hit] = {}
     for block in blocks:
-        heading = _RELEVANT_AGENCY.search(block.section or "")  # "Probation: in our words"
+        heading = RELEVANT_AGENCY.search(block.section or "")  # "Probation: in our words"
         for sentence in _sentences(block.text):
-            m = _RELEVANT_AGENCY.search(sentence) or heading
+            m = RELEVANT_AGENCY.search(sentence) or heading
             if not m or m.lastgroup in found or not _AGENCY_DID.search(sentence):
                 continue
             if statement_kind(sentence, block.section or "") != "done":
