@@ -1759,3 +1759,34 @@ def test_a_shortfall_named_in_general_terms_is_partly_rules_v14():
     success = "Our progress\nWe made good progress on every priority this year."
     assert _draft_blocks("A8", [("What we found harder", text)]).answer == "partly"
     assert _draft_blocks("A8", [("Our progress", success)]).answer == "not"
+
+
+# --- rules-v15 ---------------------------------------------------------------------------
+_FILLER = (
+    "Membership\nThe partnership board met six times; the chair is independent of the three "
+    "safeguarding partners and the minutes are published on the website."
+)
+
+
+def test_an_answer_resting_on_one_page_alone_is_marked_unstable_rules_v15():
+    """The stability check: the rules read less of the same evidence (the first half of its
+    pages; all but its second page) and count the answers that change."""
+    from assistant.engines.calibration import load_calibration
+    from assistant.engines.offline import OfflineEngine
+
+    held = _draft_blocks("A6", [("Neglect", _IMPACT_SHOWN), _FILLER, _FILLER])
+    assert held.answer == "evidenced" and held.features["n_flips"] == 0
+    alone = _draft_blocks("A6", [_FILLER, ("Neglect", _IMPACT_SHOWN), _FILLER])
+    assert alone.answer == "evidenced", alone.rationale
+    assert alone.features["n_flips"] == 2  # without page 2 the impact is gone
+    assert "without p. 2 it reads 'not'" in alone.rationale  # the reviewer is told which page
+    assert "Held by few pages" not in held.rationale
+    one_page = _draft_blocks("A6", [("Neglect", _IMPACT_SHOWN)])
+    assert one_page.features["n_flips"] == 0  # nothing can be left out
+    # the calibration reads it: the same answer, less firmly held, is less likely right
+    calibration = load_calibration("offline", OfflineEngine.model)
+    question = load_bank().get("A6")
+    assert "flips" in calibration.features
+    assert calibration.confidence(question, alone) < calibration.confidence(question, held)
+    alone.features["n_flips"] = 0
+    assert calibration.confidence(question, alone) == calibration.confidence(question, held)

@@ -247,6 +247,8 @@ FEATURES: dict[str, str] = {
     "support": "log(1 + supporting sentences)",
     "pages": "log(1 + pages of the supporting sentences)",
     "signals": "log(1 + cues counted by the rule)",
+    "flips": "answers that changed when the rules read less of the same evidence (0-2: the "
+    "offline engine's stability check, `n_flips`)",
     "raw": "logit of the engine's own confidence (an LLM's self-reported confidence)",
 }
 
@@ -272,6 +274,7 @@ def draft_facts(
         "support": int(f.get("n_support") or 0),
         "pages": int(f.get("n_pages") or 0),
         "signals": int(f.get("n_signals") or 0),
+        "flips": int(f.get("n_flips") or 0),
         "fallback": bool(f.get("fallback", strength(rule) in FALLBACK_RULES)),
         "raw": raw,
         "independent": bool(independent),
@@ -322,6 +325,7 @@ def feature_values(row: dict, counts: dict, minus: dict | None = None) -> dict[s
         support=math.log1p(row.get("support") or 0),
         pages=math.log1p(row.get("pages") or 0),
         signals=math.log1p(row.get("signals") or 0),
+        flips=float(row.get("flips") or 0),
         raw=_logit(float(raw)) if raw is not None else 0.0,
     )
     return values

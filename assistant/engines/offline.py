@@ -79,6 +79,10 @@ training update (B5); and a page that is a table of several agencies' figures un
 three years or more is multi-agency data with trends (A10 "yes"); and a shortfall named in
 general terms ("we have not made as much progress as we hoped", "what we found harder") is the
 little-progress analysis's "partly" (A8).
+rules-v15 answers as rules-v14 and also says how firmly the evidence holds the answer
+(`n_flips`): the rules read two smaller sets of the same evidence - its first half of pages, and
+all but its second page - and count the answers that change. An answer that moves when a page
+is left out rests on that page's wording alone; the calibration reads the count.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -1271,26 +1275,37 @@ def find_hits(cues: list[str], blocks: list[EvidenceBlock]) -> list[Hit]:
     """Every (block, sentence) where one of the cues occurs, in evidence order. A hit in a
     sentence that is not reported practice (`statement_kind`: planned, required, about the
     report) or whose cue's work did not happen is marked `planned`, not evidence."""
+    families = frozenset(RULE_FAMILIES)
+    return [
+        Hit(block, *found)
+        for block in blocks
+        for found in _block_hits(tuple(cues), block.text, block.section or "", families)
+    ]
+
+
+@functools.lru_cache(maxsize=8192)
+def _block_hits(cues: tuple[str, ...], text: str, section: str, _families: frozenset):
+    """find_hits for one block's text: (sentence, cue, planned, negated, kind) per hit. Kept
+    per text, cues and rule families: the stability check reads the same blocks again."""
     patterns = [(cue, _cue_pattern(cue)) for cue in cues]
-    hits: list[Hit] = []
-    for block in blocks:
-        kinds = _sentence_kinds(block)
-        for sentence in _sentences(block.text):
-            for cue, pattern in patterns:
-                match = pattern.search(sentence)
-                if match:
-                    kind = kinds.get(sentence, "done")
-                    about_plans = _PLANNED.search(cue) or _REQUIREMENT_SENTENCE.search(cue)
-                    if kind != "done" and about_plans:
-                        kind = statement_kind(sentence, block.section or "", cue)
-                    planned = kind != "done"
-                    planned = planned or _not_done(sentence, match.start(), match.end())
-                    negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
-                    # "What we did not get done" is not "what we did"
-                    negated = negated or bool(_NEGATION_AFTER.match(sentence[match.end() :]))
-                    hits.append(Hit(block, sentence, cue, planned, negated, kind))
-                    break
-    return hits
+    kinds = _kinds_of(text, section, _families)
+    found = []
+    for sentence in _sentences(text):
+        for cue, pattern in patterns:
+            match = pattern.search(sentence)
+            if match:
+                kind = kinds.get(sentence, "done")
+                about_plans = _PLANNED.search(cue) or _REQUIREMENT_SENTENCE.search(cue)
+                if kind != "done" and about_plans:
+                    kind = statement_kind(sentence, section, cue)
+                planned = kind != "done"
+                planned = planned or _not_done(sentence, match.start(), match.end())
+                negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
+                # "What we did not get done" is not "what we did"
+                negated = negated or bool(_NEGATION_AFTER.match(sentence[match.end() :]))
+                found.append((sentence, cue, planned, negated, kind))
+                break
+    return tuple(found)
 
 
 def _quote(hit: Hit) -> str:
@@ -1321,6 +1336,34 @@ def _citations(hits: list[Hit], limit: int = 3) -> list[RawCitation]:
     return out
 
 
+def _fewer_pages(blocks: list[EvidenceBlock]) -> list[list[EvidenceBlock]]:
+    """The two smaller sets of the evidence the stability check reads (`n_flips`), each with the
+    pages it leaves out: the blocks of its first half of pages (by retrieval rank), and every
+    block but the second page's. With one page there is none: nothing can be left out."""
+    pages = list(dict.fromkeys(b.page for b in blocks))
+    if len(pages) < 2:
+        return []
+    first = set(pages[: len(pages) // 2])
+    later = ", ".join(f"p. {p}" for p in pages[len(pages) // 2 :][:4])
+    later += " ..." if len(pages) - len(pages) // 2 > 4 else ""
+    return [
+        (later, [b for b in blocks if b.page in first]),
+        (f"p. {pages[1]}", [b for b in blocks if b.page != pages[1]]),
+    ]
+
+
+def _shown(answer) -> str:
+    if isinstance(answer, list):
+        return "[" + ", ".join(map(str, answer)) + "]" if answer else "none of the options"
+    return "no answer" if answer is None else repr(answer)
+
+
+def _same_answer(a, b) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b
+
+
 def _confidence(n_signals: int, base: float = 0.35) -> float:
     return round(min(MAX_CONFIDENCE, base + 0.1 * n_signals), 2)
 
@@ -1330,7 +1373,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v14"
+    model = "rules-v15"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1428,6 +1471,24 @@ class OfflineEngine:
         return result
 
     def draft(self, question: Question, evidence: list[EvidenceBlock], context: DraftContext):
+        result = self._draft(question, evidence, context)
+        if result.status == "answered" and question.answer_type != AnswerType.FREE_TEXT:
+            answers: dict[tuple, object] = {}  # with two pages both sets are the first page
+            moved = []
+            for without, fewer in _fewer_pages(evidence):
+                key = tuple(b.block_id for b in fewer)
+                if key not in answers:
+                    answers[key] = self._draft(question, fewer, context).answer
+                if not _same_answer(answers[key], result.answer):
+                    moved.append(f"without {without} it reads {_shown(answers[key])}")
+            result.features["n_flips"] = len(moved)
+            if moved:
+                result.rationale += (
+                    f" Held by few pages: {'; '.join(dict.fromkeys(moved))} (check those pages)."
+                )
+        return result
+
+    def _draft(self, question: Question, evidence: list[EvidenceBlock], context: DraftContext):
         kinds = {
             AnswerType.MULTI_SELECT: self._multi_select,
             AnswerType.COUNT: self._count,
