@@ -1336,7 +1336,7 @@ def _citations(hits: list[Hit], limit: int = 3) -> list[RawCitation]:
     return out
 
 
-def _fewer_pages(blocks: list[EvidenceBlock]) -> list[list[EvidenceBlock]]:
+def _fewer_pages(blocks: list[EvidenceBlock]) -> list[tuple[str, list[EvidenceBlock]]]:
     """The two smaller sets of the evidence the stability check reads (`n_flips`), each with the
     pages it leaves out: the blocks of its first half of pages (by retrieval rank), and every
     block but the second page's. With one page there is none: nothing can be left out."""
