@@ -564,6 +564,24 @@ def main(argv=None) -> int:
 
 
 
+def _summarise_stability(sets: dict[str, list[dict]]) -> None:
+    """Per set, how often the drafts the stability check moved (`flips`) agree with the key,
+    beside the drafts it held: the feature earns its place only while the first are worse."""
+    for source, rs in sets.items():
+        moved = [r for r in rs if r.get("flips")]
+        if not moved:
+            continue
+        held = [r for r in rs if not r.get("flips")]
+
+        def share(group):
+            return f"{len(group)} drafts, {sum(r['agreed'] for r in group) / len(group):.0%} agreed"
+
+        print(
+            f"stability check, {_label(source)}: moved by less evidence {share(moved)}; "
+            f"held {share(held) if held else '0 drafts'}"
+        )
+
+
 def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
     # the labelled set's folder and file: "seed2021-n40-short/gold.csv: 1219 drafts"
     out = []
@@ -581,6 +599,7 @@ def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
     print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
     conf = cross_validated_logistic(rows, engine, model, features, l2)
     _summarise_sets(sets, rows, conf, label=_label)
+    _summarise_stability(sets)
     digest = hashlib.sha256(
         json.dumps(
             # the report's name, not where it is ingested: the same data, the same version
