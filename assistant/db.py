@@ -265,6 +265,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report_id, reviewer)
     );
     """,
+    # 9: the offline engine's stability check (rules-v15): how many smaller readings of the
+    #    evidence gave another answer (NULL: an engine without the check)
+    """
+    ALTER TABLE drafts ADD COLUMN stability INTEGER;
+    """,
 ]
 
 

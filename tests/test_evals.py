@@ -243,6 +243,14 @@ def test_scores_stored_drafts_against_a_user_csv(assistant, drafted_library, tmp
     assert "recall@8" in mx["retrieval"]["overall"]["hybrid"]
     for key in ("summary", "html", "json"):
         assert Path(run.outputs[key]).exists()
+    # every offline draft was checked for stability; the eval splits agreement by it
+    from assistant.engines.offline import OfflineEngine
+
+    conf = mx["confidence"][f"offline ({OfflineEngine.model})"]
+    moved, held = conf["stability"]["moved"], conf["stability"]["held"]
+    assert moved[0] + held[0] == conf["n"] and 0 <= held[1] <= held[0]
+    summary = Path(run.outputs["summary"]).read_text()
+    assert "| engine | stability check | drafts | agreed |" in summary and "| held |" in summary
     assert (
         Path(run.outputs["json"]).parent == assistant.settings.outputs_dir / "evals" / run.eval_id
     )
@@ -284,6 +292,9 @@ def test_llm_engine_run_and_comparison_with_offline(data_home, scripted_llm, mon
     drafted = 2 * len(options["question_ids"])
     assert len(scripted_llm.chat_requests()) == drafted + len(options["question_ids"])
     assert llm.metrics["reliability"]["measured"]
+    # the stability check is the offline engine's: LLM drafts carry none
+    assert llm.metrics["confidence"]["llm (scripted-model)"]["stability"] is None
+    assert offline.metrics["confidence"][f"offline ({offline.metrics['model']})"]["stability"]
     assert llm.metrics["reliability"]["agreement"] == 1.0
     assert offline.metrics["reliability"]["agreement"] == 1.0
     table = compare_runs(offline.eval_id, llm.eval_id, assistant.db)

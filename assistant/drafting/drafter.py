@@ -440,6 +440,7 @@ class Drafter:
             calibration=calibration,
             raw_confidence=round(float(result.confidence or 0.0), 3),
             confidence_basis=str(result.features.get("rule") or "") or None,
+            stability=result.features.get("n_flips"),
             citations=citations,
             marker="; ".join(m for m in (result.marker, prepared.note) if m) or None,
             error=error,

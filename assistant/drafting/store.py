@@ -59,6 +59,8 @@ class Draft(BaseModel):
     calibration: str | None = None  # calibration version, or "uncalibrated"
     raw_confidence: float | None = None  # the engine's own value
     confidence_basis: str | None = None  # the rule cell (offline) the calibration looked up
+    # readings of less evidence that gave another answer (offline rules-v15: 0-2); None: no check
+    stability: int | None = None
     citations: list[Citation] = Field(default_factory=list)
     marker: str | None = None
     error: str | None = None
@@ -122,6 +124,7 @@ _COLUMNS = [
     "calibration",
     "raw_confidence",
     "confidence_basis",
+    "stability",
     "citations",
     "marker",
     "error",

@@ -478,18 +478,26 @@ def confidence_by_engine(items, set_name: str | None = None) -> dict:
             continue
         label = f"{d.engine} ({d.model})"
         g = groups.setdefault(
-            label, {"conf": [], "ok": [], "calibrations": Counter(), "of": (d.engine, d.model)}
+            label,
+            {
+                "conf": [], "ok": [], "calibrations": Counter(), "of": (d.engine, d.model),
+                "stability": {"moved": [0, 0], "held": [0, 0]},
+            },
         )
         ref = it.reference
         ok = set(d.answer) == set(ref) if isinstance(ref, list) else d.answer == ref
         g["conf"].append(float(d.confidence))
         g["ok"].append(bool(ok))
         g["calibrations"][d.calibration or UNCALIBRATED] += 1
+        if d.stability is not None:  # [drafts, agreed] moved by less evidence, or held
+            cell = g["stability"]["moved" if d.stability else "held"]
+            cell[0], cell[1] = cell[0] + 1, cell[1] + bool(ok)
     return {
         label: {
             **confidence_summary(g["conf"], g["ok"]),
             "calibrations": dict(g["calibrations"]),
             "in_sample": any(_fitted_on(*g["of"], v, set_name) for v in g["calibrations"]),
+            "stability": g["stability"] if any(n for n, _ in g["stability"].values()) else None,
         }
         for label, g in sorted(groups.items())
     }

@@ -360,6 +360,21 @@ def _confidence(mx: dict) -> Section:
             for b in g["bins"]
         ]
         tables.append(([f"reliability: {label}", "drafts", "mean confidence", "agreed"], rows))
+    stable = {label: g["stability"] for label, g in groups.items() if g.get("stability")}
+    if stable:
+        text.append(
+            "Stability check: the offline rules read less of the same evidence (the first half "
+            "of its pages; all but its second page). A draft moved by it rests on one page's "
+            "wording: its rationale names the pages. The calibration reads it."
+        )
+        rows = [
+            [label, kind, fmt(n), pct(agreed / n) if n else "–"]
+            for label, cells in stable.items()
+            for kind, (n, agreed) in (
+                ("moved by less evidence", cells["moved"]), ("held", cells["held"])
+            )
+        ]
+        tables.append((["engine", "stability check", "drafts", "agreed"], rows))
     return Section("Confidence", text, tables)
 
 
