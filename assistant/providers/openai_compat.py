@@ -96,7 +96,7 @@ class OpenAIProvider:
             http_client=http_client,
         )
         # The endpoint as logged, shown and used in cache keys: credentials stripped. With no
-        # llm.base_url it is the client's own (OPENAI_BASE_URL or api.openai.com).
+        # llm.base_url it is the client's own (OPENAI_BASE_URL, else the provider's default).
         self.base_url = strip_credentials(str(self.client.base_url).rstrip("/"))
         # How replies are constrained, strongest first; a server that rejects one (OpenAI and
         # vLLM take json_schema; llama-cpp-python's server takes json_object with a schema)
