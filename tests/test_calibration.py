@@ -372,3 +372,34 @@ def test_the_blind_set_is_built_for_the_calibration_and_rebuilt_when_its_key_cha
     blind_set(folder)
     assert (folder / "gold.csv").is_file()
     assert (folder / "reports" / pdfs[0]).stat().st_mtime > old
+
+
+def test_a_set_never_tuned_on_sets_the_level_for_new_reports_keeping_the_order(capsys):
+    """Drafts of reports the rules were tuned on agree more often than a new report's: the
+    fresh set (written blind, never fitted, never read for rules) lowers the level, the order
+    of drafts stays the model's, and the file keeps the level."""
+    from assistant.engines.calibration import LogisticCalibration
+    from assistant.evaluation.calibration_fit import _fresh_level
+
+    cal = LogisticCalibration.fit("offline", "m", "v2", _supported_rows(), ["support"], l2=0.01)
+    # the fresh reports agree half as often as the fitting ones at each support level
+    fresh_rows = []
+    for r in range(4):
+        for i in range(8):
+            fresh_rows.append(_facts(f"f{r}", support=1, agreed=i == 0))
+            fresh_rows.append(_facts(f"f{r}", support=8, agreed=i < 3))
+    before = [cal.probability_of(_facts("new", support=n)) for n in (1, 8)]
+    level, conf = _fresh_level(cal, {"home=fresh/gold.csv": fresh_rows})
+    assert level[0] < 0 and "chosen level" in capsys.readouterr().out
+    cal.recalibration = level
+    after = [cal.probability_of(_facts("new", support=n)) for n in (1, 8)]
+    assert after[0] < before[0] and after[1] < before[1] and after[0] < after[1]
+    # near the fresh set's own rates (1 of 8, 3 of 8), each report predicted without itself
+    assert abs(after[1] - 0.375) < 0.1 and abs(after[0] - 0.125) < 0.1
+    assert len(conf) == len(fresh_rows) and all(0 < c < 1 for c in conf)
+    again = LogisticCalibration.from_json(cal.to_json())
+    assert again.recalibration == level and again.probability_of(_facts("x", support=8)) == after[1]
+    # a fresh set that agrees as the fitting sets do keeps the model's level
+    same = [{**r, "report": f"g{k}"} for k, r in enumerate(_supported_rows())]
+    assert _fresh_level(cal.__class__.from_json({**cal.to_json(), "recalibration": [0, 1]}),
+                        {"home=same/gold.csv": same})[0] == (0.0, 1.0)

@@ -121,11 +121,14 @@ def recalibrated(p: float, intercept_slope: tuple[float, float]) -> float:
     return 1 / (1 + math.exp(-(a + b * _logit(p))))
 
 
-def fit_recalibration(probs: list[float], agreed: list[bool]) -> tuple[float, float]:
-    """Intercept and slope (logit scale) with the best log-loss over a coarse grid."""
+def fit_recalibration(
+    probs: list[float], agreed: list[bool], slopes: tuple[float, ...] | None = None
+) -> tuple[float, float]:
+    """Intercept and slope (logit scale) with the best log-loss over a coarse grid (`slopes`:
+    the slopes tried, (1.0,) for the intercept alone)."""
     best = (math.inf, 0.0, 1.0)
-    for a in [x / 10 for x in range(-20, 31)]:
-        for b in [x / 10 for x in range(5, 26)]:
+    for a in [x / 10 for x in range(-30, 31)]:
+        for b in slopes or [x / 10 for x in range(5, 26)]:
             loss = 0.0
             for p, y in zip(probs, agreed, strict=True):
                 q = min(max(recalibrated(p, (a, b)), 1e-3), 1 - 1e-3)
@@ -382,6 +385,12 @@ class LogisticCalibration:
     counts: dict[str, list[float]] = field(default_factory=dict)
     fitted_on: list[str] = field(default_factory=list)
     l2: float = 0.0
+    # the level on reports nobody tuned the rules on: the logit intercept and slope that map
+    # the model's probability to the agreement seen on a set written blind and never read for
+    # rules (`recalibrated_on`); the fitting sets' rules were tuned until their drafts were
+    # right, so their level overstates a new report's. (0, 1) = none
+    recalibration: tuple[float, float] = (0.0, 1.0)
+    recalibrated_on: list[str] = field(default_factory=list)
     format = 2
 
     def probability_of(self, row: dict) -> float:
@@ -393,7 +402,8 @@ class LogisticCalibration:
         for name in self.features:
             mean, sd = self.scale[name]
             z += self.coefficients[name] * (values[name] - mean) / sd
-        return round(1 / (1 + math.exp(-max(min(z, 30.0), -30.0))), 3)
+        p = 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
+        return round(recalibrated(p, self.recalibration), 3)
 
     def confidence(self, question, result) -> float:
         raw = None if result.features.get("rule") else float(result.confidence or 0.0)
@@ -455,6 +465,8 @@ class LogisticCalibration:
             "coefficients": self.coefficients,
             "scale": self.scale,
             "fitted_on": self.fitted_on,
+            "recalibration": list(self.recalibration),
+            "recalibrated_on": self.recalibrated_on,
             "counts": self.counts,
         }
 
@@ -467,6 +479,8 @@ class LogisticCalibration:
             data["engine"], data["model"], data["version"], list(data["features"]),
             float(data["intercept"]), dict(data["coefficients"]), dict(data["scale"]),
             data.get("counts", {}), data.get("fitted_on", []), float(data.get("l2", 0.0)),
+            tuple(float(v) for v in data.get("recalibration", (0.0, 1.0))),
+            list(data.get("recalibrated_on", [])),
         )
 
 

@@ -50,6 +50,7 @@ from assistant.engines.calibration import (
     feature_values,
     fit_recalibration,
     path_for,
+    recalibrated,
 )
 from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.human_scores import load_human_scores
@@ -423,12 +424,13 @@ def blind_set(folder: Path, name: str = "blindset") -> Path:
     return folder
 
 
-def standard_sources(folder: Path, held_out: bool = False) -> list[str]:
+def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) -> list[str]:
     """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
     not there yet. `held_out` adds the held-out set (evals/blindset4) last: `make rerank`
-    scores it once, `make calibrate` never reads it."""
+    scores it once, `make calibrate` never reads it. `fresh` adds the set that sets the
+    confidence's level on new reports (evals/blindset5: written blind, never read for rules)."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -449,6 +451,10 @@ def standard_sources(folder: Path, held_out: bool = False) -> list[str]:
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]
+    if fresh and (REPO_ROOT / "evals" / "blindset5").is_dir():
+        # named as `eval run --labelled evals/blindset5` names it: its eval says in-sample
+        blind5 = blind_set(folder / "blindset5", "blindset5")
+        sets.append(("blind5", blind5 / "gold.csv", {"labelled_dir": blind5}))
     if held_out:
         blind4 = blind_set(folder / "blind-set4", "blindset4")
         sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
@@ -495,6 +501,13 @@ def main(argv=None) -> int:
         "contains TEXT: reports written independently of the generator",
     )
     parser.add_argument(
+        "--fresh",
+        metavar="TEXT",
+        help="logistic: the sources whose GOLD path contains TEXT are not fitted; they set the "
+        "level on new reports (an intercept, and a slope when it helps, on the logit scale): "
+        "reports written blind that no rule was ever tuned on (with --standard: evals/blindset5)",
+    )
+    parser.add_argument(
         "--evidence-level",
         action="store_true",
         help="cells: down to the evidence strength (supporting sentences, pages)",
@@ -504,7 +517,7 @@ def main(argv=None) -> int:
     EVIDENCE_LEVEL = EVIDENCE_LEVEL or args.evidence_level
     sources = list(args.sources)
     if args.standard:
-        sources += standard_sources(args.standard.resolve())
+        sources += standard_sources(args.standard.resolve(), fresh=bool(args.fresh))
     if not sources:
         parser.error("give HOME=GOLD.csv sources or --standard DIR")
 
@@ -523,9 +536,15 @@ def main(argv=None) -> int:
             r["weight"] = float(weight or 1.0)
             r["independent"] = independent
             r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
+    fresh = {s: rs for s, rs in sets.items() if args.fresh and args.fresh in s.split("=", 1)[1]}
+    if args.fresh and not fresh:
+        parser.error(f"--fresh {args.fresh}: no source's GOLD path contains it")
+    if fresh and args.model != "logistic":
+        parser.error("--fresh is for the logistic model (cells: --recalibrate-on)")
+    sets = {s: rs for s, rs in sets.items() if s not in fresh}
     rows = [r for rs in sets.values() for r in rs]
     if args.model == "logistic":
-        return _main_logistic(args, sets, rows, engine, model)
+        return _main_logistic(args, sets, rows, engine, model, fresh)
     losses = {
         w: log_loss(rows, cross_validated(rows, engine, model, w)) for w in QUESTION_WEIGHTS
     }
@@ -591,7 +610,39 @@ def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
     return out
 
 
-def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
+def _fresh_level(cal: LogisticCalibration, fresh: dict[str, list[dict]]):
+    """The recalibration for new reports, fitted on `fresh` sets' drafts (never fitted, never
+    read for rules): none, an intercept, or an intercept and slope, whichever gives the best
+    leave-one-report-out log-loss over them; returns (it, its leave-one-report-out confidences
+    in row order)."""
+    rows = [r for rs in fresh.values() for r in rs]
+    raw = [cal.predict(feature_values(r, cal.counts)) for r in rows]
+    agreed = [bool(r["agreed"]) for r in rows]
+    reports = sorted({r["report"] for r in rows})
+    slopes = {"none": None, "intercept": (1.0,), "intercept and slope": tuple(
+        x / 10 for x in range(2, 21)
+    )}
+    best = None
+    for name, grid in slopes.items():
+        conf = list(raw)
+        if grid is not None:
+            for report in reports:
+                train = [i for i, r in enumerate(rows) if r["report"] != report]
+                level = fit_recalibration([raw[i] for i in train], [agreed[i] for i in train], grid)
+                for i, r in enumerate(rows):
+                    if r["report"] == report:
+                        conf[i] = round(recalibrated(raw[i], level), 3)
+        loss = log_loss(rows, conf)
+        print(f"level on new reports, {name}: leave-one-report-out log-loss {loss:.4f}")
+        if best is None or loss < best[0] - 1e-4:
+            best = (loss, name, grid, conf)
+    _, name, grid, conf = best
+    level = (0.0, 1.0) if grid is None else fit_recalibration(raw, agreed, grid)
+    print(f"chosen level: {name}, logit intercept {level[0]:+.1f}, slope {level[1]:.1f}")
+    return level, conf
+
+
+def _main_logistic(args, sets, rows, engine: str, model: str, fresh=None) -> int:
     candidates = CANDIDATES
     if any(r.get("raw") is not None for r in rows):  # an LLM: its own confidence comes first
         candidates = {"raw": ("raw",)} | {f"raw+{k}": ("raw", *v) for k, v in CANDIDATES.items()}
@@ -608,12 +659,25 @@ def _main_logistic(args, sets, rows, engine: str, model: str) -> int:
              features, l2], default=str, sort_keys=True,
         ).encode()
     ).hexdigest()[:8]
-    version = f"{engine}-{model}-cal-{digest}"
-    cal = LogisticCalibration.fit(engine, model, version, rows, features, l2, _fitted_on(sets))
+    cal = LogisticCalibration.fit(engine, model, "", rows, features, l2, _fitted_on(sets))
     print(f"intercept {cal.intercept:+.3f} (features standardised: per sd)")
     for feature in features:
         mean, sd = cal.scale[feature]
         print(f"  {feature:14s} {cal.coefficients[feature]:+.3f}  (mean {mean:.3f}, sd {sd:.3f})")
+    if fresh:
+        cal.recalibration, fresh_conf = _fresh_level(cal, fresh)
+        cal.recalibrated_on = _fitted_on(fresh)
+        _summarise_sets(fresh, [r for rs in fresh.values() for r in rs], fresh_conf, _label)
+        print("the fitting sets at the level of new reports:")
+        _summarise_sets(
+            sets, rows, [round(recalibrated(p, cal.recalibration), 3) for p in conf], _label
+        )
+        fresh_rows = [(r["report"].rsplit(":", 1)[-1], r["question"], r["agreed"])
+                      for rs in fresh.values() for r in rs]
+        digest = hashlib.sha256(
+            json.dumps([digest, fresh_rows, cal.recalibration], sort_keys=True).encode()
+        ).hexdigest()[:8]
+    cal.version = version = f"{engine}-{model}-cal-{digest}"
     if args.write:
         path = path_for(engine, model)
         path.parent.mkdir(parents=True, exist_ok=True)

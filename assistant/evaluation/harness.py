@@ -458,7 +458,9 @@ def _fitted_on(engine: str, model: str | None, version: str, set_name: str | Non
         return False
     if calibration is None or calibration.version != version:
         return False
-    return any(str(f).split(":", 1)[0] == set_name for f in calibration.fitted_on)
+    # the set that set the level on new reports (`recalibrated_on`) is in sample too
+    fitted = [*calibration.fitted_on, *getattr(calibration, "recalibrated_on", [])]
+    return any(str(f).split(":", 1)[0] == set_name for f in fitted)
 
 
 def confidence_by_engine(items, set_name: str | None = None) -> dict:
