@@ -403,3 +403,24 @@ def test_a_set_never_tuned_on_sets_the_level_for_new_reports_keeping_the_order(c
     same = [{**r, "report": f"g{k}"} for k, r in enumerate(_supported_rows())]
     assert _fresh_level(cal.__class__.from_json({**cal.to_json(), "recalibration": [0, 1]}),
                         {"home=same/gold.csv": same})[0] == (0.0, 1.0)
+
+
+def test_the_sets_never_tuned_on_choose_the_features_when_given(capsys):
+    """A feature that predicts agreement on the fitting sets but not on new reports loses to
+    one that does not pretend to: with fresh sets, they choose the candidate."""
+    from assistant.evaluation.calibration_fit import choose_for_new_reports, choose_logistic
+
+    fitting = _supported_rows()  # support predicts agreement: 1 of 4 with one, 3 of 4 with eight
+    fresh_rows = []
+    for r in range(4):  # on new reports, support says nothing: 1 of 2 either way
+        for i in range(6):
+            fresh_rows.append(_facts(f"f{r}", support=1, agreed=i % 2 == 0))
+            fresh_rows.append(_facts(f"f{r}", support=8, agreed=i % 2 == 1))
+    candidates = {"support": ("support",), "flat": ("independent",)}
+    sets = {"home=fit/gold.csv": fitting}
+    assert choose_logistic(sets, "offline", "m", candidates)[0] == "support"
+    name, features, _ = choose_for_new_reports(
+        fitting, {"home=fresh/gold.csv": fresh_rows}, "offline", "m", candidates
+    )
+    assert (name, features) == ("flat", ("independent",))
+    assert "on new reports: log-loss" in capsys.readouterr().out

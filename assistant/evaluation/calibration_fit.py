@@ -33,7 +33,9 @@ assistant/engines/calibrations/, with a version naming the data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -642,11 +644,38 @@ def _fresh_level(cal: LogisticCalibration, fresh: dict[str, list[dict]]):
     return level, conf
 
 
+def choose_for_new_reports(rows, fresh: dict[str, list[dict]], engine: str, model: str,
+                           candidates):
+    """(name, features, l2) of the candidate, fitted on `rows`, whose confidences on the
+    `fresh` sets (never fitted, never read for rules) have the best log-loss once their level
+    is set (`_fresh_level`, leave-one-report-out): the fitting sets' own leave-one-report-out
+    choice favours what their tuned rules make predictable."""
+    fresh_rows = [r for rs in fresh.values() for r in rs]
+    results = {}
+    for name, features in candidates.items():
+        for l2 in L2_GRID:
+            cal = LogisticCalibration.fit(engine, model, "", rows, features, l2)
+            raw = [cal.predict(feature_values(r, cal.counts)) for r in fresh_rows]
+            with contextlib.redirect_stdout(io.StringIO()):
+                _, conf = _fresh_level(cal, fresh)
+            results[(name, l2)] = log_loss(fresh_rows, conf)
+            s = confidence_summary(conf, [r["agreed"] for r in fresh_rows])
+            print(
+                f"{name:32s} l2={l2:<6} on new reports: log-loss {results[(name, l2)]:.4f} "
+                f"(before the level {log_loss(fresh_rows, raw):.4f}), ECE {s['ece']:.3f}, "
+                f"AUROC {s['auroc']:.3f}"
+            )
+    name, l2 = min(results, key=results.get)
+    return name, candidates[name], l2
+
+
 def _main_logistic(args, sets, rows, engine: str, model: str, fresh=None) -> int:
     candidates = CANDIDATES
     if any(r.get("raw") is not None for r in rows):  # an LLM: its own confidence comes first
         candidates = {"raw": ("raw",)} | {f"raw+{k}": ("raw", *v) for k, v in CANDIDATES.items()}
     name, features, l2 = choose_logistic(sets, engine, model, candidates)
+    if fresh:  # what is deployed meets new reports: the sets never tuned on choose
+        name, features, l2 = choose_for_new_reports(rows, fresh, engine, model, candidates)
     print(f"chosen: {name} ({', '.join(features)}), l2={l2}")
     conf = cross_validated_logistic(rows, engine, model, features, l2)
     _summarise_sets(sets, rows, conf, label=_label)
