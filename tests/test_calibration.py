@@ -348,6 +348,28 @@ def test_an_eval_on_a_set_the_calibration_was_fitted_on_says_in_sample():
     assert IN_SAMPLE in headline(mx)
 
 
+def test_an_eval_says_where_the_confidence_level_was_set(tmp_path, monkeypatch):
+    import json
+
+    from assistant.engines import calibration as module
+    from assistant.evaluation.harness import _level_set_on
+    from assistant.evaluation.summary import _confidence
+
+    cal = module.LogisticCalibration.fit("offline", "m", "v-level", _supported_rows(), ["support"])
+    cal.recalibration, cal.recalibrated_on = (-0.3, 0.6), ["blindset5/gold.csv: 78 drafts"]
+    module.path_for("offline", "m", tmp_path).write_text(json.dumps(cal.to_json()))
+    monkeypatch.setattr(module, "DATA_DIR", tmp_path)
+    assert _level_set_on("offline", "m", {"v-level": 3}) == ["blindset5/gold.csv: 78 drafts"]
+    assert _level_set_on("offline", "m", {"an-older-version": 3}) == []
+    group = {
+        "n": 3, "accuracy": 1.0, "mean_confidence": 0.7, "ece": 0.3, "auroc": None,
+        "distinct_values": 1, "calibrations": {"v-level": 3}, "bins": [],
+        "level_set_on": ["blindset5/gold.csv: 78 drafts"],
+    }
+    text = " ".join(_confidence({"confidence": {"offline (m)": group}}).text)
+    assert "set on reports the rules were never tuned on (blindset5/gold.csv: 78 drafts)" in text
+
+
 def test_the_blind_set_is_built_for_the_calibration_and_rebuilt_when_its_key_changes(tmp_path):
     """`make calibrate` fits on the blind set too (evals/blindset, written blind to the
     engine): built below CAL_HOME with its gold.csv, again when its key is newer."""

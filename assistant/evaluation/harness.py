@@ -463,6 +463,18 @@ def _fitted_on(engine: str, model: str | None, version: str, set_name: str | Non
     return any(str(f).split(":", 1)[0] == set_name for f in fitted)
 
 
+def _level_set_on(engine: str, model: str | None, versions) -> list[str]:
+    """The sets that set the level of these calibration versions on new reports (their
+    `recalibrated_on`: reports the rules were never tuned on), for the eval to say so."""
+    try:
+        calibration = load_calibration(engine, model)
+    except (OSError, ValueError, KeyError):
+        return []
+    if calibration is None or calibration.version not in versions:
+        return []
+    return list(getattr(calibration, "recalibrated_on", []))
+
+
 def confidence_by_engine(items, set_name: str | None = None) -> dict:
     """Per engine and model: reliability diagram data, ECE and AUROC of the drafts' confidence
     for agreeing with the auditors' answer (answered drafts; free text left out). `in_sample`
@@ -499,6 +511,7 @@ def confidence_by_engine(items, set_name: str | None = None) -> dict:
             **confidence_summary(g["conf"], g["ok"]),
             "calibrations": dict(g["calibrations"]),
             "in_sample": any(_fitted_on(*g["of"], v, set_name) for v in g["calibrations"]),
+            "level_set_on": _level_set_on(*g["of"], g["calibrations"]),
             "stability": g["stability"] if any(n for n, _ in g["stability"].values()) else None,
         }
         for label, g in sorted(groups.items())

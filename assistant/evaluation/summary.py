@@ -326,6 +326,13 @@ def _confidence(mx: dict) -> Section:
         "marked 'uncalibrated' carry the engine's own confidence (no calibration for that "
         "engine and model yet)."
     ]
+    for label, g in groups.items():
+        if g.get("level_set_on"):
+            text.append(
+                f"{label}: the level of its confidence was set on reports the rules were never "
+                f"tuned on ({'; '.join(g['level_set_on'])}), so on reports they were tuned on "
+                "(the dev set, the spent blind sets, the generated years) it reads low."
+            )
     summary = [
         [
             label,
