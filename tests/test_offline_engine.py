@@ -1790,3 +1790,87 @@ def test_an_answer_resting_on_one_page_alone_is_marked_unstable_rules_v15():
     assert calibration.confidence(question, alone) < calibration.confidence(question, held)
     alone.features["n_flips"] = 0
     assert calibration.confidence(question, alone) == calibration.confidence(question, held)
+
+
+# --- rules-v16 ---------------------------------------------------------------------------
+def test_a_tiles_figure_above_its_caption_is_the_count_not_the_next_tiles(monkeypatch):
+    tiles = (
+        "This year in numbers\n1,980\nreferrals to early help\n5\nrapid reviews held after\n"
+        "notifications\n2\nlocal child safeguarding practice\nreviews published\n410\n"
+        "practitioners at the annual conference"
+    )
+    assert _draft_blocks("B1b", [tiles]).answer == 5
+    assert _draft_blocks("B1a", [tiles]).answer == 2
+    _without(monkeypatch, "tile_count")
+    assert _draft_blocks("B1b", [tiles]).answer != 5  # read as a row: the next tile's figure
+
+
+def test_no_new_reviews_commissioned_is_not_a_count_of_none():
+    text = (
+        "Local child safeguarding practice reviews\nNo new local child safeguarding practice "
+        "reviews were commissioned this year. The review for Child Q, commissioned in January "
+        "2020 as a local child safeguarding practice review, remained in progress throughout "
+        "the year and will be published once criminal proceedings end."
+    )
+    result = _draft_blocks("B1a", [text])
+    assert result.answer != 0, result.rationale
+    none = (
+        "No local child safeguarding practice reviews were commissioned or in progress in "
+        "2020-21."
+    )
+    assert _draft_blocks("B1a", [none]).answer == 0
+
+
+def test_training_ladder_reads_confidence_scores_and_a_timed_follow_up():
+    base = (
+        "Training\nWe delivered 42 courses and 900 practitioners attended. 91% rated the course "
+        "good or excellent."
+    )
+    assert _draft_blocks("B8", [base]).answer == 2
+    scores = base + " Average confidence rose from 4.9 to 7.6 out of 10 across the courses."
+    assert _draft_blocks("B8", [scores]).answer == 3
+    follow = base + "\nSix-month follow-up, exploitation course (80 replies)\nUsed the tool 61%"
+    assert _draft_blocks("B8", [follow]).answer == 4
+    planned = base + " From April we will send a six-month follow-up to every participant."
+    assert _draft_blocks("B8", [planned]).answer == 2
+
+
+def test_a_reports_own_word_for_its_priorities_opens_the_priority_passage(monkeypatch):
+    text = (
+        "Our three strategic aims\nThe partners confirmed that the three aims guide our work "
+        "for 2020-21.\nAim 1: Tackling neglect together\nNeglect is recognised earlier.\n"
+        "Aim 2 has two strands:\n 2a Exploitation - criminal and sexual exploitation;\n"
+        " 2b Safer places - contextual safeguarding and serious youth violence.\n"
+        "Aim sponsor: Head of Early Help"
+    )
+    result = _draft_blocks("A2", [("Our three strategic aims", text)])
+    assert set(result.answer) == {"neglect", "child_exploitation", "extra_familial_harm"}, (
+        result.rationale
+    )
+    planning = (
+        "How we shared learning\nWe published six learning briefings. We are planning a "
+        "partnership podcast on learning from reviews."
+    )
+    assert "webinars_podcasts" not in _draft_blocks("B5", [planning]).answer
+
+
+def test_a_dashboard_with_its_years_one_a_line_is_a_table_over_time(monkeypatch):
+    rows = "\n".join(
+        f"{name}\n{a}\n{b}\n{c}"
+        for name, a, b, c in [
+            ("Referrals to children's social care", "3,100", "3,240", "3,390"),
+            ("Police domestic abuse incidents", "2,010", "2,150", "2,300"),
+            ("Health visitor contacts", "9,800", "9,950", "10,100"),
+            ("School exclusions", "31", "27", "22"),
+            ("Early help assessments", "1,200", "1,310", "1,450"),
+            ("Children on a child protection plan", "240", "231", "219"),
+            ("Children looked after", "300", "305", "298"),
+            ("Youth justice first-time entrants", "61", "55", "48"),
+            ("Missing episodes", "410", "436", "455"),
+            ("Re-referrals", "21%", "20%", "19%"),
+        ]
+    )
+    page = f"Our data\nMeasure\n2018-19\n2019-20\n2020-21\n{rows}"
+    assert _draft_blocks("A10", [page]).answer == "yes"
+    _without(monkeypatch, "job_title")
+    assert _draft_blocks("A10", [page]).answer != "yes"

@@ -83,6 +83,15 @@ rules-v15 answers as rules-v14 and also says how firmly the evidence holds the a
 (`n_flips`): the rules read two smaller sets of the same evidence - its first half of pages, and
 all but its second page - and count the answers that change. An answer that moves when a page
 is left out rests on that page's wording alone; the calibration reads the count.
+rules-v16 reads what blindset5's reports showed it missing (that set is spent for it): an "at a
+glance" tile's figure above its caption is the count, not the next tile's (B1a, B1b); "no new
+reviews were commissioned" is not a count of none when one is in progress; the training ladder
+reads a result of confidence over a course ("rose from 5.2 to 8.1") and a follow-up a set time
+after it ("Three-month follow-up") (B8); a report's own word for its priorities ("our four
+strategic aims", "Aim 3:", "our shared commitments") opens the priority passage as "priorities"
+does (A2, A3); a theme in a job title ("Head of Early Help") names a post; a dashboard whose year
+header pypdf gives one year a line is a table over time (A10); an option the report "replaced"
+is not this period's; and "we are planning a podcast" is a plan.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -198,6 +207,13 @@ RULE_FAMILIES = {
     # rules-v14: effectiveness (A9) is evidenced only by a judgement of effectiveness grounded
     # in its sources or naming weaknesses; audit findings and figures without one are "partly"
     "judgement_needed",
+    # rules-v16: an "at a glance" tile's figure above its caption is the count, and "no new
+    # reviews were commissioned" is not a count of none (B1a, B1b)
+    "tile_count",
+    # rules-v16: a theme named in a job title ("Head of Early Help") names a post, not a
+    # priority; a year header laid out one year a line is a header of years (A10); an option
+    # "replaced" is not this period's ("replaced the independent chair with ...")
+    "job_title",
     # rules-v14: a case study (A7) counts where the story shows a change in its next sentences,
     # whether or not its passage talks of impact ("a family's story" is one too)
     "case_shows_change",
@@ -238,9 +254,12 @@ _TREND = re.compile(
     re.IGNORECASE,
 )
 _PLANNED = re.compile(
-    r"\b(?:will|plan(?:s|ned)? to|planned for|intend|next year|going forward|aims? to|ambition|"
+    r"\b(?:will|plan(?:s|ned)? to|planned for|intend|next year|going forward|aims? to|"
+    r"ambitions? (?:is|was|are|were|remains?)\s+(?:to|that)|ambitions? to|"
     r"(?:we|they|partners)\s+(?:hope|are hoping|would like)\s+to|"
-    r"seeks? to|in order to|we want|to be (?:revised|updated|agreed|tested|audited|published))\b",
+    r"seeks? to|in order to|we want|to be (?:revised|updated|agreed|tested|audited|published)|"
+    # rules-v16: "we are planning a podcast"
+    r"(?:we|they|partners|the partnership)\s+(?:are|were|is)\s+(?:also\s+|now\s+)?planning)\b",
     re.IGNORECASE,
 )
 # an intention of this year that was not carried out: "we had hoped to launch a podcast", "we
@@ -262,7 +281,8 @@ _BACK_REFERENCE = re.compile(
 )
 # A cue the sentence denies or sets aside: "rather than an independent chair", "not a priority"
 _NEGATION_BEFORE = re.compile(
-    r"\b(?:rather than|instead of|not|no|nor|never|neither|without)\b(?:\s+[\w'’-]+){0,3}\s*$",
+    r"\b(?:rather than|instead of|not|no|nor|never|neither|without|replaced|replacing|"
+    r"in place of)\b(?:\s+[\w'’-]+){0,3}\s*$",
     re.IGNORECASE,
 )
 _NEGATION_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
@@ -590,6 +610,10 @@ def _case_shows_change(hit: Hit) -> bool:
 # measures of several agencies (police, health, social care, schools), its cells figures
 _TABLE_TREND = {"A10"}
 _YEAR_HEADER = re.compile(r"(?:\b(?:19|20)\d\d(?:[-/]\d\d)?\b[^\n]*){3,}")
+_YEAR_CELL_LINE = r"[ \t]*(?:19|20)\d\d(?:[-/]\d\d)?[ \t]*"
+_CELL_LINE = re.compile(r"(?m)^[ \t]*(?:[-–]|[-–]?\d[\d,.]*%?)[ \t]*$")
+STACKED_CELLS = 30  # figure cells, one a line, on a page whose year header is stacked
+_YEAR_LINES = re.compile(rf"(?m)^(?:{_YEAR_CELL_LINE}\n){{2}}{_YEAR_CELL_LINE}$")
 _DATA_AGENCY = re.compile(
     r"\b(?P<police>police|constabulary)\b|\b(?P<health>health|nhs|hospitals?|gps?|ccg)\b|"
     r"\b(?P<care>(?:children'?s )?social care|csc)\b|\b(?P<schools>schools?|education|"
@@ -607,6 +631,12 @@ def _agency_tables(blocks) -> list[Hit]:
     for block in blocks:
         text = block.text
         header = next((line for line in text.split("\n") if _YEAR_HEADER.search(line)), None)
+        if header is None and "job_title" in RULE_FAMILIES:
+            # a header's cells one a line, as pypdf gives them, over a dashboard (ten rows of
+            # three years or more), not one priority's small table of three measures
+            stacked = _YEAR_LINES.search(text)
+            if stacked and len(_CELL_LINE.findall(text)) >= STACKED_CELLS:
+                header = " ".join(stacked.group(0).split())
         if header is None or len(_TABLE_CELL.findall(text)) < TABLE_FIGURES:
             continue
         if len({m.lastgroup for m in _DATA_AGENCY.finditer(text)}) >= TABLE_AGENCIES:
@@ -785,6 +815,15 @@ _LADDER_CUES: dict[tuple[str, str], list[str]] = {
         r"re:\b\d[\d,]*\s+(?:practitioners|staff|professionals|people|participants|delegates|"
         r"learners)\s+(?:attended|took part|completed|were trained|accessed)\b",
         r"re:^(?:attendees|attendance|participants|delegates|places taken|number trained)$",
+    ],
+    # rules-v16: a result of confidence or knowledge over a course ("average confidence rose from
+    # 5.2 to 8.1 out of 10"), and a follow-up a set time after it ("Three-month follow-up")
+    ("B8", "4"): [
+        r"re:\b(?:one|two|three|four|six|nine|twelve|\d{1,2})[- ]months?\s+follow[- ]ups?\b",
+    ],
+    ("B8", "3"): [
+        r"re:\b(?:confidence|knowledge|understanding)\b[^.;]{0,60}\b(?:rose|increased|improved|"
+        r"went up|grew)\s+from\s+\d",
     ],
     ("B8", "2"): [
         r"re:\brated (?:the |their |each )?(?:course|training|session|event)s?\b",
@@ -1373,7 +1412,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v15"
+    model = "rules-v16"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -2448,6 +2487,10 @@ def _to_full_stop(hit: Hit) -> str:
     return hit.sentence + (rest.group(0) if rest else "")
 
 
+_TILE = re.compile(r"\s*(\d{1,3})[ \t]*\n(?=[a-zA-Z])")
+_NO_NEW = re.compile(r"(?:no|none)\s+(?:\w+\s+){0,2}?new\b", re.IGNORECASE)
+
+
 def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
     """(value, hit, year label) for each number that counts the cue's reviews in the period."""
     number = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?![\w])", re.IGNORECASE)
@@ -2456,6 +2499,20 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
     bare = re.compile(r"\s*(\d{1,3})\s*")
     out = []
     for hit in find_hits(cues, blocks):
+        # rules-v16: an "at a glance" tile, its figure on the line above its caption ("3" /
+        # "rapid reviews held after ..."): the figure, not the next tile's
+        tile = _TILE.match(hit.sentence)
+        if tile and "tile_count" in RULE_FAMILIES and not hit.planned:
+            caption = hit.sentence[tile.end() :]
+            if (
+                caption.lower().startswith(hit.cue.lower()[:6])
+                and not _CUMULATIVE.search(caption)
+                and not _OTHER_AREA.search(caption)
+                and not _PREVIOUS.search(caption)
+                and not (_year_labels(caption) and periods and not _year_labels(caption) & periods)
+            ):
+                out.append((int(tile.group(1)), hit, ""))
+                continue
         # a table row whose label is the cue and whose one cell is the number (the cells
         # after the label, one a line as layout extraction gives them: a lone digit is a cell)
         row = re.search(rf"(?m){re.escape(hit.sentence)}[ \t]*$", hit.block.text)
@@ -2498,6 +2555,9 @@ def _explicit_counts(cues, blocks, periods: set[str], local_review: bool):
                 and (not _ZERO_STATEMENT.search(_to_full_stop(hit)) or _ONE_CASE.search(sentence))
             ):
                 continue  # "Learning captured in the rapid review; no LCSPR": one case's decision
+            no_new = _NO_NEW.match(sentence[m.start() :])
+            if value == 0 and "tile_count" in RULE_FAMILIES and no_new:
+                continue  # rules-v16: "no new reviews were commissioned": one in progress may be
             if _NOT_A_COUNT_AFTER.search(sentence[m.end() :]):
                 continue
             if _NOT_A_COUNT_BEFORE.search(sentence[: m.start()].rstrip(" ") or "x"):
@@ -2676,6 +2736,15 @@ _V7_CUES = {
 }
 # rules-v7 ("impact_cues"): what marks a passage as about impact, beyond the bank's topic
 # words: "the difference made", "children told us", "the audit shows"
+# rules-v16: a report's own word for its priorities: "our four strategic aims", "Aim 3:
+# Protecting children from neglect", "our shared commitments", "Ambition 2 has two strands"
+_PRIORITY_WORDS = (
+    r"\b(?:our|the)\s+(?:(?:two|three|four|five|six|\d)\s+)?(?:strategic|shared)\s+(?:aims|"
+    r"ambitions|commitments|objectives)\b|\bour\s+(?:two|three|four|five|six|\d)\s+(?:aims|"
+    r"ambitions|commitments|objectives)\b|"
+    r"\b(?:aim|ambition|commitment|objective)\s+(?:\d|one|two|three|four|five|six)\b"
+    r"(?:\s*[:\-–—.]|\s+(?:has|have|is|covers|includes)\b)"
+)
 _MORE_TOPIC: dict[str | None, list[str]] = {
     "impact_evidence": [
         r"re:\bdifference\b",
@@ -2684,6 +2753,9 @@ _MORE_TOPIC: dict[str | None, list[str]] = {
         *_MORE_CUES[("impact_evidence", "child_family_feedback")],
         *_MORE_CUES[("impact_evidence", "outcome_data_trend")],
     ],
+    # rules-v16: priorities called aims, ambitions or commitments
+    "safeguarding_themes": ["re:" + _PRIORITY_WORDS],
+    "practice_themes": ["re:" + _PRIORITY_WORDS],
 }
 # bank cues too general for an option: a training programme page is not training updated
 _DROP_CUES: dict[tuple[str | None, str], set[str]] = {
@@ -2738,7 +2810,18 @@ def _only_modifier(hit: Hit) -> bool:
         return False
     pattern = _cue_pattern(hit.cue)
     found = list(pattern.finditer(hit.sentence))
-    return bool(found) and all(_WORKFORCE.match(hit.sentence[m.end() :]) for m in found)
+    return bool(found) and all(
+        _WORKFORCE.match(hit.sentence[m.end() :])
+        or ("job_title" in RULE_FAMILIES and _JOB_TITLE.search(hit.sentence[: m.start()]))
+        for m in found
+    )
+
+
+# rules-v16: a theme in a job title names a post, not the theme: "Aim sponsor: Assistant
+# Director, Early Help and Children's Social Care", "Head of Early Help"
+_JOB_TITLE = re.compile(
+    r"\b(?:Director|Head|Manager|Lead|Officer|Commissioner)(?:\s+(?:of|for))?,?\s+$"
+)
 
 
 def _only_other_sense(hit: Hit, other: re.Pattern) -> bool:
@@ -2765,7 +2848,7 @@ def _one_scrutiny_role(chosen: list[str], support: list[Hit]):
 
 
 # --- priorities of the period ----------------------------------------------------------------
-_PRIORITY = re.compile(r"\bpriorit(?:y|ies)\b", re.IGNORECASE)
+_PRIORITY = re.compile(r"\bpriorit(?:y|ies)\b|" + _PRIORITY_WORDS, re.IGNORECASE)
 _FUTURE = re.compile(
     r"\b(?:looking (?:ahead|forward)|next year|the year ahead|(?:the )?coming year|"
     r"future priorities)\b",

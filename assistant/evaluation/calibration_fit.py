@@ -432,7 +432,8 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
     not there yet. `held_out` adds the held-out set (evals/blindset4) last: `make rerank`
     scores it once, `make calibrate` never reads it. `fresh` adds the set that sets the
-    confidence's level on new reports (evals/blindset5: written blind, never read for rules)."""
+    confidence's level on new reports (evals/blindset6: written blind, never read for rules);
+    evals/blindset5, which did until rules-v16 read it, is a fitting set."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -453,10 +454,13 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
         ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
         ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
     ]
-    if fresh and (REPO_ROOT / "evals" / "blindset5").is_dir():
-        # named as `eval run --labelled evals/blindset5` names it: its eval says in-sample
-        blind5 = blind_set(folder / "blindset5", "blindset5")
-        sets.append(("blind5", blind5 / "gold.csv", {"labelled_dir": blind5}))
+    # blindset5 set the level until rules-v16 read its drafts (2026-12-05): a fitting set since,
+    # named as `eval run --labelled evals/blindset5` names it (its eval says in-sample);
+    # blindset6 is the fresh set now (written blind, never read for rules)
+    for name, fitting in (("blindset5", True), ("blindset6", False)):
+        if (fitting or fresh) and (REPO_ROOT / "evals" / name).is_dir():
+            built = blind_set(folder / name, name)
+            sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
     if held_out:
         blind4 = blind_set(folder / "blind-set4", "blindset4")
         sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
