@@ -1874,3 +1874,30 @@ def test_a_dashboard_with_its_years_one_a_line_is_a_table_over_time(monkeypatch)
     assert _draft_blocks("A10", [page]).answer == "yes"
     _without(monkeypatch, "job_title")
     assert _draft_blocks("A10", [page]).answer != "yes"
+
+
+# --- rules-v17 ---------------------------------------------------------------------------
+def test_a_cue_the_report_says_it_cannot_show_is_denied(monkeypatch):
+    text = (
+        "Hearing from children and families\nOur youth council met six times and 420 young people "
+        "answered our survey of young people; those who felt listened to rose from 41% to 66%. We "
+        "heard from more children than ever, but we cannot show any decision or service that "
+        "changed because of what they told us."
+    )
+    result = _draft_blocks("C6", [text])
+    assert result.answer == "partly", result.rationale
+    shown = text.replace("we cannot show any decision or service that changed", "the bus pass "
+                         "scheme changed")
+    assert _draft_blocks("C6", [shown]).answer == "evidenced"
+    _without(monkeypatch, "cannot_show")
+    assert _draft_blocks("C6", [text]).answer == "evidenced"
+
+
+def test_a_follow_up_audit_of_review_actions_is_evidence_they_were_implemented():
+    text = (
+        "Learning from the Child R review\nThe review made five recommendations. The action plan "
+        "is monitored by the Practice Review Group. A follow-up audit of 30 cases in March "
+        "found the new pre-birth protocol used in 87% of cases, up from 30% the year before."
+    )
+    assert _draft_blocks("B2", [text]).answer == "evidenced"
+    assert _draft_blocks("B2", [text.split(" A follow-up")[0]]).answer == "partly"

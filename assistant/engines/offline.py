@@ -92,6 +92,8 @@ strategic aims", "Aim 3:", "our shared commitments") opens the priority passage 
 does (A2, A3); a theme in a job title ("Head of Early Help") names a post; a dashboard whose year
 header pypdf gives one year a line is a table over time (A10); an option the report "replaced"
 is not this period's; and "we are planning a podcast" is a plan.
+rules-v17 denies a cue the report says it cannot show ("we cannot show any decision that changed
+because of what they told us").
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -214,6 +216,9 @@ RULE_FAMILIES = {
     # priority; a year header laid out one year a line is a header of years (A10); an option
     # "replaced" is not this period's ("replaced the independent chair with ...")
     "job_title",
+    # rules-v17: a cue the report says it cannot show ("we cannot show any decision that changed
+    # because of what they told us") is denied, however many words stand between
+    "cannot_show",
     # rules-v14: a case study (A7) counts where the story shows a change in its next sentences,
     # whether or not its passage talks of impact ("a family's story" is one too)
     "case_shows_change",
@@ -286,6 +291,13 @@ _NEGATION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
+# rules-v17: what the report says it cannot (yet) show: "we cannot show any decision or service
+# that changed because", "we are not yet able to evidence that"
+_CANNOT_SHOW = re.compile(
+    r"\b(?:cannot|can ?not|can't|could not|couldn't|unable to|not (?:yet )?able to)\s+(?:yet\s+)?"
+    r"(?:show|evidence|demonstrate|say|tell|point to|prove)\b(?:\s+[\w'’-]+){0,10}\s*$",
+    re.IGNORECASE,
+)
 # Statements that are requirements, not practice: "partners must seek the views of children"
 _REQUIREMENT_SENTENCE = re.compile(
     r"\b(?:must|are required to|is required to|should|are expected to|is expected to|"
@@ -1340,6 +1352,8 @@ def _block_hits(cues: tuple[str, ...], text: str, section: str, _families: froze
                 planned = kind != "done"
                 planned = planned or _not_done(sentence, match.start(), match.end())
                 negated = bool(_NEGATION_BEFORE.search(sentence[: match.start()]))
+                if "cannot_show" in _families:
+                    negated = negated or bool(_CANNOT_SHOW.search(sentence[: match.start()]))
                 # "What we did not get done" is not "what we did"
                 negated = negated or bool(_NEGATION_AFTER.match(sentence[match.end() :]))
                 found.append((sentence, cue, planned, negated, kind))
@@ -1412,7 +1426,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v16"
+    model = "rules-v17"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
