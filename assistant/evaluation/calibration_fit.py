@@ -511,7 +511,7 @@ def main(argv=None) -> int:
         metavar="TEXT",
         help="logistic: the sources whose GOLD path contains TEXT are not fitted; they set the "
         "level on new reports (an intercept, and a slope when it helps, on the logit scale): "
-        "reports written blind that no rule was ever tuned on (with --standard: evals/blindset5)",
+        "reports written blind that no rule was ever tuned on (with --standard: evals/blindset6)",
     )
     parser.add_argument(
         "--evidence-level",
