@@ -115,3 +115,17 @@ def test_compare_warns_loudly_on_different_sets_or_settings(assistant, labelled_
     assert "WARNING: different labelled sets" in captured.err
     assert "WARNING: different settings" in captured.err
     assert "| A1 |" in captured.out
+
+
+def test_eval_workspace_survives_a_moved_data_home(assistant, tmp_path):
+    """The eval workspace shares the embedding cache by a symlink; after the data home is moved
+    (or renamed) the old link dangles, and the workspace points it at the current cache rather
+    than failing on it."""
+    from assistant.evaluation.workspace import workspace_settings
+
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "cache").symlink_to(tmp_path / "old-home" / "cache", target_is_directory=True)
+    settings = workspace_settings(assistant.settings, folder)
+    assert settings.home == folder
+    assert (folder / "cache").resolve() == assistant.settings.cache_dir.resolve()

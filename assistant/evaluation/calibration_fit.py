@@ -431,9 +431,9 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
     not there yet. `held_out` adds the held-out set (evals/blindset4) last: `make rerank`
-    scores it once, `make calibrate` never reads it. `fresh` adds the set that sets the
-    confidence's level on new reports (evals/blindset6: written blind, never read for rules);
-    evals/blindset5, which did until rules-v16 read it, is a fitting set."""
+    scores it once, `make calibrate` never reads it. `fresh` adds the sets that set the
+    confidence's level on new reports (evals/blindset6 and blindset7: written blind, never read
+    for rules); evals/blindset5, which did until rules-v16 read it, is a fitting set."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -456,8 +456,8 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     ]
     # blindset5 set the level until rules-v16 read its drafts (2026-12-05): a fitting set since,
     # named as `eval run --labelled evals/blindset5` names it (its eval says in-sample);
-    # blindset6 is the fresh set now (written blind, never read for rules)
-    for name, fitting in (("blindset5", True), ("blindset6", False)):
+    # blindset6 and blindset7 are the fresh sets now (written blind, never read for rules)
+    for name, fitting in (("blindset5", True), ("blindset6", False), ("blindset7", False)):
         if (fitting or fresh) and (REPO_ROOT / "evals" / name).is_dir():
             built = blind_set(folder / name, name)
             sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
@@ -509,9 +509,10 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--fresh",
         metavar="TEXT",
-        help="logistic: the sources whose GOLD path contains TEXT are not fitted; they set the "
-        "level on new reports (an intercept, and a slope when it helps, on the logit scale): "
-        "reports written blind that no rule was ever tuned on (with --standard: evals/blindset6)",
+        help="logistic: the sources whose GOLD path contains TEXT (or one of comma-separated "
+        "TEXTs) are not fitted; they set the level on new reports (an intercept, and a slope "
+        "when it helps, on the logit scale): reports written blind that no rule was ever tuned "
+        "on (with --standard: blindset6,blindset7)",
     )
     parser.add_argument(
         "--evidence-level",
@@ -542,7 +543,8 @@ def main(argv=None) -> int:
             r["weight"] = float(weight or 1.0)
             r["independent"] = independent
             r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
-    fresh = {s: rs for s, rs in sets.items() if args.fresh and args.fresh in s.split("=", 1)[1]}
+    marks = [m for m in (args.fresh or "").split(",") if m]
+    fresh = {s: rs for s, rs in sets.items() if any(m in s.split("=", 1)[1] for m in marks)}
     if args.fresh and not fresh:
         parser.error(f"--fresh {args.fresh}: no source's GOLD path contains it")
     if fresh and args.model != "logistic":

@@ -53,6 +53,8 @@ def workspace_settings(settings: Settings, folder: Path) -> Settings:
     """`settings` moved to `folder`, sharing the embedding cache (a symlink where possible)."""
     folder.mkdir(parents=True, exist_ok=True)
     cache = folder / "cache"
+    if cache.is_symlink() and not cache.exists():  # the data home was moved: point it anew
+        cache.unlink()
     if not cache.exists():
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
         try:
