@@ -1783,11 +1783,15 @@ def test_an_answer_resting_on_one_page_alone_is_marked_unstable_rules_v15():
     assert "Held by few pages" not in held.rationale
     one_page = _draft_blocks("A6", [("Neglect", _IMPACT_SHOWN)])
     assert one_page.features["n_flips"] == 0  # nothing can be left out
-    # the calibration reads it: the same answer, less firmly held, is less likely right
+    # the calibration reads it where `make calibrate` chose the feature (the sets that set the
+    # level on new reports choose the features; rules-v18's calibration left it out): the same
+    # answer, less firmly held, is then less likely right, and otherwise exactly as likely
     calibration = load_calibration("offline", OfflineEngine.model)
     question = load_bank().get("A6")
-    assert "flips" in calibration.features
-    assert calibration.confidence(question, alone) < calibration.confidence(question, held)
+    if "flips" in calibration.features:
+        assert calibration.confidence(question, alone) < calibration.confidence(question, held)
+    else:
+        assert calibration.confidence(question, alone) == calibration.confidence(question, held)
     alone.features["n_flips"] = 0
     assert calibration.confidence(question, alone) == calibration.confidence(question, held)
 
@@ -1901,3 +1905,78 @@ def test_a_follow_up_audit_of_review_actions_is_evidence_they_were_implemented()
     )
     assert _draft_blocks("B2", [text]).answer == "evidenced"
     assert _draft_blocks("B2", [text.split(" A follow-up")[0]]).answer == "partly"
+
+
+# --- rules-v18 ---------------------------------------------------------------------------
+def test_a_training_follow_up_still_to_start_or_too_thin_to_report_is_no_rung(monkeypatch):
+    satisfied = "91% of attendees rated the course good or excellent."
+    thin = (
+        f"Evaluating our training\n{satisfied} We sent a three-month follow-up survey to everyone "
+        "on the neglect course, but only\n12 people replied, so we have not reported the results."
+    )
+    assert _draft_blocks("B8", [thin]).answer == 2
+    later = (
+        f"Evaluating our training\n{satisfied} A six-month follow-up survey of attendees and their "
+        "managers, asking what they now do differently, starts in May 2021."
+    )
+    assert _draft_blocks("B8", [later]).answer == 2
+    done = later.replace("starts in May 2021", "found that 64% had changed how they record")
+    assert _draft_blocks("B8", [done]).answer == 4
+    _without(monkeypatch, "pending_later")
+    assert _draft_blocks("B8", [thin]).answer == 4
+    assert _draft_blocks("B8", [later]).answer == 4
+
+
+def test_impact_not_looked_at_yet_is_impact_unshown():
+    from assistant.engines.offline import _IMPACT_UNSHOWN
+
+    assert _IMPACT_UNSHOWN.search(
+        "We have not yet looked at whether quicker decisions have led to better outcomes."
+    )
+    assert _IMPACT_UNSHOWN.search("We have not evaluated whether the offer made a difference.")
+    assert not _IMPACT_UNSHOWN.search("We have looked at whether decisions led to better outcomes.")
+
+
+def test_what_the_arrangements_had_until_a_change_is_not_this_periods_model(monkeypatch):
+    text = (
+        "Independent scrutiny\nUntil 2020 the partnership relied on an independent chair for "
+        "challenge. The Executive is now chaired by each of the three partners in turn, and an "
+        "independent scrutineer was appointed in June 2020 to report on how well the arrangements "
+        "work."
+    )
+    assert _draft_blocks("C2m", [text]).answer == ["independent_scrutineer"]
+    _without(monkeypatch, "until_then")
+    assert "independent_chair" in _draft_blocks("C2m", [text]).answer
+
+
+def test_a_pointer_to_a_priority_chapter_opens_no_priority_passage(monkeypatch):
+    priorities = (
+        "Our priorities\nOur three priorities for 2020-21 were neglect, exploitation and "
+        "children's emotional wellbeing."
+    )
+    learning = (
+        "Checking learning has stuck\nThe neglect re-audit found better plans, though use of the "
+        "assessment tool is still below target (see Priority\n1). We have not yet tested the "
+        "learning from the reviews on safer sleep and bruising in babies."
+    )
+    assert "vulnerable_babies" not in _draft_blocks("A2", [priorities, learning]).answer
+    _without(monkeypatch, "cross_reference")
+    assert "vulnerable_babies" in _draft_blocks("A2", [priorities, learning]).answer
+
+
+def test_a_recommendations_table_with_status_and_effect_records_implemented_actions(monkeypatch):
+    table = (
+        "What we did about the recommendations\nThe Child M review made four recommendations.\n"
+        "Recommendation\nAction taken\nStatus (March 2021)\nEvidence of effect\n"
+        "1. One screening tool for exploitation\nTool introduced in October 2020\nComplete\n"
+        "Used in 88% of referrals in Q4 (none before October)\n"
+        "2. Plans to address places and peers\nPanel redesigned\nComplete\n"
+        "Places addressed in 14 of 20 audited cases (5 of 20 in 2019)\n"
+        "3. Challenge blaming language\nGuide issued\nPartly complete\nStill found in 3 of 20\n"
+        "4. Notify before exclusion\nProtocol agreed\nIn progress\nNot yet measured"
+    )
+    assert _draft_blocks("B2", [table]).answer == "evidenced"
+    single_point = re.sub(r" \((?:none before October|5 of 20 in 2019)\)", "", table)
+    assert _draft_blocks("B2", [single_point]).answer == "partly"
+    _without(monkeypatch, "status_table")
+    assert _draft_blocks("B2", [table]).answer == "partly"

@@ -94,6 +94,13 @@ header pypdf gives one year a line is a table over time (A10); an option the rep
 is not this period's; and "we are planning a podcast" is a plan.
 rules-v17 denies a cue the report says it cannot show ("we cannot show any decision that changed
 because of what they told us").
+rules-v18 reads what devset3's reports showed it missing: a training follow-up that starts after
+the period or whose replies were too few to report, read over a sentence broken across lines, is
+no rung (B8); "we have not yet looked at whether ... led to better outcomes" is impact unshown
+(A6); what the arrangements had "until 2023" is not this period's (multi-selects); a pointer to a
+priority's chapter ("(see Priority 1)") opens no priority passage (A2, A3); and a table of a
+review's recommendations with each one's status and a figure against a before position records
+implemented actions (B2).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -225,6 +232,17 @@ RULE_FAMILIES = {
     # rules-v14: a page that is a table of several agencies' figures under a header of three
     # years or more is multi-agency data with trends (A10 "yes")
     "agency_table",
+    # rules-v18: a training follow-up that starts after the period or whose replies were too few
+    # to report is not a rung reached (B8), read over a sentence broken across lines
+    "pending_later",
+    # rules-v18: an option the arrangements had until a change ("Until 2023 the partnership
+    # relied on an independent chair", "Previously ...") is not this period's (multi-selects)
+    "until_then",
+    # rules-v18: a pointer to a priority's chapter ("(see Priority 1)") opens no priority passage
+    "cross_reference",
+    # rules-v18: a table of a review's recommendations with each one's status and figures of
+    # effect records actions with progress and evidence (B2 "evidenced")
+    "status_table",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -573,7 +591,11 @@ _IMPACT_UNSHOWN = re.compile(
     r"\b(?:cannot|can ?not|unable to|not (?:yet )?(?:been )?able to|too (?:early|soon) to|"
     r"(?:do|does) not yet know)\b[^.;]{0,60}"
     r"\b(?:show|say|know|evidence|demonstrate|measure|tell|judge)\b[^.;]{0,80}"
-    r"\b(?:difference|impact|outcomes?|safer|better|changed?)\b",
+    r"\b(?:difference|impact|outcomes?|safer|better|changed?)\b|"
+    # rules-v18 ("unshown_wider"): "we have not yet looked at whether quicker decisions have
+    # led to better outcomes", "we have not evaluated whether the offer made a difference"
+    r"\b(?:have|has) not (?:yet )?(?:looked at|examined|checked|assessed|evaluated|measured|"
+    r"tested)\s+(?:whether|if|how)\b[^.;]{0,80}\b(?:difference|impact|outcomes?|safer|better)\b",
     re.IGNORECASE,
 )
 UNSHOWN_ENOUGH = 2  # statements that make the impact "for some of the work only"
@@ -653,6 +675,42 @@ def _agency_tables(blocks) -> list[Hit]:
             continue
         if len({m.lastgroup for m in _DATA_AGENCY.finditer(text)}) >= TABLE_AGENCIES:
             found.append(Hit(block, header.strip(), "a multi-agency table over time", False))
+    return found
+
+
+# rules-v18 "status_table": a table of a review's recommendations with the status of each
+# ("Recommendation | Action taken | Status (March 2024) | Evidence of effect", rows "Complete",
+# "Partly complete", "In progress") and a figure against a before position beside them records
+# actions, their progress and their effect (B2 "evidenced")
+_STATUS_TABLES = {"B2"}
+_STATUS_HEADER = re.compile(r"^\s*(?:status|progress|rag rating)\b[^.]{0,30}$", re.I | re.M)
+_STATUS_CELL = re.compile(
+    r"^\s*(?:complete|completed|partly complete|partially complete|in progress|on track|"
+    r"not (?:yet )?complete|overdue)\b", re.I | re.M,
+)
+_REVIEW_WORD = re.compile(r"\brecommendations?\b|\b(?:LCSPR|review)\b", re.I)
+STATUS_CELLS = 3  # rows with a status, in one block
+# a figure of effect against a before position: "15 of 20 audited cases (6 of 20 in 2022)",
+# "none before September", "compared with 7 of 22", "from 46% to 71%" - a single point with no
+# before position shows no effect
+_EFFECT_CHANGE = re.compile(
+    r"\(\s*\d+(?:\s*%|\s+of\s+\d+)\s+in\s+(?:19|20)\d\d(?:-\d\d)?\s*\)|\bnone before\b|"
+    r"\bcompared with\s+\d|\bfrom\s+\d+\s*(?:%|per cent)?\s+to\s+\d|\b(?:up|down) from\s+\d",
+    re.I,
+)
+
+
+def _status_tables(blocks) -> list[Hit]:
+    """The status header of each evidence block that is a table of a review's recommendations
+    with the status of each and a figure of their effect against a before position."""
+    found = []
+    for block in blocks:
+        text = block.text
+        header = _STATUS_HEADER.search(text)
+        if not header or len(_STATUS_CELL.findall(text)) < STATUS_CELLS:
+            continue
+        if _REVIEW_WORD.search(text) and _EFFECT_CHANGE.search(" ".join(text.split())):
+            found.append(Hit(block, header.group(0).strip(), "a table of actions' status", False))
     return found
 
 
@@ -882,7 +940,27 @@ def _method_without_result(hit: Hit) -> bool:
     text = " ".join(hit.block.passage.text.split())
     at = text.find(" ".join(hit.sentence.split()))
     following = _sentences(text[at:])[:3] if at >= 0 else [hit.sentence]
+    if "pending_later" in RULE_FAMILIES:
+        # the sentence broken over a line ("... but only / 19 people replied, so we have not
+        # reported the results"): its deferral is in the rest of it
+        cut = hit.sentence.rstrip()[-1:].isalnum() or hit.sentence.rstrip().endswith(",")
+        whole = " ".join(following[:2]) if cut else hit.sentence
+        if _LADDER_PENDING.search(whole) or _LADDER_STARTS.search(whole):
+            return True
     return not any(_LADDER_RESULT.search(s) for s in following)
+
+
+# rules-v18 "pending_later": a method that starts after the period's end ("A three-month
+# follow-up survey ... starts in April 2022"), or whose replies were too few to report ("only
+# 19 people replied, so we have not reported the results")
+_LADDER_STARTS = re.compile(
+    r"\b(?:starts|begins|will (?:start|begin)|is due to (?:start|begin)|is planned)\b[^.;]{0,20}"
+    r"\b(?:in|from)\s+(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|the (?:spring|summer|autumn|winter)|\d{4})\b|"
+    r"\bonly\s+\d+\s+(?:people|practitioners|attendees|of them|staff)?\s*(?:replied|responded)\b|"
+    r"\bhave not reported\b",
+    re.IGNORECASE,
+)
 
 
 # questions whose engine cues are specific enough in any passage (a re-audit tests learning)
@@ -1426,7 +1504,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v17"
+    model = "rules-v18"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1834,6 +1912,20 @@ class OfflineEngine:
             if not top_ready and question.id in _TABLE_TREND and "agency_table" in RULE_FAMILIES
             else []
         )
+        if not tables and not top_ready and question.id in _STATUS_TABLES and (
+            "status_table" in RULE_FAMILIES
+        ):
+            status = _status_tables(blocks)
+            if status:
+                return self._result(
+                    "answered",
+                    top_value,
+                    f"A table of the recommendations' actions with the status of each and "
+                    f"figures of their effect (page {status[0].block.page}).",
+                    status,
+                    1 + len(status),
+                    rule="actions' status table",
+                )
         if tables:
             return self._result(
                 "answered",
@@ -1943,6 +2035,8 @@ class OfflineEngine:
                 continue
             if "former_board" in RULE_FAMILIES and _FORMER_BOARD.search(h.sentence):
                 continue  # "under the LSCB, the Board had an independent chair": not this period
+            if "until_then" in RULE_FAMILIES and _UNTIL_THEN.search(" ".join(h.sentence.split())):
+                continue  # "Until 2023 the partnership relied on an independent chair"
             hits.append(h)
         return hits
 
@@ -2230,6 +2324,14 @@ _FORMER_BOARD = re.compile(
     r"\b(?:under|by|of|with)\s+the\s+(?:former\s+|old\s+|previous\s+)?(?:LSCB|Local Safeguarding "
     r"Children Board)\b|\b(?:former|old|previous)\s+(?:LSCB|Local Safeguarding Children Board|"
     r"board|arrangements)\b",
+    re.IGNORECASE,
+)
+# rules-v18 "until_then": what the arrangements had before a change ("Until 2023 the partnership
+# relied on an independent chair", "Previously, ...", "we used to have") is not this period's
+_UNTIL_THEN = re.compile(
+    r"^(?:until|up to)\s+(?:(?:the end of|early|late)\s+)?(?:(?:January|February|March|April|May|"
+    r"June|July|August|September|October|November|December)\s+)?(?:19|20)\d\d\b|^previously\b|"
+    r"\b(?:we|the partnership|partners) used to\b",
     re.IGNORECASE,
 )
 _OLD_FRAMEWORK = re.compile(r"\bserious case reviews?\b|\bSCRs?\b|\bchild death\b", re.I)
@@ -2947,6 +3049,16 @@ def _other_period(text: str, periods: set[str]) -> bool:
     return not labels & periods
 
 
+# rules-v18 "cross_reference": a pointer to a priority's chapter ("though GCP2 use is still below
+# target (see Priority 1)", "as set out under Priority 2", the pointer broken over a line)
+# opens no priority passage
+_CROSS_REFERENCE = re.compile(
+    r"\(\s*(?:see|as in|under|cf\.?)\s+[^)]{0,40}(?:\)|$)|\b(?:see|set out (?:under|in))\s+"
+    r"(?:our\s+)?priority\s+(?:\d|one|two|three|four|five)\b",
+    re.IGNORECASE,
+)
+
+
 def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
     """(block id, sentence) pairs inside the partnership's statements of its own priorities
     for the period: a passage opened by a priority heading or sentence for this period, up
@@ -2972,6 +3084,8 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
         for line in _sentences(block.text):
             flat = " ".join(line.split())
             heading = _is_heading(flat)
+            if "cross_reference" in RULE_FAMILIES and not heading:
+                flat = _CROSS_REFERENCE.sub("", flat)  # "(see Priority 1)" states none
             if _PRIORITY.search(flat):
                 if closing(flat) or (_PLANNED.search(flat) and not _year_labels(flat) & periods):
                     state = "closed"

@@ -457,7 +457,10 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     # blindset5 set the level until rules-v16 read its drafts (2026-12-05): a fitting set since,
     # named as `eval run --labelled evals/blindset5` names it (its eval says in-sample);
     # blindset6 and blindset7 are the fresh sets now (written blind, never read for rules)
-    for name, fitting in (("blindset5", True), ("blindset6", False), ("blindset7", False)):
+    # devset3 (written blind, read for rules-v18) is a fitting set from the start
+    for name, fitting in (
+        ("blindset5", True), ("devset3", True), ("blindset6", False), ("blindset7", False),
+    ):
         if (fitting or fresh) and (REPO_ROOT / "evals" / name).is_dir():
             built = blind_set(folder / name, name)
             sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
