@@ -446,3 +446,24 @@ def test_the_sets_never_tuned_on_choose_the_features_when_given(capsys):
     )
     assert (name, features) == ("flat", ("independent",))
     assert "on new reports: log-loss" in capsys.readouterr().out
+
+
+def test_the_drafts_cache_goes_stale_with_the_page_order_not_the_calibration(tmp_path):
+    """The labelled drafts `make calibrate` caches follow the evidence, so a new learned page
+    order (`make rerank`) must re-draft them; a new calibration file must not."""
+    from assistant.evaluation.calibration_fit import _engine_digest
+
+    (tmp_path / "assistant" / "retrieval_weights").mkdir(parents=True)
+    (tmp_path / "assistant" / "engines" / "calibrations").mkdir(parents=True)
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "assistant" / "engine.py").write_text("RULES = 1\n")
+    weights = tmp_path / "assistant" / "retrieval_weights" / "page-rerank__static.json"
+    weights.write_text('{"w": [1.0]}')
+    calibration = tmp_path / "assistant" / "engines" / "calibrations" / "offline__rules-v1.json"
+    calibration.write_text('{"version": "a"}')
+    (tmp_path / "prompts" / "audit_tool.yaml").write_text("questions: []\n")
+    before = _engine_digest(tmp_path)
+    calibration.write_text('{"version": "b"}')
+    assert _engine_digest(tmp_path) == before
+    weights.write_text('{"w": [2.0]}')
+    assert _engine_digest(tmp_path) != before

@@ -15,8 +15,8 @@ endpoint and model configured in each HOME).
 For every scored (report, question) the evidence is retrieved as drafting does and the offline
 engine drafts it; a draft agrees when its answer equals the auditors' (multi-select: the same
 set; counts: the same number). `--rows-cache FILE` keeps those labelled drafts, keyed by the
-sources and the engine's source code, so a refit after a change to the calibration takes
-seconds (a change to the engine re-drafts).
+sources and the engine's source code and data (the learned page order too), so a refit after a
+change to the calibration takes seconds (a change to the engine or the page order re-drafts).
 
 `--model logistic` (default; calibration format 2): an L2-regularised logistic model over
 features of a draft (assistant/engines/calibration.py, `FEATURES`); the feature set and the
@@ -124,20 +124,26 @@ def is_generated(gold_csv: str) -> bool:
     return (Path(gold_csv).parent / "manifest.json").is_file()
 
 
-def _engine_digest() -> str:
-    """The drafting code (the package less the calibration and evals), the prompts and question
-    bank, and the engine's model name: a cache of drafts is stale when any of them changes."""
+def _engine_digest(root: Path | None = None) -> str:
+    """The drafting code (the package less the calibration and evals), its data files (the
+    learned page order: the drafts follow the evidence), the prompts and question bank, and the
+    engine's model name: a cache of drafts is stale when any of them changes."""
     from assistant.config import REPO_ROOT
 
-    package = REPO_ROOT / "assistant"
+    root = root or REPO_ROOT
+    package = root / "assistant"
+    code = sorted(package.rglob("*.py")) + sorted(package.rglob("*.json"))
     files = [
         p
-        for p in sorted(package.rglob("*.py")) + sorted((REPO_ROOT / "prompts").rglob("*"))
-        if p.is_file() and "evaluation" not in p.parts and not p.name.startswith("calibration")
+        for p in code + sorted((root / "prompts").rglob("*"))
+        if p.is_file()
+        and "evaluation" not in p.parts
+        and "calibrations" not in p.parts
+        and not p.name.startswith("calibration")
     ]
     digest = hashlib.sha256(OfflineEngine.model.encode())
     for path in files:
-        digest.update(str(path.relative_to(REPO_ROOT)).encode() + path.read_bytes())
+        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
