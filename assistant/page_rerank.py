@@ -17,9 +17,9 @@ The weights are fitted (`python -m assistant.evaluation.rerank_fit`, pairwise lo
 page should score above a page that is not gold, each (report, question) weighing the same,
 each labelled set weighing the same) on the dev set, devset2, devset3, the spent blind sets
 and the generated short and long years, and are chosen by leave-one-set-out recall. They are
-stored per embedder (assistant/rerank_weights.py, `retrieval_weights/page-rerank__<embedder>.json`: the
-dense features are that embedder's cosines); an embedder without fitted weights keeps
-`select_pages`' order.
+stored per embedder (assistant/rerank_weights.py,
+`retrieval_weights/page-rerank__<embedder>.json`: the dense features are that embedder's
+cosines); an embedder without fitted weights keeps `select_pages`' order.
 
 Everything is computed from one report's own passages, so it never depends on other reports.
 """
