@@ -592,8 +592,9 @@ _IMPACT_UNSHOWN = re.compile(
     r"(?:do|does) not yet know)\b[^.;]{0,60}"
     r"\b(?:show|say|know|evidence|demonstrate|measure|tell|judge)\b[^.;]{0,80}"
     r"\b(?:difference|impact|outcomes?|safer|better|changed?)\b|"
-    # rules-v18 ("unshown_wider"): "we have not yet looked at whether quicker decisions have
-    # led to better outcomes", "we have not evaluated whether the offer made a difference"
+    # rules-v18, a wider phrasing (no family switch): "we have not yet looked at whether
+    # quicker decisions have led to better outcomes", "we have not evaluated whether the offer
+    # made a difference"
     r"\b(?:have|has) not (?:yet )?(?:looked at|examined|checked|assessed|evaluated|measured|"
     r"tested)\s+(?:whether|if|how)\b[^.;]{0,80}\b(?:difference|impact|outcomes?|safer|better)\b",
     re.IGNORECASE,
