@@ -79,3 +79,28 @@ def test_ingest_of_a_two_year_report_records_the_span(assistant, tmp_path):
     [result] = list(assistant.ingest([text_pdf(tmp_path / "fenbury.pdf", pages)]))
     assert result.report.period == "2019-21"
     assert result.report.partnership == "Fenbury Safeguarding Children Partnership"
+
+
+def test_a_document_title_before_the_name_is_not_part_of_it():
+    cover = (
+        "Keeping Tarnbury Safe\n Joint Annual Report of the Tarnbury Safeguarding Children "
+        "Partnership\n and the Tarnbury Safeguarding Adults Board\n"
+        "Reporting year 1 April 2022 to 31 March 2023"
+    )
+    partnership, period, _ = detect_identity([cover, BODY, BODY])
+    assert partnership == "Tarnbury Safeguarding Children Partnership"
+    assert period == "2022-23"
+
+
+def test_a_plans_years_on_the_cover_are_not_the_reporting_period():
+    # a three-year plan's years beside the report's own year label: the plan's span
+    # "contains" the year, and used to win as if it were a multi-year report
+    cover = (
+        "Tarnbury Safeguarding Children Partnership\nAnnual Report 2023-24\n"
+        "Year two of our Strategic Plan 2022-25"
+    )
+    contents = "Contents\nOur priorities 2022-25  5\nThe year in numbers 2023-24  8"
+    assert detect_period([cover, contents, BODY]) == ("2023-24", None)
+    # a two-year report still gets its whole span
+    two_years = "Tarnbury Safeguarding Children Partnership\nAnnual Report 2022-24"
+    assert detect_period([two_years, "Our work in 2022-23 and 2023-24", BODY])[0] == "2022-24"

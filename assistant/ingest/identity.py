@@ -72,14 +72,25 @@ def stated_periods(text: str) -> list[tuple[str, int, tuple[int, int]]]:
     return sorted(found, key=lambda f: f[2])
 
 
+# the words a plan's or strategy's period follows ("Business Plan 2022-25", "our priorities
+# 2021-24", "Strategy 2023-2026"): the plan's years, not the reporting period
+_PLAN_BEFORE = re.compile(
+    r"\b(?:plan|plans|strategy|strategic|priorities|framework|programme)\s*(?:for\s+)?[:(]?\s*$",
+    re.I,
+)
+
+
 def period_candidates(page_texts: list[str]) -> Counter[str]:
     """Weighted period mentions of the first pages: the cover counts most, a stated span
-    ("1 April 2019 to 31 March 2021") more than a bare year label."""
+    ("1 April 2019 to 31 March 2021") more than a bare year label. A year label a plan or
+    strategy names ("Business Plan 2022-25") is the plan's, not the report's: left out."""
     found: Counter[str] = Counter()
     for number, text in enumerate(page_texts[:6]):
         weight = 3 if number == 0 else 1
         for period, _months, (a, b) in stated_periods(text):
             is_span = bool(_SPAN.fullmatch(text[a:b]))
+            if not is_span and _PLAN_BEFORE.search(text[max(0, a - 40) : a]):
+                continue
             found[period] += 3 * weight if is_span else weight
     return found
 
@@ -129,7 +140,14 @@ def _place_list(words: str) -> str:
         if not (1 <= len(tokens) <= 2 and all(t[:1].isupper() for t in tokens)):
             break
         kept.insert(0, part)
-    return re.sub(r"^(?:(?:The|the|and|of|on|in)\s+)+", "", ", ".join(kept)).strip(" ,")
+    # and the document's own words before it: "Joint Annual Report of the Caddonshire ..."
+    return _LEADING.sub("", ", ".join(kept)).strip(" ,")
+
+
+_LEADING = re.compile(
+    r"^(?:(?:The|the|and|of|on|in|for|from|Joint|Annual|Yearly|Report|Review|Summary|Statement"
+    r"|Executive)\s+)+"
+)
 
 
 def detect_identity(page_texts: list[str]) -> tuple[str | None, str | None, str | None]:
