@@ -436,10 +436,11 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
-    not there yet. `held_out` adds the held-out set (evals/blindset4) last: `make rerank`
-    scores it once, `make calibrate` never reads it. `fresh` adds the sets that set the
-    confidence's level on new reports (evals/blindset6 and blindset7: written blind, never read
-    for rules); evals/blindset5, which did until rules-v16 read it, is a fitting set."""
+    not there yet. `held_out` adds the held-out sets (evals/blindset4 and blindset8) last:
+    `make rerank` scores them once, `make calibrate` never reads them. `fresh` adds the sets
+    that set the confidence's level on new reports (evals/blindset6 and blindset7: written
+    blind, never read for rules); evals/blindset5, which did until rules-v16 read it, is a
+    fitting set."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
@@ -473,6 +474,9 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     if held_out:
         blind4 = blind_set(folder / "blind-set4", "blindset4")
         sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
+        if (REPO_ROOT / "evals" / "blindset8").is_dir():  # held out too (2026-12-07, second)
+            blind8 = blind_set(folder / "blindset8", "blindset8")
+            sets.append(("blind8", blind8 / "gold.csv", {"labelled_dir": blind8}))
     sources = []
     for name, gold, options in sets:
         home = folder / name
