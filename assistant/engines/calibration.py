@@ -15,7 +15,10 @@ told apart; the fit chooses the weight by cross-validation across reports).
 
 The level can then be refitted (`recalibration`: an intercept and slope on the logit scale) on
 reports written independently of the generator, which the engine gets right more often than
-the generated year: the generated year sets the order, those reports the level.
+the generated year: the generated year sets the order, those reports the level. A format-2
+level may also move some answer kinds apart (`level_offsets`: a multi-select's exact set, a
+'partly'), when reports nobody tuned on say those kinds' agreement differs from the fitting
+sets' more than the model's features carry.
 
 Format 2 (`LogisticCalibration`) replaces the cells by a small L2-regularised logistic model
 over a few features of a draft that hold across reports (`FEATURES`): agreement rates of
@@ -119,6 +122,53 @@ def recalibrated(p: float, intercept_slope: tuple[float, float]) -> float:
     if (a, b) == (0.0, 1.0):
         return p
     return 1 / (1 + math.exp(-(a + b * _logit(p))))
+
+
+# answer kinds whose level on new reports may differ from the fitting sets' (`level_offsets`):
+# the fitting sets' rules were tuned until their drafts agreed, and not as far for every kind
+LEVEL_FEATURES = ("middle", "multi")
+
+
+def level_values(row: dict) -> dict[str, float]:
+    """The `LEVEL_FEATURES` of one draft (`draft_facts`), as `feature_values` gives them."""
+    return {
+        "middle": float(row.get("answer") == "partly"),
+        "multi": float(row.get("type") == "multi_select"),
+    }
+
+
+def relevel(
+    p: float, intercept_slope: tuple[float, float], offsets: dict | None = None,
+    values: dict | None = None,
+) -> float:
+    """`recalibrated`, moved on the logit scale by `offsets` (per `LEVEL_FEATURES` name) times
+    the draft's `values` of those features."""
+    shift = sum(w * float((values or {}).get(n, 0.0)) for n, w in (offsets or {}).items())
+    if not shift:
+        return recalibrated(p, intercept_slope)
+    a, b = intercept_slope
+    return 1 / (1 + math.exp(-(a + shift + b * _logit(p))))
+
+
+def fit_level_offsets(
+    probs: list[float], values: list[dict], agreed: list[bool], l2: float = 1.0
+) -> tuple[float, dict[str, float]]:
+    """A logit intercept and one offset per `LEVEL_FEATURES` name (slope 1; the offsets
+    L2-penalised by `l2`, the intercept not) with the best log-loss: Newton's method."""
+    import numpy as np
+
+    z = np.array([_logit(min(max(p, 1e-3), 1 - 1e-3)) for p in probs])
+    x = np.array([[1.0] + [float(v.get(n, 0.0)) for n in LEVEL_FEATURES] for v in values])
+    y = np.array([float(bool(a)) for a in agreed])
+    penalty = np.diag([0.0] + [l2] * len(LEVEL_FEATURES))
+    beta = np.zeros(x.shape[1])
+    for _ in range(50):
+        q = 1 / (1 + np.exp(-(z + x @ beta)))
+        step = np.linalg.solve((x.T * (q * (1 - q))) @ x + penalty, x.T @ (q - y) + penalty @ beta)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(beta[0]), {n: float(b) for n, b in zip(LEVEL_FEATURES, beta[1:], strict=True)}
 
 
 def fit_recalibration(
@@ -247,6 +297,7 @@ FEATURES: dict[str, str] = {
     "cell_kind": "per rule cell on reports of the same kind, shrunk to the kind's answer type",
     "fallback": "the rule fell back to a default answer: no cue found",
     "middle": "the answer is the middle value ('partly')",
+    "multi": "the answer is a set of options (multi-select)",
     "support": "log(1 + supporting sentences)",
     "pages": "log(1 + pages of the supporting sentences)",
     "signals": "log(1 + cues counted by the rule)",
@@ -324,7 +375,7 @@ def feature_values(row: dict, counts: dict, minus: dict | None = None) -> dict[s
     values.update(
         independent=float(bool(row.get("independent", True))),
         fallback=float(bool(row.get("fallback"))),
-        middle=float(row.get("answer") == "partly"),
+        **level_values(row),
         support=math.log1p(row.get("support") or 0),
         pages=math.log1p(row.get("pages") or 0),
         signals=math.log1p(row.get("signals") or 0),
@@ -391,19 +442,24 @@ class LogisticCalibration:
     # right, so their level overstates a new report's. (0, 1) = none
     recalibration: tuple[float, float] = (0.0, 1.0)
     recalibrated_on: list[str] = field(default_factory=list)
+    # the level's offsets per answer kind (`LEVEL_FEATURES`), set with it on the same reports
+    level_offsets: dict[str, float] = field(default_factory=dict)
     format = 2
 
     def probability_of(self, row: dict) -> float:
         return self.predict(feature_values(row, self.counts))
 
-    def predict(self, values: dict[str, float]) -> float:
-        """The probability for a draft's `feature_values`."""
+    def predict(self, values: dict[str, float], level: bool = True) -> float:
+        """The probability for a draft's `feature_values` (`level=False`: the model's own,
+        before the level on new reports)."""
         z = self.intercept
         for name in self.features:
             mean, sd = self.scale[name]
             z += self.coefficients[name] * (values[name] - mean) / sd
         p = 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
-        return round(recalibrated(p, self.recalibration), 3)
+        if not level:
+            return round(p, 3)
+        return round(relevel(p, self.recalibration, self.level_offsets, values), 3)
 
     def confidence(self, question, result) -> float:
         raw = None if result.features.get("rule") else float(result.confidence or 0.0)
@@ -467,12 +523,15 @@ class LogisticCalibration:
             "fitted_on": self.fitted_on,
             "recalibration": list(self.recalibration),
             "recalibrated_on": self.recalibrated_on,
+            "level_offsets": self.level_offsets,
             "counts": self.counts,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> LogisticCalibration:
-        unknown = [n for n in data["features"] if n not in FEATURES]
+        unknown = [n for n in data["features"] if n not in FEATURES] + [
+            n for n in data.get("level_offsets", {}) if n not in LEVEL_FEATURES
+        ]
         if unknown:
             raise ValueError(f"calibration {data.get('version')} uses unknown features {unknown}")
         return cls(
@@ -481,6 +540,7 @@ class LogisticCalibration:
             data.get("counts", {}), data.get("fitted_on", []), float(data.get("l2", 0.0)),
             tuple(float(v) for v in data.get("recalibration", (0.0, 1.0))),
             list(data.get("recalibrated_on", [])),
+            {n: float(w) for n, w in data.get("level_offsets", {}).items()},
         )
 
 

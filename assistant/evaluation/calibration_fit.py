@@ -50,9 +50,11 @@ from assistant.engines.calibration import (
     draft_facts,
     evidence_key,
     feature_values,
+    fit_level_offsets,
     fit_recalibration,
+    level_values,
     path_for,
-    recalibrated,
+    relevel,
 )
 from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.human_scores import load_human_scores
@@ -180,6 +182,15 @@ QUESTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # raised the generated years' AUROC (short 0.841 -> 0.849, long 0.861 -> 0.864) but lowered the
 # dev set's (0.610 -> 0.590, ECE 0.108 -> 0.124); `--evidence-level` turns it on
 EVIDENCE_LEVEL = False
+
+# the level on new reports with an offset per answer kind ('partly', a multi-select), off by
+# default: on rules-v18 (2026-12-07) the level sets' leave-one-report-out log-loss fell (0.4989
+# -> 0.4819: intercept -0.7, 'partly' +0.78, multi-select -0.61) but their ECE rose (0.018 ->
+# 0.071; blindset6 0.085 -> 0.114, blindset7 0.062 -> 0.082), their AUROC stayed (0.735 ->
+# 0.737), and the fitting sets' AUROC at that level fell (the 542 independent drafts 0.697 ->
+# 0.658, the generated years 0.80 -> 0.73-0.75): no better order, a worse reliability diagram.
+# `--level-kinds` turns it on
+LEVEL_KINDS = False
 
 
 def _tuples(rows, evidence_level: bool | None = None):
@@ -532,9 +543,16 @@ def main(argv=None) -> int:
         action="store_true",
         help="cells: down to the evidence strength (supporting sentences, pages)",
     )
+    parser.add_argument(
+        "--level-kinds",
+        action="store_true",
+        help="logistic with --fresh: the level may also move 'partly' and multi-select drafts "
+        "apart (an offset each), when that fits the fresh sets better (off: see LEVEL_KINDS)",
+    )
     args = parser.parse_args(argv)
-    global EVIDENCE_LEVEL
+    global EVIDENCE_LEVEL, LEVEL_KINDS
     EVIDENCE_LEVEL = EVIDENCE_LEVEL or args.evidence_level
+    LEVEL_KINDS = LEVEL_KINDS or args.level_kinds
     sources = list(args.sources)
     if args.standard:
         sources += standard_sources(args.standard.resolve(), fresh=bool(args.fresh))
@@ -631,36 +649,53 @@ def _fitted_on(sets: dict[str, list[dict]]) -> list[str]:
     return out
 
 
-def _fresh_level(cal: LogisticCalibration, fresh: dict[str, list[dict]]):
-    """The recalibration for new reports, fitted on `fresh` sets' drafts (never fitted, never
-    read for rules): none, an intercept, or an intercept and slope, whichever gives the best
-    leave-one-report-out log-loss over them; returns (it, its leave-one-report-out confidences
-    in row order)."""
+def _fresh_level(cal: LogisticCalibration, fresh: dict[str, list[dict]], kinds=None):
+    """The level for new reports, fitted on `fresh` sets' drafts (never fitted, never read for
+    rules): none, an intercept, an intercept and slope, or (`kinds`, default `LEVEL_KINDS`) an
+    intercept and an offset per answer kind (`LEVEL_FEATURES`: 'partly', a multi-select),
+    whichever gives the best leave-one-report-out log-loss over them; returns (the intercept and
+    slope, the offsets, the leave-one-report-out confidences in row order)."""
     rows = [r for rs in fresh.values() for r in rs]
-    raw = [cal.predict(feature_values(r, cal.counts)) for r in rows]
+    values = [feature_values(r, cal.counts) for r in rows]
+    raw = [cal.predict(v, level=False) for v in values]
     agreed = [bool(r["agreed"]) for r in rows]
     reports = sorted({r["report"] for r in rows})
+
+    def fitted(grid, train):
+        if grid == "kinds":
+            a, offsets = fit_level_offsets(
+                [raw[i] for i in train], [values[i] for i in train], [agreed[i] for i in train]
+            )
+            return (a, 1.0), offsets
+        return fit_recalibration([raw[i] for i in train], [agreed[i] for i in train], grid), {}
+
     slopes = {"none": None, "intercept": (1.0,), "intercept and slope": tuple(
         x / 10 for x in range(2, 21)
     )}
+    if LEVEL_KINDS if kinds is None else kinds:
+        slopes["intercept and answer kinds"] = "kinds"
     best = None
     for name, grid in slopes.items():
         conf = list(raw)
         if grid is not None:
             for report in reports:
                 train = [i for i, r in enumerate(rows) if r["report"] != report]
-                level = fit_recalibration([raw[i] for i in train], [agreed[i] for i in train], grid)
+                level, offsets = fitted(grid, train)
                 for i, r in enumerate(rows):
                     if r["report"] == report:
-                        conf[i] = round(recalibrated(raw[i], level), 3)
+                        conf[i] = round(relevel(raw[i], level, offsets, values[i]), 3)
         loss = log_loss(rows, conf)
         print(f"level on new reports, {name}: leave-one-report-out log-loss {loss:.4f}")
         if best is None or loss < best[0] - 1e-4:
             best = (loss, name, grid, conf)
     _, name, grid, conf = best
-    level = (0.0, 1.0) if grid is None else fit_recalibration(raw, agreed, grid)
-    print(f"chosen level: {name}, logit intercept {level[0]:+.1f}, slope {level[1]:.1f}")
-    return level, conf
+    level, offsets = ((0.0, 1.0), {}) if grid is None else fitted(grid, range(len(rows)))
+    offsets = {n: round(w, 3) for n, w in offsets.items()}
+    print(
+        f"chosen level: {name}, logit intercept {level[0]:+.1f}, slope {level[1]:.1f}"
+        + "".join(f", {n} {w:+.2f}" for n, w in offsets.items())
+    )
+    return level, offsets, conf
 
 
 def choose_for_new_reports(rows, fresh: dict[str, list[dict]], engine: str, model: str,
@@ -676,7 +711,7 @@ def choose_for_new_reports(rows, fresh: dict[str, list[dict]], engine: str, mode
             cal = LogisticCalibration.fit(engine, model, "", rows, features, l2)
             raw = [cal.predict(feature_values(r, cal.counts)) for r in fresh_rows]
             with contextlib.redirect_stdout(io.StringIO()):
-                _, conf = _fresh_level(cal, fresh)
+                _, _, conf = _fresh_level(cal, fresh)
             results[(name, l2)] = log_loss(fresh_rows, conf)
             s = confidence_summary(conf, [r["agreed"] for r in fresh_rows])
             print(
@@ -713,17 +748,21 @@ def _main_logistic(args, sets, rows, engine: str, model: str, fresh=None) -> int
         mean, sd = cal.scale[feature]
         print(f"  {feature:14s} {cal.coefficients[feature]:+.3f}  (mean {mean:.3f}, sd {sd:.3f})")
     if fresh:
-        cal.recalibration, fresh_conf = _fresh_level(cal, fresh)
+        cal.recalibration, cal.level_offsets, fresh_conf = _fresh_level(cal, fresh)
         cal.recalibrated_on = _fitted_on(fresh)
         _summarise_sets(fresh, [r for rs in fresh.values() for r in rs], fresh_conf, _label)
         print("the fitting sets at the level of new reports:")
-        _summarise_sets(
-            sets, rows, [round(recalibrated(p, cal.recalibration), 3) for p in conf], _label
-        )
+        _summarise_sets(sets, rows, [
+            round(relevel(p, cal.recalibration, cal.level_offsets, level_values(r)), 3)
+            for p, r in zip(conf, rows, strict=True)
+        ], _label)
         fresh_rows = [(r["report"].rsplit(":", 1)[-1], r["question"], r["agreed"])
                       for rs in fresh.values() for r in rs]
         digest = hashlib.sha256(
-            json.dumps([digest, fresh_rows, cal.recalibration], sort_keys=True).encode()
+            json.dumps(
+                [digest, fresh_rows, cal.recalibration]
+                + ([cal.level_offsets] if cal.level_offsets else []), sort_keys=True
+            ).encode()
         ).hexdigest()[:8]
     cal.version = version = f"{engine}-{model}-cal-{digest}"
     if args.write:
