@@ -447,7 +447,7 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
-    not there yet. `held_out` adds the held-out sets (evals/blindset4 and blindset8) last:
+    not there yet. `held_out` adds the held-out sets (evals/blindset4, 8 and 9) last:
     `make rerank` scores them once, `make calibrate` never reads them. `fresh` adds the sets
     that set the confidence's level on new reports (evals/blindset6 and blindset7: written
     blind, never read for rules); evals/blindset5, which did until rules-v16 read it, is a
@@ -488,6 +488,9 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
         if (REPO_ROOT / "evals" / "blindset8").is_dir():  # held out too (2026-12-07, second)
             blind8 = blind_set(folder / "blindset8", "blindset8")
             sets.append(("blind8", blind8 / "gold.csv", {"labelled_dir": blind8}))
+        if (REPO_ROOT / "evals" / "blindset9").is_dir():  # and blindset9 (2026-12-07, third)
+            blind9 = blind_set(folder / "blindset9", "blindset9")
+            sets.append(("blind9", blind9 / "gold.csv", {"labelled_dir": blind9}))
     sources = []
     for name, gold, options in sets:
         home = folder / name
