@@ -485,12 +485,10 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     if held_out:
         blind4 = blind_set(folder / "blind-set4", "blindset4")
         sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
-        if (REPO_ROOT / "evals" / "blindset8").is_dir():  # held out too (2026-12-07, second)
-            blind8 = blind_set(folder / "blindset8", "blindset8")
-            sets.append(("blind8", blind8 / "gold.csv", {"labelled_dir": blind8}))
-        if (REPO_ROOT / "evals" / "blindset9").is_dir():  # and blindset9 (2026-12-07, third)
-            blind9 = blind_set(folder / "blindset9", "blindset9")
-            sets.append(("blind9", blind9 / "gold.csv", {"labelled_dir": blind9}))
+        for name in ("blindset8", "blindset9"):  # held out too (added 2026-12-07)
+            if (REPO_ROOT / "evals" / name).is_dir():
+                built = blind_set(folder / name, name)
+                sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
     sources = []
     for name, gold, options in sets:
         home = folder / name
