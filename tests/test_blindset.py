@@ -1,6 +1,6 @@
 """The blind sets' keys must not drift from their PDFs: build them into a temp dir and check that
 every key page carries its marker phrase and that gold.csv is exactly what key.yaml implies
-(evals/blindset to blindset9, devset2 and devset3, built by the same build.py)."""
+(evals/blindset to blindset11, devset2 and devset3, built by the same build.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _build_module():
     "folder",
     [
         "blindset", "blindset2", "devset2", "blindset3", "blindset4", "blindset5", "blindset6",
-        "blindset7", "blindset8", "blindset9", "devset3",
+        "blindset7", "blindset8", "blindset9", "blindset10", "blindset11", "devset3",
     ],
 )
 def test_blindset_key_matches_built_pdfs(tmp_path, folder):

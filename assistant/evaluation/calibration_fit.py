@@ -447,7 +447,7 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
-    not there yet. `held_out` adds the held-out sets (evals/blindset4, 8 and 9) last:
+    not there yet. `held_out` adds the held-out sets (evals/blindset4, 8 to 11) last:
     `make rerank` scores them once, `make calibrate` never reads them. `fresh` adds the sets
     that set the confidence's level on new reports (evals/blindset6 and blindset7: written
     blind, never read for rules); evals/blindset5, which did until rules-v16 read it, is a
@@ -485,7 +485,7 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     if held_out:
         blind4 = blind_set(folder / "blind-set4", "blindset4")
         sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
-        for name in ("blindset8", "blindset9"):  # held out too (added 2026-12-07)
+        for name in ("blindset8", "blindset9", "blindset10", "blindset11"):  # held out too
             if (REPO_ROOT / "evals" / name).is_dir():
                 built = blind_set(folder / name, name)
                 sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))

@@ -7,7 +7,7 @@
 Each HOME holds the labelled reports ingested (for a generated year, the eval workspace
 `<home>/evals/work`), GOLD.csv their human scores with `evidence_pages`. `--standard DIR` uses
 the sets `make calibrate` prepares below DIR (the dev set, devset2, devset3, the spent blind sets
-1-3 and 5 and the generated short and long years for fitting; evals/blindset4, 8 and 9,
+1-3 and 5 and the generated short and long years for fitting; evals/blindset4 and 8 to 11,
 which no choice may use, as the held-out sets; never blindset6 and 7, which set the confidence's
 level).
 
@@ -229,7 +229,8 @@ def standard(folder: Path) -> tuple[list[str], list[str]]:
         for n in ("dev", "dev2", "dev3", "blind", "blind2", "blind3", "blind5", "short", "long")
         if n in named
     ]
-    held = [f"{n}:{named[n]}" for n in ("blind4", "blind8", "blind9") if n in named]
+    held_names = ("blind4", "blind8", "blind9", "blind10", "blind11")
+    held = [f"{n}:{named[n]}" for n in held_names if n in named]
     return fitting, held
 
 
