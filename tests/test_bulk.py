@@ -133,7 +133,10 @@ def test_two_runs_at_once_do_not_corrupt_or_double_draft(year, data_home, script
     ]
     outs = [p.communicate(timeout=180) for p in procs]
     errors = [[x for x in o[1].replace("\r", "\n").splitlines() if "%|" not in x] for o in outs]
-    assert [p.returncode for p in procs] == [0, 0], errors
+    # a run that exits 2 says why on stdout (one CI run on 2026-12-07 saw an exit 2 with no
+    # message on stderr): show both, so a failure here names its cause
+    said = [o[0].strip().splitlines()[-5:] for o in outs]
+    assert [p.returncode for p in procs] == [0, 0], (errors, said)
     # the embedded Chroma store takes one writer at a time: one run drafts, the other waits
     # for it and then reuses every draft
     results = sorted((json.loads(o[0])["drafted"], json.loads(o[0])["reused"]) for o in outs)
