@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -291,7 +292,7 @@ class Database:
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         # WAL + NORMAL: a commit survives the process being killed (what resumable runs need);
         # only an OS crash or power cut can lose the last commits. FULL fsynced every commit,
         # which serialised a bulk run's writes behind the disk (issue 15 item 3, branch perf).
@@ -340,6 +341,27 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _use_wal(conn: sqlite3.Connection, wait: float = 60.0) -> None:
+    """Put the file in WAL mode, waiting for other processes as the busy timeout would.
+
+    SQLite answers a journal-mode change with "database is locked" at once, without calling
+    the busy handler, while another connection holds a lock. Two processes opening a new data
+    directory together (a bulk run and the UI, or two runs) met it: measured 30-43 of 200
+    trios of processes opening one fresh file, and one CI run's `score` exiting 2.
+    """
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 def _split_sql(script: str) -> list[str]:
