@@ -55,12 +55,13 @@ lint: setup
 # penalty chosen by leave-one-report-out log-loss. Prints the LORO ECE/AUROC of every set.
 # evals/blindset6 and blindset7 (written blind, never read for rules, never fitted) set the level on
 # new reports (`--fresh`): the fitting sets' rules were tuned until their drafts agreed.
-# evals/blindset5 did until rules-v16 read it; it is a fitting set since.
+# evals/blindset5 did until rules-v16 read it; it is a fitting set since. Which set plays which
+# role (fitting, level, held-out) is evals/sets.json's: `--fresh level` names its level sets.
 CAL_HOME ?= $(HOME)/.cache/review-assistant-calibrate
 DEVSET ?= ../shared/devset
 calibrate: setup
 	REVIEW_ASSISTANT_DEVSET=$(DEVSET) $(PY) -m assistant.evaluation.calibration_fit \
-	  --standard $(CAL_HOME) --rows-cache $(CAL_HOME)/rows.json --fresh blindset6,blindset7 --write
+	  --standard $(CAL_HOME) --rows-cache $(CAL_HOME)/rows.json --fresh level --write
 
 # Refit the learned page order of retrieval (assistant/page_rerank.py) and write
 # assistant/retrieval_weights/page-rerank__<embedder>.json: fitted on the dev set, devset2,

@@ -4,10 +4,14 @@ every key page carries its marker phrase and that gold.csv is exactly what key.y
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
+
+from assistant.evaluation.sets import sets_in
 
 pytest.importorskip("reportlab")
 pytest.importorskip("pypdf")
@@ -22,13 +26,26 @@ def _build_module():
     return mod
 
 
-@pytest.mark.parametrize(
-    "folder",
-    [
-        "blindset", "blindset2", "devset2", "blindset3", "blindset4", "blindset5", "blindset6",
-        "blindset7", "blindset8", "blindset9", "blindset10", "blindset11", "devset3",
-    ],
-)
+BUILT = [s.name for s in sets_in(source="built")]
+
+
+def test_every_set_under_evals_is_registered_with_its_role_and_gate():
+    """A new set cannot be left out of the calibration's held-out loop, make rerank, these key
+    checks or the CI gates: they all read evals/sets.json."""
+    evals = BUILD.parents[1]
+    folders = sorted(p.parent.name for p in evals.glob("*/sources"))
+    assert sorted(BUILT) == folders
+    gates = json.loads((evals / "data" / "thresholds.json").read_text())
+    assert [s.name for s in sets_in() if s.source != "generated" and s.name not in gates] == []
+    for labelled in sets_in(source="built"):
+        with open(evals / labelled.name / "gold.csv", newline="") as handle:
+            reports = {row["report"] for row in csv.DictReader(handle)}
+        assert len(reports) == labelled.reports, labelled
+    assert {s.role for s in sets_in()} == {"fitting", "level", "held-out"}
+    assert len({s.short for s in sets_in()}) == len(sets_in())
+
+
+@pytest.mark.parametrize("folder", BUILT)
 def test_blindset_key_matches_built_pdfs(tmp_path, folder):
     build = _build_module()
     build.use_set(BUILD.parents[1] / folder)

@@ -29,6 +29,7 @@ from assistant.evaluation.human_scores import (
 )
 from assistant.evaluation.labelled_year import generate_labelled_year, gold_rows
 from assistant.evaluation.scoring import Item, aggregate, human_agreement, score_question
+from assistant.evaluation.sets import sets_in
 from assistant.questions import load_bank
 from tests.built_sets import build_set
 
@@ -391,13 +392,7 @@ def _gate_on_folder(assistant, folder: Path, gate: dict, n_reports: int) -> None
 
 
 @pytest.mark.parametrize(
-    ("name", "n_reports"),
-    [
-        ("blindset", 2), ("blindset2", 2), ("blindset3", 2), ("blindset4", 3), ("blindset5", 3),
-        ("blindset6", 3), ("blindset7", 4), ("blindset8", 6), ("blindset9", 5),
-        ("blindset10", 5), ("blindset11", 5),
-        ("devset2", 4), ("devset3", 4),
-    ],
+    ("name", "n_reports"), [(s.name, s.reports) for s in sets_in(source="built")]
 )
 def test_ci_gate_blind_set(assistant, tmp_path, name, n_reports):
     """The gate on each set written blind to the engine and built here from its sources

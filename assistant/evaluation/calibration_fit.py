@@ -60,6 +60,7 @@ from assistant.engines.offline import OfflineEngine
 from assistant.evaluation.human_scores import load_human_scores
 from assistant.evaluation.metrics import confidence_summary
 from assistant.evaluation.scoring import Item
+from assistant.evaluation.sets import sets_in
 from assistant.service import Assistant
 
 
@@ -451,44 +452,25 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     `make rerank` scores them once, `make calibrate` never reads them. `fresh` adds the sets
     that set the confidence's level on new reports (evals/blindset6 and blindset7: written
     blind, never read for rules); evals/blindset5, which did until rules-v16 read it, is a
-    fitting set."""
+    fitting set. The sets, their roles and their order are evals/sets.json's."""
     from assistant.config import REPO_ROOT
     from assistant.evaluation.harness import _labelled_source
 
     devset = Path(
         os.environ.get("REVIEW_ASSISTANT_DEVSET") or REPO_ROOT / "../shared/devset"
     ).resolve()
-    blind = blind_set(folder / "blind-set")
-    blind2 = blind_set(folder / "blind-set2", "blindset2")
-    blind3 = blind_set(folder / "blind-set3", "blindset3")
-    dev2 = blind_set(folder / "dev-set2", "devset2")  # written blind, used for development
-    generated = folder / "{name}" / "evals" / "labelled" / "seed2021-n{n}-{name}" / "gold.csv"
-    sets = [
-        ("dev", devset / "gold.csv", {"labelled_dir": devset}),
-        ("blind", blind / "gold.csv", {"labelled_dir": blind}),
-        ("blind2", blind2 / "gold.csv", {"labelled_dir": blind2}),
-        ("blind3", blind3 / "gold.csv", {"labelled_dir": blind3}),
-        ("dev2", dev2 / "gold.csv", {"labelled_dir": dev2}),
-        ("short", Path(str(generated).format(name="short", n=40)), {"n": 40, "length": "short"}),
-        ("long", Path(str(generated).format(name="long", n=20)), {"n": 20, "length": "long"}),
-    ]
-    # blindset5 set the level until rules-v16 read its drafts (2026-12-05): a fitting set since,
-    # named as `eval run --labelled evals/blindset5` names it (its eval says in-sample);
-    # blindset6 and blindset7 are the fresh sets now (written blind, never read for rules)
-    # devset3 (written blind, read for rules-v18) is a fitting set from the start
-    for name, fitting in (
-        ("blindset5", True), ("devset3", True), ("blindset6", False), ("blindset7", False),
-    ):
-        if (fitting or fresh) and (REPO_ROOT / "evals" / name).is_dir():
-            built = blind_set(folder / name, name)
-            sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
-    if held_out:
-        blind4 = blind_set(folder / "blind-set4", "blindset4")
-        sets.append(("blind4", blind4 / "gold.csv", {"labelled_dir": blind4}))
-        for name in ("blindset8", "blindset9", "blindset10", "blindset11"):  # held out too
-            if (REPO_ROOT / "evals" / name).is_dir():
-                built = blind_set(folder / name, name)
-                sets.append((name.replace("set", ""), built / "gold.csv", {"labelled_dir": built}))
+    roles = ("fitting",) + (("level",) if fresh else ()) + (("held-out",) if held_out else ())
+    sets = []
+    for labelled in sets_in(*roles):
+        if labelled.source == "shared":
+            sets.append((labelled.short, devset / "gold.csv", {"labelled_dir": devset}))
+        elif labelled.source == "generated":
+            n, length = labelled.reports, labelled.length
+            gold = folder / length / "evals" / "labelled" / f"seed2021-n{n}-{length}" / "gold.csv"
+            sets.append((labelled.short, gold, {"n": n, "length": length}))
+        elif (REPO_ROOT / "evals" / labelled.name).is_dir():
+            built = blind_set(folder / labelled.built, labelled.name)
+            sets.append((labelled.short, built / "gold.csv", {"labelled_dir": built}))
     sources = []
     for name, gold, options in sets:
         home = folder / name
@@ -537,7 +519,7 @@ def main(argv=None) -> int:
         help="logistic: the sources whose GOLD path contains TEXT (or one of comma-separated "
         "TEXTs) are not fitted; they set the level on new reports (an intercept, and a slope "
         "when it helps, on the logit scale): reports written blind that no rule was ever tuned "
-        "on (with --standard: blindset6,blindset7)",
+        "on (`level`: evals/sets.json's level sets, blindset6 and blindset7)",
     )
     parser.add_argument(
         "--evidence-level",
@@ -576,6 +558,8 @@ def main(argv=None) -> int:
             r["independent"] = independent
             r["recal"] = bool(args.recalibrate_on and args.recalibrate_on in gold)
     marks = [m for m in (args.fresh or "").split(",") if m]
+    if marks == ["level"]:  # evals/sets.json's level sets, by the folders they are built into
+        marks = [f"/{s.built}/" for s in sets_in("level", source="built")]
     fresh = {s: rs for s, rs in sets.items() if any(m in s.split("=", 1)[1] for m in marks)}
     if args.fresh and not fresh:
         parser.error(f"--fresh {args.fresh}: no source's GOLD path contains it")

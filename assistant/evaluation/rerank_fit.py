@@ -219,18 +219,14 @@ def _row(name, before, after) -> str:
 
 def standard(folder: Path) -> tuple[list[str], list[str]]:
     from assistant.evaluation.calibration_fit import standard_sources
+    from assistant.evaluation.sets import sets_in
 
     named = {}
     for source in standard_sources(folder, held_out=True):
         home = source.split("=", 1)[0]
         named[Path(home).parent.parent.name] = source
-    fitting = [
-        f"{n}:{named[n]}"
-        for n in ("dev", "dev2", "dev3", "blind", "blind2", "blind3", "blind5", "short", "long")
-        if n in named
-    ]
-    held_names = ("blind4", "blind8", "blind9", "blind10", "blind11")
-    held = [f"{n}:{named[n]}" for n in held_names if n in named]
+    fitting = [f"{s.short}:{named[s.short]}" for s in sets_in("fitting") if s.short in named]
+    held = [f"{s.short}:{named[s.short]}" for s in sets_in("held-out") if s.short in named]
     return fitting, held
 
 
