@@ -215,6 +215,15 @@ def test_retrieval_recall_and_citation_precision():
     assert summary["n"] == 2 and summary["n_without_gold"] == 1
     assert summary["recall@1"] == 0.0 and summary["recall@2"] == pytest.approx(0.5)
     assert summary["hit@2"] == pytest.approx(0.5)
+    # five gold pages: three of them at the top is all k=3 can hold, though recall@3 is 0.6
+    five = {2, 4, 6, 8, 10}
+    assert m.recall_at_k([2, 4, 6, 1], five, 3) == pytest.approx(0.6)
+    assert m.capped_recall_at_k([2, 4, 6, 1], five, 3) == pytest.approx(1.0)
+    assert m.capped_recall_at_k([2, 1, 3, 4], five, 3) == pytest.approx(1 / 3)
+    assert m.capped_recall_at_k([5, 7], {7}, 1) == 0.0  # one gold page: capped equals recall
+    capped = m.retrieval_summary([([2, 4, 6], five), ([9], {9})], ks=(3,))
+    assert capped["capped_recall@3"] == pytest.approx(1.0)
+    assert capped["recall@3"] == pytest.approx((0.6 + 1.0) / 2)
     cp = m.citation_precision([{3, 4}, {8}, {2}], [{3}, {8}, set()])
     assert cp["precision"] == pytest.approx(2 / 3) and cp["cited_without_gold"] == 1
 

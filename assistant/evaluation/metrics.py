@@ -406,15 +406,30 @@ def recall_at_k(ranked_pages: Sequence[int], gold: set[int], k: int) -> float:
     return len(set(ranked_pages[:k]) & gold) / len(gold)
 
 
+def capped_recall_at_k(ranked_pages: Sequence[int], gold: set[int], k: int) -> float:
+    """Recall@k out of what k pages can hold: gold pages found in the top k over min(k, gold).
+
+    BEIR's R_cap@k. An item with five gold pages has a recall@3 of at most 0.6; its capped
+    recall@3 is 1.0 when the top three are all gold pages.
+    """
+    if not gold:
+        return NAN
+    return len(set(ranked_pages[:k]) & gold) / min(k, len(gold))
+
+
 def retrieval_summary(
     items: Sequence[tuple[Sequence[int], set[int]]], ks: Sequence[int] = (1, 3, 5, 8)
 ) -> dict[str, Any]:
-    """Mean recall@k and hit@k (any gold page in the top k) over items with gold pages."""
+    """Mean recall@k, capped recall@k (`capped_recall_at_k`) and hit@k (any gold page in the
+    top k) over items with gold pages."""
     scored = [(pages, gold) for pages, gold in items if gold]
     out: dict[str, Any] = {"n": len(scored), "n_without_gold": len(items) - len(scored)}
     for k in ks:
         out[f"recall@{k}"] = (
             float(np.mean([recall_at_k(p, g, k) for p, g in scored])) if scored else NAN
+        )
+        out[f"capped_recall@{k}"] = (
+            float(np.mean([capped_recall_at_k(p, g, k) for p, g in scored])) if scored else NAN
         )
         out[f"hit@{k}"] = (
             float(np.mean([bool(set(p[:k]) & g) for p, g in scored])) if scored else NAN

@@ -266,8 +266,9 @@ def aggregate(questions: list[dict], retrieval: dict | None = None) -> dict:
             rows = [r[mode] for qid, r in retrieval["per_question"].items() if qid in ids]
             n = sum(r["n"] for r in rows)
             for k in retrieval["ks"]:
-                total = sum(r[f"recall@{k}"] * r["n"] for r in rows if r["n"])
-                out[f"recall@{k}_{mode}"] = total / n if n else m.NAN
+                for name in (f"recall@{k}", f"capped_recall@{k}"):
+                    total = sum(r.get(name, m.NAN) * r["n"] for r in rows if r["n"])
+                    out[f"{name}_{mode}"] = total / n if n else m.NAN
     return out
 
 
