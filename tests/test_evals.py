@@ -172,6 +172,36 @@ def test_abstentions_are_counted_not_dropped():
     assert overall["items"] == 5 and overall["abstained_or_failed"] == 2
 
 
+def test_a_question_whose_drafts_never_vary_while_the_key_does_is_named():
+    c8 = BANK.get("C8")
+    constant = score_question(
+        c8, [_item(f"r{i}", "C8", [gold], draft="partly") for i, gold in
+             enumerate(["partly", "not", "partly", "evidenced"])], n_boot=20, seed=1,
+    )  # fmt: skip
+    varied = score_question(
+        BANK.get("A1"), [_item(f"r{i}", "A1", [gold], draft=gold) for i, gold in
+                         enumerate(["yes", "no", "yes"])], n_boot=20, seed=1,
+    )  # fmt: skip
+    agreed = score_question(  # the key never varies either: nothing to discriminate
+        BANK.get("A5"), [_item(f"r{i}", "A5", ["yes"], draft="yes") for i in range(3)],
+        n_boot=20, seed=1,
+    )  # fmt: skip
+    two = score_question(  # two items are too few to call constant
+        c8, [_item("r1", "C8", ["not"], draft="partly"), _item("r2", "C8", ["partly"],
+             draft="partly")], n_boot=20, seed=1,
+    )  # fmt: skip
+    multi = score_question(
+        BANK.get("A2"), [_item(f"r{i}", "A2", [gold], draft=["neglect"]) for i, gold in
+                         enumerate([["neglect"], ["neglect", "child_exploitation"],
+                                    ["neglect"]])], n_boot=20, seed=1,
+    )  # fmt: skip
+    assert [q["constant_draft"] for q in (constant, varied, agreed, two, multi)] == [
+        True, False, False, False, True
+    ]
+    overall = aggregate([constant, varied, agreed, two, multi])
+    assert overall["constant_while_key_varies"] == ["C8", "A2"]
+
+
 def test_one_report_alone_is_scored_without_a_majority_baseline():
     """A labelled folder with one report: no other report to take a majority from, so the
     baseline is absent (shown as a dash), not a crash on the multi-select questions."""

@@ -129,6 +129,7 @@ def score_question(question, items: list[Item], *, n_boot: int, seed: int) -> di
         scored.pop("n")  # the statistics' n is n_answered; `n` stays the number of items
         out.update(scored)
         out["accuracy_all"] = out["n_correct"] / len(items)  # abstentions count as wrong
+        out["constant_draft"] = _constant_while_key_varies(answered)
     refs = [it.reference for it in items]
     baseline_kind = {"nominal": "single", "ordinal": "single"}.get(kind, kind)
     predictions = m.majority_baseline_loo(refs, baseline_kind, categories_of(question))
@@ -149,6 +150,20 @@ def score_question(question, items: list[Item], *, n_boot: int, seed: int) -> di
         [set(it.draft.pages) for it in answered], [it.gold_pages for it in answered]
     )
     return out
+
+
+def _frozen(answer: Any) -> Any:
+    return tuple(sorted(map(str, answer))) if isinstance(answer, (list, tuple, set)) else answer
+
+
+def _constant_while_key_varies(answered: list[Item]) -> bool:
+    """Every draft gives one answer while the key's answers differ (three items or more): the
+    question's accuracy is then the key's distribution, not discrimination (issue 12)."""
+    if len(answered) < 3:
+        return False
+    drafts = {_frozen(it.draft.answer) for it in answered}
+    keys = {_frozen(it.reference) for it in answered}
+    return len(drafts) == 1 and len(keys) > 1
 
 
 def human_agreement(question, items: list[Item], *, n_boot: int, seed: int) -> dict | None:
@@ -244,6 +259,7 @@ def aggregate(questions: list[dict], retrieval: dict | None = None) -> dict:
         "questions": len(scored),
         "items": n_items,
         "abstained_or_failed": sum(q["n"] - q["n_answered"] for q in scored),
+        "constant_while_key_varies": [q["id"] for q in scored if q.get("constant_draft")],
         "single_choice_accuracy": pooled(single),
         "single_choice_accuracy_all": pooled(single_all, base="n"),
         "mean_primary_kappa": m.finite_mean([q.get("primary_kappa") for q in scored]),

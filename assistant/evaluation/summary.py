@@ -168,12 +168,19 @@ def _questions(mx: dict) -> Section:
             ]
             + [pct(retrieval.get(m, {}).get("recall@8")) for m in modes]
         )
+    constant = mx["overall"].get("constant_while_key_varies")
     text = [
         "For multi-selects the 'accuracy' column is the mean Jaccard overlap of the option "
         "sets; for counts it is the exact-match rate. Undefined statistics (e.g. kappa "
         "when every answer is the same) show as '–'. Confusion matrices: human answer in "
-        "rows, draft in columns."
+        "rows, draft in columns.",
     ]
+    if constant is not None:  # runs scored before the flag existed have no such figure
+        text.append(
+            "Questions whose drafts all give one answer while the key's answers vary (three "
+            "answered items or more; their accuracy is the key's distribution, not "
+            f"discrimination): {', '.join(constant) if constant else 'none'}."
+        )
     return Section("Per question", text, [(headers, rows)], ["confusions"])
 
 
@@ -667,6 +674,11 @@ def headline(mx: dict) -> str:
         f"  all: accuracy {pct(o['single_choice_accuracy'])}, mean kappa "
         f"{fmt(o['mean_primary_kappa'])}; recall@8 {recall or 'not measured'}"
     )
+    if o.get("constant_while_key_varies"):
+        lines.append(
+            "  drafts all the same while the key varies: "
+            + ", ".join(o["constant_while_key_varies"])
+        )
     for label, g in (mx.get("confidence") or {}).items():
         lines.append(
             f"  confidence {label}: ECE {fmt(g['ece'], 3)}, AUROC {fmt(g['auroc'], 3)} over "
