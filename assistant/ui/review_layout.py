@@ -97,7 +97,7 @@ def review_layout(assistant) -> ReviewWidgets:
                 elem_id="rv-queue",
                 max_height=560,
                 show_search="search",
-                column_widths=["12%", "20%", "25%", "43%"],
+                column_widths=["16%", "19%", "24%", "41%"],
             )
             with gr.Row():
                 prev_btn = gr.Button("◀ Prev (K)", size="sm", elem_id="rv-prev")
