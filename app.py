@@ -62,7 +62,8 @@ CSS = """
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
-#rv-queue [role=gridcell]:first-child .cell-wrap { white-space: nowrap; }  /* A1n, B7n whole */
+#rv-queue [role=gridcell]:first-child .cell-wrap > span { white-space: nowrap;
+  word-break: normal; overflow-wrap: normal; }  /* question ids (A1n, C2m) whole */
 #rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
 #rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap,

@@ -349,7 +349,9 @@ def _use_wal(conn: sqlite3.Connection, wait: float = 60.0) -> None:
     SQLite answers a journal-mode change with "database is locked" at once, without calling
     the busy handler, while another connection holds a lock. Two processes opening a new data
     directory together (a bulk run and the UI, or two runs) met it: measured 30-43 of 200
-    trios of processes opening one fresh file, and one CI run's `score` exiting 2.
+    trios of processes opening one fresh file, and one CI run's `score` exiting 2. Retries
+    until `wait` seconds have passed; an attempt that does meet the busy handler (another
+    connection in an exclusive transaction) may wait the connection's own timeout on top.
     """
     deadline = time.monotonic() + wait
     delay = 0.005
