@@ -489,6 +489,12 @@ def majority_baseline_loo(
     return predictions
 
 
+def comparable(answer: Any) -> Any:
+    """An answer as a hashable value that compares as auditors compare it: a multi-select's
+    options as a set, whatever their order."""
+    return frozenset(answer) if isinstance(answer, list | tuple | set) else answer
+
+
 def self_agreement(runs: Sequence[Mapping[Hashable, Any]]) -> dict[str, Any]:
     """Run-to-run reliability: share of items given the identical answer in every run.
 
@@ -498,11 +504,8 @@ def self_agreement(runs: Sequence[Mapping[Hashable, Any]]) -> dict[str, Any]:
     if len(runs) < 2:
         raise ValueError("self-agreement needs at least two runs")
 
-    def norm(value: Any) -> Any:
-        return frozenset(value) if isinstance(value, list | tuple | set) else value
-
     keys = [k for k in runs[0] if all(k in run for run in runs[1:])]
-    differing = [k for k in keys if len({norm(run[k]) for run in runs}) > 1]
+    differing = [k for k in keys if len({comparable(run[k]) for run in runs}) > 1]
     return {
         "n": len(keys),
         "runs": len(runs),

@@ -152,17 +152,13 @@ def score_question(question, items: list[Item], *, n_boot: int, seed: int) -> di
     return out
 
 
-def _frozen(answer: Any) -> Any:
-    return tuple(sorted(map(str, answer))) if isinstance(answer, (list, tuple, set)) else answer
-
-
 def _constant_while_key_varies(answered: list[Item]) -> bool:
     """Every draft gives one answer while the key's answers differ (three items or more): the
     question's accuracy is then the key's distribution, not discrimination (issue 12)."""
     if len(answered) < 3:
         return False
-    drafts = {_frozen(it.draft.answer) for it in answered}
-    keys = {_frozen(it.reference) for it in answered}
+    drafts = {m.comparable(it.draft.answer) for it in answered}
+    keys = {m.comparable(it.reference) for it in answered}
     return len(drafts) == 1 and len(keys) > 1
 
 

@@ -1,4 +1,4 @@
-"""The labelled sets built from sources under evals/ and their roles (evals/sets.json)."""
+"""The labelled sets the evals use beyond `eval run`'s own, and their roles (evals/sets.json)."""
 
 from __future__ import annotations
 
