@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.sets import sets_in
+from assistant.evaluation.sets import labelled_sets, read_sets, sets_in
 
 pytest.importorskip("reportlab")
 pytest.importorskip("pypdf")
@@ -43,6 +43,27 @@ def test_every_set_under_evals_is_registered_with_its_role_and_gate():
         assert len(reports) == labelled.reports, labelled
     assert {s.role for s in sets_in()} == {"fitting", "level", "held-out"}
     assert len({s.short for s in sets_in()}) == len(sets_in())
+
+
+def test_rerank_sums_the_fitting_sets_in_their_fixed_order(tmp_path):
+    """make rerank's weights depend on the order its sets' pairs are summed in: it is each
+    fitting set's rerank_order, the order the shipped weights were fitted in, and a list that
+    gives two sets one place (or none) is refused with the file named."""
+    fitting = [s.short for s in sorted(sets_in("fitting"), key=lambda s: s.rerank_order)]
+    assert fitting == "dev dev2 dev3 blind blind2 blind3 blind5 short long".split()
+    listed = json.loads((BUILD.parents[1] / "sets.json").read_text())
+    assert read_sets(BUILD.parents[1] / "sets.json") == labelled_sets()
+    for broken in ("same place", "missing"):
+        entries = [dict(entry) for entry in listed["sets"]]
+        first = next(e for e in entries if e["role"] == "fitting")
+        if broken == "same place":
+            first["rerank_order"] = 2
+        else:
+            del first["rerank_order"]
+        path = tmp_path / f"{broken.replace(' ', '-')}.json"
+        path.write_text(json.dumps({"sets": entries}))
+        with pytest.raises(ValueError, match=f"{path}.*rerank_order"):
+            read_sets(path)
 
 
 @pytest.mark.parametrize("folder", BUILT)

@@ -225,14 +225,11 @@ def standard(folder: Path) -> tuple[list[str], list[str]]:
     for source in standard_sources(folder, held_out=True):
         home = source.split("=", 1)[0]
         named[Path(home).parent.parent.name] = source
-    # the fit's own order since it began (the development sets, the spent blind sets, the
-    # generated years): the pairs are summed in it, so the same data gives the same weights
-    def group(labelled) -> int:
-        return 2 if labelled.source == "generated" else 0 if labelled.short.startswith("dev") else 1
-
+    # evals/sets.json's rerank_order: the pairs are summed in it, so the same data gives the
+    # same weights whatever the list's order
     fitting = [
         f"{s.short}:{named[s.short]}"
-        for s in sorted(sets_in("fitting"), key=group)
+        for s in sorted(sets_in("fitting"), key=lambda s: s.rerank_order)
         if s.short in named
     ]
     held = [f"{s.short}:{named[s.short]}" for s in sets_in("held-out") if s.short in named]

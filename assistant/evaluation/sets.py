@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from assistant.config import REPO_ROOT
 
@@ -21,18 +22,32 @@ class LabelledSet:
     source: str  # built | shared | generated
     built: str = ""  # source built: the folder below the eval homes its PDFs are built into
     length: str = ""  # source generated: short | long
+    rerank_order: int = 0  # fitting sets: the place make rerank sums this set's pairs in
 
 
 @cache
 def labelled_sets() -> tuple[LabelledSet, ...]:
     """Every set in evals/sets.json, in its order there."""
-    path = REPO_ROOT / "evals" / "sets.json"
+    return read_sets(REPO_ROOT / "evals" / "sets.json")
+
+
+def read_sets(path: Path) -> tuple[LabelledSet, ...]:
+    """The sets a list like evals/sets.json gives, checked (ValueError naming the file)."""
     sets = tuple(LabelledSet(**entry) for entry in json.loads(path.read_text())["sets"])
     unknown = [s.name for s in sets if s.role not in ROLES or s.source not in SOURCES]
     if unknown:
         raise ValueError(
             f"{path}: sets {unknown} need a role of {', '.join(ROLES)} and a source of "
             f"{', '.join(SOURCES)}"
+        )
+    fitting = [s for s in sets if s.role == "fitting"]
+    places = sorted(s.rerank_order for s in fitting)
+    if places != list(range(1, len(fitting) + 1)) or any(
+        s.rerank_order for s in sets if s.role != "fitting"
+    ):
+        raise ValueError(
+            f"{path}: each fitting set needs its own rerank_order, 1 to {len(fitting)} "
+            "(a new one takes the next place), and no other set has one"
         )
     return sets
 
