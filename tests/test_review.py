@@ -268,6 +268,64 @@ def test_citation_relevance_and_missed_passages_are_events_too(a, rid):
         )
 
 
+def test_history_and_decision_log_say_what_each_annotation_did(a, rid, tmp_path):
+    """Marking a citation not relevant or relevant, adding a passage, and setting or removing
+    an example mark are told apart in the item's history (UI) and the XLSX decision log."""
+    from openpyxl import load_workbook
+
+    from assistant.ui.review_views import history_rows
+
+    s = store(a)
+    draft = draft_of(a, rid, "A1")
+    last = None
+    for action, payload in [
+        ("citation", {"index": 1, "relevant": False}),
+        ("citation", {"index": 1, "relevant": True}),
+        ("passage", {"page": 1, "quote": "our needs analysis showed rising referrals"}),
+    ]:
+        last = s.record(
+            rid,
+            "A1",
+            "alice",
+            action,
+            payload=payload,
+            base_event_id=last and last.event_id,
+            draft_id=draft.draft_id,
+        )
+    s.record(rid, "A1", "alice", "accept", base_event_id=last.event_id, draft_id=draft.draft_id)
+    a.mark_example(rid, "A1", "alice", page=1, quote="our needs analysis showed rising referrals")
+    a.mark_example(rid, "A1", "alice", on=False)
+    rows = history_rows(a.bank.get("A1"), a.review_history(rid, "A1"))
+    assert [r[3] for r in reversed(rows)] == [
+        "marked citation 1 as not relevant",
+        "marked citation 1 as relevant",
+        "added a missed passage on page 1",
+        "accept",
+        "marked the answer as an example of practice (page 1)",
+        "removed the example-of-practice mark",
+    ]
+    assert rows[-3][4] == '"our needs analysis showed rising referrals"'
+    assert rows[1][4] == '"our needs analysis showed rising referrals"'  # the example's passage
+
+    book = load_workbook(a.export_final_answers(tmp_path / "final.xlsx", report_ids=[rid]))
+    log = book["Decision log"]
+    header = [c.value for c in log[1]]
+    got = [
+        (
+            r[header.index("Action")].value,
+            r[header.index("Page")].value,
+            r[header.index("Citation")].value,
+        )
+        for r in log.iter_rows(min_row=2)
+    ]
+    assert got[-2:] == [
+        ("example", 1, 'marked as an example: "our needs analysis showed rising referrals"'),
+        ("example", None, "example mark removed"),
+    ]
+    assert got[0][2].startswith("citation 1 (not relevant)")
+    assert got[1][2].startswith("citation 1 (relevant)")
+
+
 def test_bad_inputs_are_refused(a, rid):
     s = store(a)
     with pytest.raises(ReviewAssistantError, match="no reviewer"):

@@ -54,8 +54,13 @@ class Event:
 
         `show` formats answer values (default: JSON, e.g. "partly").
         """
+        line = f"{self.reviewer} {self.what(show)} ({self.question_id}, {self.created_at})"
+        return f"{line}: {self.note}" if self.note else line
+
+    def what(self, show: Callable[[Any], str] | None = None) -> str:
+        """What the event did, in words: 'marked citation 2 as not relevant'."""
         show = show or _show
-        what = {
+        return {
             "accept": f"accepted the draft answer {show(self.after)}",
             "edit": f"edited the answer to {show(self.after)}",
             "reject": "rejected the draft",
@@ -68,12 +73,11 @@ class Event:
             "note": "added a note",
             "example": (
                 "marked the answer as an example of practice"
+                + (f" (page {self.payload['page']})" if self.payload.get("page") else "")
                 if self.payload.get("on", True)
                 else "removed the example-of-practice mark"
             ),
         }.get(self.action, self.action)
-        line = f"{self.reviewer} {what} ({self.question_id}, {self.created_at})"
-        return f"{line}: {self.note}" if self.note else line
 
 
 @dataclass

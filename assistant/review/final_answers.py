@@ -120,12 +120,19 @@ LOG_COLUMNS = [
 
 
 def _cited(drafts: DraftStore, event, cache: dict) -> tuple[int | None, str]:
-    """(page, what was cited) of a citation or passage event, for the decision log."""
+    """(page, what was cited or marked) of a citation, passage or example event, for the
+    decision log (an example mark set or removed, and its passage)."""
     payload = event.payload or {}
     if event.action == "passage":
         page = payload.get("page")
         quote = str(payload.get("quote") or "").strip()
         shown = f'added: "{quote}"' if quote else "added"
+        return (int(page) if page is not None else None), shown
+    if event.action == "example":
+        page = payload.get("page")
+        quote = str(payload.get("quote") or "").strip()
+        shown = "marked as an example" if payload.get("on", True) else "example mark removed"
+        shown += f': "{quote}"' if quote else ""
         return (int(page) if page is not None else None), shown
     if event.action != "citation":
         return None, ""

@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.review.decisions import DECISION_STATUS
 from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view, trust_level
 
@@ -107,9 +108,7 @@ def blind_html() -> str:
 
 def blind_rows(rows: list[list[Any]], blind: set) -> list[list[Any]]:
     """Queue rows with the trust, status and answer of blind items hidden."""
-    return [
-        [r[0], "–", "blind", "hidden: you mark it blind"] if r[0] in blind else r for r in rows
-    ]
+    return [[r[0], "–", "blind", "hidden: you mark it blind"] if r[0] in blind else r for r in rows]
 
 
 def trust_html(draft: Draft, agreement: tuple[int, int] | None) -> str:
@@ -193,19 +192,19 @@ def state_html(question: Question, state: ItemState, draft: Draft | None) -> str
 
 
 def history_rows(question: Question, events: list[Event]) -> list[list[Any]]:
-    """Newest first."""
-    return [
-        [
-            e.event_id,
-            e.created_at,
-            e.reviewer,
-            e.action,
-            fmt_answer(question, e.after) if e.after is not None else "",
-            e.note or "",
-            e.seconds_on_task if e.seconds_on_task is not None else "",
-        ]
-        for e in reversed(events)
-    ]
+    """Newest first. A decision shows its action and answer; an annotation (a citation marked,
+    a passage added, an example mark set or removed) says what it did, and its passage."""
+    rows = []
+    for e in reversed(events):
+        quote = str((e.payload or {}).get("quote") or "").strip()
+        if e.after is not None:
+            answer = fmt_answer(question, e.after)
+        else:
+            answer = f'"{quote}"' if quote and e.action in ("passage", "example") else ""
+        action = e.action if e.action in DECISION_STATUS else e.what()
+        seconds = e.seconds_on_task if e.seconds_on_task is not None else ""
+        rows.append([e.event_id, e.created_at, e.reviewer, action, answer, e.note or "", seconds])
+    return rows
 
 
 def starting_value(state: ItemState, draft: Draft | None) -> Any:
