@@ -816,6 +816,17 @@ def _period(text: str) -> str:
 REPORT_HELP = "the report: id, id prefix, file name, or partnership name (any case; a unique part)"
 
 
+def _positive(text: str) -> int:
+    """A whole number of 1 or more (argparse names the option when it refuses one)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n}: give 1 or more")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="review-assistant",
@@ -853,7 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("search", cmd_search, "search one report's passages")
     p.add_argument("report", help=REPORT_HELP)
     p.add_argument("query", help="words or a phrase to look for")
-    p.add_argument("-k", type=int, default=None, help="passages (default: retrieval.top_k)")
+    p.add_argument("-k", type=_positive, default=None, help="passages (default: retrieval.top_k)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
 
     p = add("ask", cmd_ask, "ask one report a free question (answer with cited pages)")
@@ -880,9 +891,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the year, e.g. 2020-21 (labels the run; fills undetected periods)",
     )
     p.add_argument("--engine", help="offline or llm (default: llm when configured)")
-    p.add_argument("--concurrency", type=int, help="parallel model calls (LLM engine)")
+    p.add_argument("--concurrency", type=_positive, help="parallel model calls (LLM engine)")
     p.add_argument(
-        "--workers", type=int, help="report processes for the offline engine (default 1)"
+        "--workers", type=_positive, help="report processes for the offline engine (default 1)"
     )
     p.add_argument("--questions", help="comma-separated question ids (default: all)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any report or draft failed")
@@ -930,7 +941,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("targets", nargs="*", help="score: the CSV; compare: two eval ids")
     p.add_argument("--engine", help="offline (default for run) or llm")
-    p.add_argument("--reports", type=int, default=40, help="run: reports to generate")
+    p.add_argument("--reports", type=_positive, default=40, help="run: reports to generate")
     p.add_argument("--seed", type=int, default=2021, help="run: generator seed")
     p.add_argument(
         "--length",
@@ -953,7 +964,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default for score); reuse: draft only what is missing",
     )
     p.add_argument("--no-retrieval", action="store_true", help="skip recall@k")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    p.add_argument("--bootstrap", type=_positive, default=1000, help="bootstrap resamples")
 
     p = add(
         "review-export",
@@ -990,7 +1001,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("sample", cmd_sample, "draw a reproducible sample of partnerships from the register")
     p.add_argument("--period", type=_period, required=True, help="the year, e.g. 2020-21")
-    p.add_argument("--n", type=int, required=True, help="how many partnerships")
+    p.add_argument("--n", type=_positive, required=True, help="how many partnerships")
     p.add_argument("--seed", type=int, required=True, help="random seed (recorded)")
     p.add_argument("--by", choices=["region"], help="stratify by this register column")
 
@@ -1017,7 +1028,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("bench", cmd_bench, "benchmark extraction, embedding and indexing speed")
     p.add_argument(
-        "--reports", type=int, default=None, help="generated reports (default 8; --year: 24)"
+        "--reports", type=_positive, default=None, help="generated reports (default 8; --year: 24)"
     )
     p.add_argument("--embedders", default="static,minilm")
     p.add_argument(
@@ -1042,7 +1053,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("demo", cmd_demo, "the main job on bundled sample reports (offline)")
-    p.add_argument("--reports", type=int, default=18, help="sample reports to generate")
+    p.add_argument("--reports", type=_positive, default=18, help="sample reports to generate")
     p.add_argument("--no-ui", action="store_true", help="do not start the web UI")
     p.add_argument("--port", type=int, default=7860)
 

@@ -134,7 +134,7 @@ class ChromaSettings(_Section):
     """Local persistent store by default; set `host` to use a shared `chroma run` server."""
 
     host: str | None = None
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     path: Path | None = None  # default: <home>/chroma
 
 
@@ -142,8 +142,8 @@ class RetrievalSettings(_Section):
     """Hybrid retrieval: dense and BM25 candidate lists fused with reciprocal rank fusion."""
 
     mode: str = Field("hybrid", pattern="^(hybrid|dense|lexical)$")
-    candidates: int = 40
-    rrf_k: int = 60
+    candidates: int = Field(40, ge=1)
+    rrf_k: int = Field(60, ge=1)
     top_k: int = Field(8, ge=1)  # evidence blocks per draft; passages `search` returns
     # the learned order of a question's candidate pages (assistant/page_rerank.py); an
     # embedder without fitted weights keeps the fused order whatever this says
@@ -153,9 +153,9 @@ class RetrievalSettings(_Section):
 class IngestSettings(_Section):
     """Limits that protect the machine from enormous files."""
 
-    max_file_mb: int = 300  # MiB (2**20 bytes), as Gradio counts its upload limit
-    max_pages: int = 2000
-    min_chars_per_page: int = 25  # fewer extracted characters → "little text" (quoted)
+    max_file_mb: int = Field(300, ge=0)  # MiB (2**20 bytes), as Gradio counts its upload limit
+    max_pages: int = Field(2000, ge=1)
+    min_chars_per_page: int = Field(25, ge=0)  # fewer extracted characters → "little text" (quoted)
     ocr: bool = False
     ocr_language: str = "eng"
 
@@ -166,14 +166,14 @@ class LLMSettings(_Section):
     base_url: str | None = None
     api_key: SecretStr | None = None
     model: str = "gpt-4o-mini"
-    timeout: float = 60.0
-    max_retries: int = 3
-    temperature: float = 0.0
+    timeout: float = Field(60.0, gt=0)  # seconds for one reply
+    max_retries: int = Field(3, ge=0)
+    temperature: float = Field(0.0, ge=0, le=2)
     json_schema: bool = True  # use response_format=json_schema; plain JSON mode otherwise
     # A cap on each reply: small local models in JSON mode can otherwise write until the
     # context is full. 0 sends no cap (the server's default).
     max_tokens: int = Field(1024, ge=0)
-    concurrency: int = 4
+    concurrency: int = Field(4, ge=1)
     cache: bool = True  # serve an exact repeat of a request from the call log (zero cost)
     # USD per million tokens, by model name: [input, output] or [input, output, cached input]
     # (cached input: the prompt-caching price, e.g. {"gpt-4o-mini": [0.15, 0.60, 0.075]};

@@ -44,7 +44,7 @@ from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.identity import normalise_period
-from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
+from assistant.ingest.pdf import OCR_HINT, Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from assistant.questions import QuestionBank
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -272,7 +271,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         if report.no_text_pages:
             warnings.append(
                 f"no text layer on page(s) {describe_pages(report.no_text_pages)}: "
-                "they look scanned; run again with --ocr to read them"
+                f"they look scanned; {OCR_HINT} to read them"
             )
         if report.ocr_pages:
             warnings.append(f"page(s) {describe_pages(report.ocr_pages)} read by OCR")
@@ -798,6 +797,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         """The cohort figures as CSV (UTF-8 with BOM) and XLSX: one row per question × answer,
         drafts and reviewer-decided answers side by side."""
         return write_cohort_tables(summary, out_dir, stem)
+
     # --- use case: context strategies and the run plan (branch draft) -------------------
     def _settings_with_context(self, context: str | None) -> Settings:
         """The settings with `llm.context` set for one run (the settings object is frozen)."""

@@ -256,6 +256,37 @@ def test_unknown_config_key_is_refused_with_the_nearest_name(tmp_path, monkeypat
     assert code == 2 and "llm.timeotu is not a setting (did you mean llm.timeout?)" in err
 
 
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("[llm]\nmax_retries = -1", "llm.max_retries: Input should be greater than or equal to 0"),
+        ("[llm]\ntimeout = 0", "llm.timeout: Input should be greater than 0"),
+        ("[llm]\nconcurrency = -4", "llm.concurrency: Input should be greater than or equal to 1"),
+        ("[retrieval]\ncandidates = 0", "retrieval.candidates: Input should be greater than or"),
+    ],
+)
+def test_impossible_numbers_are_refused_naming_the_setting(
+    line, says, tmp_path, monkeypatch, capsys
+):
+    """A retry count below 0 or a timeout of 0 once passed and failed every draft with a
+    misleading endpoint message; they are configuration errors (exit 2, the setting named)."""
+    config = tmp_path / "config.toml"
+    config.write_text(line + "\n", encoding="utf-8")
+    monkeypatch.setenv("REVIEW_ASSISTANT_CONFIG", str(config))
+    code, _, err = run_cli(capsys, "reports")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert says in err and str(config) in err
+
+
+@pytest.mark.parametrize(
+    "args", [("search", "x", "neglect", "-k", "-5"), ("eval", "run", "--reports", "0")]
+)
+def test_counts_on_the_command_line_below_one_are_refused(args, capsys):
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error
+        cli_main(list(args))
+    assert refused.value.code == 2 and "give 1 or more" in capsys.readouterr().err
+
+
 def test_config_path_that_is_a_directory_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REVIEW_ASSISTANT_CONFIG", str(tmp_path))
     code, out, err = run_cli(capsys, "reports")

@@ -57,6 +57,13 @@ class ParsedReport:
     warnings: list[str] = field(default_factory=list)
 
 
+# The hint for pages without a text layer. `ingest` takes --ocr; `score` (and any command that
+# ingests) reads the setting, so the hint names both.
+OCR_HINT = (
+    "ingest it again with --ocr (or set ingest.ocr = true, e.g. REVIEW_ASSISTANT_INGEST__OCR=1)"
+)
+
+
 def file_sha256(path: Path) -> str:
     """The report's identity: SHA-256 of its bytes."""
     digest = hashlib.sha256()
@@ -207,9 +214,7 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
                 f"page(s) {describe_pages(list(unreadable))} could not be read "
                 f"({_first_cause(unreadable)})"
             )
-        raise InputFileError(
-            path, message, "run again with --ocr (needs Debian's tesseract-ocr package)"
-        )
+        raise InputFileError(path, message, f"{OCR_HINT} (needs Debian's tesseract-ocr package)")
     warnings = []
     if unreadable:
         warnings.append(_unreadable_warning(unreadable))
@@ -268,7 +273,7 @@ def _little_text_warning(little: dict[int, str]) -> str:
     more = f"; and {len(little) - 3} more" if len(little) > 3 else ""
     return (
         f"little text on page(s) {describe_pages(list(little))} ({shown}{more}); "
-        "kept as found. If these pages are scans, run again with --ocr to read them"
+        f"kept as found. If these pages are scans, {OCR_HINT} to read them"
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import hide_paths
+from assistant.ingest.pdf import OCR_HINT
 from assistant.ui.common import AppContext, draft_with_progress, error_text, frame, message
 from assistant.ui.render import LIBRARY_HEADERS, library_rows, report_choices
 
@@ -46,7 +47,7 @@ def _failed_line(name: str, error: str) -> str:
 _CLI_TO_UI = (
     ("set it with --partnership NAME", "type it in Partnership and ingest again"),
     ("set it with --period 2020-21", "type it in Period and ingest again"),
-    ("run again with --ocr", "tick OCR and ingest again"),
+    (OCR_HINT, "tick OCR and ingest again"),
 )
 
 
@@ -130,7 +131,12 @@ def library_page(ctx: AppContext) -> LibraryHandles:
     last = gr.State(None)
 
     def ingest(
-        paths, partnership_value, period_value, use_ocr, q="", progress=gr.Progress()  # noqa: B008
+        paths,
+        partnership_value,
+        period_value,
+        use_ocr,
+        q="",
+        progress=gr.Progress(),  # noqa: B008
     ):
         if not paths:
             return "Choose one or more PDF files first.", gr.update(), None
