@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from assistant.config import REPO_ROOT, load_settings
-from assistant.errors import ReviewAssistantError
+from assistant.errors import ReviewAssistantError, path_problem, storage_problem
 from assistant.service import Assistant, find_pdfs
 from assistant.ui.auth import main as auth_main
 
@@ -1136,6 +1136,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # unexpected: one line, the traceback only on request
         if os.environ.get("REVIEW_ASSISTANT_DEBUG"):
             raise
+        from assistant.config import default_home
+
+        known = storage_problem(exc, default_home()) or path_problem(exc)
+        if known:
+            return _fail(args, *known, 2)
         return _fail(
             args,
             f"unexpected {type(exc).__name__}: {exc}",

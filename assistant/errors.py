@@ -5,6 +5,9 @@ Messages are converted to CLI lines or UI notices only at the edge (cli.py, app.
 
 from __future__ import annotations
 
+import errno
+import shutil
+import sqlite3
 from pathlib import Path
 
 
@@ -75,3 +78,48 @@ def hide_paths(text: str, path: Path, *folders: Path) -> str:
             if len(form) > 1:
                 text = text.replace(form, "…")
     return text
+
+
+def storage_problem(exc: Exception, home: Path) -> tuple[str, str] | None:
+    """(message, hint) for a full disk or a data directory that cannot be written: every step
+    after it would fail the same way. None for anything else."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and (
+        "unable to open database file" in text or "readonly database" in text
+    ):
+        return (
+            f"cannot write to the data directory {home}",
+            "make it writable, or point REVIEW_ASSISTANT_HOME at a folder you can write",
+        )
+    if "disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC or _nearly_full(home):
+        return (
+            f"the disk holding {getattr(exc, 'filename', None) or home} is full",
+            "free some space, then re-run the same command (finished work is kept)",
+        )
+    return None
+
+
+def _nearly_full(home: Path) -> bool:
+    """Under 5 MB free where the data directory is: an unexpected error there (Chroma says
+    "Error in compaction") is the full disk."""
+    try:
+        return shutil.disk_usage(home).free < 5 * 2**20
+    except OSError:
+        return False
+
+
+def path_problem(exc: Exception) -> tuple[str, str] | None:
+    """(message, hint) for a path that cannot be used (an --out that is a file, a folder that
+    does not exist or cannot be written); None for anything else."""
+    if isinstance(exc, OSError) and exc.filename:
+        why = exc.strerror or type(exc).__name__
+        if isinstance(exc, FileExistsError | NotADirectoryError):
+            hint = (
+                "a file stands where a folder is needed (--out names a folder): give another path"
+            )
+        elif isinstance(exc, PermissionError):
+            hint = "choose a folder you can write, or fix its permissions"
+        else:
+            hint = "check the path and re-run"
+        return f"{exc.filename}: {why}", hint
+    return None

@@ -37,6 +37,7 @@ from assistant.errors import (
     NotFoundError,
     ReviewAssistantError,
     hide_paths,
+    storage_problem,
 )
 from assistant.evaluation.harness import MODES as EVAL_MODES
 from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_run, run_eval
@@ -229,6 +230,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 error = hide_paths(str(exc), path, self.settings.home)
                 yield IngestResult(path=str(path), status="failed", error=error)
             except Exception as exc:  # unexpected: report it against the file, keep going
+                if storage_problem(exc, self.settings.home):
+                    raise  # a full disk fails every file after this one: stop, say so once
                 log.debug("ingest of %s failed", path, exc_info=True)
                 detail = hide_paths(f"{type(exc).__name__}: {exc}", path, self.settings.home)
                 yield IngestResult(
@@ -239,6 +242,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 )
 
     def _ingest_one(self, path, ocr, partnership, period, replaces, on_chunks) -> IngestResult:
+        if path.suffix.lower() != ".pdf" and not path.exists():
+            raise InputFileError(path, "not found", "check the path (a PDF, or a folder of PDFs)")
         if path.suffix.lower() != ".pdf":
             raise InputFileError(path, "not a .pdf file", "only PDF reports can be ingested")
         if path.exists() and path.stat().st_size > 0:

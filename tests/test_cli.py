@@ -406,3 +406,51 @@ def test_a_mistyped_command_or_choice_names_the_nearest_valid_one(argv, suggesti
         assert err.rstrip().endswith(suggestion)
     else:
         assert "did you mean" not in err
+
+
+def test_an_out_path_that_is_a_file_is_one_line_naming_it(scored, tmp_path, capsys):
+    taken = tmp_path / "figures.pdf"
+    taken.write_bytes(b"not a folder")
+    for command in ("export", "cohort"):
+        code, out, err = run(capsys, command, "--out", str(taken))
+        assert code == 2 and out == ""
+        assert err.strip().splitlines() == [
+            f"error: {taken}: File exists: a file stands where a folder is needed (--out names "
+            "a folder): give another path"
+        ]
+    assert taken.read_bytes() == b"not a folder"  # nothing written over it
+
+
+def test_a_full_disk_and_a_read_only_data_directory_are_named_not_reported_as_bugs(tmp_path):
+    """Real SQLite errors: a database at its page limit ("database or disk is full", as on a
+    full disk) and a read-only one. Each names the data directory and what to do."""
+    import sqlite3
+
+    from assistant.errors import path_problem, storage_problem
+
+    db = tmp_path / "review.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (x BLOB)")
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA max_page_count = 3")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        for _ in range(10):
+            conn.execute("INSERT INTO t VALUES (zeroblob(4000))")
+    conn.close()
+    message, hint = storage_problem(full.value, tmp_path)
+    assert message == f"the disk holding {tmp_path} is full" and "re-run" in hint
+    read_only = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as refused:
+        read_only.execute("INSERT INTO t VALUES (1)")
+    read_only.close()
+    message, hint = storage_problem(refused.value, tmp_path)
+    assert message == f"cannot write to the data directory {tmp_path}"
+    assert "REVIEW_ASSISTANT_HOME" in hint
+    assert storage_problem(ValueError("a bug"), tmp_path) is None  # still reported as a bug
+    assert path_problem(ValueError("a bug")) is None
+
+
+def test_ingest_of_a_folder_that_does_not_exist_says_not_found(tmp_path, capsys):
+    code, out, err = run(capsys, "ingest", str(tmp_path / "reports-2021"))
+    assert code == 1
+    assert "FAILED reports-2021: not found: check the path (a PDF, or a folder of PDFs)" in err
