@@ -182,6 +182,51 @@ def test_keyboard_flow_note_save_then_a_accepts_the_next(flow_app, browser):
     page.context.close()
 
 
+def test_an_unsaved_edit_is_kept_when_the_reviewer_moves_on(flow_app, browser):
+    """An answer picked and a note typed, then J, K, N or a queue row before saving: the edit
+    waits for that question (and says so) instead of going; saved, it is gone from the wait."""
+    url, recs, a = flow_app
+    rid = recs["first"].report_id
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    search = page.locator("#rv-queue input[type=text]").first
+    search.fill("A4")
+    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
+    search.fill("")
+    choice = page.locator("#rv-choice")
+    drafted = next(d for d in a.drafts.for_report(rid) if d.question_id == "A4").answer
+    other = "No" if drafted != "no" else "Yes"
+    choice.get_by_label(other, exact=True).check()
+    note = page.locator("#rv-note textarea")
+    note.fill("the plan is next year's, not this year's")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    expect(page.locator("#rv-title h3")).not_to_contain_text("A4 ·")
+    expect(page.locator("#rv-msg")).to_contain_text("A4 has an unsaved edit: it is kept")
+    expect(note).to_have_value("")  # the next question starts clean
+    page.keyboard.press("k")
+    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
+    expect(choice.get_by_label(other, exact=True)).to_be_checked()
+    expect(note).to_have_value("the plan is next year's, not this year's")
+    expect(page.locator("#rv-msg")).to_contain_text("Your unsaved edit of A4 is back")
+    assert a.review_item(rid, "A4").status == "undecided"  # nothing saved behind their back
+    page.click("#rv-save")
+    expect(page.locator("#rv-msg")).to_contain_text("kim edited the answer")
+    state = a.review_item(rid, "A4")
+    assert state.status == "edited" and state.note == "the plan is next year's, not this year's"
+    # saved: coming back shows the decision, and no edit waits any more
+    page.keyboard.press("Escape")
+    search.fill("A4")
+    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
+    search.fill("")
+    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
+    expect(page.locator("#rv-msg")).not_to_contain_text("unsaved")
+    expect(note).to_have_value("")
+    page.context.close()
+
+
 def test_page_browser_search_and_pdf_at_page(flow_app, browser):
     url, recs, a = flow_app
     scanned = recs["scanned"]

@@ -60,6 +60,7 @@ class ReviewWidgets:
     xlsx_btn: Any
     export_file: Any
     item: Any
+    unsaved: Any  # {"report_id/qid": {"value", "note"}}: edits left unsaved, kept per session
     order: Any
     order_pick: Any
     next_report_btn: Any
@@ -114,8 +115,8 @@ def review_layout(assistant) -> ReviewWidgets:
                 state_md = gr.HTML("", elem_id="rv-state")
                 choice = gr.Radio([], label="Answer", visible=False, elem_id="rv-choice")
                 multi = gr.CheckboxGroup([], label="Answer", visible=False, elem_id="rv-multi")
-                count = gr.Number(
-                    label="Answer", precision=0, minimum=0, visible=False, elem_id="rv-count"
+                count = gr.Number(  # no precision: 2.5 is refused, not rounded to 2
+                    label="Answer", minimum=0, visible=False, elem_id="rv-count"
                 )
                 free = gr.Textbox(label="Answer", lines=3, visible=False, elem_id="rv-free")
                 note = gr.Textbox(
@@ -202,6 +203,7 @@ def review_layout(assistant) -> ReviewWidgets:
         export_file = gr.File(label="Download", interactive=False, elem_id="rv-export-file")
 
     item = gr.State({})
+    unsaved = gr.State({})
     order = gr.State([])
     next_report = gr.State(None)
     return ReviewWidgets(
@@ -242,6 +244,7 @@ def review_layout(assistant) -> ReviewWidgets:
         xlsx_btn=xlsx_btn,
         export_file=export_file,
         item=item,
+        unsaved=unsaved,
         order=order,
         order_pick=order_pick,
         next_report_btn=next_report_btn,

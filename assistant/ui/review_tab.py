@@ -62,6 +62,7 @@ def review_page(ctx: AppContext):
         w.example_md,
         w.history,
         w.item,
+        w.unsaved,
         w.msg,
         w.add_page,
         w.add_quote,
@@ -139,6 +140,34 @@ def review_page(ctx: AppContext):
             updates[w.free] = gr.update(visible=True, value=value or "", label=label)
         return updates
 
+    def keep_unsaved(current: dict, values: list, note_v, unsaved: dict | None) -> dict:
+        """The session's unsaved edits with the item on screen's typed answer and note added
+        (or dropped when they are what it started from): moving on never loses them."""
+        stash = dict(unsaved or {})
+        if not current or current.get("blind") or not current.get("qid"):
+            return stash
+        report_id, qid = current["report_id"], current["qid"]
+        question = a.bank.get(qid)
+        draft = a.drafts.get(current["draft_id"]) if current.get("draft_id") else None
+        start = views.starting_value(a.review_item(report_id, qid), draft)
+        value = views.editor_value(current["type"], *values)
+        key = views.unsaved_key(report_id, qid)
+        if views.same_answer(question, value, start) and not (note_v or "").strip():
+            stash.pop(key, None)
+        else:
+            stash[key] = {"value": value, "note": note_v or ""}
+        return stash
+
+    def moved_on(current: dict, stash: dict, out: dict) -> dict:
+        """`out` (another item's view) with the stash, saying the left item's edit is kept."""
+        out[w.unsaved] = stash
+        left = current.get("qid") if current else None
+        if left and views.unsaved_key(current["report_id"], left) in stash and not out.get(w.msg):
+            out[w.msg] = message(
+                "warn", f"{left} has an unsaved edit: it is kept; open {left} again to save it."
+            )
+        return out
+
     def item_view(
         report_id: str,
         qid: str,
@@ -146,6 +175,7 @@ def review_page(ctx: AppContext):
         keep_inputs: bool = False,
         cite_index: int | None = None,
         blind: set | None = None,
+        unsaved: dict | None = None,
     ) -> dict:
         question = a.bank.get(qid)
         if question.id in (blind or set()):
@@ -200,10 +230,18 @@ def review_page(ctx: AppContext):
             w.msg: "",
         }
         if not keep_inputs:
-            out.update(editor_updates(question, views.starting_value(state, draft)))
-            out[w.note] = ""
+            kept = (unsaved or {}).get(views.unsaved_key(report_id, question.id))
+            value = kept["value"] if kept else views.starting_value(state, draft)
+            out.update(editor_updates(question, value))
+            out[w.note] = kept["note"] if kept else ""
             out[w.add_page] = None  # a passage typed for one question never lands on another
             out[w.add_quote] = ""
+            if kept:
+                out[w.msg] = message(
+                    "warn",
+                    f"Your unsaved edit of {question.id} is back: save it (E), or set the answer "
+                    "back and move on to drop it.",
+                )
         out.update(w.viewer.show(views.cited_page(a, report_id, citations, cite_index)))
         return out
 
@@ -272,29 +310,36 @@ def review_page(ctx: AppContext):
         out.update(item_view(report_id, first, blind=blind) if first else blank_item())
         return out
 
-    def select_item(report_id, typed, evt: gr.SelectData, request: gr.Request):
+    def select_item(report_id, typed, current, unsaved, values, note_v, evt, request):
         qid = (evt.row_value or [None])[0]
         if not report_id or not qid:
             return {}
-        return item_view(report_id, str(qid), blind=hidden(report_id, typed, request))
+        stash = keep_unsaved(current, values, note_v, unsaved)
+        blind = hidden(report_id, typed, request)
+        return moved_on(current, stash, item_view(report_id, str(qid), blind=blind, unsaved=stash))
 
-    def step(current: dict, ids: list[str], delta: int, typed, request):
+    def step(current: dict, ids: list[str], delta: int, typed, unsaved, values, note_v, request):
         if not current or not ids:
             return {}
         position = ids.index(current["qid"]) if current["qid"] in ids else 0
         rid = current["report_id"]
-        return item_view(
-            rid, ids[(position + delta) % len(ids)], blind=hidden(rid, typed, request)
-        )
+        stash = keep_unsaved(current, values, note_v, unsaved)
+        qid = ids[(position + delta) % len(ids)]
+        view = item_view(rid, qid, blind=hidden(rid, typed, request), unsaved=stash)
+        return moved_on(current, stash, view)
 
-    def goto_todo(current: dict, ids: list[str], typed, request: gr.Request):
+    def goto_todo(
+        current: dict, ids: list[str], typed, unsaved, v1, v2, v3, v4, note_v, request: gr.Request
+    ):
         if not current or not ids:
             return {}
         qid = next_todo(current["report_id"], ids, current["qid"])
         if qid is None:
             return {w.msg: message("ok", done_text(current["report_id"]))}
         rid = current["report_id"]
-        return item_view(rid, qid, blind=hidden(rid, typed, request))
+        stash = keep_unsaved(current, [v1, v2, v3, v4], note_v, unsaved)
+        view = item_view(rid, qid, blind=hidden(rid, typed, request), unsaved=stash)
+        return moved_on(current, stash, view)
 
     def done_text(report_id: str) -> str:
         nxt = a.next_unreviewed_report(report_id)
@@ -318,6 +363,7 @@ def review_page(ctx: AppContext):
         advance_v,
         order_v,
         request: gr.Request | None,
+        unsaved: dict | None = None,
     ):
         if not current:
             return {w.msg: message("warn", "Pick a question from the queue first.")}
@@ -351,11 +397,14 @@ def review_page(ctx: AppContext):
             return {w.msg: message("error", f"Not saved — {exc}")}
         nxt = next_todo(report_id, ids, qid) if advance_v else qid
         blind = hidden(report_id, typed, request)
-        out = item_view(report_id, nxt or qid, blind=blind)
+        stash = {k: v for k, v in (unsaved or {}).items() if k != views.unsaved_key(report_id, qid)}
+        out = item_view(report_id, nxt or qid, blind=blind, unsaved=stash)
+        out[w.unsaved] = stash
         saved = f"Saved: {event.describe(views.labeller(question))}"
         if nxt is None:
             saved += ". " + done_text(report_id)
-        out[w.msg] = message("ok", saved)
+        restored = out.get(w.msg)
+        out[w.msg] = message("ok", saved) + (restored or "")
         return {**out, **queue_view(report_id, order_v, blind)}
 
     def annotate(
@@ -490,11 +539,16 @@ def review_page(ctx: AppContext):
     def on_open(report_id, order, typed, request: gr.Request):
         return open_report(report_id, order, typed, request)
 
-    def on_prev(c, o, typed, request: gr.Request):
-        return step(c, o, -1, typed, request)
+    def on_prev(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
+        return step(c, o, -1, typed, kept, [v1, v2, v3, v4], n, request)
 
-    def on_next(c, o, typed, request: gr.Request):
-        return step(c, o, 1, typed, request)
+    def on_next(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
+        return step(c, o, 1, typed, kept, [v1, v2, v3, v4], n, request)
+
+    def on_select(
+        report_id, typed, c, kept, v1, v2, v3, v4, n, evt: gr.SelectData, request: gr.Request
+    ):
+        return select_item(report_id, typed, c, kept, [v1, v2, v3, v4], n, evt, request)
 
     def on_reviewer(c, report_id, order, typed, request: gr.Request):
         """The queue and the item on screen again, as this reviewer may see them (another name
@@ -521,10 +575,11 @@ def review_page(ctx: AppContext):
     w.report.change(on_open, [w.report, w.order_pick, box], all_out, api_name="open_report")
     w.order_pick.change(reorder, [w.item, w.report, w.order_pick, box], queue_outputs)
     w.next_report_btn.click(lambda nxt: gr.update(value=nxt), [w.next_report], [w.report])
-    w.queue.select(select_item, [w.report, box], item_outputs)
-    w.prev_btn.click(on_prev, [w.item, w.order, box], item_outputs)
-    w.next_btn.click(on_next, [w.item, w.order, box], item_outputs)
-    w.todo_btn.click(goto_todo, [w.item, w.order, box], item_outputs)
+    typed_in = [w.unsaved, *editors, w.note]  # what moving on keeps (keep_unsaved)
+    w.queue.select(on_select, [w.report, box, w.item, *typed_in], item_outputs)
+    w.prev_btn.click(on_prev, [w.item, w.order, box, *typed_in], item_outputs)
+    w.next_btn.click(on_next, [w.item, w.order, box, *typed_in], item_outputs)
+    w.todo_btn.click(goto_todo, [w.item, w.order, box, *typed_in], item_outputs)
     box.blur(on_reviewer, [w.item, w.report, w.order_pick, box], all_out)
     w.example_btn.click(toggle_example, [w.item, box], item_outputs, api_name="mark_example")
     decision_inputs = [
@@ -538,16 +593,17 @@ def review_page(ctx: AppContext):
         w.note,
         w.advance,
         w.order_pick,
+        w.unsaved,
     ]
 
-    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
-        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
+    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
+        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
 
-    def on_save(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
-        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
+    def on_save(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
+        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
 
-    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, request: gr.Request):
-        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request)
+    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
+        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
 
     w.accept_btn.click(on_accept, decision_inputs, all_out, api_name="decide_accept")
     w.save_btn.click(on_save, decision_inputs, all_out, api_name="decide_save")

@@ -214,6 +214,26 @@ def starting_value(state: ItemState, draft: Draft | None) -> Any:
     return draft.answer if draft is not None else None
 
 
+def unsaved_key(report_id: str, question_id: str) -> str:
+    """An item's key in the session's unsaved edits."""
+    return f"{report_id}/{question_id}"
+
+
+def same_answer(question: Question, value: Any, start: Any) -> bool:
+    """Whether the editor still holds what the item started from (both read as answers, so
+    a reordered multi-select or "3" for 3 is the same; an empty editor is no answer)."""
+
+    def read(v: Any) -> Any:
+        if v is None or v == "" or v == []:
+            return None
+        try:
+            return question.validate_answer(v)
+        except ValueError:
+            return ("not an answer", repr(v))
+
+    return read(value) == read(start)
+
+
 def editor_value(answer_type: str, choice: Any, multi: Any, count: Any, free: Any) -> Any:
     """The value of the editor that is shown for this answer type."""
     value = {"multi_select": multi, "count": count, "free_text": free}.get(answer_type, choice)
