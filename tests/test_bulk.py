@@ -118,6 +118,49 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     assert rerun["tokens_cumulative"]["prompt_tokens"] > 0
 
 
+def test_ctrl_c_stops_a_concurrent_llm_score_promptly_and_the_run_resumes(
+    year, data_home, scripted_llm
+):
+    """SIGINT cancels the queued pairs: only the calls in flight finish (before the fix the
+    pool sent every queued pair to the model before exiting)."""
+    scripted_llm.handler = answer_any
+    scripted_llm.latency = 0.3
+    pairs = 4 * len(QUESTIONS.split(","))
+    proc = subprocess.Popen(
+        _score_cmd(year, "--engine", "llm", "--concurrency", "2"),
+        env=_env(data_home, scripted_llm.url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Python installs its Ctrl-C handler only when SIGINT is not ignored at start
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 60
+    while len(scripted_llm.chat_requests()) < 4 and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    at_signal = len(scripted_llm.chat_requests())
+    _out, err = proc.communicate(timeout=30)
+    after = len(scripted_llm.chat_requests()) - at_signal
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: re-run the same command" in err
+    assert at_signal < pairs // 2
+    assert after <= 2, f"{after} model calls after Ctrl-C ({pairs - at_signal} were queued)"
+
+    scripted_llm.latency = 0.0
+    done = subprocess.run(
+        _score_cmd(year, "--engine", "llm"),
+        env=_env(data_home, scripted_llm.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["drafted"] + result["reused"] == pairs and result["reused"] > 0
+    assert len(_draft_rows(data_home)) == pairs
+
+
 def test_two_runs_at_once_do_not_corrupt_or_double_draft(year, data_home, scripted_llm):
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.05

@@ -284,13 +284,20 @@ def draft_items(
                     if on_item:
                         on_item(outcome)
             return
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=concurrency)
+        try:
             futures = [pool.submit(one, r, u, earlier_for(r)) for r, u in pairs]
             for future in as_completed(futures):
                 for outcome in future.result():
                     outcomes.append(outcome)
                     if on_item:
                         on_item(outcome)
+        except BaseException:
+            # Ctrl-C (or a failure): queued pairs are never sent to the model; the calls in
+            # flight finish and are stored, and a re-run drafts what is left.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
     run_phase([(r, u) for r in reports for u in drafter.units(first)], lambda r: None)
     if last:
