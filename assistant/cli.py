@@ -302,6 +302,8 @@ def cmd_score(args) -> int:
         bars["files"].update(1)
         if result.status == "failed":
             tqdm.write(f"FAILED {result.error}", file=sys.stderr)
+        for warning in result.warnings:  # as `ingest` prints them: a new version, scanned pages
+            tqdm.write(f"warning: {Path(result.path).name}: {warning}", file=sys.stderr)
 
     def on_start(total: int) -> None:
         if "files" in bars:

@@ -60,6 +60,19 @@ def identity_key(partnership: str | None, period: str | None) -> tuple[str, str]
     return " ".join(partnership.casefold().split()), period.strip()
 
 
+def latest_versions(reports: list[ReportRecord]) -> list[ReportRecord]:
+    """`reports` once each, without those another of them is a new version of (a corrected
+    copy in the same folder): one report per partnership and period, as `reports` lists them."""
+    replaced = {r.previous_version for r in reports}
+    seen: set[str] = set()
+    kept = []
+    for report in reports:
+        if report.report_id not in replaced and report.report_id not in seen:
+            seen.add(report.report_id)
+            kept.append(report)
+    return kept
+
+
 def _current_ids(conn) -> list[str]:
     return [
         r[0]

@@ -46,7 +46,7 @@ from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.identity import normalise_period
 from assistant.ingest.pdf import OCR_HINT, Page, describe_pages, file_sha256, parse_pdf
-from assistant.library import ReportRecord, ReportStore
+from assistant.library import ReportRecord, ReportStore, latest_versions
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog
 from assistant.questions import BankError, load_bank
@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from assistant.questions import QuestionBank
 
 log = logging.getLogger(__name__)
+
+
+NO_PERIOD_WARNING = "reporting period not detected; set it with --period 2020-21"
 
 
 @dataclass
@@ -282,7 +285,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             warnings.append(f"page(s) {describe_pages(report.ocr_pages)} read by OCR")
         warnings += parsed.warnings
         if not report.period:
-            warnings.append("reporting period not detected; set it with --period 2020-21")
+            warnings.append(NO_PERIOD_WARNING)
         if not report.partnership:
             warnings.append("partnership name not detected; set it with --partnership NAME")
         return IngestResult(str(path), "indexed", report, n, warnings=warnings)
@@ -590,16 +593,19 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     result.status,
                     result.error,
                 )
+                report = result.report
+                if report and period and not report.period:
+                    self.reports.update_identity(report.report_id, partnership=None, period=period)
+                    result.report = report = self.reports.get(report.report_id)
+                    if NO_PERIOD_WARNING in result.warnings:  # --period has set it
+                        result.warnings.remove(NO_PERIOD_WARNING)
                 if on_file:
                     on_file(result)
                 if result.status == "failed":
                     summary.ingest_failures.append((result.path, result.error or ""))
                     continue
-                report = result.report
-                if period and not report.period:
-                    self.reports.update_identity(report.report_id, partnership=None, period=period)
-                    report = self.reports.get(report.report_id)
                 summary.reports.append(report)
+            summary.reports = latest_versions(summary.reports)
             total = len(summary.reports) * sum(q.answerable_from_text for q in questions)
             if on_start:
                 on_start(total)

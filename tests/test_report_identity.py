@@ -7,6 +7,7 @@ often share one. A new version is a deliberate act: same partnership and period,
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -157,9 +158,7 @@ def test_cli_errors_name_the_file_not_its_absolute_path(tmp_path, capsys):
     assert str(tmp_path) not in row["error"]
 
 
-def test_decisions_on_an_older_version_stay_in_the_default_final_answer_export(
-    assistant, tmp_path
-):
+def test_decisions_on_an_older_version_stay_in_the_default_final_answer_export(assistant, tmp_path):
     """A reviewer's decision on a report later replaced by a new version never drops out of
     view: the default export lists the current versions and every older version decided on."""
     first = _ingest_one(assistant, text_pdf(tmp_path / "halden.pdf", _report("Halden Vale")))
@@ -178,3 +177,71 @@ def test_decisions_on_an_older_version_stay_in_the_default_final_answer_export(
     assert {r["report_id"] for r in rows} == {first.report_id, result.report.report_id}
     out = assistant.export_final_answers(tmp_path / "final.csv")
     assert first.report_id in out.read_text(encoding="utf-8-sig")
+
+
+def _eastmoor(extra: str = "") -> list[list[str]]:
+    return [
+        ["Eastmoor LSCP", "Annual Report 2020-21"],
+        ["Our priorities", f"Neglect was a priority for Eastmoor this year. {extra}"],
+        ["Budget", "Police contributed 40,000 pounds to the budget."],
+    ]
+
+
+def _json(capsys, *argv: str):
+    code = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+def test_score_counts_a_corrected_copy_once_and_says_it_is_a_new_version(tmp_path, capsys):
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    score = ["score", str(folder), "--period", "2020-21", "--questions", "A1"]
+
+    assert main(score) == 0
+    out, err = capsys.readouterr()
+    assert "b-eastmoor-corrected.pdf: a new version of" in err
+    assert "same partnership and period" in err
+    assert "1 reports" in out
+    summary = _json(capsys, *score)
+    [current] = _json(capsys, "reports")
+    assert current["file_name"] == "b-eastmoor-corrected.pdf"
+    assert summary["reports"] == 1
+    assert _json(capsys, "cohort", "--period", "2020-21")["reports"] == 1
+    assert _json(capsys, "cohort", "--run", summary["run_id"])["reports"] == 1
+    paths = _json(capsys, "export", "--run", summary["run_id"])
+    with open(paths["wide_csv"], newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["report_id"] for row in rows] == [current["report_id"]]
+
+
+def test_rescoring_with_a_corrected_copy_keeps_the_decisions_on_the_older_one(
+    assistant, tmp_path, capsys
+):
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", "2020-21", "--questions", "A1"]
+    first = _json(capsys, *score)
+    [older] = _json(capsys, "reports")
+    assistant.record_decision(
+        older["report_id"], "A1", "alice", "enter", after="yes", base_event_id=None
+    )
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+
+    again = _json(capsys, *score)
+    assert again["run_id"] == first["run_id"] and again["reports"] == 1
+    [newer] = _json(capsys, "reports")
+    assert newer["previous_version"] == older["report_id"]
+    assert _json(capsys, "cohort", "--run", again["run_id"])["reports"] == 1
+    # the reviewer's answer on the older version is kept and still exported
+    decided = [r for r in assistant.final_answer_rows() if r["report_id"] == older["report_id"]]
+    assert [(r["reviewer"], r["status"]) for r in decided if r["question_id"] == "A1"] == [
+        ("alice", "entered")
+    ]
+    assert older["report_id"] in assistant.export_final_answers(tmp_path / "f.csv").read_text(
+        encoding="utf-8-sig"
+    )

@@ -231,9 +231,14 @@ class RunStore:
         return dict(row) if row else None
 
     def report_ids(self, run_id: str) -> list[str]:
+        """The run's reports: one per file, except an older version whose new version is in
+        the same run (a corrected copy beside the original), as `score` counts them."""
         with self.db.connect() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT report_id FROM run_files WHERE run_id=? AND report_id IS NOT NULL",
+                "SELECT DISTINCT f.report_id FROM run_files f WHERE f.run_id=? "
+                "AND f.report_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM run_files g "
+                "JOIN reports r ON r.report_id=g.report_id "
+                "WHERE g.run_id=f.run_id AND r.previous_version=f.report_id)",
                 (run_id,),
             ).fetchall()
         return [r[0] for r in rows]
