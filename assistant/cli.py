@@ -77,25 +77,26 @@ def cmd_ingest(args) -> int:
         print(f"no PDF files found in {', '.join(args.paths)}", file=sys.stderr)
         return 1
     results = []
+    chunk_bar: list = []
+
+    def on_chunks(done: int, total: int) -> None:
+        if not chunk_bar:
+            chunk_bar.append(
+                tqdm(total=total, unit="chunk", desc="  embed", leave=False, file=sys.stderr)
+            )
+        chunk_bar[0].n = done
+        chunk_bar[0].refresh()
+
+    ingested = assistant.ingest(  # a bad --period or --replaces fails here, before the bar
+        files,
+        ocr=args.ocr,
+        partnership=args.partnership,
+        period=args.period,
+        replaces=args.replaces,
+        on_chunks=on_chunks,
+    )
     with tqdm(total=len(files), unit="file", desc="ingest", file=sys.stderr) as bar:
-        chunk_bar: list = []
-
-        def on_chunks(done: int, total: int) -> None:
-            if not chunk_bar:
-                chunk_bar.append(
-                    tqdm(total=total, unit="chunk", desc="  embed", leave=False, file=sys.stderr)
-                )
-            chunk_bar[0].n = done
-            chunk_bar[0].refresh()
-
-        for result in assistant.ingest(
-            files,
-            ocr=args.ocr,
-            partnership=args.partnership,
-            period=args.period,
-            replaces=args.replaces,
-            on_chunks=on_chunks,
-        ):
+        for result in ingested:
             if chunk_bar:
                 chunk_bar.pop().close()
             results.append(result)

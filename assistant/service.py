@@ -44,7 +44,7 @@ from assistant.evaluation.harness import EvalRun, compare_runs, list_runs, load_
 from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
-from assistant.ingest.identity import normalise_period
+from assistant.ingest.identity import PERIOD_FORMS, normalise_period, parse_period
 from assistant.ingest.pdf import OCR_HINT, Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore, latest_versions
 from assistant.locks import writer_lock
@@ -65,6 +65,17 @@ log = logging.getLogger(__name__)
 
 
 NO_PERIOD_WARNING = "reporting period not detected; set it with --period 2020-21"
+
+
+def checked_period(period: str | None) -> str | None:
+    """A period to store (`ingest`/`score --period`) in its stored form; anything that is not
+    a period is refused before it labels a report or a run."""
+    if period is None:
+        return None
+    checked = parse_period(period)
+    if checked is None:
+        raise ReviewAssistantError(f"--period {period.strip()}", PERIOD_FORMS)
+    return checked
 
 
 @dataclass
@@ -191,8 +202,10 @@ class Assistant(YearlyAnalysis, ReviewerViews):
 
         A file becomes a new version of a stored report only when `replaces` names that report
         (one file only) or the two share partnership and period; otherwise it is a new report.
-        `on_chunks(done, total)` reports embedding progress within the current file.
+        `on_chunks(done, total)` reports embedding progress within the current file. A bad
+        `period` or `replaces` is refused here, before any file is read.
         """
+        period = checked_period(period)
         replaced = None
         if replaces:
             files = find_pdfs(paths)
@@ -204,9 +217,14 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 )
             replaced = self.resolve_report(replaces).report_id
             self.reports.check_replaceable(replaced)
+        return self._ingest_locked(paths, ocr, partnership, period, replaced, on_chunks)
+
+    def _ingest_locked(
+        self, paths, ocr, partnership, period, replaces, on_chunks
+    ) -> Iterator[IngestResult]:
         with self.writer_lock():
             self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
-            yield from self._ingest_all(paths, ocr, partnership, period, replaced, on_chunks)
+            yield from self._ingest_all(paths, ocr, partnership, period, replaces, on_chunks)
 
     def writer_lock(self):
         """Serialise writers of the embedded Chroma store across processes (not needed, and not
@@ -555,7 +573,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         import time
 
         started = time.perf_counter()
-        period = normalise_period(period)
+        period = checked_period(period)
         drafter = self.drafter(engine, context=context)
         drafter.redraft_stale = redraft_stale
         source = source_label(folder)

@@ -245,3 +245,46 @@ def test_rescoring_with_a_corrected_copy_keeps_the_decisions_on_the_older_one(
     assert older["report_id"] in assistant.export_final_answers(tmp_path / "f.csv").read_text(
         encoding="utf-8-sig"
     )
+
+
+def _without_period(tmp_path: Path) -> Path:
+    """A report whose period is not detected: `--period` is what labels it."""
+    (tmp_path / "year").mkdir()
+    return text_pdf(tmp_path / "year/report.pdf", [["Annual Report"], ["Neglect was a priority."]])
+
+
+@pytest.mark.parametrize("command", ["score", "ingest"])
+@pytest.mark.parametrize("bad", ["banana", "2020-99", "2021-20", "2020"])
+def test_a_period_that_is_not_one_is_refused_before_anything_is_stored(
+    command, bad, tmp_path, capsys
+):
+    untitled = _without_period(tmp_path)
+    target = untitled.parent if command == "score" else untitled
+    assert main([command, str(target), "--period", bad]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: --period {bad}: use 2020-21, 2020/21 or 2020-2021")
+    assert main(["reports", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2020-21", "2020-21"),
+        ("2020/21", "2020-21"),
+        ("2020-2021", "2020-21"),
+        ("2019-21", "2019-21"),
+        ("2019/2021", "2019-21"),
+        ("2020 to 2021", "2020-21"),
+    ],
+)
+def test_every_documented_period_form_is_accepted_and_stored_normalised(
+    given, stored, tmp_path, capsys
+):
+    untitled = _without_period(tmp_path)
+    assert main(["score", str(untitled.parent), "--period", given, "--questions", "A1"]) == 0
+    capsys.readouterr()
+    [row] = _json(capsys, "reports")
+    assert row["period"] == stored

@@ -51,6 +51,23 @@ def normalise_period(text: str | None) -> str | None:
     return format_period(start, end_year) if end_year > start else text.strip()
 
 
+PERIOD_FORMS = "use 2020-21, 2020/21 or 2020-2021 (a report of two or three years: 2019-21)"
+_STORED_PERIOD = re.compile(r"(20\d\d)-(\d\d)")
+
+
+def parse_period(text: str) -> str | None:
+    """A period a user gave, as the library stores it, or None when it is not one: one to
+    three years, as `detect_period` finds them ('2020/21' → '2020-21', '2019-2021' → '2019-21';
+    'banana', '2020-99', '2021-20' → None)."""
+    period = normalise_period(text) or ""
+    match = _STORED_PERIOD.fullmatch(period)
+    if not match:
+        return None
+    start = int(match.group(1))
+    end = start // 100 * 100 + int(match.group(2))
+    return period if 1 <= end - start <= 3 else None
+
+
 def stated_periods(text: str) -> list[tuple[str, int, tuple[int, int]]]:
     """(period, months, where) for each reporting period the text states: a span of dates
     ("1 April 2019 to 31 March 2021": '2019-21', 24 months) or a year label ("2020-21",
