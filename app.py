@@ -62,8 +62,11 @@ CSS = """
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
-#rv-queue [role=gridcell]:first-child .cell-wrap > span { white-space: nowrap;
-  word-break: normal; overflow-wrap: normal; }  /* question ids (A1n, C2m) whole */
+#rv-queue [role=gridcell]:first-child .cell-wrap > span { white-space: nowrap; }
+/* words whole in the queue and the evidence table ("Trust", "medium", "Relevant?"): they
+   wrap at spaces only; question ids (A1n, C2m) do not wrap at all */
+#rv-queue .cell-wrap span, #rv-cites .cell-wrap span { word-break: normal;
+  overflow-wrap: normal; hyphens: none; }
 #rv-queue .rv-current [role=gridcell]:first-child { box-shadow: inset 4px 0 0 #f0a500; }
 #rv-queue .cell-wrap, #rv-cites .cell-wrap, #ask-citations .cell-wrap, #lib-table .cell-wrap,
 #rv-history .cell-wrap, #co-table .cell-wrap, #ev-table .cell-wrap, #pg-list .cell-wrap,

@@ -387,3 +387,42 @@ def test_decision_buttons_in_view_at_1024_and_1440(flow_app, browser, width, hei
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"review-{width}.png"))
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [1000, 1280])
+def test_queue_item_and_page_side_by_side_with_words_whole(flow_app, browser, width):
+    """From 1000 px the queue, the item and the cited page stand side by side (the page does
+    not drop below the item), and no header or cell of the queue or the evidence table is
+    broken inside a word ("Tru st", "mediu m")."""
+    url, recs, _ = flow_app
+    page = open_page(browser, url, width, 900)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    expect(page.locator("#rv-title h3")).to_be_visible()
+    tops = [page.locator(f"#rv-{c}-col").bounding_box()["y"] for c in ("queue", "item", "page")]
+    assert max(tops) - min(tops) < 2, tops
+    expect(page.locator("#rv-cites [role=gridcell]").first).to_be_visible()
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '#rv-queue .cell-wrap span, #rv-cites .cell-wrap span')]
+            .filter((span) => span.innerText.trim())
+            .flatMap((span) => {
+                // a word split over two lines: a line that starts inside a word
+                const range = document.createRange();
+                const text = span.firstChild;
+                if (!text || text.nodeType !== Node.TEXT_NODE) return [];
+                const lines = [];
+                for (let i = 0; i < text.length; i++) {
+                    range.setStart(text, i); range.setEnd(text, i + 1);
+                    const top = Math.round(range.getBoundingClientRect().top);
+                    if (lines.length && top > lines[lines.length - 1].top + 2) {
+                        lines.push({top, at: i});
+                    } else if (!lines.length) { lines.push({top, at: i}); }
+                }
+                return lines.slice(1)
+                    .filter(({at}) => /\\w/.test(text.data[at]) && /\\w/.test(text.data[at - 1]))
+                    .map(() => text.data);
+            })"""
+    )
+    assert broken == [], broken
+    page.context.close()

@@ -85,7 +85,8 @@ def review_layout(assistant) -> ReviewWidgets:
             "Open the next report to review", visible=False, size="sm", elem_id="rv-next-report"
         )
     with gr.Row(equal_height=False, elem_id="rv-main"):
-        with gr.Column(scale=3, min_width=240, elem_id="rv-queue-col"):
+        # min widths: the three columns stay side by side from 1000 px (290 + 320 + 280 + gaps)
+        with gr.Column(scale=4, min_width=290, elem_id="rv-queue-col"):
             order_pick = gr.Radio(
                 ORDER_CHOICES, value="audit", label="Order", elem_id="rv-order", container=False
             )
@@ -98,13 +99,13 @@ def review_layout(assistant) -> ReviewWidgets:
                 elem_id="rv-queue",
                 max_height=560,
                 show_search="search",
-                column_widths=["16%", "19%", "24%", "41%"],
+                column_widths=["15%", "24%", "25%", "36%"],
             )
             with gr.Row():
                 prev_btn = gr.Button("◀ Prev (K)", size="sm", elem_id="rv-prev")
                 next_btn = gr.Button("Next ▶ (J)", size="sm", elem_id="rv-next")
                 todo_btn = gr.Button("Next to review (N)", size="sm", elem_id="rv-todo")
-        with gr.Column(scale=5, min_width=380, elem_id="rv-item-col"):
+        with gr.Column(scale=5, min_width=320, elem_id="rv-item-col"):
             title = gr.Markdown(
                 "_Pick a report, then a question from the queue._", elem_id="rv-title"
             )
@@ -160,7 +161,7 @@ def review_layout(assistant) -> ReviewWidgets:
                 wrap=True,
                 label="Evidence (select a row to see the page)",
                 elem_id="rv-cites",
-                column_widths=["7%", "11%", "17%", "17%", "48%"],
+                column_widths=["8%", "12%", "18%", "19%", "43%"],
                 max_height=330,
             )
             with gr.Row():
@@ -185,7 +186,7 @@ def review_layout(assistant) -> ReviewWidgets:
                     wrap=True,
                     elem_id="rv-history",
                 )
-        with gr.Column(scale=5, min_width=360, elem_id="rv-page-col"):
+        with gr.Column(scale=5, min_width=280, elem_id="rv-page-col"):
             viewer = page_viewer("rv")
             pages_btn = gr.Button(
                 "Browse all pages of this report (P)", size="sm", elem_id="rv-pages"
