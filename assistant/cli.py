@@ -196,10 +196,13 @@ def cmd_search(args) -> int:
     if not passages:
         print("no matching passages")
         return 0
+    # over every report (REPORT ""), each passage says which report it is from
+    names = {} if args.report else {r.report_id: r.file_name for r in assistant.reports.list()}
     for rank, p in enumerate(passages, 1):
         ranks = ", ".join(f"{k} #{v}" for k, v in p.ranks.items())
         section = f" · {p.section}" if p.section else ""
-        print(f"[{rank}] page {p.page}{section}  (score {p.score:.4f}; {ranks})")
+        where = f"{names.get(p.report_id, p.report_id)} " if names else ""
+        print(f"[{rank}] {where}page {p.page}{section}  (score {p.score:.4f}; {ranks})")
         print("    " + " ".join(p.text.split())[:400])
     return 0
 

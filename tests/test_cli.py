@@ -454,3 +454,23 @@ def test_ingest_of_a_folder_that_does_not_exist_says_not_found(tmp_path, capsys)
     code, out, err = run(capsys, "ingest", str(tmp_path / "reports-2021"))
     assert code == 1
     assert "FAILED reports-2021: not found: check the path (a PDF, or a folder of PDFs)" in err
+
+
+def test_search_over_every_report_names_the_report_of_each_passage(scored, capsys):
+    names = {r["file_name"] for r in reports_json(capsys)}
+    code, out, _ = run(capsys, "search", "", "neglect", "-k", "6")
+    hits = [line for line in out.splitlines() if line.startswith("[")]
+    assert code == 0 and len(hits) == 6
+    assert all(line.split("] ", 1)[1].split(" page ")[0] in names for line in hits), hits
+
+
+def test_hash_password_without_a_terminal_says_so(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "hash-password", "bob"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REVIEW_ASSISTANT_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no password typed: run it in a terminal" in done.stderr

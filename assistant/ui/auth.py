@@ -145,8 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not _NAME.match(args[0]):
         print("usage: python -m assistant.ui.auth NAME", file=sys.stderr)
         return 2
-    password = getpass.getpass(f"password for {args[0]}: ")
-    if password != getpass.getpass("again: "):
+    try:
+        password = getpass.getpass(f"password for {args[0]}: ")
+        again = getpass.getpass("again: ")
+    except EOFError:  # stdin closed (a pipe, </dev/null): nothing was typed
+        print(
+            "no password typed: run it in a terminal and type the password twice", file=sys.stderr
+        )
+        return 2
+    if password != again:
         print("passwords differ", file=sys.stderr)
         return 1
     print(f"{args[0]}:{hash_password(password)}")
