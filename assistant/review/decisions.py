@@ -57,6 +57,11 @@ class Event:
         line = f"{self.reviewer} {self.what(show)} ({self.question_id}, {self.created_at})"
         return f"{line}: {self.note}" if self.note else line
 
+    @property
+    def decides(self) -> bool:
+        """A decision on the answer (accept, edit, reject, enter), not an annotation."""
+        return self.action in DECISION_STATUS
+
     def what(self, show: Callable[[Any], str] | None = None) -> str:
         """What the event did, in words: 'marked citation 2 as not relevant'."""
         show = show or _show

@@ -6,7 +6,6 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.review.decisions import DECISION_STATUS
 from assistant.ui.cohort import serve_dir
 from assistant.ui.render import STATUS_LABEL, PageView, fmt_answer, page_view, trust_level
 
@@ -201,7 +200,7 @@ def history_rows(question: Question, events: list[Event]) -> list[list[Any]]:
             answer = fmt_answer(question, e.after)
         else:
             answer = f'"{quote}"' if quote and e.action in ("passage", "example") else ""
-        action = e.action if e.action in DECISION_STATUS else e.what()
+        action = e.action if e.decides else e.what()
         seconds = e.seconds_on_task if e.seconds_on_task is not None else ""
         rows.append([e.event_id, e.created_at, e.reviewer, action, answer, e.note or "", seconds])
     return rows
