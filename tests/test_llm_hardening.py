@@ -20,7 +20,8 @@ import pytest
 
 from assistant.cli import main as cli_main
 from assistant.providers.calllog import CallLog
-from tests.doubles.scripted_llm_server import ScriptedLLMServer, drip, raw, reply
+from tests.doubles.scripted_llm_server import ScriptedLLMServer, drip, malformed, raw, reply
+from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
 from tests.test_llm_engine import GOOD_QUOTE, PAGES, cite_block_with, fresh_assistant
 
@@ -234,6 +235,45 @@ def test_force_bypasses_the_cache_and_stores_the_fresh_answer(report, llm, capsy
     assert rows[0]["prompt_key"] == rows[1]["prompt_key"]
     cached = CallLog(a.db).cached_response(rows[1]["prompt_key"])
     assert json.loads(cached[0])["answer"] == "evidenced"  # the fresh answer is the one kept
+
+
+NO_CHOICES = {"id": "c1", "object": "chat.completion", "created": 0, "model": "m", "choices": []}
+NO_STATUS = {"answer": "yes", "rationale": "", "confidence": 0.5, "citations": []}
+
+
+@pytest.mark.parametrize(
+    "bad, cause",
+    [
+        (malformed("Sorry, I cannot help with that."), "the model's reply was not JSON"),
+        (raw(json.dumps(NO_CHOICES)), "the endpoint returned no choices"),
+        (reply(NO_STATUS), "the reply lacked field 'status'"),
+    ],
+    ids=["not-json", "no-choices", "no-status"],
+)
+def test_a_reply_the_engine_rejected_is_asked_again_on_the_re_run(
+    tmp_path, llm, capsys, bad, cause
+):
+    """The auditor's repro: a bad endpoint fails the drafts; once it is fixed, re-running the
+    same command sends the requests again (the rejected replies are not served from cache)."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "westerleigh.pdf", PAGES)
+    args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--questions", "A1,A4"]
+    llm.handler = lambda request_json: bad
+    _, out, _ = run_cli(capsys, *args)
+    failures = [line for line in out.splitlines() if "FAILED draft" in line]
+    assert len(failures) == 2 and all(cause in line for line in failures), out
+    assert "re-run the same command to retry failed items" in out
+    sent = len(llm.chat_requests())
+    rows = calls()
+    assert {r["status"] for r in rows} == {"error" if "choices" in cause else "rejected"}
+    assert all(cause in r["error"] and r["response"] for r in rows)  # what came back, and why
+
+    llm.handler = answer_any
+    _, out, _ = run_cli(capsys, *args)
+    assert "FAILED" not in out, out
+    assert len(llm.chat_requests()) == sent + 2  # each item went to the endpoint again
+    assert [r["status"] for r in calls()[len(rows) :]] == ["ok", "ok"]
 
 
 # --- item 13: configuration mistakes are one clear line, exit 2 --------------------------

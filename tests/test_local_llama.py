@@ -173,7 +173,8 @@ def test_llama_server_json_mode_end_to_end(llama_server, data_home, tmp_path, mo
         data_home, tmp_path, monkeypatch, llama_server, QUESTIONS, json_schema=False
     )
     # The call log holds the real exchanges with the server's token counts.
-    answered = [c for c in calls if c["status"] == "ok"]
+    # answered: the server replied (ok), or replied with what the engine could not use
+    answered = [c for c in calls if c["status"] in ("ok", "rejected")]
     assert answered, [c["error"] for c in calls]
     for call in answered:
         assert call["prompt_tokens"] > 100 and call["completion_tokens"] > 0, call
@@ -210,7 +211,7 @@ def test_llama_server_default_json_schema_setting_falls_back(
     assert formats[0]["type"] == "json_schema" and calls[0]["status"] == "error"
     assert "response_format" in calls[0]["error"]
     assert all(f["type"] == "json_object" and "schema" in f for f in formats[1:])
-    answered = [c for c in calls if c["status"] == "ok"]
+    answered = [c for c in calls if c["status"] in ("ok", "rejected")]
     assert len(answered) >= 2, [c["error"] for c in calls]  # one per question at least
     shaped = 0
     for call in answered:  # grammar-constrained: a reply is an object of the draft's shape,

@@ -81,7 +81,7 @@ def indexed(a, tmp_path: Path):
 
 
 def complete(a, text: str = "hello"):
-    """One chat completion through the real provider: (content, prompt, completion, cost)."""
+    """One chat completion through the real provider (a Completion: content, tokens, cost)."""
     provider = a.engine("llm").provider
     return provider.complete(
         [{"role": "user", "content": text}], SCHEMA, "probe", template=("probe", 1)
@@ -484,8 +484,9 @@ def _llm_cache(request, monkeypatch, tmp_path):
 def _llm_prices(request, monkeypatch, tmp_path):
     server = _llm(request, monkeypatch, llm__prices='{"scripted-model": [1.0, 2.0]}')
     server.enqueue(reply({}))
-    _, prompt, completion, cost, _ = complete(fresh())
-    assert prompt and cost == round((prompt * 1.0 + completion * 2.0) / 1e6, 6)
+    call = complete(fresh())
+    prompt, completion = call.prompt_tokens, call.completion_tokens
+    assert prompt and call.cost == round((prompt * 1.0 + completion * 2.0) / 1e6, 6)
 
 
 @case("llm.context")

@@ -28,7 +28,7 @@ from assistant.engines.base import (
 from assistant.errors import EngineError
 from assistant.prompts import format_evidence_blocks, load_template
 from assistant.providers.calllog import CallLog
-from assistant.providers.openai_compat import OpenAIProvider
+from assistant.providers.openai_compat import Completion, OpenAIProvider
 
 
 class _CitationOut(BaseModel):
@@ -155,20 +155,19 @@ class LLMEngine:
     ) -> tuple[Any, dict, str | None]:
         """Call and parse; on invalid output re-ask once with the error.
 
-        `first_reply` (content, prompt tokens, completion tokens, cost) stands in for the first
-        call when the reply came another way (a Batch API output line).
-        Returns (value, usage, error)."""
+        `first_reply` (a Completion) stands in for the first call when the reply came another
+        way (a Batch API output line). A reply that fails to parse is rejected in the call log,
+        so the cache never serves it again. Returns (value, usage, error)."""
         messages = rendered.messages()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "cached_tokens": 0}
         template = (rendered.template_name, rendered.template_version)
         error = None
         for attempt in (1, 2):
-            cached = 0
             if attempt == 1 and first_reply is not None:
-                content, p_tok, c_tok, cost = first_reply
+                reply = first_reply
             else:
                 try:
-                    content, p_tok, c_tok, cost, cached = self.provider.complete(
+                    reply = self.provider.complete(
                         messages, schema, schema_name, template=template, context=context
                     )
                 except EngineError as exc:
@@ -176,17 +175,18 @@ class LLMEngine:
                         raise
                     # the re-ask failed: the draft fails, but keeps the tokens already spent
                     return None, usage, f"re-ask failed after invalid output ({error}): {exc}"
-            usage["prompt_tokens"] += p_tok
-            usage["completion_tokens"] += c_tok
-            usage["cost"] += cost or 0.0
-            usage["cached_tokens"] += cached
+            usage["prompt_tokens"] += reply.prompt_tokens
+            usage["completion_tokens"] += reply.completion_tokens
+            usage["cost"] += reply.cost or 0.0
+            usage["cached_tokens"] += reply.cached_tokens
             try:
-                return parse(content), usage, None
+                return parse(reply.content), usage, None
             except (ValueError, ValidationError) as exc:
                 error = short_error(exc)
+                self.provider.reject(reply, error)
                 if attempt == 1:
                     messages = messages + [
-                        {"role": "assistant", "content": content},
+                        {"role": "assistant", "content": reply.content},
                         {
                             "role": "user",
                             "content": (
@@ -378,7 +378,7 @@ class LLMEngine:
         )
         if content is None:
             return self.result_from(None, usage, error, request.rendered)
-        first = (content, usage["prompt_tokens"], usage["completion_tokens"], None)
+        first = Completion(content, usage["prompt_tokens"], usage["completion_tokens"], None)
         return self._draft(question, request.rendered, context, first_reply=first)
 
 
@@ -461,9 +461,17 @@ def reply_from_line(item: dict | None, batch_status: str) -> tuple[str | None, d
 
 
 def short_error(exc: Exception) -> str:
-    """A reply's validation error in one line (what the re-ask and the call log show)."""
+    """A reply's validation error in one plain line (what the re-ask, the draft's error and
+    the call log show): "the model's reply was not JSON", "the reply lacked field 'status'"."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the model's reply was not JSON ({exc.msg} at character {exc.pos})"
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()
-        )[:500]
+        parts = []
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e["loc"])
+            if e["type"] == "missing":
+                parts.append(f"the reply lacked field {field!r}")
+            else:
+                parts.append(f"field {field!r}: {e['msg']}" if field else f"reply: {e['msg']}")
+        return "; ".join(parts)[:500]
     return str(exc)[:500]

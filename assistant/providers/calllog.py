@@ -2,7 +2,9 @@
 
 It doubles as the response cache: a request identical to one answered before by the same
 endpoint (same base URL, model, messages, schema, temperature) is served from the log and
-costs no model call. Base URLs are logged without credentials.
+costs no model call. Only replies the engine could use are served: a reply it rejected
+(not JSON, a field missing) is marked `rejected` with the reason, so a re-run asks again.
+Base URLs are logged without credentials.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class CallRecord:
     prompt_key: str
     request: dict
     response: str | None
-    status: str  # ok | error | cached
+    status: str  # ok | error | cached | rejected (an ok reply the engine could not use)
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -55,15 +57,17 @@ class CallRecord:
 
 
 class CallLog:
-    """Append-only log of model calls."""
+    """Append-only log of model calls: rows are never deleted, and the one change a row sees
+    is `reject()` (ok -> rejected, with the reason in `error`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, call: CallRecord) -> None:
+    def record(self, call: CallRecord) -> int:
+        """Append `call`; returns its call id."""
         base_url = strip_credentials(call.base_url)
         with self.db.transaction() as conn:  # queues behind this process's other writers
-            conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
                 "template_version, settings_hash, prompt_key, request, response, status, error, "
                 "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id, "
@@ -91,16 +95,27 @@ class CallLog:
                     call.cached_tokens,
                 ),
             )
+        return cursor.lastrowid
 
-    def cached_response(self, key: str) -> tuple[str, int, int] | None:
-        """(response, prompt_tokens, completion_tokens) of an earlier successful identical call."""
+    def reject(self, call_id: int, reason: str) -> None:
+        """Mark call `call_id`'s reply as one the engine could not use (`reason` says why):
+        the row stays, with its reply, tokens and cost, but is never served from the cache."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE llm_calls SET status='rejected', error=? WHERE call_id=? AND status='ok'",
+                (reason, call_id),
+            )
+
+    def cached_response(self, key: str) -> tuple[str, int, int, int] | None:
+        """(response, prompt_tokens, completion_tokens, call_id) of the latest identical call
+        whose reply was accepted (status ok: answered, and not rejected by the engine)."""
         with self.db.connect() as conn:
             row = conn.execute(
-                "SELECT response, prompt_tokens, completion_tokens FROM llm_calls "
+                "SELECT response, prompt_tokens, completion_tokens, call_id FROM llm_calls "
                 "WHERE prompt_key=? AND status='ok' ORDER BY call_id DESC LIMIT 1",
                 (key,),
             ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        return (row[0], row[1], row[2], row[3]) if row else None
 
     def last_call_id(self) -> int:
         """The newest call's id (0 for an empty log): `totals(after=...)` counts what follows."""

@@ -42,13 +42,17 @@ def _format_of(body: dict) -> str:
 
 
 class Completion(NamedTuple):
-    """One chat completion's content and usage (cached: prompt tokens from the prompt cache)."""
+    """One chat completion's content and usage (cached: prompt tokens from the prompt cache).
+
+    `call_id` is the call-log row holding the reply (for a cache hit, the row first answered):
+    `OpenAIProvider.reject` marks it when the caller cannot use the reply."""
 
     content: str
     prompt_tokens: int
     completion_tokens: int
     cost: float | None
     cached_tokens: int = 0
+    call_id: int | None = None
 
 
 def price_of(
@@ -195,7 +199,7 @@ class OpenAIProvider:
         cached = self.log.cached_response(key) if use_cache else None
         if cached is not None:
             self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
-            return Completion(cached[0], 0, 0, 0.0)
+            return Completion(cached[0], 0, 0, 0.0, call_id=cached[3])
         attempts = self.settings.llm.max_retries + 1
         last_exc: Exception | None = None
         # `attempt` numbers every request sent (the log's attempt column); `failed` counts the
@@ -275,7 +279,7 @@ class OpenAIProvider:
                 self._log_error(common, exc, attempt, started, response=_first_text(raw))
                 raise
             cost = self._price(p_tok, c_tok, cached_tok)
-            self.log.record(
+            call_id = self.log.record(
                 CallRecord(
                     **common,
                     response=content,
@@ -288,8 +292,15 @@ class OpenAIProvider:
                     attempt=attempt,
                 )
             )
-            return Completion(content, p_tok, c_tok, cost, cached_tok)
+            return Completion(content, p_tok, c_tok, cost, cached_tok, call_id)
         raise self._gave_up(last_exc, attempts)
+
+    def reject(self, completion: Completion, reason: str) -> None:
+        """Record that `completion`'s reply could not be used (`reason`: not JSON, a field
+        missing...): its log row says so and the cache never serves it again, so a re-run
+        asks the endpoint anew."""
+        if completion.call_id is not None:
+            self.log.reject(completion.call_id, reason)
 
     def _send(self, body: dict):
         """POST `body` as it is. Passed as keyword arguments, the client walks the whole body
@@ -388,6 +399,12 @@ class OpenAIProvider:
                 f"(first bytes: {_first_bytes(data)})",
                 hint,
             ) from None
+        if not choices:
+            raise EngineError(
+                'the endpoint returned no choices (a chat completion with "choices": [])',
+                "a re-run retries this item; if it keeps happening, check the server's log",
+                retryable=True,
+            )
         return content, int(p_tok), int(c_tok), int(cached_tok)
 
     def _gave_up(self, exc: Exception | None, attempts: int) -> EngineError:
