@@ -17,8 +17,11 @@ from openpyxl import load_workbook
 
 from assistant.cli import main
 from evals.synthetic.sample_reports import generate_sample_set
-from tests.doubles.scripted_llm_server import reply
+from tests.doubles.scripted_llm_server import ScriptedLLMServer, reply
 from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
+from tests.make_pdf import text_pdf
+from tests.test_llm_engine import PAGES
+from tests.test_llm_hardening import closed_port
 
 QUESTIONS = "A1,A2,A6,B7,C5"
 
@@ -337,3 +340,42 @@ def test_batch_reply_with_an_invalid_answer_is_re_asked_live_once(
     assert len(errors) == 4 and all(p.endswith("(batch)") for p in errors)
     assert all(k for _, _, k in log)  # every call, batch or live, is tied to its draft
     assert {q for q, st, _ in drafts if st == "ok"} == {"A1", "A2"} and len(drafts) == 8
+
+
+@pytest.mark.parametrize("endpoint", ["refused", "no-batch-api"])
+def test_batch_endpoint_failure_is_one_line_naming_the_endpoint(
+    endpoint, tmp_path, data_home, monkeypatch, capsys
+):
+    """An endpoint that cannot take a batch is an endpoint error (exit 2, one line saying what
+    to do), not an internal bug; the run shows as interrupted and a re-run finishes it."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    text_pdf(folder / "westerleigh.pdf", PAGES)
+    server = ScriptedLLMServer(answer_any, batch_api=False).start()
+    url = server.url if endpoint == "no-batch-api" else f"http://127.0.0.1:{closed_port()}/v1"
+    expected = {
+        "refused": f"error: cannot reach {url} while submitting the batch (APIConnectionError",
+        "no-batch-api": f"error: the endpoint at {url} has no Batch API (404): run without --batch",
+    }[endpoint]
+    try:
+        for key, value in _env(data_home, url).items():
+            if key.startswith("REVIEW_ASSISTANT_"):
+                monkeypatch.setenv(key, value)
+        args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--batch"]
+        args += ["--questions", "A1", "--poll-seconds", "0.05"]
+        assert main(args) == 2
+        [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+        assert line.startswith(expected) and line.endswith("run without --batch"), line
+        assert main(["runs", "--json"]) == 0
+        [run] = json.loads(capsys.readouterr().out)
+        assert run["status"] == "interrupted"
+
+        server.batch_api = True  # the endpoint fixed: the same command finishes the run
+        monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", server.url)
+        assert main(args) == 0
+        capsys.readouterr()
+        assert main(["runs", "--json"]) == 0
+        [again] = json.loads(capsys.readouterr().out)
+        assert (again["run_id"], again["status"], again["drafted"]) == (run["run_id"], "done", 1)
+    finally:
+        server.stop()

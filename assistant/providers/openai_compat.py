@@ -15,6 +15,8 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -316,26 +318,69 @@ class OpenAIProvider:
     # --- the OpenAI Batch API: files, batches, and the log of each line's reply --------------
     def submit_batch(self, requests_path: Path) -> tuple[str, str]:
         """Upload a JSONL requests file and create its batch: (batch id, input file id)."""
-        with requests_path.open("rb") as handle:
+        submitting = self._batch_errors("submitting the batch", missing=True)
+        with submitting, requests_path.open("rb") as handle:
             uploaded = self.client.files.create(file=handle, purpose="batch")
-        batch = self.client.batches.create(
-            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
-        )
+            batch = self.client.batches.create(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+            )
         return batch.id, uploaded.id
 
     def retrieve_batch(self, batch_id: str):
-        return self.client.batches.retrieve(batch_id)
+        """The batch as the API reports it now."""
+        with self._batch_errors(f"polling batch {batch_id}"):
+            return self.client.batches.retrieve(batch_id)
 
     def batch_lines(self, batch) -> dict[str, dict]:
         """Output and error lines of a finished batch, by custom id."""
         lines: dict[str, dict] = {}
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id:
-                for raw in self.client.files.content(file_id).text.splitlines():
+                with self._batch_errors(f"downloading batch {batch.id}'s results"):
+                    text = self.client.files.content(file_id).text
+                for raw in text.splitlines():
                     if raw.strip():
                         item = json.loads(raw)
                         lines[item["custom_id"]] = item
         return lines
+
+    @contextmanager
+    def _batch_errors(self, doing: str, *, missing: bool = False) -> Iterator[None]:
+        """The Batch API's failures as EngineErrors naming the endpoint and what to do (the CLI
+        prints one line, exit 2). A submitted batch's id is kept with the run, so a re-run
+        polls it again. With `missing`, a 404/405/501 means the endpoint has no Batch API."""
+        import openai
+
+        url = self.base_url
+        again = "re-run the same command" + ("" if missing else " (it picks up the same batch)")
+        try:
+            yield
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise EngineError(
+                f"cannot reach {url} while {doing} ({self._describe(exc)})",
+                f"check llm.base_url and that the server is running, then {again}; "
+                "or run without --batch",
+                retryable=True,
+            ) from exc
+        except openai.AuthenticationError as exc:
+            raise EngineError(
+                f"the endpoint at {url} refused the API key while {doing}",
+                "check OPENAI_API_KEY / REVIEW_ASSISTANT_LLM__API_KEY",
+            ) from exc
+        except openai.APIStatusError as exc:
+            if missing and exc.status_code in (404, 405, 501):
+                raise EngineError(
+                    f"the endpoint at {url} has no Batch API ({exc.status_code})",
+                    "run without --batch",
+                ) from exc
+            raise EngineError(
+                f"the endpoint at {url} answered {exc.status_code} while {doing} "
+                f"({self._describe(exc)})",
+                f"check llm.base_url, then {again}; or run without --batch",
+                retryable=exc.status_code == 429 or exc.status_code >= 500,
+            ) from exc
 
     def log_batch_line(
         self,

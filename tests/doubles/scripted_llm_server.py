@@ -287,14 +287,17 @@ class ScriptedLLMServer:
         models: list[str] | None = None,
         embedding_dim: int = 16,
         batch_polls_before_complete: int = 0,
+        batch_api: bool = True,
     ) -> None:
-        """Create a stopped server. ``handler`` answers when the script queue is empty."""
+        """Create a stopped server. ``handler`` answers when the script queue is empty; without
+        ``batch_api`` the files and batches routes answer 404, as most local servers do."""
         self.handler = handler
         self.latency = latency  # seconds slept on every chat/embeddings request
         self.models = models or ["scripted-model"]
         self.embedding_dim = embedding_dim
         # Batch polls answered "in_progress" before the batch is processed on the next poll.
         self.batch_polls_before_complete = batch_polls_before_complete
+        self.batch_api = batch_api
         # Prompt caching as OpenAI applies it: usage.prompt_tokens_details.cached_tokens is the
         # longest prefix (4 characters a token) shared with an earlier request, counted from
         # 1,024 tokens in steps of 128. Off by default (usage then has no details).
@@ -792,6 +795,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"object": "list", "data": models})
             found = [x for x in models if x["id"] == r[1]]
             return self._json(*((200, found[0]) if found else (404, _error_body(404, r[1]))))
+        if not app.batch_api and r[:1] in (["files"], ["batches"]):
+            return self._json(404, _error_body(404, f"unknown route {m} /{'/'.join(parts)}"))
         if m == "POST" and r == ["files"]:
             fields = _parse_multipart(self.headers.get("content-type", ""), body)
             purpose = fields.get("purpose", (None, b""))[1].decode()
