@@ -379,3 +379,34 @@ def test_batch_endpoint_failure_is_one_line_naming_the_endpoint(
         assert (again["run_id"], again["status"], again["drafted"]) == (run["run_id"], "done", 1)
     finally:
         server.stop()
+
+
+def test_batch_still_running_at_the_deadline_is_an_engine_error_kept_for_the_re_run(
+    tmp_path, data_home, scripted_llm, monkeypatch
+):
+    from assistant.bulk.batch import run_batch
+    from assistant.errors import EngineError
+    from assistant.service import Assistant
+
+    scripted_llm.handler = answer_any
+    scripted_llm.batch_polls_before_complete = 100
+    for key, value in _env(data_home, scripted_llm.url).items():
+        if key.startswith("REVIEW_ASSISTANT_"):
+            monkeypatch.setenv(key, value)
+    a = Assistant()
+    [ingested] = list(a.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
+    state: dict = {}
+    with pytest.raises(EngineError, match="still in_progress") as caught:
+        run_batch(
+            a.drafter("llm"),
+            [ingested.report],
+            a.select_questions(["A1"]),
+            run_id="r1",
+            work_dir=tmp_path / "out",
+            state=state,
+            save_state=state.update,
+            poll_seconds=0.01,
+            timeout_seconds=0,
+        )
+    assert caught.value.hint == "re-run the same command to keep polling it"
+    assert state["batch_id"] in scripted_llm.batches  # the re-run polls this batch

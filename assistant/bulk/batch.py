@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.drafting.drafter import Drafter, DraftOutcome, drafting_phases
+from assistant.errors import EngineError
 from assistant.library import ReportRecord
 from assistant.questions import Question
 
@@ -93,7 +94,11 @@ def run_batch(
         if batch.status in TERMINAL:
             break
         if time.monotonic() > deadline:
-            raise TimeoutError(f"batch {batch_id} still {batch.status}; re-run to keep polling")
+            raise EngineError(
+                f"batch {batch_id} still {batch.status} after {timeout_seconds:g} s",
+                "re-run the same command to keep polling it",
+                retryable=True,
+            )
         time.sleep(poll_seconds)
     save_state({"batch_id": None, "last_batch_id": batch_id, "last_status": batch.status})
     results = engine.batch_lines(batch)
