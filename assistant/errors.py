@@ -10,6 +10,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+# The hint for pages without a text layer. `ingest` takes --ocr; `score` (and any command that
+# ingests) reads the setting, so the hint names both.
+OCR_HINT = (
+    "ingest it again with --ocr (or set ingest.ocr = true, e.g. REVIEW_ASSISTANT_INGEST__OCR=1)"
+)
+
 
 class ReviewAssistantError(Exception):
     """Base error: `message` says what went wrong, `hint` what to do about it."""

@@ -32,6 +32,7 @@ from assistant.embeddings import get_embedder
 from assistant.engines import get_engine
 from assistant.engines.base import can
 from assistant.errors import (
+    OCR_HINT,
     ConfigError,
     InputFileError,
     NotFoundError,
@@ -45,7 +46,7 @@ from assistant.evaluation.summary import comparison_warnings, headline
 from assistant.evaluation.workspace import EvalLibrary
 from assistant.index import ChunkIndex, Passage
 from assistant.ingest.identity import PERIOD_FORMS, normalise_period, parse_period
-from assistant.ingest.pdf import OCR_HINT, Page, describe_pages, file_sha256, parse_pdf
+from assistant.ingest.pdf import Page, describe_pages, file_sha256, parse_pdf
 from assistant.library import ReportRecord, ReportStore, latest_versions
 from assistant.locks import writer_lock
 from assistant.providers.calllog import CallLog

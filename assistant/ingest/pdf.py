@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
 
 from assistant.config import IngestSettings
-from assistant.errors import InputFileError
+from assistant.errors import OCR_HINT, InputFileError
 from assistant.ingest.identity import detect_identity
 from assistant.ingest.render import render_pdf_page
 
@@ -55,13 +55,6 @@ class ParsedReport:
     ocr_pages: list[int] = field(default_factory=list)
     # said at ingest, not stored: pages that could not be read, pages with little text
     warnings: list[str] = field(default_factory=list)
-
-
-# The hint for pages without a text layer. `ingest` takes --ocr; `score` (and any command that
-# ingests) reads the setting, so the hint names both.
-OCR_HINT = (
-    "ingest it again with --ocr (or set ingest.ocr = true, e.g. REVIEW_ASSISTANT_INGEST__OCR=1)"
-)
 
 
 def file_sha256(path: Path) -> str:

@@ -10,8 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import hide_paths
-from assistant.ingest.pdf import OCR_HINT
+from assistant.errors import OCR_HINT, hide_paths
 from assistant.ui.common import AppContext, draft_with_progress, error_text, frame, message
 from assistant.ui.render import LIBRARY_HEADERS, library_rows, report_choices
 
