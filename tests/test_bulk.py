@@ -60,6 +60,32 @@ def _score_cmd(folder: Path, *extra: str) -> list[str]:
     ]
 
 
+def _llm_score(folder: Path, data_home: Path, server_url: str) -> subprocess.CompletedProcess:
+    """`score` with the LLM engine against the scripted server, to the end."""
+    return subprocess.run(
+        _score_cmd(folder, "--engine", "llm"),
+        env=_env(data_home, server_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _llm_score_started(folder, data_home, scripted_llm, *, calls: int, **popen) -> subprocess.Popen:
+    """`score` with the LLM engine, two calls at a time, once `calls` requests have come."""
+    proc = subprocess.Popen(
+        _score_cmd(folder, "--engine", "llm", "--concurrency", "2"),
+        env=_env(data_home, scripted_llm.url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+    deadline = time.time() + 60
+    while len(scripted_llm.chat_requests()) < calls and time.time() < deadline:
+        time.sleep(0.02)
+    return proc
+
+
 def _draft_rows(data_home: Path) -> list[tuple]:
     import sqlite3
 
@@ -73,28 +99,14 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.15
     pairs = 4 * len(QUESTIONS.split(","))
-    proc = subprocess.Popen(
-        _score_cmd(year, "--engine", "llm", "--concurrency", "2"),
-        env=_env(data_home, scripted_llm.url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 60
-    while len(scripted_llm.chat_requests()) < 6 and time.time() < deadline:
-        time.sleep(0.05)
+    proc = _llm_score_started(year, data_home, scripted_llm, calls=6)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = _draft_rows(data_home)
     assert 0 < len(before) < pairs, "the kill should land midway"
     calls_first = len(scripted_llm.chat_requests())
 
-    done = subprocess.run(
-        _score_cmd(year, "--engine", "llm"),
-        env=_env(data_home, scripted_llm.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _llm_score(year, data_home, scripted_llm.url)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     rows = _draft_rows(data_home)
@@ -105,13 +117,7 @@ def test_sigkill_midway_then_rerun_drafts_every_pair_exactly_once(year, data_hom
     # the re-run only asked the model for what was missing (in-flight calls at most repeated)
     assert len(scripted_llm.chat_requests()) - calls_first <= pairs - len(before) + 2
 
-    again = subprocess.run(
-        _score_cmd(year, "--engine", "llm"),
-        env=_env(data_home, scripted_llm.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = _llm_score(year, data_home, scripted_llm.url)
     rerun = json.loads(again.stdout)
     assert rerun["drafted"] == 0
     assert len(_draft_rows(data_home)) == pairs
@@ -129,18 +135,15 @@ def test_ctrl_c_stops_a_concurrent_llm_score_promptly_and_the_run_resumes(
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.3
     pairs = 4 * len(QUESTIONS.split(","))
-    proc = subprocess.Popen(
-        _score_cmd(year, "--engine", "llm", "--concurrency", "2"),
-        env=_env(data_home, scripted_llm.url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    proc = _llm_score_started(
+        year,
+        data_home,
+        scripted_llm,
+        calls=4,
         text=True,
         # Python installs its Ctrl-C handler only when SIGINT is not ignored at start
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.time() + 60
-    while len(scripted_llm.chat_requests()) < 4 and time.time() < deadline:
-        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     at_signal = len(scripted_llm.chat_requests())
     _out, err = proc.communicate(timeout=30)
@@ -151,13 +154,7 @@ def test_ctrl_c_stops_a_concurrent_llm_score_promptly_and_the_run_resumes(
     assert after <= 2, f"{after} model calls after Ctrl-C ({pairs - at_signal} were queued)"
 
     scripted_llm.latency = 0.0
-    done = subprocess.run(
-        _score_cmd(year, "--engine", "llm"),
-        env=_env(data_home, scripted_llm.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _llm_score(year, data_home, scripted_llm.url)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["drafted"] + result["reused"] == pairs and result["reused"] > 0
