@@ -17,7 +17,7 @@ from pathlib import Path
 
 from assistant.config import REPO_ROOT, load_settings
 from assistant.errors import ReviewAssistantError, path_problem, storage_problem
-from assistant.service import Assistant, find_pdfs
+from assistant.service import Assistant, checked_period, find_pdfs
 from assistant.ui.auth import main as auth_main
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -819,6 +819,14 @@ def _period(text: str) -> str:
     return Assistant.normalise_period(text) or text
 
 
+def _stored_period(text: str) -> str:
+    """--period for what labels a register or a sample: refused unless it is a period."""
+    try:
+        return checked_period(text)
+    except ReviewAssistantError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.hint}") from None
+
+
 REPORT_HELP = "the report: id, id prefix, file name, or partnership name (any case; a unique part)"
 
 
@@ -1003,10 +1011,10 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=["import", "show"], help="import a register CSV, or show a period's"
     )
     p.add_argument("file", nargs="?", help="import: the register CSV")
-    p.add_argument("--period", type=_period, required=True, help="the year, e.g. 2020-21")
+    p.add_argument("--period", type=_stored_period, required=True, help="the year, e.g. 2020-21")
 
     p = add("sample", cmd_sample, "draw a reproducible sample of partnerships from the register")
-    p.add_argument("--period", type=_period, required=True, help="the year, e.g. 2020-21")
+    p.add_argument("--period", type=_stored_period, required=True, help="the year, e.g. 2020-21")
     p.add_argument("--n", type=_positive, required=True, help="how many partnerships")
     p.add_argument("--seed", type=int, required=True, help="random seed (recorded)")
     p.add_argument("--by", choices=["region"], help="stratify by this register column")

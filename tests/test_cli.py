@@ -474,3 +474,17 @@ def test_hash_password_without_a_terminal_says_so(tmp_path):
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "no password typed: run it in a terminal" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("sample", "--period", "banana", "--n", "3", "--seed", "1"),
+        ("register", "show", "--period", "2020-99"),
+    ],
+)
+def test_register_and_sample_refuse_a_period_that_is_not_one(argv, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(list(argv))
+    assert refused.value.code == 2
+    assert "use 2020-21, 2020/21 or 2020-2021" in capsys.readouterr().err
