@@ -98,6 +98,19 @@ def test_runs_lists_scoring_runs_and_cohort_run_takes_their_ids(scored, capsys):
     code, _, err = run(capsys, "cohort", "--run", "run-0000000000")
     assert code == 2 and "`review-assistant runs`" in err
     assert main(["runs"]) == 0  # the command the hint names exists
+    capsys.readouterr()
+
+
+def test_runs_counts_what_a_run_drafted_over_all_its_invocations(scored, year, capsys):
+    """A re-run that reuses every draft leaves the run's counts as they were (it showed
+    "0 drafted, N reused" after the re-run, as if the run had drafted nothing)."""
+    args = ["score", str(year), "--period", "2020-21", "--questions", QUESTIONS]
+    assert main([*args, "--engine", "offline", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["run_id"] == scored["run_id"] and again["drafted"] == 0
+    code, out, _ = run(capsys, "runs", "--json")
+    [listed] = json.loads(out)
+    assert (listed["drafted"], listed["reused"]) == (scored["drafted"], 0)
 
 
 def test_score_of_a_folder_without_pdfs_says_so_and_records_no_run(tmp_path, capsys):

@@ -212,8 +212,16 @@ class RunStore:
         d = outcome.draft
         status = "failed" if d.status == "failed" else ("drafted" if outcome.created else "reused")
         with self.db.transaction() as conn:
+            # a draft this run made stays "drafted" when a later invocation of the run reuses
+            # it, so `runs` counts what the run did over all its invocations, not the last one
             conn.execute(
-                "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO run_items VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (run_id, report_id, question_id) DO UPDATE SET "
+                "status = CASE WHEN excluded.status = 'reused' AND run_items.status = 'drafted' "
+                "AND run_items.draft_id IS excluded.draft_id THEN 'drafted' "
+                "ELSE excluded.status END, "
+                "draft_id = excluded.draft_id, error = excluded.error, "
+                "updated_at = excluded.updated_at",
                 (run_id, d.report_id, d.question_id, status, d.draft_id, d.error, now_iso()),
             )
 
