@@ -830,15 +830,22 @@ def _stored_period(text: str) -> str:
 REPORT_HELP = "the report: id, id prefix, file name, or partnership name (any case; a unique part)"
 
 
-def _positive(text: str) -> int:
-    """A whole number of 1 or more (argparse names the option when it refuses one)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n}: give 1 or more")
-    return n
+def _at_least(minimum: int):
+    """An argparse type: a whole number of `minimum` or more (argparse names the option)."""
+
+    def whole(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"{n}: give {minimum} or more")
+        return n
+
+    return whole
+
+
+_positive = _at_least(1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -978,7 +985,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default for score); reuse: draft only what is missing",
     )
     p.add_argument("--no-retrieval", action="store_true", help="skip recall@k")
-    p.add_argument("--bootstrap", type=_positive, default=1000, help="bootstrap resamples")
+    p.add_argument("--bootstrap", type=_at_least(0), default=1000, help="bootstrap resamples")
 
     p = add(
         "review-export",

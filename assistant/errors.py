@@ -97,7 +97,9 @@ def storage_problem(exc: Exception, home: Path) -> tuple[str, str] | None:
             f"cannot write to the data directory {home}",
             "make it writable, or point REVIEW_ASSISTANT_HOME at a folder you can write",
         )
-    if "disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC or _nearly_full(home):
+    store_error = isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("chromadb")
+    full = "disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC
+    if full or (store_error and _nearly_full(home)):
         return (
             f"the disk holding {getattr(exc, 'filename', None) or home} is full",
             "free some space, then re-run the same command (finished work is kept)",
@@ -106,7 +108,7 @@ def storage_problem(exc: Exception, home: Path) -> tuple[str, str] | None:
 
 
 def _nearly_full(home: Path) -> bool:
-    """Under 5 MB free where the data directory is: an unexpected error there (Chroma says
+    """Under 5 MB free where the data directory is: an error of the stores there (Chroma says
     "Error in compaction") is the full disk."""
     try:
         return shutil.disk_usage(home).free < 5 * 2**20
@@ -120,12 +122,10 @@ def path_problem(exc: Exception) -> tuple[str, str] | None:
     if isinstance(exc, OSError) and exc.filename:
         why = exc.strerror or type(exc).__name__
         if isinstance(exc, FileExistsError | NotADirectoryError):
-            hint = (
-                "a file stands where a folder is needed (--out names a folder): give another path"
-            )
+            hint = "a file stands where a folder is needed (an --out names a folder)"
         elif isinstance(exc, PermissionError):
             hint = "choose a folder you can write, or fix its permissions"
         else:
-            hint = "check the path and re-run"
-        return f"{exc.filename}: {why}", hint
+            hint = "check the path"
+        return f"{exc.filename}: {why}", f"{hint}; REVIEW_ASSISTANT_DEBUG=1 shows where it arose"
     return None

@@ -75,7 +75,9 @@ def checked_period(period: str | None) -> str | None:
         return None
     checked = parse_period(period)
     if checked is None:
-        raise ReviewAssistantError(f"--period {period.strip()}", PERIOD_FORMS)
+        raise ReviewAssistantError(
+            f"period {period.strip()!r} is not a reporting period", PERIOD_FORMS
+        )
     return checked
 
 

@@ -428,8 +428,8 @@ def test_an_out_path_that_is_a_file_is_one_line_naming_it(scored, tmp_path, caps
         code, out, err = run(capsys, command, "--out", str(taken))
         assert code == 2 and out == ""
         assert err.strip().splitlines() == [
-            f"error: {taken}: File exists: a file stands where a folder is needed (--out names "
-            "a folder): give another path"
+            f"error: {taken}: File exists: a file stands where a folder is needed (an --out "
+            "names a folder); REVIEW_ASSISTANT_DEBUG=1 shows where it arose"
         ]
     assert taken.read_bytes() == b"not a folder"  # nothing written over it
 

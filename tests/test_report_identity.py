@@ -212,6 +212,8 @@ def test_score_counts_a_corrected_copy_once_and_says_it_is_a_new_version(tmp_pat
     assert summary["reports"] == 1
     assert _json(capsys, "cohort", "--period", "2020-21")["reports"] == 1
     assert _json(capsys, "cohort", "--run", summary["run_id"])["reports"] == 1
+    [listed] = _json(capsys, "runs")
+    assert listed["reports"] == 1  # `runs` counts as score does
     paths = _json(capsys, "export", "--run", summary["run_id"])
     with open(paths["wide_csv"], newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -262,7 +264,7 @@ def test_a_period_that_is_not_one_is_refused_before_anything_is_stored(
     target = untitled.parent if command == "score" else untitled
     assert main([command, str(target), "--period", bad]) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith(f"error: --period {bad}: use 2020-21, 2020/21 or 2020-2021")
+    assert line.startswith(f"error: period {bad!r} is not a reporting period: use 2020-21, 2020/21")
     assert main(["reports", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["runs", "--json"]) == 0

@@ -224,6 +224,51 @@ def test_an_unsaved_edit_is_kept_when_the_reviewer_moves_on(flow_app, browser):
     expect(page.locator("#rv-title")).to_contain_text("A4 ·")
     expect(page.locator("#rv-msg")).not_to_contain_text("unsaved")
     expect(note).to_have_value("")
+
+    # a note on the question a report opens at, then another report and back: still there
+    choose_report(page, "rv-report", recs["scanned"].file_name)
+    choose_report(page, "rv-report", recs["first"].file_name)
+    opened_at = title_qid(page)
+    note.fill("typed before switching report")
+    page.keyboard.press("Escape")
+    choose_report(page, "rv-report", recs["scanned"].file_name)
+    expect(page.locator("#rv-msg")).to_contain_text(f"{opened_at} has an unsaved edit")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    expect(page.locator("#rv-title")).to_contain_text(f"{opened_at} ·")
+    expect(note).to_have_value("typed before switching report")
+    page.context.close()
+
+
+def test_an_unsaved_edit_back_after_someone_else_decided_is_not_saved_over_it(flow_app, browser):
+    """The kept edit remembers the decision it was typed on: when another reviewer decides
+    the question meanwhile, it says so, and saving shows their decision instead of replacing
+    it."""
+    url, recs, a = flow_app
+    rid = recs["first"].report_id
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", recs["first"].file_name)
+    search = page.locator("#rv-queue input[type=text]").first
+    search.fill("A5")
+    page.locator("#rv-queue [role=gridcell]").get_by_text("A5", exact=True).first.click()
+    expect(page.locator("#rv-title")).to_contain_text("A5 ·")
+    search.fill("")
+    note = page.locator("#rv-note textarea")
+    note.fill("typed by kim, not saved")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    expect(page.locator("#rv-msg")).to_contain_text("A5 has an unsaved edit: it is kept")
+    draft = next(d for d in a.drafts.for_report(rid) if d.question_id == "A5")
+    a.record_decision(
+        rid, "A5", "lee", "reject", note="lee's", draft_id=draft.draft_id, base_event_id=None
+    )
+    page.keyboard.press("k")
+    expect(page.locator("#rv-title")).to_contain_text("A5 ·")
+    expect(page.locator("#rv-msg")).to_contain_text("Someone has decided it since you typed it")
+    page.click("#rv-save")
+    expect(page.locator("#rv-msg")).to_contain_text("Not saved")
+    state = a.review_item(rid, "A5")
+    assert state.status == "rejected" and state.reviewer == "lee" and state.note == "lee's"
     page.context.close()
 
 

@@ -100,8 +100,8 @@ def run_batch(
                 retryable=True,
             )
         time.sleep(poll_seconds)
+    results = engine.batch_lines(batch)  # a failed download keeps the id: a re-run fetches it
     save_state({"batch_id": None, "last_batch_id": batch_id, "last_status": batch.status})
-    results = engine.batch_lines(batch)
     outcomes = []
     pages: dict[str, dict[int, str]] = {}
     for custom_id, (prepared, request) in pending.items():

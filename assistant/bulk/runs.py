@@ -80,6 +80,15 @@ def run_id_for(source: str, period: str | None, drafter: Drafter) -> str:
     return "run-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
 
 
+# A run's file f counts as one of its reports unless a newer version of that report is in the
+# same run (a corrected copy beside the original): `score`, `runs`, `cohort --run` agree.
+_COUNTED = (
+    "f.report_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM run_files g "
+    "JOIN reports r ON r.report_id=g.report_id "
+    "WHERE g.run_id=f.run_id AND r.previous_version=f.report_id)"
+)
+
+
 class RunStore:
     """Runs and their per-item progress in SQLite."""
 
@@ -112,7 +121,7 @@ class RunStore:
                 "SELECT r.run_id, r.label AS period, r.engine, r.model, r.status, r.source, "
                 "r.created_at AS started, r.updated_at AS updated, "
                 "(SELECT COUNT(DISTINCT f.report_id) FROM run_files f "
-                " WHERE f.run_id=r.run_id AND f.report_id IS NOT NULL) AS reports, "
+                f" WHERE f.run_id=r.run_id AND {_COUNTED}) AS reports, "
                 "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
                 " AND i.status='drafted') AS drafted, "
                 "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
@@ -243,10 +252,7 @@ class RunStore:
         the same run (a corrected copy beside the original), as `score` counts them."""
         with self.db.connect() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT f.report_id FROM run_files f WHERE f.run_id=? "
-                "AND f.report_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM run_files g "
-                "JOIN reports r ON r.report_id=g.report_id "
-                "WHERE g.run_id=f.run_id AND r.previous_version=f.report_id)",
+                f"SELECT DISTINCT f.report_id FROM run_files f WHERE f.run_id=? AND {_COUNTED}",
                 (run_id,),
             ).fetchall()
         return [r[0] for r in rows]

@@ -155,7 +155,8 @@ def review_page(ctx: AppContext):
         if views.same_answer(question, value, start) and not (note_v or "").strip():
             stash.pop(key, None)
         else:
-            stash[key] = {"value": value, "note": note_v or ""}
+            # the decision it was typed on: a save after someone else's decision is refused
+            stash[key] = {"value": value, "note": note_v or "", "base": current.get("base")}
         return stash
 
     def moved_on(current: dict, stash: dict, out: dict) -> dict:
@@ -237,10 +238,16 @@ def review_page(ctx: AppContext):
             out[w.add_page] = None  # a passage typed for one question never lands on another
             out[w.add_quote] = ""
             if kept:
+                out[w.item] = {**out[w.item], "base": kept["base"]}
+                since = (
+                    " Someone has decided it since you typed it: saving shows their decision first."
+                    if kept["base"] != state.last_event_id
+                    else ""
+                )
                 out[w.msg] = message(
                     "warn",
                     f"Your unsaved edit of {question.id} is back: save it (E), or set the answer "
-                    "back and move on to drop it.",
+                    f"back and move on to drop it.{since}",
                 )
         out.update(w.viewer.show(views.cited_page(a, report_id, citations, cite_index)))
         return out
@@ -299,7 +306,9 @@ def review_page(ctx: AppContext):
         return views.next_todo(a.review_states(report_id), ids, after)
 
     # --- handlers -----------------------------------------------------------------------
-    def open_report(report_id, order="audit", typed=None, request: gr.Request | None = None):
+    def open_report(
+        report_id, order="audit", typed=None, request: gr.Request | None = None, unsaved=None
+    ):
         blind = hidden(report_id, typed, request)
         out = queue_view(report_id, order, blind)
         if not report_id:
@@ -307,7 +316,8 @@ def review_page(ctx: AppContext):
             return out
         ids = out[w.order]
         first = next_todo(report_id, ids, None) or (ids[0] if ids else None)
-        out.update(item_view(report_id, first, blind=blind) if first else blank_item())
+        view = item_view(report_id, first, blind=blind, unsaved=unsaved) if first else blank_item()
+        out.update(view)
         return out
 
     def select_item(report_id, typed, current, unsaved, values, note_v, evt, request):
@@ -536,8 +546,10 @@ def review_page(ctx: AppContext):
     all_out = [*queue_outputs, *item_outputs]
     box = ctx.reviewer_box
 
-    def on_open(report_id, order, typed, request: gr.Request):
-        return open_report(report_id, order, typed, request)
+    def on_open(report_id, order, typed, c, kept, v1, v2, v3, v4, n, request: gr.Request):
+        """Another report: the item left keeps its unsaved edit, the one opened gets its own."""
+        stash = keep_unsaved(c, [v1, v2, v3, v4], n, kept)
+        return moved_on(c, stash, open_report(report_id, order, typed, request, stash))
 
     def on_prev(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
         return step(c, o, -1, typed, kept, [v1, v2, v3, v4], n, request)
@@ -572,10 +584,12 @@ def review_page(ctx: AppContext):
             out.update(view)
         return out
 
-    w.report.change(on_open, [w.report, w.order_pick, box], all_out, api_name="open_report")
+    typed_in = [w.unsaved, *editors, w.note]  # what moving on keeps (keep_unsaved)
+    w.report.change(
+        on_open, [w.report, w.order_pick, box, w.item, *typed_in], all_out, api_name="open_report"
+    )
     w.order_pick.change(reorder, [w.item, w.report, w.order_pick, box], queue_outputs)
     w.next_report_btn.click(lambda nxt: gr.update(value=nxt), [w.next_report], [w.report])
-    typed_in = [w.unsaved, *editors, w.note]  # what moving on keeps (keep_unsaved)
     w.queue.select(on_select, [w.report, box, w.item, *typed_in], item_outputs)
     w.prev_btn.click(on_prev, [w.item, w.order, box, *typed_in], item_outputs)
     w.next_btn.click(on_next, [w.item, w.order, box, *typed_in], item_outputs)
