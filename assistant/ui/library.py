@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import OCR_HINT, hide_paths
+from assistant.errors import OCR_HINT, hide_paths, storage_problem
 from assistant.ui.common import AppContext, draft_with_progress, error_text, frame, message
 from assistant.ui.render import LIBRARY_HEADERS, library_rows, report_choices
 
@@ -170,7 +170,11 @@ def library_page(ctx: AppContext) -> LibraryHandles:
                     )
                     lines += [f"  warning: {_ui_words(w)}" for w in result.warnings]
                     last_id = r.report_id
-            except Exception as exc:  # one bad file never stops the rest
+            except Exception as exc:  # one bad file never stops the rest; a full disk does
+                full = storage_problem(exc, a.settings.home)
+                if full:
+                    lines.append("stopped: {}: {}".format(*full))
+                    break  # (the finally still discards this upload's copy)
                 text = hide_paths(error_text(exc), stored or Path(upload), a.settings.home)
                 lines.append(_failed_line(name, hide_paths(text, Path(upload))))
             finally:
