@@ -19,7 +19,12 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests.test_ui_browser import choose_report, chromium_browser, goto_tab  # noqa: E402
+from tests.test_ui_browser import (  # noqa: E402
+    choose_report,
+    chromium_browser,
+    goto_tab,
+    open_item,
+)
 from tests.ui_server import running_app  # noqa: E402
 
 SHOTS = Path("/work/notes/shots")
@@ -64,6 +69,15 @@ def open_page(browser, url: str, width: int = 1600, height: int = 1000):
     expect(box).to_be_editable()
     box.fill("kim")
     box.blur()
+    return page
+
+
+def open_review(browser, url: str, record, qid: str):
+    """A new page on the Review tab with one report's question open."""
+    page = open_page(browser, url)
+    goto_tab(page, "Review")
+    choose_report(page, "rv-report", record.file_name)
+    open_item(page, qid)
     return page
 
 
@@ -187,14 +201,7 @@ def test_an_unsaved_edit_is_kept_when_the_reviewer_moves_on(flow_app, browser):
     waits for that question (and says so) instead of going; saved, it is gone from the wait."""
     url, recs, a = flow_app
     rid = recs["first"].report_id
-    page = open_page(browser, url)
-    goto_tab(page, "Review")
-    choose_report(page, "rv-report", recs["first"].file_name)
-    search = page.locator("#rv-queue input[type=text]").first
-    search.fill("A4")
-    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
-    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
-    search.fill("")
+    page = open_review(browser, url, recs["first"], "A4")
     choice = page.locator("#rv-choice")
     drafted = next(d for d in a.drafts.for_report(rid) if d.question_id == "A4").answer
     other = "No" if drafted != "no" else "Yes"
@@ -218,10 +225,7 @@ def test_an_unsaved_edit_is_kept_when_the_reviewer_moves_on(flow_app, browser):
     assert state.status == "edited" and state.note == "the plan is next year's, not this year's"
     # saved: coming back shows the decision, and no edit waits any more
     page.keyboard.press("Escape")
-    search.fill("A4")
-    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
-    search.fill("")
-    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
+    open_item(page, "A4")
     expect(page.locator("#rv-msg")).not_to_contain_text("unsaved")
     expect(note).to_have_value("")
 
@@ -245,14 +249,7 @@ def test_an_unsaved_edit_back_after_someone_else_decided_is_not_saved_over_it(fl
     it."""
     url, recs, a = flow_app
     rid = recs["first"].report_id
-    page = open_page(browser, url)
-    goto_tab(page, "Review")
-    choose_report(page, "rv-report", recs["first"].file_name)
-    search = page.locator("#rv-queue input[type=text]").first
-    search.fill("A5")
-    page.locator("#rv-queue [role=gridcell]").get_by_text("A5", exact=True).first.click()
-    expect(page.locator("#rv-title")).to_contain_text("A5 ·")
-    search.fill("")
+    page = open_review(browser, url, recs["first"], "A5")
     note = page.locator("#rv-note textarea")
     note.fill("typed by kim, not saved")
     page.keyboard.press("Escape")
