@@ -230,9 +230,10 @@ def test_an_unsaved_edit_is_kept_when_the_reviewer_moves_on(flow_app, browser):
     expect(note).to_have_value("")
 
     # a note on the question a report opens at, then another report and back: still there
+    opened_at = next(q for q in a.bank.ids if not a.review_item(rid, q).reviewed)
     choose_report(page, "rv-report", recs["scanned"].file_name)
     choose_report(page, "rv-report", recs["first"].file_name)
-    opened_at = title_qid(page)
+    expect(page.locator("#rv-title")).to_contain_text(f"{opened_at} ·")  # the first to review
     note.fill("typed before switching report")
     page.keyboard.press("Escape")
     choose_report(page, "rv-report", recs["scanned"].file_name)
