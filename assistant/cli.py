@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.config import REPO_ROOT, load_settings
+from assistant.config import REPO_ROOT, default_home, load_settings
 from assistant.errors import ReviewAssistantError, path_problem, storage_problem
 from assistant.service import Assistant, checked_period, find_pdfs
 from assistant.ui.auth import main as auth_main
@@ -1157,8 +1157,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # unexpected: one line, the traceback only on request
         if os.environ.get("REVIEW_ASSISTANT_DEBUG"):
             raise
-        from assistant.config import default_home
-
         known = storage_problem(exc, default_home()) or path_problem(exc)
         if known:
             return _fail(args, *known, 2)

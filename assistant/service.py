@@ -266,9 +266,11 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 )
 
     def _ingest_one(self, path, ocr, partnership, period, replaces, on_chunks) -> IngestResult:
-        if path.suffix.lower() != ".pdf" and not path.exists():
-            raise InputFileError(path, "not found", "check the path (a PDF, or a folder of PDFs)")
         if path.suffix.lower() != ".pdf":
+            if not path.exists():  # a folder or file that is not there, named without .pdf
+                raise InputFileError(
+                    path, "not found", "check the path (a PDF, or a folder of PDFs)"
+                )
             raise InputFileError(path, "not a .pdf file", "only PDF reports can be ingested")
         if path.exists() and path.stat().st_size > 0:
             report_id = file_sha256(path)

@@ -320,36 +320,32 @@ def review_page(ctx: AppContext):
         out.update(view)
         return out
 
+    def move_to(report_id, qid, current, typed, unsaved, values, note_v, request) -> dict:
+        """Open `qid`, keeping what was typed on the item left (keep_unsaved)."""
+        stash = keep_unsaved(current, values, note_v, unsaved)
+        view = item_view(report_id, qid, blind=hidden(report_id, typed, request), unsaved=stash)
+        return moved_on(current, stash, view)
+
     def select_item(report_id, typed, current, unsaved, values, note_v, evt, request):
         qid = (evt.row_value or [None])[0]
         if not report_id or not qid:
             return {}
-        stash = keep_unsaved(current, values, note_v, unsaved)
-        blind = hidden(report_id, typed, request)
-        return moved_on(current, stash, item_view(report_id, str(qid), blind=blind, unsaved=stash))
+        return move_to(report_id, str(qid), current, typed, unsaved, values, note_v, request)
 
     def step(current: dict, ids: list[str], delta: int, typed, unsaved, values, note_v, request):
         if not current or not ids:
             return {}
         position = ids.index(current["qid"]) if current["qid"] in ids else 0
-        rid = current["report_id"]
-        stash = keep_unsaved(current, values, note_v, unsaved)
         qid = ids[(position + delta) % len(ids)]
-        view = item_view(rid, qid, blind=hidden(rid, typed, request), unsaved=stash)
-        return moved_on(current, stash, view)
+        return move_to(current["report_id"], qid, current, typed, unsaved, values, note_v, request)
 
-    def goto_todo(
-        current: dict, ids: list[str], typed, unsaved, v1, v2, v3, v4, note_v, request: gr.Request
-    ):
+    def goto_todo(current: dict, ids: list[str], typed, unsaved, values, note_v, request):
         if not current or not ids:
             return {}
         qid = next_todo(current["report_id"], ids, current["qid"])
         if qid is None:
             return {w.msg: message("ok", done_text(current["report_id"]))}
-        rid = current["report_id"]
-        stash = keep_unsaved(current, [v1, v2, v3, v4], note_v, unsaved)
-        view = item_view(rid, qid, blind=hidden(rid, typed, request), unsaved=stash)
-        return moved_on(current, stash, view)
+        return move_to(current["report_id"], qid, current, typed, unsaved, values, note_v, request)
 
     def done_text(report_id: str) -> str:
         nxt = a.next_unreviewed_report(report_id)
@@ -557,6 +553,9 @@ def review_page(ctx: AppContext):
     def on_next(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
         return step(c, o, 1, typed, kept, [v1, v2, v3, v4], n, request)
 
+    def on_todo(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
+        return goto_todo(c, o, typed, kept, [v1, v2, v3, v4], n, request)
+
     def on_select(
         report_id, typed, c, kept, v1, v2, v3, v4, n, evt: gr.SelectData, request: gr.Request
     ):
@@ -593,7 +592,7 @@ def review_page(ctx: AppContext):
     w.queue.select(on_select, [w.report, box, w.item, *typed_in], item_outputs)
     w.prev_btn.click(on_prev, [w.item, w.order, box, *typed_in], item_outputs)
     w.next_btn.click(on_next, [w.item, w.order, box, *typed_in], item_outputs)
-    w.todo_btn.click(goto_todo, [w.item, w.order, box, *typed_in], item_outputs)
+    w.todo_btn.click(on_todo, [w.item, w.order, box, *typed_in], item_outputs)
     box.blur(on_reviewer, [w.item, w.report, w.order_pick, box], all_out)
     w.example_btn.click(toggle_example, [w.item, box], item_outputs, api_name="mark_example")
     decision_inputs = [
