@@ -161,6 +161,54 @@ def test_ctrl_c_stops_a_concurrent_llm_score_promptly_and_the_run_resumes(
     assert len(_draft_rows(data_home)) == pairs
 
 
+def test_drafts_in_flight_at_ctrl_c_count_as_drafted_by_the_run(year, data_home, scripted_llm):
+    """The calls in flight when Ctrl-C lands finish and are stored; they are the run's drafts
+    (run_items says drafted), so the re-run reuses them and `runs` shows none reused (they
+    were stored but not recorded, and the re-run counted them as reused)."""
+    import sqlite3
+
+    scripted_llm.handler = answer_any
+    scripted_llm.latency = 0.3
+    pairs = 4 * len(QUESTIONS.split(","))
+    proc = _llm_score_started(
+        year,
+        data_home,
+        scripted_llm,
+        calls=4,  # two answered, two in flight (concurrency 2)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+
+    with sqlite3.connect(data_home / "review.sqlite3") as conn:
+        [run_id] = [r[0] for r in conn.execute("SELECT run_id FROM runs")]
+        stored = conn.execute(
+            "SELECT report_id, question_id, draft_id FROM drafts WHERE run_id=?", (run_id,)
+        ).fetchall()
+        recorded = conn.execute(
+            "SELECT report_id, question_id, draft_id FROM run_items "
+            "WHERE run_id=? AND status='drafted'",
+            (run_id,),
+        ).fetchall()
+    assert len(stored) >= 4 and sorted(recorded) == sorted(stored)
+
+    scripted_llm.latency = 0.0
+    done = _llm_score(year, data_home, scripted_llm.url)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert (result["drafted"], result["reused"]) == (pairs - len(stored), len(stored))
+    runs = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "runs", "--json"],
+        env=_env(data_home),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [run] = json.loads(runs.stdout)
+    assert (run["run_id"], run["drafted"], run["reused"]) == (run_id, pairs, 0)
+
+
 def test_two_runs_at_once_do_not_corrupt_or_double_draft(year, data_home, scripted_llm):
     scripted_llm.handler = answer_any
     scripted_llm.latency = 0.05

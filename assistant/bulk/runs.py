@@ -304,17 +304,26 @@ def draft_items(
                         on_item(outcome)
             return
         pool = ThreadPoolExecutor(max_workers=concurrency)
+        futures: list = []
+        taken: dict = {}  # future -> how many of its outcomes reached on_item
+
+        def take(future) -> None:
+            for outcome in future.result()[taken.get(future, 0) :]:
+                outcomes.append(outcome)
+                taken[future] = taken.get(future, 0) + 1
+                if on_item:
+                    on_item(outcome)
+
         try:
             futures = [pool.submit(one, r, u, earlier_for(r)) for r, u in pairs]
             for future in as_completed(futures):
-                for outcome in future.result():
-                    outcomes.append(outcome)
-                    if on_item:
-                        on_item(outcome)
+                take(future)
         except BaseException:
             # Ctrl-C (or a failure): queued pairs are never sent to the model; the calls in
-            # flight finish and are stored, and a re-run drafts what is left.
+            # flight finish and are stored, and go to on_item too, so the run records them as
+            # its own (a re-run counted them reused). A re-run drafts what is left.
             pool.shutdown(wait=False, cancel_futures=True)
+            _take_in_flight(futures, take)
             raise
         pool.shutdown()
 
@@ -330,6 +339,19 @@ def draft_items(
 
         run_phase([(r, [q]) for r in reports for q in last], earlier_for)
     return outcomes
+
+
+def _take_in_flight(futures: list, take: Callable) -> None:
+    """After an interruption: wait for the futures that were running (not the cancelled
+    ones) and hand their outcomes to `take`. A unit that failed is left to the re-run; a
+    second Ctrl-C stops the wait."""
+    for future in futures:
+        if future.cancelled():
+            continue
+        try:
+            take(future)
+        except Exception:  # noqa: BLE001 — the first error is the one being raised
+            log.debug("an in-flight unit failed after the interruption", exc_info=True)
 
 
 def source_label(folder: Path) -> str:
