@@ -276,6 +276,67 @@ def test_a_reply_the_engine_rejected_is_asked_again_on_the_re_run(
     assert [r["status"] for r in calls()[len(rows) :]] == ["ok", "ok"]
 
 
+def test_a_cached_reply_now_rejected_is_recorded_on_this_run_not_on_the_run_that_got_it(
+    tmp_path, llm, capsys
+):
+    """An older version accepted a reply, now served from the cache, that today's parser
+    rejects: the rejection goes on this run's `cached` row; the row that first answered (another
+    run's history, with its tokens and cost) is left as it was, and the cache serves that
+    reply no more. The draft is re-asked live once and stands."""
+    from assistant.providers.calllog import CallRecord, prompt_key
+
+    folder = tmp_path / "year"
+    folder.mkdir()
+    pdf = text_pdf(folder / "westerleigh.pdf", PAGES)
+    a = fresh_assistant()
+    [ingested] = list(a.ingest([pdf]))
+    drafter = a.drafter("llm")
+    [question] = a.select_questions(["A1"])
+    prepared = drafter.prepare(ingested.report, question, run_id=None)
+    # the request the run will send, and an older version's log row answering it
+    request = drafter.engine.batch_request(question, prepared.blocks, prepared.context)
+    body, provider = request.body, drafter.engine.provider
+    key = prompt_key(body, endpoint=provider.base_url)
+    older = CallLog(a.db).record(
+        CallRecord(
+            provider=provider.name,
+            base_url=provider.base_url,
+            model=provider.model,
+            template=request.rendered.template_name,
+            template_version=request.rendered.template_version,
+            settings_hash=drafter.settings_hash,
+            prompt_key=key,
+            request=body,
+            response=json.dumps(NO_STATUS),
+            status="ok",
+            prompt_tokens=900,
+            completion_tokens=100,
+            cost=0.02,
+            latency_ms=800,
+            run_id="run-older",
+        )
+    )
+    llm.handler = answer_any
+    args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--questions", "A1"]
+    code, out, _ = run_cli(capsys, *args, "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert (result["drafted"], result["failed"]) == (1, 0)
+    assert len(llm.chat_requests()) == 1  # the re-ask with the error; the first came cached
+
+    rows = calls()
+    first = next(r for r in rows if r["call_id"] == older)
+    assert (first["status"], first["error"], first["run_id"]) == ("ok", None, "run-older")
+    mine = [(r["status"], r["error"]) for r in rows if r["run_id"] == result["run_id"]]
+    assert mine == [("cached_rejected", "the reply lacked field 'status'"), ("ok", None)]
+    assert CallLog(a.db).cached_response(key) is None  # that reply is never served again
+    # what each run cost: this one paid for the re-ask only; the older run's total stands
+    assert (result["tokens"]["calls"], result["tokens"]["cached"]) == (1, 1)
+    assert result["tokens"]["prompt_tokens"] == rows[-1]["prompt_tokens"] > 0
+    older_run = CallLog(a.db).totals("run-older")
+    assert (older_run["calls"], older_run["prompt_tokens"], older_run["cost"]) == (1, 900, 0.02)
+
+
 # --- item 13: configuration mistakes are one clear line, exit 2 --------------------------
 
 

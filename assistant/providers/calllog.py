@@ -3,7 +3,10 @@
 It doubles as the response cache: a request identical to one answered before by the same
 endpoint (same base URL, model, messages, schema, temperature) is served from the log and
 costs no model call. Only replies the engine could use are served: a reply it rejected
-(not JSON, a field missing) is marked `rejected` with the reason, so a re-run asks again.
+(not JSON, a field missing) is marked on the row of the call that got it, with the reason:
+`rejected` for a reply the endpoint sent, `cached_rejected` for one the cache served (the row
+first answered keeps its status: it may be another run's history). A rejected reply is never
+served again, so a re-run asks anew.
 Base URLs are logged without credentials.
 """
 
@@ -44,7 +47,9 @@ class CallRecord:
     prompt_key: str
     request: dict
     response: str | None
-    status: str  # ok | error | cached | rejected (an ok reply the engine could not use)
+    # ok | error | cached | rejected (an ok reply the engine could not use) | cached_rejected
+    # (a reply served from the cache that the engine could not use: no call, no cost)
+    status: str
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -58,7 +63,8 @@ class CallRecord:
 
 class CallLog:
     """Append-only log of model calls: rows are never deleted, and the one change a row sees
-    is `reject()` (ok -> rejected, with the reason in `error`)."""
+    is `reject()` of its own reply (ok -> rejected, cached -> cached_rejected, with the reason
+    in `error`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -99,20 +105,26 @@ class CallLog:
 
     def reject(self, call_id: int, reason: str) -> None:
         """Mark call `call_id`'s reply as one the engine could not use (`reason` says why):
-        the row stays, with its reply, tokens and cost, but is never served from the cache."""
+        the row stays, with its reply, tokens and cost, and that reply is never served from
+        the cache again. `call_id` is the row this call logged: for a cache hit, its `cached`
+        row, not the row that first answered (which may be another run's)."""
         with self.db.transaction() as conn:
             conn.execute(
-                "UPDATE llm_calls SET status='rejected', error=? WHERE call_id=? AND status='ok'",
+                "UPDATE llm_calls SET error=?, status=CASE status WHEN 'ok' THEN 'rejected' "
+                "ELSE 'cached_rejected' END WHERE call_id=? AND status IN ('ok', 'cached')",
                 (reason, call_id),
             )
 
     def cached_response(self, key: str) -> tuple[str, int, int, int] | None:
         """(response, prompt_tokens, completion_tokens, call_id) of the latest identical call
-        whose reply was accepted (status ok: answered, and not rejected by the engine)."""
+        whose reply was accepted (status ok: answered, and no call rejected that reply since,
+        whether the endpoint sent it or the cache served it)."""
         with self.db.connect() as conn:
             row = conn.execute(
-                "SELECT response, prompt_tokens, completion_tokens, call_id FROM llm_calls "
-                "WHERE prompt_key=? AND status='ok' ORDER BY call_id DESC LIMIT 1",
+                "SELECT response, prompt_tokens, completion_tokens, call_id FROM llm_calls c "
+                "WHERE prompt_key=? AND status='ok' AND NOT EXISTS (SELECT 1 FROM llm_calls r "
+                "WHERE r.prompt_key=c.prompt_key AND r.status IN ('rejected', 'cached_rejected') "
+                "AND r.response=c.response) ORDER BY call_id DESC LIMIT 1",
                 (key,),
             ).fetchone()
         return (row[0], row[1], row[2], row[3]) if row else None
@@ -148,7 +160,7 @@ class CallLog:
         }
         with self.db.connect() as conn:
             for status, n, p, c, cost, cached in conn.execute(sql, params):
-                if status == "cached":
+                if status in ("cached", "cached_rejected"):  # served from the log: no call
                     out["cached"] += n
                     continue
                 out["calls"] += n

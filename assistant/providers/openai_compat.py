@@ -46,8 +46,9 @@ def _format_of(body: dict) -> str:
 class Completion(NamedTuple):
     """One chat completion's content and usage (cached: prompt tokens from the prompt cache).
 
-    `call_id` is the call-log row holding the reply (for a cache hit, the row first answered):
-    `OpenAIProvider.reject` marks it when the caller cannot use the reply."""
+    `call_id` is the call-log row this call logged (for a cache hit, its `cached` row, never
+    the row first answered, which may be another run's): `OpenAIProvider.reject` marks it
+    when the caller cannot use the reply."""
 
     content: str
     prompt_tokens: int
@@ -200,8 +201,10 @@ class OpenAIProvider:
         use_cache = self.settings.llm.cache and not (context and context.fresh)
         cached = self.log.cached_response(key) if use_cache else None
         if cached is not None:
-            self.log.record(CallRecord(**common, response=cached[0], status="cached", latency_ms=0))
-            return Completion(cached[0], 0, 0, 0.0, call_id=cached[3])
+            call_id = self.log.record(
+                CallRecord(**common, response=cached[0], status="cached", latency_ms=0)
+            )
+            return Completion(cached[0], 0, 0, 0.0, call_id=call_id)
         attempts = self.settings.llm.max_retries + 1
         last_exc: Exception | None = None
         # `attempt` numbers every request sent (the log's attempt column); `failed` counts the
@@ -299,7 +302,8 @@ class OpenAIProvider:
 
     def reject(self, completion: Completion, reason: str) -> None:
         """Record that `completion`'s reply could not be used (`reason`: not JSON, a field
-        missing...): its log row says so and the cache never serves it again, so a re-run
+        missing...): the row of this call says so (a cache hit's `cached` row; the row first
+        answered is left as it was) and the cache never serves that reply again, so a re-run
         asks the endpoint anew."""
         if completion.call_id is not None:
             self.log.reject(completion.call_id, reason)
