@@ -455,3 +455,63 @@ def test_batch_still_running_at_the_deadline_is_an_engine_error_kept_for_the_re_
         )
     assert caught.value.hint == "re-run the same command to keep polling it"
     assert state["batch_id"] in scripted_llm.batches  # the re-run polls this batch
+
+
+def test_a_stored_batch_the_endpoint_no_longer_knows_is_dropped_and_the_re_run_submits_anew(
+    tmp_path, data_home, scripted_llm, monkeypatch, capsys
+):
+    """A 404 on polling the run's batch (expired, deleted, another endpoint's) drops its id,
+    kept as last_batch_id, and says the next run submits a new batch; the re-run does so and
+    finishes (it polled the unknown id again on every re-run, failing each time)."""
+    import threading
+
+    from assistant.bulk.runs import RunStore
+    from assistant.service import Assistant
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    text_pdf(folder / "westerleigh.pdf", PAGES)
+    scripted_llm.handler = answer_any
+    scripted_llm.batch_polls_before_complete = 10**6  # never done: the endpoint forgets it
+    for key, value in _env(data_home, scripted_llm.url).items():
+        if key.startswith("REVIEW_ASSISTANT_"):
+            monkeypatch.setenv(key, value)
+    forgotten: list[str] = []
+
+    def forget_the_batch() -> None:
+        deadline = time.time() + 30
+        while not scripted_llm.batches and time.time() < deadline:
+            time.sleep(0.01)
+        forgotten.extend(scripted_llm.batches)
+        for batch_id in forgotten:
+            scripted_llm.batches.pop(batch_id)
+
+    watcher = threading.Thread(target=forget_the_batch)
+    watcher.start()
+    args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--batch"]
+    args += ["--questions", "A1", "--poll-seconds", "0.05"]
+    assert main(args) == 2
+    watcher.join()
+    [batch_id] = forgotten
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line == (
+        f"error: the endpoint does not know batch {batch_id} (404: expired, deleted, or "
+        "submitted to another llm.base_url); it is dropped from the run: re-run the same "
+        "command to submit a new batch for the 1 pending draft"
+    )
+    [run] = RunStore(Assistant().db).overview()
+    params = RunStore(Assistant().db).params(run["run_id"])
+    assert run["status"] == "interrupted"
+    assert (params["batch_id"], params["last_batch_id"], params["last_status"]) == (
+        None,
+        batch_id,
+        "not found",
+    )
+
+    scripted_llm.batch_polls_before_complete = 0
+    assert main(args) == 0
+    capsys.readouterr()
+    [again] = RunStore(Assistant().db).overview()
+    assert (again["run_id"], again["status"], again["drafted"]) == (run["run_id"], "done", 1)
+    [new_batch] = scripted_llm.batches
+    assert new_batch != batch_id

@@ -3,7 +3,8 @@
 Each pending (report, question) is prepared on the one drafting path (assistant/drafting/
 drafter.py) and becomes one JSONL line whose body is exactly the request the live engine would
 send (the engine's `batch` capability). The batch id is stored with the run, so a re-run after
-an interruption polls the same batch instead of paying twice. Results go through the same
+an interruption polls the same batch instead of paying twice; a batch the endpoint no longer
+knows (404) is dropped from the run, and the next run submits a new one. Results go through the same
 parsing, quote verification and draft storage as live drafting; a batch reply that fails
 validation is re-asked once, live, with the validation error, as a live draft would be.
 """
@@ -91,6 +92,17 @@ def run_batch(
     deadline = time.monotonic() + timeout_seconds
     while True:
         batch = engine.batch_status(batch_id)
+        if batch is None:
+            # polling it again would 404 again on every re-run: forget it (kept for the record
+            # as last_batch_id) so the next run submits the pending requests anew
+            save_state({"batch_id": None, "last_batch_id": batch_id, "last_status": "not found"})
+            raise EngineError(
+                f"the endpoint does not know batch {batch_id} (404: expired, deleted, or "
+                "submitted to another llm.base_url); it is dropped from the run",
+                f"re-run the same command to submit a new batch for the {len(pending)} "
+                f"pending draft{'s' if len(pending) != 1 else ''}",
+                retryable=True,
+            )
         if batch.status in TERMINAL:
             break
         if time.monotonic() > deadline:

@@ -349,7 +349,8 @@ class LLMEngine:
         return self.provider.submit_batch(requests_path)
 
     def batch_status(self, batch_id: str):
-        """The batch as the API reports it (`status`, output and error file ids)."""
+        """The batch as the API reports it (`status`, output and error file ids); None when
+        the endpoint does not know the id."""
         return self.provider.retrieve_batch(batch_id)
 
     def batch_lines(self, batch) -> dict[str, dict]:

@@ -333,9 +333,15 @@ class OpenAIProvider:
         return batch.id, uploaded.id
 
     def retrieve_batch(self, batch_id: str):
-        """The batch as the API reports it now."""
+        """The batch as the API reports it now; None when the endpoint does not know
+        `batch_id` (404: expired, deleted, or submitted to another endpoint)."""
+        import openai
+
         with self._batch_errors(f"polling batch {batch_id}"):
-            return self.client.batches.retrieve(batch_id)
+            try:
+                return self.client.batches.retrieve(batch_id)
+            except openai.NotFoundError:
+                return None
 
     def batch_lines(self, batch) -> dict[str, dict]:
         """Output and error lines of a finished batch, by custom id."""
