@@ -81,6 +81,15 @@ def checked_period(period: str | None) -> str | None:
     return checked
 
 
+def _unchecked_run_label(runs: RunStore, source: str, period: str | None) -> str | None:
+    """`period` as the label of a stored run of `source` when it is not a period (such runs
+    were stored before `score --period` was checked, under the label as given); else None."""
+    if period is None or parse_period(period) is not None:
+        return None
+    label = normalise_period(period)  # how the label was stored then
+    return label if label and runs.labelled(source, label) else None
+
+
 @dataclass
 class IngestResult:
     """Outcome for one file: `status` is indexed | unchanged | failed."""
@@ -574,16 +583,28 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         than it saves at that size.
 
         With `batch`, drafts go through the OpenAI Batch API (LLM engine only). Stored drafts
-        are reused; with `redraft_stale`, those made with other settings are re-drafted."""
+        are reused; with `redraft_stale`, those made with other settings are re-drafted.
+
+        A `period` that is not one is refused, unless it is the label of a run of `folder`
+        stored before periods were checked: that run is resumed (its label fills no report's
+        period)."""
         import time
 
         started = time.perf_counter()
-        period = checked_period(period)
+        source = source_label(folder)
+        runs = RunStore(self.db)
+        # a run stored before --period was checked keeps its label: that label resumes it
+        old_label = _unchecked_run_label(runs, source, period)
+        period = old_label or checked_period(period)
         drafter = self.drafter(engine, context=context)
         drafter.redraft_stale = redraft_stale
-        source = source_label(folder)
         run_id = run_id_for(source, period, drafter)
-        runs = RunStore(self.db)
+        if old_label and runs.get(run_id) is None:  # another run under that label: a new run
+            raise ReviewAssistantError(
+                f"period {old_label!r} is not a reporting period",
+                f"{PERIOD_FORMS}; a run stored under that label before periods were checked "
+                "resumes only with the engine and model it ran with",
+            )
         if concurrency is None:
             concurrency = self.settings.llm.concurrency if can(drafter.engine, "concurrent") else 1
         if batch and not can(drafter.engine, "batch"):
@@ -617,7 +638,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     result.error,
                 )
                 report = result.report
-                if report and period and not report.period:
+                if report and period and not old_label and not report.period:
                     self.reports.update_identity(report.report_id, partnership=None, period=period)
                     result.report = report = self.reports.get(report.report_id)
                     if NO_PERIOD_WARNING in result.warnings:  # --period has set it

@@ -271,6 +271,65 @@ def test_a_period_that_is_not_one_is_refused_before_anything_is_stored(
     assert json.loads(capsys.readouterr().out) == []
 
 
+def test_a_run_stored_under_a_label_that_is_not_a_period_is_resumed_by_that_label(tmp_path, capsys):
+    """Before --period was checked, `score DIR --period "pilot batch"` stored a run under that
+    label; the same command resumes it. The label stays the run's only (no report's period), and
+    a new label that is not a period is still refused."""
+    import sqlite3
+
+    from assistant.bulk.runs import run_id_for, source_label
+    from assistant.service import Assistant
+
+    untitled = _without_period(tmp_path)
+    folder = untitled.parent
+    a = Assistant()
+    drafter = a.drafter("offline")
+    run_id = run_id_for(source_label(folder), "pilot batch", drafter)
+    template, version = drafter.template
+    with sqlite3.connect(a.settings.db_path) as conn:  # as the older version stored it
+        conn.execute(
+            "INSERT INTO runs (run_id, kind, label, source, engine, model, bank_name, "
+            "bank_version, template, template_version, settings_hash, status, params, "
+            "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                run_id,
+                "score",
+                "pilot batch",
+                source_label(folder),
+                drafter.engine.name,
+                drafter.engine.model,
+                drafter.bank.name,
+                drafter.bank.version,
+                template,
+                version,
+                drafter.settings_hash,
+                "interrupted",
+                json.dumps({"concurrency": 1, "questions": ["A1"]}),
+                "2026-11-02T09:00:00+00:00",
+                "2026-11-02T09:05:00+00:00",
+            ),
+        )
+
+    score = ["score", str(folder), "--engine", "offline", "--questions", "A1"]
+    assert main([*score, "--period", "pilot batch ", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["run_id"], result["period"], result["drafted"]) == (run_id, "pilot batch", 1)
+    [run] = _json(capsys, "runs")
+    assert (run["run_id"], run["period"], run["status"], run["drafted"]) == (
+        run_id,
+        "pilot batch",
+        "done",
+        1,
+    )
+    [report] = _json(capsys, "reports")
+    assert report["period"] is None  # a label that is not a period labels no report
+
+    assert main([*score, "--period", "pilot batch 2"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: period 'pilot batch 2' is not a reporting period: use 2020-21")
+    assert [r["run_id"] for r in _json(capsys, "runs")] == [run_id]
+
+
 @pytest.mark.parametrize(
     ("given", "stored"),
     [

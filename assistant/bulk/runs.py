@@ -145,6 +145,15 @@ class RunStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    def labelled(self, source: str, label: str, kind: str = "score") -> bool:
+        """Whether a stored run of `source` carries `label`."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM runs WHERE kind=? AND source=? AND label=? LIMIT 1",
+                (kind, source, label),
+            ).fetchone()
+        return row is not None
+
     def start(
         self,
         run_id: str,
