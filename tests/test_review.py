@@ -417,6 +417,35 @@ def test_review_queue_orders_audit_tool_then_riskiest(a, rid):
     )
 
 
+def rewrite_draft(a: Assistant, rid: str, qid: str, **changes) -> None:
+    """Replace a question's current draft by a copy with `changes`."""
+    import uuid
+
+    draft = draft_of(a, rid, qid)
+    a.drafts.save(
+        draft.model_copy(update={"draft_id": uuid.uuid4().hex[:16], **changes}), replace=True
+    )
+
+
+def test_riskiest_first_sorts_by_what_the_trust_level_means(a, rid):
+    """'check carefully' (low, no answer found, not calibrated) before 'often right' before
+    'usually right', whatever the bare number: a draft that found no answer at 0.97, or an
+    uncalibrated one at 0.96, is not among the trusted ones."""
+    from assistant.ui.render import review_queue, trust_level
+
+    rewrite_draft(a, rid, "A1", answer=None, status="abstained", confidence=0.97)
+    rewrite_draft(a, rid, "C1", calibration="uncalibrated", confidence=0.96)
+    risky = review_queue(a, rid, "riskiest")
+    words = [trust_level(it.draft)[0] for it in risky]
+    rank = {"": 0, "low": 1, "?": 1, "medium": 2, "high": 3}
+    assert [rank[w] for w in words] == sorted(rank[w] for w in words), words
+    assert words[-1] == "high" and {"low", "?", "medium"} <= set(words)
+    cautious = [it.question.id for it in risky if rank[trust_level(it.draft)[0]] <= 1]
+    assert "A1" in cautious and "C1" in cautious
+    within = [it.confidence for it in risky if trust_level(it.draft)[0] == "medium"]
+    assert within == sorted(within)  # by confidence inside a level
+
+
 # --- logins ------------------------------------------------------------------------------
 def test_password_hashes_are_salted_and_checked(monkeypatch, tmp_path):
     one, two = auth.hash_password("s3cret"), auth.hash_password("s3cret")

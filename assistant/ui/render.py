@@ -119,26 +119,12 @@ def short(text: str, limit: int = 140) -> str:
 # --- the review queue ----------------------------------------------------------------------
 QUEUE_HEADERS = ["Q", "Trust", "Status", "Answer (final, else draft)"]
 ORDER_CHOICES = [("Audit tool order (A1 → C10)", "audit"), ("Riskiest first", "riskiest")]
-# Calibrated confidence (estimated chance a careful auditor gives the same answer) in words.
-TRUST_LEVELS = (
-    (0.85, "high", "usually right on reports like this"),
-    (0.65, "medium", "often right: check the evidence"),
-    (0.0, "low", "check carefully"),
-)
 
 
 def trust_level(draft: Draft | None) -> tuple[str, str]:
-    """('high', 'usually right on reports like this') for a draft; ('', '') for none."""
-    if draft is None:
-        return "", ""
-    if draft.answer is None:
-        return "low", "no answer found: check the report"
-    if not draft.calibration or draft.calibration == "uncalibrated":
-        return "?", "confidence not calibrated: check carefully"
-    for floor, word, sentence in TRUST_LEVELS:
-        if draft.confidence >= floor:
-            return word, sentence
-    return "low", "check carefully"
+    """('high', 'usually right on reports like this') for a draft; ('', '') for none (the
+    service's levels, which its queue orders also sort by)."""
+    return Assistant.trust_level(draft)
 
 
 @dataclass

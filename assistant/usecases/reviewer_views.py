@@ -19,6 +19,18 @@ if TYPE_CHECKING:
     from assistant.drafting.store import Draft
     from assistant.questions import Question
 
+# Calibrated confidence (estimated chance a careful auditor gives the same answer) in words.
+TRUST_LEVELS = (
+    (0.85, "high", "usually right on reports like this"),
+    (0.65, "medium", "often right: check the evidence"),
+    (0.0, "low", "check carefully"),
+)
+# What each trust word means, as a rank: "check carefully" (low, or not calibrated) below
+# "often right" below "usually right". A sort on trust sorts by this, never by the words
+# ("high" < "low" < "medium" as text) nor by the bare number (a draft with no answer, or an
+# uncalibrated one, says "check carefully" whatever its confidence).
+TRUST_RANK = {"low": 1, "?": 1, "medium": 2, "high": 3}
+
 
 class ReviewerViews:
     """Part of `Assistant`: what the Review, Library and Pages views need from below."""
@@ -32,20 +44,45 @@ class ReviewerViews:
     def review_queue_items(
         self, report_id: str, order: str = "audit"
     ) -> list[tuple[Question, Draft | None, ItemState]]:
-        """(question, draft, state) for every bank question of a report. `audit` is the audit
-        tool's order (A1 → C10, as auditors fill it in); `riskiest` puts the drafts least
-        likely to match an auditor first (calibrated confidence, lowest first; questions with
-        no draft first, bank order on ties)."""
+        """(question, draft, state) for every bank question of a report, in one of
+        REVIEW_ORDERS. `audit` is the audit tool's order (A1 → C10, as auditors fill it in);
+        `riskiest` puts the drafts least likely to match an auditor first: by trust level
+        ("check carefully" first, "usually right" last; questions with no draft before all),
+        then calibrated confidence, lowest first. Ties keep the audit tool's order."""
         if order not in self.REVIEW_ORDERS:
-            raise ConfigError(f"unknown queue order {order!r}", "use 'audit' or 'riskiest'")
+            raise ConfigError(
+                f"unknown queue order {order!r}", f"use one of {', '.join(self.REVIEW_ORDERS)}"
+            )
         drafts = {d.question_id: d for d in self.drafts.for_report(report_id)}
         states = self.review_states(report_id)
         items = [
             (q, drafts.get(q.id), states.get(q.id) or ItemState(q.id)) for q in self.bank.questions
         ]
         if order == "riskiest":
-            items.sort(key=lambda it: it[1].confidence if it[1] is not None else -1.0)
+            items.sort(key=lambda it: self.trust_sort_key(it[1]))
         return items
+
+    @staticmethod
+    def trust_level(draft: Draft | None) -> tuple[str, str]:
+        """('high', 'usually right on reports like this') for a draft; ('', '') for none."""
+        if draft is None:
+            return "", ""
+        if draft.answer is None:
+            return "low", "no answer found: check the report"
+        if not draft.calibration or draft.calibration == "uncalibrated":
+            return "?", "confidence not calibrated: check carefully"
+        for floor, word, sentence in TRUST_LEVELS:
+            if draft.confidence >= floor:
+                return word, sentence
+        return "low", "check carefully"
+
+    @classmethod
+    def trust_sort_key(cls, draft: Draft | None) -> tuple[int, float]:
+        """Sorts drafts by what their trust level means, least trusted first (no draft
+        lowest), then by confidence within a level."""
+        if draft is None:
+            return (0, -1.0)
+        return (TRUST_RANK[cls.trust_level(draft)[0]], draft.confidence)
 
     def next_unreviewed_report(self, after: str | None = None) -> ReportRecord | None:
         """The next report (library order, wrapping) with questions still to review."""
