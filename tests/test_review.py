@@ -446,6 +446,24 @@ def test_riskiest_first_sorts_by_what_the_trust_level_means(a, rid):
     assert within == sorted(within)  # by confidence inside a level
 
 
+def test_most_trusted_first_and_to_review_first(a, rid):
+    from assistant.ui.render import review_queue, trust_level
+
+    rewrite_draft(a, rid, "A1", answer=None, status="abstained", confidence=0.97)
+    rank = {"": 0, "low": 1, "?": 1, "medium": 2, "high": 3}
+    trusted = review_queue(a, rid, "trusted")
+    ranks = [rank[trust_level(it.draft)[0]] for it in trusted]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] == 3
+    assert [it.question.id for it in trusted][-1] == "C9"  # no draft: last
+    for qid in ("A2", "B1a"):
+        store(a).record(
+            rid, qid, "alice", "accept", base_event_id=None, draft_id=draft_of(a, rid, qid).draft_id
+        )
+    todo = [it.question.id for it in review_queue(a, rid, "todo")]
+    assert todo[-2:] == ["A2", "B1a"]  # decided ones last, the audit tool's order otherwise
+    assert todo[:-2] == [q for q in a.bank.ids if q not in ("A2", "B1a")]
+
+
 # --- logins ------------------------------------------------------------------------------
 def test_password_hashes_are_salted_and_checked(monkeypatch, tmp_path):
     one, two = auth.hash_password("s3cret"), auth.hash_password("s3cret")

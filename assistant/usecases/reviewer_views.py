@@ -39,7 +39,7 @@ class ReviewerViews:
     # What the Review, Library and page-browser views need from below the service: queue
     # items with their states, trust levels from the calibration data, page images and quote
     # locations. The UI calls these instead of importing lower modules.
-    REVIEW_ORDERS = ("audit", "riskiest")
+    REVIEW_ORDERS = ("audit", "riskiest", "trusted", "todo")
 
     def review_queue_items(
         self, report_id: str, order: str = "audit"
@@ -48,7 +48,8 @@ class ReviewerViews:
         REVIEW_ORDERS. `audit` is the audit tool's order (A1 → C10, as auditors fill it in);
         `riskiest` puts the drafts least likely to match an auditor first: by trust level
         ("check carefully" first, "usually right" last; questions with no draft before all),
-        then calibrated confidence, lowest first. Ties keep the audit tool's order."""
+        then calibrated confidence, lowest first; `trusted` is the reverse (no draft last);
+        `todo` puts the questions not reviewed yet first. Ties keep the audit tool's order."""
         if order not in self.REVIEW_ORDERS:
             raise ConfigError(
                 f"unknown queue order {order!r}", f"use one of {', '.join(self.REVIEW_ORDERS)}"
@@ -60,6 +61,11 @@ class ReviewerViews:
         ]
         if order == "riskiest":
             items.sort(key=lambda it: self.trust_sort_key(it[1]))
+        elif order == "trusted":
+            items.sort(key=lambda it: self.trust_sort_key(it[1]), reverse=True)
+            # reverse=True keeps ties in bank order (Python's sort is stable both ways)
+        elif order == "todo":
+            items.sort(key=lambda it: it[2].reviewed)
         return items
 
     @staticmethod
