@@ -62,6 +62,10 @@ CSS = """
 #rv-draft-summary { font-size: 14px; padding: 4px 2px; }
 #app-header { align-items: center; }
 #rv-queue .rv-current [role=gridcell] { background: #fff3c4; font-weight: 600; }
+/* no sort or filter menu on the queue's column headers: Gradio sorts and filters those rows in
+   the browser only, so J/K and "next after saving" would walk the server's order through a
+   table shown in another; the Order chooser above the queue sorts it instead */
+#rv-queue .cell-menu-button { display: none; }
 #rv-queue [role=gridcell]:first-child .cell-wrap > span { white-space: nowrap; }
 /* words whole in the queue and the evidence table ("Trust", "medium", "Relevant?"): they
    wrap at spaces only; question ids (A1n, C2m) do not wrap at all */

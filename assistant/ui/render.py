@@ -118,7 +118,14 @@ def short(text: str, limit: int = 140) -> str:
 
 # --- the review queue ----------------------------------------------------------------------
 QUEUE_HEADERS = ["Q", "Trust", "Status", "Answer (final, else draft)"]
-ORDER_CHOICES = [("Audit tool order (A1 → C10)", "audit"), ("Riskiest first", "riskiest")]
+# The queue's orders (Assistant.REVIEW_ORDERS): the only way to sort it, so J/K and "next after
+# saving" walk the rows as they stand (the table's own column sort is off: see app.py's CSS).
+ORDER_CHOICES = [
+    ("Audit tool order (A1 → C10)", "audit"),
+    ("Riskiest first", "riskiest"),
+    ("Most trusted first", "trusted"),
+    ("To review first", "todo"),
+]
 
 
 def trust_level(draft: Draft | None) -> tuple[str, str]:

@@ -1,5 +1,5 @@
-"""Review page: one report's audit questions, in the audit tool's order (or riskiest first),
-decided one by one.
+"""Review page: one report's audit questions, in the audit tool's order (or riskiest first,
+most trusted first, to review first: the Order chooser), decided one by one.
 
 Each item shows the draft answer, confidence, rationale and evidence; the reviewer accepts,
 edits, rejects or (for reviewer-entered facts) enters the answer, and can mark citations not
