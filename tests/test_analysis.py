@@ -419,3 +419,47 @@ def test_cli_example_mark_agreement_and_register_show(service, tmp_path, capsys)
     assert shown[-2].split()[:3] == ["One", "South", "yes"]
     assert main(["example", report.file_name, "C10", "--reviewer", "erin", "--page", "999"]) == 2
     assert "page 999 is not in this report" in capsys.readouterr().err
+
+
+def _reject(service, rid, qid, reviewer="bob"):
+    state = service.review_item(rid, qid)
+    return service.record_decision(
+        rid,
+        qid,
+        reviewer,
+        "reject",
+        draft_id=_draft(service, rid, qid).draft_id,
+        base_event_id=state.last_event_id,
+    )
+
+
+def test_a_figure_says_which_reports_are_outside_its_denominator_and_why(service, tmp_path):
+    from docx import Document
+
+    reports = _reports(service)
+    _reject(service, reports[0].report_id, "C8")
+    state = service.review_item(reports[1].report_id, "C9")
+    service.record_decision(
+        reports[1].report_id, "C9", "alice", "enter", after="yes",
+        base_event_id=state.last_event_id,
+    )  # fmt: skip
+    analysis = service.analysis(NOW)
+    c8 = analysis.finding("C8")
+    assert c8.n == N_REPORTS - 1
+    assert c8.missing.members == [reports[0].report_id] and c8.missing.of == N_REPORTS
+    assert c8.sentence.endswith(f"; no answer for 1 of {N_REPORTS} reports (1 draft rejected).")
+    c9 = analysis.finding("C9")  # a reviewer-entered fact: never drafted
+    assert c9.sentence.endswith(
+        f"in 1 of 1 reports; no answer for {N_REPORTS - 1} of {N_REPORTS} reports "
+        f"({N_REPORTS - 1} not yet entered by a reviewer)."
+    )
+    paths = service.write_analysis(analysis, tmp_path)
+    page = paths["html"].read_text("utf-8")
+    assert "<tr><td>No answer (1 draft rejected)</td><td><details class='num' " in page
+    assert "data-figure='C8:none'><summary>1 of 4</summary>" in page
+    c8_table = Document(str(paths["docx"])).tables[0]
+    assert [c.text for c in c8_table.rows[-1].cells] == [
+        "No answer (1 draft rejected)",
+        f"1 of {N_REPORTS}",
+        reports[0].display_name,
+    ]

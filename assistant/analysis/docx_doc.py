@@ -74,6 +74,14 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
             ]
             for k, (_, count) in c8.figures.items()
         ]
+        if c8.missing is not None:
+            rows.append(
+                [
+                    f"No answer ({c8.missing_why})",
+                    c8.missing.text("of"),
+                    "; ".join(a.reports[m].display_name for m in c8.missing.members),
+                ]
+            )
         _table(doc, ["Rating", "Reports", "Which"], rows)
         if c8.caveat:
             doc.add_paragraph(_clean(f"† {c8.caveat}"))

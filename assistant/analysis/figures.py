@@ -10,6 +10,7 @@ with no replacement answer counts as no answer. Sentences come from templates, n
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,8 @@ class Finding:
     figures: dict[str, tuple[str, Count]]  # key -> (label, count) for year on year
     n: int
     undecided: int  # answers of the denominator resting on undecided drafts
+    missing: Count | None = None  # reports without an answer (outside the denominator)
+    missing_why: str = ""  # "1 not found in the report, 1 draft rejected"
 
     @property
     def sentence(self) -> str:
@@ -280,6 +283,39 @@ def _count(q: Question, members: list[str], n: int, answers: dict[str, FinalAnsw
     return Count(len(members), n, members, q.id, undecided=undecided)
 
 
+def _why_missing(q: Question, a: FinalAnswer) -> str:
+    if a.status == "rejected":
+        return "draft rejected"
+    if a.draft_status == "abstained":
+        return "not found in the report"
+    if a.draft_status == "failed":
+        return "draft failed"
+    if a.draft_status is None and not q.answerable_from_text:
+        return "not yet entered by a reviewer"
+    return "no draft" if a.draft_status is None else "no answer"
+
+
+def _missing(q: Question, answers: dict[str, FinalAnswer]) -> tuple[Count | None, str]:
+    """The reports without an answer, and why ("2 not found in the report, 1 draft rejected"):
+    a denominator smaller than the reports analysed says so."""
+    members = sorted(rid for rid, a in answers.items() if not a.answered)
+    if not members:
+        return None, ""
+    reasons = Counter(_why_missing(q, answers[m]) for m in members)
+    why = ", ".join(f"{k} {r}" for r, k in sorted(reasons.items(), key=lambda x: (-x[1], x[0])))
+    return Count(len(members), len(answers), members, q.id), why
+
+
+def _end_with_missing(segments: list[Segment], missing: Count | None, why: str) -> None:
+    """Close the sentence with the reports left out of its denominator, when any."""
+    if missing is None:
+        return
+    last = segments[-1]
+    if isinstance(last, str) and last.endswith("."):
+        segments[-1] = last[:-1]
+    segments += ["; no answer for ", (missing, "of"), f" reports ({why})."]
+
+
 def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     """answers: report id -> this question's final answer (all reports of the analysis)."""
     given = {rid: a for rid, a in answers.items() if a.answered}
@@ -288,9 +324,11 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     label = q.cohort_label
     figures: dict[str, tuple[str, Count]] = {}
     everyone = Count(n, len(answers), sorted(given), q.id, undecided=undecided)
+    missing, why = _missing(q, answers)
     if n == 0:
         text = q.text.rstrip("?") if q.answer_type is AnswerType.MULTI_SELECT else _cap(label)
-        return Finding(q, [f"{text}: no answers yet."], {}, 0, 0)
+        reason = f" ({why})" if why else ""
+        return Finding(q, [f"{text}: no answers yet{reason}."], {}, 0, 0, missing, why)
     t = q.answer_type
 
     def with_value(test) -> list[str]:
@@ -352,7 +390,8 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
         ]
     else:
         segments = [f"{_cap(label)}: answered for ", (everyone, "of"), " reports (see appendix)."]
-    return Finding(q, segments, figures, n, undecided)
+    _end_with_missing(segments, missing, why)
+    return Finding(q, segments, figures, n, undecided, missing, why)
 
 
 def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:

@@ -98,6 +98,8 @@ class _Html:
     def sentence(self, finding: Finding) -> str:
         parts = []
         keys = {id(c): k for k, (_, c) in finding.figures.items()}
+        if finding.missing is not None:
+            keys[id(finding.missing)] = "none"
         for i, seg in enumerate(finding.segments):
             if isinstance(seg, str):
                 parts.append(_esc(seg))
@@ -152,6 +154,11 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
             rating = c8.question.options().get(key, key)
             out.append(
                 f"<tr><td>{_esc(rating)}</td><td>{h.number(count, 'slash', 'C8:' + key)}</td></tr>"
+            )
+        if c8.missing is not None:
+            out.append(
+                f"<tr><td>No answer ({_esc(c8.missing_why)})</td>"
+                f"<td>{h.number(c8.missing, 'of', 'C8:none')}</td></tr>"
             )
         out.append("</table>")
         if c8.caveat:

@@ -28,6 +28,9 @@ def analysis_json(a: Analysis) -> dict:
                 "sentence": f.sentence,
                 "undecided": f.undecided,
                 "figures": {k: {"label": lb, **c.to_json()} for k, (lb, c) in f.figures.items()},
+                "missing": (
+                    {"why": f.missing_why, **f.missing.to_json()} if f.missing is not None else None
+                ),
             }
             for f in a.findings
         ],
