@@ -5,6 +5,7 @@ through the service."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -463,3 +464,57 @@ def test_a_figure_says_which_reports_are_outside_its_denominator_and_why(service
         f"1 of {N_REPORTS}",
         reports[0].display_name,
     ]
+
+
+def test_an_example_never_quotes_the_draft_a_reviewer_overruled_and_marks_undecided_drafts(
+    service, tmp_path
+):
+    reports = _reports(service)
+    cited = [
+        r
+        for r in reports
+        if (d := _draft(service, r.report_id, "B8")).answer < 3
+        and any(c.verified and c.quote for c in d.citations)
+    ]
+    assert cited, "the fixture needs a B8 draft below level 3 with a verified citation"
+    rid = cited[0].report_id
+    drafted = _draft(service, rid, "B8")
+    _edit(service, rid, "B8", 4)  # the draft's passage backs its own (lower) level, not 4
+    analysis = service.analysis(NOW)
+    (example,) = [e for e in analysis.examples if e.question.id == "B8" and e.report_id == rid]
+    assert example.answer == "4 - Change in practice" and example.passage is None
+    assert not example.undecided
+    page = service.write_analysis(analysis, tmp_path / "a")["html"].read_text("utf-8")
+    level = service.bank.get("B8").answer_label(drafted.answer)
+    assert f"(cited for the draft's answer: {level})" in page
+    # a passage the reviewer adds is the one quoted
+    number, text = next((n, t) for n, t in service.reports.pages(rid).items() if len(t) > 80)
+    quote = " ".join(text.split()[:10])
+    state = service.review_item(rid, "B8")
+    service.record_decision(
+        rid, "B8", "alice", "passage", payload={"page": number, "quote": quote},
+        base_event_id=state.last_event_id,
+    )  # fmt: skip
+    (example,) = [
+        e for e in service.analysis(NOW).examples if e.question.id == "B8" and e.report_id == rid
+    ]
+    assert (example.passage.page, example.passage.quote, example.passage.by) == (
+        number,
+        quote,
+        "reviewer",
+    )
+    # an example resting on a draft nobody decided says so, in every document
+    other = next(r for r in reports if r.report_id != rid)
+    service.mark_example(other.report_id, "B6", "carol")
+    analysis = service.analysis(NOW)
+    (marked,) = [e for e in analysis.examples if e.chosen_by == "carol"]
+    assert marked.undecided
+    paths = service.write_analysis(analysis, tmp_path / "b")
+    page = paths["html"].read_text("utf-8")
+    assert "(chosen by carol)</span> <span class='undecided'>† undecided draft</span>" in page
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(str(paths["docx"])).paragraphs)
+    assert "(chosen by carol) † (undecided draft)" in text
+    saved = json.loads(paths["json"].read_text("utf-8"))
+    assert [e["undecided"] for e in saved["examples"] if e["chosen_by"] == "carol"] == [True]

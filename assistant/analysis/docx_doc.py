@@ -106,7 +106,7 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
             doc.add_paragraph(
                 _clean(
                     f"{e.question.id} {a.reports[e.report_id].display_name} — {e.answer}"
-                    f"{quote} ({who})"
+                    f"{quote} ({who}){' † (undecided draft)' if e.undecided else ''}"
                 ),
                 style="List Bullet",
             )

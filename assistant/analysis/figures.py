@@ -130,6 +130,7 @@ class Example:
     answer: str
     passage: Passage | None
     chosen_by: str | None  # reviewer who marked it; None: proposed from the ratings
+    undecided: bool = False  # the answer is a draft no reviewer has decided
 
 
 @dataclass
@@ -453,16 +454,21 @@ def examples_of_practice(bank: QuestionBank, answers: dict[str, dict[str, FinalA
                 page, quote = a.example.get("page"), a.example.get("quote") or ""
                 passage = Passage(page, _short(quote), True, "reviewer") if quote else None
                 passage = passage or _first_passage(a)
-                chosen.append(Example(q, rid, a.text, passage, a.example.get("reviewer")))
+                who = a.example.get("reviewer")
+                chosen.append(Example(q, rid, a.text, passage, who, a.source == "draft"))
             elif a.answered and _best(q, a.value):
-                proposed.append(Example(q, rid, a.text, _first_passage(a), None))
+                passage = _first_passage(a)
+                proposed.append(Example(q, rid, a.text, passage, None, a.source == "draft"))
         proposed.sort(key=lambda e: (-(e.passage is not None), e.report_id))
         out += chosen + proposed[: max(0, MAX_EXAMPLES - len(chosen))]
     return out
 
 
 def _first_passage(a: FinalAnswer) -> Passage | None:
+    changed = a.source == "reviewer" and a.value != a.draft_value
     for p in a.passages:
+        if changed and p.by == "draft":
+            continue  # the draft's citations back the draft's answer, not the reviewer's
         if p.verified and p.quote:
             return Passage(p.page, _short(p.quote), True, p.by)
     return None

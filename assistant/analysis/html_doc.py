@@ -11,6 +11,7 @@ import base64
 from html import escape
 
 from assistant.analysis.figures import Analysis, Count, Finding, _short
+from assistant.review.decisions import answer_text
 
 CSS = """
 body{font-family:Georgia,serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;
@@ -52,11 +53,15 @@ class _Html:
         if qid is None or rid not in self.a.answers:
             return ""
         answer = self.a.answers[rid][qid]
+        changed = answer.source == "reviewer" and answer.value != answer.draft_value
+        drafted = (answer_text(answer.question, answer.draft_value) or "none") if changed else ""
         items = []
         for p in answer.passages:
             page = f"page {p.page}" if p.page else "page ?"
             check = "" if p.verified else " <span class='muted'>(quote not found on page)</span>"
             by = " <span class='muted'>(added by reviewer)</span>" if p.by == "reviewer" else ""
+            if p.by == "draft" and changed:
+                by = f" <span class='muted'>(cited for the draft's answer: {_esc(drafted)})</span>"
             items.append(
                 f"<li>{page}: <span class='quote'>“{_esc(_short(p.quote))}”</span>{check}{by}</li>"
             )
@@ -178,10 +183,11 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
                 if e.passage
                 else " (no cited passage)"
             )
+            draft = " <span class='undecided'>† undecided draft</span>" if e.undecided else ""
             out.append(
                 f"<li data-example='{_esc(e.question.id)}'><b>{_esc(e.question.id)}</b> "
                 f"{_esc(h.report_name(e.report_id))} — {_esc(e.answer)}{quote} "
-                f"<span class='muted'>({_esc(who)})</span></li>"
+                f"<span class='muted'>({_esc(who)})</span>{draft}</li>"
             )
         out.append("</ul>")
     if a.comparison is not None:

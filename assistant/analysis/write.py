@@ -44,6 +44,7 @@ def analysis_json(a: Analysis) -> dict:
                 "page": e.passage.page if e.passage else None,
                 "quote": e.passage.quote if e.passage else None,
                 "chosen_by": e.chosen_by,
+                "undecided": e.undecided,
             }
             for e in a.examples
         ],
