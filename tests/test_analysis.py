@@ -518,3 +518,15 @@ def test_an_example_never_quotes_the_draft_a_reviewer_overruled_and_marks_undeci
     assert "(chosen by carol) † (undecided draft)" in text
     saved = json.loads(paths["json"].read_text("utf-8"))
     assert [e["undecided"] for e in saved["examples"] if e["chosen_by"] == "carol"] == [True]
+
+
+def test_the_method_names_the_reports_the_register_does_not_list(service, tmp_path):
+    reports = _reports(service)
+    names = [r.partnership for r in reports[:2]] + ["Place A", "Place B", "Place C"]
+    service.import_register(_register_csv(tmp_path / "register.csv", names), NOW)
+    line = service.analysis(NOW).method_lines()[0]
+    outside = "; ".join(sorted(r.display_name for r in reports[2:]))
+    assert line == (
+        f"Reports analysed: {N_REPORTS} (2020-21); 2 of them of partnerships in the register, "
+        f"which lists 5; not in the register: {outside}."
+    )

@@ -179,15 +179,21 @@ class Analysis:
         n = len(self.reports)
         lines = []
         period = self.period or "all periods"
-        if self.register and n <= len(self.register):
+        registered = {_norm(r.partnership) for r in self.register}
+        outside = sorted(
+            r.display_name for r in self.reports.values() if _norm(r.partnership) not in registered
+        )
+        if self.register and not outside and n <= len(self.register):
             lines.append(
                 f"Reports analysed: {n} of {len(self.register)} partnerships in the register "
                 f"({period})."
             )
         elif self.register:
+            # "7 of 10 in the register" would claim reports the register does not list
             lines.append(
-                f"Reports analysed: {n} ({period}); the register lists {len(self.register)} "
-                "partnerships."
+                f"Reports analysed: {n} ({period}); {n - len(outside)} of them of partnerships "
+                f"in the register, which lists {len(self.register)}; not in the register: "
+                f"{'; '.join(outside) or 'none'}."
             )
         else:
             lines.append(f"Reports analysed: {n} ({period}).")
