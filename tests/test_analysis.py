@@ -530,3 +530,19 @@ def test_the_method_names_the_reports_the_register_does_not_list(service, tmp_pa
         f"Reports analysed: {N_REPORTS} (2020-21); 2 of them of partnerships in the register, "
         f"which lists 5; not in the register: {outside}."
     )
+
+
+def test_a_stratified_sample_draws_from_every_stratum_when_n_allows(service, tmp_path):
+    rows = ["Partnership,Region,Published"]
+    rows += [f"North {i:02d},North,yes" for i in range(10)] + ["South 00,South,yes"]
+    path = tmp_path / "register.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    service.import_register(path, NOW)
+    sample = service.draw_sample(NOW, 5, 1, by="region")
+    assert sample.strata == {"North": [10, 4], "South": [1, 1]}
+    assert "South 00" in sample.partnerships and len(sample.partnerships) == 5
+    assert service.draw_sample(NOW, 5, 1, by="region").partnerships == sample.partnerships
+    assert service.draw_sample(NOW, 1, 1, by="region").strata == {
+        "North": [10, 1],
+        "South": [1, 0],
+    }  # n below the strata: the proportional share alone

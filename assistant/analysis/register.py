@@ -347,6 +347,14 @@ def draw_sample(
         left = n - sum(alloc.values())
         for g in sorted(groups, key=lambda g: (-(shares[g] - alloc[g]), g))[:left]:
             alloc[g] += 1
+        if n >= len(groups):  # every stratum drawn from: one from the most over-allocated
+            for g in sorted(groups):
+                if alloc[g] == 0:
+                    donor = min(
+                        (h for h in groups if alloc[h] > 1), key=lambda h: (shares[h] - alloc[h], h)
+                    )
+                    alloc[donor] -= 1
+                    alloc[g] = 1
         drawn = []
         strata = {}
         for g in sorted(groups):
