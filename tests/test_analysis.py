@@ -155,6 +155,10 @@ def test_docx_has_headings_tables_and_charts(service, tmp_path):
     assert row.cells[1].text == "Evidenced" and row.cells[2].text == "reviewer (alice)"
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Answers decided by a reviewer: 1 of 132" in text
+    notice = next(p for p in doc.paragraphs if p.text.startswith("Draft analysis generated"))
+    captions = [p for p in doc.paragraphs if p.text in {c.removesuffix(".png") for c in charts}]
+    assert len(captions) == len(charts)
+    assert all(r.italic for p in [notice, *captions] for r in p.runs)  # set on the runs
     assert "† (rests on" in text  # figures still on drafts are marked
 
 
