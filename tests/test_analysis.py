@@ -5,6 +5,7 @@ through the service."""
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -550,3 +551,19 @@ def test_a_stratified_sample_draws_from_every_stratum_when_n_allows(service, tmp
         "North": [10, 1],
         "South": [1, 0],
     }  # n below the strata: the proportional share alone
+
+
+def test_the_reports_behind_a_number_are_listed_by_name(service, tmp_path):
+    analysis = service.analysis(NOW)
+    names = [r.display_name for r in _reports(service)]
+    key, count = max(
+        ((f"{f.question.id}:{k}", c) for f in analysis.findings for k, (_, c) in f.figures.items()),
+        key=lambda kc: kc[1].count,
+    )
+    assert count.count >= 3
+    shown = [analysis.reports[m].display_name for m in count.members]
+    assert shown == [n for n in names if n in shown]  # the document's order, not the ids'
+    page = service.write_analysis(analysis, tmp_path)["html"].read_text("utf-8")
+    figure = page.split(f"data-figure='{key}'>", 1)[1].split("</div></details>", 1)[0]
+    listed = [chunk.split("</summary>", 1)[0] for chunk in figure.split("<summary>")[2:]]
+    assert [html.unescape(x) for x in listed] == shown

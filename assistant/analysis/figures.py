@@ -305,7 +305,7 @@ def _why_missing(q: Question, a: FinalAnswer) -> str:
 def _missing(q: Question, answers: dict[str, FinalAnswer]) -> tuple[Count | None, str]:
     """The reports without an answer, and why ("2 not found in the report, 1 draft rejected"):
     a denominator smaller than the reports analysed says so."""
-    members = sorted(rid for rid, a in answers.items() if not a.answered)
+    members = [rid for rid, a in answers.items() if not a.answered]
     if not members:
         return None, ""
     reasons = Counter(_why_missing(q, answers[m]) for m in members)
@@ -330,7 +330,7 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     undecided = sum(a.source == "draft" for a in given.values())
     label = q.cohort_label
     figures: dict[str, tuple[str, Count]] = {}
-    everyone = Count(n, len(answers), sorted(given), q.id, undecided=undecided)
+    everyone = Count(n, len(answers), list(given), q.id, undecided=undecided)
     missing, why = _missing(q, answers)
     if n == 0:
         text = q.text.rstrip("?") if q.answer_type is AnswerType.MULTI_SELECT else _cap(label)
@@ -339,7 +339,7 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     t = q.answer_type
 
     def with_value(test) -> list[str]:
-        return sorted(rid for rid, a in given.items() if test(a.value))
+        return [rid for rid, a in given.items() if test(a.value)]  # document order
 
     segments: list[Segment] = []
     if t is AnswerType.MULTI_SELECT:
