@@ -242,6 +242,7 @@ def test_register_import_gives_compliance_figures(service, tmp_path, capsys):
     assert figures["sent to either within 7 days"].text("slash") == "2/10"
     assert figures["sent to both within 7 days"].text("slash") == "1/10"
     assert figures["report published"].text("slash") == "9/10"
+    assert "publication not recorded in the register" not in figures  # none left blank
     assert sorted(figures["sent to either within 7 days"].members) == sorted(names[:2])
     assert analysis.method_lines()[0] == (
         f"Reports analysed: {N_REPORTS} of 10 partnerships in the register (2020-21)."
@@ -567,3 +568,13 @@ def test_the_reports_behind_a_number_are_listed_by_name(service, tmp_path):
     figure = page.split(f"data-figure='{key}'>", 1)[1].split("</div></details>", 1)[0]
     listed = [chunk.split("</summary>", 1)[0] for chunk in figure.split("<summary>")[2:]]
     assert [html.unescape(x) for x in listed] == shown
+
+
+def test_a_register_row_without_publication_is_counted_as_not_recorded(service, tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text("Partnership,Published\nOne,yes\nTwo,no\nThree,\nFour,\n", "utf-8")
+    service.import_register(path, NOW)
+    figures = dict(service.analysis(NOW).compliance)
+    assert figures["report published"].text("slash") == "1/4"
+    unknown = figures["publication not recorded in the register"]
+    assert (unknown.text("slash"), sorted(unknown.members)) == ("2/4", ["Four", "Three"])

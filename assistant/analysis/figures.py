@@ -410,8 +410,11 @@ def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:
         members = [r.partnership for r in rows if test(r)]
         return Count(len(members), total, members, None, kind="partnerships")
 
+    unknown = count(lambda r: r.published is None)
     return [
         ("report published", count(lambda r: r.published)),
+        # "published 7/10" alone reads as 3 unpublished when the register left some blank
+        *([("publication not recorded in the register", unknown)] if unknown.count else []),
         ("sent to the Panel within 7 days of publication", count(lambda r: r.sent_within("panel"))),
         (
             "sent to What Works within 7 days of publication",
