@@ -288,6 +288,19 @@ class ReportStore:
             if period:
                 conn.execute("UPDATE reports SET period=? WHERE report_id=?", (period, report_id))
 
+    def older_versions(self, report_id: str) -> list[str]:
+        """The ids of the versions `report_id` replaced, newest first (none for a first one)."""
+        older: list[str] = []
+        with self.db.connect() as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT previous_version FROM reports WHERE report_id=?", (report_id,)
+                ).fetchone()
+                report_id = row["previous_version"] if row else None
+                if not report_id or report_id in older:  # never loop on a damaged chain
+                    return older
+                older.append(report_id)
+
     def get(self, report_id: str) -> ReportRecord:
         with self.db.connect() as conn:
             row = conn.execute("SELECT * FROM reports WHERE report_id=?", (report_id,)).fetchone()

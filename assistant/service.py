@@ -709,7 +709,9 @@ class Assistant(YearlyAnalysis, ReviewerViews):
     def cohort(
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None
     ):
-        """Cohort summary of a scoring run (default: the latest), or of all reports of a period."""
+        """Cohort summary of a scoring run (default: the latest), or of all reports of a period.
+        Reviewer-decided answers keep what was decided on older versions of the reports (see
+        assistant.bulk.cohort): counted where the current version has no decision, else said."""
         runs = RunStore(self.db)
         period = normalise_period(period)
         run = self.resolve_run(run_id) if run_id else (None if period else self._latest_run())
@@ -730,6 +732,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             source=source,
             engine=engine,
             label=label,
+            older_versions=self.reports.older_versions,
         )
 
     def library_cohort(self, *, source: str = "drafts"):
@@ -738,7 +741,13 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         if not report_ids:
             raise NotFoundError("no reports in the library", "ingest or score some reports first")
         return cohort_summary(
-            self.bank, self.drafts, self.decisions, report_ids, source=source, label="all reports"
+            self.bank,
+            self.drafts,
+            self.decisions,
+            report_ids,
+            source=source,
+            label="all reports",
+            older_versions=self.reports.older_versions,
         )
 
     def score_runs(self) -> list[dict]:

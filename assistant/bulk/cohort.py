@@ -3,6 +3,11 @@
 The figures take the shape the reference analysis publishes ("neglect a priority: 11/18";
 evidence ratings not/partly/evidenced 5/11/2). Sources: machine drafts, reviewer-accepted
 answers, or both side by side. Abstentions and failures are counted, never dropped.
+
+A report counts once, as its current version. What reviewers decided on an older version of it
+is never dropped: a question the current version has no decision on counts the newest older
+version's answer (and says so), and the decisions no figure uses are counted in a note that
+points to the final-answer export, where every decision is.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import html
 import io
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +38,8 @@ SOURCE_LABELS = {
     "accepted": "reviewer-decided (accepted, edited or entered)",
 }
 SOURCE_SHORT = {"drafts": "drafts", "accepted": "reviewer-decided"}
+ANSWERING = ("accepted", "edited", "entered")  # decisions that give the item an answer
+FINAL_EXPORT = "review-export --out FILE, or Export final answers on the Review page"
 
 
 @dataclass
@@ -45,6 +53,7 @@ class QuestionTally:
     abstained: int = 0
     failed: int = 0
     undecided: int = 0
+    from_older: int = 0  # of the answers: decided on an older version of the report
 
     @property
     def n_answered(self) -> int:
@@ -97,9 +106,63 @@ class QuestionTally:
             "abstained": self.abstained,
             "failed": self.failed,
             "undecided": self.undecided,
+            "from_older_versions": self.from_older,
             "counts": dict(self.counts()),
             "phrases": self.phrases(),
         }
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+@dataclass
+class OlderVersionDecisions:
+    """Reviewer decisions on older versions of the counted reports: which the figures count
+    (the current version has none on that question) and which they leave out (a later decision
+    replaces it, or it rejected the draft), each with the counted reports they belong to."""
+
+    counted: int = 0
+    counted_reports: set[str] = field(default_factory=set)
+    not_counted: int = 0
+    not_counted_reports: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict:
+        return {
+            "counted": self.counted,
+            "counted_reports": len(self.counted_reports),
+            "not_counted": self.not_counted,
+            "not_counted_reports": len(self.not_counted_reports),
+        }
+
+    def notes(self) -> list[str]:
+        """What people must be told: nothing a reviewer decided leaves the figures unsaid."""
+        notes = []
+        if self.counted:
+            n, k = self.counted, len(self.counted_reports)
+            one = n == 1
+            notes.append(
+                f"{_n(n, 'reviewer-decided answer', 'reviewer-decided answers')} in these "
+                f"figures {'was' if one else 'were'} decided on "
+                f"{'an older version' if k == 1 else 'older versions'} of "
+                f"{_n(k, 'report', 'reports')} ("
+                + ("its current version has" if k == 1 else "their current versions have")
+                + f" no decision on {'that question' if one else 'those questions'} yet): "
+                f"decide {'it' if one else 'them'} again on the current version in Review if the "
+                "correction changed the answer"
+            )
+        if self.not_counted:
+            n, k = self.not_counted, len(self.not_counted_reports)
+            one = n == 1
+            notes.append(
+                f"{_n(n, 'reviewer decision', 'reviewer decisions')} on "
+                f"{'an older version' if k == 1 else 'older versions'} of "
+                f"{_n(k, 'report', 'reports')} {'is' if one else 'are'} not in these figures "
+                f"(a later decision on the same question replaces {'it' if one else 'them'}, or "
+                f"{'it' if one else 'they'} rejected the draft without an answer); every "
+                f"decision is in the final-answer export: {FINAL_EXPORT}"
+            )
+        return notes
 
 
 @dataclass
@@ -109,13 +172,22 @@ class CohortSummary:
     label: str
     report_ids: list[str]
     tallies: dict[str, list[QuestionTally]]  # source → tallies in bank order
+    older: OlderVersionDecisions | None = None  # with reviewer-decided answers
+
+    def notes(self) -> list[str]:
+        """Sentences every view of the figures shows with them (CLI, files, the Cohort page)."""
+        return self.older.notes() if self.older else []
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "label": self.label,
             "reports": len(self.report_ids),
             "sources": {s: [t.to_json() for t in ts] for s, ts in self.tallies.items()},
         }
+        if self.older is not None:
+            data["older_versions"] = self.older.to_json()
+            data["notes"] = self.notes()
+        return data
 
     def text(self) -> str:
         """Plain-text summary grouped by theme."""
@@ -124,6 +196,7 @@ class CohortSummary:
             f"Cohort summary — {self.label}: {len(self.report_ids)} reports "
             f"({' vs '.join(SOURCE_LABELS.get(s, s) for s in sources)})"
         ]
+        lines += [f"note: {note}" for note in self.notes()]
         current_theme = None
         by_source = {s: {t.question.id: t for t in ts} for s, ts in self.tallies.items()}
         for tally in self.tallies[sources[0]]:
@@ -142,6 +215,8 @@ class CohortSummary:
                 if t.undecided:  # no draft (e.g. not in the run's questions) / no decision
                     pending = "not drafted" if source == "drafts" else "not yet reviewed"
                     extra.append(f"{t.undecided} {pending}")
+                if t.from_older:
+                    extra.append(f"{t.from_older} decided on an older version")
                 suffix = f"  ({', '.join(extra)})" if extra else ""
                 for i, phrase in enumerate(t.phrases()[:6]):
                     lines.append(f"  {q.id:<4} {tag}{phrase}{suffix if i == 0 else ''}")
@@ -157,6 +232,8 @@ class CohortSummary:
             head,
             "|" + "---|" * (len(sources) + 1),
         ]
+        if self.notes():
+            rows[1:1] = ["", *(f"> {note}" for note in self.notes())]
         for tally in self.tallies[sources[0]]:
             cells = ["<br>".join(by_source[s][tally.question.id].phrases()) for s in sources]
             rows.append(
@@ -168,15 +245,17 @@ class CohortSummary:
 def tally(
     bank: QuestionBank, report_ids: list[str], source: str, answers_for
 ) -> list[QuestionTally]:
-    """Tally every question; `answers_for(report_id)` → {qid: (status, answer)}."""
+    """Tally every question; `answers_for(report_id)` → {qid: (status, answer)}, or
+    (status, answer, older version id) for an answer decided on an older version."""
     per_report = {rid: answers_for(rid) for rid in report_ids}
     tallies = []
     for q in bank.questions:
         t = QuestionTally(q, source, len(report_ids))
         for rid in report_ids:
-            status, answer = per_report[rid].get(q.id, ("undecided", None))
+            status, answer, *older = per_report[rid].get(q.id, ("undecided", None))
             if status == "answered":
                 t.answers[rid] = answer
+                t.from_older += bool(older and older[0])
             elif status == "abstained":
                 t.abstained += 1
             elif status == "failed":
@@ -204,14 +283,39 @@ def draft_answers(drafts: DraftStore, engine: str | None = None):
     return answers_for
 
 
-def accepted_answers(store: DecisionStore):
-    """answers_for() over reviewer decisions (accepted, edited or entered answers)."""
+def accepted_answers(
+    store: DecisionStore,
+    older_versions: Callable[[str], list[str]] | None = None,
+    seen: OlderVersionDecisions | None = None,
+):
+    """answers_for() over reviewer decisions (accepted, edited or entered answers).
+
+    With `older_versions` (report id → the ids it replaced, newest first), each question takes
+    the latest decision over the report's versions: the current version's, else the newest
+    older version's. `seen` counts the older versions' decisions, used or not."""
 
     def answers_for(report_id: str) -> dict:
-        out = {}
-        for qid, state in store.current(report_id).items():
-            if state.status in ("accepted", "edited", "entered") and state.answer is not None:
-                out[qid] = ("answered", state.answer)
+        out: dict = {}
+        settled: set[str] = set()  # questions whose latest decision was met
+        older = older_versions(report_id) if older_versions else []
+        for version in [report_id, *older]:
+            is_older = version != report_id
+            for qid, state in store.current(version).items():
+                if not state.reviewed:
+                    continue
+                counts = (
+                    qid not in settled and state.status in ANSWERING and state.answer is not None
+                )
+                if counts:
+                    out[qid] = ("answered", state.answer, version if is_older else None)
+                if is_older and seen is not None:
+                    if counts:
+                        seen.counted += 1
+                        seen.counted_reports.add(report_id)
+                    else:  # replaced by a later decision, or a rejection: said, not counted
+                        seen.not_counted += 1
+                        seen.not_counted_reports.add(report_id)
+                settled.add(qid)
         return out
 
     return answers_for
@@ -226,16 +330,21 @@ def cohort_summary(
     source: str = "drafts",
     engine: str | None = None,
     label: str = "cohort",
+    older_versions: Callable[[str], list[str]] | None = None,
 ) -> CohortSummary:
-    """Summary from `drafts`, `accepted` (reviewer decisions) or `both`."""
+    """Summary from `drafts`, `accepted` (reviewer decisions) or `both`; `older_versions`
+    (report id → the ids it replaced, newest first) keeps what reviewers decided on those."""
     sources = ["drafts", "accepted"] if source == "both" else [source]
     tallies = {}
+    older = OlderVersionDecisions() if "accepted" in sources else None
     for s in sources:
         answers_for = (
-            draft_answers(drafts, engine) if s == "drafts" else accepted_answers(decisions)
+            draft_answers(drafts, engine)
+            if s == "drafts"
+            else accepted_answers(decisions, older_versions, older)
         )
         tallies[s] = tally(bank, report_ids, s, answers_for)
-    return CohortSummary(label, report_ids, tallies)
+    return CohortSummary(label, report_ids, tallies, older)
 
 
 # --- charts and files -------------------------------------------------------------------
@@ -403,6 +512,11 @@ def table_rows(summary: CohortSummary) -> tuple[list[str], list[dict]]:
             ):
                 if n or label in answers:
                     answers.setdefault(label, {})[s] = n
+        if any(t.from_older for t in per_source.values()):
+            for s, t in per_source.items():
+                answers.setdefault("of the answers: decided on an older version", {})[s] = (
+                    t.from_older
+                )
         for label, values in answers.items():
             row = {"question_id": q.id, "theme": q.theme, "question": q.text, "answer": label}
             for s, t in per_source.items():

@@ -377,6 +377,8 @@ def cohort_tab(assistant: Assistant) -> None:
             f"{len(summary.report_ids)} reports · {summary.label} · answers from "
             f"{' and '.join(SOURCE_NAMES.get(s, s) for s in summary.tallies)}",
         )
+        for line in summary.notes():  # decisions on older versions: as the CLI says it
+            note += message("warn", line)
         if not a.score_runs():
             note += message("info", NO_RUNS)
         if problems:

@@ -1,0 +1,113 @@
+"""Versions of a report in the year's figures: what reviewers decided on an older version stays
+in view, a folder holding an older version scores the current one, and copies without a
+period are named (or linked, once --period gives them one).
+
+Real PDFs (reportlab), a real SQLite data home and the offline engine, through the CLI as a
+user types it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from assistant.cli import main
+from tests.make_pdf import text_pdf
+
+PERIOD = "2020-21"
+
+
+def _eastmoor(extra: str = "", period: str | None = PERIOD) -> list[list[str]]:
+    return [
+        ["Eastmoor LSCP", f"Annual Report {period}" if period else "Annual Report"],
+        ["Our priorities", f"Neglect was a priority for Eastmoor this year. {extra}"],
+        ["Budget", "Police contributed 40,000 pounds to the budget."],
+    ]
+
+
+def _run(capsys, *argv: str) -> tuple[dict | list, str]:
+    """(JSON output, stderr) of one CLI command that must succeed."""
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    return json.loads(out), err
+
+
+def _tally(cohort: dict, source: str, qid: str) -> dict:
+    [tally] = [t for t in cohort["sources"][source] if t["question_id"] == qid]
+    return tally
+
+
+def _cohort_app(assistant):
+    """The Cohort tab's figures handler, as Gradio runs it when a run is picked."""
+    import gradio as gr
+
+    from assistant.ui.cohort import cohort_tab
+
+    with gr.Blocks() as demo:
+        cohort_tab(assistant)
+    [show, *_] = [fn for fn in demo.fns.values() if fn.name == "show"]
+    return show.fn
+
+
+def test_reviewer_decided_cohort_keeps_the_decisions_made_on_an_older_version(
+    assistant, tmp_path, capsys
+):
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", PERIOD, "--questions", "A1,A6"]
+    first, _ = _run(capsys, *score)
+    [older], _ = _run(capsys, "reports")
+    record = assistant.record_decision
+    record(older["report_id"], "A1", "alice", "enter", after="yes", base_event_id=None)
+    record(older["report_id"], "A6", "alice", "edit", after="partly", base_event_id=None)
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    again, _ = _run(capsys, *score)
+    assert again["run_id"] == first["run_id"] and again["reports"] == 1
+    [newer], _ = _run(capsys, "reports")
+    assert newer["previous_version"] == older["report_id"]
+    # on the corrected copy, bob decides A6 anew: his decision is the one counted
+    record(newer["report_id"], "A6", "bob", "enter", after="evidenced", base_event_id=None)
+
+    run = ["cohort", "--run", again["run_id"], "--source", "accepted"]
+    cohort, _ = _run(capsys, *run)
+    a1, a6 = _tally(cohort, "accepted", "A1"), _tally(cohort, "accepted", "A6")
+    # A1: only the older version has a decision; it is counted, and said to be
+    assert (a1["n_answered"], a1["counts"]) == (1, {"yes": 1})
+    assert (a6["n_answered"], a6["counts"]) == (1, {"evidenced": 1})
+    assert (a1["from_older_versions"], a6["from_older_versions"]) == (1, 0)
+    assert cohort["older_versions"] == {
+        "counted": 1,
+        "counted_reports": 1,
+        "not_counted": 1,
+        "not_counted_reports": 1,
+    }
+    counted_note = (
+        "1 reviewer-decided answer in these figures was decided on an older version of 1 "
+        "report (its current version has no decision on that question yet)"
+    )
+    left_note = (
+        "1 reviewer decision on an older version of 1 report is not in these figures (a later "
+        "decision on the same question replaces it, or it rejected the draft without an "
+        "answer); every decision is in the final-answer export: review-export --out FILE"
+    )
+    assert any(n.startswith(counted_note) for n in cohort["notes"])
+    assert any(n.startswith(left_note) for n in cohort["notes"])
+
+    assert main(run) == 0
+    text = capsys.readouterr().out
+    assert counted_note in text and left_note in text
+    [a1_line] = [line for line in text.splitlines() if line.strip().startswith("A1 ")]
+    assert a1_line.endswith("(1 decided on an older version)")
+
+    # the period's cohort (not a run) counts the same
+    by_period, _ = _run(capsys, "cohort", "--period", PERIOD, "--source", "both")
+    assert _tally(by_period, "accepted", "A1")["counts"] == {"yes": 1}
+    assert by_period["older_versions"] == cohort["older_versions"]
+
+    # the Cohort tab says what the CLI says, in its message and its summary
+    show = _cohort_app(assistant)
+    note, summary_text, *_ = show(f"run:{again['run_id']}", "accepted")
+    assert counted_note in note and left_note in note
+    assert counted_note in summary_text and left_note in summary_text
+    assert a1_line in summary_text
