@@ -113,7 +113,7 @@ def _replaceable(conn, report_id: str):
     return row
 
 
-def _newest_version(conn, report_id: str) -> str:
+def newest_version(conn, report_id: str) -> str:
     """The current report that a chain of new versions starting at `report_id` ends in."""
     seen = {report_id}
     while True:
@@ -288,6 +288,12 @@ class ReportStore:
             if period:
                 conn.execute("UPDATE reports SET period=? WHERE report_id=?", (period, report_id))
 
+    def current_version(self, report_id: str) -> ReportRecord:
+        """The report's current version: itself, or the newest of the versions that replaced it."""
+        with self.db.connect() as conn:
+            report_id = newest_version(conn, report_id)
+        return self.get(report_id)
+
     def older_versions(self, report_id: str) -> list[str]:
         """The ids of the versions `report_id` replaced, newest first (none for a first one)."""
         older: list[str] = []
@@ -345,7 +351,7 @@ class ReportStore:
                     "ORDER BY ingested_at, rowid",
                     sorted(names),
                 ).fetchall()
-                heads = {_newest_version(conn, r["report_id"]) for r in rows}
+                heads = {newest_version(conn, r["report_id"]) for r in rows}
                 if len(heads) == 1:  # one report's versions under this name: the newest wins
                     return _record(rows[-1])
                 if rows:  # different reports share the name: only an id tells them apart

@@ -629,6 +629,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         summary = RunSummary(run_id, period, drafter.engine.name, drafter.engine.model)
         first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
+            in_folder = {str(p.resolve()) for p in find_pdfs([Path(folder)])}
             for result in self.ingest([Path(folder)]):
                 runs.record_file(
                     run_id,
@@ -643,6 +644,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     result.report = report = self.reports.get(report.report_id)
                     if NO_PERIOD_WARNING in result.warnings:  # --period has set it
                         result.warnings.remove(NO_PERIOD_WARNING)
+                if report and result.status != "failed":
+                    report = self._current_for_score(result, in_folder)
                 if on_file:
                     on_file(result)
                 if result.status == "failed":
@@ -705,6 +708,24 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         summary.seconds = time.perf_counter() - started
         runs.finish(run_id, "done", summary.to_json())
         return summary
+
+    def _current_for_score(self, result: IngestResult, in_folder: set[str]) -> ReportRecord:
+        """The version `score` drafts for a file: the report's current version, as the library
+        and the cohort count it. A newer version whose file is not in the folder (ingested from
+        elsewhere) is scored in the file's place, and the file's result says so."""
+        report = result.report
+        current = self.reports.current_version(report.report_id)
+        if current.report_id == report.report_id:
+            return report
+        if current.file_path not in in_folder:  # beside the older file: ingest said so before
+            result.warnings.append(
+                f"an older version of {current.display_name} {current.period or 'period ?'} "
+                f"({report.short_id}): scoring its current version {current.file_name} "
+                f"({current.short_id}) instead, as the library counts it; put that file in this "
+                "folder in place of this one so that the folder holds what is scored"
+            )
+        self.ensure_indexed(current)
+        return current
 
     def cohort(
         self, run_id: str | None = None, *, source: str = "drafts", period: str | None = None

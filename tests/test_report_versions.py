@@ -9,6 +9,7 @@ user types it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from assistant.cli import main
 from tests.make_pdf import text_pdf
@@ -111,3 +112,33 @@ def test_reviewer_decided_cohort_keeps_the_decisions_made_on_an_older_version(
     assert counted_note in note and left_note in note
     assert counted_note in summary_text and left_note in summary_text
     assert a1_line in summary_text
+
+
+def test_score_of_a_folder_holding_an_older_version_scores_the_current_one(
+    assistant, tmp_path, capsys
+):
+    folder, elsewhere = tmp_path / "year", tmp_path / "downloads"
+    folder.mkdir()
+    elsewhere.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    text_pdf(elsewhere / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    [older], _ = _run(capsys, "ingest", str(folder))
+    [newer], _ = _run(capsys, "ingest", str(elsewhere))
+    assert newer["previous_version"] == older["report_id"]
+
+    summary, err = _run(capsys, "score", str(folder), "--period", PERIOD, "--questions", "A1")
+    assert summary["reports"] == 1
+    # the current version is the one drafted, counted and exported
+    assert [d.question_id for d in assistant.drafts.for_report(newer["report_id"])] == ["A1"]
+    assert assistant.drafts.for_report(older["report_id"]) == []
+    assert assistant.cohort(summary["run_id"]).report_ids == [newer["report_id"]]
+    # and the output says so, naming both files
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: a-eastmoor.pdf")]
+    assert "an older version of Eastmoor LSCP 2020-21" in warning
+    assert f"b-eastmoor-corrected.pdf ({newer['report_id'][:12]})" in warning
+    assert "put that file in this folder in place of this one" in warning
+    [listed], _ = _run(capsys, "runs")
+    assert listed["reports"] == 1
+    paths, _ = _run(capsys, "export", "--run", summary["run_id"])
+    assert older["report_id"] not in Path(paths["wide_csv"]).read_text(encoding="utf-8-sig")
+    assert newer["report_id"] in Path(paths["wide_csv"]).read_text(encoding="utf-8-sig")

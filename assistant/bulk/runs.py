@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.drafting.drafter import Drafter, DraftOutcome, drafting_phases
-from assistant.library import ReportRecord, now_iso
+from assistant.library import ReportRecord, newest_version, now_iso
 from assistant.questions import Question
 
 log = logging.getLogger(__name__)
@@ -80,15 +80,6 @@ def run_id_for(source: str, period: str | None, drafter: Drafter) -> str:
     return "run-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
 
 
-# A run's file f counts as one of its reports unless a newer version of that report is in the
-# same run (a corrected copy beside the original): `score`, `runs`, `cohort --run` agree.
-_COUNTED = (
-    "f.report_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM run_files g "
-    "JOIN reports r ON r.report_id=g.report_id "
-    "WHERE g.run_id=f.run_id AND r.previous_version=f.report_id)"
-)
-
-
 class RunStore:
     """Runs and their per-item progress in SQLite."""
 
@@ -119,9 +110,7 @@ class RunStore:
         with self.db.connect() as conn:
             rows = conn.execute(
                 "SELECT r.run_id, r.label AS period, r.engine, r.model, r.status, r.source, "
-                "r.created_at AS started, r.updated_at AS updated, "
-                "(SELECT COUNT(DISTINCT f.report_id) FROM run_files f "
-                f" WHERE f.run_id=r.run_id AND {_COUNTED}) AS reports, "
+                "r.created_at AS started, r.updated_at AS updated, NULL AS reports, "
                 "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
                 " AND i.status='drafted') AS drafted, "
                 "(SELECT COUNT(*) FROM run_items i WHERE i.run_id=r.run_id "
@@ -131,7 +120,10 @@ class RunStore:
                 "FROM runs r WHERE r.kind=? ORDER BY r.updated_at DESC, r.rowid DESC",
                 (kind,),
             ).fetchall()
-        return [dict(r) for r in rows]
+        runs = [dict(r) for r in rows]
+        for run in runs:
+            run["reports"] = len(self.report_ids(run["run_id"]))
+        return runs
 
     def find(self, ref: str, kind: str = "score") -> list[dict]:
         """Runs whose id is `ref` or starts with it (with or without the `run-` prefix)."""
@@ -257,14 +249,16 @@ class RunStore:
         return dict(row) if row else None
 
     def report_ids(self, run_id: str) -> list[str]:
-        """The run's reports: one per file, except an older version whose new version is in
-        the same run (a corrected copy beside the original), as `score` counts them."""
+        """The run's reports as `score` counts them: the current version of each report its
+        files hold, once (a corrected copy beside the original, or a newer version ingested
+        from elsewhere, stands for the older file); `score`, `runs` and `cohort --run` agree."""
         with self.db.connect() as conn:
             rows = conn.execute(
-                f"SELECT DISTINCT f.report_id FROM run_files f WHERE f.run_id=? AND {_COUNTED}",
+                "SELECT f.report_id FROM run_files f WHERE f.run_id=? AND f.report_id IS NOT NULL "
+                "ORDER BY f.rowid",
                 (run_id,),
             ).fetchall()
-        return [r[0] for r in rows]
+            return list(dict.fromkeys(newest_version(conn, r[0]) for r in rows))
 
 
 def draft_items(
