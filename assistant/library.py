@@ -263,6 +263,57 @@ class ReportStore:
             )
         return self.get(report_id)
 
+    def link_by_identity(self, report_id: str) -> tuple[ReportRecord, ReportRecord] | None:
+        """After a stored report's period is set (`--period` on a file already ingested): when
+        it and exactly one other current report share partnership and period, the one ingested
+        later becomes the new version of the other, as `add` links a new file. Returns (newer,
+        older) when it linked them."""
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT rowid AS seq, * FROM reports WHERE report_id=?", (report_id,)
+            ).fetchone()
+            key = identity_key(row["partnership"], row["period"]) if row else None
+            current = set(_current_ids(conn))
+            if key is None or report_id not in current:
+                return None
+            others = [
+                r
+                for r in conn.execute(
+                    "SELECT rowid AS seq, * FROM reports WHERE period=? AND report_id<>?",
+                    (row["period"], report_id),
+                )
+                if r["report_id"] in current and identity_key(r["partnership"], r["period"]) == key
+            ]
+            if len(others) != 1:
+                return None
+            newer, older = (row, others[0]) if row["seq"] > others[0]["seq"] else (others[0], row)
+            if newer["previous_version"]:  # already a new version of a third report
+                return None
+            conn.execute(
+                "UPDATE reports SET previous_version=? WHERE report_id=?",
+                (older["report_id"], newer["report_id"]),
+            )
+        return self.get(newer["report_id"]), self.get(older["report_id"])
+
+    def same_partnership_without_period(self, report: ReportRecord) -> list[ReportRecord]:
+        """Current reports ingested before `report` with its partnership and, like it, no
+        period: two copies of one report that nothing links as versions (no identity)."""
+        if report.period or not report.partnership:
+            return []
+        key = " ".join(report.partnership.casefold().split())
+        with self.db.connect() as conn:
+            current = set(_current_ids(conn))
+            rows = conn.execute(
+                "SELECT * FROM reports WHERE period IS NULL AND partnership IS NOT NULL AND "
+                "rowid < (SELECT rowid FROM reports WHERE report_id=?) ORDER BY rowid",
+                (report.report_id,),
+            ).fetchall()
+        return [
+            _record(r)
+            for r in rows
+            if r["report_id"] in current and " ".join(r["partnership"].casefold().split()) == key
+        ]
+
     def check_replaceable(self, report_id: str) -> None:
         """Refuse (VersionError) a new version of a report that was replaced already."""
         with self.db.connect() as conn:

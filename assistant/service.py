@@ -90,6 +90,16 @@ def _unchecked_run_label(runs: RunStore, source: str, period: str | None) -> str
     return label if label and runs.labelled(source, label) else None
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """What an ingest command says of its files' identity (see Assistant.ingest)."""
+
+    partnership: str | None
+    period: str | None
+    fill_period: str | None
+    replaces: str | None
+
+
 @dataclass
 class IngestResult:
     """Outcome for one file: `status` is indexed | unchanged | failed."""
@@ -209,15 +219,20 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         period: str | None = None,
         replaces: str | None = None,
         on_chunks: Callable[[int, int], None] | None = None,
+        fill_period: str | None = None,
     ) -> Iterator[IngestResult]:
         """Ingest and index files/folders, one result per file; a bad file never stops the rest.
 
         A file becomes a new version of a stored report only when `replaces` names that report
         (one file only) or the two share partnership and period; otherwise it is a new report.
-        `on_chunks(done, total)` reports embedding progress within the current file. A bad
-        `period` or `replaces` is refused here, before any file is read.
+        `period` sets every file's period; `fill_period` (score --period) only that of files
+        where none was detected or stored, before versions are linked, so that copies
+        without a period link as with a detected one. `on_chunks(done, total)` reports
+        embedding progress within the current file. A bad `period`, `fill_period` or
+        `replaces` is refused here, before any file is read.
         """
         period = checked_period(period)
+        fill_period = checked_period(fill_period)
         replaced = None
         if replaces:
             files = find_pdfs(paths)
@@ -229,14 +244,13 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 )
             replaced = self.resolve_report(replaces).report_id
             self.reports.check_replaceable(replaced)
-        return self._ingest_locked(paths, ocr, partnership, period, replaced, on_chunks)
+        identity = _Identity(partnership, period, fill_period, replaced)
+        return self._ingest_locked(paths, ocr, identity, on_chunks)
 
-    def _ingest_locked(
-        self, paths, ocr, partnership, period, replaces, on_chunks
-    ) -> Iterator[IngestResult]:
+    def _ingest_locked(self, paths, ocr, identity, on_chunks) -> Iterator[IngestResult]:
         with self.writer_lock():
             self.index.collection  # noqa: B018 — a broken embedder/store fails once, not per file
-            yield from self._ingest_all(paths, ocr, partnership, period, replaces, on_chunks)
+            yield from self._ingest_all(paths, ocr, identity, on_chunks)
 
     def writer_lock(self):
         """Serialise writers of the embedded Chroma store across processes (not needed, and not
@@ -253,12 +267,10 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             self.settings.home, enabled=not self.settings.chroma.host, on_wait=on_wait
         )
 
-    def _ingest_all(
-        self, paths, ocr, partnership, period, replaces, on_chunks
-    ) -> Iterator[IngestResult]:
+    def _ingest_all(self, paths, ocr, identity, on_chunks) -> Iterator[IngestResult]:
         for path in find_pdfs(paths):
             try:
-                yield self._ingest_one(path, ocr, partnership, period, replaces, on_chunks)
+                yield self._ingest_one(path, ocr, identity, on_chunks)
             except ReviewAssistantError as exc:
                 error = hide_paths(str(exc), path, self.settings.home)
                 yield IngestResult(path=str(path), status="failed", error=error)
@@ -274,7 +286,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     "(please report this with the file if you can share it)",
                 )
 
-    def _ingest_one(self, path, ocr, partnership, period, replaces, on_chunks) -> IngestResult:
+    def _ingest_one(self, path, ocr, identity: _Identity, on_chunks) -> IngestResult:
+        partnership, period, replaces = identity.partnership, identity.period, identity.replaces
         if path.suffix.lower() != ".pdf":
             if not path.exists():  # a folder or file that is not there, named without .pdf
                 raise InputFileError(
@@ -284,22 +297,21 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         if path.exists() and path.stat().st_size > 0:
             report_id = file_sha256(path)
             if self.reports.exists(report_id) and self.index.is_indexed(report_id):
-                if partnership or period:
-                    self.reports.update_identity(report_id, partnership=partnership, period=period)
-                if replaces:
-                    self.reports.mark_replaces(report_id, replaces)
-                report = self.reports.get(report_id)
-                return IngestResult(
-                    str(path),
-                    "unchanged",
-                    report,
-                    self.index.indexed_reports()[report_id],
-                    warnings=self._version_note(report, replaces) if replaces else [],
-                )
+                return self._ingest_unchanged(path, report_id, identity)
         parsed = parse_pdf(path, self.settings.ingest, ocr=ocr)
-        report = self.reports.add(parsed, partnership=partnership, period=period, replaces=replaces)
+        report = self.reports.add(
+            parsed,
+            partnership=partnership,
+            period=period or (None if parsed.period else identity.fill_period),
+            replaces=replaces,
+        )
+        linked = []
+        if not report.period and identity.fill_period:  # stored before, not indexed here yet
+            period = period or identity.fill_period
         if partnership or period:
             self.reports.update_identity(report.report_id, partnership=partnership, period=period)
+            if period and not report.previous_version and not replaces:
+                linked = self._link_by_identity(report.report_id)
             report = self.reports.get(report.report_id)
         chunks = chunk_pages(
             report.report_id, parsed.pages, self.settings.chunking, self.index.index_key
@@ -307,7 +319,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         total = len(chunks)
         progress = (lambda done: on_chunks(done, total)) if on_chunks else None
         n = self.index.add_report(report.report_id, chunks, progress=progress)
-        warnings = self._version_note(report, replaces)
+        warnings = linked or self._version_note(report, replaces)
         if report.no_text_pages:
             warnings.append(
                 f"no text layer on page(s) {describe_pages(report.no_text_pages)}: "
@@ -320,7 +332,50 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             warnings.append(NO_PERIOD_WARNING)
         if not report.partnership:
             warnings.append("partnership name not detected; set it with --partnership NAME")
+        warnings += self._unlinked_copies(report)
         return IngestResult(str(path), "indexed", report, n, warnings=warnings)
+
+    def _ingest_unchanged(self, path: Path, report_id: str, identity: _Identity) -> IngestResult:
+        """A file already stored and indexed: apply what the command says about it."""
+        partnership, period, replaces = identity.partnership, identity.period, identity.replaces
+        if identity.fill_period and not period and not self.reports.get(report_id).period:
+            period = identity.fill_period
+        if partnership or period:
+            self.reports.update_identity(report_id, partnership=partnership, period=period)
+        warnings = []
+        if replaces:
+            self.reports.mark_replaces(report_id, replaces)
+            warnings = self._version_note(self.reports.get(report_id), replaces)
+        elif period:  # a period given now links copies as one given at first ingest would
+            warnings = self._link_by_identity(report_id)
+        report = self.reports.get(report_id)
+        warnings += self._unlinked_copies(report)
+        count = self.index.indexed_reports()[report_id]
+        return IngestResult(str(path), "unchanged", report, count, warnings=warnings)
+
+    def _link_by_identity(self, report_id: str) -> list[str]:
+        """Link a stored report whose period was just set to its one other copy (same
+        partnership and period), the later ingested as the new version; say which way."""
+        linked = self.reports.link_by_identity(report_id)
+        if not linked:
+            return []
+        newer, _older = linked
+        if newer.report_id == report_id:
+            return self._version_note(newer, None)
+        return [
+            f"an older version now: {newer.file_name} ({newer.short_id}), ingested later, is "
+            "its new version (same partnership and period); this one stays reachable by its id"
+        ]
+
+    def _unlinked_copies(self, report: ReportRecord) -> list[str]:
+        """Name the copies of this report that no period links as versions (both count)."""
+        return [
+            f"{twin.file_name} ({twin.short_id}) has the same partnership and no period either, "
+            "so both count as separate reports: if one is a corrected copy of the other, give "
+            "the period (score or ingest --period 2020-21) and the later file becomes its new "
+            "version; if they cover different years, ingest each file with its own --period"
+            for twin in self.reports.same_partnership_without_period(report)
+        ]
 
     def _version_note(self, report: ReportRecord, replaces: str | None) -> list[str]:
         """Say so when a file became a new version: the older one leaves the listings."""
@@ -630,7 +685,9 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
             in_folder = {str(p.resolve()) for p in find_pdfs([Path(folder)])}
-            for result in self.ingest([Path(folder)]):
+            # an old run's label that is not a period fills no report's period
+            fill = None if old_label else period
+            for result in self.ingest([Path(folder)], fill_period=fill):
                 runs.record_file(
                     run_id,
                     result.path,
@@ -639,11 +696,6 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     result.error,
                 )
                 report = result.report
-                if report and period and not old_label and not report.period:
-                    self.reports.update_identity(report.report_id, partnership=None, period=period)
-                    result.report = report = self.reports.get(report.report_id)
-                    if NO_PERIOD_WARNING in result.warnings:  # --period has set it
-                        result.warnings.remove(NO_PERIOD_WARNING)
                 if report and result.status != "failed":
                     report = self._current_for_score(result, in_folder)
                 if on_file:

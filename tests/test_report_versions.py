@@ -142,3 +142,39 @@ def test_score_of_a_folder_holding_an_older_version_scores_the_current_one(
     paths, _ = _run(capsys, "export", "--run", summary["run_id"])
     assert older["report_id"] not in Path(paths["wide_csv"]).read_text(encoding="utf-8-sig")
     assert newer["report_id"] in Path(paths["wide_csv"]).read_text(encoding="utf-8-sig")
+
+
+def test_two_copies_without_a_period_are_named_and_linked_once_given_one(
+    assistant, tmp_path, capsys
+):
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor(period=None))
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures.", period=None))
+
+    rows, err = _run(capsys, "ingest", str(folder))
+    assert [r["period"] for r in rows] == [None, None]
+    first_id = rows[0]["report_id"][:12]
+    twin = [line for line in err.splitlines() if "same partnership and no period" in line]
+    assert twin == [
+        f"warning: b-eastmoor-corrected.pdf: a-eastmoor.pdf ({first_id}) has the same "
+        "partnership and no period either, so both count as separate reports: if one is a "
+        "corrected copy of the other, give the period (score or ingest --period 2020-21) and "
+        "the later file becomes its new version; if they cover different years, ingest each "
+        "file with its own --period"
+    ]
+    # scored without a period, both count, and the output says why
+    summary, err = _run(capsys, "score", str(folder), "--questions", "A1")
+    assert summary["reports"] == 2
+    assert [line for line in err.splitlines() if "same partnership and no period" in line] == twin
+
+    # --period fills the missing period, and with it the copies are one report's versions
+    summary, err = _run(capsys, "score", str(folder), "--period", PERIOD, "--questions", "A1")
+    assert summary["reports"] == 1
+    assert "same partnership and no period" not in err
+    assert "warning: b-eastmoor-corrected.pdf: a new version of" in err
+    [current], _ = _run(capsys, "reports")
+    assert current["file_name"] == "b-eastmoor-corrected.pdf"
+    assert current["previous_version"] == rows[0]["report_id"]
+    assert current["period"] == PERIOD
+    assert assistant.reports.get(rows[0]["report_id"]).period == PERIOD
