@@ -337,6 +337,62 @@ def test_a_cached_reply_now_rejected_is_recorded_on_this_run_not_on_the_run_that
     assert (older_run["calls"], older_run["prompt_tokens"], older_run["cost"]) == (1, 900, 0.02)
 
 
+def half_emoji(request_json):
+    """A valid draft whose rationale starts with half an emoji: a lone surrogate, sent as the
+    JSON escape \\ud83d. It parses, but no draft holding it can be stored."""
+    draft = json.loads(answer_any(request_json).content)
+    draft["rationale"] = "\ud83d " + draft["rationale"]
+    return reply(json.dumps(draft))
+
+
+NOT_UNICODE = "the reply holds text that is not valid Unicode (a lone surrogate, \\ud83d)"
+
+
+def test_a_reply_whose_draft_could_not_be_stored_is_asked_again_on_the_re_run(
+    tmp_path, llm, capsys
+):
+    """A reply that parsed but held a lone surrogate stopped the whole run at storing its draft
+    ("unexpected UnicodeEncodeError"), its row stayed ok, and every re-run was served the same
+    reply from the cache and stopped the same way, sending nothing. It is invalid output now:
+    re-asked once, the draft fails saying why, both rows are rejected, and once the model
+    answers well the re-run sends the request again and drafts it."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "westerleigh.pdf", PAGES)
+    args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--questions", "A1"]
+    llm.handler = half_emoji
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and "unexpected" not in err, err
+    [failure] = [line for line in out.splitlines() if "FAILED draft" in line]
+    assert f"invalid output after 2 attempts: {NOT_UNICODE}" in failure, out
+    assert "re-run the same command to retry failed items" in out
+    assert [(r["status"], r["error"]) for r in calls()] == [("rejected", NOT_UNICODE)] * 2
+    sent = len(llm.chat_requests())
+
+    llm.handler = answer_any
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and "FAILED" not in out, out
+    assert len(llm.chat_requests()) == sent + 1  # asked again, not served from the cache
+    assert [r["status"] for r in calls()[2:]] == ["ok"]
+
+
+def test_a_reply_whose_draft_could_not_be_stored_is_re_asked_in_the_same_run(tmp_path, llm, capsys):
+    """The re-ask: the first reply (a lone surrogate) is rejected with the reason the model is
+    told; the second is used, and its row stays ok."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "westerleigh.pdf", PAGES)
+    replies = iter([half_emoji])
+    llm.handler = lambda request_json: next(replies, answer_any)(request_json)
+    args = ["score", str(folder), "--period", "2020-21", "--engine", "llm", "--questions", "A1"]
+    code, out, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    assert (json.loads(out)["drafted"], json.loads(out)["failed"]) == (1, 0)
+    first, second = llm.chat_requests()
+    assert NOT_UNICODE in second.json["messages"][-1]["content"]
+    assert [(r["status"], r["error"]) for r in calls()] == [("rejected", NOT_UNICODE), ("ok", None)]
+
+
 # --- item 13: configuration mistakes are one clear line, exit 2 --------------------------
 
 

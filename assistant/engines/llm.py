@@ -103,7 +103,8 @@ ASK_SCHEMA = {
 
 
 def parse_json_object(content: str) -> dict:
-    """The JSON object in a reply (tolerates ``` fences and text around the object)."""
+    """The JSON object in a reply (tolerates ``` fences and text around the object); a
+    ValueError when there is none, or when its text is not valid Unicode."""
     text = content.strip()
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
     if fenced:
@@ -117,6 +118,15 @@ def parse_json_object(content: str) -> dict:
         value = json.loads(text[start : end + 1])
     if not isinstance(value, dict):
         raise ValueError("the reply is JSON but not an object")
+    try:
+        # a lone surrogate ("\ud83d", half an emoji) parses, but no draft holding it can be
+        # stored or printed: refused here, the reply is rejected and re-asked like any other
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode()
+        raise ValueError(
+            f"the reply holds text that is not valid Unicode (a lone surrogate, {bad})"
+        ) from None
     return value
 
 
