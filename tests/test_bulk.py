@@ -387,6 +387,36 @@ def test_batch_reply_with_an_invalid_answer_is_re_asked_live_once(
     assert {q for q, st, _ in drafts if st == "ok"} == {"A1", "A2"} and len(drafts) == 8
 
 
+def test_batch_reply_holding_a_lone_surrogate_is_re_asked_live_not_stopping_the_run(
+    year, data_home, scripted_llm, monkeypatch, capsys
+):
+    """A batch line whose reply parses but holds half an emoji stopped the run at storing its
+    draft, and a re-run's new batch stopped the same way. It is invalid output: the batch row
+    logs it as an error, and the live re-ask drafts it."""
+    from tests.test_llm_hardening import NOT_UNICODE, half_emoji
+
+    def handler(request_json: dict):
+        if len(request_json["messages"]) == 2 and "draft_A1" in json.dumps(request_json):
+            return half_emoji(request_json)  # the first ask (in the batch)
+        return answer_any(request_json)
+
+    scripted_llm.handler = handler
+    for key, value in _env(data_home, scripted_llm.url).items():
+        if key.startswith("REVIEW_ASSISTANT_"):
+            monkeypatch.setenv(key, value)
+    args = ["score", str(year), "--engine", "llm", "--questions", "A1", "--batch"]
+    assert main([*args, "--poll-seconds", "0.05", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["drafted"], result["failed"]) == (4, 0)
+    import sqlite3
+
+    with sqlite3.connect(data_home / "review.sqlite3") as conn:
+        log = conn.execute("SELECT provider, status, error FROM llm_calls").fetchall()
+    batch = [(s, e) for p, s, e in log if p.endswith("(batch)")]
+    assert batch == [("error", f"invalid output: {NOT_UNICODE}")] * 4
+    assert [s for p, s, _ in log if not p.endswith("(batch)")] == ["ok"] * 4  # the re-asks
+
+
 @pytest.mark.parametrize("endpoint", ["refused", "no-batch-api"])
 def test_batch_endpoint_failure_is_one_line_naming_the_endpoint(
     endpoint, tmp_path, data_home, monkeypatch, capsys
