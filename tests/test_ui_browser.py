@@ -143,6 +143,13 @@ def open_item(page, qid: str) -> None:
     expect(current.locator("[role=gridcell]").first).to_have_text(qid)
 
 
+def choose_order(page, label: str) -> None:
+    """Pick one of the Order chooser's orders (a dropdown above the queue)."""
+    page.locator("#rv-order input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(page.locator("#rv-order input")).to_have_value(label)
+
+
 def test_ingest_ask_and_open_citation(app, browser):
     url, _, pdfs = app
     page = new_page(browser, url, "alice")

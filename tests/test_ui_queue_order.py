@@ -20,7 +20,12 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests.test_ui_browser import choose_report, chromium_browser, goto_tab  # noqa: E402
+from tests.test_ui_browser import (  # noqa: E402
+    choose_order,
+    choose_report,
+    chromium_browser,
+    goto_tab,
+)
 from tests.ui_server import running_app  # noqa: E402
 
 # what each trust word of the queue means: check carefully < often right < usually right
@@ -69,8 +74,8 @@ def browser(queue_app):
         yield chromium
 
 
-def open_queue(browser, url: str, record):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+def open_queue(browser, url: str, record, width: int = 1600):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(url)
@@ -193,7 +198,7 @@ def test_each_order_of_the_chooser_is_the_one_j_and_saving_follow(queue_app, bro
     url, record, a = queue_app
     rid = record.report_id
     page = open_queue(browser, url, record)
-    page.locator("#rv-order").get_by_text(label, exact=True).click()
+    choose_order(page, label)
     wait_for_top_rows(page, [it[0].id for it in a.review_queue_items(rid, order)[:3]])
     rows = shown_rows(page)
     assert sorted(r[0] for r in rows) == sorted(a.bank.ids)

@@ -20,6 +20,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 from tests.test_ui_browser import (  # noqa: E402
+    choose_order,
     choose_report,
     chromium_browser,
     goto_tab,
@@ -103,13 +104,13 @@ def test_queue_orders_audit_tool_then_riskiest(flow_app, browser):
     choose_report(page, "rv-report", recs["first"].file_name)
     expect(page.locator("#rv-title")).to_contain_text("A1 ·")  # first to review, audit order
     assert queue_ids(page)[:3] == a.bank.ids[:3]
-    page.locator("#rv-order").get_by_text("Riskiest first").click()
+    choose_order(page, "Riskiest first")
     expect(page.locator("#rv-queue [role=row]").nth(1)).not_to_contain_text("A1")
     risky = queue_ids(page)
     drafts = {d.question_id: d for d in a.drafts.for_report(recs["first"].report_id)}
     conf = [drafts[q].confidence if q in drafts else -1.0 for q in risky]
     assert conf == sorted(conf) and risky != a.bank.ids
-    page.locator("#rv-order").get_by_text("Audit tool order").click()
+    choose_order(page, "Audit tool order (A1 → C10)")
     expect(page.locator("#rv-queue [role=row]").nth(1)).to_contain_text("A1")
     # each draft says how far to trust it, with the agreement behind it
     expect(page.locator("#rv-draft-summary .trust")).to_contain_text(

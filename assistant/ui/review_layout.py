@@ -87,8 +87,15 @@ def review_layout(assistant) -> ReviewWidgets:
     with gr.Row(equal_height=False, elem_id="rv-main"):
         # min widths: the three columns stay side by side from 1000 px (290 + 320 + 280 + gaps)
         with gr.Column(scale=4, min_width=290, elem_id="rv-queue-col"):
-            order_pick = gr.Radio(
-                ORDER_CHOICES, value="audit", label="Order", elem_id="rv-order", container=False
+            # one line at any width (a radio of four orders took three lines at 1000 px)
+            order_pick = gr.Dropdown(
+                ORDER_CHOICES,
+                value="audit",
+                label="Order",
+                show_label=False,
+                filterable=False,
+                container=False,
+                elem_id="rv-order",
             )
             queue = gr.Dataframe(
                 frame([], QUEUE_HEADERS),
