@@ -66,6 +66,7 @@ CSS = """
    the browser only, so J/K and "next after saving" would walk the server's order through a
    table shown in another; the Order chooser above the queue sorts it instead */
 #rv-queue .cell-menu-button { display: none; }
+#rv-queue-ids { display: none; }
 #rv-queue [role=gridcell]:first-child .cell-wrap > span { white-space: nowrap; }
 /* words whole in the queue and the evidence table ("Trust", "medium", "Relevant?"): they
    wrap at spaces only; question ids (A1n, C2m) do not wrap at all */
@@ -228,23 +229,55 @@ JS = """
       window.__rvShown = qid;
       if (active && active.closest && active.closest('#rv-report, #rv-next-report')) home();
     }
-    document.querySelectorAll('#rv-queue [role=row]').forEach((row) => {
+    markCurrent(qid);
+  }).observe(document.body, {childList: true, subtree: true});
+  // The queue draws only the rows near its view: the open question's row may not be drawn (J
+  // from the last row to the first, N far down). Scroll the queue's box towards its place (the
+  // shown rows' ids come with the queue) until it is drawn and in view; once per question and
+  // queue, so the reviewer's own scrolling stays.
+  let tries = 0;
+  let again = null;
+  const markCurrent = (qid) => {
+    const rows = [...document.querySelectorAll('#rv-queue [role=row][data-index]')];
+    let current = null;
+    rows.forEach((row) => {
       const cell = row.querySelector('[role=gridcell]');
       const on = !!qid && !!cell && cell.textContent.trim() === qid;
       if (on !== row.classList.contains('rv-current')) row.classList.toggle('rv-current', on);
-      if (on && row.dataset.shown !== qid) {
-        row.dataset.shown = qid;
-        let box = row.parentElement;
-        while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
-        if (box && box !== document.body && box !== document.documentElement) {
-          const top = row.getBoundingClientRect().top - box.getBoundingClientRect().top;
-          if (top < 0 || top > box.clientHeight - row.offsetHeight) {
-            box.scrollTop += top - box.clientHeight / 3;
-          }
-        }
-      }
+      if (on) current = row;
     });
-  }).observe(document.body, {childList: true, subtree: true});
+    const holder = document.querySelector('#rv-queue-ids [data-ids]');
+    const ids = holder ? holder.dataset.ids.split(' ').filter(Boolean) : [];
+    const want = ids.indexOf(qid);
+    const key = `${qid}|${ids.join(' ')}`;
+    if (want < 0 || !rows.length || window.__rvInView === key) return;
+    if (window.__rvTrying !== key) { window.__rvTrying = key; tries = 0; }
+    if (++tries > 40) return;  // never drawn: give up rather than scroll forever
+    let box = rows[0].parentElement;
+    while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+    if (!box || box === document.body || box === document.documentElement) return;
+    if (current && Number(current.dataset.index) === want) {
+      const boxTop = box.getBoundingClientRect().top;
+      const top = current.getBoundingClientRect().top - boxTop;
+      const head = box.querySelector('thead');  // sticky, over the rows' top
+      const under = head ? head.getBoundingClientRect().bottom - boxTop : 0;
+      if (top >= under - 1 && top + current.offsetHeight <= box.clientHeight + 1) {
+        window.__rvInView = key;
+        return;
+      }
+      box.scrollTop += top - box.clientHeight / 3;
+    } else {
+      const drawn = rows.map((row) => Number(row.dataset.index));
+      const first = Math.min(...drawn), last = Math.max(...drawn);
+      const height = rows.reduce((sum, row) => sum + row.offsetHeight, 0) / rows.length;
+      if (want < first || want > last) {
+        box.scrollTop += (want < first ? want - first : want - last) * height;
+      }  // else drawn, its cells not yet filled in
+    }
+    // look again once the rows for the new place are drawn and measured
+    clearTimeout(again);
+    again = setTimeout(() => markCurrent(qid), 120);
+  };
 }
 """
 

@@ -63,6 +63,7 @@ class ReviewWidgets:
     unsaved: Any  # {"report_id/qid": {"value", "note"}}: edits left unsaved, kept per session
     order: Any
     order_pick: Any
+    queue_ids: Any  # the shown rows' ids in order, for the JS that keeps the open row in view
     next_report_btn: Any
     next_report: Any
     pages_btn: Any
@@ -97,6 +98,7 @@ def review_layout(assistant) -> ReviewWidgets:
                 container=False,
                 elem_id="rv-order",
             )
+            queue_ids = gr.HTML("", elem_id="rv-queue-ids")  # the rows' ids, for the page's JS
             queue = gr.Dataframe(
                 frame([], QUEUE_HEADERS),
                 headers=QUEUE_HEADERS,
@@ -255,6 +257,7 @@ def review_layout(assistant) -> ReviewWidgets:
         unsaved=unsaved,
         order=order,
         order_pick=order_pick,
+        queue_ids=queue_ids,
         next_report_btn=next_report_btn,
         next_report=next_report,
         pages_btn=pages_btn,

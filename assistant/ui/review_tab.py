@@ -70,6 +70,7 @@ def review_page(ctx: AppContext):
     ]
     queue_outputs = [
         w.queue,
+        w.queue_ids,
         w.progress_md,
         w.order,
         w.draft_btn,
@@ -94,6 +95,7 @@ def review_page(ctx: AppContext):
         if not report_id:
             return {
                 w.queue: frame([], QUEUE_HEADERS),
+                w.queue_ids: views.queue_ids_html([]),
                 w.progress_md: "",
                 w.order: [],
                 w.draft_btn: gr.update(visible=False),
@@ -107,6 +109,7 @@ def review_page(ctx: AppContext):
         progress = progress_text(items) + (" · **report done**" if done else "")
         return {
             w.queue: frame(views.blind_rows(queue_rows(items), blind or set()), QUEUE_HEADERS),
+            w.queue_ids: views.queue_ids_html([it.question.id for it in items]),
             w.progress_md: progress,
             w.order: [it.question.id for it in items],
             w.draft_btn: gr.update(visible=not drafted),

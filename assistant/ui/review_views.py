@@ -110,6 +110,12 @@ def blind_rows(rows: list[list[Any]], blind: set) -> list[list[Any]]:
     return [[r[0], "–", "blind", "hidden: you mark it blind"] if r[0] in blind else r for r in rows]
 
 
+def queue_ids_html(ids: list[str]) -> str:
+    """The shown rows' ids in order, for the page's JS: it scrolls the open question's row
+    into view, which the table (drawing only the rows near the view) may not have drawn."""
+    return f'<div class="rv-ids" data-ids="{html.escape(" ".join(ids))}"></div>'
+
+
 def trust_html(draft: Draft, agreement: tuple[int, int] | None) -> str:
     """'Trust: usually right on reports like this (A1: auditors agreed on 40 of 40 …)'."""
     word, sentence = trust_level(draft)
