@@ -192,7 +192,16 @@ JS = """
       hint(`${e.key}: a count is a whole number — type digits (Esc leaves the field)`);
       return;
     }
+    if (e.key === 'Enter' && t && t.closest && t.closest('#rv-find')) {
+      setTimeout(home, 0);  // after Gradio took the Enter (its submit): keys act on the item
+      return;
+    }
     if (typing && !e.altKey) return;
+    if (e.key === '/' && !e.altKey) {
+      const find = document.querySelector('#rv-find input, #rv-find textarea');
+      if (find) { e.preventDefault(); hint(''); find.focus(); find.select(); }
+      return;
+    }
     if (!e.altKey && /^Digit[1-9]$/.test(e.code)) {
       e.preventDefault();
       pick(Number(e.code.slice(5)));

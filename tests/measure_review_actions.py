@@ -8,7 +8,7 @@ tool's order (A1 → C10, as auditors fill the tool), against the app of a given
 (1 click); a draft is accepted (1), a choice is clicked and saved with Alt+E (2), a count is
 clicked, typed and saved (3). `after`: the queue is in the audit tool's order and each save
 moves on, so nothing is opened; a draft is accepted with A (1), a choice is 1 + Ctrl+Enter (2),
-a count is click + type + Ctrl+Enter (3). Scrolling and typing the queue search are not counted.
+a count is click + type + Ctrl+Enter (3). Scrolling and typing the queue filter are not counted.
 """
 
 from __future__ import annotations
@@ -79,12 +79,12 @@ def main() -> int:
             for question in a.bank.questions:
                 qid = question.id
                 if args.style == "before":
-                    search = page.locator("#rv-queue input[type=text]").first
-                    search.fill(qid)  # stands in for scrolling the queue: not counted
+                    # the queue's filter stands in for scrolling the queue: not counted
+                    page.locator("#rv-find input").fill(qid)
                     cell = page.locator("#rv-queue [role=gridcell]").get_by_text(qid, exact=True)
                     cell.first.click()
                     actions += 1
-                    search.fill("")
+                    page.locator("#rv-find input").fill("")
                 expect(title).to_contain_text(f"{qid} ·")
                 kind = question.answer_type.value
                 if page.locator("#rv-accept").is_enabled():

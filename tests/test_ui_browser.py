@@ -132,12 +132,15 @@ def ingest(page, pdf: Path, partnership: str = "") -> None:
 
 
 def open_item(page, qid: str) -> None:
-    """Open one audit question from the queue, using the queue's search box."""
-    search = page.locator("#rv-queue input[type=text]").first
-    search.fill(qid)
-    page.locator("#rv-queue [role=gridcell]").get_by_text(qid, exact=True).first.click()
+    """Open one audit question by its id: typed in the queue's filter, then Enter (a jump: the
+    filter empties, every row is back, and keys act on the item)."""
+    find = page.locator("#rv-find input")
+    find.fill(qid)
+    find.press("Enter")
     expect(page.locator("#rv-title")).to_contain_text(f"{qid} ·")
-    search.fill("")
+    expect(find).to_have_value("")
+    # every row is back: the queue's label says no "Queue: 2 of 33 shown"
+    expect(page.locator("#rv-queue").get_by_text(re.compile(r"of \d+ shown"))).to_have_count(0)
     current = page.locator("#rv-queue .rv-current")  # the open question's row is marked
     expect(current).to_have_count(1)
     expect(current.locator("[role=gridcell]").first).to_have_text(qid)

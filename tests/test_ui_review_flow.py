@@ -160,12 +160,7 @@ def test_keyboard_flow_note_save_then_a_accepts_the_next(flow_app, browser):
     expect(note).to_have_value("")
 
     # number keys pick a choice: open a yes/partly/no question and press 3 ("No")
-    search = page.locator("#rv-queue input[type=text]").first
-    search.fill("A4")
-    page.locator("#rv-queue [role=gridcell]").get_by_text("A4", exact=True).first.click()
-    expect(page.locator("#rv-title")).to_contain_text("A4 ·")
-    search.fill("")
-    page.locator("#rv-title").click()
+    open_item(page, "A4")
     page.keyboard.press("3")
     expect(page.locator("#rv-choice").get_by_label("No", exact=True)).to_be_checked()
     page.keyboard.press("9")
@@ -173,10 +168,7 @@ def test_keyboard_flow_note_save_then_a_accepts_the_next(flow_app, browser):
 
     # a count field ignores "e" (a number field would empty itself)
     qcount = next(q.id for q in a.bank.questions if q.answer_type.value == "count")
-    search.fill(qcount)
-    page.locator("#rv-queue [role=gridcell]").get_by_text(qcount, exact=True).first.click()
-    expect(page.locator("#rv-title")).to_contain_text(f"{qcount} ·")
-    search.fill("")
+    open_item(page, qcount)
     count = page.locator("#rv-count input")
     count.fill("4")
     count.press("e")
@@ -184,11 +176,7 @@ def test_keyboard_flow_note_save_then_a_accepts_the_next(flow_app, browser):
 
     # a key that cannot apply says why
     entered = next(q.id for q in a.bank.questions if not q.answerable_from_text)
-    search.fill(entered)
-    page.locator("#rv-queue [role=gridcell]").get_by_text(entered, exact=True).first.click()
-    expect(page.locator("#rv-title")).to_contain_text(f"{entered} ·")
-    search.fill("")
-    page.locator("#rv-title").click()
+    open_item(page, entered)
     page.keyboard.press("a")
     expect(page.locator("#rv-keyhint")).to_contain_text(
         "A: nothing to accept — this item has no draft"

@@ -6,7 +6,14 @@ from types import SimpleNamespace
 
 from assistant.drafting.store import Draft
 from assistant.ui.render import find_hits, mark_hits, page_rows, trust_level
-from assistant.ui.review_views import draft_summary, no_text_warning
+from assistant.ui.review_views import (
+    blind_rows,
+    draft_summary,
+    matching_rows,
+    no_text_warning,
+    question_id_named,
+    queue_ids_html,
+)
 
 HOSTILE = '<img src=x onerror="alert(1)"> budget'
 
@@ -61,3 +68,21 @@ def test_no_text_warning_names_the_pages_next_to_the_citations():
     text = no_text_warning(report, draft)
     assert "2 page(s) without text (9, 14)" in text and "Page(s) 14 sit next to" in text
     assert no_text_warning(SimpleNamespace(no_text_pages=[]), draft) == ""
+
+
+def test_the_queue_filter_matches_cells_as_shown_and_question_words():
+    rows = [
+        ["A1", "high 0.99", "• to review", "Yes"],
+        ["A6", "low 0.40", "✓ accepted", "Partly   evidenced"],
+        ["C8", "medium 0.70", "• to review", "Neglect named"],
+    ]
+    texts = ["Priorities stated?", "Impact on children and families?", "Overall, Working Together?"]
+    assert matching_rows(rows, texts, "") == [0, 1, 2]
+    assert matching_rows(rows, texts, "  TO  review ") == [0, 2]  # case and spaces ignored
+    assert matching_rows(rows, texts, "partly evidenced") == [1]
+    assert matching_rows(rows, texts, "families") == [1]  # the question's words, not shown
+    # a blind item's answer is hidden from the filter as from the table
+    assert matching_rows(blind_rows(rows, {"C8"}), texts, "neglect") == []
+    assert question_id_named(" c8 ", ["A1", "C8"]) == "C8"
+    assert question_id_named("C", ["A1", "C8"]) is None
+    assert queue_ids_html(["A1", '"x']) == '<div class="rv-ids" data-ids="A1 &quot;x"></div>'

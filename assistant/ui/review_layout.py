@@ -13,10 +13,12 @@ from assistant.ui.review_views import HISTORY_HEADERS
 
 KEYS_HELP = (
     "Keys: **1–9** pick a choice · **A** accept · **E** or **Ctrl+Enter** save · **R** reject · "
-    "**J**/**K** next/previous · **N** next to review · **P** page browser · **X** use as "
-    "example · **Esc** leave a field (letter keys do nothing while you type; Ctrl+Enter and Esc "
+    "**J**/**K** next/previous · **N** next to review · **/** filter the queue (Enter opens "
+    "the first row; a question id opens it) · **P** page browser · **X** use as example · "
+    "**Esc** leave a field (letter keys do nothing while you type; Ctrl+Enter and Esc "
     "work everywhere)"
 )
+FIND_PLACEHOLDER = "Filter: id, words, status (/) · Enter opens"
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ReviewWidgets:
     unsaved: Any  # {"report_id/qid": {"value", "note"}}: edits left unsaved, kept per session
     order: Any
     order_pick: Any
+    find: Any  # the queue's filter (id, words, status): the rows shown are the rows walked
     queue_ids: Any  # the shown rows' ids in order, for the JS that keeps the open row in view
     next_report_btn: Any
     next_report: Any
@@ -88,7 +91,7 @@ def review_layout(assistant) -> ReviewWidgets:
     with gr.Row(equal_height=False, elem_id="rv-main"):
         # min widths: the three columns stay side by side from 1000 px (290 + 320 + 280 + gaps)
         with gr.Column(scale=4, min_width=290, elem_id="rv-queue-col"):
-            # one line at any width (a radio of four orders took three lines at 1000 px)
+            # one line each at any width (a radio of four orders took three lines at 1000 px)
             order_pick = gr.Dropdown(
                 ORDER_CHOICES,
                 value="audit",
@@ -97,6 +100,16 @@ def review_layout(assistant) -> ReviewWidgets:
                 filterable=False,
                 container=False,
                 elem_id="rv-order",
+            )
+            # the rows J/K and "next after saving" walk are the rows this filter leaves (the
+            # server filters: Gradio's own search box hid rows in the browser only)
+            find = gr.Textbox(
+                placeholder=FIND_PLACEHOLDER,
+                label="Filter the queue",
+                show_label=False,
+                container=False,
+                max_lines=1,
+                elem_id="rv-find",
             )
             queue_ids = gr.HTML("", elem_id="rv-queue-ids")  # the rows' ids, for the page's JS
             queue = gr.Dataframe(
@@ -107,7 +120,7 @@ def review_layout(assistant) -> ReviewWidgets:
                 label="Queue",
                 elem_id="rv-queue",
                 max_height=560,
-                show_search="search",
+                show_search="none",
                 column_widths=["15%", "24%", "25%", "36%"],
             )
             with gr.Row():
@@ -257,6 +270,7 @@ def review_layout(assistant) -> ReviewWidgets:
         unsaved=unsaved,
         order=order,
         order_pick=order_pick,
+        find=find,
         queue_ids=queue_ids,
         next_report_btn=next_report_btn,
         next_report=next_report,

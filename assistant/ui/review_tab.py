@@ -90,11 +90,16 @@ def review_page(ctx: AppContext):
         return a.hidden_for(who, report_id)
 
     def queue_view(
-        report_id: str | None, order: str | None = "audit", blind: set | None = None
+        report_id: str | None,
+        order: str | None = "audit",
+        blind: set | None = None,
+        find: str | None = "",
     ) -> dict:
+        """The queue in `order`, the rows the filter `find` leaves: w.order holds their ids,
+        the rows J/K and "next after saving" walk."""
         if not report_id:
             return {
-                w.queue: frame([], QUEUE_HEADERS),
+                w.queue: gr.update(value=frame([], QUEUE_HEADERS), label="Queue"),
                 w.queue_ids: views.queue_ids_html([]),
                 w.progress_md: "",
                 w.order: [],
@@ -107,11 +112,15 @@ def review_page(ctx: AppContext):
         done = bool(items) and all(it.state.reviewed for it in items)
         nxt = a.next_unreviewed_report(report_id) if done else None
         progress = progress_text(items) + (" · **report done**" if done else "")
+        rows = views.blind_rows(queue_rows(items), blind or set())
+        kept = views.matching_rows(rows, [it.question.text for it in items], find)
+        ids = [items[i].question.id for i in kept]
+        label = "Queue" if len(kept) == len(items) else f"Queue: {len(kept)} of {len(items)} shown"
         return {
-            w.queue: frame(views.blind_rows(queue_rows(items), blind or set()), QUEUE_HEADERS),
-            w.queue_ids: views.queue_ids_html([it.question.id for it in items]),
+            w.queue: gr.update(value=frame([rows[i] for i in kept], QUEUE_HEADERS), label=label),
+            w.queue_ids: views.queue_ids_html(ids),
             w.progress_md: progress,
-            w.order: [it.question.id for it in items],
+            w.order: ids,
             w.draft_btn: gr.update(visible=not drafted),
             w.next_report_btn: gr.update(
                 visible=nxt is not None,
@@ -310,10 +319,15 @@ def review_page(ctx: AppContext):
 
     # --- handlers -----------------------------------------------------------------------
     def open_report(
-        report_id, order="audit", typed=None, request: gr.Request | None = None, unsaved=None
+        report_id,
+        order="audit",
+        typed=None,
+        request: gr.Request | None = None,
+        unsaved=None,
+        find: str | None = "",
     ):
         blind = hidden(report_id, typed, request)
-        out = queue_view(report_id, order, blind)
+        out = queue_view(report_id, order, blind, find)
         if not report_id:
             out.update(blank_item())
             return out
@@ -338,8 +352,10 @@ def review_page(ctx: AppContext):
     def step(current: dict, ids: list[str], delta: int, typed, unsaved, values, note_v, request):
         if not current or not ids:
             return {}
-        position = ids.index(current["qid"]) if current["qid"] in ids else 0
-        qid = ids[(position + delta) % len(ids)]
+        if current["qid"] in ids:
+            qid = ids[(ids.index(current["qid"]) + delta) % len(ids)]
+        else:  # the open question is not among the rows shown: J opens the top one, K the last
+            qid = ids[0] if delta > 0 else ids[-1]
         return move_to(current["report_id"], qid, current, typed, unsaved, values, note_v, request)
 
     def goto_todo(current: dict, ids: list[str], typed, unsaved, values, note_v, request):
@@ -351,16 +367,41 @@ def review_page(ctx: AppContext):
         return move_to(current["report_id"], qid, current, typed, unsaved, values, note_v, request)
 
     def done_text(report_id: str) -> str:
+        states = a.review_states(report_id)
+        left = [qid for qid in a.bank.ids if qid in states and not states[qid].reviewed]
+        if left:  # the filter hides them
+            return (
+                f"No row the filter shows is left to review; {len(left)} other"
+                f"{' is' if len(left) == 1 else 's are'} ({', '.join(left[:5])}"
+                f"{', …' if len(left) > 5 else ''}): clear the filter to see them."
+            )
         nxt = a.next_unreviewed_report(report_id)
         text = "Every question of this report has been reviewed."
         if nxt is None:
             return text + " No other report has questions left to review."
         return text + f" Next report to review: {report_label(nxt)} (button above)."
 
-    def reorder(current: dict, report_id, order, typed, request: gr.Request):
+    def reorder(report_id, order, find, typed, request: gr.Request):
+        """Another order or filter: the queue again (the item on screen stays)."""
         if not report_id:
             return {}
-        return queue_view(report_id, order, hidden(report_id, typed, request))
+        return queue_view(report_id, order, hidden(report_id, typed, request), find)
+
+    def find_and_open(report_id, order, find, typed, current, unsaved, values, note_v, request):
+        """Enter in the filter: a question id opens that question among every row (the filter
+        is cleared: a jump); other words open the first row they leave."""
+        if not report_id:
+            return {}
+        jump = views.question_id_named(find, a.bank.ids)
+        find = "" if jump else find
+        out = queue_view(report_id, order, hidden(report_id, typed, request), find)
+        out[w.find] = find
+        target = jump or next(iter(out[w.order]), None)
+        if target is None:
+            out[w.msg] = message("warn", f"No question matches “{html.escape(find)}”.")
+            return out
+        out.update(move_to(report_id, target, current, typed, unsaved, values, note_v, request))
+        return out
 
     def decide(
         action: str,
@@ -373,6 +414,7 @@ def review_page(ctx: AppContext):
         order_v,
         request: gr.Request | None,
         unsaved: dict | None = None,
+        find: str | None = "",
     ):
         if not current:
             return {w.msg: message("warn", "Pick a question from the queue first.")}
@@ -401,7 +443,8 @@ def review_page(ctx: AppContext):
             out = item_view(report_id, qid, keep_inputs=True)
             out[w.msg] = message("error", f"Not saved — {exc}")
             gr.Warning(f"Not saved: someone else changed {qid}. See their decision below.")
-            return {**out, **queue_view(report_id, order_v, hidden(report_id, typed, request))}
+            blind = hidden(report_id, typed, request)
+            return {**out, **queue_view(report_id, order_v, blind, find)}
         except ReviewAssistantError as exc:
             return {w.msg: message("error", f"Not saved — {exc}")}
         nxt = next_todo(report_id, ids, qid) if advance_v else qid
@@ -414,7 +457,7 @@ def review_page(ctx: AppContext):
             saved += ". " + done_text(report_id)
         restored = out.get(w.msg)
         out[w.msg] = message("ok", saved) + (restored or "")
-        return {**out, **queue_view(report_id, order_v, blind)}
+        return {**out, **queue_view(report_id, order_v, blind, find)}
 
     def annotate(
         action: str,
@@ -521,14 +564,15 @@ def review_page(ctx: AppContext):
         out[w.msg] = message("ok", f"Saved: {event.describe()}{where}")
         return out
 
-    def draft_this(report_id, order, progress=gr.Progress()):  # noqa: B008 — Gradio's hook
+    def draft_this(report_id, order, find, progress=gr.Progress()):  # noqa: B008 — Gradio's hook
         if not report_id:
             return {w.msg: message("warn", "Pick a report first.")}
         try:
             _, outcomes = draft_with_progress(a, report_id, progress)
         except Exception as exc:
             return {w.msg: message("error", f"Drafting failed — {error_text(exc)}")}
-        out = open_report(report_id, order)  # drafting is sighted: no blind marker drafts
+        # drafting is sighted: no blind marker drafts
+        out = open_report(report_id, order, find=find)
         out[w.msg] = message("ok", f"Drafted {len(outcomes)} questions.")
         return out
 
@@ -545,10 +589,15 @@ def review_page(ctx: AppContext):
     all_out = [*queue_outputs, *item_outputs]
     box = ctx.reviewer_box
 
-    def on_open(report_id, order, typed, c, kept, v1, v2, v3, v4, n, request: gr.Request):
+    def on_open(report_id, order, find, typed, c, kept, v1, v2, v3, v4, n, request: gr.Request):
         """Another report: the item left keeps its unsaved edit, the one opened gets its own."""
         stash = keep_unsaved(c, [v1, v2, v3, v4], n, kept)
-        return moved_on(c, stash, open_report(report_id, order, typed, request, stash))
+        return moved_on(c, stash, open_report(report_id, order, typed, request, stash, find))
+
+    def on_find_enter(
+        report_id, order, find, typed, c, kept, v1, v2, v3, v4, n, request: gr.Request
+    ):
+        return find_and_open(report_id, order, find, typed, c, kept, [v1, v2, v3, v4], n, request)
 
     def on_prev(c, o, typed, kept, v1, v2, v3, v4, n, request: gr.Request):
         return step(c, o, -1, typed, kept, [v1, v2, v3, v4], n, request)
@@ -564,13 +613,13 @@ def review_page(ctx: AppContext):
     ):
         return select_item(report_id, typed, c, kept, [v1, v2, v3, v4], n, evt, request)
 
-    def on_reviewer(c, report_id, order, typed, request: gr.Request):
+    def on_reviewer(c, report_id, order, find, typed, request: gr.Request):
         """The queue and the item on screen again, as this reviewer may see them (another name
         typed in local mode; the tab opened after taking a blind item)."""
         if not report_id:
             return {w.msg: gr.update()}
         blind = hidden(report_id, typed, request)
-        out = queue_view(report_id, order, blind)
+        out = queue_view(report_id, order, blind, find)
         if c and c.get("qid") and c.get("report_id") == report_id:
             was_blind = bool(c.get("blind"))
             view = item_view(
@@ -588,15 +637,36 @@ def review_page(ctx: AppContext):
 
     typed_in = [w.unsaved, *editors, w.note]  # what moving on keeps (keep_unsaved)
     w.report.change(
-        on_open, [w.report, w.order_pick, box, w.item, *typed_in], all_out, api_name="open_report"
+        on_open,
+        [w.report, w.order_pick, w.find, box, w.item, *typed_in],
+        all_out,
+        api_name="open_report",
     )
-    w.order_pick.change(reorder, [w.item, w.report, w.order_pick, box], queue_outputs)
+    queue_inputs = [w.report, w.order_pick, w.find, box]
+    w.order_pick.change(reorder, queue_inputs, queue_outputs)
+    # .change, not .input: Enter on a question id clears the box, and that change comes last,
+    # so a keystroke's queue still on its way never stays filtered under an empty box
+    w.find.change(
+        reorder,
+        queue_inputs,
+        queue_outputs,
+        trigger_mode="always_last",
+        concurrency_id="rv-find",
+        concurrency_limit=1,
+    )
+    w.find.submit(
+        on_find_enter,
+        [*queue_inputs, w.item, *typed_in],
+        [w.find, *all_out],
+        concurrency_id="rv-find",
+        concurrency_limit=1,
+    )
     w.next_report_btn.click(lambda nxt: gr.update(value=nxt), [w.next_report], [w.report])
     w.queue.select(on_select, [w.report, box, w.item, *typed_in], item_outputs)
     w.prev_btn.click(on_prev, [w.item, w.order, box, *typed_in], item_outputs)
     w.next_btn.click(on_next, [w.item, w.order, box, *typed_in], item_outputs)
     w.todo_btn.click(on_todo, [w.item, w.order, box, *typed_in], item_outputs)
-    box.blur(on_reviewer, [w.item, w.report, w.order_pick, box], all_out)
+    box.blur(on_reviewer, [w.item, w.report, w.order_pick, w.find, box], all_out)
     w.example_btn.click(toggle_example, [w.item, box], item_outputs, api_name="mark_example")
     decision_inputs = [
         w.item,
@@ -610,16 +680,17 @@ def review_page(ctx: AppContext):
         w.advance,
         w.order_pick,
         w.unsaved,
+        w.find,
     ]
 
-    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
-        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
+    def on_accept(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, find, request: gr.Request):
+        return decide("accept", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept, find)
 
-    def on_save(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
-        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
+    def on_save(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, find, request: gr.Request):
+        return decide("save", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept, find)
 
-    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, request: gr.Request):
-        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept)
+    def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, find, request: gr.Request):
+        return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept, find)
 
     w.accept_btn.click(on_accept, decision_inputs, all_out, api_name="decide_accept")
     w.save_btn.click(on_save, decision_inputs, all_out, api_name="decide_save")
@@ -643,7 +714,11 @@ def review_page(ctx: AppContext):
     w.add_btn.click(on_add, annotate_inputs, item_outputs, api_name="add_passage")
     w.cites.select(select_cite, [w.item], [*w.viewer.outputs, w.item])
     w.draft_btn.click(
-        draft_this, [w.report, w.order_pick], all_out, api_name="draft_report", concurrency_limit=1
+        draft_this,
+        [w.report, w.order_pick, w.find],
+        all_out,
+        api_name="draft_report",
+        concurrency_limit=1,
     )
     w.csv_btn.click(
         lambda which, rid: export("csv", which, rid),
@@ -661,7 +736,7 @@ def review_page(ctx: AppContext):
     return ReviewHandles(
         report=w.report,
         refresh=on_reviewer,
-        refresh_inputs=[w.item, w.report, w.order_pick, box],
+        refresh_inputs=[w.item, w.report, w.order_pick, w.find, box],
         refresh_outputs=all_out,
         pages_btn=w.pages_btn,
         item=w.item,
