@@ -998,7 +998,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("analysis", cmd_analysis, "write the draft yearly analysis (DOCX and HTML)")
     p.add_argument("--period", type=_period, help="the year, e.g. 2020-21")
-    p.add_argument("--run", help="a scoring run instead of all reports of the period")
+    p.add_argument(
+        "--run",
+        help="a scoring run's reports instead of all of the period: run id or unique prefix, "
+        "from `runs`; the run sets the period",
+    )
     p.add_argument("--compare", help="an earlier period (or run id) for year-on-year figures")
     p.add_argument(
         "--source",

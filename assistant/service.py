@@ -902,7 +902,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             )
         raise NotFoundError(
             f"no scoring run {ref}",
-            "list them with `review-assistant runs`; `cohort --run` takes a run id from there "
+            "list them with `review-assistant runs`; --run takes a run id from there "
             "(or a unique prefix)",
         )
 

@@ -578,3 +578,41 @@ def test_a_register_row_without_publication_is_counted_as_not_recorded(service, 
     assert figures["report published"].text("slash") == "1/4"
     unknown = figures["publication not recorded in the register"]
     assert (unknown.text("slash"), sorted(unknown.members)) == ("2/4", ["Four", "Three"])
+
+
+def _run_of(service: Assistant, period: str) -> str:
+    return next(r["run_id"] for r in service.score_runs() if r["label"] == period)
+
+
+def test_a_run_sets_the_analysis_period_and_one_of_another_period_is_refused(
+    service, tmp_path, capsys
+):
+    then_run = _run_of(service, THEN)
+    names = [r.partnership for r in _reports(service)]
+    service.import_register(_register_csv(tmp_path / "register.csv", names), NOW)
+    out = str(tmp_path / "out")
+    assert main(["analysis", "--period", NOW, "--run", then_run, "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: run {then_run} is of {THEN}, not {NOW}: drop --period")
+    assert len(err.strip().splitlines()) == 1
+    analysis = service.analysis(run_id=then_run)  # the run names its period
+    assert (analysis.title, analysis.period) == (f"Yearly analysis {THEN}", THEN)
+    assert analysis.compliance == []  # 2020-21's register is not 2019-20's
+    assert {r.period for r in analysis.reports.values()} == {THEN}
+    assert service.analysis(THEN, run_id=then_run).period == THEN
+
+
+def test_analysis_takes_a_unique_prefix_of_a_run_id_as_cohort_and_export_do(
+    service, tmp_path, capsys
+):
+    then_run = _run_of(service, THEN)
+    prefix = then_run.removeprefix("run-")[:5]
+    assert main(["analysis", "--run", prefix, "--out", str(tmp_path / "a")]) == 0
+    assert capsys.readouterr().out.startswith(f"Yearly analysis {THEN}: {N_REPORTS} reports")
+    assert service.analysis(run_id=then_run[:8]).run_id == then_run
+    assert main(["cohort", "--run", prefix]) == 0  # the same resolver
+    capsys.readouterr()
+    assert main(["analysis", "--run", "run-zz", "--out", str(tmp_path / "b")]) == 2
+    assert "error: no scoring run run-zz: list them with `review-assistant runs`" in (
+        capsys.readouterr().err
+    )

@@ -31,10 +31,29 @@ from assistant.errors import (
     NotFoundError,
     ReviewAssistantError,
 )
+from assistant.ingest.identity import parse_period
 from assistant.review.decisions import Event
 
 if TYPE_CHECKING:
-    pass
+    from assistant.library import ReportRecord
+
+
+def _year_before(period: str | None) -> str | None:
+    """'2020-21' → '2019-20'; None for what is not a period."""
+    try:
+        start, end = (period or "").split("-")
+        return f"{int(start) - 1}-{int(end) - 1:02d}"
+    except ValueError:
+        return None
+
+
+def _run_period(run: dict, reports: list[ReportRecord]) -> str | None:
+    """The period a run's reports are of: its label when that is a period (`score --period`
+    labels the reports too), else the one period all its reports share, else None."""
+    if run.get("label") and parse_period(run["label"]) == run["label"]:
+        return run["label"]
+    periods = {r.period for r in reports if r is not None}
+    return periods.pop() if len(periods) == 1 and None not in periods else None
 
 
 class YearlyAnalysis:
@@ -46,17 +65,24 @@ class YearlyAnalysis:
         return RegisterStore(self.db)
 
     def _analysis_reports(self, period: str | None, run_id: str | None):
-        """(reports, engine, title, period) of one period or one scoring run."""
-        runs = RunStore(self.db)
+        """(reports, engine, title, period, run id) of one period or one scoring run (`run_id`:
+        an id or a unique prefix, as `cohort --run` takes). A run names its period: `period`
+        may be left out, and a period the run's reports are not of is refused (the document
+        would carry one year's title, register and sample over another year's reports)."""
         if run_id:
-            run = runs.get(run_id)
-            if run is None:
-                raise NotFoundError(
-                    f"no run {run_id}", "use the run id `review-assistant score` printed"
+            run = self.resolve_run(run_id)
+            reports = [self.reports.get(r) for r in RunStore(self.db).report_ids(run["run_id"])]
+            of_run = _run_period(run, reports)
+            others = sorted({r.period for r in reports if r.period} - {period})
+            if period and (of_run not in (None, period) or (of_run is None and others)):
+                raise ReviewAssistantError(
+                    f"run {run['run_id']} is of {of_run or ' and '.join(others)}, not {period}",
+                    f"drop --period (the run sets it), or name a run of {period} "
+                    "from `review-assistant runs`",
                 )
-            reports = [self.reports.get(r) for r in runs.report_ids(run["run_id"])]
-            period = period or run["label"]
-            return reports, run["engine"], f"Yearly analysis {period or run_id}", period
+            period = period or of_run
+            title = f"Yearly analysis {period or run['run_id']}"
+            return reports, run["engine"], title, period, run["run_id"]
         if not period:
             raise ReviewAssistantError("no period given", "name one, e.g. --period 2020-21")
         reports = self.list_reports(period=period)
@@ -64,7 +90,7 @@ class YearlyAnalysis:
             raise NotFoundError(
                 f"no reports for {period}", "score that year first: review-assistant score FOLDER"
             )
-        return reports, None, f"Yearly analysis {period}", period
+        return reports, None, f"Yearly analysis {period}", period, None
 
     def analysis(
         self,
@@ -79,15 +105,14 @@ class YearlyAnalysis:
         (`source="drafts"`: the machine drafts only), the register's compliance figures and the
         latest sample; with `compare` (a period or a run id) the year-on-year changes too; with
         `narrative`, a paragraph per theme drafted by the LLM from the figures, marked so."""
-        reports, engine, title, period = self._analysis_reports(period, run_id)
+        reports, engine, title, period, run_id = self._analysis_reports(period, run_id)
         now = self._build_analysis(reports, engine, title, period, run_id, source)
         if compare:
             if RunStore(self.db).get(compare):
-                then_reports, e, t, p = self._analysis_reports(None, compare)
-                then = self._build_analysis(then_reports, e, t, p, compare, source)
+                then_reports, e, t, p, then_run = self._analysis_reports(None, compare)
             else:
-                then_reports, e, t, p = self._analysis_reports(compare, None)
-                then = self._build_analysis(then_reports, e, t, p, None, source)
+                then_reports, e, t, p, then_run = self._analysis_reports(compare, None)
+            then = self._build_analysis(then_reports, e, t, p, then_run, source)
             now.comparison = compare_analyses(then, now)
         if narrative:  # one paragraph per theme from the figures only (LLM engine)
             try:
@@ -102,12 +127,8 @@ class YearlyAnalysis:
 
     def earlier_period(self, period: str | None) -> str | None:
         """The year before `period` ("2020-21" → "2019-20") when the library has its reports."""
-        try:
-            start, end = (period or "").split("-")
-            before = f"{int(start) - 1}-{int(end) - 1:02d}"
-        except ValueError:
-            return None
-        return before if self.list_reports(period=before) else None
+        before = _year_before(period)
+        return before if before and self.list_reports(period=before) else None
 
     def _build_analysis(self, reports, engine, title, period, run_id, source) -> Analysis:
         analysis = build_analysis(
