@@ -616,3 +616,10 @@ def test_analysis_takes_a_unique_prefix_of_a_run_id_as_cohort_and_export_do(
     assert "error: no scoring run run-zz: list them with `review-assistant runs`" in (
         capsys.readouterr().err
     )
+
+
+def test_analysis_refuses_a_period_that_is_not_one(service, tmp_path, capsys):
+    assert main(["analysis", "--period", "2020", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: period '2020' is not a reporting period: use 2020-21")
+    assert main(["analysis", "--period", "2020/21", "--out", str(tmp_path)]) == 0

@@ -31,7 +31,7 @@ from assistant.errors import (
     NotFoundError,
     ReviewAssistantError,
 )
-from assistant.ingest.identity import parse_period
+from assistant.ingest.identity import PERIOD_FORMS, normalise_period, parse_period
 from assistant.review.decisions import Event
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ class YearlyAnalysis:
         an id or a unique prefix, as `cohort --run` takes). A run names its period: `period`
         may be left out, and a period the run's reports are not of is refused (the document
         would carry one year's title, register and sample over another year's reports)."""
+        if period is not None:
+            period = self._analysis_period(period)
         if run_id:
             run = self.resolve_run(run_id)
             reports = [self.reports.get(r) for r in RunStore(self.db).report_ids(run["run_id"])]
@@ -91,6 +93,17 @@ class YearlyAnalysis:
                 f"no reports for {period}", "score that year first: review-assistant score FOLDER"
             )
         return reports, None, f"Yearly analysis {period}", period, None
+
+    def _analysis_period(self, period: str) -> str:
+        """`period` as reports are stored under it; one that is not a period is refused, as
+        ingest and score refuse it, unless reports carry it (stored before periods were
+        checked)."""
+        checked = parse_period(period)
+        if checked is None and not self.list_reports(period=period):
+            raise ReviewAssistantError(
+                f"period {period.strip()!r} is not a reporting period", PERIOD_FORMS
+            )
+        return checked or normalise_period(period)
 
     def analysis(
         self,
