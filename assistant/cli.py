@@ -1003,7 +1003,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a scoring run's reports instead of all of the period: run id or unique prefix, "
         "from `runs`; the run sets the period",
     )
-    p.add_argument("--compare", help="an earlier period (or run id) for year-on-year figures")
+    p.add_argument(
+        "--compare", help="an earlier period (or run id or prefix) for year-on-year figures"
+    )
     p.add_argument(
         "--source",
         choices=["decided", "drafts"],

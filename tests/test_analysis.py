@@ -623,3 +623,21 @@ def test_analysis_refuses_a_period_that_is_not_one(service, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: period '2020' is not a reporting period: use 2020-21")
     assert main(["analysis", "--period", "2020/21", "--out", str(tmp_path)]) == 0
+
+
+def test_year_on_year_with_the_analysis_own_period_or_run_is_refused(service, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    now_run, then_run = _run_of(service, NOW), _run_of(service, THEN)
+    for args in (
+        ["--period", NOW, "--compare", NOW],
+        ["--period", NOW, "--compare", "2020/21"],
+        ["--period", NOW, "--compare", now_run],
+        ["--run", now_run, "--compare", now_run[:9]],
+    ):
+        assert main(["analysis", *args, "--out", out]) == 2, args
+        err = capsys.readouterr().err
+        assert "year on year compares another period" in err and "--compare 2019-20" in err
+    assert main(["analysis", "--run", now_run, "--compare", then_run[:9], "--out", out]) == 0
+    assert "year on year:" in capsys.readouterr().out
+    assert main(["analysis", "--period", NOW, "--compare", "2020", "--out", out]) == 2
+    assert "'2020' is neither a reporting period nor a scoring run" in capsys.readouterr().err

@@ -121,10 +121,19 @@ class YearlyAnalysis:
         reports, engine, title, period, run_id = self._analysis_reports(period, run_id)
         now = self._build_analysis(reports, engine, title, period, run_id, source)
         if compare:
-            if RunStore(self.db).get(compare):
-                then_reports, e, t, p, then_run = self._analysis_reports(None, compare)
-            else:
-                then_reports, e, t, p, then_run = self._analysis_reports(compare, None)
+            then_reports, e, t, p, then_run = self._compared_reports(compare)
+            if (then_run is not None and then_run == run_id) or (p is not None and p == period):
+                same_run = then_run is not None and then_run == run_id
+                what = (
+                    f"run {then_run}, the analysis's own"
+                    if same_run
+                    else f"of {p}, as the analysis is"
+                )
+                raise ReviewAssistantError(
+                    f"--compare {compare} is {what}: year on year compares another period",
+                    "name an earlier period or a run of one"
+                    + (f", e.g. --compare {_year_before(p)}" if _year_before(p) else ""),
+                )
             then = self._build_analysis(then_reports, e, t, p, then_run, source)
             now.comparison = compare_analyses(then, now)
         if narrative:  # one paragraph per theme from the figures only (LLM engine)
@@ -137,6 +146,18 @@ class YearlyAnalysis:
             stories = draft_narratives(now, engine.provider, engine.model or "the model")
             now.narratives = {n.theme_id: n for n in stories}
         return now
+
+    def _compared_reports(self, compare: str):
+        """`_analysis_reports` of what `--compare` names: a period, else a run (id or prefix);
+        neither is refused saying what it takes."""
+        if parse_period(compare) is not None or self.list_reports(period=compare):
+            return self._analysis_reports(compare, None)
+        if not RunStore(self.db).find(compare):
+            raise ReviewAssistantError(
+                f"--compare {compare.strip()!r} is neither a reporting period nor a scoring run",
+                f"{PERIOD_FORMS}; or a run id from `review-assistant runs`",
+            )
+        return self._analysis_reports(None, compare)
 
     def earlier_period(self, period: str | None) -> str | None:
         """The year before `period` ("2020-21" → "2019-20") when the library has its reports."""
