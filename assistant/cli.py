@@ -587,7 +587,7 @@ def cmd_register(args) -> int:
         n = assistant.import_register(Path(args.file), args.period)
         print(f"register {args.period}: {n} partnerships imported from {Path(args.file).name}")
         return 0
-    rows = assistant.register_rows(args.period)
+    rows = assistant.register_rows(args.period, required=True)
     if args.json:
         _print_json([r.__dict__ for r in rows])
         return 0

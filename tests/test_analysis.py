@@ -641,3 +641,16 @@ def test_year_on_year_with_the_analysis_own_period_or_run_is_refused(service, tm
     assert "year on year:" in capsys.readouterr().out
     assert main(["analysis", "--period", NOW, "--compare", "2020", "--out", out]) == 2
     assert "'2020' is neither a reporting period nor a scoring run" in capsys.readouterr().err
+
+
+def test_register_show_without_a_register_says_how_to_import_one(service, capsys):
+    assert main(["register", "show", "--period", NOW]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: no register for {NOW}: import one first: "
+        f"review-assistant register import FILE.csv --period {NOW}\n"
+    )
+    assert main(["sample", "--period", NOW, "--n", "1", "--seed", "1"]) == 2
+    assert capsys.readouterr().err == err  # as sample says it
+    assert main(["register", "show", "--period", NOW, "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["error"] == f"no register for {NOW}"

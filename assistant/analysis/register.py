@@ -217,6 +217,14 @@ def parse_register(path: Path, period: str) -> list[RegisterRow]:
     return rows
 
 
+def no_register(period: str) -> NotFoundError:
+    """The error of a period without a register (for `sample` and `register show`)."""
+    return NotFoundError(
+        f"no register for {period}",
+        f"import one first: review-assistant register import FILE.csv --period {period}",
+    )
+
+
 class RegisterStore:
     """The register and the drawn samples (owns their SQL)."""
 
@@ -322,10 +330,7 @@ def draw_sample(
     if by is not None and by not in STRATA:
         raise ReviewAssistantError(f"cannot stratify by {by!r}", f"use one of {STRATA}")
     if not rows:
-        raise NotFoundError(
-            f"no register for {period}",
-            f"import one first: review-assistant register import FILE.csv --period {period}",
-        )
+        raise no_register(period)
     population = [r for r in rows if r.published] or rows
     if n < 1 or n > len(population):
         raise ReviewAssistantError(

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 from assistant.analysis.compare import compare as compare_analyses
 from assistant.analysis.figures import Analysis, build_analysis, field_agreement
 from assistant.analysis.narrative import draft_narratives
-from assistant.analysis.register import RegisterStore, Sample, draw_sample, parse_register
+from assistant.analysis.register import (
+    RegisterStore,
+    Sample,
+    draw_sample,
+    no_register,
+    parse_register,
+)
 from assistant.analysis.second_marking import (
     BlindItem,
     BlindMark,
@@ -193,8 +199,13 @@ class YearlyAnalysis:
         rows = parse_register(Path(path), period)
         return self.register_store.replace(period, rows, Path(path).name)
 
-    def register_rows(self, period: str):
-        return self.register_store.rows(period)
+    def register_rows(self, period: str, *, required: bool = False):
+        """The period's register rows; with `required`, none is a NotFoundError saying how
+        to import one."""
+        rows = self.register_store.rows(period)
+        if required and not rows:
+            raise no_register(period)
+        return rows
 
     def draw_sample(self, period: str, n: int, seed: int, by: str | None = None) -> Sample:
         """Draw (and record) a reproducible, optionally stratified sample from the register."""
