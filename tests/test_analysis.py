@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from assistant.errors import ReviewAssistantError
 from assistant.service import Assistant
 from evals.synthetic.sample_reports import generate_sample_set
 
@@ -424,7 +425,7 @@ def test_cli_example_mark_agreement_and_register_show(service, tmp_path, capsys)
     assert main(["register", "show", "--period", NOW]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert shown[-2].split()[:3] == ["One", "South", "yes"]
-    assert main(["example", report.file_name, "C10", "--reviewer", "erin", "--page", "999"]) == 2
+    assert main(["example", report.file_name, "B8", "--reviewer", "erin", "--page", "999"]) == 2
     assert "page 999 is not in this report" in capsys.readouterr().err
 
 
@@ -509,9 +510,14 @@ def test_an_example_never_quotes_the_draft_a_reviewer_overruled_and_marks_undeci
         quote,
         "reviewer",
     )
-    # an example resting on a draft nobody decided says so, in every document
+    # an example resting on a draft nobody decided says so, in every document (`example`
+    # refuses such a mark now; one stored before it did is still shown, marked)
     other = next(r for r in reports if r.report_id != rid)
-    service.mark_example(other.report_id, "B6", "carol")
+    state = service.review_item(other.report_id, "B6")
+    service.record_decision(
+        other.report_id, "B6", "carol", "example", payload={"on": True},
+        base_event_id=state.last_event_id,
+    )  # fmt: skip
     analysis = service.analysis(NOW)
     (marked,) = [e for e in analysis.examples if e.chosen_by == "carol"]
     assert marked.undecided
@@ -654,3 +660,25 @@ def test_register_show_without_a_register_says_how_to_import_one(service, capsys
     assert capsys.readouterr().err == err  # as sample says it
     assert main(["register", "show", "--period", NOW, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"] == f"no register for {NOW}"
+
+
+def test_example_refuses_an_answer_no_reviewer_decided(service, capsys):
+    report = _reports(service)[0]
+    rid = report.report_id
+    assert main(["example", report.file_name, "b6", "--reviewer", "erin"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: B6 of {report.display_name} has no decided answer to use as an example (no "
+        "reviewer has decided it): decide the answer first (accept, edit or enter it in the "
+        "review tab: review-assistant serve), then mark it\n"
+    )
+    assert service.review_item(rid, "B6").example is None  # nothing stored
+    _reject(service, rid, "B6")
+    with pytest.raises(ReviewAssistantError, match="its draft was rejected, so it has none"):
+        service.mark_example(rid, "B6", "erin")
+    _accept(service, rid, "B6")
+    assert main(["example", report.file_name, "B6", "--reviewer", "erin"]) == 0
+    assert [e.chosen_by for e in service.analysis(NOW).examples if e.report_id == rid] == ["erin"]
+    assert not any(e.undecided for e in service.analysis(NOW).examples if e.chosen_by)
+    _edit(service, rid, "B6", "no")  # a mark stays on a changed answer, and can be removed
+    assert main(["example", report.file_name, "B6", "--reviewer", "erin", "--off"]) == 0

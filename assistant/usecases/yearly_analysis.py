@@ -62,6 +62,9 @@ def _run_period(run: dict, reports: list[ReportRecord]) -> str | None:
     return periods.pop() if len(periods) == 1 and None not in periods else None
 
 
+ANSWERED = ("accepted", "edited", "entered")  # decided with an answer (not rejected)
+
+
 class YearlyAnalysis:
     """Part of `Assistant`: uses its stores (db, bank, reports, drafts, decisions)."""
 
@@ -225,8 +228,23 @@ class YearlyAnalysis:
         note: str | None = None,
     ) -> Event:
         """Mark (or unmark) a decided answer "use as example" of practice: an annotation event
-        in the review store; it never changes the answer."""
+        in the review store; it never changes the answer. An answer no reviewer has decided
+        (or a rejected draft, which has none) is refused, as the review tab refuses it: an
+        example the analysis quotes as practice is a reviewer's choice of a reviewer's answer.
+        Removing a mark is always allowed."""
         state = self.review_item(report_id, question_id)
+        if on and state.status not in ANSWERED:
+            why = (
+                "its draft was rejected, so it has none"
+                if state.status == "rejected"
+                else "no reviewer has decided it"
+            )
+            name = self.reports.get(report_id).display_name
+            raise ReviewAssistantError(
+                f"{state.question_id} of {name} has no decided answer to use as an example ({why})",
+                "decide the answer first (accept, edit or enter it in the review tab: "
+                "review-assistant serve), then mark it",
+            )
         payload = {"on": on, **({"page": page, "quote": quote or ""} if page else {})}
         return self.record_decision(
             report_id,
