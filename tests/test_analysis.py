@@ -682,3 +682,38 @@ def test_example_refuses_an_answer_no_reviewer_decided(service, capsys):
     assert not any(e.undecided for e in service.analysis(NOW).examples if e.chosen_by)
     _edit(service, rid, "B6", "no")  # a mark stays on a changed answer, and can be removed
     assert main(["example", report.file_name, "B6", "--reviewer", "erin", "--off"]) == 0
+
+
+def test_exports_write_times_as_utc_date_times_excel_reads(service, tmp_path):
+    import csv
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    report = _reports(service)[0]
+    event = _accept(service, report.report_id, "A1")
+    decided = datetime.fromisoformat(event.created_at).replace(tzinfo=None)
+    assert main(["review-export", "--out", str(tmp_path / "final.csv")]) == 0
+    with (tmp_path / "final.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    (row,) = [r for r in rows if r["Report id"] == report.report_id and r["Question id"] == "A1"]
+    assert row["Decided at (UTC)"] == decided.strftime("%Y-%m-%d %H:%M:%S")  # no T, no +00:00
+    assert main(["review-export", "--out", str(tmp_path / "final.xlsx")]) == 0
+    book = load_workbook(tmp_path / "final.xlsx")
+    for sheet, column in (("Final answers", "Decided at (UTC)"), ("Decision log", "At (UTC)")):
+        header = [c.value for c in book[sheet][1]]
+        cells = [r[header.index(column)] for r in book[sheet].iter_rows(min_row=2)]
+        stamped = [c for c in cells if c.value is not None]
+        assert stamped and all(c.is_date for c in stamped), sheet
+        assert all(c.number_format == "yyyy-mm-dd hh:mm:ss" for c in stamped), sheet
+        assert decided in [c.value for c in stamped], sheet
+    # the run export's draft times alike
+    run = _run_of(service, NOW)
+    assert main(["export", "--run", run, "--out", str(tmp_path / "run")]) == 0
+    with (tmp_path / "run" / "drafts-long.csv").open(encoding="utf-8-sig") as handle:
+        made = [r["created_at_utc"] for r in csv.DictReader(handle)]
+    assert made and all(datetime.strptime(m, "%Y-%m-%d %H:%M:%S") for m in made)
+    sheet = load_workbook(tmp_path / "run" / "drafts.xlsx")["drafts"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("created_at_utc") + 1)
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd hh:mm:ss"

@@ -93,9 +93,10 @@ def test_the_one_cell_neutraliser_covers_every_formula_lead(lead):
 
 def test_review_export_uses_the_same_neutraliser():
     import assistant.review.final_answers as review
-    from assistant.bulk.export import safe_cell
+    from assistant.bulk.export import csv_value, write_xlsx
 
-    assert review.safe_cell is safe_cell
+    assert review.csv_value is csv_value and review.write_xlsx is write_xlsx  # via safe_cell
+    assert csv_value("=1") == "'=1"
     assert not hasattr(review, "_safe_cell")
 
 

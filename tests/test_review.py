@@ -369,7 +369,7 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
     assert got["A1"]["Status"] == "accepted" and got["A1"]["Reviewer"] == "alice"
     assert got["A1"]["Final answer"] == a.bank.get("A1").answer_label(a1.answer)
     assert got["A1"]["Partnership"] and got["A1"]["Period"] == "2021-22"
-    assert got["A1"]["Decided at"].startswith("20")
+    assert got["A1"]["Decided at (UTC)"].startswith("20")
     assert got["C10"]["Final answer"].startswith("'=HYPERLINK")  # not a live formula
     assert got["C10"]["Note"] == "'+1 check"
     assert got["C9"]["Status"] == "undecided" and got["C9"]["Draft answer"] == ""

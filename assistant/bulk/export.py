@@ -4,6 +4,8 @@ per draft, with citations and their verification status), as CSV, XLSX and JSON.
 Made to be opened in Excel: CSV with a UTF-8 byte-order mark (else Excel reads it as ANSI),
 XLSX with a bold frozen header, filters and column widths, numbers as numbers, answers as
 their labels ("Partly evidenced", not `partly`), and "not found" where the engine abstained.
+Times are UTC, said in the column's name: a date-time cell in XLSX, `2026-12-07 15:32:58` in
+CSV (Excel keeps the stored `2026-12-07T15:32:58+00:00` as text).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +44,41 @@ LONG_COLUMNS = [
     "verification",
     "marker",
     "error",
-    "created_at",
+    "created_at_utc",
 ]
 
 
 # What makes a spreadsheet program read a cell as a formula (CSV/formula injection, as OWASP
 # lists it): report text, file names and model answers can start with any of these.
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+CSV_DATETIME = "%Y-%m-%d %H:%M:%S"  # what Excel reads as a date-time
+XLSX_DATETIME = "yyyy-mm-dd hh:mm:ss"
+
+
+def utc_datetime(stamp: str | None) -> datetime | str | None:
+    """A stored ISO timestamp (`2026-12-07T15:32:58+00:00`) as a naive UTC datetime to the
+    second, which the writers turn into a date-time cell; None for none, a stamp that is not
+    one as given."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def csv_value(value: Any) -> Any:
+    """A CSV cell: a datetime as `CSV_DATETIME`, None as empty, text through `safe_cell`."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(CSV_DATETIME)
+    return safe_cell(value)
 
 
 def safe_cell(value: Any) -> Any:
@@ -68,7 +99,7 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict], **open_kwarg
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([safe_cell("" if row.get(c) is None else row.get(c)) for c in columns])
+            writer.writerow([csv_value(row.get(c)) for c in columns])
     return Path(path)
 
 
@@ -80,7 +111,7 @@ def write_xlsx(
 ) -> Path:
     """A workbook with one sheet per (name, columns, rows, widths): bold frozen header,
     filters on every column, column widths (`widths` by column, else from the content), and
-    every cell through `safe_cell` (numbers stay numbers)."""
+    every cell through `safe_cell` (numbers stay numbers, datetimes date-time cells)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -91,6 +122,9 @@ def write_xlsx(
         sheet.append(columns)
         for row in rows:
             sheet.append([safe_cell(_xlsx_value(row.get(c))) for c in columns])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, datetime):
+                    cell.number_format = XLSX_DATETIME
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -161,7 +195,7 @@ def long_rows(bank: QuestionBank, reports: list[ReportRecord], drafts: dict[str,
                 "verification": ";".join(c.verification for c in d.citations),
                 "marker": d.marker or "",
                 "error": d.error or "",
-                "created_at": d.created_at,
+                "created_at_utc": utc_datetime(d.created_at),
             }
 
 

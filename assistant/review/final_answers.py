@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.bulk.export import safe_cell, write_xlsx
+from assistant.bulk.export import csv_value, utc_datetime, write_xlsx
 from assistant.errors import ReviewAssistantError
 from assistant.review.decisions import DecisionStore, ItemState, answer_text
 
@@ -28,7 +28,7 @@ EXPORT_COLUMNS = {
     "final_answer": "Final answer",
     "status": "Status",
     "reviewer": "Reviewer",
-    "decided_at": "Decided at",
+    "decided_at": "Decided at (UTC)",
     "note": "Note",
     "report_id": "Report id",
     "draft_id": "Draft id",
@@ -94,7 +94,8 @@ def export_final_answers(
             writer = csv.writer(fh)
             writer.writerow(EXPORT_COLUMNS.values())
             for row in rows:
-                writer.writerow([safe_cell(row[k]) if row[k] is not None else "" for k in keys])
+                cells = {**row, "decided_at": utc_datetime(row["decided_at"])}
+                writer.writerow([csv_value(cells[k]) for k in keys])
         return path
     _write_xlsx(decisions, drafts, path, rows, report_ids)
     return path
@@ -114,7 +115,7 @@ LOG_COLUMNS = [
     "Seconds on task",
     "Draft id",
     "Based on event",
-    "At",
+    "At (UTC)",
     "Report",
 ]
 
@@ -178,11 +179,14 @@ def _write_xlsx(
                 e.seconds_on_task,
                 e.draft_id or "",
                 e.base_event_id,
-                e.created_at,
+                utc_datetime(e.created_at),
                 names.get(report_id, ""),
             )
             log_rows.append(dict(zip(LOG_COLUMNS, values, strict=True)))
-    labelled = [{EXPORT_COLUMNS[k]: v for k, v in row.items()} for row in rows]
+    labelled = [
+        {EXPORT_COLUMNS[k]: utc_datetime(v) if k == "decided_at" else v for k, v in row.items()}
+        for row in rows
+    ]
     widths = {"Question": 60, "Draft answer": 28, "Final answer": 28, "Note": 40}
     log_widths = {"Before": 24, "After": 24, "Citation": 60, "Note": 40, "Report": 28}
     write_xlsx(
