@@ -584,7 +584,9 @@ def cmd_register(args) -> int:
         if not args.file:
             print("error: register import needs the CSV file", file=sys.stderr)
             return 2
-        n = assistant.import_register(Path(args.file), args.period)
+        n, warnings = assistant.import_register(Path(args.file), args.period)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         print(f"register {args.period}: {n} partnerships imported from {Path(args.file).name}")
         return 0
     rows = assistant.register_rows(args.period, required=True)

@@ -717,3 +717,32 @@ def test_exports_write_times_as_utc_date_times_excel_reads(service, tmp_path):
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("created_at_utc") + 1)
     assert cell.is_date and cell.number_format == "yyyy-mm-dd hh:mm:ss"
+
+
+def test_a_report_sent_before_its_publication_date_is_a_warning_not_sent_in_time(
+    service, tmp_path, capsys
+):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Partnership,Published,Date published,Date sent to Panel,Date sent to What Works\n"
+        "On time,yes,2021-09-01,2021-09-01,2021-09-08\n"
+        "Early,yes,2021-09-10,2021-09-03,\n"
+        "Swapped,yes,2021-09-10,2021-09-12,2021-08-30\n",
+        "utf-8",
+    )
+    assert main(["register", "import", str(path), "--period", NOW]) == 0
+    captured = capsys.readouterr()
+    assert "3 partnerships imported" in captured.out
+    assert captured.err.splitlines() == [
+        "warning: register.csv: row 3: 'Early' sent to the Panel on 2021-09-03, before its "
+        "publication date 2021-09-10: not counted as sent within 7 days; check the dates",
+        "warning: register.csv: row 4: 'Swapped' sent to What Works on 2021-08-30, before its "
+        "publication date 2021-09-10: not counted as sent within 7 days; check the dates",
+    ]
+    figures = dict(service.analysis(NOW).compliance)
+    panel = figures["sent to the Panel within 7 days of publication"]
+    assert (panel.text("slash"), sorted(panel.members)) == ("2/3", ["On time", "Swapped"])
+    assert figures["sent to What Works within 7 days of publication"].members == ["On time"]
+    assert figures["sent to both within 7 days"].members == ["On time"]
+    early = figures["sent before the publication date in the register (dates to check)"]
+    assert (early.text("slash"), sorted(early.members)) == ("2/3", ["Early", "Swapped"])

@@ -411,6 +411,7 @@ def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:
         return Count(len(members), total, members, None, kind="partnerships")
 
     unknown = count(lambda r: r.published is None)
+    early = count(lambda r: any(r.sent_before_publication(w) for w in ("panel", "what_works")))
     return [
         ("report published", count(lambda r: r.published)),
         # "published 7/10" alone reads as 3 unpublished when the register left some blank
@@ -427,6 +428,13 @@ def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:
         (
             "sent to both within 7 days",
             count(lambda r: r.sent_within("panel") and r.sent_within("what_works")),
+        ),
+        # a sending dated before publication counts as none within 7 days: the register
+        # contradicts itself (dates swapped or mistyped?), so a reader checks it
+        *(
+            [("sent before the publication date in the register (dates to check)", early)]
+            if early.count
+            else []
         ),
     ]
 

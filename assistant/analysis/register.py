@@ -63,13 +63,24 @@ class RegisterRow:
     date_sent_what_works: str | None = None
     source_row: int = 0
 
-    def sent_within(self, which: str, days: int = WITHIN_DAYS) -> bool:
-        """Sent to `which` ("panel" | "what_works") no later than `days` after publication."""
+    def _gap(self, which: str) -> int | None:
+        """Days from publication to sending to `which`, when the register has both dates."""
         sent = self.date_sent_panel if which == "panel" else self.date_sent_what_works
         if not (self.published and self.date_published and sent):
-            return False
-        gap = date.fromisoformat(sent) - date.fromisoformat(self.date_published)
-        return gap.days <= days
+            return None
+        return (date.fromisoformat(sent) - date.fromisoformat(self.date_published)).days
+
+    def sent_within(self, which: str, days: int = WITHIN_DAYS) -> bool:
+        """Sent to `which` ("panel" | "what_works") on the day of publication or up to `days`
+        after it. A date before publication is not counted: the register contradicts itself
+        (dates swapped or mistyped, or a draft sent ahead), and it is a figure of its own."""
+        gap = self._gap(which)
+        return gap is not None and 0 <= gap <= days
+
+    def sent_before_publication(self, which: str) -> bool:
+        """The register dates the sending to `which` before the report's publication."""
+        gap = self._gap(which)
+        return gap is not None and gap < 0
 
 
 @dataclass
@@ -215,6 +226,25 @@ def parse_register(path: Path, period: str) -> list[RegisterRow]:
     if not rows:
         raise InputFileError(path, "no partnership rows below the header", "add one per row")
     return rows
+
+
+SENT_TO = {"panel": "the Panel", "what_works": "What Works"}
+
+
+def register_warnings(path: Path, rows: list[RegisterRow]) -> list[str]:
+    """One line per row whose sending date comes before its publication date, naming the
+    file and row: imported as written, not counted as sent within 7 days."""
+    out = []
+    for row in rows:
+        for which, to in SENT_TO.items():
+            if row.sent_before_publication(which):
+                sent = row.date_sent_panel if which == "panel" else row.date_sent_what_works
+                out.append(
+                    f"{Path(path).name}: row {row.source_row}: {row.partnership!r} sent to {to} "
+                    f"on {sent}, before its publication date {row.date_published}: not counted "
+                    "as sent within 7 days; check the dates"
+                )
+    return out
 
 
 def no_register(period: str) -> NotFoundError:

@@ -16,6 +16,7 @@ from assistant.analysis.register import (
     draw_sample,
     no_register,
     parse_register,
+    register_warnings,
 )
 from assistant.analysis.second_marking import (
     BlindItem,
@@ -197,10 +198,12 @@ class YearlyAnalysis:
         name = f"analysis-{analysis.period or analysis.run_id or 'all'}"
         return write_analysis(analysis, Path(out_dir or self.settings.outputs_dir / name))
 
-    def import_register(self, path: Path | str, period: str) -> int:
-        """Replace the period's register with the CSV's rows; returns how many."""
+    def import_register(self, path: Path | str, period: str) -> tuple[int, list[str]]:
+        """Replace the period's register with the CSV's rows; (how many, warnings naming the
+        rows whose dates contradict each other, imported as written)."""
         rows = parse_register(Path(path), period)
-        return self.register_store.replace(period, rows, Path(path).name)
+        n = self.register_store.replace(period, rows, Path(path).name)
+        return n, register_warnings(Path(path), rows)
 
     def register_rows(self, period: str, *, required: bool = False):
         """The period's register rows; with `required`, none is a NotFoundError saying how
