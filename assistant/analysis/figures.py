@@ -255,12 +255,14 @@ def final_answers(
     engine: str | None = None,
     source: str = "decided",
 ) -> tuple[dict[str, dict[str, FinalAnswer]], list[str]]:
-    """Every (report, question) answer, and the engines behind the drafts used."""
+    """Every (report, question) answer, and the engines behind the drafts used. With
+    `source="drafts"` no decision is read: no reviewer's answer, example mark, added passage
+    or citation verdict (the method says reviewers' decisions are ignored)."""
     out: dict[str, dict[str, FinalAnswer]] = {}
     engines: set[str] = set()
     for rid in report_ids:
         by_q = {d.question_id: d for d in drafts.for_report(rid, engine=engine)}
-        states = decisions.current(rid)
+        states = decisions.current(rid) if source == "decided" else {}
         out[rid] = {}
         for q in bank.questions:
             draft = by_q.get(q.id)
@@ -563,7 +565,8 @@ def build_analysis(
         register=register or [],
         compliance=compliance_figures(register) if register else [],
         examples=examples_of_practice(bank, answers),
-        agreement=field_agreement(bank, drafts, decisions, ids),
+        # how reviewers treated the drafts: not part of an analysis that ignores them
+        agreement=field_agreement(bank, drafts, decisions, ids) if source == "decided" else [],
     )
 
 

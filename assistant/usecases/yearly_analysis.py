@@ -189,7 +189,7 @@ class YearlyAnalysis:
             sample=self.register_store.latest_sample(period) if period else None,
         )
         ids = list(analysis.reports)
-        if self.blind_store.marks(ids):
+        if source == "decided" and self.blind_store.marks(ids):  # reviewers' marks
             analysis.second_marking = describe_report(self.second_marking(ids, n_boot=500))
         return analysis
 
