@@ -7,7 +7,9 @@ costs no model call. Only replies the engine could use are served: a reply it re
 `rejected` for a reply the endpoint sent, `cached_rejected` for one the cache served (the row
 first answered keeps its status: it may be another run's history). A rejected reply is never
 served again, so a re-run asks anew.
-Base URLs are logged without credentials.
+Base URLs are logged without credentials. Text that is not valid Unicode (a lone surrogate,
+"\ud83d", in a reply, a prompt or an error) is logged with the surrogate escaped, so the call
+is always recorded and the record says what came.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from assistant.config import strip_credentials
 from assistant.db import Database
 from assistant.library import now_iso
+from assistant.unicode import escape_surrogates
 
 
 def prompt_key(body: dict, endpoint: str | None = None) -> str:
@@ -30,7 +33,8 @@ def prompt_key(body: dict, endpoint: str | None = None) -> str:
     if endpoint is not None:
         shape = {"endpoint": endpoint.rstrip("/"), "model": body.get("model"), "body": body}
     return hashlib.sha256(
-        json.dumps(shape, sort_keys=True, ensure_ascii=False).encode()
+        # surrogatepass: a prompt holding a lone surrogate has a key too (others' are unchanged)
+        json.dumps(shape, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
     ).hexdigest()
 
 
@@ -72,34 +76,37 @@ class CallLog:
     def record(self, call: CallRecord) -> int:
         """Append `call`; returns its call id."""
         base_url = strip_credentials(call.base_url)
+        values = (
+            now_iso(),
+            call.provider,
+            base_url,
+            call.model,
+            call.template,
+            call.template_version,
+            call.settings_hash,
+            call.prompt_key,
+            json.dumps(call.request, ensure_ascii=False),
+            call.response,
+            call.status,
+            call.error,
+            call.prompt_tokens,
+            call.completion_tokens,
+            call.cost,
+            call.latency_ms,
+            call.attempt,
+            call.draft_key,
+            call.run_id,
+            call.cached_tokens,
+        )
+        # a lone surrogate would make SQLite refuse the row, and the call would go unlogged
+        values = tuple(escape_surrogates(v) if isinstance(v, str) else v for v in values)
         with self.db.transaction() as conn:  # queues behind this process's other writers
             cursor = conn.execute(
                 "INSERT INTO llm_calls (created_at, provider, base_url, model, template, "
                 "template_version, settings_hash, prompt_key, request, response, status, error, "
                 "prompt_tokens, completion_tokens, cost, latency_ms, attempt, draft_key, run_id, "
                 "cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    now_iso(),
-                    call.provider,
-                    base_url,
-                    call.model,
-                    call.template,
-                    call.template_version,
-                    call.settings_hash,
-                    call.prompt_key,
-                    json.dumps(call.request, ensure_ascii=False),
-                    call.response,
-                    call.status,
-                    call.error,
-                    call.prompt_tokens,
-                    call.completion_tokens,
-                    call.cost,
-                    call.latency_ms,
-                    call.attempt,
-                    call.draft_key,
-                    call.run_id,
-                    call.cached_tokens,
-                ),
+                values,
             )
         return cursor.lastrowid
 
@@ -112,7 +119,7 @@ class CallLog:
             conn.execute(
                 "UPDATE llm_calls SET error=?, status=CASE status WHEN 'ok' THEN 'rejected' "
                 "ELSE 'cached_rejected' END WHERE call_id=? AND status IN ('ok', 'cached')",
-                (reason, call_id),
+                (escape_surrogates(reason), call_id),
             )
 
     def cached_response(self, key: str) -> tuple[str, int, int, int] | None:

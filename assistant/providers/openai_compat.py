@@ -25,6 +25,7 @@ from assistant.errors import ConfigError, EngineError
 from assistant.providers import deadline
 from assistant.providers.calllog import CallLog, CallRecord, prompt_key
 from assistant.providers.ratelimit import RateGate
+from assistant.unicode import escape_surrogates
 
 if TYPE_CHECKING:
     from assistant.engines.base import DraftContext
@@ -149,7 +150,17 @@ class OpenAIProvider:
         return price_of(price, prompt_tokens, completion_tokens, cached)
 
     def build_body(self, messages: list[dict], schema: dict | None, schema_name: str) -> dict:
-        """The exact chat-completions request body (also the cache key and batch line body)."""
+        """The exact chat-completions request body (also the cache key and batch line body).
+
+        A message holding a lone surrogate (a question typed with half an emoji, a re-ask
+        quoting a reply that held one) is sent with it escaped ("\\ud83d"): the request must
+        be UTF-8, and the request failed before it was sent."""
+        messages = [
+            {**m, "content": escape_surrogates(m["content"])}
+            if isinstance(m.get("content"), str)
+            else m
+            for m in messages
+        ]
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -490,7 +501,8 @@ class OpenAIProvider:
         cause = exc.__cause__
         if isinstance(exc, openai.APIConnectionError) and cause is not None:
             text += f" ({type(cause).__name__}: {cause})"
-        return redact_credentials(text, self._secret_url)[:1000]
+        # an error body may hold a lone surrogate: it would stop the log and the terminal
+        return escape_surrogates(redact_credentials(text, self._secret_url)[:1000])
 
     def _retry_or_wait(
         self, common: dict, exc: Exception, attempt: int, failed: int, attempts: int, started: float

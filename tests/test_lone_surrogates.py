@@ -1,0 +1,125 @@
+"""Text that is not valid Unicode (a lone UTF-16 surrogate, "\\ud83d": half an emoji) on the
+paths where untrusted text is stored: the LLM's HTTP reply and request, a PDF's text and file
+name, reviewer notes and the register CSV. UTF-8 cannot encode such text, so SQLite, Chroma and
+the terminal refuse it (UnicodeEncodeError); each path stores it readably, or refuses it with a
+plain reason, and none stops with "unexpected error".
+
+Real PDFs, real SQLite and Chroma, the real scripted OpenAI-compatible server over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.doubles.scripted_llm_server import raw, reply, status
+from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
+from tests.make_pdf import text_pdf
+from tests.test_llm_engine import PAGES
+from tests.test_llm_hardening import calls, run_cli
+
+NOT_UNICODE = "the reply holds text that is not valid Unicode (a lone surrogate, \\ud83d)"
+
+
+def raw_half_emoji(request_json):
+    """A valid draft whose rationale starts with half an emoji sent as the HTTP body's own
+    escape: the completion's text itself (not only the JSON object inside it) holds the lone
+    surrogate, so neither the reply nor a re-ask quoting it could be logged or sent."""
+    draft = json.loads(answer_any(request_json).content)
+    draft["rationale"] = "\ud83d " + draft["rationale"]
+    return reply(json.dumps(draft, ensure_ascii=False))
+
+
+# --- the LLM's reply over HTTP ---------------------------------------------------------------
+
+
+@pytest.fixture
+def report(assistant, tmp_path):
+    [result] = list(assistant.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
+    assert result.status == "indexed", result.error
+    return result.report
+
+
+@pytest.fixture
+def llm(monkeypatch, scripted_llm):
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
+    return scripted_llm
+
+
+def test_a_reply_whose_text_holds_a_lone_surrogate_is_logged_rejected_and_re_asked(
+    report, llm, capsys
+):
+    """The call-log row could not be written (UnicodeEncodeError): the call went unlogged and
+    the draft failed with the raw error. Both calls are logged now, the reply with its surrogate
+    escaped, the re-ask is sent (quoting the reply escaped), and the draft fails saying why;
+    once the model answers well, the re-run drafts."""
+    llm.handler = raw_half_emoji
+    args = ["draft", "westerleigh", "--engine", "llm", "--questions", "A1", "--json"]
+    code, out, err = run_cli(capsys, *args)
+    [draft] = json.loads(out)
+    assert draft["error"] == f"invalid output after 2 attempts: {NOT_UNICODE}", draft["error"]
+    rows = calls()
+    assert [(r["status"], r["error"]) for r in rows] == [("rejected", NOT_UNICODE)] * 2
+    assert all(r["response"].startswith('{"status"') for r in rows)
+    assert '"rationale": "\\ud83d ' in rows[0]["response"]  # the record says what came
+    first, second = llm.chat_requests()
+    assert "\\ud83d" in second.json["messages"][-2]["content"]  # the re-ask quotes it, escaped
+
+    llm.handler = answer_any
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and json.loads(out)[0]["status"] != "failed", out
+    assert [r["status"] for r in calls()[2:]] == ["ok"]
+
+
+def test_ask_given_a_lone_surrogate_says_why_and_logs_every_call(report, llm, capsys):
+    """`ask` ended with "unexpected UnicodeEncodeError ... please report it", and logged nothing.
+    Now it says the reply was invalid; a question typed with half an emoji (or a byte that is not
+    UTF-8, from the shell) is sent with it escaped, and answered."""
+    llm.handler = raw_half_emoji
+    code, out, err = run_cli(capsys, "ask", "westerleigh", "Who chairs it?", "--engine", "llm")
+    assert code == 1 and "unexpected" not in err + out, err
+    assert f"FAILED: invalid output after 2 attempts: {NOT_UNICODE}" in out, out
+    assert [r["status"] for r in calls()] == ["rejected", "rejected"]
+
+    llm.handler = answer_any
+    code, out, err = run_cli(
+        capsys, "ask", "westerleigh", "Who chairs it \ud83d? caf\udce9", "--engine", "llm"
+    )
+    assert code == 0 and "unexpected" not in err, err
+    assert "Who chairs it \\ud83d? caf\\udce9" in llm.last_messages()[-1]["content"]
+    assert calls()[-1]["status"] == "ok"
+
+
+def test_an_error_body_holding_a_lone_surrogate_is_logged_and_said(report, llm, capsys):
+    """Outside the reply's content: a 400 whose error message holds half an emoji. The error
+    row could not be written, and the draft failed with the raw UnicodeEncodeError."""
+    llm.enqueue(status(400, {"error": {"message": "no \ud83d here", "type": "invalid"}}))
+    code, out, err = run_cli(
+        capsys, "draft", "westerleigh", "--engine", "llm", "--questions", "A1", "--json"
+    )
+    [draft] = json.loads(out)
+    assert "the endpoint rejected the request" in draft["error"], draft["error"]
+    assert "no \\ud83d here" in draft["error"] and "UnicodeEncodeError" not in draft["error"]
+    [row] = calls()
+    assert row["status"] == "error" and "no \\ud83d here" in row["error"]
+
+
+def test_a_completion_holding_lone_surrogates_outside_its_content_drafts(report, llm, capsys):
+    """Half emojis in the completion's id, model and refusal fields: nothing of them is stored,
+    and the draft is made as from any completion."""
+
+    def handler(request_json):
+        body = llm.completion(request_json, answer_any(request_json).content)
+        body["id"] = "chatcmpl-\ud83d"
+        body["model"] = "scripted-\ud83d"
+        body["choices"][0]["message"]["refusal"] = "\udc00"
+        return raw(json.dumps(body))
+
+    llm.handler = handler
+    args = ["draft", "westerleigh", "--engine", "llm", "--questions", "A1", "--json"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and json.loads(out)[0]["status"] != "failed", out
+    assert [r["status"] for r in calls()] == ["ok"]
