@@ -173,3 +173,33 @@ def write_huge_page_pdf(path: Path, side_pt: float = 14400, text: str = "Neglect
     c.showPage()
     c.save()
     return Path(path)
+
+
+def write_half_emoji_pdf(path: Path, pages: list[list[str]], mark: str = "~") -> Path:
+    """Pages drawn in Helvetica whose font carries a broken ToUnicode map: every character
+    maps to itself except `mark`, which maps to <D83D>, half an emoji (a lone UTF-16
+    surrogate). pypdf extracts each `mark` as the lone surrogate "\\ud83d"."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    code = ord(mark)
+    cmap = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+        f"2 beginbfrange\n<20> <{code - 1:02X}> <0020>\n<{code + 1:02X}> <7E> <{code + 1:04X}>\n"
+        f"endbfrange\n1 beginbfchar\n<{code:02X}> <D83D>\nendbfchar\n"
+        "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    )
+    buf = io.BytesIO(_text_pdf_bytes(pages))
+    writer = PdfWriter(clone_from=PdfReader(buf))
+    stream = DecodedStreamObject()
+    stream.set_data(cmap.encode("ascii"))
+    ref = writer._add_object(stream)
+    for page in writer.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font.get_object()[NameObject("/ToUnicode")] = ref
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return Path(path)

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from tests.bad_pdfs import write_half_emoji_pdf
 from tests.doubles.scripted_llm_server import raw, reply, status
 from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
@@ -123,3 +124,32 @@ def test_a_completion_holding_lone_surrogates_outside_its_content_drafts(report,
     code, out, err = run_cli(capsys, *args)
     assert code == 0 and json.loads(out)[0]["status"] != "failed", out
     assert [r["status"] for r in calls()] == ["ok"]
+
+
+# --- a PDF's text and file name --------------------------------------------------------------
+
+HALF_EMOJI_PAGES = [
+    [
+        "Westerleigh Safeguarding Children Partnership",
+        "Annual Report 2020-21",
+        "Young people told us ~ that they felt listened to by the partnership.",
+    ],
+    ["Our priorities", "Neglect ~ child exploitation and domestic abuse were the priorities."],
+]
+
+
+def test_a_page_whose_font_map_gives_half_an_emoji_is_kept_readable(assistant, tmp_path):
+    """A ToUnicode map that sends a glyph to <D83D> gave pypdf a lone surrogate: SQLite refused
+    the page and the whole file failed ("unexpected error UnicodeEncodeError"). The character
+    is U+FFFD now, one for one, the rest of the page is stored, searched and quoted, and
+    ingest says which pages hold such characters."""
+    pdf = write_half_emoji_pdf(tmp_path / "westerleigh.pdf", HALF_EMOJI_PAGES)
+    [result] = list(assistant.ingest([pdf]))
+    assert result.status == "indexed", result.error
+    assert result.report.period == "2020-21"
+    [warning] = [w for w in result.warnings if "not valid Unicode" in w]
+    assert warning.startswith("2 characters not valid Unicode on page(s) 1-2 (half an emoji")
+    pages = assistant.reports.pages(result.report.report_id)
+    assert "told us \ufffd that they felt" in pages[1]
+    hits = assistant.search(result.report.report_id, "neglect child exploitation priorities")
+    assert any("Neglect \ufffd child exploitation" in hit.text for hit in hits)

@@ -24,6 +24,7 @@ from assistant.config import IngestSettings
 from assistant.errors import OCR_HINT, InputFileError
 from assistant.ingest.identity import detect_identity
 from assistant.ingest.render import render_pdf_page
+from assistant.unicode import replace_surrogates
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly on harmless quirks
@@ -189,6 +190,7 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
                 raw_pages[number - 1] = text
                 ocr_pages.append(number)
                 unreadable.pop(number, None)
+    raw_pages, not_unicode = _replace_surrogates(raw_pages)
     no_text = [
         i
         for i, t in enumerate(raw_pages, 1)
@@ -213,6 +215,8 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
         warnings.append(_unreadable_warning(unreadable))
     if little:
         warnings.append(_little_text_warning(little))
+    if not_unicode:
+        warnings.append(_not_unicode_warning(not_unicode))
     texts = normalise_pages(raw_pages)
     pages = [
         Page(number=i, text=t, raw_chars=len(raw_pages[i - 1]), ocr=i in ocr_pages)
@@ -237,6 +241,31 @@ def parse_pdf(path: Path, settings: IngestSettings, *, ocr: bool | None = None) 
 def _printable(text: str) -> str:
     """Report text and error details go to terminals: no control characters."""
     return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
+
+
+def _replace_surrogates(raw_pages: list[str]) -> tuple[list[str], dict[int, int]]:
+    """Pages with each lone surrogate (a broken ToUnicode map sends "\\ud83d", half an emoji)
+    replaced by U+FFFD, and how many on which page. Replaced, not escaped: the page stays
+    readable and quotable, one character for one, while SQLite and Chroma refused the page
+    and the file failed."""
+    fixed: list[str] = []
+    counts: dict[int, int] = {}
+    for number, text in enumerate(raw_pages, 1):
+        text, n = replace_surrogates(text)
+        fixed.append(text)
+        if n:
+            counts[number] = n
+    return fixed, counts
+
+
+def _not_unicode_warning(counts: dict[int, int]) -> str:
+    total = sum(counts.values())
+    chars = "character" if total == 1 else "characters"
+    return (
+        f"{total} {chars} not valid Unicode on page(s) {describe_pages(list(counts))} (half an "
+        "emoji, or a broken font map in the PDF), shown as \ufffd; the rest of the text is "
+        "kept. Check a quote from these pages against the PDF"
+    )
 
 
 def _first_cause(unreadable: dict[int, str]) -> str:
