@@ -11,6 +11,7 @@ from assistant.config import PARSER_VERSION
 from assistant.db import Database
 from assistant.errors import NotFoundError, ReviewAssistantError
 from assistant.ingest.pdf import ParsedReport
+from assistant.unicode import path_from_printable, printable_name
 
 
 def now_iso() -> str:
@@ -34,6 +35,18 @@ class ReportRecord:
     no_text_pages: list[int]
     ocr_pages: list[int]
     ingested_at: str
+
+    @property
+    def path(self) -> Path:
+        """The file to read pages from. A name holding bytes that are not UTF-8 is stored
+        with them written out ("report-\\xff.pdf", as SQLite can hold it); this is the file
+        of that name when there is one."""
+        stored = Path(self.file_path)
+        if "\\x" in self.file_path and not stored.exists():
+            original = Path(path_from_printable(self.file_path))
+            if original.exists():
+                return original
+        return stored
 
     @property
     def short_id(self) -> str:
@@ -182,7 +195,9 @@ class ReportStore:
         that report, or exactly one current report has the same partnership and period (both
         known). A file name never decides: councils publish many `Annual-Report-2020-21.pdf`s.
         """
-        file_name = parsed.path.name
+        # a name's bytes that are not UTF-8 ("\udcff" from the file system) are written out:
+        # SQLite refused the name and the file failed
+        file_name = printable_name(parsed.path.name)
         partnership = partnership or parsed.partnership
         period = period or parsed.period
         with self.db.transaction() as conn:
@@ -204,7 +219,7 @@ class ReportStore:
                 (
                     parsed.report_id,
                     file_name,
-                    str(parsed.path.resolve()),
+                    printable_name(str(parsed.path.resolve())),
                     parsed.size_bytes,
                     len(parsed.pages),
                     partnership,
@@ -323,7 +338,8 @@ class ReportStore:
         """Whether a stored report reads its pages from this file."""
         with self.db.connect() as conn:
             row = conn.execute(
-                "SELECT 1 FROM reports WHERE file_path=?", (str(Path(path).resolve()),)
+                "SELECT 1 FROM reports WHERE file_path=?",
+                (printable_name(str(Path(path).resolve())),),
             ).fetchone()
         return row is not None
 
@@ -386,7 +402,7 @@ class ReportStore:
 
     def resolve(self, ref: str) -> ReportRecord:
         """A report by id, unique id prefix, or original file name (with or without .pdf)."""
-        ref = ref.strip()
+        ref = printable_name(ref.strip())  # a name typed with a byte that is not UTF-8
         if not ref:
             raise NotFoundError("no report named", "give a report id, id prefix or file name")
         with self.db.connect() as conn:

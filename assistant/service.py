@@ -53,6 +53,7 @@ from assistant.providers.calllog import CallLog
 from assistant.questions import BankError, load_bank
 from assistant.review.decisions import DecisionStore, Event, ItemState
 from assistant.review.final_answers import export_final_answers, final_answer_rows
+from assistant.unicode import printable_name
 from assistant.usecases.reviewer_views import ReviewerViews
 from assistant.usecases.yearly_analysis import YearlyAnalysis
 
@@ -684,7 +685,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         summary = RunSummary(run_id, period, drafter.engine.name, drafter.engine.model)
         first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
-            in_folder = {str(p.resolve()) for p in find_pdfs([Path(folder)])}
+            in_folder = {printable_name(str(p.resolve())) for p in find_pdfs([Path(folder)])}
             # an old run's label that is not a period fills no report's period
             fill = None if old_label else period
             for result in self.ingest([Path(folder)], fill_period=fill):

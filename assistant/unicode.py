@@ -55,3 +55,9 @@ def printable_name(name: str) -> str:
         return os.fsencode(name).decode("utf-8", "backslashreplace")
     except UnicodeError:  # a surrogate no file system byte gave: escape it as text
         return escape_surrogates(name)
+
+
+def path_from_printable(text: str) -> str:
+    """The file name `printable_name` wrote as `text`: each "\\xff" back to its byte."""
+    data = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), os.fsencode(text))
+    return os.fsdecode(data)

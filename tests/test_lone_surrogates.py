@@ -9,7 +9,10 @@ Real PDFs, real SQLite and Chroma, the real scripted OpenAI-compatible server ov
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +156,39 @@ def test_a_page_whose_font_map_gives_half_an_emoji_is_kept_readable(assistant, t
     assert "told us \ufffd that they felt" in pages[1]
     hits = assistant.search(result.report.report_id, "neglect child exploitation priorities")
     assert any("Neglect \ufffd child exploitation" in hit.text for hit in hits)
+
+
+def test_a_file_name_with_a_byte_that_is_not_utf8_is_ingested_scored_and_exported(
+    assistant, tmp_path, capsys
+):
+    """A file named with the byte \\xff (os.fsdecode gives "\\udcff") failed ingest and
+    stopped `score` ("unexpected UnicodeEncodeError"). Its name is stored written out,
+    "westerleigh-\\xff.pdf", as `ls -b` shows it: reports, draft by that name (typed either
+    way), score, its re-run, exports and the page view all work, reading the real file."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    pdf = Path(os.fsdecode(bytes(folder) + b"/westerleigh-\xff.pdf"))
+    text_pdf(pdf, PAGES)
+    code, out, err = run_cli(capsys, "score", str(folder), "--period", "2020-21", "--json")
+    assert code == 0 and "unexpected" not in err, err
+    assert json.loads(out)["failed"] == 0, out
+    code, out, err = run_cli(capsys, "score", str(folder), "--period", "2020-21", "--json")
+    assert code == 0 and json.loads(out)["reused"] > 0, out
+    code, out, _ = run_cli(capsys, "reports")
+    assert "westerleigh-\\xff.pdf" in out
+    for ref in ("westerleigh-\\xff", pdf.name):
+        code, out, err = run_cli(capsys, "draft", ref, "--questions", "A1")
+        assert code == 0, err
+    code, out, err = run_cli(capsys, "review-export", "--out", str(tmp_path / "final.csv"))
+    assert code == 0, err
+    with open(tmp_path / "final.csv", encoding="utf-8-sig") as fh:
+        assert {row["Report"] for row in csv.DictReader(fh)} == {"westerleigh-\\xff.pdf"}
+    code, out, err = run_cli(capsys, "export", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+
+    [record] = assistant.list_reports()
+    assert record.file_name == "westerleigh-\\xff.pdf" and record.path == pdf
+    from assistant.ui.render import render_page
+
+    image, note = render_page(record.path, 1)
+    assert image is not None, note

@@ -20,6 +20,7 @@ from pathlib import Path
 from assistant.drafting.drafter import Drafter, DraftOutcome, drafting_phases
 from assistant.library import ReportRecord, newest_version, now_iso
 from assistant.questions import Question
+from assistant.unicode import escape_surrogates, printable_name
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,14 @@ class RunStore:
         with self.db.connect() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO run_files VALUES (?,?,?,?,?)",
-                (run_id, path, report_id, status, error),
+                # a file name's bytes that are not UTF-8 are written out: SQLite refused them
+                (
+                    run_id,
+                    printable_name(path),
+                    report_id,
+                    status,
+                    error and escape_surrogates(error),
+                ),
             )
 
     def record_item(self, run_id: str, outcome: DraftOutcome) -> None:
@@ -358,4 +366,5 @@ def _take_in_flight(futures: list, take: Callable) -> None:
 
 
 def source_label(folder: Path) -> str:
-    return str(Path(folder).resolve())
+    """The folder a run scores, as stored (a byte that is not UTF-8 written out, "\\xff")."""
+    return printable_name(str(Path(folder).resolve()))

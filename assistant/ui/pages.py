@@ -176,12 +176,12 @@ def pages_page(ctx: AppContext) -> PageBrowser:
             head += f" · {hits} hit(s) on this page"
         if not body.strip():
             head += " · no text on this page (image-only or scanned): see the page image"
-        img, note = render_page(Path(rec.file_path), page)
+        img, note = render_page(rec.path, page)
         if note:
             head += f" · {html.escape(note)}"
         return {
             heading: head,
-            link: pdf_link(Path(rec.file_path), page),
+            link: pdf_link(rec.path, page),
             text: mark_hits(body, q or ""),
             image: img,
             page_no: page,

@@ -249,7 +249,7 @@ def page_view(
         verification = verification or status
     status = VERIFICATION_LABEL.get(verification or "", verification or "no quote")
     heading = f"**{html.escape(label)} Page {page} of {report.n_pages}** · quote on page: {status}"
-    image, note = render_page(Path(report.file_path), page, quote)
+    image, note = render_page(report.path, page, quote)
     if note:
         heading += f" · {html.escape(note)}"
     return PageView(heading, image, mark_span(text, start, end))
