@@ -53,7 +53,7 @@ from assistant.providers.calllog import CallLog
 from assistant.questions import BankError, load_bank
 from assistant.review.decisions import DecisionStore, Event, ItemState
 from assistant.review.final_answers import export_final_answers, final_answer_rows
-from assistant.unicode import printable_name
+from assistant.unicode import printable_name, replace_surrogates_in
 from assistant.usecases.reviewer_views import ReviewerViews
 from assistant.usecases.yearly_analysis import YearlyAnalysis
 
@@ -412,6 +412,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         """Save one reviewer decision (accept, edit, reject, enter, citation, passage, note) as
         an append-only event; refused with a ConflictError when someone else saved the item
         after `base_event_id` (see assistant.review.decisions.DecisionStore.record)."""
+        reviewer = replace_surrogates_in(reviewer)  # as the browser sent it: see record()
         if question_id in self.hidden_for(reviewer, report_id):
             raise ReviewAssistantError(
                 f"{reviewer} is second-marking {question_id} of this report blind: a sighted "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 _LONE = re.compile("[\ud800-\udfff]")
@@ -61,3 +62,15 @@ def path_from_printable(text: str) -> str:
     """The file name `printable_name` wrote as `text`: each "\\xff" back to its byte."""
     data = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), os.fsencode(text))
     return os.fsdecode(data)
+
+
+def replace_surrogates_in(value: Any) -> Any:
+    """`value` (text, or lists and dicts of it, as a form sends) with every lone surrogate
+    replaced by U+FFFD; anything else is returned as it is."""
+    if isinstance(value, str):
+        return replace_surrogates(value)[0]
+    if isinstance(value, list | tuple):
+        return type(value)(replace_surrogates_in(v) for v in value)
+    if isinstance(value, dict):
+        return {replace_surrogates_in(k): replace_surrogates_in(v) for k, v in value.items()}
+    return value

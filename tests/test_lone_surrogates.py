@@ -192,3 +192,51 @@ def test_a_file_name_with_a_byte_that_is_not_utf8_is_ingested_scored_and_exporte
 
     image, note = render_page(record.path, 1)
     assert image is not None, note
+
+
+# --- what reviewers type, and the register CSV --------------------------------------------
+
+
+def test_a_reviewer_note_and_answer_holding_half_an_emoji_are_saved_and_exported(
+    assistant, report, tmp_path, capsys
+):
+    """The browser sends what a reviewer typed or pasted as JSON; a pasted half emoji arrives as
+    a lone surrogate. The note made the save fail (UnicodeEncodeError: the Review page said
+    "unexpected error"); a free-text answer was saved (as a JSON escape) and then stopped the
+    final-answer export. Both are saved with U+FFFD in its place, and export."""
+    first = assistant.record_decision(
+        report.report_id, "A1", "Ann \ud83d", "note", note="check p2 \ud83d", base_event_id=None
+    )
+    assert first.note == "check p2 \ufffd" and first.reviewer == "Ann \ufffd"
+    event = assistant.record_decision(
+        report.report_id,
+        "C10",
+        "Ann",
+        "enter",
+        after="no \ud83d scrutiny",
+        base_event_id=None,
+    )
+    assert assistant.review_item(report.report_id, "C10").answer == "no \ufffd scrutiny"
+    assert event.after == "no \ufffd scrutiny"
+    code, out, err = run_cli(capsys, "review-export", "--out", str(tmp_path / "final.csv"))
+    assert code == 0, err
+    text = (tmp_path / "final.csv").read_text(encoding="utf-8-sig")
+    assert "no \ufffd scrutiny" in text and "check p2 \ufffd" in text
+
+
+def test_a_blind_second_mark_whose_note_holds_half_an_emoji_is_saved(assistant, report, capsys):
+    """Second marking: the blind marker's name and note come from the browser too; a half
+    emoji in either stopped the save and the queue."""
+    code, _, err = run_cli(capsys, "draft", "westerleigh", "--questions", "A1")
+    assert code == 0, err
+    [draft] = [d for d in assistant.drafts.for_report(report.report_id) if d.question_id == "A1"]
+    assistant.record_decision(
+        report.report_id, "A1", "Ann", "accept", base_event_id=None, draft_id=draft.draft_id
+    )
+    item, waiting = assistant.take_blind_item("Bob \ud83d")
+    assert item is not None and item.question.id == "A1"
+    mark = assistant.record_blind_mark(
+        report.report_id, "A1", "Bob \ud83d", "no", note="unsure \ud83d"
+    )
+    assert (mark.reviewer, mark.note) == ("Bob \ufffd", "unsure \ufffd")
+    assert assistant.hidden_for("Bob \ud83d", report.report_id) == set()

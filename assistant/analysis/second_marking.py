@@ -18,6 +18,7 @@ from assistant.evaluation.metrics import agreement_summary
 from assistant.library import now_iso
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.review.decisions import DECISION_STATUS, DecisionStore, answer_text
+from assistant.unicode import replace_surrogates_in
 
 if TYPE_CHECKING:
     from assistant.drafting.store import DraftStore
@@ -77,6 +78,9 @@ class BlindStore:
         self.bank = bank
 
     def add(self, report_id: str, question_id: str, reviewer: str, answer: Any, note=None):
+        # as the browser sent them: a pasted half emoji (a lone surrogate) is U+FFFD here, as
+        # SQLite refused it
+        reviewer, note = replace_surrogates_in(reviewer), replace_surrogates_in(note)
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise ReviewAssistantError("no reviewer name", "sign in or type your name first")
@@ -133,12 +137,12 @@ class BlindStore:
             conn.execute(
                 "INSERT OR IGNORE INTO blind_claims (report_id, reviewer, created_at) "
                 "VALUES (?,?,?)",
-                (report_id, reviewer.strip(), now_iso()),
+                (report_id, replace_surrogates_in(reviewer).strip(), now_iso()),
             )
 
     def is_blind_marker(self, report_id: str, reviewer: str) -> bool:
         """Whether `reviewer` took a blind item of this report or blind-marked one of it."""
-        reviewer = (reviewer or "").strip()
+        reviewer = replace_surrogates_in(reviewer or "").strip()
         with self.db.connect() as conn:
             row = conn.execute(
                 "SELECT 1 FROM blind_claims WHERE report_id=? AND reviewer=? UNION "

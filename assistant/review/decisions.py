@@ -20,6 +20,7 @@ from assistant.drafting.verify import verify_quote
 from assistant.errors import ConflictError, NotFoundError, ReviewAssistantError
 from assistant.library import now_iso
 from assistant.questions import BankError
+from assistant.unicode import replace_surrogates_in
 
 if TYPE_CHECKING:
     from assistant.questions import Question, QuestionBank
@@ -182,6 +183,10 @@ class DecisionStore:
         needs payload {page, quote?}; `note` needs a note; `example` marks the item as an
         example of practice: payload {on (default true), page?, quote?}.
         """
+        # what the browser sends may hold a lone surrogate (a pasted half emoji): SQLite refused
+        # a note holding one, and an answer holding one stopped the export; U+FFFD stands in
+        reviewer, note = replace_surrogates_in(reviewer), replace_surrogates_in(note)
+        after, payload = replace_surrogates_in(after), replace_surrogates_in(payload)
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise ReviewAssistantError("no reviewer name", "sign in or type your name first")

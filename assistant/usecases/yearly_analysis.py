@@ -40,6 +40,7 @@ from assistant.errors import (
 )
 from assistant.ingest.identity import PERIOD_FORMS, normalise_period, parse_period
 from assistant.review.decisions import Event
+from assistant.unicode import replace_surrogates_in
 
 if TYPE_CHECKING:
     from assistant.library import ReportRecord
@@ -269,6 +270,7 @@ class YearlyAnalysis:
 
     def blind_queue(self, reviewer: str, report_ids: list[str] | None = None) -> list[BlindItem]:
         """Items answered by another reviewer that `reviewer` may second-mark blind."""
+        reviewer = replace_surrogates_in(reviewer)  # as it is stored: see BlindStore.add
         return blind_queue(
             self.bank, self.decisions, self.blind_store, self._ids(report_ids), reviewer
         )
