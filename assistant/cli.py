@@ -1148,6 +1148,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    _printable_streams()
     _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1174,6 +1175,14 @@ def main(argv: list[str] | None = None) -> int:
             "set REVIEW_ASSISTANT_DEBUG=1 for the traceback, and please report it",
             2,
         )
+
+
+def _printable_streams() -> None:
+    """A lone surrogate in what is printed (a file name's byte that is not UTF-8, kept as
+    "\\udcff") is printed escaped: a strict UTF-8 terminal stopped the command at printing."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _fail(args, message: str, hint: str, code: int) -> int:

@@ -224,6 +224,24 @@ def test_a_reviewer_note_and_answer_holding_half_an_emoji_are_saved_and_exported
     assert "no \ufffd scrutiny" in text and "check p2 \ufffd" in text
 
 
+def test_a_register_csv_whose_name_holds_a_byte_that_is_not_utf8_is_imported(
+    assistant, tmp_path, capsys
+):
+    """The register's rows keep the CSV's file name: a name with the byte \\xff stopped the
+    import ("unexpected UnicodeEncodeError"). Its content is read as strict UTF-8, so it cannot
+    carry a lone surrogate; a file that is not UTF-8 is refused by name, as before."""
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/register-\xff.csv"))
+    path.write_text(
+        "partnership,region,published\nWesterleigh Safeguarding Children Partnership,North,yes\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(capsys, "register", "import", str(path), "--period", "2020-21")
+    assert code == 0 and "unexpected" not in err, err
+    with assistant.db.connect() as conn:
+        [(source,)] = conn.execute("SELECT source_file FROM register").fetchall()
+    assert source == "register-\\xff.csv"
+
+
 def test_a_blind_second_mark_whose_note_holds_half_an_emoji_is_saved(assistant, report, capsys):
     """Second marking: the blind marker's name and note come from the browser too; a half
     emoji in either stopped the save and the queue."""

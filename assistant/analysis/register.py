@@ -18,6 +18,7 @@ from pathlib import Path
 from assistant.db import Database
 from assistant.errors import InputFileError, NotFoundError, ReviewAssistantError
 from assistant.library import now_iso
+from assistant.unicode import printable_name
 
 # CSV header (normalised: lower case, spaces and dashes to "_") -> column
 HEADERS = {
@@ -262,6 +263,7 @@ class RegisterStore:
         self.db = db
 
     def replace(self, period: str, rows: list[RegisterRow], source_file: str) -> int:
+        source_file = printable_name(source_file)  # "\\xff" for a byte that is not UTF-8
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM register WHERE period=?", (period,))
             for r in rows:
