@@ -53,7 +53,12 @@ from assistant.providers.calllog import CallLog
 from assistant.questions import BankError, load_bank
 from assistant.review.decisions import DecisionStore, Event, ItemState
 from assistant.review.final_answers import export_final_answers, final_answer_rows
-from assistant.unicode import printable_name, replace_surrogates_in
+from assistant.unicode import (
+    escape_surrogates,
+    has_surrogates,
+    printable_name,
+    replace_surrogates_in,
+)
 from assistant.usecases.reviewer_views import ReviewerViews
 from assistant.usecases.yearly_analysis import YearlyAnalysis
 
@@ -230,8 +235,18 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         where none was detected or stored, before versions are linked, so that copies
         without a period link as with a detected one. `on_chunks(done, total)` reports
         embedding progress within the current file. A bad `period`, `fill_period` or
-        `replaces` is refused here, before any file is read.
+        `replaces`, or a `partnership` that is not valid Unicode, is refused here, before any
+        file is read.
         """
+        if partnership and has_surrogates(partnership):
+            # typed in a terminal that is not UTF-8 ("\\udce9" for a Latin-1 é): storing it
+            # failed every file; a name that links versions and heads documents is not guessed
+            bad = escape_surrogates("".join(c for c in partnership if has_surrogates(c)))
+            raise ReviewAssistantError(
+                f"the partnership name '{escape_surrogates(partnership)}' holds text that is not "
+                f"valid Unicode ({bad}: a byte that is not UTF-8, or half an emoji)",
+                "type the name again in UTF-8 (check the terminal's encoding); nothing was read",
+            )
         period = checked_period(period)
         fill_period = checked_period(fill_period)
         replaced = None

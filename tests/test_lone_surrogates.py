@@ -258,3 +258,18 @@ def test_a_blind_second_mark_whose_note_holds_half_an_emoji_is_saved(assistant, 
     )
     assert (mark.reviewer, mark.note) == ("Bob \ufffd", "unsure \ufffd")
     assert assistant.hidden_for("Bob \ud83d", report.report_id) == set()
+
+
+def test_a_partnership_name_typed_in_a_terminal_that_is_not_utf8_is_refused_plainly(
+    tmp_path, capsys
+):
+    """`ingest --partnership` typed in a Latin-1 terminal ("é" arrives as "\\udce9") failed
+    every file ("unexpected error UnicodeEncodeError") after reading it. It is refused before
+    any file is read, saying what to do."""
+    pdf = text_pdf(tmp_path / "westerleigh.pdf", PAGES)
+    code, out, err = run_cli(capsys, "ingest", str(pdf), "--partnership", "Caf\udce9 Vale")
+    assert code == 2 and "unexpected" not in err + out, err
+    assert "holds text that is not valid Unicode (\\udce9: a byte that is not UTF-8" in err
+    assert "type the name again in UTF-8" in err
+    code, out, err = run_cli(capsys, "ingest", str(pdf), "--partnership", "Café Vale")
+    assert code == 0, err
