@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from assistant.cli import main
+from assistant.errors import ConflictError
 from tests.make_pdf import text_pdf
 
 PERIOD = "2020-21"
@@ -178,3 +181,68 @@ def test_two_copies_without_a_period_are_named_and_linked_once_given_one(
     assert current["previous_version"] == rows[0]["report_id"]
     assert current["period"] == PERIOD
     assert assistant.reports.get(rows[0]["report_id"]).period == PERIOD
+
+
+def test_review_of_the_current_version_shows_and_takes_over_the_older_decision(assistant, tmp_path):
+    """Review lists current versions only: the decision alice made on the older copy is on
+    the corrected copy's item, and taking it over is an ordinary decision saying so."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    [older] = [r.report for r in assistant.ingest([folder / "a-eastmoor.pdf"])]
+    assistant.record_decision(
+        older.report_id,
+        "A1",
+        "alice",
+        "enter",
+        after="yes",
+        note="<b>seen</b>",
+        base_event_id=None,
+    )
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    [newer] = [r.report for r in assistant.ingest([folder / "b-eastmoor-corrected.pdf"])]
+    assert newer.previous_version == older.report_id
+    assert [r.report_id for r in assistant.list_reports()] == [newer.report_id]
+    assert not assistant.review_item(newer.report_id, "A1").reviewed
+
+    [seen] = assistant.older_decisions(newer.report_id, "A1")
+    assert seen.report.file_name == "a-eastmoor.pdf"
+    assert (seen.state.reviewer, seen.state.answer, seen.state.status) == (
+        "alice",
+        "yes",
+        "entered",
+    )
+    assert assistant.older_decisions(newer.report_id, "A6") == []
+
+    event = assistant.take_over_older_decision(
+        newer.report_id,
+        "A1",
+        "bob",
+        from_event_id=seen.decision.event_id,
+        base_event_id=None,
+        note="same wording in the corrected copy",
+    )
+    state = assistant.review_item(newer.report_id, "A1")
+    assert (state.reviewer, state.answer, state.status) == ("bob", "yes", "entered")
+    [logged] = assistant.review_history(newer.report_id, "A1")
+    assert logged == event and logged.action == "enter" and logged.after == "yes"
+    when = seen.state.decided_at[:10]
+    assert logged.note == (
+        f"Taken over from the older version (a-eastmoor.pdf ({older.short_id}), {when}, alice)"
+        ": same wording in the corrected copy"
+    )
+    assert logged.payload == {
+        "from_event_id": seen.decision.event_id,
+        "from_report_id": older.report_id,
+    }
+    # the older version's decision stays as it was
+    assert [e.reviewer for e in assistant.review_history(older.report_id, "A1")] == ["alice"]
+    # taken over again with a stale base: refused as any save over a newer decision
+    with pytest.raises(ConflictError):
+        assistant.take_over_older_decision(
+            newer.report_id,
+            "A1",
+            "carol",
+            from_event_id=seen.decision.event_id,
+            base_event_id=None,
+        )

@@ -3,17 +3,19 @@ levels from the calibration data, page images and quote locations (issue 13)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.drafting.verify import verify_quote
 from assistant.engines.calibration import load_calibration
 from assistant.errors import (
     ConfigError,
+    ReviewAssistantError,
 )
 from assistant.ingest.pdf import describe_pages
 from assistant.ingest.render import render_pdf_page
 from assistant.library import ReportRecord
-from assistant.review.decisions import ItemState, answer_text
+from assistant.review.decisions import Event, ItemState, answer_text
 
 if TYPE_CHECKING:
     from assistant.drafting.store import Draft
@@ -30,6 +32,26 @@ TRUST_LEVELS = (
 # ("high" < "low" < "medium" as text) nor by the bare number (a draft with no answer, or an
 # uncalibrated one, says "check carefully" whatever its confidence).
 TRUST_RANK = {"low": 1, "?": 1, "medium": 2, "high": 3}
+
+
+@dataclass(frozen=True)
+class OlderDecision:
+    """What reviewers did on one question of an older version of a report: the version, its
+    state (the answer decided there, by whom, when) and every event on it, oldest first."""
+
+    report: ReportRecord
+    state: ItemState
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def decision(self) -> Event | None:
+        """The event that decided the older version's answer (None: annotations only)."""
+        return next((e for e in reversed(self.events) if e.decides), None)
+
+    def origin(self) -> str:
+        """'a-eastmoor.pdf (3f2a9c1d0e7b), 2026-12-01, alice' for lines and notes."""
+        when = (self.state.decided_at or "?")[:10]
+        return f"{self.report.file_name} ({self.report.short_id}), {when}, {self.state.reviewer}"
 
 
 class ReviewerViews:
@@ -135,6 +157,80 @@ class ReviewerViews:
     def render_pdf_page(pdf_page, scale: float):
         """(PIL image, scale used) of one pypdfium2 page; a huge page gets a lower scale."""
         return render_pdf_page(pdf_page, scale)
+
+    def older_decisions(self, report_id: str, question_id: str) -> list[OlderDecision]:
+        """What reviewers did on this question of the versions `report_id` replaced, newest
+        version first; versions with no event on it are left out. The Review page lists
+        current versions only: this keeps what was decided on a replaced copy in view."""
+        out = []
+        for older_id in self.reports.older_versions(report_id):
+            events = self.review_history(older_id, question_id)
+            if events:
+                state = self.review_item(older_id, question_id)
+                out.append(OlderDecision(self.reports.get(older_id), state, events))
+        return out
+
+    def take_over_older_decision(
+        self,
+        report_id: str,
+        question_id: str,
+        reviewer: str,
+        *,
+        from_event_id: int,
+        base_event_id: int | None,
+        draft_id: str | None = None,
+        note: str | None = None,
+        seconds_on_task: float | None = None,
+    ) -> Event:
+        """Decide this version's question with the answer decided on an older version (the
+        decision event `from_event_id`): an ordinary decision by `reviewer` (an accept when
+        the current draft says the same, an edit of it, or an entry where nothing is
+        drafted), its note saying where the answer came from. The lost-update check of
+        record_decision applies against `base_event_id`."""
+        older = next(
+            (
+                o
+                for o in self.older_decisions(report_id, question_id)
+                if o.decision is not None and o.decision.event_id == from_event_id
+            ),
+            None,
+        )
+        if older is None:
+            raise ReviewAssistantError(
+                f"event {from_event_id} is not the decision on {question_id} of an older "
+                "version of this report (it may have been decided again there since)",
+                "open the item again to see the older version's decision; nothing was saved",
+            )
+        if older.state.answer is None:
+            raise ReviewAssistantError(
+                f"{question_id} was rejected on the older version {older.report.file_name}: "
+                "there is no answer to take over",
+                "decide this version's draft: accept, edit or reject it",
+            )
+        question = self.bank.get(question_id)
+        draft = self.drafts.get(draft_id) if draft_id else None
+        if draft is None:
+            action = "enter"
+        else:
+            try:
+                same = question.validate_answer(older.state.answer) == draft.answer
+            except ValueError:  # the question changed since: record() refuses it with why
+                same = False
+            action = "accept" if same else "edit"
+        origin = f"Taken over from the older version ({older.origin()})"
+        typed = (note or "").strip()
+        return self.record_decision(
+            report_id,
+            question.id,
+            reviewer,
+            action,
+            after=older.state.answer if action != "accept" else None,
+            note=f"{origin}: {typed}" if typed else origin,
+            payload={"from_event_id": from_event_id, "from_report_id": older.report.report_id},
+            base_event_id=base_event_id,
+            draft_id=draft_id,
+            seconds_on_task=seconds_on_task,
+        )
 
     def page_texts(self, report_id: str) -> dict[int, str]:
         """Page number → stored text of a report (pages without text give '')."""
