@@ -102,18 +102,20 @@ CSS = """
 
 # Keyboard flow of the Review page (conventions of Label Studio / Argilla): number keys pick a
 # choice, letters act on the item (A accept, E save, R reject, J/K next/previous, N next to
-# review, P page browser, X use as example), Ctrl+Enter saves and Esc leaves a field from
-# anywhere. Letter and number keys do nothing while focus is in a text field (Alt+letter
-# still works there), focus returns to the item after every action, and a key that cannot
-# apply says why.
+# review, P page browser, X use as example, O take over an older version's answer),
+# Ctrl+Enter saves and Esc leaves a field from anywhere. Letter and number keys do nothing
+# while focus is in a text field (Alt+letter still works there), focus returns to the item
+# after every action, and a key that cannot apply says why.
 JS = """
 () => {
   const keys = {KeyA: 'rv-accept', KeyE: 'rv-save', KeyR: 'rv-reject', KeyJ: 'rv-next',
-                KeyK: 'rv-prev', KeyN: 'rv-todo', KeyP: 'rv-pages', KeyX: 'rv-example'};
+                KeyK: 'rv-prev', KeyN: 'rv-todo', KeyP: 'rv-pages', KeyX: 'rv-example',
+                KeyO: 'rv-take-older'};
   const names = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyJ: 'next question',
                  KeyK: 'previous question', KeyN: 'next to review', KeyP: 'page browser',
-                 KeyX: 'use as example'};
-  const reasonOf = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyX: 'example'};
+                 KeyX: 'use as example', KeyO: "take over the older version's answer"};
+  const reasonOf = {KeyA: 'accept', KeyE: 'save', KeyR: 'reject', KeyX: 'example',
+                    KeyO: 'older'};
   const visible = (el) => !!el && el.offsetParent !== null;
   const onReview = () => visible(document.getElementById('rv-accept'));
   const hint = (text) => {
@@ -146,7 +148,7 @@ JS = """
   const press = (code, label) => {
     const btn = document.getElementById(keys[code]);
     const reasons = why(reasonOf[code] || 'reject');
-    if (reasons === null && ['KeyA', 'KeyE', 'KeyR', 'KeyX'].includes(code)) {
+    if (reasons === null && ['KeyA', 'KeyE', 'KeyR', 'KeyX', 'KeyO'].includes(code)) {
       hint(`${label}: nothing to ${names[code]} — pick a report and a question first`);
       return;
     }
@@ -215,7 +217,7 @@ JS = """
   document.addEventListener('click', (e) => {
     const t = e.target;
     const buttons = '#rv-accept, #rv-save, #rv-reject, #rv-next, #rv-prev, #rv-todo, ' +
-      '#rv-add, #rv-relevant, #rv-not-relevant, #rv-example';
+      '#rv-add, #rv-relevant, #rv-not-relevant, #rv-example, #rv-take-older';
     if (t && t.closest && t.closest(buttons)) {
       setTimeout(home, 0);
     }

@@ -15,6 +15,7 @@ KEYS_HELP = (
     "Keys: **1–9** pick a choice · **A** accept · **E** or **Ctrl+Enter** save · **R** reject · "
     "**J**/**K** next/previous · **N** next to review · **/** filter the queue (Enter opens "
     "the first row; a question id opens it) · **P** page browser · **X** use as example · "
+    "**O** take over an older version's answer · "
     "**Esc** leave a field (letter keys do nothing while you type; Ctrl+Enter and Esc "
     "work everywhere)"
 )
@@ -43,6 +44,8 @@ class ReviewWidgets:
     add_quote: Any
     add_btn: Any
     state_md: Any
+    older_md: Any  # what reviewers decided on older versions of the report (Review lists current)
+    take_older_btn: Any
     choice: Any
     multi: Any
     count: Any
@@ -136,6 +139,13 @@ def review_layout(assistant) -> ReviewWidgets:
             draft_md = gr.HTML("", elem_id="rv-draft-summary")
             with gr.Group(elem_id="rv-decision"):
                 state_md = gr.HTML("", elem_id="rv-state")
+                older_md = gr.HTML("", elem_id="rv-older")
+                take_older_btn = gr.Button(
+                    "Take over the older version's answer (O)",
+                    size="sm",
+                    visible=False,
+                    elem_id="rv-take-older",
+                )
                 choice = gr.Radio([], label="Answer", visible=False, elem_id="rv-choice")
                 multi = gr.CheckboxGroup([], label="Answer", visible=False, elem_id="rv-multi")
                 count = gr.Number(  # no precision: 2.5 is refused, not rounded to 2
@@ -248,6 +258,8 @@ def review_layout(assistant) -> ReviewWidgets:
         add_quote=add_quote,
         add_btn=add_btn,
         state_md=state_md,
+        older_md=older_md,
+        take_older_btn=take_older_btn,
         choice=choice,
         multi=multi,
         count=count,

@@ -53,6 +53,8 @@ def review_page(ctx: AppContext):
         w.rationale,
         w.cites,
         w.state_md,
+        w.older_md,
+        w.take_older_btn,
         *editors,
         w.note,
         w.accept_btn,
@@ -200,12 +202,16 @@ def review_page(ctx: AppContext):
         citations = draft.citations if draft is not None else []
         report = a.reports.get(report_id)
         agreement = a.question_agreement(draft) if draft is not None else None
+        # decisions on the versions this one replaced: the queue lists current versions only
+        olders = a.older_decisions(report_id, question.id)
+        offer = views.older_offer(olders, state)
         summary = views.draft_summary(
             question,
             draft,
             agreement,
             views.no_text_warning(report, draft),
             example_why=views.example_why(state),
+            older_why=views.older_why(olders, state),
         )
         out: dict[Any, Any] = {
             w.title: views.title_markdown(a.bank, question),
@@ -217,6 +223,8 @@ def review_page(ctx: AppContext):
                 CITATION_HEADERS,
             ),
             w.state_md: views.state_html(question, state, draft),
+            w.older_md: views.older_html(question, olders, state),
+            w.take_older_btn: gr.update(visible=offer is not None),
             w.accept_btn: gr.update(interactive=draft is not None and draft.answer is not None),
             w.save_btn: gr.update(
                 value="Save edit (E)" if draft is not None else "Save answer (E)", interactive=True
@@ -228,7 +236,9 @@ def review_page(ctx: AppContext):
             ),
             w.example_md: views.example_html(state.example),
             w.history: frame(
-                views.history_rows(question, a.review_history(report_id, question.id)),
+                views.item_history_rows(
+                    question, a.review_history(report_id, question.id), olders
+                ),
                 HISTORY_HEADERS,
             ),
             w.item: {
@@ -239,6 +249,8 @@ def review_page(ctx: AppContext):
                 "opened": time.time(),
                 "type": question.answer_type.value,
                 "cite": cite_index,
+                # the older decision O takes over: the one on screen, nothing newer
+                "older_event": offer.decision.event_id if offer else None,
             },
             w.msg: "",
         }
@@ -298,6 +310,8 @@ def review_page(ctx: AppContext):
             w.rationale: "",
             w.cites: frame([], CITATION_HEADERS),
             w.state_md: "",
+            w.older_md: "",
+            w.take_older_btn: gr.update(visible=False),
             w.note: "",
             w.history: frame([], HISTORY_HEADERS),
             w.item: {},
@@ -426,18 +440,32 @@ def review_page(ctx: AppContext):
         if action == "save":
             draft = a.drafts.get(current["draft_id"]) if current.get("draft_id") else None
             action = views.save_action(question, draft, value)
+        if action == "take_over" and not current.get("older_event"):
+            return {w.msg: message("warn", views.OLDER_NONE)}
         try:
-            event = a.record_decision(
-                report_id,
-                qid,
-                reviewer_name(ctx, request, typed),
-                action,
-                after=value if action in ("edit", "enter") else None,
-                note=note_v,
-                base_event_id=current.get("base"),
-                draft_id=current.get("draft_id"),
-                seconds_on_task=time.time() - current.get("opened", time.time()),
-            )
+            if action == "take_over":  # the older version's answer, as this reviewer's
+                event = a.take_over_older_decision(
+                    report_id,
+                    qid,
+                    reviewer_name(ctx, request, typed),
+                    from_event_id=current["older_event"],
+                    base_event_id=current.get("base"),
+                    draft_id=current.get("draft_id"),
+                    note=note_v,
+                    seconds_on_task=time.time() - current.get("opened", time.time()),
+                )
+            else:
+                event = a.record_decision(
+                    report_id,
+                    qid,
+                    reviewer_name(ctx, request, typed),
+                    action,
+                    after=value if action in ("edit", "enter") else None,
+                    note=note_v,
+                    base_event_id=current.get("base"),
+                    draft_id=current.get("draft_id"),
+                    seconds_on_task=time.time() - current.get("opened", time.time()),
+                )
         except ConflictError as exc:
             # show the other reviewer's decision, keep what this reviewer typed
             out = item_view(report_id, qid, keep_inputs=True)
@@ -692,7 +720,11 @@ def review_page(ctx: AppContext):
     def on_reject(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, find, request: gr.Request):
         return decide("reject", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept, find)
 
+    def on_take_older(c, o, t, v1, v2, v3, v4, n, adv, ordr, kept, find, request: gr.Request):
+        return decide("take_over", c, o, t, [v1, v2, v3, v4], n, adv, ordr, request, kept, find)
+
     w.accept_btn.click(on_accept, decision_inputs, all_out, api_name="decide_accept")
+    w.take_older_btn.click(on_take_older, decision_inputs, all_out, api_name="take_over_older")
     w.save_btn.click(on_save, decision_inputs, all_out, api_name="decide_save")
     w.reject_btn.click(on_reject, decision_inputs, all_out, api_name="decide_reject")
 

@@ -15,8 +15,11 @@ if TYPE_CHECKING:
     from assistant.questions import Question, QuestionBank
     from assistant.review.decisions import Event, ItemState
     from assistant.service import Assistant
+    from assistant.usecases.reviewer_views import OlderDecision
 
-HISTORY_HEADERS = ["Event", "When", "Reviewer", "Action", "Answer", "Note", "Seconds"]
+# "Version": this version, or the older version (its file) an event was on
+HISTORY_HEADERS = ["Event", "When", "Reviewer", "Action", "Answer", "Note", "Seconds", "Version"]
+THIS_VERSION = "this version"
 # Answer types edited with one radio group; multi_select, count and free_text have their own.
 CHOICE_TYPES = ("yes_no", "yes_partly_no", "rating", "ladder")
 DECIDED_WITH_ANSWER = ("accepted", "edited", "entered")
@@ -27,6 +30,7 @@ BLIND_TEXT = (
 EXAMPLE_NEEDS_DECISION = (
     "X: nothing to mark as an example yet — accept, edit or enter an answer first"
 )
+OLDER_NONE = "O: no reviewer decided this question on an older version of this report"
 
 
 def labeller(question: Question):
@@ -49,14 +53,16 @@ def draft_summary(
     no_text: str = "",
     *,
     example_why: str = "",
+    older_why: str = OLDER_NONE,
 ) -> str:
     """One escaped HTML block: the draft's answer, trust level (with the per-question
     agreement behind it), status, citations, engine; a warning when pages have no text.
-    Also carries, for the keyboard, why Accept and Reject cannot apply (data-accept...)."""
+    Also carries, for the keyboard, why Accept, Reject, X and O cannot apply (data-accept...)."""
     why = _cannot_apply(question, draft)
     keys = (
         f'<span class="rv-why" hidden data-accept="{html.escape(why[0])}"'
-        f' data-reject="{html.escape(why[1])}" data-example="{html.escape(example_why)}"></span>'
+        f' data-reject="{html.escape(why[1])}" data-example="{html.escape(example_why)}"'
+        f' data-older="{html.escape(older_why)}"></span>'
     )
     warn = f'<div class="msg msg-warn rv-no-text">{html.escape(no_text)}</div>' if no_text else ""
     return keys + _draft_block(question, draft, agreement) + warn
@@ -72,6 +78,58 @@ def _cannot_apply(question: Question, draft: Draft | None) -> tuple[str, str]:
     if draft.answer is None:
         return "A: nothing to accept — the draft found no answer; pick or type one", ""
     return "", ""
+
+
+def older_offer(olders: list[OlderDecision], state: ItemState) -> OlderDecision | None:
+    """The older version's decision O takes over: the newest older version's, when it has an
+    answer this version does not hold already; None when there is nothing to take over."""
+    decided = [o for o in olders if o.decision is not None]
+    if not decided or decided[0].state.answer is None:
+        return None
+    newest = decided[0]
+    if state.status in DECIDED_WITH_ANSWER and state.answer == newest.state.answer:
+        return None
+    return newest
+
+
+def older_why(olders: list[OlderDecision], state: ItemState) -> str:
+    """Why O (take over the older version's answer) cannot apply; '' when it can."""
+    decided = [o for o in olders if o.decision is not None]
+    if not decided:
+        return OLDER_NONE
+    if decided[0].state.answer is None:
+        return "O: the older version's draft was rejected: there is no answer to take over"
+    if older_offer(olders, state) is None:
+        return "O: this version's decided answer is the older version's already"
+    return ""
+
+
+def older_html(question: Question, olders: list[OlderDecision], state: ItemState) -> str:
+    """One line per older version a reviewer decided this question on: 'Decided on the older
+    version (a.pdf, 2026-12-01, alice): Yes — decide again here if the correction changed the
+    answer', with its note (escaped HTML; '' when there is none)."""
+    lines = []
+    for o in olders:
+        if o.decision is None:
+            continue
+        s = o.state
+        when = (s.decided_at or "?")[:10]
+        what = fmt_answer(question, s.answer) if s.answer is not None else "rejected the draft"
+        text = (
+            f"Decided on the older version ({o.report.file_name}, {when}, {s.reviewer or '?'}):"
+            f" {what}"
+        )
+        if state.reviewed:
+            text += " — this version's own decision (above) is the one that counts"
+        else:
+            text += " — decide again here if the correction changed the answer"
+        line = f"<div class='rv-older-line'>{html.escape(text)}</div>"
+        if s.note:
+            line += f"<div class='note'>Note: {html.escape(s.note)}</div>"
+        lines.append(line)
+    if not lines:
+        return ""
+    return f'<div class="msg msg-warn rv-older">{"".join(lines)}</div>'
 
 
 def example_why(state: ItemState) -> str:
@@ -216,9 +274,12 @@ def state_html(question: Question, state: ItemState, draft: Draft | None) -> str
     return f'<div class="state state-{state.status}">{text}</div>'
 
 
-def history_rows(question: Question, events: list[Event]) -> list[list[Any]]:
+def history_rows(
+    question: Question, events: list[Event], version: str = THIS_VERSION
+) -> list[list[Any]]:
     """Newest first. A decision shows its action and answer; an annotation (a citation marked,
-    a passage added, an example mark set or removed) says what it did, and its passage."""
+    a passage added, an example mark set or removed) says what it did, and its passage;
+    `version` says which version of the report the events were on."""
     rows = []
     for e in reversed(events):
         quote = str((e.payload or {}).get("quote") or "").strip()
@@ -228,7 +289,19 @@ def history_rows(question: Question, events: list[Event]) -> list[list[Any]]:
             answer = f'"{quote}"' if quote and e.action in ("passage", "example") else ""
         action = e.action if e.decides else e.what()
         seconds = e.seconds_on_task if e.seconds_on_task is not None else ""
-        rows.append([e.event_id, e.created_at, e.reviewer, action, answer, e.note or "", seconds])
+        rows.append(
+            [e.event_id, e.created_at, e.reviewer, action, answer, e.note or "", seconds, version]
+        )
+    return rows
+
+
+def item_history_rows(
+    question: Question, events: list[Event], olders: list[OlderDecision]
+) -> list[list[Any]]:
+    """The item's history: this version's events, then each older version's (newest first)."""
+    rows = history_rows(question, events)
+    for o in olders:
+        rows += history_rows(question, o.events, f"older: {o.report.file_name}")
     return rows
 
 

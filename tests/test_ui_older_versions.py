@@ -1,0 +1,146 @@
+"""A corrected copy of a report in the Review page, in a real browser (Debian's Chromium via
+Playwright) against the real app: the queue lists current versions only, so what a reviewer
+decided on the older copy is shown on the current copy's item, and O takes that answer over
+as the reviewer's own decision, its note saying where it came from.
+
+Real PDFs (reportlab), ingested and drafted by the offline engine before the app starts.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.make_pdf import text_pdf
+from tests.test_report_versions import _eastmoor
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+from tests.test_ui_browser import choose_report, chromium_browser, goto_tab, open_item  # noqa: E402
+from tests.ui_server import running_app  # noqa: E402
+
+NOTE = "<b>checked</b> the budget table"  # reviewer text: shown as typed, never as markup
+
+
+@pytest.fixture(scope="module")
+def versions_app(tmp_path_factory):
+    """(base URL, older record, current record, assistant) of a running app."""
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+
+    root = tmp_path_factory.mktemp("versions")
+    a = Assistant(load_settings(home=root / "home", embedding={"name": "hash"}, engine="offline"))
+    first = text_pdf(root / "a-eastmoor.pdf", _eastmoor())
+    [older] = [r.report for r in a.ingest([first])]
+    a.draft_report(older.report_id, question_ids=["A4", "A6"], engine="offline")
+    [draft] = [d for d in a.drafts.for_report(older.report_id) if d.question_id == "A4"]
+    a.record_decision(
+        older.report_id,
+        "A4",
+        "alice",
+        "edit" if draft.answer != "partly" else "accept",
+        after="partly",
+        note=NOTE,
+        base_event_id=None,
+        draft_id=draft.draft_id,
+    )
+    corrected = text_pdf(root / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    [current] = [r.report for r in a.ingest([corrected])]
+    assert current.previous_version == older.report_id
+    a.draft_report(current.report_id, question_ids=["A4", "A6"], engine="offline")
+    with running_app(root / "home") as url:
+        yield url, older, current, a
+    log = (root / "home" / "app.log").read_text()
+    for bad in ("Traceback", "Warning", "OUTBOUND BLOCKED"):
+        assert bad not in log, log[-3000:]
+
+
+def test_the_older_versions_decision_is_shown_and_taken_over_with_o(versions_app, tmp_path):
+    url, older, current, a = versions_app
+    [decided] = a.review_history(older.report_id, "A4")
+    when = decided.created_at[:10]
+    with chromium_browser() as browser:
+        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        box = page.locator("#reviewer-name").get_by_role("textbox")
+        expect(box).to_be_editable()
+        box.fill("kim")
+        box.blur()
+        goto_tab(page, "Review")
+        # the picker lists the current version only
+        page.locator("#rv-report input").click()
+        options = page.get_by_role("option")
+        expect(options).to_have_count(1)
+        expect(options.first).to_contain_text("b-eastmoor-corrected.pdf")
+        page.keyboard.press("Escape")
+        choose_report(page, "rv-report", "b-eastmoor-corrected.pdf")
+        open_item(page, "A4")
+
+        older_box = page.locator("#rv-older")
+        expect(older_box).to_contain_text(
+            f"Decided on the older version (a-eastmoor.pdf, {when}, alice): Partly — decide "
+            "again here if the correction changed the answer"
+        )
+        expect(older_box).to_contain_text(f"Note: {NOTE}")  # escaped: the tags are text
+        expect(older_box.locator("b")).to_have_count(0)
+        expect(page.locator("#rv-state")).to_contain_text("Not reviewed yet")
+        page.get_by_role("button", name="Decision history of this item").click()
+        history = page.locator("#rv-history")
+        expect(history).to_contain_text("older: a-eastmoor.pdf", use_inner_text=True)
+
+        # a question nobody decided on the older copy shows nothing of it, and O says why
+        open_item(page, "A6")
+        expect(older_box).to_have_text("")
+        expect(page.locator("#rv-take-older")).to_be_hidden()
+        page.keyboard.press("o")
+        expect(page.locator("#rv-keyhint")).to_contain_text(
+            "O: no reviewer decided this question on an older version of this report"
+        )
+        assert a.review_history(current.report_id, "A6") == []
+
+        open_item(page, "A4")
+        expect(page.locator("#rv-take-older")).to_be_visible()
+        page.keyboard.press("o")
+        expect(page.locator("#rv-msg")).to_contain_text("Saved: kim")
+        [taken] = a.review_history(current.report_id, "A4")
+        assert (taken.reviewer, taken.after) == ("kim", "partly")
+        assert taken.action in ("accept", "edit")
+        assert taken.note == (
+            f"Taken over from the older version (a-eastmoor.pdf ({older.short_id}), {when}, "
+            "alice)"
+        )
+        assert taken.payload["from_event_id"] == decided.event_id
+        state = a.review_item(current.report_id, "A4")
+        assert (state.status in ("accepted", "edited"), state.answer) == (True, "partly")
+
+        # back on A4: this version's decision, the older one still in view, nothing to take
+        open_item(page, "A4")
+        expect(page.locator("#rv-state")).to_contain_text("by kim")
+        expect(page.locator("#rv-state")).to_contain_text("Partly")
+        expect(older_box).to_contain_text(
+            "this version's own decision (above) is the one that counts"
+        )
+        expect(page.locator("#rv-take-older")).to_be_hidden()
+        expect(history).to_contain_text("Taken over from the older version", use_inner_text=True)
+        expect(history).to_contain_text("older: a-eastmoor.pdf", use_inner_text=True)
+
+    # the decision log of the export has both: alice's on the older copy, kim's on this one
+    from openpyxl import load_workbook
+
+    path = a.export_final_answers(tmp_path / "answers.xlsx", "xlsx")
+    log = load_workbook(path)["Decision log"]
+    header, *rows = [list(r) for r in log.iter_rows(values_only=True)]
+    rows = [dict(zip(header, r, strict=True)) for r in rows if r[2] == "A4"]
+    assert sorted((r["Reviewer"], r["Report id"], r["After"]) for r in rows) == [
+        ("alice", older.report_id, "Partly"),
+        ("kim", current.report_id, "Partly"),
+    ]
+    [kims] = [r for r in rows if r["Reviewer"] == "kim"]
+    assert kims["Note"].startswith("Taken over from the older version (a-eastmoor.pdf")
