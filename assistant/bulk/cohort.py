@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from assistant.bulk.export import write_csv, write_xlsx
 from assistant.questions import AnswerType, Question, QuestionBank
-from assistant.review.decisions import DecisionStore
+from assistant.review.decisions import DecisionStore, ItemState
 
 if TYPE_CHECKING:
     from assistant.drafting.store import DraftStore
@@ -126,6 +126,8 @@ class OlderVersionDecisions:
     counted_reports: set[str] = field(default_factory=set)
     not_counted: int = 0
     not_counted_reports: set[str] = field(default_factory=set)
+    examples_not_shown: int = 0  # "use as example" marks on answers no figure uses
+    examples_not_shown_reports: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict:
         return {
@@ -283,40 +285,62 @@ def draft_answers(drafts: DraftStore, engine: str | None = None):
     return answers_for
 
 
+def decided_over_versions(
+    store: DecisionStore,
+    report_id: str,
+    older_versions: Callable[[str], list[str]] | None = None,
+    seen: OlderVersionDecisions | None = None,
+) -> dict[str, tuple[ItemState, str | None]]:
+    """Question id → (the decision that gives it its answer, the older version it was made on,
+    or None for the report's own), over accepted, edited or entered answers.
+
+    With `older_versions` (report id → the ids it replaced, newest first), each question takes
+    the latest decision over the report's versions: the current version's, else the newest
+    older version's; a rejection settles the question without an answer. `seen` counts the
+    older versions' decisions, used or not, and their example marks no answer carries. The
+    cohort and the yearly analysis both read decisions through here, so they count alike."""
+    out: dict[str, tuple[ItemState, str | None]] = {}
+    settled: set[str] = set()  # questions whose latest decision was met
+    older = older_versions(report_id) if older_versions else []
+    for version in [report_id, *older]:
+        is_older = version != report_id
+        for qid, state in store.current(version).items():
+            counts = (
+                state.reviewed
+                and qid not in settled
+                and state.status in ANSWERING
+                and state.answer is not None
+            )
+            if counts:
+                out[qid] = (state, version if is_older else None)
+            if is_older and seen is not None:
+                if counts:
+                    seen.counted += 1
+                    seen.counted_reports.add(report_id)
+                elif state.reviewed:  # replaced by a later decision, or a rejection: said
+                    seen.not_counted += 1
+                    seen.not_counted_reports.add(report_id)
+                if state.example and not counts:  # marked on an answer no figure uses
+                    seen.examples_not_shown += 1
+                    seen.examples_not_shown_reports.add(report_id)
+            if state.reviewed:
+                settled.add(qid)
+    return out
+
+
 def accepted_answers(
     store: DecisionStore,
     older_versions: Callable[[str], list[str]] | None = None,
     seen: OlderVersionDecisions | None = None,
 ):
-    """answers_for() over reviewer decisions (accepted, edited or entered answers).
-
-    With `older_versions` (report id → the ids it replaced, newest first), each question takes
-    the latest decision over the report's versions: the current version's, else the newest
-    older version's. `seen` counts the older versions' decisions, used or not."""
+    """answers_for() over reviewer decisions (accepted, edited or entered answers), older
+    versions' kept as `decided_over_versions` keeps them."""
 
     def answers_for(report_id: str) -> dict:
-        out: dict = {}
-        settled: set[str] = set()  # questions whose latest decision was met
-        older = older_versions(report_id) if older_versions else []
-        for version in [report_id, *older]:
-            is_older = version != report_id
-            for qid, state in store.current(version).items():
-                if not state.reviewed:
-                    continue
-                counts = (
-                    qid not in settled and state.status in ANSWERING and state.answer is not None
-                )
-                if counts:
-                    out[qid] = ("answered", state.answer, version if is_older else None)
-                if is_older and seen is not None:
-                    if counts:
-                        seen.counted += 1
-                        seen.counted_reports.add(report_id)
-                    else:  # replaced by a later decision, or a rejection: said, not counted
-                        seen.not_counted += 1
-                        seen.not_counted_reports.add(report_id)
-                settled.add(qid)
-        return out
+        decided = decided_over_versions(store, report_id, older_versions, seen)
+        return {
+            qid: ("answered", state.answer, version) for qid, (state, version) in decided.items()
+        }
 
     return answers_for
 
