@@ -571,6 +571,8 @@ def cmd_analysis(args) -> int:
     print(f"{analysis.title}: {len(analysis.reports)} reports")
     for line in analysis.method_lines():
         print(f"  {line}")
+    for note in analysis.notes():  # decisions on older versions: as cohort says them
+        print(f"  note: {note}")
     if analysis.comparison is not None:
         print(f"\nyear on year: {len(analysis.comparison.figures)} figures compared")
     for kind, path in paths.items():

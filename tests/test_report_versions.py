@@ -246,3 +246,90 @@ def test_review_of_the_current_version_shows_and_takes_over_the_older_decision(a
             from_event_id=seen.decision.event_id,
             base_event_id=None,
         )
+
+
+def test_the_yearly_analysis_keeps_the_decisions_made_on_an_older_version(
+    assistant, tmp_path, capsys
+):
+    from docx import Document
+
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", PERIOD, "--questions", "A1,A6,B6"]
+    _run(capsys, *score)
+    [older], _ = _run(capsys, "reports")
+    rid = older["report_id"]
+    record = assistant.record_decision
+    record(rid, "A1", "alice", "enter", after="yes", base_event_id=None)
+    record(rid, "A6", "alice", "edit", after="partly", base_event_id=None)
+    record(rid, "B6", "alice", "enter", after="yes", base_event_id=None)
+    for qid in ("A6", "B6"):  # marked as examples of practice on the older version
+        _run(capsys, "example", rid, qid, "--reviewer", "alice")
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    _run(capsys, *score)
+    [newer], _ = _run(capsys, "reports")
+    assert newer["previous_version"] == rid
+    # on the corrected copy bob decides A6 anew: alice's A6 (and her mark on it) is replaced
+    record(newer["report_id"], "A6", "bob", "enter", after="evidenced", base_event_id=None)
+
+    out = tmp_path / "analysis"
+    paths, _ = _run(capsys, "analysis", "--period", PERIOD, "--out", str(out))
+    saved = json.loads(Path(paths["json"]).read_text("utf-8"))
+    findings = {f["question_id"]: f for f in saved["findings"]}
+    # A1 and B6 were decided only on the older version: counted, and said to be
+    a1_yes = findings["A1"]["figures"]["yes"]
+    assert (a1_yes["count"], a1_yes["of"], a1_yes["undecided"]) == (1, 1, 0)
+    assert a1_yes["older_versions"] == findings["A1"]["older_versions"] == 1
+    assert findings["B6"]["figures"]["yes"]["count"] == 1
+    a6 = findings["A6"]["figures"]
+    assert (a6["evidenced"]["count"], a6["partly"]["count"]) == (1, 0)
+    assert findings["A6"]["older_versions"] == 0
+    # the same decisions counted (and left out) as the reviewer-decided cohort counts them
+    cohort, _ = _run(capsys, "cohort", "--period", PERIOD, "--source", "accepted")
+    assert saved["older_versions"] == cohort["older_versions"]
+    assert saved["older_versions"]["counted"] == 2
+    assert saved["older_versions"]["not_counted"] == 1
+    method = next(line for line in saved["method"] if line.startswith("Answers decided"))
+    assert method.startswith(
+        f"Answers decided by a reviewer: 3 of {len(assistant.bank.questions)} by 2 reviewer(s), "
+        "2 of them ‡ on an older version of the report"
+    )
+    left_note = (
+        "1 reviewer decision on an older version of 1 report is not in these figures (a later "
+        "decision on the same question replaces it, or it rejected the draft without an answer)"
+        "; every decision is in the final-answer export: review-export --out FILE"
+    )
+    mark_note = (
+        "1 example of practice marked on an older version of 1 report is not shown (the answer "
+        "it marks is not in these figures); every mark is in the decision log of the "
+        "final-answer export: review-export --out FILE"
+    )
+    for note in (left_note, mark_note):
+        assert any(n.startswith(note) for n in saved["notes"]), saved["notes"]
+    # the example marked on the older version's answer that counts is shown, marked
+    [b6] = [e for e in saved["examples"] if e["question_id"] == "B6"]
+    assert (b6["chosen_by"], b6["older_version"], b6["undecided"]) == ("alice", True, False)
+    assert not [e for e in saved["examples"] if e["question_id"] == "A6" and e["chosen_by"]]
+
+    footnote = (
+        "1 answer decided on an older version of the report: decide again on the current "
+        "version if the correction changed the answer"
+    )
+    page = Path(paths["html"]).read_text("utf-8")
+    assert f"‡ {footnote}" in page
+    assert "(1 of them ‡ decided on an older version)" in page
+    assert left_note in page and mark_note in page
+    assert "reviewer (alice) ‡ older version" in page
+    doc = "\n".join(p.text for p in Document(paths["docx"]).paragraphs)
+    [a1_line] = [line for line in doc.splitlines() if line.startswith("A1 ")]
+    assert a1_line.endswith(f"‡ ({footnote})")
+    assert method in doc and f"Note: {left_note}" in doc and f"Note: {mark_note}" in doc
+    [b6_line] = [line for line in doc.splitlines() if line.startswith("B6 Eastmoor")]
+    assert "(chosen by alice) ‡ (decided on an older version of the report" in b6_line
+
+    # the command's own output says it too
+    assert main(["analysis", "--period", PERIOD, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"  {method}" in text and f"note: {left_note}" in text
+

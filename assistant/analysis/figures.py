@@ -5,16 +5,30 @@ them ("Neglect a priority in 11 of 18 reports").
 Final answers are the reviewers' decisions (accepted, edited or entered); where a reviewer has
 not decided yet, the draft stands in and every figure resting on one says so. A rejected draft
 with no replacement answer counts as no answer. Sentences come from templates, not a model.
+
+A report counts once, as its current version, and what reviewers decided on an older version is
+never dropped, as in the cohort (assistant.bulk.cohort.decided_over_versions, shared): a
+question the current version has no decision on takes the newest older version's decision,
+marked ‡ wherever it shows; the decisions no figure uses are counted in a note naming the
+final-answer export.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.bulk.cohort import GRADED, CohortSummary, tally
+from assistant.bulk.cohort import (
+    FINAL_EXPORT,
+    GRADED,
+    CohortSummary,
+    OlderVersionDecisions,
+    decided_over_versions,
+    tally,
+)
 from assistant.questions import AnswerType, Question, QuestionBank
 from assistant.review.decisions import DecisionStore, ItemState, answer_text
 
@@ -32,6 +46,12 @@ GOOD_PRACTICE = {
 MAX_EXAMPLES = 3
 MAX_OPTIONS_IN_SENTENCE = 5
 QUOTE_CHARS = 220
+# † is taken by answers resting on undecided drafts; an older version's decision has its own mark
+OLDER_MARK = "‡"
+OLDER_FOOTNOTE = (
+    "decided on an older version of the report: decide again on the current version if the "
+    "correction changed the answer"
+)
 
 
 @dataclass
@@ -54,8 +74,9 @@ class FinalAnswer:
     reviewer: str | None = None
     draft_status: str | None = None  # ok | flagged | abstained | failed | None (no draft)
     draft_value: Any = None
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # pages of the version decided on
     example: dict | None = None
+    older_version: str | None = None  # report id of the older version the decision is from
 
     @property
     def answered(self) -> bool:
@@ -82,6 +103,7 @@ class Count:
     question_id: str | None = None
     kind: str = "reports"
     undecided: int = 0  # members whose answer is an undecided draft
+    older: int = 0  # members whose answer was decided on an older version of the report
 
     def text(self, style: str = "of") -> str:
         return f"{self.count}/{self.of}" if style == "slash" else f"{self.count} of {self.of}"
@@ -94,6 +116,7 @@ class Count:
             "question_id": self.question_id,
             "kind": self.kind,
             "undecided": self.undecided,
+            "older_versions": self.older,
         }
 
 
@@ -111,6 +134,7 @@ class Finding:
     undecided: int  # answers of the denominator resting on undecided drafts
     missing: Count | None = None  # reports without an answer (outside the denominator)
     missing_why: str = ""  # "1 not found in the report, 1 draft rejected"
+    older: int = 0  # answers of the denominator decided on an older version of the report
 
     @property
     def sentence(self) -> str:
@@ -122,6 +146,14 @@ class Finding:
             return ""
         return f"rests on {self.undecided} undecided draft{'s' * (self.undecided != 1)}"
 
+    @property
+    def older_caveat(self) -> str:
+        """'1 answer decided on an older version of the report: decide again …' (or '')."""
+        if not self.older:
+            return ""
+        answers = "1 answer" if self.older == 1 else f"{self.older} answers"
+        return f"{answers} {OLDER_FOOTNOTE}"
+
 
 @dataclass
 class Example:
@@ -131,6 +163,7 @@ class Example:
     passage: Passage | None
     chosen_by: str | None  # reviewer who marked it; None: proposed from the ratings
     undecided: bool = False  # the answer is a draft no reviewer has decided
+    older: bool = False  # the answer (and the mark) were decided on an older version
 
 
 @dataclass
@@ -155,6 +188,33 @@ class Analysis:
     comparison: Any = None  # assistant.analysis.compare.Comparison
     second_marking: list[str] = field(default_factory=list)  # sentences, when any blind marks
     narratives: dict[str, Any] = field(default_factory=dict)  # theme id -> narrative.Narrative
+    older: OlderVersionDecisions | None = None  # reviewers' decisions on older versions
+
+    def notes(self) -> list[str]:
+        """What every view of the analysis says with it: older versions' decisions counted, and
+        those no figure uses (and their example marks), as the cohort says them."""
+        if self.older is None:
+            return []
+        notes = self.older.notes()
+        n, k = self.older.examples_not_shown, len(self.older.examples_not_shown_reports)
+        if n:
+            one = n == 1
+            notes.append(
+                f"{n} example{'' if one else 's'} of practice marked on "
+                f"{'an older version' if k == 1 else 'older versions'} of "
+                f"{k} report{'' if k == 1 else 's'} {'is' if one else 'are'} not shown (the "
+                f"answer {'it marks is' if one else 'they mark are'} not in these figures); "
+                f"every mark is in the decision log of the final-answer export: {FINAL_EXPORT} "
+                "(XLSX)"
+            )
+        return notes
+
+    @property
+    def n_older(self) -> int:
+        """Answers decided on an older version of their report."""
+        return sum(
+            a.older_version is not None for by_q in self.answers.values() for a in by_q.values()
+        )
 
     def finding(self, qid: str) -> Finding | None:
         return next((f for f in self.findings if f.question.id == qid), None)
@@ -222,8 +282,14 @@ class Analysis:
         if self.source == "drafts":
             lines.append("Figures are from the machine drafts only (reviewers' decisions ignored).")
         else:
+            older = (
+                f", {self.n_older} of them {OLDER_MARK} on an older version of the report (none "
+                "yet on the current version)"
+                if self.n_older
+                else ""
+            )
             lines.append(
-                f"Answers decided by a reviewer: {self.n_decided} of {self.n_items}{who}. "
+                f"Answers decided by a reviewer: {self.n_decided} of {self.n_items}{who}{older}. "
                 "Figures use the reviewers' answers; a figure that still rests on undecided "
                 "drafts is marked as such."
             )
@@ -254,20 +320,38 @@ def final_answers(
     *,
     engine: str | None = None,
     source: str = "decided",
+    older_versions: Callable[[str], list[str]] | None = None,
+    seen: OlderVersionDecisions | None = None,
 ) -> tuple[dict[str, dict[str, FinalAnswer]], list[str]]:
     """Every (report, question) answer, and the engines behind the drafts used. With
     `source="drafts"` no decision is read: no reviewer's answer, example mark, added passage
-    or citation verdict (the method says reviewers' decisions are ignored)."""
+    or citation verdict (the method says reviewers' decisions are ignored).
+
+    With `older_versions` (report id → the ids it replaced, newest first), a question the
+    current version has no decision on takes the newest older version's, with that version's
+    draft and passages, as the cohort counts it; `seen` counts those decisions, used or not."""
     out: dict[str, dict[str, FinalAnswer]] = {}
     engines: set[str] = set()
     for rid in report_ids:
-        by_q = {d.question_id: d for d in drafts.for_report(rid, engine=engine)}
+        by_version = {rid: {d.question_id: d for d in drafts.for_report(rid, engine=engine)}}
         states = decisions.current(rid) if source == "decided" else {}
+        decided = (
+            decided_over_versions(decisions, rid, older_versions, seen)
+            if source == "decided"
+            else {}
+        )
         out[rid] = {}
         for q in bank.questions:
-            draft = by_q.get(q.id)
             state = states.get(q.id, ItemState(q.id))
+            version = rid
+            if not state.reviewed and decided.get(q.id, (None, None))[1]:
+                state, version = decided[q.id]  # decided on an older version only
+            if version not in by_version:
+                found = drafts.for_report(version, engine=engine)
+                by_version[version] = {d.question_id: d for d in found}
+            draft = by_version[version].get(q.id)
             a = FinalAnswer(rid, q, status=state.status, example=state.example)
+            a.older_version = version if version != rid else None
             if draft is not None:
                 engines.add(f"{draft.engine}" + (f" ({draft.model})" if draft.model else ""))
                 a.draft_status, a.draft_value = draft.status, draft.answer
@@ -289,7 +373,8 @@ def _cap(text: str) -> str:
 
 def _count(q: Question, members: list[str], n: int, answers: dict[str, FinalAnswer]) -> Count:
     undecided = sum(answers[m].source == "draft" for m in members)
-    return Count(len(members), n, members, q.id, undecided=undecided)
+    older = sum(answers[m].older_version is not None for m in members)
+    return Count(len(members), n, members, q.id, undecided=undecided, older=older)
 
 
 def _why_missing(q: Question, a: FinalAnswer) -> str:
@@ -330,9 +415,10 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     given = {rid: a for rid, a in answers.items() if a.answered}
     n = len(given)
     undecided = sum(a.source == "draft" for a in given.values())
+    older = sum(a.older_version is not None for a in given.values())
     label = q.cohort_label
     figures: dict[str, tuple[str, Count]] = {}
-    everyone = Count(n, len(answers), list(given), q.id, undecided=undecided)
+    everyone = Count(n, len(answers), list(given), q.id, undecided=undecided, older=older)
     missing, why = _missing(q, answers)
     if n == 0:
         text = q.text.rstrip("?") if q.answer_type is AnswerType.MULTI_SELECT else _cap(label)
@@ -400,7 +486,7 @@ def finding_for(q: Question, answers: dict[str, FinalAnswer]) -> Finding:
     else:
         segments = [f"{_cap(label)}: answered for ", (everyone, "of"), " reports (see appendix)."]
     _end_with_missing(segments, missing, why)
-    return Finding(q, segments, figures, n, undecided, missing, why)
+    return Finding(q, segments, figures, n, undecided, missing, why, older)
 
 
 def compliance_figures(rows: list[RegisterRow]) -> list[tuple[str, Count]]:
@@ -474,10 +560,12 @@ def examples_of_practice(bank: QuestionBank, answers: dict[str, dict[str, FinalA
                 passage = Passage(page, _short(quote), True, "reviewer") if quote else None
                 passage = passage or _first_passage(a)
                 who = a.example.get("reviewer")
-                chosen.append(Example(q, rid, a.text, passage, who, a.source == "draft"))
+                older = a.older_version is not None
+                chosen.append(Example(q, rid, a.text, passage, who, a.source == "draft", older))
             elif a.answered and _best(q, a.value):
                 passage = _first_passage(a)
-                proposed.append(Example(q, rid, a.text, passage, None, a.source == "draft"))
+                older = a.older_version is not None
+                proposed.append(Example(q, rid, a.text, passage, None, a.source == "draft", older))
         proposed.sort(key=lambda e: (-(e.passage is not None), e.report_id))
         out += chosen + proposed[: max(0, MAX_EXAMPLES - len(chosen))]
     return out
@@ -540,14 +628,31 @@ def build_analysis(
     run_id: str | None = None,
     register: list[RegisterRow] | None = None,
     sample: Sample | None = None,
+    older_versions: Callable[[str], list[str]] | None = None,
 ) -> Analysis:
+    """The analysis of `reports` (current versions); `older_versions` (report id → the ids it
+    replaced, newest first) keeps what reviewers decided on those (see final_answers)."""
     reports = sorted(reports, key=lambda r: (_norm(r.display_name), r.report_id))
     ids = [r.report_id for r in reports]
-    answers, engines = final_answers(bank, drafts, decisions, ids, engine=engine, source=source)
+    older = OlderVersionDecisions() if source == "decided" else None
+    answers, engines = final_answers(
+        bank,
+        drafts,
+        decisions,
+        ids,
+        engine=engine,
+        source=source,
+        older_versions=older_versions,
+        seen=older,
+    )
     findings = [finding_for(q, {rid: answers[rid][q.id] for rid in ids}) for q in bank.questions]
 
     def answers_for(rid: str) -> dict:
-        return {qid: ("answered", a.value) for qid, a in answers[rid].items() if a.answered}
+        return {
+            qid: ("answered", a.value, a.older_version)
+            for qid, a in answers[rid].items()
+            if a.answered
+        }
 
     summary = CohortSummary(title, ids, {"final": tally(bank, ids, "final", answers_for)})
     return Analysis(
@@ -567,6 +672,7 @@ def build_analysis(
         examples=examples_of_practice(bank, answers),
         # how reviewers treated the drafts: not part of an analysis that ignores them
         agreement=field_agreement(bank, drafts, decisions, ids) if source == "decided" else [],
+        older=older,
     )
 
 

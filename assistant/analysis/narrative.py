@@ -42,7 +42,9 @@ class Narrative:
 
 def theme_prompt(analysis: Analysis, theme_id: str) -> str:
     lines = [
-        f.sentence + (f" ({f.caveat})" if f.caveat else "")
+        f.sentence
+        + (f" ({f.caveat})" if f.caveat else "")
+        + (f" ({f.older_caveat})" if f.older_caveat else "")
         for f in analysis.findings
         if f.question.theme == theme_id and f.question.answer_type.value != "free_text"
     ]

@@ -18,6 +18,8 @@ def analysis_json(a: Analysis) -> dict:
         "run_id": a.run_id,
         "source": a.source,
         "method": a.method_lines(),
+        "notes": a.notes(),
+        "older_versions": a.older.to_json() if a.older is not None else None,
         "reports": [
             {"report_id": r.report_id, "partnership": r.partnership, "file": r.file_name}
             for r in a.reports.values()
@@ -27,6 +29,7 @@ def analysis_json(a: Analysis) -> dict:
                 "question_id": f.question.id,
                 "sentence": f.sentence,
                 "undecided": f.undecided,
+                "older_versions": f.older,
                 "figures": {k: {"label": lb, **c.to_json()} for k, (lb, c) in f.figures.items()},
                 "missing": (
                     {"why": f.missing_why, **f.missing.to_json()} if f.missing is not None else None
@@ -45,6 +48,7 @@ def analysis_json(a: Analysis) -> dict:
                 "quote": e.passage.quote if e.passage else None,
                 "chosen_by": e.chosen_by,
                 "undecided": e.undecided,
+                "older_version": e.older,
             }
             for e in a.examples
         ],

@@ -188,6 +188,7 @@ class YearlyAnalysis:
             run_id=run_id,
             register=self.register_store.rows(period) if period else [],
             sample=self.register_store.latest_sample(period) if period else None,
+            older_versions=self.reports.older_versions,  # as the cohort: nothing decided drops
         )
         ids = list(analysis.reports)
         if source == "decided" and self.blind_store.marks(ids):  # reviewers' marks
