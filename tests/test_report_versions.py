@@ -333,3 +333,8 @@ def test_the_yearly_analysis_keeps_the_decisions_made_on_an_older_version(
     text = capsys.readouterr().out
     assert f"  {method}" in text and f"note: {left_note}" in text
 
+    # and the Cohort tab's Write analysis button
+    from assistant.ui.cohort import analysis_files
+
+    files, status = analysis_files(assistant, f"period:{PERIOD}")
+    assert len(files) == 2 and left_note in status and mark_note in status

@@ -255,9 +255,10 @@ def analysis_files(assistant: Assistant, choice: str) -> tuple[list[str], str]:
     files = [str(paths["docx"]), str(paths["html"])]
     decided = f"{analysis.n_decided} of {analysis.n_items} answers decided by a reviewer"
     versus = f", compared with {earlier}" if earlier else ""
-    return files, message(
-        "ok", f"Analysis written: {len(analysis.reports)} reports, {decided}{versus}."
-    )
+    status = message("ok", f"Analysis written: {len(analysis.reports)} reports, {decided}{versus}.")
+    for line in analysis.notes():  # decisions on older versions: as the documents say them
+        status += message("warn", line)
+    return files, status
 
 
 # --- the tab ----------------------------------------------------------------------------------
