@@ -589,7 +589,10 @@ def cmd_register(args) -> int:
         n, warnings = assistant.import_register(Path(args.file), args.period)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"register {args.period}: {n} partnerships imported from {Path(args.file).name}")
+        print(
+            f"register {args.period}: {n} partnership{'' if n == 1 else 's'} imported from "
+            f"{Path(args.file).name}"
+        )
         return 0
     rows = assistant.register_rows(args.period, required=True)
     if args.json:

@@ -647,6 +647,11 @@ def test_year_on_year_with_the_analysis_own_period_or_run_is_refused(service, tm
     assert "year on year:" in capsys.readouterr().out
     assert main(["analysis", "--period", NOW, "--compare", "2020", "--out", out]) == 2
     assert "'2020' is neither a reporting period nor a scoring run" in capsys.readouterr().err
+    # then → now reads from an earlier period: a later one is refused, saying what to run
+    assert main(["analysis", "--period", THEN, "--compare", NOW, "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert f"--compare {NOW} is of {NOW}, later than the analysis's {THEN}" in err
+    assert f"analyse {NOW} with --compare {THEN}" in err
 
 
 def test_register_show_without_a_register_says_how_to_import_one(service, capsys):

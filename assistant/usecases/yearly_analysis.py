@@ -55,6 +55,12 @@ def _year_before(period: str | None) -> str | None:
         return None
 
 
+def _starts(period: str | None) -> int | None:
+    """The first year of a period ('2020-21' → 2020); None for what is not a period."""
+    checked = parse_period(period) if period else None
+    return int(checked[:4]) if checked else None
+
+
 def _run_period(run: dict, reports: list[ReportRecord]) -> str | None:
     """The period a run's reports are of: its label when that is a period (`score --period`
     labels the reports too), else the one period all its reports share, else None."""
@@ -144,6 +150,13 @@ class YearlyAnalysis:
                     f"--compare {compare} is {what}: year on year compares another period",
                     "name an earlier period or a run of one"
                     + (f", e.g. --compare {_year_before(p)}" if _year_before(p) else ""),
+                )
+            if _starts(p) and _starts(period) and _starts(p) > _starts(period):
+                raise ReviewAssistantError(
+                    f"--compare {compare} is of {p}, later than the analysis's {period}: year "
+                    "on year reads each figure then → now, from an earlier period",
+                    f"analyse {p} with --compare {period}, or name an earlier period"
+                    + (f", e.g. --compare {_year_before(period)}" if _year_before(period) else ""),
                 )
             then = self._build_analysis(then_reports, e, t, p, then_run, source)
             now.comparison = compare_analyses(then, now)
