@@ -398,7 +398,8 @@ def test_export_csv_and_xlsx_with_who_decided_and_no_formulas(a, rid, tmp_path):
 
 
 def test_review_queue_orders_audit_tool_then_riskiest(a, rid):
-    from assistant.ui.render import mark_span, progress_text, review_queue
+    from assistant.ui.render import mark_span
+    from assistant.ui.review_queue import progress_text, review_queue
 
     items = review_queue(a, rid)  # default: the audit tool's order, A1 first
     assert [it.question.id for it in items] == a.bank.ids
@@ -431,7 +432,8 @@ def test_riskiest_first_sorts_by_what_the_trust_level_means(a, rid):
     """'check carefully' (low, no answer found, not calibrated) before 'often right' before
     'usually right', whatever the bare number: a draft that found no answer at 0.97, or an
     uncalibrated one at 0.96, is not among the trusted ones."""
-    from assistant.ui.render import review_queue, trust_level
+    from assistant.ui.render import trust_level
+    from assistant.ui.review_queue import review_queue
 
     rewrite_draft(a, rid, "A1", answer=None, status="abstained", confidence=0.97)
     rewrite_draft(a, rid, "C1", calibration="uncalibrated", confidence=0.96)
@@ -447,7 +449,8 @@ def test_riskiest_first_sorts_by_what_the_trust_level_means(a, rid):
 
 
 def test_most_trusted_first_and_to_review_first(a, rid):
-    from assistant.ui.render import review_queue, trust_level
+    from assistant.ui.render import trust_level
+    from assistant.ui.review_queue import review_queue
 
     rewrite_draft(a, rid, "A1", answer=None, status="abstained", confidence=0.97)
     rank = {"": 0, "low": 1, "?": 1, "medium": 2, "high": 3}

@@ -6,14 +6,8 @@ from types import SimpleNamespace
 
 from assistant.drafting.store import Draft
 from assistant.ui.render import find_hits, mark_hits, page_rows, trust_level
-from assistant.ui.review_views import (
-    blind_rows,
-    draft_summary,
-    matching_rows,
-    no_text_warning,
-    question_id_named,
-    queue_ids_html,
-)
+from assistant.ui.review_queue import blind_rows, matching_rows, question_id_named, queue_ids_html
+from assistant.ui.review_views import draft_summary, no_text_warning
 
 HOSTILE = '<img src=x onerror="alert(1)"> budget'
 

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from assistant.drafting.store import Citation, Draft
     from assistant.library import ReportRecord
     from assistant.questions import Question
-    from assistant.review.decisions import ItemState
 
 # PDFium is not thread-safe and Gradio runs handlers in a thread pool.
 _PDFIUM_LOCK = threading.Lock()
@@ -116,72 +115,11 @@ def short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# --- the review queue ----------------------------------------------------------------------
-QUEUE_HEADERS = ["Q", "Trust", "Status", "Answer (final, else draft)"]
-# The queue's orders (Assistant.REVIEW_ORDERS): the only way to sort it, so J/K and "next after
-# saving" walk the rows as they stand (the table's own column sort is off: see app.py's CSS).
-ORDER_CHOICES = [
-    ("Audit tool order (A1 → C10)", "audit"),
-    ("Riskiest first", "riskiest"),
-    ("Most trusted first", "trusted"),
-    ("To review first", "todo"),
-]
-
-
+# --- trust ---------------------------------------------------------------------------------
 def trust_level(draft: Draft | None) -> tuple[str, str]:
     """('high', 'usually right on reports like this') for a draft; ('', '') for none (the
     service's levels, which its queue orders also sort by)."""
     return Assistant.trust_level(draft)
-
-
-@dataclass
-class QueueItem:
-    """One audit question of one report, as the review queue lists it."""
-
-    question: Question
-    draft: Draft | None
-    state: ItemState
-
-    @property
-    def confidence(self) -> float:
-        return self.draft.confidence if self.draft else 0.0
-
-
-def review_queue(assistant: Assistant, report_id: str, order: str = "audit") -> list[QueueItem]:
-    """Every bank question for the report in the chosen order (see
-    Assistant.review_queue_items: the audit tool's order, or riskiest first)."""
-    return [QueueItem(*it) for it in assistant.review_queue_items(report_id, order)]
-
-
-def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
-    """Rows of the queue: id, trust, status, and the final answer (else the draft's)."""
-    rows = []
-    for it in items:
-        if it.state.reviewed:
-            answer = Assistant.answer_text(it.question, it.state.answer) or "(no answer)"
-        elif it.draft is None:
-            answer = "reviewer enters" if not it.question.answerable_from_text else "not drafted"
-        else:
-            answer = fmt_answer(it.question, it.draft.answer)
-            if it.draft.status != "ok":
-                answer = f"[{it.draft.status}] {answer}"
-        word, _ = trust_level(it.draft)
-        trust = f"{word} {it.draft.confidence:.2f}" if it.draft is not None else "–"
-        rows.append([it.question.id, trust, STATUS_LABEL[it.state.status], short(answer, 60)])
-    return rows
-
-
-def progress_text(items: list[QueueItem]) -> str:
-    """'23/33 reviewed · 20 accepted · 2 edited · 1 rejected'."""
-    counts: dict[str, int] = {}
-    for it in items:
-        counts[it.state.status] = counts.get(it.state.status, 0) + 1
-    reviewed = len(items) - counts.get("undecided", 0)
-    parts = [f"**{reviewed}/{len(items)} reviewed**"]
-    parts += [
-        f"{counts[s]} {s}" for s in ("accepted", "edited", "rejected", "entered") if counts.get(s)
-    ]
-    return " · ".join(parts)
 
 
 # --- evidence ------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 import gradio as gr
 
 from assistant.ui.common import frame, page_viewer
-from assistant.ui.render import CITATION_HEADERS, ORDER_CHOICES, QUEUE_HEADERS, report_choices
+from assistant.ui.render import CITATION_HEADERS, report_choices
+from assistant.ui.review_queue import ORDER_CHOICES, QUEUE_HEADERS
 from assistant.ui.review_views import HISTORY_HEADERS
 
 KEYS_HELP = (

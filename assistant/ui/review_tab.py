@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import ConflictError, ReviewAssistantError
+from assistant.ui import review_queue as rq
 from assistant.ui import review_views as views
 from assistant.ui.common import (
     AppContext,
@@ -26,15 +27,7 @@ from assistant.ui.common import (
     message,
     reviewer_name,
 )
-from assistant.ui.render import (
-    CITATION_HEADERS,
-    QUEUE_HEADERS,
-    citation_rows,
-    progress_text,
-    queue_rows,
-    report_label,
-    review_queue,
-)
+from assistant.ui.render import CITATION_HEADERS, citation_rows, report_label
 from assistant.ui.review_layout import review_layout
 
 HISTORY_HEADERS = views.HISTORY_HEADERS
@@ -99,31 +92,14 @@ def review_page(ctx: AppContext):
     ) -> dict:
         """The queue in `order`, the rows the filter `find` leaves: w.order holds their ids,
         the rows J/K and "next after saving" walk."""
-        if not report_id:
-            return {
-                w.queue: gr.update(value=frame([], QUEUE_HEADERS), label="Queue"),
-                w.queue_ids: views.queue_ids_html([]),
-                w.progress_md: "",
-                w.order: [],
-                w.draft_btn: gr.update(visible=False),
-                w.next_report_btn: gr.update(visible=False),
-                w.next_report: None,
-            }
-        items = review_queue(a, report_id, order or "audit")
-        drafted = any(it.draft is not None for it in items)
-        done = bool(items) and all(it.state.reviewed for it in items)
-        nxt = a.next_unreviewed_report(report_id) if done else None
-        progress = progress_text(items) + (" · **report done**" if done else "")
-        rows = views.blind_rows(queue_rows(items), blind or set())
-        kept = views.matching_rows(rows, [it.question.text for it in items], find)
-        ids = [items[i].question.id for i in kept]
-        label = "Queue" if len(kept) == len(items) else f"Queue: {len(kept)} of {len(items)} shown"
+        q = rq.build_queue(a, report_id, order, blind, find) if report_id else rq.NO_QUEUE
+        nxt = q.next_report
         return {
-            w.queue: gr.update(value=frame([rows[i] for i in kept], QUEUE_HEADERS), label=label),
-            w.queue_ids: views.queue_ids_html(ids),
-            w.progress_md: progress,
-            w.order: ids,
-            w.draft_btn: gr.update(visible=not drafted),
+            w.queue: gr.update(value=frame(q.rows, rq.QUEUE_HEADERS), label=q.label),
+            w.queue_ids: rq.queue_ids_html(q.ids),
+            w.progress_md: q.progress,
+            w.order: q.ids,
+            w.draft_btn: gr.update(visible=q.offer_draft),
             w.next_report_btn: gr.update(
                 visible=nxt is not None,
                 value=f"Next report to review: {report_label(nxt)}" if nxt else "",
@@ -329,7 +305,7 @@ def review_page(ctx: AppContext):
         return out
 
     def next_todo(report_id: str, ids: list[str], after: str | None) -> str | None:
-        return views.next_todo(a.review_states(report_id), ids, after)
+        return rq.next_todo(a.review_states(report_id), ids, after)
 
     # --- handlers -----------------------------------------------------------------------
     def open_report(
@@ -377,23 +353,8 @@ def review_page(ctx: AppContext):
             return {}
         qid = next_todo(current["report_id"], ids, current["qid"])
         if qid is None:
-            return {w.msg: message("ok", done_text(current["report_id"]))}
+            return {w.msg: message("ok", rq.done_text(a, current["report_id"]))}
         return move_to(current["report_id"], qid, current, typed, unsaved, values, note_v, request)
-
-    def done_text(report_id: str) -> str:
-        states = a.review_states(report_id)
-        left = [qid for qid in a.bank.ids if qid in states and not states[qid].reviewed]
-        if left:  # the filter hides them
-            return (
-                f"No row the filter shows is left to review; {len(left)} other"
-                f"{' is' if len(left) == 1 else 's are'} ({', '.join(left[:5])}"
-                f"{', …' if len(left) > 5 else ''}): clear the filter to see them."
-            )
-        nxt = a.next_unreviewed_report(report_id)
-        text = "Every question of this report has been reviewed."
-        if nxt is None:
-            return text + " No other report has questions left to review."
-        return text + f" Next report to review: {report_label(nxt)} (button above)."
 
     def reorder(report_id, order, find, typed, request: gr.Request):
         """Another order or filter: the queue again (the item on screen stays)."""
@@ -406,7 +367,7 @@ def review_page(ctx: AppContext):
         is cleared: a jump); other words open the first row they leave."""
         if not report_id:
             return {}
-        jump = views.question_id_named(find, a.bank.ids)
+        jump = rq.question_id_named(find, a.bank.ids)
         find = "" if jump else find
         out = queue_view(report_id, order, hidden(report_id, typed, request), find)
         out[w.find] = find
@@ -482,7 +443,7 @@ def review_page(ctx: AppContext):
         out[w.unsaved] = stash
         saved = f"Saved: {event.describe(views.labeller(question))}"
         if nxt is None:
-            saved += ". " + done_text(report_id)
+            saved += ". " + rq.done_text(a, report_id)
         restored = out.get(w.msg)
         out[w.msg] = message("ok", saved) + (restored or "")
         return {**out, **queue_view(report_id, order_v, blind, find)}

@@ -163,37 +163,6 @@ def blind_html() -> str:
     )
 
 
-def blind_rows(rows: list[list[Any]], blind: set) -> list[list[Any]]:
-    """Queue rows with the trust, status and answer of blind items hidden."""
-    return [[r[0], "–", "blind", "hidden: you mark it blind"] if r[0] in blind else r for r in rows]
-
-
-def matching_rows(rows: list[list[Any]], texts: list[str], query: str | None) -> list[int]:
-    """Places of the queue rows the Filter box keeps: those where the query (case ignored)
-    is part of a cell as shown or of the question's text. The cells as shown, not the
-    stored answers: a blind item's hidden answer is never matched."""
-    needle = " ".join((query or "").split()).casefold()
-    if not needle:
-        return list(range(len(rows)))
-    return [
-        i
-        for i, (row, text) in enumerate(zip(rows, texts, strict=True))
-        if any(needle in " ".join(str(v).split()).casefold() for v in [*row, text])
-    ]
-
-
-def queue_ids_html(ids: list[str]) -> str:
-    """The shown rows' ids in order, for the page's JS: it scrolls the open question's row
-    into view, which the table (drawing only the rows near the view) may not have drawn."""
-    return f'<div class="rv-ids" data-ids="{html.escape(" ".join(ids))}"></div>'
-
-
-def question_id_named(query: str | None, ids: list[str]) -> str | None:
-    """The question id the query is, whole (case ignored), else None: Enter jumps there."""
-    wanted = (query or "").strip().casefold()
-    return next((qid for qid in ids if qid.casefold() == wanted), None)
-
-
 def trust_html(draft: Draft, agreement: tuple[int, int] | None) -> str:
     """'Trust: usually right on reports like this (A1: auditors agreed on 40 of 40 …)'."""
     word, sentence = trust_level(draft)
@@ -349,15 +318,6 @@ def save_action(question: Question, draft: Draft | None, value: Any) -> str:
     except ValueError:
         unchanged = False  # the store will refuse it with the reason
     return "accept" if unchanged else "edit"
-
-
-def next_todo(states: dict[str, ItemState], ids: list[str], after: str | None) -> str | None:
-    """The next undecided question after `after` in queue order (wrapping), or None."""
-    start = ids.index(after) + 1 if after in ids else 0
-    for qid in ids[start:] + ids[:start]:
-        if qid in states and not states[qid].reviewed:
-            return qid
-    return None
 
 
 def cited_page(
