@@ -213,6 +213,9 @@ def test_review_of_the_current_version_shows_and_takes_over_the_older_decision(a
         "entered",
     )
     assert assistant.older_decisions(newer.report_id, "A6") == []
+    # the queue's rows read them once per report: A1 is marked there
+    assert assistant.older_decided_question_ids(newer.report_id) == {"A1"}
+    assert assistant.older_decided_question_ids(older.report_id) == set()
 
     event = assistant.take_over_older_decision(
         newer.report_id,

@@ -1,13 +1,15 @@
 """A corrected copy of a report in the Review page, in a real browser (Debian's Chromium via
 Playwright) against the real app: the queue lists current versions only, so what a reviewer
-decided on the older copy is shown on the current copy's item, and O takes that answer over
-as the reviewer's own decision, its note saying where it came from.
+decided on the older copy is shown on the current copy's item (its queue row marked "decided
+on older version" until this version is decided), and O takes that answer over as the
+reviewer's own decision, its note saying where it came from.
 
 Real PDFs (reportlab), ingested and drafted by the offline engine before the app starts.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -21,9 +23,11 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 from tests.test_ui_browser import choose_report, chromium_browser, goto_tab, open_item  # noqa: E402
+from tests.test_ui_queue_order import shown_rows  # noqa: E402
 from tests.ui_server import running_app  # noqa: E402
 
 NOTE = "<b>checked</b> the budget table"  # reviewer text: shown as typed, never as markup
+OLDER_ROW = "• to review · decided on older version"
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +85,20 @@ def test_the_older_versions_decision_is_shown_and_taken_over_with_o(versions_app
         expect(options.first).to_contain_text("b-eastmoor-corrected.pdf")
         page.keyboard.press("Escape")
         choose_report(page, "rv-report", "b-eastmoor-corrected.pdf")
+
+        # the queue says which question has an older version's decision waiting, and the
+        # filter finds the rows by it as shown
+        rows = {r[0]: r for r in shown_rows(page)}
+        assert rows["A4"][2] == OLDER_ROW, rows["A4"]
+        assert [q for q, r in rows.items() if "older" in r[2]] == ["A4"]
+        assert rows["A6"][2] == "• to review"
+        find = page.locator("#rv-find input")
+        find.fill("decided on OLDER")
+        shown = page.locator("#rv-queue").get_by_text(f"Queue: 1 of {len(rows)} shown")
+        expect(shown).to_be_visible()
+        assert [r[0] for r in shown_rows(page)] == ["A4"]
+        find.fill("")
+        expect(page.locator("#rv-queue").get_by_text(re.compile(r"of \d+ shown"))).to_have_count(0)
         open_item(page, "A4")
 
         older_box = page.locator("#rv-older")
@@ -128,6 +146,9 @@ def test_the_older_versions_decision_is_shown_and_taken_over_with_o(versions_app
             "this version's own decision (above) is the one that counts"
         )
         expect(page.locator("#rv-take-older")).to_be_hidden()
+        # decided here: the row says so, with no older mark left
+        a4_status = page.locator("#rv-queue .rv-current [role=gridcell]").nth(2)
+        expect(a4_status).to_have_text(re.compile(r"^\s*(✓ accepted|✎ edited)\s*$"))
         expect(history).to_contain_text("Taken over from the older version", use_inner_text=True)
         expect(history).to_contain_text("older: a-eastmoor.pdf", use_inner_text=True)
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from assistant.drafting.store import Draft
+from assistant.review.decisions import ItemState
 from assistant.ui.render import find_hits, mark_hits, page_rows, trust_level
-from assistant.ui.review_queue import blind_rows, matching_rows, question_id_named, queue_ids_html
+from assistant.ui.review_queue import (
+    QueueItem,
+    blind_rows,
+    matching_rows,
+    question_id_named,
+    queue_ids_html,
+    queue_rows,
+)
 from assistant.ui.review_views import draft_summary, no_text_warning
 
 HOSTILE = '<img src=x onerror="alert(1)"> budget'
@@ -80,3 +88,22 @@ def test_the_queue_filter_matches_cells_as_shown_and_question_words():
     assert question_id_named(" c8 ", ["A1", "C8"]) == "C8"
     assert question_id_named("C", ["A1", "C8"]) is None
     assert queue_ids_html(["A1", '"x']) == '<div class="rv-ids" data-ids="A1 &quot;x"></div>'
+
+
+def test_a_queue_row_says_an_older_version_has_a_decision_until_this_one_has():
+    question = SimpleNamespace(id="A4", answerable_from_text=True)
+    decided = ItemState("A4", status="rejected")
+    items = [
+        QueueItem(question, None, ItemState("A4"), decided_on_older=True),
+        QueueItem(question, None, ItemState("A4")),
+        QueueItem(question, None, decided, decided_on_older=True),
+    ]
+    rows = queue_rows(items)
+    assert [r[2] for r in rows] == [
+        "• to review · decided on older version",
+        "• to review",
+        "✗ rejected",
+    ]
+    texts = ["Impact?"] * 3
+    assert matching_rows(rows, texts, "older version") == [0]
+    assert blind_rows(rows, {"A4"})[0][2] == "blind"  # a blind marker sees none of it

@@ -29,6 +29,9 @@ ORDER_CHOICES = [
     ("Most trusted first", "trusted"),
     ("To review first", "todo"),
 ]
+# after "• to review" when an older version of the report has a decision on the question:
+# the item shows it and O takes it over (the filter finds it as shown, e.g. "older")
+OLDER_MARK = " · decided on older version"
 
 
 @dataclass
@@ -38,6 +41,8 @@ class QueueItem:
     question: Question
     draft: Draft | None
     state: ItemState
+    # a reviewer decided it on a version this report replaced
+    decided_on_older: bool = False
 
     @property
     def confidence(self) -> float:
@@ -46,12 +51,16 @@ class QueueItem:
 
 def review_queue(assistant: Assistant, report_id: str, order: str = "audit") -> list[QueueItem]:
     """Every bank question for the report in the chosen order (see
-    Assistant.review_queue_items: the audit tool's order, or riskiest first)."""
-    return [QueueItem(*it) for it in assistant.review_queue_items(report_id, order)]
+    Assistant.review_queue_items: the audit tool's order, or riskiest first), each saying
+    whether a reviewer decided it on an older version of the report."""
+    items = assistant.review_queue_items(report_id, order)
+    older = assistant.older_decided_question_ids(report_id)
+    return [QueueItem(q, d, s, decided_on_older=q.id in older) for q, d, s in items]
 
 
 def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
-    """Rows of the queue: id, trust, status, and the final answer (else the draft's)."""
+    """Rows of the queue: id, trust, status (marked when an older version of the report
+    has a decision this one has not), and the final answer (else the draft's)."""
     rows = []
     for it in items:
         if it.state.reviewed:
@@ -64,7 +73,10 @@ def queue_rows(items: list[QueueItem]) -> list[list[Any]]:
                 answer = f"[{it.draft.status}] {answer}"
         word, _ = trust_level(it.draft)
         trust = f"{word} {it.draft.confidence:.2f}" if it.draft is not None else "–"
-        rows.append([it.question.id, trust, STATUS_LABEL[it.state.status], short(answer, 60)])
+        status = STATUS_LABEL[it.state.status]
+        if it.decided_on_older and not it.state.reviewed:
+            status += OLDER_MARK
+        rows.append([it.question.id, trust, status, short(answer, 60)])
     return rows
 
 

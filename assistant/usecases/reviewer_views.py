@@ -170,6 +170,15 @@ class ReviewerViews:
                 out.append(OlderDecision(self.reports.get(older_id), state, events))
         return out
 
+    def older_decided_question_ids(self, report_id: str) -> set[str]:
+        """Ids of the questions a reviewer decided (accepted, edited, entered or rejected) on
+        a version `report_id` replaced, for the queue's rows: one read of the decisions per
+        older version, not one per question (older_decisions reads one question)."""
+        decided: set[str] = set()
+        for older_id in self.reports.older_versions(report_id):
+            decided.update(q for q, s in self.review_states(older_id).items() if s.reviewed)
+        return decided
+
     def take_over_older_decision(
         self,
         report_id: str,
