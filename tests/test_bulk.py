@@ -86,6 +86,20 @@ def _llm_score_started(folder, data_home, scripted_llm, *, calls: int, **popen) 
     return proc
 
 
+def _use_scripted_llm(monkeypatch, data_home: Path, scripted_llm) -> None:
+    """This process's settings point at the data home and the scripted server (as `_env`)."""
+    for key, value in _env(data_home, scripted_llm.url).items():
+        if key.startswith("REVIEW_ASSISTANT_"):
+            monkeypatch.setenv(key, value)
+
+
+def _batch_score(year: Path, questions: str, capsys) -> dict:
+    """`score --batch` of `year` with the LLM engine, in this process; its JSON result."""
+    args = ["score", str(year), "--engine", "llm", "--questions", questions, "--batch"]
+    assert main([*args, "--poll-seconds", "0.05", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 def _draft_rows(data_home: Path) -> list[tuple]:
     import sqlite3
 
@@ -304,9 +318,7 @@ def test_batch_mode_collects_results_into_drafts(
 ):
     scripted_llm.handler = answer_any
     scripted_llm.batch_polls_before_complete = 1
-    for key, value in _env(data_home, scripted_llm.url).items():
-        if key.startswith("REVIEW_ASSISTANT_"):
-            monkeypatch.setenv(key, value)
+    _use_scripted_llm(monkeypatch, data_home, scripted_llm)
     code = main(
         [
             "score",
@@ -361,12 +373,8 @@ def test_batch_reply_with_an_invalid_answer_is_re_asked_live_once(
         return answer_any(request_json)
 
     scripted_llm.handler = handler
-    for key, value in _env(data_home, scripted_llm.url).items():
-        if key.startswith("REVIEW_ASSISTANT_"):
-            monkeypatch.setenv(key, value)
-    args = ["score", str(year), "--engine", "llm", "--questions", "A1,A2", "--batch"]
-    assert main([*args, "--poll-seconds", "0.05", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    _use_scripted_llm(monkeypatch, data_home, scripted_llm)
+    result = _batch_score(year, "A1,A2", capsys)
     assert (result["drafted"], result["failed"]) == (8, 0)
     requests = scripted_llm.chat_requests()
     assert sum(r.method == "BATCH" for r in requests) == 8
@@ -401,12 +409,8 @@ def test_batch_reply_holding_a_lone_surrogate_is_re_asked_live_not_stopping_the_
         return answer_any(request_json)
 
     scripted_llm.handler = handler
-    for key, value in _env(data_home, scripted_llm.url).items():
-        if key.startswith("REVIEW_ASSISTANT_"):
-            monkeypatch.setenv(key, value)
-    args = ["score", str(year), "--engine", "llm", "--questions", "A1", "--batch"]
-    assert main([*args, "--poll-seconds", "0.05", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    _use_scripted_llm(monkeypatch, data_home, scripted_llm)
+    result = _batch_score(year, "A1", capsys)
     assert (result["drafted"], result["failed"]) == (4, 0)
     import sqlite3
 
@@ -465,9 +469,7 @@ def test_batch_still_running_at_the_deadline_is_an_engine_error_kept_for_the_re_
 
     scripted_llm.handler = answer_any
     scripted_llm.batch_polls_before_complete = 100
-    for key, value in _env(data_home, scripted_llm.url).items():
-        if key.startswith("REVIEW_ASSISTANT_"):
-            monkeypatch.setenv(key, value)
+    _use_scripted_llm(monkeypatch, data_home, scripted_llm)
     a = Assistant()
     [ingested] = list(a.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
     state: dict = {}
@@ -503,9 +505,7 @@ def test_a_stored_batch_the_endpoint_no_longer_knows_is_dropped_and_the_re_run_s
     text_pdf(folder / "westerleigh.pdf", PAGES)
     scripted_llm.handler = answer_any
     scripted_llm.batch_polls_before_complete = 10**6  # never done: the endpoint forgets it
-    for key, value in _env(data_home, scripted_llm.url).items():
-        if key.startswith("REVIEW_ASSISTANT_"):
-            monkeypatch.setenv(key, value)
+    _use_scripted_llm(monkeypatch, data_home, scripted_llm)
     forgotten: list[str] = []
 
     def forget_the_batch() -> None:

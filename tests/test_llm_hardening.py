@@ -29,11 +29,16 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = "s3cretpw"
 
 
-@pytest.fixture
-def report(assistant, tmp_path):
+def ingest_westerleigh(assistant, tmp_path):
+    """The scripted endpoint's test report, ingested (as this module's `report` fixture)."""
     [result] = list(assistant.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
     assert result.status == "indexed", result.error
     return result.report
+
+
+@pytest.fixture
+def report(assistant, tmp_path):
+    return ingest_westerleigh(assistant, tmp_path)
 
 
 @pytest.fixture

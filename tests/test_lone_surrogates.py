@@ -21,7 +21,7 @@ from tests.doubles.scripted_llm_server import raw, reply, status
 from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
 from tests.test_llm_engine import PAGES
-from tests.test_llm_hardening import calls, run_cli
+from tests.test_llm_hardening import calls, ingest_westerleigh, run_cli
 
 NOT_UNICODE = "the reply holds text that is not valid Unicode (a lone surrogate, \\ud83d)"
 
@@ -40,9 +40,7 @@ def raw_half_emoji(request_json):
 
 @pytest.fixture
 def report(assistant, tmp_path):
-    [result] = list(assistant.ingest([text_pdf(tmp_path / "westerleigh.pdf", PAGES)]))
-    assert result.status == "indexed", result.error
-    return result.report
+    return ingest_westerleigh(assistant, tmp_path)
 
 
 @pytest.fixture

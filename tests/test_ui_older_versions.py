@@ -10,7 +10,6 @@ Real PDFs (reportlab), ingested and drafted by the offline engine before the app
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -24,7 +23,7 @@ expect = playwright_api.expect
 
 from tests.test_ui_browser import choose_report, chromium_browser, goto_tab, open_item  # noqa: E402
 from tests.test_ui_queue_order import shown_rows  # noqa: E402
-from tests.ui_server import running_app  # noqa: E402
+from tests.ui_server import app_assistant, running_app  # noqa: E402
 
 NOTE = "<b>checked</b> the budget table"  # reviewer text: shown as typed, never as markup
 OLDER_ROW = "• to review · decided on older version"
@@ -33,13 +32,8 @@ OLDER_ROW = "• to review · decided on older version"
 @pytest.fixture(scope="module")
 def versions_app(tmp_path_factory):
     """(base URL, older record, current record, assistant) of a running app."""
-    if not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-
     root = tmp_path_factory.mktemp("versions")
-    a = Assistant(load_settings(home=root / "home", embedding={"name": "hash"}, engine="offline"))
+    a = app_assistant(root / "home")
     first = text_pdf(root / "a-eastmoor.pdf", _eastmoor())
     [older] = [r.report for r in a.ingest([first])]
     a.draft_report(older.report_id, question_ids=["A4", "A6"], engine="offline")

@@ -9,7 +9,6 @@ questions are decided before the app starts. The tests share the data and each s
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 
@@ -26,7 +25,7 @@ from tests.test_ui_browser import (  # noqa: E402
     chromium_browser,
     goto_tab,
 )
-from tests.ui_server import running_app  # noqa: E402
+from tests.ui_server import app_assistant, running_app  # noqa: E402
 
 # what each trust word of the queue means: check carefully < often right < usually right
 RANK = {"–": 0, "low": 1, "?": 1, "medium": 2, "high": 3}
@@ -36,16 +35,12 @@ TO_REVIEW = "• to review"
 @pytest.fixture(scope="module")
 def queue_app(tmp_path_factory):
     """(base URL, report record, assistant) of a running app."""
-    if not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from assistant.config import load_settings
-    from assistant.service import Assistant
     from evals.synthetic.sample_reports import generate_sample_set
 
     root = tmp_path_factory.mktemp("queue")
-    [built] = generate_sample_set(root / "pdfs", 1, 11, scanned=False, length="short")
     home = root / "home"
-    a = Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
+    a = app_assistant(home)
+    [built] = generate_sample_set(root / "pdfs", 1, 11, scanned=False, length="short")
     [result] = list(a.ingest([built.path]))
     rid = result.report.report_id
     a.draft_report(rid, engine="offline")

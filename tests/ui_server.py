@@ -8,6 +8,7 @@ each attempt, so a test can prove the app phones nowhere (no analytics, no Hub, 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +28,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def app_assistant(home: Path):
+    """The service on `home` as the app will serve it (hash embedder, offline engine, as
+    `app_env`), to fill before the app starts; skips the test where Debian's Chromium is
+    missing, as every browser test needs it."""
+    import pytest
+
+    if not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+
+    return Assistant(load_settings(home=home, embedding={"name": "hash"}, engine="offline"))
 
 
 def app_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
