@@ -41,13 +41,17 @@ def report(assistant, tmp_path):
     return ingest_westerleigh(assistant, tmp_path)
 
 
+def use_scripted(monkeypatch, scripted_llm, **llm: str):
+    """The LLM settings point at the scripted server, no retries (plus `llm`'s settings)."""
+    settings = {"base_url": scripted_llm.url, "model": "scripted-model", "max_retries": "0", **llm}
+    for key, value in settings.items():
+        monkeypatch.setenv(f"REVIEW_ASSISTANT_LLM__{key.upper()}", value)
+    return scripted_llm
+
+
 @pytest.fixture
 def llm(monkeypatch, scripted_llm):
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__TIMEOUT", "1.5")
-    return scripted_llm
+    return use_scripted(monkeypatch, scripted_llm, timeout="1.5")
 
 
 def closed_port() -> int:

@@ -21,7 +21,7 @@ from tests.doubles.scripted_llm_server import raw, reply, status
 from tests.doubles.scripted_llm_server import valid_draft_handler as answer_any
 from tests.make_pdf import text_pdf
 from tests.test_llm_engine import PAGES
-from tests.test_llm_hardening import calls, ingest_westerleigh, run_cli
+from tests.test_llm_hardening import calls, ingest_westerleigh, run_cli, use_scripted
 
 NOT_UNICODE = "the reply holds text that is not valid Unicode (a lone surrogate, \\ud83d)"
 
@@ -45,10 +45,7 @@ def report(assistant, tmp_path):
 
 @pytest.fixture
 def llm(monkeypatch, scripted_llm):
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__BASE_URL", scripted_llm.url)
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "scripted-model")
-    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MAX_RETRIES", "0")
-    return scripted_llm
+    return use_scripted(monkeypatch, scripted_llm)
 
 
 def test_a_reply_whose_text_holds_a_lone_surrogate_is_logged_rejected_and_re_asked(
