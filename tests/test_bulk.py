@@ -86,6 +86,24 @@ def _llm_score_started(folder, data_home, scripted_llm, *, calls: int, **popen) 
     return proc
 
 
+def _interrupted_llm_score(year, data_home, scripted_llm) -> tuple[subprocess.Popen, int]:
+    """`score` with the LLM engine, each call taking 0.3 s, sent Ctrl-C once 4 requests have
+    come (two answered, two in flight at concurrency 2); (the process, requests at the signal)."""
+    scripted_llm.handler = answer_any
+    scripted_llm.latency = 0.3
+    proc = _llm_score_started(
+        year,
+        data_home,
+        scripted_llm,
+        calls=4,
+        text=True,
+        # Python installs its Ctrl-C handler only when SIGINT is not ignored at start
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    proc.send_signal(signal.SIGINT)
+    return proc, len(scripted_llm.chat_requests())
+
+
 def _use_scripted_llm(monkeypatch, data_home: Path, scripted_llm) -> None:
     """This process's settings point at the data home and the scripted server (as `_env`)."""
     for key, value in _env(data_home, scripted_llm.url).items():
@@ -146,20 +164,8 @@ def test_ctrl_c_stops_a_concurrent_llm_score_promptly_and_the_run_resumes(
 ):
     """SIGINT cancels the queued pairs: only the calls in flight finish (before the fix the
     pool sent every queued pair to the model before exiting)."""
-    scripted_llm.handler = answer_any
-    scripted_llm.latency = 0.3
     pairs = 4 * len(QUESTIONS.split(","))
-    proc = _llm_score_started(
-        year,
-        data_home,
-        scripted_llm,
-        calls=4,
-        text=True,
-        # Python installs its Ctrl-C handler only when SIGINT is not ignored at start
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    proc.send_signal(signal.SIGINT)
-    at_signal = len(scripted_llm.chat_requests())
+    proc, at_signal = _interrupted_llm_score(year, data_home, scripted_llm)
     _out, err = proc.communicate(timeout=30)
     after = len(scripted_llm.chat_requests()) - at_signal
     assert proc.returncode == 130, err[-2000:]
@@ -181,17 +187,8 @@ def test_drafts_in_flight_at_ctrl_c_count_as_drafted_by_the_run(year, data_home,
     were stored but not recorded, and the re-run counted them as reused)."""
     import sqlite3
 
-    scripted_llm.handler = answer_any
-    scripted_llm.latency = 0.3
     pairs = 4 * len(QUESTIONS.split(","))
-    proc = _llm_score_started(
-        year,
-        data_home,
-        scripted_llm,
-        calls=4,  # two answered, two in flight (concurrency 2)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    proc.send_signal(signal.SIGINT)
+    proc, _ = _interrupted_llm_score(year, data_home, scripted_llm)
     proc.communicate(timeout=30)
     assert proc.returncode == 130
 

@@ -23,6 +23,7 @@ expect = playwright_api.expect
 
 from tests.test_ui_browser import choose_report, chromium_browser, goto_tab, open_item  # noqa: E402
 from tests.test_ui_queue_order import shown_rows  # noqa: E402
+from tests.test_ui_review_flow import open_page  # noqa: E402
 from tests.ui_server import app_assistant, running_app  # noqa: E402
 
 NOTE = "<b>checked</b> the budget table"  # reviewer text: shown as typed, never as markup
@@ -64,13 +65,7 @@ def test_the_older_versions_decision_is_shown_and_taken_over_with_o(versions_app
     [decided] = a.review_history(older.report_id, "A4")
     when = decided.created_at[:10]
     with chromium_browser() as browser:
-        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url)
-        box = page.locator("#reviewer-name").get_by_role("textbox")
-        expect(box).to_be_editable()
-        box.fill("kim")
-        box.blur()
+        page = open_page(browser, url)
         goto_tab(page, "Review")
         # the picker lists the current version only
         page.locator("#rv-report input").click()

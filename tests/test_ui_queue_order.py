@@ -25,6 +25,7 @@ from tests.test_ui_browser import (  # noqa: E402
     chromium_browser,
     goto_tab,
 )
+from tests.test_ui_review_flow import open_page  # noqa: E402
 from tests.ui_server import app_assistant, running_app  # noqa: E402
 
 # what each trust word of the queue means: check carefully < often right < usually right
@@ -70,14 +71,7 @@ def browser(queue_app):
 
 
 def open_queue(browser, url: str, record, width: int = 1600):
-    context = browser.new_context(viewport={"width": width, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    box = page.locator("#reviewer-name").get_by_role("textbox")
-    expect(box).to_be_editable()
-    box.fill("kim")
-    box.blur()
+    page = open_page(browser, url, width)
     goto_tab(page, "Review")
     choose_report(page, "rv-report", record.file_name)
     expect(page.locator("#rv-title h3")).to_be_visible()
