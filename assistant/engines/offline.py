@@ -101,6 +101,15 @@ no rung (B8); "we have not yet looked at whether ... led to better outcomes" is 
 priority's chapter ("(see Priority 1)") opens no priority passage (A2, A3); and a table of a
 review's recommendations with each one's status and a figure against a before position records
 implemented actions (B2).
+rules-v19 reads what blindset4's reports showed it missing (that set is spent for it): a sentence
+that refers back to a priority ("our work on this priority started late") opens no priority
+passage for the lines after it (A2, A3); a theme in a group's name ("the Neglect and Early Help
+Group") names the group, as one in a board's name does (A2); a neighbouring partnership named
+without any scrutiny in the sentence is not reciprocal scrutiny (C2m); and impact is evidenced
+(A6) only where figures that change over time sit on three of its pages or more, else it is shown
+for some of the work only (partly). The three was read off the fitting sets' A6 drafts (their
+figures of change sat on three to five pages where the key says evidenced, on one or two where it
+says partly).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -243,6 +252,14 @@ RULE_FAMILIES = {
     # rules-v18: a table of a review's recommendations with each one's status and figures of
     # effect records actions with progress and evidence (B2 "evidenced")
     "status_table",
+    # rules-v19: a sentence that refers back to a priority ("our work on this priority started
+    # late") is read as its own statement but opens no priority passage for the lines after it
+    # (A2, A3); a theme in a group's name ("the Neglect and Early Help Group") names the group
+    # (A2); a neighbouring partnership named without scrutiny is not reciprocal scrutiny (C2m)
+    "priority_anaphora",
+    # rules-v19: impact is evidenced (A6) only where figures that change over time sit on three
+    # of its pages or more; on one or two it is shown for some of the work only (partly)
+    "impact_breadth",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -600,6 +617,9 @@ _IMPACT_UNSHOWN = re.compile(
     re.IGNORECASE,
 )
 UNSHOWN_ENOUGH = 2  # statements that make the impact "for some of the work only"
+# rules-v19 ("impact_breadth"): impact is evidenced (A6) where figures that change over time sit on
+# this many of the retrieved pages or more: on one or two, it is shown for some of the work only
+IMPACT_PAGES = 3
 
 
 def _impact_unshown(blocks) -> list[Hit]:
@@ -687,7 +707,8 @@ _STATUS_TABLES = {"B2"}
 _STATUS_HEADER = re.compile(r"^\s*(?:status|progress|rag rating)\b[^.]{0,30}$", re.I | re.M)
 _STATUS_CELL = re.compile(
     r"^\s*(?:complete|completed|partly complete|partially complete|in progress|on track|"
-    r"not (?:yet )?complete|overdue)\b", re.I | re.M,
+    r"not (?:yet )?complete|overdue)\b",
+    re.I | re.M,
 )
 _REVIEW_WORD = re.compile(r"\brecommendations?\b|\b(?:LCSPR|review)\b", re.I)
 STATUS_CELLS = 3  # rows with a status, in one block
@@ -1505,7 +1526,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v18"
+    model = "rules-v19"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1913,8 +1934,11 @@ class OfflineEngine:
             if not top_ready and question.id in _TABLE_TREND and "agency_table" in RULE_FAMILIES
             else []
         )
-        if not tables and not top_ready and question.id in _STATUS_TABLES and (
-            "status_table" in RULE_FAMILIES
+        if (
+            not tables
+            and not top_ready
+            and question.id in _STATUS_TABLES
+            and ("status_table" in RULE_FAMILIES)
         ):
             status = _status_tables(blocks)
             if status:
@@ -1948,6 +1972,25 @@ class OfflineEngine:
                 shown + unshown[:2],
                 1,
                 rule="impact for some work",
+            )
+        figure_pages = sorted({h.block.page for h in change})
+        if (
+            top_ready
+            and question.id == _IMPACT
+            and "impact_breadth" in RULE_FAMILIES
+            and len(figure_pages) < IMPACT_PAGES
+        ):
+            shown = (strong + change)[:4]
+            where = ", ".join(f"p. {p}" for p in figure_pages) or "none"
+            return self._result(
+                "answered",
+                mid,
+                f"Impact shown with figures for some of the work only: figures that change over "
+                f"time on {len(figure_pages)} page(s) ({where}); 'evidenced' needs them across "
+                f"the work, on {IMPACT_PAGES} pages or more ({_cues(shown)}).",
+                shown,
+                1,
+                rule="impact on few pages",
             )
         if strong and (data or (n_strong >= enough and not needs)):
             return self._result(
@@ -2038,6 +2081,12 @@ class OfflineEngine:
                 continue  # "under the LSCB, the Board had an independent chair": not this period
             if "until_then" in RULE_FAMILIES and _UNTIL_THEN.search(" ".join(h.sentence.split())):
                 continue  # "Until 2023 the partnership relied on an independent chair"
+            if (
+                "priority_anaphora" in RULE_FAMILIES
+                and key in _NEEDS_IN_SENTENCE
+                and not _NEEDS_IN_SENTENCE[key].search(h.sentence)
+            ):
+                continue  # "the Rillbury partnership, our neighbouring partnership": no scrutiny
             hits.append(h)
         return hits
 
@@ -2910,6 +2959,15 @@ _OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
 }
 
 
+# rules-v19 ("priority_anaphora"): an option whose cue names only who might do it (a
+# neighbouring partnership) counts where its sentence says what they did
+_NEEDS_IN_SENTENCE: dict[tuple[str | None, str], re.Pattern] = {
+    ("scrutiny_model", "reciprocal_scrutiny"): re.compile(
+        r"\b(?:scrutin\w*|peer\b|reciprocal|challeng\w*|review\w*|audit\w*|assur\w*)",
+        re.IGNORECASE,
+    ),
+}
+
 # A theme's name used to name a workforce or a body, not the theme: "early help
 # practitioners", "mental health nurses", "the Domestic Abuse Partnership Board"
 _THEME_PICKLISTS = {"safeguarding_themes"}
@@ -2919,6 +2977,9 @@ _WORKFORCE = re.compile(
     r"advisors?|specialists?|colleagues)\b",
     re.IGNORECASE,
 )
+# rules-v19 ("priority_anaphora"): a theme in a group's name names the group ("Ambition 1 -
+# Neglect and Early Help Group")
+_GROUP_NAME = re.compile(r"^[\s-]*(?:and\s+[\w-]+\s+)?(?:sub-?)?groups?\b", re.IGNORECASE)
 
 
 def _only_modifier(hit: Hit) -> bool:
@@ -2929,6 +2990,7 @@ def _only_modifier(hit: Hit) -> bool:
     found = list(pattern.finditer(hit.sentence))
     return bool(found) and all(
         _WORKFORCE.match(hit.sentence[m.end() :])
+        or ("priority_anaphora" in RULE_FAMILIES and _GROUP_NAME.match(hit.sentence[m.end() :]))
         or ("job_title" in RULE_FAMILIES and _JOB_TITLE.search(hit.sentence[: m.start()]))
         for m in found
     )
@@ -3090,6 +3152,9 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
             if _PRIORITY.search(flat):
                 if closing(flat) or (_PLANNED.search(flat) and not _year_labels(flat) & periods):
                     state = "closed"
+                elif not heading and _refers_back(flat):
+                    if state != "closed":
+                        scope.add((block.block_id, line))  # itself, not the lines after it
                 elif heading or state != "closed":
                     state = "open"
                     scope.add((block.block_id, line))
@@ -3099,6 +3164,21 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
             elif state == "open" and not closing(flat) and not _PLANNED.search(flat):
                 scope.add((block.block_id, line))
     return scope
+
+
+# rules-v19 ("priority_anaphora"): "this priority", "each priority": a sentence about a priority
+# already named, not a statement of the priorities
+_REFERS_BACK = re.compile(
+    r"\b(?:this|that|each|every|the same|either|which)\s+priority\b", re.IGNORECASE
+)
+
+
+def _refers_back(text: str) -> bool:
+    """The sentence names a priority only by referring back to one ("this priority")."""
+    if "priority_anaphora" not in RULE_FAMILIES or not _REFERS_BACK.search(text):
+        return False
+    rest = _REFERS_BACK.sub("", text)
+    return not _PRIORITY.search(rest)
 
 
 def question_order(question_id: str) -> tuple:

@@ -7,8 +7,8 @@
 Each HOME holds the labelled reports ingested (for a generated year, the eval workspace
 `<home>/evals/work`), GOLD.csv their human scores with `evidence_pages`. `--standard DIR` uses
 the sets `make calibrate` prepares below DIR (the dev set, devset2, devset3, the spent blind sets
-1-3 and 5 and the generated short and long years for fitting; evals/blindset4 and 8 to 11,
-which no choice may use, as the held-out sets; never blindset6 and 7, which set the confidence's
+1-5 and the generated short and long years for fitting; evals/blindset8 to 11, which no choice
+may use, as the held-out sets; never blindset6 and 7, which set the confidence's
 level).
 
 For every (report, question) with gold pages (not the synthesis questions, whose order is
