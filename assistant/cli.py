@@ -644,7 +644,8 @@ def cmd_example(args) -> int:
 
 
 def cmd_agreement(args) -> int:
-    rows = _assistant(args).field_agreement()
+    assistant = _assistant(args)
+    rows = assistant.field_agreement()
     if args.json:
         _print_json(rows)
         return 0
@@ -656,6 +657,7 @@ def cmd_agreement(args) -> int:
             r["edited"],
             r["rejected"],
             f"{r['accepted_rate']:.0%}" if r["accepted_rate"] is not None else "-",
+            r["from_older_versions"],
         ]
         for r in rows
         if r["decided"]
@@ -663,7 +665,11 @@ def cmd_agreement(args) -> int:
     if not shown:
         print("no reviewer decisions on drafts yet")
         return 0
-    print(_table(shown, ["question", "decided", "accepted", "edited", "rejected", "accepted %"]))
+    headers = ["question", "decided", "accepted", "edited", "rejected", "accepted %"]
+    print(_table(shown, [*headers, "on older version"]))
+    note = assistant.field_agreement_note(rows)
+    if note:
+        print(f"note: {note}")
     return 0
 
 

@@ -8,6 +8,7 @@ user types it.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -341,3 +342,170 @@ def test_the_yearly_analysis_keeps_the_decisions_made_on_an_older_version(
 
     files, status = analysis_files(assistant, f"period:{PERIOD}")
     assert len(files) == 2 and left_note in status and mark_note in status
+
+
+def _draft_id(assistant, report_id: str, qid: str) -> str:
+    return next(d for d in assistant.drafts.for_report(report_id) if d.question_id == qid).draft_id
+
+
+def _field_agreement_app(assistant):
+    """The Evals tab's agreement-from-the-field handler, as Gradio runs it on Refresh."""
+    import gradio as gr
+
+    from assistant.ui.field_agreement import field_agreement_block
+
+    with gr.Blocks() as demo:
+        field_agreement_block(assistant)
+    [load] = [fn for fn in demo.fns.values() if fn.name == "load"]
+    return load.fn
+
+
+def test_agreement_from_the_field_keeps_the_decisions_made_on_an_older_version(
+    assistant, tmp_path, capsys
+):
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", PERIOD, "--questions", "A1,A6,B6"]
+    _run(capsys, *score)
+    [older], _ = _run(capsys, "reports")
+    rid = older["report_id"]
+    record = assistant.record_decision
+    for qid, action, after in (
+        ("A1", "accept", None),
+        ("A6", "edit", "partly"),
+        ("B6", "reject", None),
+    ):
+        draft_id = _draft_id(assistant, rid, qid)
+        record(rid, qid, "alice", action, after=after, draft_id=draft_id, base_event_id=None)
+    text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures."))
+    _run(capsys, *score)
+    [newer], _ = _run(capsys, "reports")
+    assert newer["previous_version"] == rid
+    # on the corrected copy bob accepts A6's draft: his decision replaces alice's edit
+    new_id = newer["report_id"]
+    draft_id = _draft_id(assistant, new_id, "A6")
+    record(new_id, "A6", "bob", "accept", draft_id=draft_id, base_event_id=None)
+
+    rows, _ = _run(capsys, "agreement")
+    got = {
+        r["question_id"]: (r["decided"], r["accepted"], r["edited"], r["rejected"])
+        for r in rows
+        if r["decided"]
+    }
+    # A1 and B6 were decided on the older version only: counted, and said to be
+    assert got == {"A1": (1, 1, 0, 0), "A6": (1, 1, 0, 0), "B6": (1, 0, 0, 1)}
+    older_counts = {r["question_id"]: r["from_older_versions"] for r in rows if r["decided"]}
+    assert older_counts == {"A1": 1, "A6": 0, "B6": 1}
+    note = (
+        "2 of these decided drafts were decided on an older version of the report (the current "
+        "version has no decision on those questions yet): decide them again on the current "
+        "version in Review if the correction changed the answer"
+    )
+    assert assistant.field_agreement_note(rows) == note
+
+    assert main(["agreement"]) == 0
+    text = capsys.readouterr().out
+    assert "on older version" in text.splitlines()[0]
+    [b6_line] = [line for line in text.splitlines() if line.startswith("B6 ")]
+    assert b6_line.split() == ["B6", "1", "0", "0", "1", "0%", "1"]
+    assert f"note: {note}" in text
+
+    # the Evals tab says it too, and the yearly analysis counts the same decisions
+    message, table = _field_agreement_app(assistant)()
+    assert "2 of 3 decided drafts accepted unchanged (67%). " + note in message
+    assert list(table.columns)[-1] == "Decided on older version"
+    assert list(table.set_index("Question")["Decided on older version"]) == ["1", "0", "1"]
+    out = tmp_path / "analysis"
+    paths, _ = _run(capsys, "analysis", "--period", PERIOD, "--out", str(out))
+    saved = json.loads(Path(paths["json"]).read_text("utf-8"))
+    assert [r for r in saved["agreement"] if r["decided"]] == [r for r in rows if r["decided"]]
+
+
+def _blind_versions(assistant, tmp_path, capsys, corrected: str):
+    """Eastmoor scored on A6 and C8; alice decides both on the first copy and bob second-marks
+    C8 blind there; then a copy with `corrected` in its text (none: the same text in another
+    file, as a copy saved again is) is ingested and scored. Returns (older id, newer id)."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", PERIOD, "--questions", "A6,C8"]
+    _run(capsys, *score)
+    [older], _ = _run(capsys, "reports")
+    rid = older["report_id"]
+    for qid in ("A6", "C8"):
+        assistant.record_decision(rid, qid, "alice", "edit", after="partly", base_event_id=None)
+    assistant.record_blind_mark(rid, "C8", "bob", "not")
+    copy = text_pdf(folder / "b-eastmoor-corrected.pdf", _eastmoor(corrected))
+    if not corrected:  # other bytes after the end of the file: a new file, the same text
+        copy.write_bytes(copy.read_bytes() + b"% saved again\n")
+    _run(capsys, *score)
+    [newer], _ = _run(capsys, "reports")
+    assert newer["previous_version"] == rid
+    return rid, newer["report_id"]
+
+
+def test_blind_second_marking_keeps_the_items_marked_and_decided_on_an_older_version(
+    assistant, tmp_path, capsys
+):
+    rid, new_id = _blind_versions(assistant, tmp_path, capsys, corrected="Corrected figures.")
+    # bob's mark on the older copy, against alice's answer there, stays a double-marked item
+    report = assistant.second_marking(n_boot=50)
+    assert report["items"] == 1 and report["disagreements"] == 1
+    assert report["compared"] == 1
+    assert report["older_versions"]["marked_on_older"] == 1
+    assert report["human_human"]["n"] == 1
+    assert report["lines"][1] == (
+        "1 item was blind-marked on an older version of the report, whose text the blind marker "
+        "read."
+    )
+    [waiting] = assistant.adjudication_queue()
+    assert (waiting.report_id, waiting.question.id, waiting.first) == (rid, "C8", "partly")
+
+    # carol second-marks A6 on the corrected copy, whose text differs from the copy alice
+    # decided: the pair is listed and waits for adjudication, but it is no agreement figure
+    assistant.record_blind_mark(new_id, "A6", "carol", "evidenced")
+    report = assistant.second_marking(n_boot=50)
+    assert report["items"] == 2 and report["to_adjudicate"] == 2
+    assert report["compared"] == 1
+    assert report["older_versions"]["first_on_older"] == 1
+    assert report["older_versions"]["text_differs"] == 1
+    assert report["human_human"]["n"] == 1
+    differs = (
+        "1 blind mark not in the agreement figures: its first answer was decided on an older "
+        "version of the report whose text differs (the two reviewers read different text); 1 "
+        "of 1 waits for adjudication."
+    )
+    assert differs in report["lines"]
+    [across] = [p for p in assistant.adjudication_queue() if p.report_id == new_id]
+    assert (across.first, across.first_reviewer, across.first_on_older) == ("partly", "alice", rid)
+    assert not across.comparable
+    # adjudicated on the corrected copy, the pair still compares alice's first answer
+    event = assistant.adjudicate(new_id, "A6", "dana", "evidenced")
+    assert "(alice, on an older version)" in event.note
+    [settled] = [p for p in assistant.second_marking_pairs() if p.report_id == new_id]
+    assert (settled.first, settled.first_on_older) == ("partly", rid)
+
+    # the yearly analysis says what the Second marking page says
+    out = tmp_path / "analysis"
+    paths, _ = _run(capsys, "analysis", "--period", PERIOD, "--out", str(out))
+    page = html.unescape(Path(paths["html"]).read_text("utf-8"))
+    assert "Blind second marking: 2 items double-marked" in page
+    assert differs.replace("1 of 1 waits", "0 of 1 wait") in page
+
+
+def test_a_blind_mark_on_a_corrected_copy_with_the_same_text_is_compared(
+    assistant, tmp_path, capsys
+):
+    _, new_id = _blind_versions(assistant, tmp_path, capsys, corrected="")
+    assert assistant.reports.pages(new_id)  # the same text in another file (a new id)
+    assistant.record_blind_mark(new_id, "A6", "carol", "partly")
+    report = assistant.second_marking(n_boot=50)
+    assert report["items"] == 2 and report["disagreements"] == 1
+    assert report["compared"] == 2
+    assert report["older_versions"]["first_on_older_same_text"] == 1
+    assert report["older_versions"]["text_differs"] == 0
+    assert (
+        "1 blind mark is compared with a first answer decided on an older version of the report "
+        "with the same text."
+    ) in report["lines"]

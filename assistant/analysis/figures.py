@@ -27,6 +27,7 @@ from assistant.bulk.cohort import (
     CohortSummary,
     OlderVersionDecisions,
     decided_over_versions,
+    latest_over_versions,
     tally,
 )
 from assistant.questions import AnswerType, Question, QuestionBank
@@ -582,10 +583,19 @@ def _first_passage(a: FinalAnswer) -> Passage | None:
 
 
 def field_agreement(
-    bank: QuestionBank, drafts: DraftStore, decisions: DecisionStore, report_ids: list[str]
+    bank: QuestionBank,
+    drafts: DraftStore,
+    decisions: DecisionStore,
+    report_ids: list[str],
+    older_versions: Callable[[str], list[str]] | None = None,
 ) -> list[dict]:
     """Per question, over items that had a draft and a reviewer's decision: how often the draft
-    was accepted unchanged, edited (or replaced by an entered answer), or rejected."""
+    was accepted unchanged, edited (or replaced by an entered answer), or rejected.
+
+    With `older_versions` (report id → the ids it replaced, newest first), a question the
+    current version has no decision on counts the newest older version's decision on that
+    version's draft, as the cohort counts answers (latest_over_versions); `from_older_versions`
+    says how many of a question's decided items were decided on an older version."""
     rows = {
         q.id: {
             "question_id": q.id,
@@ -594,16 +604,21 @@ def field_agreement(
             "accepted": 0,
             "edited": 0,
             "rejected": 0,
+            "from_older_versions": 0,
         }
         for q in bank.questions
     }
     for rid in report_ids:
-        has_draft = {d.question_id for d in drafts.for_report(rid)}
-        for qid, state in decisions.current(rid).items():
-            if qid not in rows or not state.reviewed or qid not in has_draft:
+        has_draft: dict[str, set[str]] = {}  # version → questions it has a draft of
+        for qid, (state, older) in latest_over_versions(decisions, rid, older_versions).items():
+            version = older or rid
+            if version not in has_draft:
+                has_draft[version] = {d.question_id for d in drafts.for_report(version)}
+            if qid not in rows or qid not in has_draft[version]:
                 continue
             row = rows[qid]
             row["decided"] += 1
+            row["from_older_versions"] += older is not None
             key = {"accepted": "accepted", "rejected": "rejected"}.get(state.status, "edited")
             row[key] += 1
     out = []
@@ -613,6 +628,22 @@ def field_agreement(
             row[f"{key}_rate"] = round(row[key] / d, 3) if d else None
         out.append(row)
     return out
+
+
+def field_agreement_note(rows: list[dict]) -> str | None:
+    """The sentence every view of agreement from the field shows when some of its decisions
+    were made on an older version of a report (None when none were)."""
+    n = sum(r.get("from_older_versions", 0) for r in rows)
+    if not n:
+        return None
+    one = n == 1
+    return (
+        f"{n} of these decided drafts {'was' if one else 'were'} decided on an older version "
+        f"of the report (the current version has no decision on "
+        f"{'that question' if one else 'those questions'} yet): decide "
+        f"{'it' if one else 'them'} again on the current version in Review if the correction "
+        "changed the answer"
+    )
 
 
 def build_analysis(
@@ -671,7 +702,11 @@ def build_analysis(
         compliance=compliance_figures(register) if register else [],
         examples=examples_of_practice(bank, answers),
         # how reviewers treated the drafts: not part of an analysis that ignores them
-        agreement=field_agreement(bank, drafts, decisions, ids) if source == "decided" else [],
+        agreement=(
+            field_agreement(bank, drafts, decisions, ids, older_versions)
+            if source == "decided"
+            else []
+        ),
         older=older,
     )
 

@@ -4,14 +4,24 @@ draft-vs-human agreement on the same items, and the anchoring gap: how much more
 sighted reviewer kept the draft than the blind one agreed with it. Disagreements go to a short
 adjudication queue; the adjudicated answer becomes the final answer as a normal decision event,
 and the draft, the first answer and the blind answer all stay stored.
+
+What reviewers decided on an older version of a report is never dropped: blind marks on an
+older version count, and a question the marked version has no decision on takes its first answer
+from the newest older version that has one, by the rule the cohort counts decisions with
+(assistant.bulk.cohort.latest_over_versions). Such a pair compares two readings of the same
+report only if both versions' text is the same: when it differs, the pair is listed and counted
+apart, kept out of the agreement figures (the reviewers read different text), and a disagreement
+still waits for adjudication.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assistant.bulk.cohort import latest_over_versions
 from assistant.db import Database
 from assistant.errors import ConflictError, NotFoundError, ReviewAssistantError
 from assistant.evaluation.metrics import agreement_summary
@@ -60,6 +70,9 @@ class Pair:
     first: Any
     first_reviewer: str
     blind: BlindMark
+    first_on_older: str | None = None  # the older version the first answer was decided on
+    marked_on_older: bool = False  # the blind mark is on an older version of the report
+    comparable: bool = True  # the first answer was given on the marked version's text
 
     @property
     def agree(self) -> bool:
@@ -172,11 +185,32 @@ def _mark(row) -> BlindMark:
     )
 
 
-def first_answer(decisions: DecisionStore, report_id: str, qid: str):
-    """(answer, reviewer) of the item's first answering decision, or None."""
-    for e in decisions.history(report_id, qid):
+def first_answer(
+    decisions: DecisionStore,
+    report_id: str,
+    qid: str,
+    older_versions: Callable[[str], list[str]] | None = None,
+    *,
+    leave_out: int | None = None,
+):
+    """(answer, reviewer, older version id or None) of the item's first answering decision, or
+    None.
+
+    With `older_versions` (report id → the ids it replaced, newest first), the decisions read
+    are those of the version holding the question's latest decision, as the cohort reads them
+    (latest_over_versions): the report's own, else the newest older version's. `leave_out` (the
+    event of the mark's adjudication) is no decision the item had when it was marked: a version
+    decided by it only takes its first answer from the older versions still."""
+    latest = latest_over_versions(decisions, report_id, older_versions).get(qid)
+    older = latest[1] if latest else None
+    events = [e for e in decisions.history(older or report_id, qid) if e.event_id != leave_out]
+    if older is None and older_versions and not any(e.action in DECISION_STATUS for e in events):
+        previous = older_versions(report_id)  # decided here only by adjudicating the mark
+        found = first_answer(decisions, previous[0], qid, older_versions) if previous else None
+        return (found[0], found[1], found[2] or previous[0]) if found else None
+    for e in events:
         if e.action in ANSWERING:
-            return e.after, e.reviewer
+            return e.after, e.reviewer, older
     return None
 
 
@@ -204,23 +238,66 @@ def blind_queue(
     return out
 
 
+def with_older_versions(
+    report_ids: list[str] | None, older_versions: Callable[[str], list[str]] | None
+) -> tuple[list[str] | None, set[str]]:
+    """(`report_ids` and the versions they replaced, those older versions): the reports whose
+    blind marks count (None: every report's)."""
+    if report_ids is None or not older_versions:
+        return report_ids, set()
+    older = {o for rid in report_ids for o in older_versions(rid)} - set(report_ids)
+    return [*report_ids, *sorted(older)], older
+
+
 def pairs(
     bank: QuestionBank,
     drafts: DraftStore,
     decisions: DecisionStore,
     store: BlindStore,
     report_ids: list[str] | None = None,
+    older_versions: Callable[[str], list[str]] | None = None,
+    same_text: Callable[[str, str], bool] | None = None,
 ) -> list[Pair]:
+    """Every blind mark on `report_ids` (all when None) with its first answer and draft.
+
+    With `older_versions` (report id → the ids it replaced, newest first), marks on those
+    versions count too, and a first answer may come from an older version than the marked one
+    (see first_answer). The draft is the one the first reviewer saw, of the version they
+    decided. A pair across versions is comparable when `same_text(first's version, marked
+    version)` says both have the same text; without `same_text` it is not."""
+    ids, marked_older = with_older_versions(report_ids, older_versions)
+    drafts_of: dict[str, dict[str, Any]] = {}  # version → question id → its draft
     out = []
-    for m in store.marks(report_ids):
-        first = first_answer(decisions, m.report_id, m.question_id)
+    for m in store.marks(ids):
+        first = first_answer(
+            decisions, m.report_id, m.question_id, older_versions, leave_out=m.adjudicated_event_id
+        )
         if first is None:
             continue
-        draft = next(
-            (d for d in drafts.for_report(m.report_id) if d.question_id == m.question_id), None
-        )
+        answer, reviewer, first_on = first
+        version = first_on or m.report_id
+        if version not in drafts_of:
+            drafts_of[version] = {}
+            for d in drafts.for_report(version):
+                drafts_of[version].setdefault(d.question_id, d)
+        draft = drafts_of[version].get(m.question_id)
         value = draft.answer if draft is not None and draft.status in ("ok", "flagged") else None
-        out.append(Pair(m.report_id, bank.get(m.question_id), value, first[0], first[1], m))
+        comparable = first_on is None or (
+            same_text is not None and same_text(first_on, m.report_id)
+        )
+        out.append(
+            Pair(
+                m.report_id,
+                bank.get(m.question_id),
+                value,
+                answer,
+                reviewer,
+                m,
+                first_on_older=first_on,
+                marked_on_older=m.report_id in marked_older,
+                comparable=comparable,
+            )
+        )
     return out
 
 
@@ -249,8 +326,11 @@ def _summary(items: list[tuple[Question, Any, Any]], n_boot: int) -> dict | None
 
 def second_marking_report(all_pairs: list[Pair], n_boot: int = 1000) -> dict:
     """Human–human and draft-vs-human agreement on the double-marked items, the anchoring gap,
-    and how many disagreements wait for adjudication."""
-    with_draft = [p for p in all_pairs if p.draft is not None]
+    and how many disagreements wait for adjudication. The agreement figures leave out the pairs
+    whose first answer was given on an older version with other text (counted apart); every
+    disagreement waits for adjudication."""
+    compared = [p for p in all_pairs if p.comparable]
+    with_draft = [p for p in compared if p.draft is not None]
     sighted = sum(_key(p.first) == _key(p.draft) for p in with_draft)
     blind = sum(_key(p.blind.answer) == _key(p.draft) for p in with_draft)
     n = len(with_draft)
@@ -260,7 +340,20 @@ def second_marking_report(all_pairs: list[Pair], n_boot: int = 1000) -> dict:
         "to_adjudicate": sum(
             not p.agree and p.blind.adjudicated_event_id is None for p in all_pairs
         ),
-        "human_human": _summary([(p.question, p.first, p.blind.answer) for p in all_pairs], n_boot),
+        "compared": len(compared),
+        "older_versions": {
+            "marked_on_older": sum(p.marked_on_older for p in all_pairs),
+            "first_on_older": sum(p.first_on_older is not None for p in all_pairs),
+            "first_on_older_same_text": sum(
+                p.first_on_older is not None and p.comparable for p in all_pairs
+            ),
+            "text_differs": sum(not p.comparable for p in all_pairs),
+            "text_differs_to_adjudicate": sum(
+                not p.comparable and not p.agree and p.blind.adjudicated_event_id is None
+                for p in all_pairs
+            ),
+        },
+        "human_human": _summary([(p.question, p.first, p.blind.answer) for p in compared], n_boot),
         "draft_vs_first": _summary([(p.question, p.draft, p.first) for p in with_draft], n_boot),
         "draft_vs_blind": _summary(
             [(p.question, p.draft, p.blind.answer) for p in with_draft], n_boot
@@ -291,6 +384,7 @@ def describe_report(r: dict) -> list[str]:
         f"Blind second marking: {r['items']} items double-marked; {r['disagreements']} "
         f"disagreement{'s' * (r['disagreements'] != 1)}, {r['to_adjudicate']} waiting for "
         "adjudication.",
+        *_older_lines(r.get("older_versions") or {}),
         f"Human–human agreement: kappa {kappa(r['human_human'])}.",
         f"Draft vs first (sighted) reviewer: kappa {kappa(r['draft_vs_first'])}; draft vs blind "
         f"reviewer: kappa {kappa(r['draft_vs_blind'])}.",
@@ -301,6 +395,36 @@ def describe_report(r: dict) -> list[str]:
             f"Anchoring: the sighted reviewer kept the draft's answer in {a['sighted_kept_draft']}"
             f" of {a['n']} items, the blind reviewer gave it in {a['blind_matched_draft']} of "
             f"{a['n']} ({a['gap_points']:+d} points)."
+        )
+    return lines
+
+
+def _older_lines(o: dict) -> list[str]:
+    """What the figures must say of the pairs decided or marked on an older version."""
+
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    lines = []
+    if o.get("marked_on_older"):
+        k = o["marked_on_older"]
+        lines.append(
+            f"{n(k, 'item was', 'items were')} blind-marked on an older version of the report, "
+            "whose text the blind marker read."
+        )
+    if o.get("first_on_older_same_text"):
+        k = o["first_on_older_same_text"]
+        lines.append(
+            f"{n(k, 'blind mark is', 'blind marks are')} compared with a first answer decided "
+            "on an older version of the report with the same text."
+        )
+    if o.get("text_differs"):
+        k, waiting = o["text_differs"], o.get("text_differs_to_adjudicate", 0)
+        lines.append(
+            f"{n(k, 'blind mark', 'blind marks')} not in the agreement figures: "
+            f"{'its' if k == 1 else 'their'} first answer was decided on an older version of "
+            "the report whose text differs (the two reviewers read different text); "
+            f"{waiting} of {k} wait{'s' * (waiting == 1)} for adjudication."
         )
     return lines
 
@@ -322,7 +446,8 @@ def adjudicate(
     q = pair.question
     state = decisions.item(pair.report_id, q.id)
     note = (
-        f"adjudicated: first {answer_text(q, pair.first)!r} ({pair.first_reviewer}), blind "
+        f"adjudicated: first {answer_text(q, pair.first)!r} ({pair.first_reviewer}"
+        f"{', on an older version' if pair.first_on_older else ''}), blind "
         f"{answer_text(q, pair.blind.answer)!r} ({pair.blind.reviewer})"
     )
     action = "edit" if draft_id else "enter"

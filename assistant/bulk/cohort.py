@@ -285,6 +285,42 @@ def draft_answers(drafts: DraftStore, engine: str | None = None):
     return answers_for
 
 
+def _over_versions(
+    store: DecisionStore,
+    report_id: str,
+    older_versions: Callable[[str], list[str]] | None,
+):
+    """(older version id or None for the report's own, question id, state, latest) for every
+    item of the report's versions, newest version first. `latest` marks the question's latest
+    decision over the versions: the current version's, else the newest older version's (a
+    rejection too). Every reader of decisions over versions goes through this one rule."""
+    settled: set[str] = set()  # questions whose latest decision was met
+    older = older_versions(report_id) if older_versions else []
+    for version in [report_id, *older]:
+        on_older = version if version != report_id else None
+        for qid, state in store.current(version).items():
+            yield on_older, qid, state, state.reviewed and qid not in settled
+            if state.reviewed:
+                settled.add(qid)
+
+
+def latest_over_versions(
+    store: DecisionStore,
+    report_id: str,
+    older_versions: Callable[[str], list[str]] | None = None,
+) -> dict[str, tuple[ItemState, str | None]]:
+    """Question id → (its latest decision over the report's versions, accepted, edited, entered
+    or rejected; the older version it was made on, or None for the report's own), by the rule
+    `decided_over_versions` counts answers with. Agreement from the field reads it (a rejection
+    is a verdict on a draft there) and so does blind second marking (which version holds the
+    first answer)."""
+    return {
+        qid: (state, older)
+        for older, qid, state, latest in _over_versions(store, report_id, older_versions)
+        if latest
+    }
+
+
 def decided_over_versions(
     store: DecisionStore,
     report_id: str,
@@ -300,31 +336,20 @@ def decided_over_versions(
     older versions' decisions, used or not, and their example marks no answer carries. The
     cohort and the yearly analysis both read decisions through here, so they count alike."""
     out: dict[str, tuple[ItemState, str | None]] = {}
-    settled: set[str] = set()  # questions whose latest decision was met
-    older = older_versions(report_id) if older_versions else []
-    for version in [report_id, *older]:
-        is_older = version != report_id
-        for qid, state in store.current(version).items():
-            counts = (
-                state.reviewed
-                and qid not in settled
-                and state.status in ANSWERING
-                and state.answer is not None
-            )
+    for older, qid, state, latest in _over_versions(store, report_id, older_versions):
+        counts = latest and state.status in ANSWERING and state.answer is not None
+        if counts:
+            out[qid] = (state, older)
+        if older and seen is not None:
             if counts:
-                out[qid] = (state, version if is_older else None)
-            if is_older and seen is not None:
-                if counts:
-                    seen.counted += 1
-                    seen.counted_reports.add(report_id)
-                elif state.reviewed:  # replaced by a later decision, or a rejection: said
-                    seen.not_counted += 1
-                    seen.not_counted_reports.add(report_id)
-                if state.example and not counts:  # marked on an answer no figure uses
-                    seen.examples_not_shown += 1
-                    seen.examples_not_shown_reports.add(report_id)
-            if state.reviewed:
-                settled.add(qid)
+                seen.counted += 1
+                seen.counted_reports.add(report_id)
+            elif state.reviewed:  # replaced by a later decision, or a rejection: said
+                seen.not_counted += 1
+                seen.not_counted_reports.add(report_id)
+            if state.example and not counts:  # marked on an answer no figure uses
+                seen.examples_not_shown += 1
+                seen.examples_not_shown_reports.add(report_id)
     return out
 
 

@@ -14,7 +14,15 @@ from assistant.ui.common import error_text, frame, message
 if TYPE_CHECKING:
     from assistant.service import Assistant
 
-FIELD_HEADERS = ["Question", "Decided", "Accepted unchanged", "Edited", "Rejected", "Accepted %"]
+FIELD_HEADERS = [
+    "Question",
+    "Decided",
+    "Accepted unchanged",
+    "Edited",
+    "Rejected",
+    "Accepted %",
+    "Decided on older version",
+]
 
 
 def field_rows(rows: list[dict]) -> list[list]:
@@ -26,6 +34,7 @@ def field_rows(rows: list[dict]) -> list[list]:
             r["edited"],
             r["rejected"],
             f"{r['accepted_rate']:.0%}",
+            r["from_older_versions"],
         ]
         for r in rows
         if r["decided"]
@@ -47,14 +56,18 @@ def field_agreement_block(assistant: Assistant) -> None:
 
     def load():
         try:
-            rows = field_rows(assistant.field_agreement())
+            found = assistant.field_agreement()
         except Exception as exc:
             return message("error", error_text(exc)), frame([], FIELD_HEADERS)
+        rows = field_rows(found)
         if not rows:
             return message("info", "No reviewer decisions on drafts yet."), frame([], FIELD_HEADERS)
         total = sum(r[1] for r in rows)
         accepted = sum(r[2] for r in rows)
         text = f"{accepted} of {total} decided drafts accepted unchanged ({accepted / total:.0%})."
+        older = assistant.field_agreement_note(found)
+        if older:
+            text += f" {older}."
         return message("ok", text), frame(rows, FIELD_HEADERS)
 
     refresh.click(load, None, [note, table])

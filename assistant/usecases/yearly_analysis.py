@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.analysis.compare import compare as compare_analyses
-from assistant.analysis.figures import Analysis, build_analysis, field_agreement
+from assistant.analysis.figures import (
+    Analysis,
+    build_analysis,
+    field_agreement,
+    field_agreement_note,
+)
 from assistant.analysis.narrative import draft_narratives
 from assistant.analysis.register import (
     RegisterStore,
@@ -30,6 +35,7 @@ from assistant.analysis.second_marking import (
     find_pair,
     pairs,
     second_marking_report,
+    with_older_versions,
 )
 from assistant.analysis.write import write_analysis
 from assistant.bulk.runs import RunStore
@@ -204,7 +210,9 @@ class YearlyAnalysis:
             older_versions=self.reports.older_versions,  # as the cohort: nothing decided drops
         )
         ids = list(analysis.reports)
-        if source == "decided" and self.blind_store.marks(ids):  # reviewers' marks
+        # reviewers' marks, also those on the versions the reports replaced
+        marked = with_older_versions(ids, self.reports.older_versions)[0]
+        if source == "decided" and self.blind_store.marks(marked):
             analysis.second_marking = describe_report(self.second_marking(ids, n_boot=500))
         return analysis
 
@@ -320,8 +328,22 @@ class YearlyAnalysis:
         return self.blind_store.add(report_id, question_id, reviewer, answer, note)
 
     def second_marking_pairs(self, report_ids: list[str] | None = None) -> list[Pair]:
+        """The double-marked items of these reports (current versions when None), those marked
+        or first decided on an older version too (see assistant.analysis.second_marking)."""
         ids = self._ids(report_ids)
-        return pairs(self.bank, self.drafts, self.decisions, self.blind_store, ids)
+        return pairs(
+            self.bank,
+            self.drafts,
+            self.decisions,
+            self.blind_store,
+            ids,
+            self.reports.older_versions,
+            self._same_text,
+        )
+
+    def _same_text(self, report_id: str, other_id: str) -> bool:
+        """Whether two versions of a report have the same text, page for page."""
+        return self.reports.pages(report_id) == self.reports.pages(other_id)
 
     def second_marking(self, report_ids: list[str] | None = None, *, n_boot: int = 1000) -> dict:
         """Human–human kappa (with intervals), draft-vs-human on the same items, anchoring."""
@@ -350,6 +372,14 @@ class YearlyAnalysis:
 
     def field_agreement(self, report_ids: list[str] | None = None) -> list[dict]:
         """Per question: drafts accepted unchanged / edited / rejected by reviewers (counts and
-        rates), over decided items that had a draft."""
+        rates), over decided items that had a draft; a question the current version has no
+        decision on counts its older versions' (`from_older_versions`), as the cohort does."""
         ids = report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
-        return field_agreement(self.bank, self.drafts, self.decisions, ids)
+        return field_agreement(
+            self.bank, self.drafts, self.decisions, ids, self.reports.older_versions
+        )
+
+    @staticmethod
+    def field_agreement_note(rows: list[dict]) -> str | None:
+        """What the views of `field_agreement` say of its decisions made on an older version."""
+        return field_agreement_note(rows)
