@@ -2152,3 +2152,26 @@ def test_impact_is_evidenced_only_with_figures_of_change_across_the_work(monkeyp
     assert "2 page(s)" in some.rationale
     _without(monkeypatch, "impact_breadth")
     assert _draft_blocks("A6", chapters[:2]).answer == "evidenced"
+
+
+def test_learning_built_into_courses_is_read_over_a_line_break_and_in_a_tables_row(monkeypatch):
+    def training(text):
+        return "training_updates" in _draft_blocks("B5", [("Sharing the learning", text)]).answer
+
+    broken = (
+        "Sharing the learning\nWe shared the learning from reviews in several ways.\n"
+        "\u2022 Training. The learning from Child M was built into the partnership's Working\n"
+        "Together and Neglect courses from January 2021."
+    )
+    colon = (
+        "Sharing the learning\nWe shared the learning from reviews in several ways. Learning "
+        "from Child M was added to the Neglect: Seeing the Whole Picture course."
+    )
+    row = (
+        "Sharing the learning\nHow we shared the learning from reviews\nMethod\n2020-21\n"
+        "Training courses updated with review learning\nNeglect course (Child M)"
+    )
+    assert training(broken) and training(colon) and training(row)
+    assert not training("Sharing the learning\nThe learning from Child M was shared widely.")
+    _without(monkeypatch, "broken_lines")
+    assert not training(broken)

@@ -109,7 +109,9 @@ without any scrutiny in the sentence is not reciprocal scrutiny (C2m); and impac
 (A6) only where figures that change over time sit on three of its pages or more, else it is shown
 for some of the work only (partly). The three was read off the fitting sets' A6 drafts (their
 figures of change sat on three to five pages where the key says evidenced, on one or two where it
-says partly).
+says partly). Learning built into courses is read over a sentence a line break cut before a
+capitalised word ("the partnership's Working" / "Together and Neglect courses"), past a colon in a
+course's name, and in a table's row ("Training courses updated with review learning") (B5).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -252,6 +254,9 @@ RULE_FAMILIES = {
     # rules-v18: a table of a review's recommendations with each one's status and figures of
     # effect records actions with progress and evidence (B2 "evidenced")
     "status_table",
+    # rules-v19: an engine pattern is read over a sentence that a line break cut before a
+    # capitalised word ("built into the partnership's Working" / "Together and Neglect courses")
+    "broken_lines",
     # rules-v19: a sentence that refers back to a priority ("our work on this priority started
     # late") is read as its own statement but opens no priority passage for the lines after it
     # (A2, A3); a theme in a group's name ("the Neglect and Early Help Group") names the group
@@ -1441,11 +1446,20 @@ def _block_hits(cues: tuple[str, ...], text: str, section: str, _families: froze
     patterns = [(cue, _cue_pattern(cue)) for cue in cues]
     kinds = _kinds_of(text, section, _families)
     found = []
-    for sentence in _sentences(text):
+    sentences = _sentences(text)
+    for i, sentence in enumerate(sentences):
+        own = sentence
         for cue, pattern in patterns:
             match = pattern.search(sentence)
+            if not match and "broken_lines" in _families and cue.startswith("re:"):
+                whole = _with_next_line(text, sentences, i)
+                match = pattern.search(whole) if whole else None
+                if match and match.start() < len(own):
+                    sentence = whole  # "... built into the partnership's Working\nTogether ..."
+                else:
+                    match = None
             if match:
-                kind = kinds.get(sentence, "done")
+                kind = kinds.get(own, "done")
                 about_plans = _PLANNED.search(cue) or _REQUIREMENT_SENTENCE.search(cue)
                 if kind != "done" and about_plans:
                     kind = statement_kind(sentence, section, cue)
@@ -1459,6 +1473,24 @@ def _block_hits(cues: tuple[str, ...], text: str, section: str, _families: froze
                 found.append((sentence, cue, planned, negated, kind))
                 break
     return tuple(found)
+
+
+def _with_next_line(text: str, sentences: tuple[str, ...], i: int) -> str:
+    """rules-v19 ("broken_lines"): a sentence cut at a line break because the next line starts
+    with a capital ("the partnership's Working" / "Together and Neglect courses."), joined to
+    that next line, as one exact substring of `text`; "" when it ends a sentence or there is no
+    next line."""
+    sentence = sentences[i]
+    if i + 1 >= len(sentences) or sentence.rstrip().endswith((".", "!", "?", ":", ";")):
+        return ""
+    start = text.find(sentence)
+    if start < 0:
+        return ""
+    gap = text[start + len(sentence) : start + len(sentence) + 3]
+    if not gap.startswith("\n") and not gap.startswith(" \n"):
+        return ""
+    after = text.find(sentences[i + 1], start + len(sentence))
+    return text[start : after + len(sentences[i + 1])] if after >= 0 else ""
 
 
 def _quote(hit: Hit) -> str:
@@ -2831,8 +2863,12 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         # the multi-agency training courses", "added to the Working Together, neglect and
         # exploitation courses"
         r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:built|incorporated|added|included|"
-        r"embedded|reflected|written|put)\s+(?:in|into|to)\s+(?:[\w,'\u2019-]+\s+){0,6}"
+        r"embedded|reflected|written|put)\s+(?:in|into|to)\s+(?:[\w,:'\u2019-]+\s+){0,6}"
         r"(?:training|courses?)",  # rules-v14: "into the partnership's ... course"
+        # rules-v19: "Training courses updated with review learning" (a table's row), "courses
+        # revised to reflect the findings"
+        r"re:\b(?:training|courses?)\s+(?:(?:was|were|has been|have been)\s+)?(?:updated|revised)"
+        r"\s+(?:with|to (?:include|reflect))\b[^.;]{0,30}\b(?:learning|findings|lessons)\b",
         r"re:\b(?:training|courses?)\b[^.;]{0,60}\b(?:(?:was|were|has been|have been)\s+"
         r"(?:updated|revised)|now includes?|include[sd]?)\b[^.;]{0,40}\b(?:learning|findings|"
         r"lessons)\b",
