@@ -37,6 +37,18 @@ def _run(capsys, *argv: str) -> tuple[dict | list, str]:
     return json.loads(out), err
 
 
+def _scored_year(tmp_path, capsys, questions: str):
+    """A folder holding eastmoor's first copy, scored for `questions`: (folder, the score
+    command to run again once a corrected copy is in it, the first copy's report id)."""
+    folder = tmp_path / "year"
+    folder.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    score = ["score", str(folder), "--period", PERIOD, "--questions", questions]
+    _run(capsys, *score)
+    [older], _ = _run(capsys, "reports")
+    return folder, score, older["report_id"]
+
+
 def _tally(cohort: dict, source: str, qid: str) -> dict:
     [tally] = [t for t in cohort["sources"][source] if t["question_id"] == qid]
     return tally
@@ -257,13 +269,7 @@ def test_the_yearly_analysis_keeps_the_decisions_made_on_an_older_version(
 ):
     from docx import Document
 
-    folder = tmp_path / "year"
-    folder.mkdir()
-    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
-    score = ["score", str(folder), "--period", PERIOD, "--questions", "A1,A6,B6"]
-    _run(capsys, *score)
-    [older], _ = _run(capsys, "reports")
-    rid = older["report_id"]
+    folder, score, rid = _scored_year(tmp_path, capsys, "A1,A6,B6")
     record = assistant.record_decision
     record(rid, "A1", "alice", "enter", after="yes", base_event_id=None)
     record(rid, "A6", "alice", "edit", after="partly", base_event_id=None)
@@ -363,13 +369,7 @@ def _field_agreement_app(assistant):
 def test_agreement_from_the_field_keeps_the_decisions_made_on_an_older_version(
     assistant, tmp_path, capsys
 ):
-    folder = tmp_path / "year"
-    folder.mkdir()
-    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
-    score = ["score", str(folder), "--period", PERIOD, "--questions", "A1,A6,B6"]
-    _run(capsys, *score)
-    [older], _ = _run(capsys, "reports")
-    rid = older["report_id"]
+    folder, score, rid = _scored_year(tmp_path, capsys, "A1,A6,B6")
     record = assistant.record_decision
     for qid, action, after in (
         ("A1", "accept", None),
@@ -426,13 +426,7 @@ def _blind_versions(assistant, tmp_path, capsys, corrected: str):
     """Eastmoor scored on A6 and C8; alice decides both on the first copy and bob second-marks
     C8 blind there; then a copy with `corrected` in its text (none: the same text in another
     file, as a copy saved again is) is ingested and scored. Returns (older id, newer id)."""
-    folder = tmp_path / "year"
-    folder.mkdir()
-    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
-    score = ["score", str(folder), "--period", PERIOD, "--questions", "A6,C8"]
-    _run(capsys, *score)
-    [older], _ = _run(capsys, "reports")
-    rid = older["report_id"]
+    folder, score, rid = _scored_year(tmp_path, capsys, "A6,C8")
     for qid in ("A6", "C8"):
         assistant.record_decision(rid, qid, "alice", "edit", after="partly", base_event_id=None)
     assistant.record_blind_mark(rid, "C8", "bob", "not")
