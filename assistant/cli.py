@@ -304,10 +304,7 @@ def cmd_score(args) -> int:
         if "files" not in bars:
             bars["files"] = tqdm(desc="ingest", unit="file", file=sys.stderr)
         bars["files"].update(1)
-        if result.status == "failed":
-            tqdm.write(f"FAILED {result.error}", file=sys.stderr)
-        for warning in result.warnings:  # as `ingest` prints them: a new version, scanned pages
-            tqdm.write(f"warning: {Path(result.path).name}: {warning}", file=sys.stderr)
+        _say_ingested(result, tqdm.write)
 
     def on_start(total: int) -> None:
         if "files" in bars:
@@ -386,6 +383,16 @@ def cmd_score(args) -> int:
     if args.strict and (summary.failed or summary.ingest_failures):
         return 1
     return 0
+
+
+def _say_ingested(result, write=print) -> None:
+    """What `score` (and `score --plan`) says on stderr of one file it ingested: a failure, or
+    its warnings as `ingest` prints them (a new version, an older version whose current version
+    is scored in its place, scanned pages)."""
+    if result.status == "failed":
+        write(f"FAILED {result.error}", file=sys.stderr)
+    for warning in result.warnings:
+        write(f"warning: {Path(result.path).name}: {warning}", file=sys.stderr)
 
 
 def _score_without_reports(args, summary) -> int:
@@ -1119,7 +1126,11 @@ def _print_score_plan(assistant, args, ids) -> int:
     """`score --plan`: per context strategy, what the run would send; nothing is sent."""
     strategies = [args.context] if args.context else CONTEXT_CHOICES
     plans = assistant.plan_score(
-        Path(args.folder), engine=args.engine or "llm", question_ids=ids, strategies=strategies
+        Path(args.folder),
+        engine=args.engine or "llm",
+        question_ids=ids,
+        strategies=strategies,
+        on_file=_say_ingested,  # as score says it: an older version's file names the current one
     )
     if args.json:
         _print_json([p.to_json() for p in plans])

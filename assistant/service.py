@@ -186,6 +186,11 @@ def find_pdfs(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _files_in(folder: Path) -> set[str]:
+    """The stored paths of the PDFs in `folder`, as the library records a report's file."""
+    return {printable_name(str(p.resolve())) for p in find_pdfs([Path(folder)])}
+
+
 def _writer_locked(method):
     """Run a use case under the data directory's writer lock (see Assistant.writer_lock)."""
 
@@ -701,7 +706,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         summary = RunSummary(run_id, period, drafter.engine.name, drafter.engine.model)
         first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
-            in_folder = {printable_name(str(p.resolve())) for p in find_pdfs([Path(folder)])}
+            in_folder = _files_in(folder)
             # an old run's label that is not a period fills no report's period
             fill = None if old_label else period
             for result in self.ingest([Path(folder)], fill_period=fill):
@@ -973,9 +978,14 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         engine: str | None = None,
         question_ids: list[str] | None = None,
         strategies: Sequence[str] = CONTEXT_STRATEGIES,
+        on_file=None,
     ) -> list[StrategyPlan]:
         """What `score FOLDER` would send, per context strategy: calls, estimated input
-        (cached) and output tokens and cost. Ingests what is new (local work), sends nothing."""
+        (cached) and output tokens and cost. Ingests what is new (local work), sends nothing.
+
+        It plans the reports `score` drafts: the current version of each report the folder's
+        files hold, once (see `_current_for_score`); `on_file` gets each file's ingest result,
+        with the warning that names both files when a file is an older version."""
         questions = self.select_questions(question_ids)
         drafters = [self.drafter(engine, context=s, send=False) for s in strategies]
         for drafter in drafters:  # refused before any ingest
@@ -986,7 +996,14 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     "use --engine llm",
                 )
         self.check_score_folder(folder)
-        reports = [r.report for r in self.ingest([Path(folder)]) if r.status != "failed"]
+        in_folder = _files_in(folder)
+        reports = []
+        for result in self.ingest([Path(folder)]):
+            if result.status != "failed":
+                reports.append(self._current_for_score(result, in_folder))
+            if on_file:
+                on_file(result)
+        reports = latest_versions(reports)  # a corrected copy beside its older file: once
         return [
             plan_strategy(drafter, reports, questions, self.settings.llm.prices)
             for drafter in drafters

@@ -160,6 +160,48 @@ def test_score_of_a_folder_holding_an_older_version_scores_the_current_one(
     assert newer["report_id"] in Path(paths["wide_csv"]).read_text(encoding="utf-8-sig")
 
 
+def _plan(capsys, folder: Path) -> tuple[list, list[str]]:
+    """`score FOLDER --plan` for A1: the plans, and the warning lines it printed."""
+    plans, err = _run(
+        capsys, "score", str(folder), "--plan", "--engine", "llm", "--questions", "A1"
+    )
+    return plans, [line for line in err.splitlines() if line.startswith("warning: ")]
+
+
+def test_score_plan_plans_the_current_versions_score_drafts(
+    assistant, tmp_path, capsys, monkeypatch
+):
+    """`score --plan` plans what `score` drafts: a folder holding an older version plans its
+    current one, saying so in score's words, and a corrected copy beside its older file once."""
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__MODEL", "priced-model")
+    monkeypatch.setenv("REVIEW_ASSISTANT_LLM__PRICES", json.dumps({"priced-model": [1, 4, 0.25]}))
+    folder, elsewhere, both = tmp_path / "year", tmp_path / "downloads", tmp_path / "both"
+    for f in (folder, elsewhere, both):
+        f.mkdir()
+    text_pdf(folder / "a-eastmoor.pdf", _eastmoor())
+    text_pdf(elsewhere / "b-eastmoor-corrected.pdf", _eastmoor("Corrected figures. " * 30))
+    [older], _ = _run(capsys, "ingest", str(folder))
+    [newer], _ = _run(capsys, "ingest", str(elsewhere))
+    assert newer["previous_version"] == older["report_id"]
+
+    current_plans, _ = _plan(capsys, elsewhere)
+    plans, warnings = _plan(capsys, folder)
+    assert plans == current_plans  # calls, tokens and cost of the corrected copy
+    [warning] = warnings
+    assert warning.startswith("warning: a-eastmoor.pdf: an older version of Eastmoor LSCP")
+    assert f"b-eastmoor-corrected.pdf ({newer['report_id'][:12]})" in warning
+    _, err = _run(capsys, "score", str(folder), "--period", PERIOD, "--questions", "A1")
+    assert [line for line in err.splitlines() if line.startswith("warning: ")] == [warning]
+
+    # a folder holding a report and its corrected copy plans the copy, as score drafts it
+    text_pdf(both / "a-eastmoor.pdf", _eastmoor(period="2021-22"))
+    text_pdf(both / "b-eastmoor-corrected.pdf", _eastmoor("Corrected.", period="2021-22"))
+    plans, _ = _plan(capsys, both)
+    assert [p["calls"] for p in plans] == [1, 1, 1]  # retrieved, whole-report, theme
+    summary, _ = _run(capsys, "score", str(both), "--questions", "A1")
+    assert summary["reports"] == 1
+
+
 def test_two_copies_without_a_period_are_named_and_linked_once_given_one(
     assistant, tmp_path, capsys
 ):
