@@ -1130,6 +1130,8 @@ def _print_score_plan(assistant, args, ids) -> int:
         engine=args.engine or "llm",
         question_ids=ids,
         strategies=strategies,
+        period=args.period,  # as score fills undetected periods: they link a file's versions
+        redraft_stale=args.redraft_stale,
         on_file=_say_ingested,  # as score says it: an older version's file names the current one
     )
     if args.json:

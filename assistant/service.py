@@ -97,6 +97,34 @@ def _unchecked_run_label(runs: RunStore, source: str, period: str | None) -> str
 
 
 @dataclass(frozen=True)
+class _ScorePeriod:
+    """What `score --period` makes of its value (and `score --plan` with it): the run's label,
+    and the period it fills in files whose period is not detected."""
+
+    label: str | None
+    fill: str | None
+
+    @classmethod
+    def of(cls, runs: RunStore, source: str, period: str | None) -> _ScorePeriod:
+        """A period is both; the label of a run of `source` stored before periods were checked
+        labels the run and fills no report's period; anything else is refused."""
+        old_label = _unchecked_run_label(runs, source, period)
+        if old_label:
+            return cls(old_label, None)
+        period = checked_period(period)
+        return cls(period, period)
+
+    def refuse_new_run(self, runs: RunStore, run_id: str) -> None:
+        """A label that is not a period resumes the run stored under it, never starts one."""
+        if self.label and self.fill is None and runs.get(run_id) is None:
+            raise ReviewAssistantError(
+                f"period {self.label!r} is not a reporting period",
+                f"{PERIOD_FORMS}; a run stored under that label before periods were checked "
+                "resumes only with the engine and model it ran with",
+            )
+
+
+@dataclass(frozen=True)
 class _Identity:
     """What an ingest command says of its files' identity (see Assistant.ingest)."""
 
@@ -579,9 +607,12 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         retrieval_mode: str | None = None,
         context: str | None = None,
         send: bool = True,
+        redraft_stale: bool = False,
     ) -> Drafter:
+        """A drafter over the library (`redraft_stale`: drafts made with other settings are
+        drafted again, not reused; score --redraft-stale)."""
         engine = self.engine(engine_name, context=context, send=send)
-        return Drafter(
+        drafter = Drafter(
             self.index,
             self.reports,
             self.drafts,
@@ -590,6 +621,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
             self.settings.settings_hash(engine.name),
             retrieval_mode=retrieval_mode,
         )
+        drafter.redraft_stale = redraft_stale
+        return drafter
 
     def draft_report(
         self,
@@ -671,17 +704,11 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         source = source_label(folder)
         runs = RunStore(self.db)
         # a run stored before --period was checked keeps its label: that label resumes it
-        old_label = _unchecked_run_label(runs, source, period)
-        period = old_label or checked_period(period)
-        drafter = self.drafter(engine, context=context)
-        drafter.redraft_stale = redraft_stale
+        score_period = _ScorePeriod.of(runs, source, period)
+        period = score_period.label
+        drafter = self.drafter(engine, context=context, redraft_stale=redraft_stale)
         run_id = run_id_for(source, period, drafter)
-        if old_label and runs.get(run_id) is None:  # another run under that label: a new run
-            raise ReviewAssistantError(
-                f"period {old_label!r} is not a reporting period",
-                f"{PERIOD_FORMS}; a run stored under that label before periods were checked "
-                "resumes only with the engine and model it ran with",
-            )
+        score_period.refuse_new_run(runs, run_id)
         if concurrency is None:
             concurrency = self.settings.llm.concurrency if can(drafter.engine, "concurrent") else 1
         if batch and not can(drafter.engine, "batch"):
@@ -707,9 +734,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         first_call = CallLog(self.db).last_call_id()  # this invocation's calls come after it
         try:
             in_folder = _files_in(folder)
-            # an old run's label that is not a period fills no report's period
-            fill = None if old_label else period
-            for result in self.ingest([Path(folder)], fill_period=fill):
+            for result in self.ingest([Path(folder)], fill_period=score_period.fill):
                 runs.record_file(
                     run_id,
                     result.path,
@@ -978,6 +1003,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         engine: str | None = None,
         question_ids: list[str] | None = None,
         strategies: Sequence[str] = CONTEXT_STRATEGIES,
+        period: str | None = None,
+        redraft_stale: bool = False,
         on_file=None,
     ) -> list[StrategyPlan]:
         """What `score FOLDER` would send, per context strategy: calls, estimated input
@@ -985,9 +1012,16 @@ class Assistant(YearlyAnalysis, ReviewerViews):
 
         It plans the reports `score` drafts: the current version of each report the folder's
         files hold, once (see `_current_for_score`); `on_file` gets each file's ingest result,
-        with the warning that names both files when a file is an older version."""
+        with the warning that names both files when a file is an older version. `period` and
+        `redraft_stale` are score's: the period fills undetected periods (so links a file to
+        its older copy) and is refused as score refuses it; stale drafts count as calls."""
         questions = self.select_questions(question_ids)
-        drafters = [self.drafter(engine, context=s, send=False) for s in strategies]
+        runs, source = RunStore(self.db), source_label(folder)
+        score_period = _ScorePeriod.of(runs, source, period)
+        drafters = [
+            self.drafter(engine, context=s, send=False, redraft_stale=redraft_stale)
+            for s in strategies
+        ]
         for drafter in drafters:  # refused before any ingest
             if not can(drafter.engine, "whole_report"):
                 raise ConfigError(
@@ -995,10 +1029,12 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                     "makes none",
                     "use --engine llm",
                 )
+            # a label that is not a period plans only the strategy whose run it resumes
+            score_period.refuse_new_run(runs, run_id_for(source, score_period.label, drafter))
         self.check_score_folder(folder)
         in_folder = _files_in(folder)
         reports = []
-        for result in self.ingest([Path(folder)]):
+        for result in self.ingest([Path(folder)], fill_period=score_period.fill):
             if result.status != "failed":
                 reports.append(self._current_for_score(result, in_folder))
             if on_file:
