@@ -11,7 +11,8 @@ from the newest older version that has one, by the rule the cohort counts decisi
 (assistant.bulk.cohort.latest_over_versions). Such a pair compares two readings of the same
 report only if both versions' text is the same: when it differs, the pair is listed and counted
 apart, kept out of the agreement figures (the reviewers read different text), and a disagreement
-still waits for adjudication.
+still waits for adjudication. The blind queue reads first answers the same way, and offers an
+item answered on an older version only when that version has the same text (see blind_queue).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.bulk.cohort import latest_over_versions
@@ -192,6 +194,7 @@ def first_answer(
     older_versions: Callable[[str], list[str]] | None = None,
     *,
     leave_out: int | None = None,
+    latest: dict | None = None,
 ):
     """(answer, reviewer, older version id or None) of the item's first answering decision, or
     None.
@@ -200,9 +203,11 @@ def first_answer(
     are those of the version holding the question's latest decision, as the cohort reads them
     (latest_over_versions): the report's own, else the newest older version's. `leave_out` (the
     event of the mark's adjudication) is no decision the item had when it was marked: a version
-    decided by it only takes its first answer from the older versions still."""
-    latest = latest_over_versions(decisions, report_id, older_versions).get(qid)
-    older = latest[1] if latest else None
+    decided by it only takes its first answer from the older versions still. `latest` is
+    latest_over_versions of the report when the caller read it already (once per report)."""
+    if latest is None:
+        latest = latest_over_versions(decisions, report_id, older_versions)
+    older = latest[qid][1] if qid in latest else None
     events = [e for e in decisions.history(older or report_id, qid) if e.event_id != leave_out]
     if older is None and older_versions and not any(e.action in DECISION_STATUS for e in events):
         previous = older_versions(report_id)  # decided here only by adjudicating the mark
@@ -220,20 +225,43 @@ def blind_queue(
     store: BlindStore,
     report_ids: list[str],
     reviewer: str,
+    older_versions: Callable[[str], list[str]] | None = None,
+    same_text: Callable[[str, str], bool] | None = None,
 ) -> list[BlindItem]:
-    """Items a first reviewer answered that `reviewer` never touched and nobody second-marked."""
+    """Items a first reviewer answered that `reviewer` never touched and nobody second-marked.
+
+    With `older_versions` (report id → the ids it replaced, newest first), an item's first
+    answer is read over the versions, as `pairs` reads it (first_answer): a question the report
+    has no decision on, but an older version has, is answered there. It is offered only when
+    `same_text(that version, the report)` says both have the same text, so the mark pairs as
+    compared; an older version with other text (or no `same_text`) offers nothing: such a pair
+    is kept out of the agreement figures (the two reviewers read different text), so the item
+    waits for a first reviewer to decide it on the current version. A reviewer touched an item
+    when they have an event on it on any version of the report: they saw its draft or gave an
+    answer, so the first reviewer of the older version is not blind on the current one. An item
+    whose first answer has a blind mark already (on the report's own version, or on an older one
+    down to the version that answer was given on: those marks pair with the same answer) is not
+    offered again."""
     reviewer = (reviewer or "").strip()
-    marked = {(m.report_id, m.question_id) for m in store.marks(report_ids)}
+    chains = {rid: [rid, *(older_versions(rid) if older_versions else [])] for rid in report_ids}
+    marks = store.marks([v for chain in chains.values() for v in chain])
+    marked = {(m.report_id, m.question_id) for m in marks}
+    alike = cache(same_text) if same_text else None  # one reading of two versions' text
     out = []
-    for rid in report_ids:
-        events = decisions.history(rid)
-        touched = {e.question_id for e in events if e.reviewer == reviewer}
-        answered = {e.question_id for e in events if e.action in ANSWERING}
+    for rid, chain in chains.items():
+        touched = {
+            e.question_id for v in chain for e in decisions.history(v) if e.reviewer == reviewer
+        }
+        latest = latest_over_versions(decisions, rid, older_versions)
         for q in bank.questions:
-            if q.answer_type not in BLIND_TYPES or q.id not in answered:
+            if q.answer_type not in BLIND_TYPES or q.id not in latest or q.id in touched:
                 continue
-            if q.id in touched or (rid, q.id) in marked:
-                continue
+            first = first_answer(decisions, rid, q.id, older_versions, latest=latest)
+            on = (first[2] or rid) if first else None
+            if on is None or any((v, q.id) in marked for v in chain[: chain.index(on) + 1]):
+                continue  # not answered, or its first answer has a blind mark already
+            if on != rid and not (alike is not None and alike(on, rid)):
+                continue  # the pair would not be compared: see above
             out.append(BlindItem(rid, q, q.options()))
     return out
 

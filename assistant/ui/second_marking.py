@@ -2,7 +2,8 @@
 then the agreement figures and the adjudication queue, whose outcome is the final answer.
 
 Built on `Assistant.blind_queue / record_blind_mark / second_marking / adjudication_queue /
-adjudicate` (branch analysis). Report text is only ever put in text boxes, never in HTML.
+adjudicate` (branch analysis). Report text is only ever put in text boxes, never in HTML; a
+file name shown in HTML is escaped.
 """
 
 # No `from __future__ import annotations`: Gradio resolves the gr.Request annotation below.
@@ -13,6 +14,7 @@ import gradio as gr
 from assistant.ui.common import AppContext, error_text, message, reviewer_name
 
 if TYPE_CHECKING:
+    from assistant.analysis.second_marking import Pair
     from assistant.service import Assistant
 
 
@@ -26,6 +28,29 @@ def _label(a: "Assistant", report_id: str) -> str:
     except Exception:
         return report_id[:12]
     return f"{report.display_name} ({report.file_name})"
+
+
+def older_first_html(a: "Assistant", pair: "Pair") -> str:
+    """What the adjudicator must know of a first answer decided on an older version of the
+    report: which version (its file and short id), and whether the blind marker read the same
+    text (else the pair is kept out of the agreement figures); '' for a first answer given on
+    the marked version. Escaped HTML: file names are untrusted."""
+    if not pair.first_on_older:
+        return ""
+    try:
+        older = a.resolve_report(pair.first_on_older)
+        name = f"{older.file_name} ({older.short_id})"
+    except Exception:
+        name = pair.first_on_older[:12]
+    if pair.comparable:
+        return message(
+            "info", f"First answer given on the older version {name}, with the same text."
+        )
+    return message(
+        "warn",
+        f"First answer given on the older version {name}, whose text differs: the two "
+        "reviewers read different text, so this pair is not in the agreement figures.",
+    )
 
 
 def second_marking_page(ctx: AppContext) -> None:
@@ -59,6 +84,7 @@ def second_marking_page(ctx: AppContext) -> None:
         answers = gr.Textbox(
             label="Draft, first and blind answers", lines=3, interactive=False, elem_id="sm-adj"
         )
+        older_first = gr.HTML("", elem_id="sm-adj-older")  # which version the first answer is on
         adj_answer = gr.Radio([], label="Adjudicated answer", elem_id="sm-adj-answer")
         adj_save = gr.Button("Save adjudicated answer", elem_id="sm-adj-save")
         refresh = gr.Button("↻ Refresh", size="sm", elem_id="sm-refresh")
@@ -112,11 +138,18 @@ def second_marking_page(ctx: AppContext) -> None:
 
     def pick(key):
         if not key:
-            return "", gr.update(choices=[], value=None)
+            return "", "", gr.update(choices=[], value=None)
         report_id, _, qid = key.partition(":")
-        pair = next((p for p in a.adjudication_queue([report_id]) if p.question.id == qid), None)
+        pair = next(
+            (
+                p
+                for p in a.adjudication_queue([report_id])
+                if (p.report_id, p.question.id) == (report_id, qid)
+            ),
+            None,
+        )
         if pair is None:
-            return "already adjudicated", gr.update(choices=[], value=None)
+            return "already adjudicated", "", gr.update(choices=[], value=None)
         q = pair.question
         options = q.options()
 
@@ -128,21 +161,23 @@ def second_marking_page(ctx: AppContext) -> None:
             f"Blind ({pair.blind.reviewer}): {show(pair.blind.answer)}"
         )
         choices = [(label, value) for value, label in options.items()]
-        return text, gr.update(choices=choices, value=None)
+        return text, older_first_html(a, pair), gr.update(choices=choices, value=None)
 
     def load_figures():
         try:
             report = a.second_marking(n_boot=300)
             waiting = a.adjudication_queue()
         except Exception as exc:
-            return error_text(exc), gr.update(choices=[], value=None), "", gr.update(choices=[])
+            none = gr.update(choices=[], value=None)
+            return error_text(exc), none, "", "", gr.update(choices=[])
         choices = [
             (f"{p.question.id} · {_label(a, p.report_id)}", _item_key(p.report_id, p.question.id))
             for p in waiting
         ]
         first = choices[0][1] if choices else None
-        shown, options = pick(first)  # the first disagreement, opened
-        return "\n".join(report["lines"]), gr.update(choices=choices, value=first), shown, options
+        shown, older, options = pick(first)  # the first disagreement, opened
+        lines = "\n".join(report["lines"])
+        return lines, gr.update(choices=choices, value=first), shown, older, options
 
     def save_adjudication(key, value, typed, request: gr.Request):
         if not key or value is None:
@@ -156,13 +191,14 @@ def second_marking_page(ctx: AppContext) -> None:
         return message("ok", f"{qid}: adjudicated answer saved as the final answer.")
 
     box = ctx.reviewer_box
+    adjudication = [figures, queue, answers, older_first, adj_answer]
     next_btn.click(next_item, [box], [current, status, report_box, question_box, answer, page_text])
     save.click(save_mark, [current, answer, note, box], [status]).then(
-        load_figures, None, [figures, queue, answers, adj_answer]
+        load_figures, None, adjudication
     )
     show_page.click(page, [current, page_no], [page_text])
-    refresh.click(load_figures, None, [figures, queue, answers, adj_answer])
-    queue.input(pick, [queue], [answers, adj_answer])
+    refresh.click(load_figures, None, adjudication)
+    queue.input(pick, [queue], [answers, older_first, adj_answer])
     adj_save.click(save_adjudication, [queue, adj_answer, box], [status]).then(
-        load_figures, None, [figures, queue, answers, adj_answer]
+        load_figures, None, adjudication
     )

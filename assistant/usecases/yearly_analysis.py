@@ -291,10 +291,18 @@ class YearlyAnalysis:
         return report_ids if report_ids is not None else [r.report_id for r in self.list_reports()]
 
     def blind_queue(self, reviewer: str, report_ids: list[str] | None = None) -> list[BlindItem]:
-        """Items answered by another reviewer that `reviewer` may second-mark blind."""
+        """Items answered by another reviewer that `reviewer` may second-mark blind; an item
+        first answered on an older version of its report is one when that version has the same
+        text (see assistant.analysis.second_marking.blind_queue)."""
         reviewer = replace_surrogates_in(reviewer)  # as it is stored: see BlindStore.add
         return blind_queue(
-            self.bank, self.decisions, self.blind_store, self._ids(report_ids), reviewer
+            self.bank,
+            self.decisions,
+            self.blind_store,
+            self._ids(report_ids),
+            reviewer,
+            self.reports.older_versions,  # as second_marking_pairs reads first answers
+            self._same_text,
         )
 
     def take_blind_item(self, reviewer: str) -> tuple[BlindItem | None, int]:
@@ -309,7 +317,8 @@ class YearlyAnalysis:
     def hidden_for(self, reviewer: str | None, report_id: str) -> set[str]:
         """Question ids of this report whose draft and first answer `reviewer` must not see:
         once they took (or marked) a blind item of the report, every item of it still in their
-        blind queue (answered by someone else, untouched by them, not yet blind-marked)."""
+        blind queue (answered by someone else, on this version or an older one with the same
+        text, untouched by them, not yet blind-marked)."""
         if not reviewer or not self.blind_store.is_blind_marker(report_id, reviewer):
             return set()
         return {it.question.id for it in self.blind_queue(reviewer, [report_id])}
