@@ -65,9 +65,9 @@ calibrate: setup
 
 # Refit the learned page order of retrieval (assistant/page_rerank.py) and write
 # assistant/retrieval_weights/page-rerank__<embedder>.json: fitted on the dev set, devset2,
-# devset3, the spent blind sets 1-5 and the two generated years prepared below $(CAL_HOME)
+# devset3, the spent blind sets 1-5 and 8 and the two generated years prepared below $(CAL_HOME)
 # (as `make calibrate` prepares them), the penalty chosen by leave-one-set-out recall; prints
-# recall@1/3/8 per set before -> after (leave-one-set-out) and on the held-out blindset8 to 11. Run
+# recall@1/3/8 per set before -> after (leave-one-set-out) and on the held-out blindset9 to 11. Run
 # `make calibrate` after it: the drafts, and so their calibration, follow the evidence (its
 # cache of drafts goes stale with the page order).
 rerank: setup

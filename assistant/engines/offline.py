@@ -112,6 +112,19 @@ figures of change sat on three to five pages where the key says evidenced, on on
 says partly). Learning built into courses is read over a sentence a line break cut before a
 capitalised word ("the partnership's Working" / "Together and Neglect courses"), past a colon in a
 course's name, and in a table's row ("Training courses updated with review learning") (B5).
+rules-v20 reads what blindset8's reports showed it missing (that set is spent for it): a topic by
+its plain name or today's term ("missing children", children who "go missing", "harm outside the
+home", "parents' mental health", "the men in a baby's life"), never a group's remit ("It oversees
+...") (A2); a plain cue is whole words ("target" is not "targeting", "Prevent" not "prevention",
+"SEND" not "sending"); the cells of a table of the priorities ("Priority" / "What it covers")
+stay in the priority passage, though not those of a table of actions or reasons, and a plan for
+"2021-24" is this period's in 2021-22 (A2, A3); a theme is denied as a priority only in the
+denial's own clause (A2); what the arrangements had until a date before the period, what the
+partnership moved away from, and a section about the years after it are not this period's
+(multi-selects); a practitioners' survey run again to compare is impact evidence (A7); learning
+"now part of our core courses" or courses "updated with the learning" are training updates, and
+a meeting "by video" is no recorded learning (B5); and of counts that disagree, the one of all the
+year's reviews ("under way or completed") is the count (B1a, B1b).
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -265,6 +278,33 @@ RULE_FAMILIES = {
     # rules-v19: impact is evidenced (A6) only where figures that change over time sit on three
     # of its pages or more; on one or two it is shown for some of the work only (partly)
     "impact_breadth",
+    # rules-v20: a safeguarding topic by its plain name or today's term ("missing children",
+    # "harm outside the home", "under-ones") is that topic, and a group's remit names none (A2)
+    "theme_names",
+    # rules-v20: the cells of a table of the priorities ("Priority" / "What it covers" / "Lead
+    # group") stay in the priority passage, and a plan for "2021-24" is this period's in 2021-22
+    # (A2, A3)
+    "priority_tables",
+    # rules-v20: a theme is denied as a priority only when named in the denial's own clause, not
+    # before a semicolon ("... risk of exploitation; children who go missing are not a priority")
+    "denial_clause",
+    # rules-v20: what the arrangements had until a date before the period began, what the
+    # partnership moved away from, and a section about the years after the period are not this
+    # period's (multi-selects)
+    "out_of_period",
+    # rules-v20: a practitioners' survey run again to compare is impact evidence under any heading
+    # (A7)
+    "repeated_survey",
+    # rules-v20: a plain cue is whole words, with a plural or possessive ending
+    "whole_words",
+    # rules-v20: learning "now part of our core courses", "updated our training courses with the
+    # learning" are training updates (B5)
+    "course_learning",
+    # rules-v20: a meeting held by video ("joining by video") is no recorded learning (B5)
+    "video_calls",
+    # rules-v20: of counts that disagree, the one of all the year's reviews, whatever their stage
+    # ("under way or completed"), not of the new ones alone (B1a, B1b)
+    "count_totals",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -649,6 +689,21 @@ _CASE_OUTCOME = re.compile(
     r"\bno longer\s+(?:needs?|on|subject|missing)\b",
     re.IGNORECASE,
 )
+
+
+# rules-v20 ("repeated_survey"): a practitioners' survey the partnership ran again to compare
+# ("In February 2024 we repeated our Ask, Check, Challenge practitioner survey, which we first ran
+# in 2022") shows the change it measures, under any heading
+_SURVEY_OPTIONS = {("impact_evidence", "practitioner_survey")}
+_REPEATED = re.compile(
+    r"\b(?:repeated|re-?ran|re-?run|ran\s+again)\s+(?:(?!and\b|or\b)[\w,'\u2019-]+\s+){0,5}survey|"
+    r"\bsurvey\b[^.;]{0,60}\b(?:repeated|again|compared with)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_survey_option(question: Question, slug: str) -> bool:
+    return (question.picklist, slug) in _SURVEY_OPTIONS and "repeated_survey" in RULE_FAMILIES
 
 
 def _is_case_option(question: Question, slug: str) -> bool:
@@ -1080,14 +1135,23 @@ class Hit:
     kind: str = "done"  # statement_kind: done | planned | required | context
 
 
-@functools.cache
 def _cue_pattern(cue: str) -> re.Pattern:
-    """A bank cue (plain words), or an engine cue given as a regular expression ("re:...").
-    Kept once per cue: the bank and engine cues are more patterns than `re`'s own cache holds."""
+    """A bank cue (plain words), or an engine cue given as a regular expression ("re:...")."""
+    return _compiled_cue(cue, "whole_words" in RULE_FAMILIES)
+
+
+@functools.cache
+def _compiled_cue(cue: str, whole: bool) -> re.Pattern:
+    """Kept once per cue: the bank and engine cues are more patterns than `re`'s own cache holds.
+    rules-v20 ("whole_words"): a plain cue is whole words, with a plural or possessive ending
+    ("target" is not "targeting", "Prevent" not "prevention"); before, it was any word's start."""
     if cue.startswith("re:"):
         return re.compile(cue[3:], re.IGNORECASE)
     escaped = re.escape(cue.lower()).replace(r"\ ", r"[\s-]+")
-    return re.compile(rf"(?<![\w]){escaped}", re.IGNORECASE)
+    if whole and escaped.endswith("y"):
+        escaped = escaped[:-1] + "(?:y|ies)"  # "family story", "family stories"
+    end = r"(?:e?s|'s|\u2019s|s'|\u2019)?(?![\w])" if whole else ""
+    return re.compile(rf"(?<![\w]){escaped}{end}", re.IGNORECASE)
 
 
 def _not_done(sentence: str, start: int, end: int) -> bool:
@@ -1558,7 +1622,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v19"
+    model = "rules-v20"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -2098,7 +2162,14 @@ class OfflineEngine:
         ]
         if "impact_cues" in RULE_FAMILIES or key not in _V7_CUES:
             cues += _MORE_CUES.get(key, [])
+        if "theme_names" in RULE_FAMILIES:
+            cues = [c for c in cues if c not in _THEME_DROPS.get(key, ())]
+            cues += _THEME_NAMES.get(key, [])
+        if "course_learning" in RULE_FAMILIES:
+            cues += _COURSE_CUES.get(key, [])
         other_sense = _OTHER_SENSE.get(key)
+        if "video_calls" in RULE_FAMILIES and key in _V20_OTHER_SENSE:
+            other_sense = _V20_OTHER_SENSE[key]
         hits = []
         for h in find_hits(cues, blocks):
             if h.planned or h.negated:
@@ -2109,6 +2180,12 @@ class OfflineEngine:
                 continue
             if question.picklist in _THEME_PICKLISTS and _only_modifier(h):
                 continue
+            if (
+                "theme_names" in RULE_FAMILIES
+                and question.picklist in _THEME_PICKLISTS
+                and _REMIT.search(h.sentence)
+            ):
+                continue  # "It oversees the MACE panel and the response to children who go missing"
             if "former_board" in RULE_FAMILIES and _FORMER_BOARD.search(h.sentence):
                 continue  # "under the LSCB, the Board had an independent chair": not this period
             if "until_then" in RULE_FAMILIES and _UNTIL_THEN.search(" ".join(h.sentence.split())):
@@ -2156,11 +2233,18 @@ class OfflineEngine:
             hits = self._option_hits(question, slug, label, blocks)
             if "after_period" in RULE_FAMILIES:
                 hits = [h for h in hits if not _after_period(h.sentence, context.period)]
+            if "out_of_period" in RULE_FAMILIES:
+                hits = [h for h in hits if not _out_of_period(h, context.period)]
             if scope:
                 hits = [h for h in hits if (h.block.block_id, h.sentence) in scope]
             elif _is_case_option(question, slug):
                 # a child's story is impact evidence where it shows the change, in its own words
                 hits = [h for h in hits if h.block.block_id in topical or _case_shows_change(h)]
+            elif _is_survey_option(question, slug):
+                # a survey run again to compare is impact evidence in its own words
+                hits = [
+                    h for h in hits if h.block.block_id in topical or _REPEATED.search(h.sentence)
+                ]
             else:
                 hits = [h for h in hits if h.block.block_id in topical]
             if hits:
@@ -2230,6 +2314,12 @@ class OfflineEngine:
                     len(hits) + 1,
                     rule="years summed",
                 )
+            if "count_totals" in RULE_FAMILIES and len({v for v, _, _ in explicit}) > 1:
+                # counts that disagree: the one of all the year's reviews ("Three LCSPRs were
+                # under way or completed during the year"), not the new ones alone ("2 new
+                # LCSPRs commissioned")
+                whole = [e for e in explicit if _WHOLE_YEAR.search(" ".join(e[1].sentence.split()))]
+                explicit = whole or explicit
             tally: dict[int, list[Hit]] = {}
             for value, hit, _ in explicit:
                 tally.setdefault(value, []).append(hit)
@@ -2489,6 +2579,55 @@ def _future_section(section: str | None, period: str | None) -> bool:
         return False
     end = int(match.group(2))
     return all(int(m.group(1)[-2:]) >= end for m in labels)
+
+
+# rules-v20 ("count_totals"): a count of all the year's reviews, whatever their stage
+_WHOLE_YEAR = re.compile(
+    r"\b(?:under\s*way|in\s+progress|ongoing|on-going|active|open|in\s+total|altogether|overall)\b",
+    re.IGNORECASE,
+)
+# rules-v20 ("out_of_period"): what the arrangements had until a date before the period began
+# ("From 2019 until 31 March 2023 the partnership was led by an independent chair" in 2023-24),
+# what the partnership moved away from, and a section about the years after the period
+# ("Priority for 2024-27": "Set up a young people's scrutiny group") are not this period's
+_UNTIL_DATE = re.compile(
+    r"\buntil\s+(?:the\s+end\s+of\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:(January|February|March|April|May|June|"
+    r"July|August|September|October|November|December)\s+)?((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_MOVED_AWAY = re.compile(
+    r"\b(?:moved|moving|move)\s+away\s+from\s+(?:the\s+|an?\s+|our\s+)?(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+# clauses of a sentence: "Until March 2023 we had an independent chair, and since April 2023 an
+# independent scrutineer has ..." holds this period's scrutineer in its second clause
+_CLAUSES = re.compile(
+    r";|,?\s+\b(?:and|but|while|whereas)\s+(?=since\b|now\b|from\b|then\b)|"
+    r",\s+(?=since\b|now\b|from\s+(?:April|May|June|July|\d))|\bsince\b"
+)
+_MONTHS = "january february march april may june july august september october november december"
+
+
+def _out_of_period(hit: Hit, period: str | None) -> bool:
+    """The hit's work is before the period began or after it ended (see _UNTIL_DATE)."""
+    if _future_section(hit.block.section, period):
+        return True
+    flat = " ".join(hit.sentence.split())
+    cue = _cue_pattern(hit.cue).search(flat)
+    if cue and _MOVED_AWAY.search(flat[: cue.start()]):
+        return True  # "we moved away from the independent chair arrangement"
+    match = _YEAR_LABEL.search(period or "")
+    if not match:
+        return False
+    start = int(match.group(1))  # periods begin in April (a financial year)
+    for clause in _CLAUSES.split(flat):  # the date must be the cue's own clause's
+        if not _cue_pattern(hit.cue).search(clause):
+            continue
+        for month, year in _UNTIL_DATE.findall(clause):
+            ends = (int(year), _MONTHS.split().index(month.lower()) + 1 if month else 1)
+            if ends < (start, 4):
+                return True
+    return False
 
 
 def _year_labels(sentence: str) -> set[str]:
@@ -2917,6 +3056,50 @@ _MORE_CUES: dict[tuple[str | None, str], list[str]] = {
         r"re:\b(?:practitioners|staff|professionals)\b[^.;]{0,50}\bsurvey",
     ],
 }
+# rules-v20 ("theme_names"): a topic by its plain name or today's term: the picklist's own
+# "missing children" and children who "go missing" (not from education: that is missing
+# education); "harm outside the home" (Working Together 2023's term for extra-familial harm) and
+# serious violence; babies as "under-ones" and "infants"
+# ... and a group's remit names what the group oversees, not a priority: "It oversees the MACE
+# panel and the partnership's response to children who go missing", "its remit covers"
+_REMIT = re.compile(
+    r"^\W*(?:it|the\s+(?:[\w'\u2019-]+\s+){0,4}(?:sub-?group|group|panel|board|committee|forum))"
+    r"\s+(?:also\s+)?(?:oversees|has\s+oversight\s+of|is\s+responsible\s+for)\b|"
+    r"\b(?:its|whose)\s+remit\b",
+    re.IGNORECASE,
+)
+_THEME_NAMES: dict[tuple[str | None, str], list[str]] = {
+    ("safeguarding_themes", "missing_children"): [
+        "missing children",
+        r"re:\b(?:go|goes|going|went|gone)\s+missing\b(?!\s+from\s+(?:education|school))",
+    ],
+    ("safeguarding_themes", "extra_familial_harm"): [
+        r"re:\bharm\s+outside\s+(?:the\s+)?(?:home|family)\b",
+        "serious violence",
+    ],
+    ("safeguarding_themes", "parental_mh_substance"): [
+        r"re:\bparents?(?:'|\u2019)?s?\s+(?:own\s+)?(?:mental\s+health|drug|alcohol|substance)",
+        r"re:\bdrugs?\s+(?:or|and|and/or)\s+alcohol\b",
+    ],
+    # a target by the word, never "targeting" or "targeted" ("the adults targeting him")
+    ("impact_evidence", "baseline_targets"): [r"re:\btargets?\b"],
+    ("safeguarding_themes", "fathers_men"): [
+        r"re:\bmen\s+(?:in|around)\s+(?:(?:a|the)\s+(?:baby|babies|child|children)(?:'|\u2019)?s?|"
+        r"their)\s+li(?:fe|ves)\b",
+    ],
+    # the programme by its name, never the verb or "prevention" ("Suicide Prevention Partnership")
+    ("safeguarding_themes", "radicalisation"): [
+        r"re:(?-i:\bPrevent\b)(?:(?=\s+(?:duty|referrals?|team|programme|strategy|leads?|board|"
+        r"partnership|co-?ordinators?|officers?|training|panel|and\s+Channel|work|agenda|plan)\b)"
+        r"|(?!\s+[a-z]))"
+    ],
+    # special educational needs and disabilities by its capitalised acronym, never "sending"
+    ("safeguarding_themes", "disabled_children"): [r"re:(?-i:\bSEND\b)"],
+    ("safeguarding_themes", "vulnerable_babies"): [
+        r"re:\bunder[\s-]?(?:ones|1s)\b",
+        r"re:\binfants?\b",
+    ],
+}
 # figures and words that are not outcomes for children: training results, learning embedded
 # in practice (B4), attendance, the workforce, a priority's reason ("referrals rose by 30%, so
 # we chose it")
@@ -2963,6 +3146,24 @@ _MORE_TOPIC: dict[str | None, list[str]] = {
 _DROP_CUES: dict[tuple[str | None, str], set[str]] = {
     ("dissemination", "training_updates"): {"training programme"},
 }
+# rules-v20 ("course_learning"): learning that "is now part of our core multi-agency courses",
+# and "updated our training courses with the learning from each review", are training updates
+_COURSE_CUES: dict[tuple[str | None, str], list[str]] = {
+    ("dissemination", "training_updates"): [
+        r"re:\b(?:learning|findings|lessons)\b[^.;]{0,60}\b(?:(?:is|are|was|were|became)\s+(?:now\s+)?"
+        r"(?:a\s+)?part\s+of|now\s+(?:features?|appears?)\s+in)\s+(?:[\w,:'\u2019-]+\s+){0,6}"
+        r"(?:training|courses?)\b",
+        r"re:\b(?:updated|revised|refreshed|amended)\s+(?:the\s+|our\s+|its\s+)?(?:[\w-]+\s+){0,3}"
+        r"(?:training|courses?)\b[^.;]{0,40}\b(?:learning|findings|lessons)\b",
+    ],
+}
+# rules-v20 ("theme_names"): bank cues read as words in any case and as the start of longer
+# words ("Prevent" in "prevention", "SEND" in "sending"), replaced by the engine's own
+_THEME_DROPS: dict[tuple[str | None, str], set[str]] = {
+    ("safeguarding_themes", "radicalisation"): {"Prevent"},
+    ("safeguarding_themes", "disabled_children"): {"SEND"},
+    ("impact_evidence", "baseline_targets"): {"target"},
+}
 # a graded question's topic cue in another sense (rules-v12 "topic_other_sense"): "secure"
 # not naming a secure setting ("secure phones", "secure email", "to secure funding"),
 # "residential" not naming a residential setting ("a residential trip")
@@ -2990,6 +3191,16 @@ _OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
         r"\b(?:protection|case|risk assessment|review|initial|strategy|planning|family group|"
         r"video|transfer-in|professionals?)\s+(?:case\s+)?conferences?\b|\bconferencing\b|"
         r"\bconferences? (?:participation|attendance|reports?|chairs?)\b",
+        re.IGNORECASE,
+    ),
+}
+
+# rules-v20 ("video_calls"): a meeting held by video is no recorded learning ("with Jay's social
+# worker joining by video", "a video call", "by video link")
+_V20_OTHER_SENSE: dict[tuple[str | None, str], re.Pattern] = {
+    ("dissemination", "webinars_podcasts"): re.compile(
+        r"\b(?:by|via|over|on)\s+(?:a\s+)?video(?:\s+(?:link|call|conferenc\w*))?\b|"
+        r"\bvideo\s+(?:calls?|links?|conferenc\w*|meetings?|visits?|contact)\b",
         re.IGNORECASE,
     ),
 }
@@ -3102,8 +3313,16 @@ def _denied_priority(cues: list[str], blocks) -> bool:
         denial = _DENIAL.search(flat)
         cue = _cue_pattern(hit.cue).search(flat)
         if denial and cue and cue.start() < denial.start():
+            if "denial_clause" in RULE_FAMILIES and _CLAUSE_BREAK.search(
+                flat[cue.end() : denial.start()]
+            ):
+                continue  # "... risk of exploitation; children who go missing are not a priority"
             return True
     return False
+
+
+# rules-v20 ("denial_clause"): the denied theme is named in the denial's own clause
+_CLAUSE_BREAK = re.compile(r"[;:]|\.\s|\b(?:but|while|whereas|although)\b")
 
 
 _NEW_PRIORITY = re.compile(
@@ -3145,7 +3364,9 @@ def _other_period(text: str, periods: set[str]) -> bool:
     labels = _year_labels(text)
     if not periods or not labels:
         return False
-    return not labels & periods
+    if "priority_tables" in RULE_FAMILIES:
+        labels = {y for label in labels for y in _period_labels(label) or {label}}
+    return not labels & periods  # a plan for "2021-24" covers 2021-22: not another period
 
 
 # rules-v18 "cross_reference": a pointer to a priority's chapter ("though GCP2 use is still below
@@ -3180,6 +3401,7 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
             state = "closed"  # a passage under "Looking ahead to 2021-22"
         else:
             state = "open" if _PRIORITY.search(section) else "none"
+        under = table = False  # just under a priority heading; inside a table of priorities
         for line in _sentences(block.text):
             flat = " ".join(line.split())
             heading = _is_heading(flat)
@@ -3194,12 +3416,46 @@ def _priority_scope(blocks, periods: set[str]) -> set[tuple[str, str]]:
                 elif heading or state != "closed":
                     state = "open"
                     scope.add((block.block_id, line))
+                under = bool(
+                    "priority_tables" in RULE_FAMILIES and state == "open" and _COLUMN.match(flat)
+                )
+                continue
+            # a priority heading followed at once by another heading-like line heads a table
+            # ("Priority" / "What it covers" / "Lead group"): its cells stay in the passage
+            if under and heading and len(flat.split()) <= 4:
+                # the column after "Priority" says what the table is: what each covers, or the
+                # work on each ("Action") or the reasons for it ("Why we chose it")
+                table = not _PROGRESS_COLUMN.match(flat)
+            under = False
+            # the table ends where prose begins: a sentence in lines wider than a table's cells
+            prose = not heading and flat.endswith(".") and max(map(len, line.split("\n"))) > 60
+            table = table and state == "open" and not prose
+            if heading and table and not closing(flat):
+                scope.add((block.block_id, line))  # a cell of a table of the priorities
                 continue
             if heading:
                 state = "closed" if closing(flat) else "none"
             elif state == "open" and not closing(flat) and not _PLANNED.search(flat):
                 scope.add((block.block_id, line))
     return scope
+
+
+# rules-v20 ("priority_tables"): a table's column header naming the priorities: "Priority",
+# "Strategic priority", "Priority area" (a heading that is the word alone, not "Our priorities
+# for 2022-23")
+_COLUMN = re.compile(
+    r"(?:(?:strategic|partnership)\s+)?priorit(?:y|ies)(?:\s+(?:area|theme)s?)?\s*$",
+    re.IGNORECASE,
+)
+
+# ... unless it is a table of the work on them ("Priority" / "Action" / "Status at March 2024")
+# or of the reasons for them ("Why we chose it"): those cells name the work or the evidence
+# behind a priority, not a priority
+_PROGRESS_COLUMN = re.compile(
+    r"(?:key\s+)?(?:actions?|status|progress|rag|ratings?|comments?|updates?|measures?|targets?|"
+    r"outcomes?|what we did|achievements?|why|reasons?|rationale|evidence|data)\b",
+    re.IGNORECASE,
+)
 
 
 # rules-v19 ("priority_anaphora"): "this priority", "each priority": a sentence about a priority

@@ -448,7 +448,7 @@ def standard_sources(folder: Path, held_out: bool = False, fresh: bool = False) 
     """The dev sets (../shared/devset; evals/devset2, built here), the spent blind sets
     (evals/blindset, blindset2 and blindset3, built here), a short generated year of 40 and a
     long one of 20 (seed 2021), generated and ingested below `folder` as `eval run` does, when
-    not there yet. `held_out` adds the held-out sets (evals/blindset8 to 11) last:
+    not there yet. `held_out` adds the held-out sets (evals/blindset9 to 11) last:
     `make rerank` scores them once, `make calibrate` never reads them. `fresh` adds the sets
     that set the confidence's level on new reports (evals/blindset6 and blindset7: written
     blind, never read for rules); evals/blindset5, which did until rules-v16 read it, is a

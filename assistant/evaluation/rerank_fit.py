@@ -7,7 +7,7 @@
 Each HOME holds the labelled reports ingested (for a generated year, the eval workspace
 `<home>/evals/work`), GOLD.csv their human scores with `evidence_pages`. `--standard DIR` uses
 the sets `make calibrate` prepares below DIR (the dev set, devset2, devset3, the spent blind sets
-1-5 and the generated short and long years for fitting; evals/blindset8 to 11, which no choice
+1-5 and 8 and the generated short and long years for fitting; evals/blindset9 to 11, which no choice
 may use, as the held-out sets; never blindset6 and 7, which set the confidence's
 level).
 
