@@ -18,7 +18,7 @@ item answered on an older version only when that version has the same text (see 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -92,7 +92,19 @@ class BlindStore:
         self.db = db
         self.bank = bank
 
-    def add(self, report_id: str, question_id: str, reviewer: str, answer: Any, note=None):
+    def add(
+        self,
+        report_id: str,
+        question_id: str,
+        reviewer: str,
+        answer: Any,
+        note=None,
+        versions: Sequence[str] = (),
+    ):
+        """Record `reviewer`'s blind mark of the item. `versions` are every version of the
+        report, newest first (none: `report_id` alone). Refused when `reviewer` has an event on
+        the question on any of them: they saw its draft or gave an answer, so they are not
+        blind on this copy either (as blind_queue rules); and when the item has a blind mark."""
         # as the browser sent them: a pasted half emoji (a lone surrogate) is U+FFFD here, as
         # SQLite refused it
         reviewer, note = replace_surrogates_in(reviewer), replace_surrogates_in(note)
@@ -106,15 +118,29 @@ class BlindStore:
             value = q.validate_answer(answer)
         except ValueError as exc:
             raise ReviewAssistantError(str(exc), "choose one of the answers") from exc
+        chain = list(versions) if report_id in versions else [report_id, *versions]
         with self.db.transaction() as conn:
-            seen = conn.execute(
-                "SELECT 1 FROM decisions WHERE report_id=? AND question_id=? AND reviewer=?",
-                (report_id, q.id, reviewer),
-            ).fetchone()
-            if seen:
+            seen = {
+                row["report_id"]
+                for row in conn.execute(
+                    "SELECT DISTINCT report_id FROM decisions WHERE question_id=? AND reviewer=? "
+                    f"AND report_id IN ({','.join('?' * len(chain))})",
+                    (q.id, reviewer, *chain),
+                )
+            }
+            if report_id in seen:
                 raise ReviewAssistantError(
                     f"{reviewer} already reviewed {q.id} of this report sighted",
                     "a blind second mark must come from another reviewer",
+                )
+            if seen:
+                other = next(v for v in chain if v in seen)
+                age = "older" if chain.index(other) > chain.index(report_id) else "newer"
+                raise ReviewAssistantError(
+                    f"{reviewer} already reviewed {q.id} of this report sighted, on its {age} "
+                    f"version {other[:12]}",
+                    "a blind second mark must come from another reviewer, one with no event on "
+                    f"{q.id} on any version of the report; nothing was saved",
                 )
             if conn.execute(
                 "SELECT 1 FROM blind_marks WHERE report_id=? AND question_id=?", (report_id, q.id)

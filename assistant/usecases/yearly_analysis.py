@@ -334,7 +334,13 @@ class YearlyAnalysis:
     def record_blind_mark(
         self, report_id: str, question_id: str, reviewer: str, answer, note: str | None = None
     ) -> BlindMark:
-        return self.blind_store.add(report_id, question_id, reviewer, answer, note)
+        """Save `reviewer`'s blind mark of the item; refused (nothing saved) when they have an
+        event on the question on any version of the report, as blind_queue never offers it them
+        (see BlindStore.add). An item first answered on an older version with other text is
+        taken (a script may mark it): its pair is kept out of the agreement figures."""
+        current = self.reports.current_version(report_id).report_id
+        versions = [current, *self.reports.older_versions(current)]
+        return self.blind_store.add(report_id, question_id, reviewer, answer, note, versions)
 
     def second_marking_pairs(self, report_ids: list[str] | None = None) -> list[Pair]:
         """The double-marked items of these reports (current versions when None), those marked
