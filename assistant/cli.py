@@ -1123,15 +1123,17 @@ CONTEXT_HELP = (
 
 
 def _print_score_plan(assistant, args, ids) -> int:
-    """`score --plan`: per context strategy, what the run would send; nothing is sent."""
-    strategies = [args.context] if args.context else CONTEXT_CHOICES
+    """`score --plan`: per context strategy, what the run would send; nothing is sent. With
+    --batch, the strategies a batch run can use (a --context it cannot is refused as score
+    refuses it) and the calls that go in the batch."""
     plans = assistant.plan_score(
         Path(args.folder),
         engine=args.engine or "llm",
         question_ids=ids,
-        strategies=strategies,
+        strategies=[args.context] if args.context else None,  # None: each the run can use
         period=args.period,  # as score fills undetected periods: they link a file's versions
         redraft_stale=args.redraft_stale,
+        batch=args.batch,
         on_file=_say_ingested,  # as score says it: an older version's file names the current one
     )
     if args.json:
@@ -1152,13 +1154,21 @@ def _print_score_plan(assistant, args, ids) -> int:
             usd(p.cost_uncached),
             str(p.fallbacks),
         ]
+        + ([f"{p.batch_calls:,}"] if args.batch else [])
         for p in plans
     ]
     heads = ["context", "calls", "input tok", "cached tok", "output tok", "cost", "uncached"]
+    heads += ["fallbacks"] + (["in batch"] if args.batch else [])
     print(f"plan for {args.folder} with {plans[0].model if plans else '?'}: nothing was sent")
-    print(_table(rows, heads + ["fallbacks"]))
+    print(_table(rows, heads))
     if plans and plans[0].cost is None:
         print(f"no price for {plans[0].model}: set llm.prices (USD per million tokens)")
+    if args.batch:
+        print(
+            "--batch: the calls in batch go to the Batch API, the syntheses are sent live after "
+            "it; cost is at the standard llm.prices: a batch discount, if the provider gives "
+            "one, is not modelled"
+        )
     print(
         "tokens are estimated (4 characters a token, 200 a reply); cached: the prefix a call "
         "shares with an earlier call on the same report; fallbacks: reports too long for "

@@ -214,6 +214,22 @@ def find_pdfs(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+# --batch sends one question a line: the theme strategy asks a theme's questions in one call
+BATCH_STRATEGIES = tuple(s for s in CONTEXT_STRATEGIES if s != "theme")
+
+
+def _refuse_batch(drafter: Drafter) -> None:
+    """Refuse a `score --batch` run this drafter cannot make, before any ingest (score and
+    score --plan --batch alike): the Batch API needs the LLM engine and one question a line."""
+    if not can(drafter.engine, "batch"):
+        raise ConfigError("--batch needs the LLM engine", "configure an endpoint or drop --batch")
+    if drafter.strategy not in BATCH_STRATEGIES:
+        raise ConfigError(
+            f"--batch sends one question a line: it cannot use the {drafter.strategy} context",
+            "use --context whole-report or retrieved with --batch, or drop --batch",
+        )
+
+
 def _files_in(folder: Path) -> set[str]:
     """The stored paths of the PDFs in `folder`, as the library records a report's file."""
     return {printable_name(str(p.resolve())) for p in find_pdfs([Path(folder)])}
@@ -711,15 +727,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         score_period.refuse_new_run(runs, run_id)
         if concurrency is None:
             concurrency = self.settings.llm.concurrency if can(drafter.engine, "concurrent") else 1
-        if batch and not can(drafter.engine, "batch"):
-            raise ConfigError(
-                "--batch needs the LLM engine", "configure an endpoint or drop --batch"
-            )
-        if batch and drafter.strategy == "theme":
-            raise ConfigError(
-                "--batch sends one question a line: it cannot use the theme context",
-                "use --context whole-report or retrieved with --batch, or drop --batch",
-            )
+        if batch:
+            _refuse_batch(drafter)
         self.check_score_folder(folder)  # no PDFs: no run left behind in the Cohort picker
         questions = self.select_questions(question_ids)
         runs.start(
@@ -1002,28 +1011,35 @@ class Assistant(YearlyAnalysis, ReviewerViews):
         *,
         engine: str | None = None,
         question_ids: list[str] | None = None,
-        strategies: Sequence[str] = CONTEXT_STRATEGIES,
+        strategies: Sequence[str] | None = None,
         period: str | None = None,
         redraft_stale: bool = False,
+        batch: bool = False,
         on_file=None,
     ) -> list[StrategyPlan]:
-        """What `score FOLDER` would send, per context strategy: calls, estimated input
-        (cached) and output tokens and cost. Ingests what is new (local work), sends nothing.
+        """What `score FOLDER` would send, per context strategy (default: each one the run can
+        use): calls, estimated input (cached) and output tokens and cost. Ingests what is new
+        (local work), sends nothing.
 
         It plans the reports `score` drafts: the current version of each report the folder's
         files hold, once (see `_current_for_score`); `on_file` gets each file's ingest result,
-        with the warning that names both files when a file is an older version. `period` and
-        `redraft_stale` are score's: the period fills undetected periods (so links a file to
-        its older copy) and is refused as score refuses it; stale drafts count as calls."""
+        with the warning that names both files when a file is an older version. `period`,
+        `redraft_stale` and `batch` are score's: the period fills undetected periods (so links
+        a file to its older copy) and is refused as score refuses it; stale drafts count as
+        calls; a batch run is refused as score refuses it (the theme strategy, another engine)
+        and its plan counts the calls that go in the batch."""
         questions = self.select_questions(question_ids)
+        if strategies is None:
+            strategies = BATCH_STRATEGIES if batch else CONTEXT_STRATEGIES
         runs, source = RunStore(self.db), source_label(folder)
         score_period = _ScorePeriod.of(runs, source, period)
         drafters = [
             self.drafter(engine, context=s, send=False, redraft_stale=redraft_stale)
             for s in strategies
         ]
-        for drafter in drafters:  # refused before any ingest
-            if not can(drafter.engine, "whole_report"):
+        for drafter in drafters:  # refused before any ingest, in score's order
+            # an engine that can batch makes calls; --batch has score's own refusal below
+            if not batch and not can(drafter.engine, "whole_report"):
                 raise ConfigError(
                     f"score --plan estimates model calls; the {drafter.engine.name} engine "
                     "makes none",
@@ -1031,6 +1047,8 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 )
             # a label that is not a period plans only the strategy whose run it resumes
             score_period.refuse_new_run(runs, run_id_for(source, score_period.label, drafter))
+            if batch:
+                _refuse_batch(drafter)
         self.check_score_folder(folder)
         in_folder = _files_in(folder)
         reports = []
@@ -1041,7 +1059,7 @@ class Assistant(YearlyAnalysis, ReviewerViews):
                 on_file(result)
         reports = latest_versions(reports)  # a corrected copy beside its older file: once
         return [
-            plan_strategy(drafter, reports, questions, self.settings.llm.prices)
+            plan_strategy(drafter, reports, questions, self.settings.llm.prices, batch=batch)
             for drafter in drafters
         ]
 

@@ -7,6 +7,11 @@ included) and its tokens estimated at 4 characters a token; replies are estimate
 longest prefix a call shares with an earlier call on the same report, counted from 1,024 tokens
 in steps of 128 (OpenAI's rule). Stored drafts that the run would reuse are left out. Cost uses
 the configured `llm.prices` ([input, output, cached input] USD per million tokens).
+
+A batch run (`score --batch`) sends the first drafting phase as Batch API lines, one question a
+line, and the syntheses live after it; its plan counts the lines (`batch_calls`). The prices
+have no batch price: its cost is at the standard price, a provider's batch discount is not
+modelled.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class StrategyPlan:
     cached_tokens: int = 0  # of input_tokens, expected from the provider's prompt cache
     output_tokens: int = 0
     fallbacks: int = 0  # reports whose whole report does not fit: drafted from retrieval
+    batch: bool = False  # a score --batch run: costs at the standard price all the same
+    batch_calls: int = 0  # of calls, the Batch API lines (the rest: syntheses, sent live)
     cost: float | None = None
     cost_uncached: float | None = None  # the same run if nothing were cached
 
@@ -68,10 +75,13 @@ def plan_strategy(
     reports: list[ReportRecord],
     questions: list[Question],
     prices: dict,
+    *,
+    batch: bool = False,
 ) -> StrategyPlan:
-    """The plan of drafting `questions` for `reports` with this drafter's strategy."""
+    """The plan of drafting `questions` for `reports` with this drafter's strategy (`batch`:
+    as score --batch does, its first phase in a batch; score refuses the theme strategy)."""
     engine = drafter.engine
-    plan = StrategyPlan(drafter.strategy, engine.model)
+    plan = StrategyPlan(drafter.strategy, engine.model, batch=batch)
     titles = {t.id: t.title for t in drafter.bank.themes}
     first, last = drafting_phases(questions)
 
@@ -89,9 +99,10 @@ def _plan_report(drafter, report, first, last, titles, plan: StrategyPlan) -> bo
     engine = drafter.engine
     sent: list[str] = []
 
-    def call(rendered, answers: int) -> None:
+    def call(rendered, answers: int, *, batched: bool = False) -> None:
         text = _prompt_text(rendered)
         plan.calls += 1
+        plan.batch_calls += batched
         plan.input_tokens += max(1, len(text) // 4)
         plan.cached_tokens += cached_prefix_tokens(text, sent)
         plan.output_tokens += answers * REPLY_TOKENS_PER_ANSWER
@@ -113,8 +124,8 @@ def _plan_report(drafter, report, first, last, titles, plan: StrategyPlan) -> bo
                 len(unit),
             )
             continue
-        for p in prepared:
-            call(engine.render_draft(p.question, p.blocks, p.context), 1)
+        for p in prepared:  # with --batch, each one a line of the batch
+            call(engine.render_draft(p.question, p.blocks, p.context), 1, batched=plan.batch)
     for q in pending(last):
         p = drafter.prepare(report, q)
         fell_back = fell_back or bool(p.note)
