@@ -13,6 +13,10 @@ report only if both versions' text is the same: when it differs, the pair is lis
 apart, kept out of the agreement figures (the reviewers read different text), and a disagreement
 still waits for adjudication. The blind queue reads first answers the same way, and offers an
 item answered on an older version only when that version has the same text (see blind_queue).
+
+A first answer is blind-marked once, on whichever version: the store refuses a second mark that
+would pair with the same first answer, and a second one stored before that rule is listed with
+its pair but counted apart, kept out of every figure (the earliest mark is the one counted).
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class Pair:
     first_on_older: str | None = None  # the older version the first answer was decided on
     marked_on_older: bool = False  # the blind mark is on an older version of the report
     comparable: bool = True  # the first answer was given on the marked version's text
+    duplicate_of: int | None = None  # the earlier blind mark of the same first answer (counted)
 
     @property
     def agree(self) -> bool:
@@ -86,7 +91,7 @@ def _key(value: Any) -> str:
 
 
 class BlindStore:
-    """Blind marks (owns their SQL); one blind mark per item."""
+    """Blind marks (owns their SQL); one blind mark per item's first answer."""
 
     def __init__(self, db: Database, bank: QuestionBank) -> None:
         self.db = db
@@ -104,7 +109,9 @@ class BlindStore:
         """Record `reviewer`'s blind mark of the item. `versions` are every version of the
         report, newest first (none: `report_id` alone). Refused when `reviewer` has an event on
         the question on any of them: they saw its draft or gave an answer, so they are not
-        blind on this copy either (as blind_queue rules); and when the item has a blind mark."""
+        blind on this copy either (as blind_queue rules); and when the item has a blind mark, on
+        this version or on another one whose mark pairs with the same first answer (as pairs and
+        blind_queue read it, first_answer): a first answer is blind-marked once."""
         # as the browser sent them: a pasted half emoji (a lone surrogate) is U+FFFD here, as
         # SQLite refused it
         reviewer, note = replace_surrogates_in(reviewer), replace_surrogates_in(note)
@@ -146,6 +153,17 @@ class BlindStore:
                 "SELECT 1 FROM blind_marks WHERE report_id=? AND question_id=?", (report_id, q.id)
             ).fetchone():
                 raise ConflictError(f"{q.id} of this report already has a blind second mark")
+            decisions = DecisionStore(self.db, self.bank)
+            other = _marked_first_answer(conn, decisions, report_id, q.id, chain)
+            if other is not None:
+                age = "older" if chain.index(other[0]) > chain.index(report_id) else "newer"
+                raise ConflictError(
+                    f"{q.id} of this report already has a blind second mark, on its {age} "
+                    f"version {other[0][:12]}",
+                    f"that mark pairs with the same first answer (given on version "
+                    f"{other[1][:12]}), and a first answer is blind-marked once: take another "
+                    "item from the blind queue; nothing was saved",
+                )
             cursor = conn.execute(
                 "INSERT INTO blind_marks (report_id, question_id, reviewer, answer, note, "
                 "created_at) VALUES (?,?,?,?,?,?)",
@@ -198,6 +216,33 @@ class BlindStore:
                 "UPDATE blind_marks SET adjudicated_event_id=? WHERE mark_id=?",
                 (event_id, mark_id),
             )
+
+
+def _marked_first_answer(
+    conn, decisions: DecisionStore, report_id: str, qid: str, chain: list[str]
+) -> tuple[str, str] | None:
+    """(the other version of `chain` (the report's versions, newest first) with a blind mark of
+    `qid` that pairs with the first answer a mark on `report_id` would pair with, the version
+    that answer was given on), or None. Each mark's first answer is read as `pairs` reads it
+    (leaving out the event of its adjudication)."""
+
+    def older(version: str) -> list[str]:
+        return chain[chain.index(version) + 1 :] if version in chain else []
+
+    first = first_answer(decisions, report_id, qid, older)
+    if first is None:
+        return None  # nothing to pair with yet: no first answer to mark twice
+    on = first[2] or report_id
+    rows = conn.execute(
+        "SELECT * FROM blind_marks WHERE question_id=? AND report_id<>? "
+        f"AND report_id IN ({','.join('?' * len(chain))}) ORDER BY mark_id",
+        (qid, report_id, *chain),
+    ).fetchall()
+    for m in map(_mark, rows):
+        theirs = first_answer(decisions, m.report_id, qid, older, leave_out=m.adjudicated_event_id)
+        if theirs is not None and (theirs[2] or m.report_id) == on:
+            return m.report_id, on
+    return None
 
 
 def _mark(row) -> BlindMark:
@@ -318,9 +363,12 @@ def pairs(
     versions count too, and a first answer may come from an older version than the marked one
     (see first_answer). The draft is the one the first reviewer saw, of the version they
     decided. A pair across versions is comparable when `same_text(first's version, marked
-    version)` says both have the same text; without `same_text` it is not."""
+    version)` says both have the same text; without `same_text` it is not. A mark that pairs
+    with the same first answer as an earlier mark (on another version, stored before the store
+    refused it) is listed with `duplicate_of` that mark, to be counted apart."""
     ids, marked_older = with_older_versions(report_ids, older_versions)
     drafts_of: dict[str, dict[str, Any]] = {}  # version → question id → its draft
+    counted: dict[tuple[str, str], int] = {}  # (question, first answer's version) → first mark
     out = []
     for m in store.marks(ids):
         first = first_answer(
@@ -339,6 +387,7 @@ def pairs(
         comparable = first_on is None or (
             same_text is not None and same_text(first_on, m.report_id)
         )
+        earliest = counted.setdefault((m.question_id, version), m.mark_id)  # marks: by id
         out.append(
             Pair(
                 m.report_id,
@@ -350,6 +399,7 @@ def pairs(
                 first_on_older=first_on,
                 marked_on_older=m.report_id in marked_older,
                 comparable=comparable,
+                duplicate_of=None if earliest == m.mark_id else earliest,
             )
         )
     return out
@@ -382,7 +432,11 @@ def second_marking_report(all_pairs: list[Pair], n_boot: int = 1000) -> dict:
     """Human–human and draft-vs-human agreement on the double-marked items, the anchoring gap,
     and how many disagreements wait for adjudication. The agreement figures leave out the pairs
     whose first answer was given on an older version with other text (counted apart); every
-    disagreement waits for adjudication."""
+    disagreement waits for adjudication. A second blind mark of a first answer (`duplicate_of`)
+    is in no figure, the item counted once by its earliest mark: counted apart, its disagreement
+    waiting for adjudication too."""
+    duplicates = [p for p in all_pairs if p.duplicate_of is not None]
+    all_pairs = [p for p in all_pairs if p.duplicate_of is None]
     compared = [p for p in all_pairs if p.comparable]
     with_draft = [p for p in compared if p.draft is not None]
     sighted = sum(_key(p.first) == _key(p.draft) for p in with_draft)
@@ -406,6 +460,8 @@ def second_marking_report(all_pairs: list[Pair], n_boot: int = 1000) -> dict:
                 not p.comparable and not p.agree and p.blind.adjudicated_event_id is None
                 for p in all_pairs
             ),
+            "second_marks": len(duplicates),
+            "second_marks_to_adjudicate": len(adjudication_queue(duplicates)),
         },
         "human_human": _summary([(p.question, p.first, p.blind.answer) for p in compared], n_boot),
         "draft_vs_first": _summary([(p.question, p.draft, p.first) for p in with_draft], n_boot),
@@ -478,6 +534,14 @@ def _older_lines(o: dict) -> list[str]:
             f"{n(k, 'blind mark', 'blind marks')} not in the agreement figures: "
             f"{'its' if k == 1 else 'their'} first answer was decided on an older version of "
             "the report whose text differs (the two reviewers read different text); "
+            f"{waiting} of {k} wait{'s' * (waiting == 1)} for adjudication."
+        )
+    if o.get("second_marks"):
+        k, waiting = o["second_marks"], o.get("second_marks_to_adjudicate", 0)
+        lines.append(
+            f"{n(k, 'blind mark', 'blind marks')} not in the figures: a second blind mark of a "
+            "first answer another version's blind mark already pairs with (stored before that "
+            "was refused; the item is counted once, by its earliest mark); "
             f"{waiting} of {k} wait{'s' * (waiting == 1)} for adjudication."
         )
     return lines

@@ -336,8 +336,10 @@ class YearlyAnalysis:
     ) -> BlindMark:
         """Save `reviewer`'s blind mark of the item; refused (nothing saved) when they have an
         event on the question on any version of the report, as blind_queue never offers it them
-        (see BlindStore.add). An item first answered on an older version with other text is
-        taken (a script may mark it): its pair is kept out of the agreement figures."""
+        (see BlindStore.add), and when a blind mark on any version already pairs with the item's
+        first answer (a first answer is blind-marked once, as blind_queue offers it). An item
+        first answered on an older version with other text is taken (a script may mark it): its
+        pair is kept out of the agreement figures."""
         current = self.reports.current_version(report_id).report_id
         versions = [current, *self.reports.older_versions(current)]
         return self.blind_store.add(report_id, question_id, reviewer, answer, note, versions)
