@@ -125,9 +125,14 @@ def test_a_second_mark_stored_before_the_rule_is_listed_but_counted_once(assista
         "counted once, by its earliest mark); 1 of 1 waits for adjudication."
     ) in report["lines"]
 
-    # nothing a reviewer did disappears: carol's disagreement waits for adjudication
+    # nothing a reviewer did disappears: carol's disagreement waits for adjudication, and the
+    # adjudicator's page says it is a second mark, outside the figures
+    from assistant.ui.second_marking import older_first_html
+
     [waiting] = assistant.adjudication_queue()
     assert (waiting.report_id, waiting.blind.reviewer) == (current.report_id, "carol")
+    shown = older_first_html(assistant, waiting)
+    assert f"the first is mark {bob.mark_id}" in shown and "listed, not counted" in shown
     assistant.adjudicate(current.report_id, "A6", "erin", "partly")
     assert assistant.adjudication_queue() == []
     report = assistant.second_marking(n_boot=50)

@@ -34,7 +34,15 @@ def older_first_html(a: "Assistant", pair: "Pair") -> str:
     """What the adjudicator must know of a first answer decided on an older version of the
     report: which version (its file and short id), and whether the blind marker read the same
     text (else the pair is kept out of the agreement figures); '' for a first answer given on
-    the marked version. Escaped HTML: file names are untrusted."""
+    the marked version. A second blind mark of one first answer (stored before such marks were
+    refused) is said to be outside the figures. Escaped HTML: file names are untrusted."""
+    if pair.duplicate_of is not None:
+        return message(
+            "warn",
+            "A second blind mark of the same first answer (the first is mark "
+            f"{pair.duplicate_of}): the agreement figures count that first answer once, with "
+            "the earlier mark; this one is listed, not counted.",
+        )
     if not pair.first_on_older:
         return ""
     try:
@@ -171,7 +179,11 @@ def second_marking_page(ctx: AppContext) -> None:
             none = gr.update(choices=[], value=None)
             return error_text(exc), none, "", "", gr.update(choices=[])
         choices = [
-            (f"{p.question.id} · {_label(a, p.report_id)}", _item_key(p.report_id, p.question.id))
+            (
+                f"{p.question.id} · {_label(a, p.report_id)}"
+                + (" · second mark, not counted" if p.duplicate_of is not None else ""),
+                _item_key(p.report_id, p.question.id),
+            )
             for p in waiting
         ]
         first = choices[0][1] if choices else None
