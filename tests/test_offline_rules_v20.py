@@ -308,3 +308,17 @@ def test_of_counts_that_disagree_the_count_of_all_the_years_reviews_is_the_answe
     assert _draft_blocks("B1a", texts).answer == 3
     _without(monkeypatch, "count_totals")
     assert _draft_blocks("B1a", texts).answer == 2
+
+
+def test_a_line_break_join_reads_the_sentence_at_its_own_place():
+    """broken_lines (rules-v19) joins a sentence cut at a line break to its next line; a page
+    that repeats the sentence (a summary box and the text below it) joins each at its own place,
+    where it used to join the second from the first one's place (three lines as one)."""
+    from assistant.engines.offline import _sentences, _with_next_line
+
+    first = "Learning was built into the partnership's Working\nTogether course."
+    second = "Learning was built into the partnership's Working\nTogether and Neglect courses."
+    text = f"{first}\n{second}"
+    sentences = tuple(_sentences(text))
+    assert _with_next_line(text, sentences, 0) == first
+    assert _with_next_line(text, sentences, 2) == second

@@ -1178,6 +1178,18 @@ def _split_sentences(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in _BOUNDARY.split(text) if len(s.strip()) > 3)
 
 
+@functools.lru_cache(maxsize=4096)
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    """Where each of `_sentences(text)` starts in `text`, in order (-1 if not found): a sentence
+    that occurs twice is found at its own place."""
+    starts, at = [], 0
+    for sentence in _sentences(text):
+        found = text.find(sentence, at)
+        starts.append(found)
+        at = found + len(sentence) if found >= 0 else at
+    return tuple(starts)
+
+
 def _sentence_at(text: str, at: int, end: int) -> str:
     """The sentences (or stand-alone lines) of `text` that `text[at:end]` falls in, as one
     exact substring: a span of dates broken over two lines is quoted whole."""
@@ -1513,10 +1525,12 @@ def _block_hits(cues: tuple[str, ...], text: str, section: str, _families: froze
     sentences = _sentences(text)
     for i, sentence in enumerate(sentences):
         own = sentence
+        whole = None  # the sentence joined to its next line: worked out once, if a cue needs it
         for cue, pattern in patterns:
             match = pattern.search(sentence)
             if not match and "broken_lines" in _families and cue.startswith("re:"):
-                whole = _with_next_line(text, sentences, i)
+                if whole is None:
+                    whole = _with_next_line(text, sentences, i)
                 match = pattern.search(whole) if whole else None
                 if match and match.start() < len(own):
                     sentence = whole  # "... built into the partnership's Working\nTogether ..."
@@ -1547,7 +1561,7 @@ def _with_next_line(text: str, sentences: tuple[str, ...], i: int) -> str:
     sentence = sentences[i]
     if i + 1 >= len(sentences) or sentence.rstrip().endswith((".", "!", "?", ":", ";")):
         return ""
-    start = text.find(sentence)
+    start = _sentence_starts(text)[i]  # this sentence's own place, not an earlier twin's
     if start < 0:
         return ""
     gap = text[start + len(sentence) : start + len(sentence) + 3]
