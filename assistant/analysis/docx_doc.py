@@ -156,11 +156,15 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
     decided = [r for r in a.agreement if r["decided"]]
     if decided:
         doc.add_heading("Agreement from the field", level=1)
+        # the column only when some question's figures rest on an older copy's decisions
+        older = any(r.get("from_older_versions") for r in decided)
         _table(
             doc,
-            ["Question", "Decided", "Accepted unchanged", "Edited", "Rejected"],
+            ["Question", "Decided", "Accepted unchanged", "Edited", "Rejected"]
+            + (["Decided on older version"] if older else []),
             [
                 [r["question_id"], r["decided"], r["accepted"], r["edited"], r["rejected"]]
+                + ([r.get("from_older_versions", 0)] if older else [])
                 for r in decided
             ],
         )

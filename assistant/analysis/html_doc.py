@@ -209,16 +209,20 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
         out += _comparison_html(a, h)
     decided = [r for r in a.agreement if r["decided"]]
     if decided:
+        # the column only when some question's figures rest on an older copy's decisions
+        older = any(r.get("from_older_versions") for r in decided)
         out.append(
             "<h2 id='agreement'>Agreement from the field</h2><p>How often reviewers "
             "accepted a draft unchanged, edited it or rejected it.</p><table><tr>"
             "<th>Question</th><th>Decided</th><th>Accepted</th><th>Edited</th>"
-            "<th>Rejected</th></tr>"
+            "<th>Rejected</th>" + ("<th>Decided on older version</th>" if older else "") + "</tr>"
         )
         for r in decided:
             out.append(
                 f"<tr><td>{_esc(r['question_id'])}</td><td>{r['decided']}</td>"
-                f"<td>{r['accepted']}</td><td>{r['edited']}</td><td>{r['rejected']}</td></tr>"
+                f"<td>{r['accepted']}</td><td>{r['edited']}</td><td>{r['rejected']}</td>"
+                + (f"<td>{_esc(r.get('from_older_versions', 0))}</td>" if older else "")
+                + "</tr>"
             )
         out.append("</table>")
     if a.second_marking:

@@ -25,7 +25,16 @@ FIELD_HEADERS = [
 ]
 
 
+def field_headers(rows: list[dict]) -> list[str]:
+    """FIELD_HEADERS, without its last column when no decision was made on an older version
+    (as the analysis's HTML and DOCX tables show it)."""
+    older = any(r.get("from_older_versions") for r in rows if r["decided"])
+    return FIELD_HEADERS if older else FIELD_HEADERS[:-1]
+
+
 def field_rows(rows: list[dict]) -> list[list]:
+    """The table's rows, one a decided question, with the columns of `field_headers(rows)`."""
+    width = len(field_headers(rows))
     return [
         [
             r["question_id"],
@@ -35,7 +44,7 @@ def field_rows(rows: list[dict]) -> list[list]:
             r["rejected"],
             f"{r['accepted_rate']:.0%}",
             r["from_older_versions"],
-        ]
+        ][:width]
         for r in rows
         if r["decided"]
     ]
@@ -46,8 +55,8 @@ def field_agreement_block(assistant: Assistant) -> None:
     with gr.Accordion("Agreement from the field (reviewers' decisions on drafts)", open=True):
         note = gr.HTML("", elem_id="ev-field-msg")
         table = gr.Dataframe(
-            frame([], FIELD_HEADERS),
-            headers=FIELD_HEADERS,
+            frame([], FIELD_HEADERS[:-1]),
+            headers=FIELD_HEADERS[:-1],
             interactive=False,
             elem_id="ev-field",
             max_height=320,
@@ -58,17 +67,18 @@ def field_agreement_block(assistant: Assistant) -> None:
         try:
             found = assistant.field_agreement()
         except Exception as exc:
-            return message("error", error_text(exc)), frame([], FIELD_HEADERS)
+            return message("error", error_text(exc)), frame([], FIELD_HEADERS[:-1])
         rows = field_rows(found)
         if not rows:
-            return message("info", "No reviewer decisions on drafts yet."), frame([], FIELD_HEADERS)
+            empty = frame([], FIELD_HEADERS[:-1])
+            return message("info", "No reviewer decisions on drafts yet."), empty
         total = sum(r[1] for r in rows)
         accepted = sum(r[2] for r in rows)
         text = f"{accepted} of {total} decided drafts accepted unchanged ({accepted / total:.0%})."
         older = assistant.field_agreement_note(found)
         if older:
             text += f" {older}."
-        return message("ok", text), frame(rows, FIELD_HEADERS)
+        return message("ok", text), frame(rows, field_headers(found))
 
     refresh.click(load, None, [note, table])
     on_tab_open(load, [], [note, table])
