@@ -673,7 +673,11 @@ def cmd_agreement(args) -> int:
         print("no reviewer decisions on drafts yet")
         return 0
     headers = ["question", "decided", "accepted", "edited", "rejected", "accepted %"]
-    print(_table(shown, [*headers, "on older version"]))
+    if any(r["from_older_versions"] for r in rows):  # as the other views: only when any was
+        headers.append("decided on older version")
+    else:
+        shown = [row[:-1] for row in shown]
+    print(_table(shown, headers))
     note = assistant.field_agreement_note(rows)
     if note:
         print(f"note: {note}")

@@ -419,7 +419,8 @@ def test_cli_example_mark_agreement_and_register_show(service, tmp_path, capsys)
     assert [(e.question.id, e.report_id) for e in chosen] == [("B8", report.report_id)]
     assert main(["agreement"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[2].split()[:5] == ["B8", "1", "0", "1", "0"]
+    assert out.splitlines()[2].split() == ["B8", "1", "0", "1", "0", "0%"]
+    assert "older version" not in out  # no decision on an older version: no such column
     _register_csv(tmp_path / "r.csv", ["One", "Two"])
     assert main(["register", "import", str(tmp_path / "r.csv"), "--period", NOW]) == 0
     assert main(["register", "show", "--period", NOW]) == 0

@@ -448,7 +448,7 @@ def test_agreement_from_the_field_keeps_the_decisions_made_on_an_older_version(
 
     assert main(["agreement"]) == 0
     text = capsys.readouterr().out
-    assert "on older version" in text.splitlines()[0]
+    assert "decided on older version" in text.splitlines()[0]
     [b6_line] = [line for line in text.splitlines() if line.startswith("B6 ")]
     assert b6_line.split() == ["B6", "1", "0", "0", "1", "0%", "1"]
     assert f"note: {note}" in text
