@@ -59,6 +59,18 @@ def _analysis(capsys, out: Path) -> tuple[str, list[list[str]]]:
     return table, [[c.text for c in row.cells] for row in docx_table.rows]
 
 
+def _agreement_notes(out: Path) -> tuple[str, list[str]]:
+    """(the HTML page's agreement section after its table, the DOCX paragraphs after its
+    agreement heading) of the analysis written to `out`."""
+    from docx import Document
+
+    page = next(out.rglob("*.html")).read_text("utf-8")
+    [after] = re.findall(r"<h2 id='agreement'>.*?</table>(.*?)(?:<h2|$)", page, flags=re.S)
+    paragraphs = [p.text for p in Document(next(out.rglob("*.docx"))).paragraphs]
+    start = paragraphs.index("Agreement from the field")
+    return html.unescape(after), paragraphs[start + 1 :]
+
+
 def _html_rows(table: str) -> list[list[str]]:
     return [
         [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
@@ -100,6 +112,9 @@ def test_agreement_tables_count_per_question_the_decisions_made_on_an_older_vers
     assert _html_rows(table)[0] == ["Question", "Decided", "Accepted", "Edited", "Rejected"]
     assert OLDER not in table
     assert docx_rows[0] == HEADERS
+    html_after, docx_after = _agreement_notes(tmp_path / "before")
+    assert "older version" not in html_after
+    assert not any("decided on an older version" in p for p in docx_after)
     assert list(_evals_table(assistant).columns) == [*HEADERS, "Accepted %"]
 
     # eastmoor's corrected copy becomes current: alice's A1 was decided on the older version
@@ -120,6 +135,11 @@ def test_agreement_tables_count_per_question_the_decisions_made_on_an_older_vers
         ["A1", "2", "1", "1", "0", "1"],
         ["A6", "1", "1", "0", "0", "0"],
     ]
+    # and, under both tables, the sentence the CLI and the Evals tab say with the column
+    note = "1 of these decided drafts was decided on an older version of the report"
+    html_after, docx_after = _agreement_notes(tmp_path / "after")
+    assert note in html_after
+    assert any(note in p for p in docx_after)
     shown = _evals_table(assistant)
     assert list(shown.columns) == [*HEADERS, "Accepted %", OLDER]
     assert shown.set_index("Question")[OLDER].to_dict() == {"A1": "1", "A6": "0"}

@@ -9,7 +9,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from assistant.analysis.figures import OLDER_FOOTNOTE, OLDER_MARK, Analysis, Finding
+from assistant.analysis.figures import (
+    OLDER_FOOTNOTE,
+    OLDER_MARK,
+    Analysis,
+    Finding,
+    field_agreement_note,
+)
 
 
 def _clean(text: object) -> str:
@@ -168,6 +174,8 @@ def write_docx(analysis: Analysis, charts: dict[str, bytes], path: Path) -> Path
                 for r in decided
             ],
         )
+        if note := field_agreement_note(decided):  # as the CLI and the Evals tab say it
+            doc.add_paragraph(_clean(f"{OLDER_MARK} {note}."))
 
     if a.second_marking:
         doc.add_heading("Blind second marking", level=1)

@@ -10,7 +10,15 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from assistant.analysis.figures import OLDER_FOOTNOTE, OLDER_MARK, Analysis, Count, Finding, _short
+from assistant.analysis.figures import (
+    OLDER_FOOTNOTE,
+    OLDER_MARK,
+    Analysis,
+    Count,
+    Finding,
+    _short,
+    field_agreement_note,
+)
 from assistant.review.decisions import answer_text
 
 CSS = """
@@ -225,6 +233,8 @@ def render_html(analysis: Analysis, charts: dict[str, bytes]) -> str:
                 + "</tr>"
             )
         out.append("</table>")
+        if note := field_agreement_note(decided):  # as the CLI and the Evals tab say it
+            out.append(f"<p class='older note'>{OLDER_MARK} {_esc(note)}.</p>")
     if a.second_marking:
         out.append("<h2 id='second-marking'>Blind second marking</h2><ul>")
         out += [f"<li>{_esc(line)}</li>" for line in a.second_marking]
