@@ -139,3 +139,20 @@ def test_a_second_mark_stored_before_the_rule_is_listed_but_counted_once(assista
     assert (report["items"], report["human_human"]["n"]) == (1, 1)
     assert report["older_versions"]["second_marks"] == 1
     assert len(assistant.second_marking_pairs()) == 2
+
+
+def test_an_item_with_no_first_answer_is_refused_a_mark_and_one_on_an_older_copy_is_taken(
+    assistant, tmp_path
+):
+    # alice answered A6 on the older copy only; nobody answered C8 on either copy
+    older, current = _versions(assistant, tmp_path, corrected="", decided=("A6",))
+    with pytest.raises(ConflictError) as refused:
+        assistant.record_blind_mark(current.report_id, "C8", "bob", "partly")
+    assert refused.value.message == "C8 of this report has no first answer yet"
+    assert "nothing was saved" in refused.value.hint
+    assert _saved(assistant) == 0  # a mark with no first answer would be in no pair, no figure
+    # A6's first answer is the older copy's (the same text): the mark pairs with it
+    assistant.record_blind_mark(current.report_id, "A6", "bob", "evidenced")
+    [pair] = assistant.second_marking_pairs()
+    assert (pair.question.id, pair.first, pair.blind.answer) == ("A6", "partly", "evidenced")
+    assert pair.first_on_older == older.report_id

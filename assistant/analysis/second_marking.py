@@ -14,8 +14,9 @@ apart, kept out of the agreement figures (the reviewers read different text), an
 still waits for adjudication. The blind queue reads first answers the same way, and offers an
 item answered on an older version only when that version has the same text (see blind_queue).
 
-A first answer is blind-marked once, on whichever version: the store refuses a second mark that
-would pair with the same first answer, and a second one stored before that rule is listed with
+A first answer is blind-marked once, on whichever version: the store refuses a mark of an item
+with no first answer yet (it would pair with nothing) and a second mark that would pair with the
+same first answer, and a second one stored before that rule is listed with
 its pair but counted apart, kept out of every figure (the earliest mark is the one counted).
 """
 
@@ -109,7 +110,9 @@ class BlindStore:
         """Record `reviewer`'s blind mark of the item. `versions` are every version of the
         report, newest first (none: `report_id` alone). Refused when `reviewer` has an event on
         the question on any of them: they saw its draft or gave an answer, so they are not
-        blind on this copy either (as blind_queue rules); and when the item has a blind mark, on
+        blind on this copy either (as blind_queue rules); when the item has no first answer yet, on
+        it or an older version (the mark would pair with nothing: blind_queue offers answered
+        items only); and when the item has a blind mark, on
         this version or on another one whose mark pairs with the same first answer (as pairs and
         blind_queue read it, first_answer): a first answer is blind-marked once."""
         # as the browser sent them: a pasted half emoji (a lone surrogate) is U+FFFD here, as
@@ -154,6 +157,15 @@ class BlindStore:
             ).fetchone():
                 raise ConflictError(f"{q.id} of this report already has a blind second mark")
             decisions = DecisionStore(self.db, self.bank)
+            if first_answer(decisions, report_id, q.id, lambda v: _older_in(chain, v)) is None:
+                # a mark pairs with a first answer: one with none would be in no figure, no
+                # pair and no adjudication (blind_queue offers answered items only)
+                raise ConflictError(
+                    f"{q.id} of this report has no first answer yet",
+                    "a blind second mark pairs with a first reviewer's answer: take an item "
+                    "from the blind queue, or mark this one once it is answered; nothing was "
+                    "saved",
+                )
             other = _marked_first_answer(conn, decisions, report_id, q.id, chain)
             if other is not None:
                 age = "older" if chain.index(other[0]) > chain.index(report_id) else "newer"
@@ -227,7 +239,7 @@ def _marked_first_answer(
     (leaving out the event of its adjudication)."""
 
     def older(version: str) -> list[str]:
-        return chain[chain.index(version) + 1 :] if version in chain else []
+        return _older_in(chain, version)
 
     first = first_answer(decisions, report_id, qid, older)
     if first is None:
@@ -243,6 +255,11 @@ def _marked_first_answer(
         if theirs is not None and (theirs[2] or m.report_id) == on:
             return m.report_id, on
     return None
+
+
+def _older_in(chain: list[str], version: str) -> list[str]:
+    """The versions `version` replaced, newest first, of `chain` (a report's, newest first)."""
+    return chain[chain.index(version) + 1 :] if version in chain else []
 
 
 def _mark(row) -> BlindMark:
