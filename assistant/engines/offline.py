@@ -125,6 +125,14 @@ partnership moved away from, and a section about the years after it are not this
 "now part of our core courses" or courses "updated with the learning" are training updates, and
 a meeting "by video" is no recorded learning (B5); and of counts that disagree, the one of all the
 year's reviews ("under way or completed") is the count (B1a, B1b).
+rules-v21 reads what the audit tool's middle values say and the fitting sets' keys showed it
+rating too high (blindset8 first): a budget is set out (C5 "yes") only with each partner's own sum
+or share, for two partners or more, and a row naming several partners before one sum is their
+total, a number of people beside a partner no sum; independent scrutiny is evidenced (C2) only
+where its passages say what changed, never with findings alone or recommendations "built into next
+year's plan"; and a change counts as made because of children's and families' feedback (C6) only
+where its sentence or heading names the feedback, the "We did" column of a "You said / We did"
+table counting where it reports something done, not plans or referrals.
 Every answer cites the sentences whose cues decided it, so the reviewer can check the rule.
 """
 
@@ -305,6 +313,14 @@ RULE_FAMILIES = {
     # rules-v20: of counts that disagree, the one of all the year's reviews, whatever their stage
     # ("under way or completed"), not of the new ones alone (B1a, B1b)
     "count_totals",
+    # rules-v21: a budget's "yes" needs each partner's own sum, for two partners or more; a row
+    # naming several partners before one sum is their total, a number of people no sum (C5)
+    "partner_split",
+    # rules-v21: independent scrutiny is evidenced only with what changed, not findings alone (C2)
+    "scrutiny_change",
+    # rules-v21: a change counts as made because of feedback only where its sentence names the
+    # children's or families' feedback (C6)
+    "feedback_cause",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
 # attendance column; satisfaction as "met their needs", "feedback forms were positive")
@@ -881,7 +897,155 @@ _FIGURES = {
         re.IGNORECASE,
     )
 }
+# rules-v21 "partner_split" (C5): "yes" needs each partner's own sum, for two partners or more
+# (the key: "the total only, some partners only" is partly). A row that names several partners
+# before one sum ("Safeguarding partner contributions (county council, CCG and Constabulary)
+# £436,500") is their total, not a split; a number of people next to a partner ("The Probation
+# Service supervises around 1,300 adults") is no sum.
+_PARTNER_SPLIT = {"C5"}
+_PARTNER_CLASSES = (
+    ("police", r"police|constabulary|commissioner"),
+    ("health", r"CCG|clinical commissioning|health|NHS|ICB|integrated care (?:board|system)"),
+    ("council", r"council|local authority"),
+    ("probation", r"probation"),
+    ("education", r"schools?|colleges?"),
+)
+_ONE_PARTNER = rf"(?:{'|'.join(c for _, c in _PARTNER_CLASSES)})"
+_PARTNER_SUM = re.compile(
+    rf"\b(?P<a>{_ONE_PARTNER})\b(?P<between>[^.\n£]{{0,60}})£\s?\d"
+    rf"|\b(?P<b>{_ONE_PARTNER})\b(?P<between_b>[^.\n£]{{0,40}})\s\d{{1,3}},\d{{3}}\b(?!\s+(?-i:[a-z]))"
+    rf"|£\s?\d[\d,.]*k?\s*(?:\(\d+%\)\s*)?(?:from|by)\s+(?:the\s+)?(?P<c>{_ONE_PARTNER})\b"
+    # a partner's share: "the council pays 57% of the pooled budget"
+    rf"|\b(?P<d>{_ONE_PARTNER})\b(?P<between_d>[^.\n]{{0,60}}?)\b\d+(?:\.\d+)?\s*(?:%|per cent)\s+"
+    r"of\s+the\s+(?:pooled\s+|partnership(?:'s)?\s+|total\s+|shared\s+)?(?:budget|funding|income)\b",
+    re.IGNORECASE,
+)
+
+
+def _partner_class(name: str) -> str:
+    return next(k for k, c in _PARTNER_CLASSES if re.fullmatch(c, name, re.IGNORECASE))
+
+
+# a partner's share in a table of shares ("Contributor" / "Share of the budget": "Marlhythe
+# Council" / "52%"): a percentage read as a sum only where its passage gives shares
+_PARTNER_SHARE = re.compile(
+    rf"\b(?P<e>{_ONE_PARTNER})\b(?P<between_e>[^.\n\d%£]{{0,40}})\b\d+(?:\.\d+)?\s*%",
+    re.IGNORECASE,
+)
+# what may come before a partner in the row its name opens: the rest of its name ("Wyvernmouth
+# City Council", "Harland Coast Integrated Care Board"), not "notifications to schools"
+_NAME_ONLY = re.compile(r"(?:[A-Z(][\w'\u2019()&-]*\s+){0,5}")
+_PARTNER_FIGURE = re.compile(f"{_PARTNER_SUM.pattern}|{_PARTNER_SHARE.pattern}", re.IGNORECASE)
+_SHARES = re.compile(r"\bshares? of (?:the )?(?:budget|funding|income|total)\b", re.IGNORECASE)
+
+
+def _partner_sums(row: str, shares: bool = False) -> set[str]:
+    """The partners (police, health, council, ...) a row gives a sum of its own (with `shares`,
+    the passage gives shares: a percentage next to a partner is its share)."""
+    out = set()
+    found = [*_PARTNER_SUM.finditer(row), *(_PARTNER_SHARE.finditer(row) if shares else ())]
+    for m in found:
+        groups = m.groupdict()
+        name = next(groups[k] for k in "abcde" if groups.get(k))
+        if (groups.get("b") or groups.get("e")) and not _NAME_ONLY.fullmatch(row[: m.start()]):
+            continue  # a number without £ is a sum only in a row the partner's name opens
+
+        between = next((groups[k] for k in groups if k.startswith("between") and groups[k]), "")
+        own = _partner_class(name)
+        others = {
+            _partner_class(o.group(0))
+            for o in re.finditer(rf"\b{_ONE_PARTNER}\b", between, re.IGNORECASE)
+        }
+        if others - {own}:
+            continue  # several partners before one sum: their total
+        out.add(own)
+    return out
+
+
+def _partner_split(blocks: list[EvidenceBlock]) -> tuple[list[Hit], set[str]]:
+    """(the lines that give a partner's own sum or share, the partners they name): a table read
+    line by line with the cells after it ("Marlhythe Council" / "52%"), every line kept, since a
+    cell of three characters is no sentence."""
+    hits, partners = [], set()
+    for block in blocks:
+        shares = bool(_SHARES.search(block.text))
+        lines = [line.strip() for line in block.text.split("\n") if line.strip()]
+        for i, line in enumerate(lines):
+            row = line if len(line) > 60 else " ".join(lines[i : i + 3])
+            if _PLANNED.search(row):
+                continue
+            found = _partner_sums(row, shares)
+            if found:
+                hits.append(Hit(block, line, "a partner's own sum", False))
+                partners |= found
+    return hits, partners
+
+
 _FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGNORECASE)
+# rules-v21 "scrutiny_change" (C2): "evidenced" needs what changed, not findings alone (the key:
+# "gives findings without what changed" is partly): a finding the scrutiny made stays partly
+# until the evidence says what was done about it ("What changed", "as a result", "led to", "in
+# response ... introduced", "has since been revised"); recommendations accepted and "built into
+# next year's plan" are no change yet
+_CHANGE_MADE_FOR = {"C2"}
+_CHANGE_MADE = [
+    r"re:\bwhat (?:has )?changed\b",
+    r"re:\bas a result\b",
+    r"re:\b(?:led|leading) to\b",
+    r"re:\bresulted in\b",
+    r"re:\bin response\b[^.;]{0,80}\b(?:introduced|changed|set up|created|revised|rewrote|added|"
+    r"appointed|moved|launched|strengthened|now)\b",
+    r"re:\b(?:has|have) (?:since |now |already )?(?:been )?(?:introduced|changed|implemented|"
+    r"set up|revised|put in place|rewritten|strengthened)\b",
+    r"re:\bsince (?:then|the (?:scrutiny|review|report)|(?:her|his|their) (?:report|review|"
+    r"findings))\b",
+]
+# rules-v21 "feedback_cause" (C6): a change counts only when its sentence, or the heading of its
+# section, names the children's or families' feedback it came from ("Plan changed because of
+# GCP2 findings" in a neglect chapter is no change made because of feedback)
+_FEEDBACK_CAUSE_FOR = {"C6"}
+_FEEDBACK_CAUSE = re.compile(
+    r"\b(?:feedback|views?|voices?|surveys?|consult(?:ation|ed)|told|said|says|asked|"
+    r"listen(?:ed|ing)?|hearing from|heard from|participation|engagement|you said|"
+    r"youth (?:council|forum|voice|parliament)|young (?:advis[eo]rs|scrutineers)|"
+    r"children in care council)\b",
+    re.IGNORECASE,
+)
+# what reads as a change made but is none: a question ("whether it has led to"), history ("have
+# changed a great deal"), privacy ("names have been changed")
+_NO_CHANGE_MADE = re.compile(
+    r"\b(?:whether|if or how)\b|\bchanged a (?:great|good) deal\b|\b(?:names|details)\b"
+    r"[^.;]{0,40}\bchanged\b",
+    re.IGNORECASE,
+)
+_DID_HEADER = re.compile(r"^(?:so |and )?we (?:did|have done|changed)\W*$", re.IGNORECASE)
+
+
+_NOT_DONE_CELL = (
+    r"\bwill\b|\b(?:is|are) \w+ing\b"
+    # a referral: "we shared the results with ...", "passed this to ..."
+    r"|\b(?:shared|passed|sent|referred|forwarded|reported)\b(?:\s+[\w'-]+){0,4}\s+(?:with|to)\b"
+    # a "You said" cell: what the children or parents said
+    r"|\b(?:said|say|says|told|tell|asked|feel|felt|want|wanted)\b"
+)
+
+
+def _did_column_done(hit: Hit) -> bool:
+    """Whether the "We did" column under `hit` reports something done ("Plans are now written
+    in plain language", "we rewrote the leaflet"), not only plans and referrals ("will be used",
+    "is reviewing"): a "We did" header over plans is no change made."""
+    text = hit.block.text
+    at = text.find(hit.sentence)
+    after = [line.strip() for line in text[at + len(hit.sentence) :].split("\n")[1:13]]
+    return any(
+        re.search(r"\bnow\b|\b\w{3,}ed\b", line, re.IGNORECASE)
+        and not re.search(_NOT_DONE_CELL, line, re.IGNORECASE)
+        and not _PLANNED.search(line)
+        for line in after
+    )
+
+
+_SCRUTINY = re.compile(r"\bscrutin(?:y|ise|eer)|\bindependent (?:chair|scrutineer)\b", re.I)
 # an engine cue's prefix: the sentence does not ask it ("we have not yet tested whether the
 # learning has changed practice"); an assertion left unmeasured still asserts ("we think the
 # learning has improved practice, although we have not yet measured this")
@@ -923,6 +1087,9 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
     # and a change that resulted from it
     ("C6", "evidenced"): [
         r"re:\bwhat (?:we )?changed\b",
+        # rules-v21 (feedback_cause): the "We did" column of a "You said / We did" table (a
+        # "We will" column is plans)
+        r"re:^(?:so |and )?we (?:did|have done|changed)\W*$",
         r"re:\bwhat we (?:have )?done about it\b",
         r"re:\b(?:has|have) since (?:changed|introduced|added|redesigned)\b",
         r"re:\bchanges? made as a result of (?:what|the feedback|their)\b",
@@ -1636,7 +1803,7 @@ class OfflineEngine:
     """Rule-based drafting from retrieved evidence; no model, no network."""
 
     name = "offline"
-    model = "rules-v20"
+    model = "rules-v21"
     deterministic = True  # rules, no sampling: the same evidence gives the same draft
     template = "offline_rules"
     template_version = 1
@@ -1902,6 +2069,31 @@ class OfflineEngine:
             partly = [h for h in partly if not _is_title(h)]
         strong += _extra_hits(question, top_value, blocks)
         partly += _extra_hits(question, "partly", blocks)
+        if question.id in _FEEDBACK_CAUSE_FOR and "feedback_cause" in RULE_FAMILIES:
+            caused = [
+                h
+                for h in strong
+                if _FEEDBACK_CAUSE.search(f"{h.sentence} {h.block.section or ''}")
+                and (not _DID_HEADER.match(h.sentence) or _did_column_done(h))
+            ]
+            # a change not tied to feedback still speaks of the topic: the middle value
+            partly += [h for h in strong if h not in caused]
+            strong = caused
+        elif question.id in _FEEDBACK_CAUSE_FOR:  # the "We did" header is the family's cue
+            strong = [h for h in strong if not _DID_HEADER.match(h.sentence)]
+        if question.id in _CHANGE_MADE_FOR and "scrutiny_change" in RULE_FAMILIES and strong:
+            # in the scrutiny's own passages: those of its findings, or those about scrutiny
+            own = {h.block.block_id for h in strong} | {
+                b.block_id for b in blocks if _SCRUTINY.search(f"{b.section or ''} {b.text}")
+            }
+            made = [
+                h
+                for h in find_hits(_CHANGE_MADE, [b for b in blocks if b.block_id in own])
+                if not (h.planned or h.negated or _REQUIREMENT_SENTENCE.search(h.sentence))
+                and not _NO_CHANGE_MADE.search(h.sentence)
+            ]
+            if not made:  # findings, no change made: the middle value
+                partly, strong = partly + strong, []
         if "future_section" in RULE_FAMILIES:
             strong = [h for h in strong if not _future_section(h.block.section, context.period)]
             partly = [h for h in partly if not _future_section(h.block.section, context.period)]
@@ -1929,6 +2121,10 @@ class OfflineEngine:
             if (figures.search(row) or (before_after and _BEFORE_AFTER.search(row)))
             and not _PLANNED.search(row)
         ]
+        if question.id in _PARTNER_SPLIT and "partner_split" in RULE_FAMILIES:
+            data, partners = _partner_split([b for b in blocks if b.block_id in topical_blocks])
+            if len(partners) < 2:
+                data = []  # one partner's sum, or the partners' total: no split shown
         if question.answer_type is AnswerType.YES_NO:
             if strong or dedicated or len({h.sentence for h in topic}) >= 3:
                 support = strong or [h for h in topic if h.block.block_id in dedicated] or topic
