@@ -318,8 +318,8 @@ RULE_FAMILIES = {
     "partner_split",
     # rules-v21: independent scrutiny is evidenced only with what changed, not findings alone (C2)
     "scrutiny_change",
-    # rules-v21: a change counts as made because of feedback only where its sentence names the
-    # children's or families' feedback (C6)
+    # rules-v21: a change counts as made because of feedback only where its sentence or heading
+    # names the children's or families' feedback (C6)
     "feedback_cause",
 }
 # rules-v9 also widened the training ladder's cues (B8: take-up as places or people, a table's
@@ -935,7 +935,6 @@ _PARTNER_SHARE = re.compile(
 # what may come before a partner in the row its name opens: the rest of its name ("Wyvernmouth
 # City Council", "Harland Coast Integrated Care Board"), not "notifications to schools"
 _NAME_ONLY = re.compile(r"(?:[A-Z(][\w'\u2019()&-]*\s+){0,5}")
-_PARTNER_FIGURE = re.compile(f"{_PARTNER_SUM.pattern}|{_PARTNER_SHARE.pattern}", re.IGNORECASE)
 _SHARES = re.compile(r"\bshares? of (?:the )?(?:budget|funding|income|total)\b", re.IGNORECASE)
 
 
@@ -949,7 +948,6 @@ def _partner_sums(row: str, shares: bool = False) -> set[str]:
         name = next(groups[k] for k in "abcde" if groups.get(k))
         if (groups.get("b") or groups.get("e")) and not _NAME_ONLY.fullmatch(row[: m.start()]):
             continue  # a number without £ is a sum only in a row the partner's name opens
-
         between = next((groups[k] for k in groups if k.startswith("between") and groups[k]), "")
         own = _partner_class(name)
         others = {
