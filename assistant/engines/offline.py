@@ -968,8 +968,7 @@ def _partner_split(blocks: list[EvidenceBlock]) -> tuple[list[Hit], set[str]]:
     for block in blocks:
         shares = bool(_SHARES.search(block.text))
         lines = [line.strip() for line in block.text.split("\n") if line.strip()]
-        for i, line in enumerate(lines):
-            row = line if len(line) > 60 else " ".join(lines[i : i + 3])
+        for line, row in _joined_rows(lines):
             if _PLANNED.search(row):
                 continue
             found = _partner_sums(row, shares)
@@ -986,17 +985,24 @@ _FIGURES["C2"] = re.compile(_TREND.pattern + r"|\b\d+ of (?:the )?\d+\b", re.IGN
 # response ... introduced", "has since been revised"); recommendations accepted and "built into
 # next year's plan" are no change yet
 _CHANGE_MADE_FOR = {"C2"}
+# an engine cue's prefix: the sentence does not ask it ("we have not yet tested whether the
+# learning has changed practice"); an assertion left unmeasured still asserts ("we think the
+# learning has improved practice, although we have not yet measured this")
+_NOT_ASKED = r"re:^(?![\s\S]*\b(?:whether|if or how)\b)[\s\S]*"
 _CHANGE_MADE = [
-    r"re:\bwhat (?:has )?changed\b",
-    r"re:\bas a result\b",
-    r"re:\b(?:led|leading) to\b",
-    r"re:\bresulted in\b",
-    r"re:\bin response\b[^.;]{0,80}\b(?:introduced|changed|set up|created|revised|rewrote|added|"
-    r"appointed|moved|launched|strengthened|now)\b",
-    r"re:\b(?:has|have) (?:since |now |already )?(?:been )?(?:introduced|changed|implemented|"
-    r"set up|revised|put in place|rewritten|strengthened)\b",
-    r"re:\bsince (?:then|the (?:scrutiny|review|report)|(?:her|his|their) (?:report|review|"
-    r"findings))\b",
+    _NOT_ASKED + cue  # never a question ("whether it has led to")
+    for cue in (
+        r"\bwhat (?:has )?changed\b",
+        r"\bas a result\b",
+        r"\b(?:led|leading) to\b",
+        r"\bresulted in\b",
+        r"\bin response\b[^.;]{0,80}\b(?:introduced|changed|set up|created|revised|rewrote|added|"
+        r"appointed|moved|launched|strengthened|now)\b",
+        r"\b(?:has|have) (?:since |now |already )?(?:been )?(?:introduced|changed|implemented|"
+        r"set up|revised|put in place|rewritten|strengthened)\b",
+        r"\bsince (?:then|the (?:scrutiny|review|report)|(?:her|his|their) (?:report|review|"
+        r"findings))\b",
+    )
 ]
 # rules-v21 "feedback_cause" (C6): a change counts only when its sentence, or the heading of its
 # section, names the children's or families' feedback it came from ("Plan changed because of
@@ -1009,11 +1015,10 @@ _FEEDBACK_CAUSE = re.compile(
     r"children in care council)\b",
     re.IGNORECASE,
 )
-# what reads as a change made but is none: a question ("whether it has led to"), history ("have
-# changed a great deal"), privacy ("names have been changed")
+# what reads as a change made but is none: history ("have changed a great deal"), privacy
+# ("names have been changed")
 _NO_CHANGE_MADE = re.compile(
-    r"\b(?:whether|if or how)\b|\bchanged a (?:great|good) deal\b|\b(?:names|details)\b"
-    r"[^.;]{0,40}\bchanged\b",
+    r"\bchanged a (?:great|good) deal\b|\b(?:names|details)\b[^.;]{0,40}\bchanged\b",
     re.IGNORECASE,
 )
 _DID_HEADER = re.compile(r"^(?:so |and )?we (?:did|have done|changed)\W*$", re.IGNORECASE)
@@ -1044,10 +1049,6 @@ def _did_column_done(hit: Hit) -> bool:
 
 
 _SCRUTINY = re.compile(r"\bscrutin(?:y|ise|eer)|\bindependent (?:chair|scrutineer)\b", re.I)
-# an engine cue's prefix: the sentence does not ask it ("we have not yet tested whether the
-# learning has changed practice"); an assertion left unmeasured still asserts ("we think the
-# learning has improved practice, although we have not yet measured this")
-_NOT_ASKED = r"re:^(?![\s\S]*\b(?:whether|if or how)\b)[\s\S]*"
 # The engine's own cues for graded answers, in general audit language: (question, value) ->
 # cues; a hit must not be planned or denied and its passage must discuss the question's topic
 _GRADED_CUES: dict[tuple[str, str], list[str]] = {
@@ -1087,7 +1088,7 @@ _GRADED_CUES: dict[tuple[str, str], list[str]] = {
         r"re:\bwhat (?:we )?changed\b",
         # rules-v21 (feedback_cause): the "We did" column of a "You said / We did" table (a
         # "We will" column is plans)
-        r"re:^(?:so |and )?we (?:did|have done|changed)\W*$",
+        "re:" + _DID_HEADER.pattern,
         r"re:\bwhat we (?:have )?done about it\b",
         r"re:\b(?:has|have) since (?:changed|introduced|added|redesigned)\b",
         r"re:\bchanges? made as a result of (?:what|the feedback|their)\b",
@@ -1374,7 +1375,11 @@ def _sentence_at(text: str, at: int, end: int) -> str:
 def _rows(text: str) -> list[tuple[str, str]]:
     """(sentence, row) pairs: a short line of a table read with the cells after it
     ("NHS Wyvernmouth CCG" / "£86,400" / "£88,400"), a sentence read alone."""
-    lines = _sentences(text)
+    return _joined_rows(_sentences(text))
+
+
+def _joined_rows(lines: list[str]) -> list[tuple[str, str]]:
+    """(line, row) pairs of `lines`: a short one read with the two after it."""
     return [
         (line, line if len(line) > 60 else " ".join(lines[i : i + 3]))
         for i, line in enumerate(lines)
